@@ -1,0 +1,38 @@
+/**
+ * What a CLI command may touch: its arguments, output streams and the environment source.
+ * Commands return an exit code instead of calling process.exit, so tests run them in-process.
+ * Exit codes across medic: 0 ok, 1 a finding (e.g. drift), 2 invalid input or configuration.
+ */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  /** Environment source (defaults to process.env in main). Only config/env.ts interprets it. */
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export type Command = (args: string[], io: CliIo) => Promise<number>;
+
+export const EXIT_OK = 0;
+export const EXIT_FINDING = 1;
+export const EXIT_INVALID = 2;
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
+
+/** node:util parseArgs with strict checking; unknown flags raise UsageError. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function writeLine(stream: NodeJS.WritableStream, line: string): void {
+  stream.write(`${line}\n`);
+}

@@ -1,0 +1,59 @@
+/**
+ * `medic` command dispatcher. Each command lives in `commands/<name>.ts` and is loaded
+ * lazily, so `medic policy check` never opens the store or loads GraphQL.
+ */
+import { ConfigError } from '../config/env.js';
+import { type CliIo, type Command, EXIT_INVALID, UsageError, writeLine } from './io.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
+  serve: { summary: 'run the watchdog, API and Slack bot', load: () => import('./commands/serve.js') },
+  demo: { summary: 'run the bundled demo (npm start)', load: () => import('./commands/demo.js') },
+  contract: {
+    summary: 'contract check|render: drift gate and renderer',
+    load: () => import('./commands/contract.js'),
+  },
+  policy: {
+    summary: 'policy check|simulate|diff|apply|rollback|report',
+    load: () => import('./commands/policy.js'),
+  },
+  runbook: { summary: 'render the operator runbook', load: () => import('./commands/runbook.js') },
+  token: {
+    summary: 'token create|list|revoke: API bearer tokens',
+    load: () => import('./commands/token.js'),
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: medic <command> [options]\n\ncommands:\n${lines.join('\n')}`;
+}
+
+export async function main(argv: string[], io?: Partial<CliIo>): Promise<number> {
+  const full: CliIo = {
+    stdout: io?.stdout ?? process.stdout,
+    stderr: io?.stderr ?? process.stderr,
+    stdin: io?.stdin ?? process.stdin,
+    env: io?.env ?? process.env,
+    cwd: io?.cwd ?? process.cwd(),
+  };
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    writeLine(name ? full.stdout : full.stderr, usage());
+    return name ? 0 : EXIT_INVALID;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    writeLine(full.stderr, `medic: unknown command '${name}'\n${usage()}`);
+    return EXIT_INVALID;
+  }
+  try {
+    const { run } = await entry.load();
+    return await run(rest, full);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      writeLine(full.stderr, `medic ${name}: ${err.message}`);
+      return EXIT_INVALID;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The process environment, validated once (the only module that reads `process.env`).
+ *
+ * Every problem is reported at once; `loadEnv()` throws a `ConfigError` listing them and the
+ * CLI turns that into exit code 2. Empty strings count as unset, so `FOO=` in a .env file
+ * falls back to the default instead of failing.
+ */
+import { z } from 'zod';
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+const opt = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema.optional());
+const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
+  z.preprocess(emptyAsUndefined, schema.default(fallback as never));
+const idList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[A-Z0-9]+$/, 'Slack user ids look like U012ABCDEF')));
+
+export const envSchema = z.object({
+  MEDIC_DB: withDefault(z.string(), './data/medic.db'),
+  MEDIC_HOST: withDefault(z.string(), '127.0.0.1'),
+  MEDIC_PORT: withDefault(z.coerce.number().int().min(0).max(65535), 4000),
+  LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  MEDIC_CONTRACT: opt(z.string()),
+  MEDIC_DRIFT_INTERVAL_SEC: withDefault(z.coerce.number().positive(), 300),
+  MEDIC_POLL_INTERVAL_MS: withDefault(z.coerce.number().int().min(50), 1000),
+  MEDIC_PUBLIC_URL: opt(z.url()),
+  XDG_RUNTIME_DIR: opt(z.string()),
+  SLACK_BOT_TOKEN: opt(z.string().startsWith('xoxb-', 'a bot token starts with xoxb-')),
+  SLACK_SIGNING_SECRET: opt(z.string().min(8)),
+  SLACK_CHANNEL: opt(z.string().regex(/^[CG][A-Z0-9]+$/, 'a channel id looks like C012ABCDEF')),
+  SLACK_API_URL: opt(z.url()),
+  SLACK_TEAM_ID: opt(z.string().regex(/^T[A-Z0-9]+$/, 'a team id looks like T012ABCDEF')),
+  SLACK_APP_ID: opt(z.string().regex(/^A[A-Z0-9]+$/, 'an app id looks like A012ABCDEF')),
+  SLACK_OPERATORS: withDefault(idList, ''),
+  SLACK_ADMINS: withDefault(idList, ''),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const SLACK_REQUIRED = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_CHANNEL'] as const;
+
+/** Parses an environment (default: the process's). Throws ConfigError with every problem. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const result = envSchema.safeParse(source);
+  const problems = result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // Slack is all-or-nothing: a half-configured bot would fail at the first incident.
+  const given = SLACK_REQUIRED.filter((k) => emptyAsUndefined(source[k]) !== undefined);
+  if (given.length > 0 && given.length < SLACK_REQUIRED.length) {
+    for (const k of SLACK_REQUIRED) {
+      if (!given.includes(k)) problems.push(`${k}: required when ${given.join(', ')} is set`);
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return result.data;
+}
+
+/** True when the Slack bot has what it needs to run. */
+export function slackConfigured(env: Env): boolean {
+  return Boolean(env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET && env.SLACK_CHANNEL);
+}

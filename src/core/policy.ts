@@ -1,0 +1,119 @@
+/**
+ * The per-service restart policy: schema, defaults and the feasibility check (promise 5).
+ *
+ * Keys are camelCase exactly as in the foundation issue; unknown keys are errors. A policy
+ * whose limits can never trip is rejected with the reason, so a misconfiguration cannot
+ * silently disable the circuit breaker (systemd's StartLimit trap).
+ */
+import { z } from 'zod';
+
+const positive = z.number().positive();
+const positiveInt = z.number().int().positive();
+
+export const backoffSchema = z
+  .strictObject({
+    initialSec: positive.default(10),
+    factor: z.number().min(1).default(2),
+    maxSec: positive.default(300),
+  })
+  .prefault({});
+
+export const circuitSchema = z
+  .strictObject({
+    openSec: positive.default(900),
+    maxOpenSec: positive.default(14400),
+    hardStop: z.boolean().default(true),
+  })
+  .prefault({});
+
+/** Shape and defaults only; see `policySchema` for the cross-field rules. */
+export const policyShape = z.strictObject({
+  failureThreshold: positiveInt.default(3),
+  startupGraceSec: positive.default(30),
+  cooldownSec: positive.default(60),
+  maxRestarts: positiveInt.default(3),
+  windowSec: positive.default(600),
+  backoff: backoffSchema,
+  stableSec: positive.default(600),
+  circuit: circuitSchema,
+  mode: z.enum(['enforce', 'shadow']).default('enforce'),
+});
+
+export type Policy = z.output<typeof policyShape>;
+export type PolicyInput = z.input<typeof policyShape>;
+
+/**
+ * Minimal delay (seconds) between restart n and restart n+1 of one backoff run (n ≥ 1):
+ * `max(cooldownSec, min(initialSec × factor^(n−1), maxSec))`.
+ */
+export function restartSpacingSec(policy: Policy, n: number): number {
+  const { initialSec, factor, maxSec } = policy.backoff;
+  return Math.max(policy.cooldownSec, Math.min(initialSec * factor ** (n - 1), maxSec));
+}
+
+/**
+ * Shortest time in which `maxRestarts + 1` restart attempts can happen. If it is not inside
+ * `windowSec`, the churn limit can never be reached and the circuit can never open.
+ */
+export function minSpanForCircuitSec(policy: Policy): number {
+  let span = 0;
+  for (let n = 1; n <= policy.maxRestarts; n++) span += restartSpacingSec(policy, n);
+  return span;
+}
+
+/** The cross-field rules, each with the path it is reported under. */
+function checkFeasible(policy: Policy, ctx: z.RefinementCtx): void {
+  if (policy.backoff.maxSec < policy.backoff.initialSec) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['backoff', 'maxSec'],
+      message: `backoff.maxSec (${policy.backoff.maxSec}) is below backoff.initialSec (${policy.backoff.initialSec})`,
+    });
+  }
+  if (policy.circuit.maxOpenSec < policy.circuit.openSec) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['circuit', 'maxOpenSec'],
+      message: `circuit.maxOpenSec (${policy.circuit.maxOpenSec}) is below circuit.openSec (${policy.circuit.openSec})`,
+    });
+  }
+  const span = minSpanForCircuitSec(policy);
+  if (span >= policy.windowSec) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['windowSec'],
+      message:
+        `the circuit can never open: ${policy.maxRestarts + 1} restarts (maxRestarts + 1) need at least ` +
+        `${span}s given cooldownSec and backoff spacing, but windowSec is ${policy.windowSec}s; ` +
+        `raise windowSec above ${span} or lower maxRestarts/cooldownSec/backoff`,
+    });
+  }
+}
+
+export const policySchema = policyShape.superRefine(checkFeasible);
+
+/** The policy with every default applied. */
+export const DEFAULT_POLICY: Policy = policySchema.parse({});
+
+export interface PolicyProblem {
+  path: string;
+  message: string;
+}
+
+/** Turns zod issues into `path: message` problems (path joined with '.'). */
+export function toProblems(error: z.ZodError, prefix: (string | number)[] = []): PolicyProblem[] {
+  return error.issues.map((issue) => ({
+    path: [...prefix, ...issue.path].map(String).join('.') || '(root)',
+    message: issue.message,
+  }));
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: PolicyProblem[] };
+
+/** Validates one policy object; never throws. */
+export function parsePolicy(input: unknown, prefix: (string | number)[] = []): ParseResult<Policy> {
+  const result = policySchema.safeParse(input);
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, problems: toProblems(result.error, prefix) };
+}

@@ -1,0 +1,225 @@
+/**
+ * The vocabulary of the decision core: states, inputs, decisions and effects.
+ *
+ * Everything here is plain data that round-trips through JSON (timestamps are epoch
+ * milliseconds, never Date objects), so a state can be stored, reloaded and replayed.
+ * The core never reads the clock: `now` is always passed in.
+ */
+
+/** The six states of DESIGN.md's guarded self-healing state machine. */
+export const STATE_NAMES = [
+  'healthy',
+  'restarting',
+  'cooldown',
+  'circuit_open',
+  'half_open',
+  'held',
+] as const;
+export type StateName = (typeof STATE_NAMES)[number];
+
+/** Why an automatic restart attempt was not carried out. */
+export const BLOCK_REASONS = ['skip_cooldown', 'skip_backoff', 'skip_circuit_open', 'skip_held'] as const;
+export type BlockReason = (typeof BLOCK_REASONS)[number];
+
+/** Who asked for a restart. `external` = systemd's own `Restart=` (NRestarts grew). */
+export type Initiator = 'auto' | 'forced' | 'approved' | 'external';
+
+/**
+ * Churn counters, carried through every state. `window` holds the epoch-ms times of the
+ * restarts (of any initiator) still inside the sliding `windowSec`; it is pruned by decide().
+ */
+export interface Churn {
+  window: number[];
+  totalRestarts: number;
+  blocked: Partial<Record<BlockReason, number>>;
+  circuitOpens: number;
+  lastRestartAt: number | null;
+  /** Restarts in the current backoff run; reset to 0 after `stableSec` of health. */
+  backoffLevel: number;
+}
+
+/** Fields every state carries. */
+interface Base {
+  churn: Churn;
+  /** Consecutive failed probes (reset by a passing probe). */
+  failures: number;
+}
+
+export interface HealthyState extends Base {
+  tag: 'healthy';
+  /** Since when probes have passed without interruption (for backoff/churn decay), or null. */
+  healthySince: number | null;
+}
+
+export interface RestartingState extends Base {
+  tag: 'restarting';
+  initiator: Initiator;
+  issuedAt: number;
+  /** Startup grace ends here; still failing then counts as a failed restart. */
+  graceUntil: number;
+  /** True when this is the single half-open probe restart. */
+  probe: boolean;
+  /** openSec to use if this probe restart fails (only meaningful when probe). */
+  openSec: number;
+}
+
+export interface CooldownState extends Base {
+  tag: 'cooldown';
+  /** The service wants a restart; it may not happen before this time. */
+  until: number;
+  /** Which limit imposed the wait. */
+  cause: 'cooldown' | 'backoff';
+}
+
+export interface CircuitOpenState extends Base {
+  tag: 'circuit_open';
+  openedAt: number;
+  reopensAt: number;
+  /** Length of this open period (doubles after a failed half-open probe, capped). */
+  openSec: number;
+  cause: 'churn' | 'fatal_exit' | 'probe_failed';
+}
+
+export interface HalfOpenState extends Base {
+  tag: 'half_open';
+  since: number;
+  openSec: number;
+  /** Set once the single probe restart was issued (or the service proved healthy on its own). */
+  probeUsed: boolean;
+  /** Healthy since this time during the half-open period, or null. */
+  stableSince: number | null;
+  approvedBy: string | null;
+}
+
+/** The circuit a hold remembers, so releasing a hold never closes an open circuit. */
+export interface HeldCircuit {
+  openedAt: number;
+  reopensAt: number;
+  openSec: number;
+}
+
+export interface HeldState extends Base {
+  tag: 'held';
+  actor: string;
+  reason: string;
+  setAt: number;
+  until: number;
+  circuit: HeldCircuit | null;
+}
+
+export type ServiceState =
+  | HealthyState
+  | RestartingState
+  | CooldownState
+  | CircuitOpenState
+  | HalfOpenState
+  | HeldState;
+
+/** Operator identity and free-text reason attached to every command. */
+export interface Operator {
+  actor: string;
+  reason: string;
+}
+
+/** Every way the world reaches decide(). */
+export type Input =
+  | { type: 'probe_ok' }
+  | { type: 'probe_failed'; detail?: string }
+  /** The main process exited. code 0 = clean (not churn); 78 (EX_CONFIG) is fatal. */
+  | { type: 'exited'; code: number }
+  /** systemd restarted the unit by itself (`Restart=`); count = NRestarts increase. */
+  | { type: 'external_restart'; count: number }
+  | { type: 'restart_succeeded' }
+  | { type: 'restart_failed'; detail?: string }
+  | ({ type: 'hold'; ttlSec: number } & Operator)
+  | ({ type: 'release' } & Operator)
+  | ({ type: 'approve' } & Operator)
+  | ({ type: 'force_restart' } & Operator)
+  | ({ type: 'reset_circuit' } & Operator)
+  | { type: 'tick' };
+
+export type InputType = Input['type'];
+export const INPUT_TYPES: readonly InputType[] = [
+  'probe_ok',
+  'probe_failed',
+  'exited',
+  'external_restart',
+  'restart_succeeded',
+  'restart_failed',
+  'hold',
+  'release',
+  'approve',
+  'force_restart',
+  'reset_circuit',
+  'tick',
+];
+
+/**
+ * The reason code of a decision. The first block is DESIGN.md's list; the second names the
+ * decisions that observe without acting, so that every input yields exactly one code.
+ */
+export const DECISION_CODES = [
+  'restart',
+  'restart_forced',
+  'restart_approved',
+  'skip_cooldown',
+  'skip_backoff',
+  'skip_circuit_open',
+  'skip_held',
+  'circuit_opened',
+  'circuit_half_open',
+  'circuit_closed',
+  'hold_set',
+  'hold_released',
+  'hold_expired',
+  // observations and outcomes
+  'noop',
+  'failure_counted',
+  'recovered',
+  'restart_succeeded',
+  'restart_failed',
+  'clean_exit',
+  'external_restart',
+  'not_pending',
+] as const;
+export type DecisionCode = (typeof DECISION_CODES)[number];
+
+/** Side effects decide() asks the edges to carry out, after the decision is committed. */
+export type Effect =
+  | { type: 'restart'; initiator: Exclude<Initiator, 'external'>; probe: boolean }
+  /** Hard stop on churn: stop the unit so systemd's own Restart= loop ends. */
+  | { type: 'stop'; reason: 'hard_stop' };
+
+/**
+ * What the operator should do next. It follows from the state alone (core/recommend.ts:
+ * `recommend(state, policy, service, now)`), so decide() does not carry it.
+ */
+export interface RecommendedAction {
+  code: RecommendedActionCode;
+  /** One line, with the concrete command. */
+  summary: string;
+  command: string;
+  /** Anchor in the runbook (without '#'), stable across releases. */
+  anchor: string;
+}
+
+export const RECOMMENDED_ACTION_CODES = [
+  'none',
+  'watch_restart',
+  'wait_cooldown',
+  'inspect_and_approve',
+  'watch_probe',
+  'review_hold',
+] as const;
+export type RecommendedActionCode = (typeof RECOMMENDED_ACTION_CODES)[number];
+
+/** The full result of one decide() call. */
+export interface Decision {
+  decision: DecisionCode;
+  /** True when the decision carries out something (restart, stop, state change by command). */
+  taken: boolean;
+  next: ServiceState;
+  effects: Effect[];
+  /** Human-readable explanation, one sentence. */
+  detail: string;
+}

@@ -1,0 +1,81 @@
+/**
+ * The engine is the one path for every decision (DESIGN.md rule 1): it serializes inputs per
+ * service, calls decide(), commits state + audit event + intents in one transaction, publishes
+ * the event, and only then hands effects to the executor. Watchdog, GraphQL, Slack and CLI all
+ * go through `submit`; none of them decides anything.
+ */
+import type { Policy } from '../core/policy.js';
+import type { Decision, Effect, Input, RecommendedAction, ServiceState } from '../core/types.js';
+import type { AuditEvent, NewEvent } from '../store/types.js';
+
+export interface ServiceConfig {
+  name: string;
+  unit: string;
+  policy: Policy;
+}
+
+/** Who/what produced an input; recorded in the audit event. */
+export interface SubmitMeta {
+  source?: 'probe' | 'systemd' | 'process' | 'graphql' | 'slack' | 'cli' | 'timer' | 'executor' | 'reconcile';
+  /** Extra details stored in the event's `data` (probe detail, exit info, ...). */
+  data?: Record<string, unknown>;
+}
+
+export interface Committed {
+  decision: Decision;
+  event: AuditEvent;
+}
+
+/** Read model of one service: a projection of its state, policy and clock (core/view.ts). */
+export interface ServiceView {
+  name: string;
+  unit: string;
+  policy: Policy;
+  state: ServiceState;
+  recommended: RecommendedAction;
+  churn: {
+    restartsInWindow: number;
+    windowSec: number;
+    maxRestarts: number;
+    totalRestarts: number;
+    blockedAttempts: number;
+    blockedByReason: Record<string, number>;
+    circuitOpens: number;
+    lastRestartAt: number | null;
+  };
+  cooldown: { active: boolean; until: number | null };
+  circuit: { state: 'closed' | 'open' | 'half_open'; openedAt: number | null; reopensAt: number | null };
+  hold: { actor: string; reason: string; until: number } | null;
+  backoff: { nextDelaySec: number };
+  /** True when an operator approval would be accepted now. */
+  approvalPending: boolean;
+  lastDecision: { decision: string; at: number; actor: string | null; reason: string | null } | null;
+}
+
+export type ExecResult = { ok: true } | { ok: false; detail: string };
+
+/** Carries out effects; implemented by the systemd and process backends. */
+export interface Executor {
+  execute(service: ServiceConfig, effect: Effect): Promise<ExecResult>;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+}
+
+export interface Engine {
+  readonly services: ReadonlyMap<string, ServiceConfig>;
+  /** Decide, commit, publish, execute. Serialized per service; rejects for unknown services. */
+  submit(service: string, input: Input, meta?: SubmitMeta): Promise<Committed>;
+  view(service: string): ServiceView | undefined;
+  views(): ServiceView[];
+  /** Records a non-decision event (drift, access denied, approval requested, ...). */
+  record(event: Omit<NewEvent, 'at'> & { at?: number }): AuditEvent;
+  /** Every committed event, in commit order. Returns an unsubscribe function. */
+  subscribe(listener: (event: AuditEvent) => void): () => void;
+  /** Swap a service's policy (policy apply/rollback); state and counters carry over. */
+  setPolicy(service: string, policy: Policy): void;
+  /** Waits for in-flight effects and their outcomes; cancels timers. */
+  close(): Promise<void>;
+}
