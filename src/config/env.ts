@@ -31,6 +31,10 @@ export const envSchema = z.object({
   MEDIC_POLL_INTERVAL_MS: withDefault(z.coerce.number().int().min(50), 1000),
   MEDIC_PUBLIC_URL: opt(z.url()),
   XDG_RUNTIME_DIR: opt(z.string()),
+  /** D-Bus address of the systemd manager (`unix:path=...`); `none` = poll systemctl only. */
+  MEDIC_DBUS_ADDRESS: opt(z.string()),
+  /** Search path handed to services run by the process backend (after `<prefix>/bin`). */
+  PATH: withDefault(z.string(), '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
   SLACK_BOT_TOKEN: opt(z.string().startsWith('xoxb-', 'a bot token starts with xoxb-')),
   SLACK_SIGNING_SECRET: opt(z.string().min(8)),
   SLACK_CHANNEL: opt(z.string().regex(/^[CG][A-Z0-9]+$/, 'a channel id looks like C012ABCDEF')),

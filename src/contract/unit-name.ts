@@ -59,7 +59,8 @@ export function unitNameProblem(name: string, type?: UnitType): string | null {
   if (kind === null) {
     return `'${name}' is not a valid systemd unit name (prefix[@instance].type, characters A-Z a-z 0-9 : _ . \\ -, at most ${UNIT_NAME_MAX})`;
   }
-  if (kind === 'template') return `'${name}' is a template; name an instance (e.g. ${name.replace('@.', '@1.')})`;
+  if (kind === 'template')
+    return `'${name}' is a template; name an instance (e.g. ${name.replace('@.', '@1.')})`;
   if (name.startsWith('-')) return `'${name}' starts with '-', which systemctl would read as an option`;
   if (type && !name.endsWith(`.${type}`)) return `'${name}' must be a .${type} unit`;
   return null;

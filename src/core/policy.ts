@@ -52,12 +52,17 @@ export function restartSpacingSec(policy: Policy, n: number): number {
 }
 
 /**
- * Shortest time in which `maxRestarts + 1` restart attempts can happen. If it is not inside
- * `windowSec`, the churn limit can never be reached and the circuit can never open.
+ * Time in which `maxRestarts + 1` restart attempts are guaranteed to fit when the service keeps
+ * failing. After restart n, the next one needs the spacing above AND — for a service that hangs
+ * instead of crashing — the startup grace to expire (only then is the restart judged failed).
+ * If this span is not inside `windowSec`, a hanging service would be restarted forever without
+ * the churn limit ever being reached: the circuit could never open.
  */
 export function minSpanForCircuitSec(policy: Policy): number {
   let span = 0;
-  for (let n = 1; n <= policy.maxRestarts; n++) span += restartSpacingSec(policy, n);
+  for (let n = 1; n <= policy.maxRestarts; n++) {
+    span += Math.max(restartSpacingSec(policy, n), policy.startupGraceSec);
+  }
   return span;
 }
 
@@ -84,8 +89,8 @@ function checkFeasible(policy: Policy, ctx: z.RefinementCtx): void {
       path: ['windowSec'],
       message:
         `the circuit can never open: ${policy.maxRestarts + 1} restarts (maxRestarts + 1) need at least ` +
-        `${span}s given cooldownSec and backoff spacing, but windowSec is ${policy.windowSec}s; ` +
-        `raise windowSec above ${span} or lower maxRestarts/cooldownSec/backoff`,
+        `${span}s given cooldownSec, backoff spacing and startupGraceSec, but windowSec is ${policy.windowSec}s; ` +
+        `raise windowSec above ${span} or lower maxRestarts/cooldownSec/backoff/startupGraceSec`,
     });
   }
 }

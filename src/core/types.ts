@@ -61,6 +61,8 @@ export interface RestartingState extends Base {
   probe: boolean;
   /** openSec to use if this probe restart fails (only meaningful when probe). */
   openSec: number;
+  /** Operator who approved this probe restart (approved probes only). */
+  approvedBy?: string;
 }
 
 export interface CooldownState extends Base {
@@ -96,6 +98,8 @@ export interface HeldCircuit {
   openedAt: number;
   reopensAt: number;
   openSec: number;
+  /** Why the remembered circuit opened (absent in states written before this field existed). */
+  cause?: CircuitOpenState['cause'];
 }
 
 export interface HeldState extends Base {

@@ -19,6 +19,8 @@ export interface SubmitMeta {
   source?: 'probe' | 'systemd' | 'process' | 'graphql' | 'slack' | 'cli' | 'timer' | 'executor' | 'reconcile';
   /** Extra details stored in the event's `data` (probe detail, exit info, ...). */
   data?: Record<string, unknown>;
+  /** For restart outcomes: the intent this outcome completes (default: the oldest open one). */
+  intentId?: number;
 }
 
 export interface Committed {
@@ -76,6 +78,8 @@ export interface Engine {
   subscribe(listener: (event: AuditEvent) => void): () => void;
   /** Swap a service's policy (policy apply/rollback); state and counters carry over. */
   setPolicy(service: string, policy: Policy): void;
+  /** Resolves once no decision is queued and no effect (or its outcome) is in flight. */
+  idle(): Promise<void>;
   /** Waits for in-flight effects and their outcomes; cancels timers. */
   close(): Promise<void>;
 }

@@ -127,3 +127,110 @@ export interface PolicyVersion {
   createdAt: number;
   active: boolean;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Additions by the store helper (additive): the Store interface other parts build against.
+
+/** An intent with its outcome (null while open). */
+export interface IntentRecord extends Intent {
+  outcome: string | null;
+  completedAt: number | null;
+}
+
+/** A hold, current (`releasedAt` null) or past. `releasedBy` is 'expired' when its TTL ran out. */
+export interface HoldRecord {
+  id: number;
+  service: string;
+  actor: string;
+  reason: string;
+  setAt: number;
+  until: number;
+  releasedAt: number | null;
+  releasedBy: string | null;
+}
+
+/** One decision to persist: state, audit event and effect intents, in one transaction. */
+export interface DecisionCommit {
+  service: string;
+  unit: string;
+  /** Version of the stored state this decision was computed from (0 when none was stored). */
+  prev: number;
+  next: ServiceState;
+  event: NewEvent;
+  effects: Effect[];
+  policyHash: string | null;
+  /** For a restart outcome: the intent it completes (default: the oldest open restart intent). */
+  intentId?: number;
+}
+
+export interface CommitResult {
+  event: AuditEvent;
+  intents: Intent[];
+  /** The new state version (pass it as `prev` of the next commit). */
+  version: number;
+}
+
+export type ClaimResult = { ok: true; action: PendingAction } | { ok: false; action: PendingAction | null };
+
+export interface NewPolicyVersion {
+  hash: string;
+  content: Record<string, unknown>;
+  author: string;
+  reason: string;
+  createdAt: number;
+}
+
+/**
+ * The store (SQLite today; the shape allows a PostgreSQL implementation). All methods are
+ * synchronous and throw `StoreError` (src/store/errors.ts) with a code on domain failures.
+ */
+export interface Store {
+  readonly path: string;
+  loadServices(): (StoredService & { version: number })[];
+  /** Inserts or updates a service's unit (no state is written). */
+  upsertService(name: string, unit: string): void;
+  /**
+   * ONE transaction: state (optimistic: fails with CONFLICT unless the stored version is
+   * `prev`), the audit event, one intent per effect (born completed as 'shadow' when the
+   * event's mode is shadow), closing the oldest open restart intent when the input is a
+   * restart outcome, and the holds table on hold_set / hold_released / hold_expired.
+   */
+  commitDecision(commit: DecisionCommit): CommitResult;
+  appendEvent(event: NewEvent): AuditEvent;
+  listEvents(q: EventQuery): { events: AuditEvent[]; hasMore: boolean };
+  getEvent(id: number): AuditEvent | null;
+  /** The newest decision event of a service, or null. */
+  lastDecisionEvent(service: string): AuditEvent | null;
+  openIntents(): Intent[];
+  listIntents(service?: string): IntentRecord[];
+  /** Sets an open intent's outcome; false when it was not open (already completed or unknown). */
+  completeIntent(id: number, outcome: string, at: number): boolean;
+  activeHold(service: string): HoldRecord | null;
+  listHolds(service?: string): HoldRecord[];
+  createToken(name: string, role: TokenRole, hash: string, at: number): TokenRecord;
+  /** The token with this SHA-256 hex hash, or null when unknown or revoked. */
+  findTokenByHash(hash: string): TokenRecord | null;
+  listTokens(): TokenRecord[];
+  /** False when no unrevoked token has that name. */
+  revokeToken(name: string, at: number): boolean;
+  touchToken(name: string, at: number): void;
+  createPendingAction(pa: Omit<PendingAction, 'usedAt' | 'usedBy'>): PendingAction;
+  getPendingAction(id: string): PendingAction | null;
+  /** Compare-and-set: the first claim of an unused, unexpired action wins. */
+  claimPendingAction(id: string, actor: string, at: number): ClaimResult;
+  /** Unused, unexpired actions of a service (at `at`, default the store clock's now). */
+  pendingActionsFor(service: string, at?: number): PendingAction[];
+  /** Expires the unused actions of a service (optionally only these kinds); returns how many. */
+  expirePendingActions(service: string, at: number, kinds?: PendingActionKind[]): number;
+  /** Inserts the next version number (inactive unless activated). */
+  insertPolicyVersion(v: NewPolicyVersion): PolicyVersion;
+  /** Makes this version the only active one; throws NOT_FOUND. */
+  activatePolicyVersion(version: number): PolicyVersion;
+  activePolicyVersion(): PolicyVersion | null;
+  /** Newest first. */
+  listPolicyVersions(): PolicyVersion[];
+  getPolicyVersion(version: number): PolicyVersion | null;
+  /** Runs fn in one transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}

@@ -1,7 +1,49 @@
-import { type Command, EXIT_INVALID, writeLine } from '../io.js';
+/**
+ * `medic serve [--contract FILE]`: runs the watchdog (and the HTTP endpoints) until SIGTERM or
+ * SIGINT, then shuts down gracefully. Exit codes: 0 after a clean shutdown; 2 when the contract
+ * is invalid, the configuration is wrong, or another medic already serves the same database.
+ */
+import { contractPath } from '../../contract/load.js';
+import { ContractError } from '../../contract/types.js';
+import { loadEnv } from '../../config/env.js';
+import { createLogger } from '../../log.js';
+import { startServe } from '../../serve/serve.js';
+import { LockHeldError } from '../../store/lock.js';
+import { type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
 
-// Placeholder until its issue lands; replaced by the real command.
-export const run: Command = async (_args, io) => {
-  writeLine(io.stderr, 'medic serve: not implemented yet');
-  return EXIT_INVALID;
+/** Resolves on the first SIGTERM/SIGINT; a second one while shutting down is ignored. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      // Keep swallowing repeated signals so a double Ctrl-C does not kill a shutdown midway.
+      process.on(sig, () => {});
+      resolve(sig);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+export const run: Command = async (args, io) => {
+  const { values } = parseFlags(args, { contract: { type: 'string' } });
+  const env = loadEnv(io.env);
+  const file = contractPath(values.contract, env.MEDIC_CONTRACT, io.cwd);
+  if (!file) throw new UsageError('no contract: pass --contract FILE or set MEDIC_CONTRACT');
+  const logger = createLogger(env.LOG_LEVEL);
+  let server: Awaited<ReturnType<typeof startServe>>;
+  try {
+    server = await startServe({ env, contractPath: file, logger });
+  } catch (err) {
+    if (err instanceof ContractError || err instanceof LockHeldError) {
+      writeLine(io.stderr, `medic serve: ${err.message}`);
+      return EXIT_INVALID;
+    }
+    throw err;
+  }
+  const sig = await untilSignal();
+  logger.info({ signal: sig }, `received ${sig}`);
+  await server.close();
+  return EXIT_OK;
 };

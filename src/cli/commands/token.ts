@@ -1,7 +1,90 @@
-import { type Command, EXIT_INVALID, writeLine } from '../io.js';
+/**
+ * `medic token create --name NAME --role viewer|operator|admin`: creates an API bearer token and
+ * prints it ONCE, as the last line of stdout (so `TOKEN=$(medic token create ... | tail -1)`
+ * works); only its sha256 is stored. `medic token list [--json]`; `medic token revoke NAME`.
+ * The store is MEDIC_DB (default ./data/medic.db); it may be open in `medic serve` at the same time.
+ * Exit codes: 0 ok, 2 invalid input (bad role/name, name taken, unknown token).
+ */
+import { loadEnv } from '../../config/env.js';
+import { generateToken, hashToken, isTokenRole, TOKEN_ROLES } from '../../server/auth.js';
+import { StoreError } from '../../store/errors.js';
+import { openStore } from '../../store/sqlite.js';
+import type { Store, TokenRecord } from '../../store/types.js';
+import { type CliIo, type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
 
-// Placeholder until its issue lands; replaced by the real command.
-export const run: Command = async (_args, io) => {
-  writeLine(io.stderr, 'medic token: not implemented yet');
-  return EXIT_INVALID;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const USAGE = `usage: medic token create --name NAME --role ${TOKEN_ROLES.join('|')}
+       medic token list [--json]
+       medic token revoke NAME`;
+
+const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+
+function create(store: Store, args: string[], io: CliIo): number {
+  const { values, positionals } = parseFlags(args, { name: { type: 'string' }, role: { type: 'string' } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
+  const { name, role } = values;
+  if (!name || !NAME.test(name)) throw new UsageError(`--name must match ${NAME.source}\n${USAGE}`);
+  if (!role || !isTokenRole(role)) throw new UsageError(`--role must be one of ${TOKEN_ROLES.join(', ')}`);
+  const token = generateToken();
+  try {
+    store.createToken(name, role, hashToken(token), Date.now());
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'TOKEN_EXISTS') {
+      writeLine(io.stderr, `medic token: a token named '${name}' already exists (names are never reused)`);
+      return EXIT_INVALID;
+    }
+    throw err;
+  }
+  writeLine(io.stderr, `created token '${name}' with role ${role}; it is shown once (next line), store it now`);
+  writeLine(io.stdout, token);
+  return EXIT_OK;
+}
+
+function list(store: Store, args: string[], io: CliIo): number {
+  const { values } = parseFlags(args, { json: { type: 'boolean' } });
+  const tokens: TokenRecord[] = store.listTokens();
+  if (values.json) {
+    writeLine(io.stdout, JSON.stringify(tokens, null, 2));
+    return EXIT_OK;
+  }
+  if (tokens.length === 0) {
+    writeLine(io.stdout, 'no tokens (create one: medic token create --name NAME --role viewer)');
+    return EXIT_OK;
+  }
+  const width = Math.max(4, ...tokens.map((t) => t.name.length));
+  writeLine(io.stdout, `${'NAME'.padEnd(width)}  ROLE      CREATED                   LAST USED                 REVOKED`);
+  for (const t of tokens) {
+    writeLine(
+      io.stdout,
+      `${t.name.padEnd(width)}  ${t.role.padEnd(8)}  ${iso(t.createdAt).padEnd(24)}  ${iso(t.lastUsedAt).padEnd(24)}  ${iso(t.revokedAt)}`,
+    );
+  }
+  return EXIT_OK;
+}
+
+function revoke(store: Store, args: string[], io: CliIo): number {
+  const { positionals } = parseFlags(args, {});
+  if (positionals.length !== 1) throw new UsageError(USAGE);
+  const name = positionals[0];
+  if (!store.revokeToken(name, Date.now())) {
+    writeLine(io.stderr, `medic token: no active token named '${name}'`);
+    return EXIT_INVALID;
+  }
+  writeLine(io.stdout, `revoked token '${name}'`);
+  return EXIT_OK;
+}
+
+const VERBS = { create, list, revoke } as const;
+
+export const run: Command = async (args, io) => {
+  const [verb, ...rest] = args;
+  const action = verb ? VERBS[verb as keyof typeof VERBS] : undefined;
+  if (!action) throw new UsageError(USAGE);
+  const env = loadEnv(io.env);
+  const store = openStore(env.MEDIC_DB);
+  try {
+    return action(store, rest, io);
+  } finally {
+    store.close();
+  }
 };

@@ -1,7 +1,47 @@
-import { type Command, EXIT_INVALID, writeLine } from '../io.js';
+/**
+ * `medic policy rollback [--to N] --reason "…" [--db PATH] [--author A]`: reactivates the previous
+ * version (the highest-numbered one below the active) or version N, audited
+ * `policy_rolled_back`. `--list` prints the versions instead. A running `medic serve` picks the
+ * change up within its poll interval; state and counters carry over.
+ */
+import { cliAuthor, openCliStore, positiveInt } from '../../rollout/cli-support.js';
+import { describeVersion } from '../../rollout/format.js';
+import { reactivateVersion, VersionError } from '../../rollout/versions.js';
+import { type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
 
-// Placeholder until its issue lands; replaced by the real command.
-export const run: Command = async (_args, io) => {
-  writeLine(io.stderr, 'medic policy rollback: not implemented yet');
-  return EXIT_INVALID;
+export const run: Command = async (args, io) => {
+  const { values, positionals } = parseFlags(args, {
+    to: { type: 'string' },
+    reason: { type: 'string' },
+    db: { type: 'string' },
+    author: { type: 'string' },
+    list: { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const store = openCliStore(values.db, io);
+  try {
+    if (values.list) {
+      for (const v of store.listPolicyVersions()) {
+        writeLine(io.stdout, `${v.active ? '*' : ' '} ${describeVersion(v)}`);
+      }
+      return EXIT_OK;
+    }
+    if (!values.reason?.trim()) throw new UsageError('--reason "why roll back" is required');
+    const to = values.to === undefined ? undefined : positiveInt('to', values.to, 0);
+    try {
+      const { from, version } = reactivateVersion(store, to, {
+        author: cliAuthor(values.author),
+        reason: values.reason.trim(),
+        now: Date.now(),
+      });
+      writeLine(io.stdout, `rolled back from version ${from.version} to ${describeVersion(version)}`);
+      return EXIT_OK;
+    } catch (err) {
+      if (!(err instanceof VersionError)) throw err;
+      writeLine(io.stderr, `medic policy rollback: ${err.message}`);
+      return EXIT_INVALID;
+    }
+  } finally {
+    store.close();
+  }
 };

@@ -1,0 +1,113 @@
+/**
+ * In-process GraphQL for the bot: requests go through `yoga.fetch` (no socket), and the actor
+ * travels in the yoga *server context*, which HTTP clients cannot set — so the Slack user's
+ * identity cannot be forged over the wire, and the API authorizes and audits it like a token.
+ *
+ * `subscribe` streams a subscription over SSE (`Accept: text/event-stream`) from the same fetch.
+ */
+import type { GraphqlActor, GraphqlClient, GraphqlResult } from '../types.js';
+
+/** `yoga.fetch`'s shape: a WHATWG fetch plus a server context merged into the GraphQL context. */
+export type YogaFetch = (
+  url: string,
+  init: RequestInit,
+  serverContext?: Record<string, unknown>,
+) => Promise<Response> | Response;
+
+export interface TransportOptions {
+  /** Default http://medic.internal/graphql (the host is irrelevant in-process). */
+  url?: string;
+  /** Maps the actor into the server context (default: `{ principal: {name, role, via: 'in-process'} }`). */
+  serverContext?: (actor: GraphqlActor) => Record<string, unknown>;
+}
+
+export const inProcessPrincipal = (actor: GraphqlActor) => ({
+  principal: { name: actor.id, role: actor.role, via: 'in-process' as const },
+});
+
+export function graphqlOverFetch(fetchFn: YogaFetch, options: TransportOptions = {}): GraphqlClient {
+  const url = options.url ?? 'http://medic.internal/graphql';
+  const ctx = options.serverContext ?? inProcessPrincipal;
+
+  const run = async (query: string, variables: Record<string, unknown>, actor: GraphqlActor) => {
+    const res = await fetchFn(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        body: JSON.stringify({ query, variables }),
+      },
+      ctx(actor),
+    );
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as GraphqlResult;
+    } catch {
+      return {
+        errors: [{ message: `HTTP ${res.status}: ${text.slice(0, 200)}`, extensions: { code: 'INTERNAL' } }],
+      };
+    }
+  };
+
+  const client = run as GraphqlClient;
+  client.subscribe = (query, variables, actor, hooks) => ({
+    async *[Symbol.asyncIterator]() {
+      const abort = new AbortController();
+      if (hooks?.signal?.aborted) return;
+      hooks?.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+      const res = await fetchFn(
+        url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+          body: JSON.stringify({ query, variables }),
+          signal: abort.signal,
+        },
+        ctx(actor),
+      );
+      if (!res.ok || !res.body) {
+        throw new Error(`subscription failed: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+      }
+      hooks?.onOpen?.();
+      try {
+        for await (const frame of sseFrames(res.body)) {
+          if (frame.event === 'complete') return;
+          if (frame.data) yield JSON.parse(frame.data) as GraphqlResult;
+        }
+      } finally {
+        abort.abort();
+      }
+    },
+  });
+  return client;
+}
+
+/** Splits a text/event-stream body into frames (`event:` and joined `data:` lines). */
+export async function* sseFrames(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<{ event: string; data: string }> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, '\n');
+      for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
+        const raw = buffer.slice(0, i);
+        buffer = buffer.slice(i + 2);
+        let event = 'message';
+        const data: string[] = [];
+        for (const line of raw.split('\n')) {
+          if (line.startsWith(':')) continue; // keep-alive comment
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        if (event !== 'message' || data.length > 0) yield { event, data: data.join('\n') };
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

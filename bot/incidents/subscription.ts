@@ -1,0 +1,62 @@
+/**
+ * Feeds `recoveryEvents` (GraphQL subscription over SSE, in-process) into the tracker. If the
+ * stream ends or fails it reconnects after `retryMs` until stopped. Events that happen while
+ * disconnected are not replayed (the parent is re-read from state at the next event).
+ */
+import type { Logger } from '../../src/log.js';
+import { EVENTS_SUBSCRIPTION, parseEvent } from '../graphql/ops.js';
+import { BOT_ACTOR } from '../roles.js';
+import type { GraphqlClient, MedicEvent } from '../types.js';
+
+export interface EventFeed {
+  stop(): Promise<void>;
+  /** Resolves once the first subscription request was answered (events flow from then on). */
+  ready: Promise<void>;
+}
+
+export function subscribeEvents(
+  graphql: GraphqlClient,
+  onEvent: (e: MedicEvent) => void,
+  logger: Logger,
+  retryMs = 1000,
+): EventFeed {
+  let stopped = false;
+  const abort = new AbortController();
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((r) => {
+    markReady = r;
+  });
+  if (!graphql.subscribe) {
+    logger.warn('graphql client cannot subscribe; Slack incidents disabled');
+    markReady();
+    return { ready, stop: async () => {} };
+  }
+  const subscribe = graphql.subscribe;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const it = subscribe(EVENTS_SUBSCRIPTION, {}, BOT_ACTOR, {
+          onOpen: markReady,
+          signal: abort.signal,
+        })[Symbol.asyncIterator]();
+        for (let r = await it.next(); !r.done; r = await it.next()) {
+          const result = r.value as { data?: { recoveryEvents?: unknown }; errors?: unknown[] };
+          if (result.errors?.length) logger.warn({ errors: result.errors }, 'recoveryEvents error');
+          const event = parseEvent(result.data?.recoveryEvents);
+          if (event) onEvent(event);
+        }
+      } catch (err) {
+        if (!stopped) logger.warn({ err }, 'recoveryEvents subscription failed; reconnecting');
+      }
+      if (!stopped) await new Promise((r) => setTimeout(r, retryMs).unref());
+    }
+  })();
+  return {
+    ready,
+    stop: async () => {
+      stopped = true;
+      abort.abort();
+      await loop;
+    },
+  };
+}

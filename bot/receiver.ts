@@ -1,0 +1,202 @@
+/**
+ * A Bolt `Receiver` that lives on medic's own HTTP server (mounted as the `/slack/events`
+ * route) instead of opening a port of its own.
+ *
+ * Per request: read the RAW body (≤ 1 MiB), verify the v0 signature with a ±300 s window in
+ * both directions (401 otherwise), answer `url_verification` / `ssl_check`, refuse other teams
+ * and apps (403), acknowledge a redelivery we have already seen (`X-Slack-Retry-Num`, the same
+ * `event_id`, the same interaction) without processing it again, and hand the rest to
+ * `app.processEvent`. Listeners ack first and work after; if nothing acked within 2.5 s the
+ * receiver answers 200 itself so Slack's 3 s limit is never missed.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQs } from 'node:querystring';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { Logger } from '../src/log.js';
+import { DeliveryDedupe, deliveryKey } from './dedupe.js';
+import type { BotClock } from './types.js';
+import { verifySignature } from './verify.js';
+
+export interface ReceiverOptions {
+  signingSecret: string;
+  teamId?: string;
+  appId?: string;
+  logger: Logger;
+  clock: BotClock;
+  /** Body size limit in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Answer 200 if no listener acked by then (default 2500 ms). */
+  ackTimeoutMs?: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, 'body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/** team and app ids of a request body, wherever the payload type keeps them. */
+function identity(body: Record<string, unknown>): { team?: string; app?: string } {
+  const team =
+    (typeof body.team_id === 'string' && body.team_id) ||
+    (body.team && typeof body.team === 'object' && typeof (body.team as { id?: unknown }).id === 'string'
+      ? (body.team as { id: string }).id
+      : undefined) ||
+    (body.user &&
+    typeof body.user === 'object' &&
+    typeof (body.user as { team_id?: unknown }).team_id === 'string'
+      ? (body.user as { team_id: string }).team_id
+      : undefined);
+  const app = typeof body.api_app_id === 'string' ? body.api_app_id : undefined;
+  return { team: team || undefined, app };
+}
+
+export class MedicReceiver implements Receiver {
+  private app: App | undefined;
+  private readonly dedupe = new DeliveryDedupe();
+  private readonly bodyLimit: number;
+  private readonly ackTimeoutMs: number;
+  /** Listener work still running after the ack (awaited by stop()). */
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(private readonly opts: ReceiverOptions) {
+    this.bodyLimit = opts.bodyLimit ?? 1024 * 1024;
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 2500;
+  }
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  async start(): Promise<void> {}
+
+  /** Waits for listener work that outlived its HTTP response. */
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** The route handler. Never throws; always answers. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.dispatch(req, res).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      if (status >= 500) this.opts.logger.error({ err }, 'slack request failed');
+      if (!res.headersSent) {
+        res.writeHead(status, { 'content-type': 'text/plain' });
+        res.end(err instanceof HttpError ? err.message : 'internal error');
+      }
+    });
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') throw new HttpError(405, 'POST only');
+    const raw = await readRaw(req, this.bodyLimit);
+    // Slack's ssl_check pings may come unsigned; answer them without looking at anything else.
+    if (raw.toString('utf8') === 'ssl_check=1') return this.reply(res, 200, '');
+    const verdict = verifySignature({
+      signingSecret: this.opts.signingSecret,
+      timestamp: header(req, 'x-slack-request-timestamp'),
+      signature: header(req, 'x-slack-signature'),
+      rawBody: raw,
+      nowMs: this.opts.clock.now(),
+    });
+    if (!verdict.ok) {
+      this.opts.logger.warn({ reason: verdict.reason }, 'slack request refused: signature');
+      throw new HttpError(401, 'invalid signature');
+    }
+    const body = this.parse(raw, header(req, 'content-type'));
+    if (body.type === 'url_verification') return this.reply(res, 200, { challenge: body.challenge });
+
+    const who = identity(body);
+    if (
+      (this.opts.teamId && who.team && who.team !== this.opts.teamId) ||
+      (this.opts.teamId && !who.team) ||
+      (this.opts.appId && who.app && who.app !== this.opts.appId)
+    ) {
+      this.opts.logger.warn({ team: who.team, app: who.app }, 'slack request refused: team/app');
+      throw new HttpError(403, 'wrong team or app');
+    }
+
+    const key = deliveryKey(body);
+    const retryNum = header(req, 'x-slack-retry-num');
+    if (key && !this.dedupe.firstTime(key, this.opts.clock.now())) {
+      this.opts.logger.info({ key, retryNum }, 'slack redelivery acknowledged, not processed again');
+      return this.reply(res, 200, '');
+    }
+    if (!this.app) throw new HttpError(503, 'bot not initialized');
+
+    let acked = false;
+    const timer = setTimeout(() => {
+      if (!acked) {
+        acked = true;
+        this.reply(res, 200, '');
+      }
+    }, this.ackTimeoutMs);
+    const event: ReceiverEvent = {
+      body,
+      retryNum: retryNum === undefined ? undefined : Number(retryNum),
+      retryReason: header(req, 'x-slack-retry-reason'),
+      ack: async (response?: unknown) => {
+        if (acked) return;
+        acked = true;
+        clearTimeout(timer);
+        this.reply(res, 200, response ?? '');
+      },
+    };
+    const work = this.app
+      .processEvent(event)
+      .catch((err: unknown) => this.opts.logger.error({ err }, 'slack listener failed'))
+      .finally(() => {
+        clearTimeout(timer);
+        if (!acked) {
+          acked = true;
+          this.reply(res, 200, '');
+        }
+        this.inflight.delete(work);
+      });
+    this.inflight.add(work);
+  }
+
+  private parse(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
+    const text = raw.toString('utf8');
+    try {
+      if (contentType?.startsWith('application/x-www-form-urlencoded')) {
+        const form = parseQs(text);
+        if (typeof form.payload === 'string') return JSON.parse(form.payload) as Record<string, unknown>;
+        return form as Record<string, unknown>;
+      }
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new HttpError(400, 'malformed body');
+    }
+  }
+
+  private reply(res: ServerResponse, status: number, body: unknown): void {
+    if (res.headersSent) return;
+    if (typeof body === 'string') {
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(body);
+    } else {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    }
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Slack user → medic role. Anyone in the configured team is a viewer; SLACK_OPERATORS are
+ * operators and SLACK_ADMINS admins (an admin can do everything an operator can). The role is
+ * passed to GraphQL with the actor, where authorization and the `access_denied` audit happen.
+ */
+import type { Env } from '../src/config/env.js';
+import type { TokenRole } from '../src/store/types.js';
+import type { GraphqlActor } from './types.js';
+
+const RANK: Record<TokenRole, number> = { viewer: 0, operator: 1, admin: 2 };
+
+export function roleOf(env: Pick<Env, 'SLACK_OPERATORS' | 'SLACK_ADMINS'>, userId: string): TokenRole {
+  if (env.SLACK_ADMINS.includes(userId)) return 'admin';
+  if (env.SLACK_OPERATORS.includes(userId)) return 'operator';
+  return 'viewer';
+}
+
+export function atLeast(role: TokenRole, needed: TokenRole): boolean {
+  return RANK[role] >= RANK[needed];
+}
+
+export function slackActor(env: Pick<Env, 'SLACK_OPERATORS' | 'SLACK_ADMINS'>, userId: string): GraphqlActor {
+  return { id: `slack:${userId}`, role: roleOf(env, userId) };
+}
+
+/** The bot's own identity for reads (subscription, re-reading state before rendering). */
+export const BOT_ACTOR: GraphqlActor = { id: 'slack:bot', role: 'viewer' };
+
+/** `slack:U123` → `<@U123>` (a Slack mention); other actors (tokens, timers) as plain text. */
+export function mention(actor: string | null | undefined): string {
+  if (!actor) return 'medic';
+  const m = /^slack:([UW][A-Z0-9]+)$/.exec(actor);
+  return m ? `<@${m[1]}>` : actor;
+}

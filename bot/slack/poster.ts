@@ -1,0 +1,69 @@
+/**
+ * Outbound Slack calls for incident messages, one queue per channel: calls run in order, and
+ * `chat.postMessage` calls are spaced at least `intervalMs` apart (Slack allows ~1 message/s
+ * per channel). The WebClient is built with retries off, so a timed-out post is never sent
+ * twice; a failed call is logged and reported to the caller, never repeated here.
+ */
+import type { webApi } from '@slack/bolt';
+
+type WebClient = webApi.WebClient;
+
+export interface Posted {
+  channel: string;
+  ts: string;
+}
+
+export class ChannelPoster {
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly lastPost = new Map<string, number>();
+
+  constructor(
+    private readonly client: WebClient,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  /** Posts a message (optionally into a thread). Resolves with its ts. */
+  post(args: { channel: string; text: string; blocks?: unknown[]; thread_ts?: string }): Promise<Posted> {
+    return this.enqueue(args.channel, async () => {
+      const wait = (this.lastPost.get(args.channel) ?? 0) + this.intervalMs - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      this.lastPost.set(args.channel, performance.now());
+      const res = await this.client.chat.postMessage({
+        channel: args.channel,
+        text: args.text,
+        ...(args.blocks ? { blocks: args.blocks as never } : {}),
+        ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}),
+        unfurl_links: false,
+      });
+      return { channel: String(res.channel ?? args.channel), ts: String(res.ts) };
+    });
+  }
+
+  /** Replaces a message in place (not spaced; ordered after earlier calls to the channel). */
+  update(args: { channel: string; ts: string; text: string; blocks: unknown[] }): Promise<void> {
+    return this.enqueue(args.channel, async () => {
+      await this.client.chat.update({
+        channel: args.channel,
+        ts: args.ts,
+        text: args.text,
+        blocks: args.blocks as never,
+      });
+    });
+  }
+
+  /** Resolves when everything queued so far has been sent (or failed). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()]);
+  }
+
+  private enqueue<T>(channel: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(channel) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.queues.set(channel, settled);
+    void settled.then(() => {
+      if (this.queues.get(channel) === settled) this.queues.delete(channel);
+    });
+    return next;
+  }
+}

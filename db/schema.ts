@@ -1,0 +1,145 @@
+/**
+ * medic's SQLite schema (drizzle sqlite-core). Migrations under db/migrations are generated
+ * from this file with `npm run db:generate` and applied on open (src/store/sqlite.ts).
+ *
+ * Written so a PostgreSQL twin (drizzle pg-core) can follow column for column: timestamps are
+ * epoch milliseconds in integer columns (pg: bigint), JSON is text (pg: jsonb), booleans are
+ * integers in boolean mode, and no SQLite-only column types are used.
+ *
+ * The audit log (`events`) is append-only: no code path updates or deletes its rows.
+ */
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** Services medic knows about (from the runtime contract). */
+export const services = sqliteTable('services', {
+  name: text('name').primaryKey(),
+  unit: text('unit').notNull(),
+});
+
+/** The current state of each service: the truth the in-memory engine cache is rebuilt from. */
+export const serviceState = sqliteTable('service_state', {
+  service: text('service')
+    .primaryKey()
+    .references(() => services.name),
+  /** ServiceState (core/types.ts) as JSON. */
+  state: text('state', { mode: 'json' }).notNull(),
+  policyHash: text('policy_hash'),
+  updatedAt: integer('updated_at').notNull(),
+  /** Optimistic concurrency: incremented by every commit; a commit names the version it read. */
+  version: integer('version').notNull(),
+});
+
+/** The append-only audit log: one row per decision, plus non-decision events. */
+export const events = sqliteTable(
+  'events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    service: text('service'),
+    kind: text('kind').notNull(),
+    decision: text('decision'),
+    taken: integer('taken', { mode: 'boolean' }),
+    input: text('input', { mode: 'json' }),
+    actor: text('actor'),
+    reason: text('reason'),
+    stateFrom: text('state_from'),
+    stateTo: text('state_to'),
+    counters: text('counters', { mode: 'json' }),
+    effects: text('effects', { mode: 'json' }).notNull(),
+    mode: text('mode'),
+    data: text('data', { mode: 'json' }),
+  },
+  (t) => [
+    index('events_service_id').on(t.service, t.id),
+    index('events_kind_id').on(t.kind, t.id),
+    index('events_at').on(t.at),
+  ],
+);
+
+/**
+ * Effect intents: written in the decision's transaction, completed when the effect's outcome
+ * is known. An intent still open after a crash is reconciled, never re-executed blindly.
+ */
+export const intents = sqliteTable(
+  'intents',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    service: text('service').notNull(),
+    eventId: integer('event_id')
+      .notNull()
+      .references(() => events.id),
+    effect: text('effect', { mode: 'json' }).notNull(),
+    decidedAt: integer('decided_at').notNull(),
+    /** null while open; 'succeeded' | 'failed' | 'done' | 'shadow' | 'unknown_after_crash' | ... */
+    outcome: text('outcome'),
+    completedAt: integer('completed_at'),
+  },
+  (t) => [
+    index('intents_open').on(t.service, t.id).where(sql`${t.outcome} IS NULL`),
+    index('intents_event').on(t.eventId),
+  ],
+);
+
+/** Operator holds, current (released_at null) and past. */
+export const holds = sqliteTable(
+  'holds',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    service: text('service').notNull(),
+    actor: text('actor').notNull(),
+    reason: text('reason').notNull(),
+    setAt: integer('set_at').notNull(),
+    until: integer('until').notNull(),
+    releasedAt: integer('released_at'),
+    releasedBy: text('released_by'),
+  },
+  (t) => [index('holds_service').on(t.service, t.id)],
+);
+
+/** Single-use action ids carried by Slack buttons and runbook links. */
+export const pendingActions = sqliteTable(
+  'pending_actions',
+  {
+    id: text('id').primaryKey(),
+    service: text('service').notNull(),
+    kind: text('kind').notNull(),
+    incident: text('incident').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    usedBy: text('used_by'),
+  },
+  (t) => [index('pending_actions_service').on(t.service, t.createdAt)],
+);
+
+/** API bearer tokens: only the SHA-256 of the secret is stored. */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    role: text('role').notNull(),
+    /** hex SHA-256 of the token secret. */
+    hash: text('hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_name').on(t.name), uniqueIndex('api_tokens_hash').on(t.hash)],
+);
+
+/** Every applied policy set; exactly one row is active once any policy was applied. */
+export const policyVersions = sqliteTable(
+  'policy_versions',
+  {
+    version: integer('version').primaryKey(),
+    hash: text('hash').notNull(),
+    content: text('content', { mode: 'json' }).notNull(),
+    author: text('author').notNull(),
+    reason: text('reason').notNull(),
+    createdAt: integer('created_at').notNull(),
+    active: integer('active', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [uniqueIndex('policy_versions_one_active').on(t.active).where(sql`${t.active} = 1`)],
+);

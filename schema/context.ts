@@ -1,0 +1,17 @@
+/**
+ * What every resolver receives. Built per request by src/server/app.ts; resolvers translate
+ * between GraphQL and these ports and hold no policy logic (DESIGN.md rule 4).
+ */
+import type { Engine } from '../src/engine/types.js';
+import type { Logger } from '../src/log.js';
+import type { ApiStore, ContractStatus, Principal } from '../src/server/ports.js';
+
+export interface ApiContext {
+  principal: Principal;
+  engine: Engine;
+  store: ApiStore;
+  contract: ContractStatus | null;
+  /** Base URL for links (runbook); MEDIC_PUBLIC_URL or http://host:port. */
+  publicUrl: string;
+  logger: Logger;
+}

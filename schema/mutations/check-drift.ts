@@ -1,0 +1,21 @@
+/** `checkDrift`: re-run the contract drift check now (operator); returns the report. */
+import type { DriftReport } from '../../src/server/ports.js';
+import { builder } from '../builder.js';
+import { DriftReportRef } from '../types/contract.js';
+import { notFound, resultUnion } from '../types/errors.js';
+import { authorize } from './command.js';
+
+const DriftResultRef = resultUnion<DriftReport>('DriftResult', DriftReportRef);
+
+builder.mutationField('checkDrift', (t) =>
+  t.field({
+    type: DriftResultRef,
+    description: 'Compare the runtime contract with systemd, the filesystem and the repo now.',
+    resolve: async (_root, _args, ctx) => {
+      const denied = authorize(ctx, 'checkDrift', 'operator', null);
+      if (denied) return denied;
+      if (!ctx.contract) return notFound('no runtime contract is configured (MEDIC_CONTRACT)');
+      return ctx.contract.checkDrift();
+    },
+  }),
+);

@@ -1,0 +1,36 @@
+/**
+ * `recoveryEvents(service, kinds)`: every audit event as the engine commits it, over SSE
+ * (or any transport yoga speaks). Each subscriber holds a bounded buffer (1000 events); a client
+ * that falls further behind loses the oldest and can catch up with `events(after:)`.
+ */
+import { Repeater, SlidingBuffer } from 'graphql-yoga';
+import type { AuditEvent } from '../../src/store/types.js';
+import { builder } from '../builder.js';
+import { EventKindEnum } from '../types/enums.js';
+import { EventRef } from '../types/event.js';
+
+export const SUBSCRIBER_BUFFER = 1000;
+
+builder.subscriptionField('recoveryEvents', (t) =>
+  t.field({
+    type: EventRef,
+    description: 'Audit events as they are committed, optionally filtered by service and kinds.',
+    args: {
+      service: t.arg.string(),
+      kinds: t.arg({ type: [EventKindEnum] }),
+    },
+    subscribe: (_root, { service, kinds }, { engine }) => {
+      const wanted = kinds && kinds.length > 0 ? new Set(kinds) : null;
+      return new Repeater<AuditEvent>(async (push, stop) => {
+        const unsubscribe = engine.subscribe((event) => {
+          if (service && event.service !== service) return;
+          if (wanted && !wanted.has(event.kind)) return;
+          void push(event);
+        });
+        await stop;
+        unsubscribe();
+      }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+    },
+    resolve: (event) => event,
+  }),
+);

@@ -1,0 +1,121 @@
+/**
+ * The runtime contract's YAML schema (version 1), strict: unknown keys are errors.
+ *
+ * This is the shape as written. Cross-field rules (policy feasibility, references, unique names
+ * and units) live in validate.ts; resolution (prefix, interpreter, effective policy) in resolve.ts.
+ */
+import { z } from 'zod';
+import { unitNameProblem } from './unit-name.js';
+
+/** An absolute path: starts with `/`; no `~` or `$VAR` (those belong in unit files, not here). */
+export const absolutePath = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((p) => p.startsWith('/'), 'must be an absolute path (starting with /)')
+  .refine((p) => !p.includes('\0'), 'must not contain NUL');
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name is [A-Za-z_][A-Za-z0-9_]*');
+
+/** YAML scalars that users write unquoted (`PORT: 8000`) become strings. */
+const envValue = z
+  .union([z.string(), z.number(), z.boolean()], {
+    error: 'an environment value must be a string, number or boolean',
+  })
+  .transform(String)
+  .refine((v) => !v.includes('\0') && !v.includes('\n'), 'must not contain NUL or newlines');
+
+/** Variables medic itself sets from `conda`; a service may not override them. */
+export const RESERVED_ENV = ['CONDA_PREFIX', 'PATH', 'MEDIC_PYTHON'] as const;
+
+export const supervisorSchema = z.strictObject({
+  kind: z.enum(['systemd', 'process']),
+  scope: z.enum(['system', 'user']).default('system'),
+});
+
+export const condaSchema = z.strictObject({
+  root: absolutePath,
+  env: z
+    .string()
+    .regex(/^[A-Za-z0-9._+-]+$/, 'a conda env name is [A-Za-z0-9._+-]+ (no slashes or spaces)')
+    .refine((e) => e !== '.' && e !== '..', 'must not be . or ..'),
+  python: z
+    .string({
+      error: (iss) =>
+        typeof iss.input === 'number'
+          ? `quote the version, e.g. python: "3.11" (unquoted, YAML reads 3.10 as the number 3.1; got ${iss.input})`
+          : 'expected a version string like "3.11"',
+    })
+    .regex(/^\d+\.\d+(\.\d+)?$/, 'a Python version is MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "3.11"'),
+  prefix: absolutePath.optional(),
+});
+
+export const healthSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  /** Seconds between probes; default 10. */
+  intervalSec: z.number().positive().default(10),
+  /** Probe timeout; default 2000 ms. */
+  timeoutMs: z.number().int().positive().default(2000),
+});
+
+const argString = z
+  .string()
+  .refine((a) => !a.includes('\0') && !a.includes('\n'), 'must not contain NUL or newlines');
+
+export const serviceSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'a service name is [A-Za-z0-9][A-Za-z0-9_-]*'),
+  unit: z.string().superRefine((u, ctx) => {
+    const problem = unitNameProblem(u, 'service');
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  command: z
+    .array(argString)
+    .min(1, 'must name at least the program')
+    .refine(
+      (c) => c[0] === 'python' || c[0]?.startsWith('/'),
+      'the program must be `python` (the contract interpreter) or an absolute path',
+    ),
+  workingDirectory: absolutePath.optional(),
+  environment: z
+    .record(envName, envValue)
+    .default({})
+    .superRefine((env, ctx) => {
+      for (const key of RESERVED_ENV) {
+        if (key in env) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `${key} is set by medic from conda; remove it here`,
+          });
+        }
+      }
+    }),
+  health: healthSchema.optional(),
+  /** A name from `policies`, or an inline policy object (validated in validate.ts). */
+  policy: z
+    .union([z.string().min(1), z.record(z.string(), z.unknown())], {
+      error: 'must be a policy name from `policies` or an inline policy object',
+    })
+    .optional(),
+});
+
+export const repoSchema = z.strictObject({
+  units: z.array(z.string().min(1)).default([]),
+  scripts: z.array(z.string().min(1)).default([]),
+});
+
+export const contractSchema = z.strictObject({
+  version: z.literal(1, { error: 'version must be 1' }),
+  supervisor: supervisorSchema,
+  conda: condaSchema,
+  /** Named policies; each is validated by src/core/policy.ts in validate.ts. */
+  policies: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a policy name is [A-Za-z0-9_-]+'), z.unknown())
+    .default({}),
+  services: z.array(serviceSchema).min(1, 'a contract names at least one service'),
+  repo: repoSchema.default({ units: [], scripts: [] }),
+});
+
+export type ContractInput = z.input<typeof contractSchema>;
+export type ContractDocument = z.output<typeof contractSchema>;

@@ -1,0 +1,74 @@
+/**
+ * decide(state, input, now, policy) → Decision: the one pure function that changes a service's
+ * state (DESIGN.md rule 1). It performs nothing and reads no clock; the edges persist the
+ * decision and then carry out its effects.
+ *
+ * Contract:
+ * - total: every state × input yields exactly one Decision with one DecisionCode and a
+ *   one-sentence `detail`; it never throws on valid input (a valid state, a valid policy,
+ *   inputs whose numbers are finite);
+ * - deterministic: same (state, input, now, policy) → same decision (deep-equal);
+ * - `now` should never go backwards for one service (the CLI and engine enforce it);
+ * - before the input is looked at, the state is settled to `now`: the churn window is pruned
+ *   and the backoff run decays after `stableSec` of health (state.ts);
+ * - every automatic restart passes the gate (gate.ts): window full → circuit_opened;
+ *   within the cooldown/backoff delay → cooldown / skip_*; held / circuit_open → never.
+ *
+ * The per-state rules live in decide/<state>.ts; inputs that mean the same everywhere
+ * (operator commands, systemd's own restarts, clean exits) in decide/commands.ts.
+ * docs/CORE.md has the full state × input table.
+ */
+import { decideCircuitOpen, decideHalfOpen } from './decide/circuit.js';
+import {
+  approve,
+  cleanExit,
+  externalRestart,
+  forceRestart,
+  hold,
+  release,
+  resetCircuit,
+} from './decide/commands.js';
+import { decideCooldown } from './decide/cooldown.js';
+import { decideHealthy } from './decide/healthy.js';
+import { decideHeld } from './decide/held.js';
+import { decideRestarting } from './decide/restarting.js';
+import type { Ctx } from './decide/shared.js';
+import type { Policy } from './policy.js';
+import { settle } from './state.js';
+import type { Decision, Input, ServiceState } from './types.js';
+
+export function decide(state: ServiceState, input: Input, now: number, policy: Policy): Decision {
+  const s = settle(state, now, policy);
+  const ctx: Ctx = { now, policy };
+  switch (input.type) {
+    case 'hold':
+      return hold(s, input, ctx);
+    case 'release':
+      return release(s, input, ctx);
+    case 'approve':
+      return approve(s, input, ctx);
+    case 'force_restart':
+      return forceRestart(s, input, ctx);
+    case 'reset_circuit':
+      return resetCircuit(s, input, ctx);
+    case 'external_restart':
+      return externalRestart(s, input.count, ctx);
+    case 'exited':
+      if (input.code === 0) return cleanExit(s);
+      break;
+  }
+  switch (s.tag) {
+    case 'healthy':
+      return decideHealthy(s, input, ctx);
+    case 'restarting':
+      return decideRestarting(s, input, ctx);
+    case 'cooldown':
+      return decideCooldown(s, input, ctx);
+    case 'circuit_open':
+      return decideCircuitOpen(s, input, ctx);
+    case 'half_open':
+      return decideHalfOpen(s, input, ctx);
+    case 'held':
+      return decideHeld(s, input, ctx);
+  }
+}

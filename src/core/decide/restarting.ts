@@ -1,0 +1,103 @@
+/**
+ * restarting: a restart was issued (or systemd restarted the unit); startup grace is running.
+ * - probe_ok → recovered: healthy, or — for the half-open probe — half_open waiting `stableSec`;
+ * - probe_failed inside the grace → failure_counted (failures inside grace don't act);
+ * - the restart FAILED when: restart_failed arrives, the service crashes, or it is still not
+ *   healthy when the grace ends (a tick at/after graceUntil, or a failed probe after it).
+ *   A failed ordinary restart goes back through the gate (code `restart_failed` when it must wait
+ *   — usually the cooldown — or `restart`/`circuit_opened`). A failed probe restart re-opens the
+ *   circuit with openSec doubled (capped at maxOpenSec).
+ * - exit 78 → circuit_opened (fatal_exit).
+ */
+import type { RestartingState } from '../types.js';
+import {
+  type Ctx,
+  crashFailures,
+  longerOpenSec,
+  make,
+  openCircuit,
+  requestAutoRestart,
+  secs,
+} from './shared.js';
+import type { StateInput } from './types.js';
+
+function restartFailed(s: RestartingState, failures: number, ctx: Ctx, why: string) {
+  if (s.probe) {
+    return openCircuit(
+      { churn: s.churn, failures },
+      ctx,
+      longerOpenSec(s.openSec, ctx.policy),
+      'probe_failed',
+      `${why}: the probe restart failed`,
+    );
+  }
+  return requestAutoRestart(
+    { churn: s.churn, failures },
+    ctx,
+    `${why}: the restart failed`,
+    'restart_failed',
+  );
+}
+
+export function decideRestarting(s: RestartingState, input: StateInput, ctx: Ctx) {
+  const { now, policy } = ctx;
+  const threshold = Math.max(s.failures, policy.failureThreshold);
+  switch (input.type) {
+    case 'probe_ok':
+      if (s.probe) {
+        return make(
+          'recovered',
+          {
+            tag: 'half_open',
+            churn: s.churn,
+            failures: 0,
+            since: now,
+            openSec: s.openSec,
+            probeUsed: true,
+            stableSince: now,
+            approvedBy: s.approvedBy ?? null,
+          },
+          `Probe restart came up healthy; the circuit closes after ${policy.stableSec}s of health.`,
+        );
+      }
+      return make(
+        'recovered',
+        { tag: 'healthy', churn: s.churn, failures: 0, healthySince: now },
+        `Healthy again ${secs(now - s.issuedAt)} after the restart.`,
+      );
+    case 'probe_failed': {
+      const failures = s.failures + 1;
+      if (now < s.graceUntil) {
+        return make(
+          'failure_counted',
+          { ...s, failures },
+          `Probe failed inside startup grace (${secs(s.graceUntil - now)} left); not acting yet.`,
+        );
+      }
+      return restartFailed(s, Math.max(failures, threshold), ctx, 'Still failing after the startup grace');
+    }
+    case 'exited':
+      if (input.code === 78) {
+        const openSec = s.probe ? longerOpenSec(s.openSec, policy) : policy.circuit.openSec;
+        return openCircuit(s, ctx, openSec, 'fatal_exit', 'The service exited with 78 (EX_CONFIG)');
+      }
+      return restartFailed(
+        s,
+        crashFailures(s.failures, policy),
+        ctx,
+        `Crashed (exit ${input.code}) after restart`,
+      );
+    case 'restart_succeeded':
+      return make('restart_succeeded', s, 'The restart command succeeded; waiting for a passing probe.');
+    case 'restart_failed':
+      return restartFailed(
+        s,
+        threshold,
+        ctx,
+        `Restart command failed${input.detail ? ` (${input.detail})` : ''}`,
+      );
+    case 'tick':
+      if (now < s.graceUntil) return make('noop', s, `Startup grace runs for ${secs(s.graceUntil - now)}.`);
+      return restartFailed(s, threshold, ctx, 'No passing probe within the startup grace');
+  }
+}

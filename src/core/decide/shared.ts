@@ -1,0 +1,191 @@
+/**
+ * Building blocks shared by the per-state deciders: the decision constructor, the automatic
+ * restart request (through the gate) and circuit opening. Every automatic restart medic ever
+ * issues is created by `requestAutoRestart` or `requestProbeRestart`, both of which call the
+ * one `gate()`.
+ */
+import { earliestAutoRestartAt, gate } from '../gate.js';
+import type { Policy } from '../policy.js';
+import { countBlocked, countCircuitOpen, recordRestart } from '../state.js';
+import type {
+  BlockReason,
+  Churn,
+  CircuitOpenState,
+  Decision,
+  DecisionCode,
+  Effect,
+  HalfOpenState,
+  ServiceState,
+} from '../types.js';
+
+export interface Ctx {
+  now: number;
+  policy: Policy;
+}
+
+/** Fields every state carries. */
+export interface Base {
+  churn: Churn;
+  failures: number;
+}
+
+/**
+ * `taken` is true for decisions that carry something out: a restart, or a circuit/hold
+ * transition (which may carry a stop). Observations, skips, noop and not_pending are not taken.
+ */
+const TAKEN: ReadonlySet<DecisionCode> = new Set<DecisionCode>([
+  'restart',
+  'restart_forced',
+  'restart_approved',
+  'circuit_opened',
+  'circuit_half_open',
+  'circuit_closed',
+  'hold_set',
+  'hold_released',
+  'hold_expired',
+]);
+
+export function isTaken(code: DecisionCode): boolean {
+  return TAKEN.has(code);
+}
+
+export function make(
+  code: DecisionCode,
+  next: ServiceState,
+  detail: string,
+  effects: Effect[] = [],
+): Decision {
+  return { decision: code, taken: TAKEN.has(code), next, effects, detail };
+}
+
+/** Seconds for humans: `60s`, `2.5s`. */
+export function secs(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}
+
+/** The failure count of a service that crashed: it wants a restart now, whatever the threshold. */
+export function crashFailures(failures: number, policy: Policy): number {
+  return Math.max(failures + 1, policy.failureThreshold);
+}
+
+/** Opens (or re-opens) the circuit for `openSec`, never before the gate could let a probe through. */
+export function openCircuit(
+  base: Base,
+  ctx: Ctx,
+  openSec: number,
+  cause: CircuitOpenState['cause'],
+  why: string,
+): Decision {
+  const churn = countCircuitOpen(base.churn);
+  const reopensAt = Math.max(ctx.now + openSec * 1000, earliestAutoRestartAt(churn, ctx.policy));
+  const next: CircuitOpenState = {
+    tag: 'circuit_open',
+    churn,
+    failures: base.failures,
+    openedAt: ctx.now,
+    reopensAt,
+    openSec,
+    cause,
+  };
+  const hard = ctx.policy.circuit.hardStop;
+  const effects: Effect[] = hard ? [{ type: 'stop', reason: 'hard_stop' }] : [];
+  return make(
+    'circuit_opened',
+    next,
+    `${why}; circuit open for ${secs(reopensAt - ctx.now)}${hard ? ', unit stopped (hardStop)' : ''}.`,
+    effects,
+  );
+}
+
+/** openSec after a failed half-open probe: doubled, capped at maxOpenSec. */
+export function longerOpenSec(openSec: number, policy: Policy): number {
+  return Math.min(openSec * 2, policy.circuit.maxOpenSec);
+}
+
+/**
+ * What to do when the gate says "too soon":
+ * - 'skip': a blocked attempt (skip_cooldown/skip_backoff, counted), state → cooldown;
+ * - 'restart_failed': the outcome of a failed restart, state → cooldown, not counted as blocked
+ *   (no new attempt was refused; the service simply waits out the delay);
+ * - 'noop': a tick found the delay not yet over (e.g. after a policy change); just re-arm.
+ */
+export type OnWait = 'skip' | 'restart_failed' | 'noop';
+
+/**
+ * The service wants an automatic (non-probe) restart. Through the gate:
+ * full window → circuit_opened; too soon → cooldown; else → restart + restarting.
+ */
+export function requestAutoRestart(base: Base, ctx: Ctx, why: string, onWait: OnWait): Decision {
+  const { now, policy } = ctx;
+  const g = gate(base.churn, now, policy);
+  if (g.kind === 'full') {
+    return openCircuit(
+      base,
+      ctx,
+      policy.circuit.openSec,
+      'churn',
+      `${why}; ${base.churn.window.length} restarts within ${policy.windowSec}s reached maxRestarts ${policy.maxRestarts}`,
+    );
+  }
+  if (g.kind === 'wait') {
+    const reason: BlockReason = g.cause === 'backoff' ? 'skip_backoff' : 'skip_cooldown';
+    const code: DecisionCode = onWait === 'skip' ? reason : onWait;
+    const churn = onWait === 'skip' ? countBlocked(base.churn, reason) : base.churn;
+    return make(
+      code,
+      { tag: 'cooldown', churn, failures: base.failures, until: g.until, cause: g.cause },
+      `${why}; next automatic restart not before ${secs(g.until - now)} from now (${g.cause}).`,
+    );
+  }
+  return make(
+    'restart',
+    {
+      tag: 'restarting',
+      churn: recordRestart(base.churn, now),
+      failures: base.failures,
+      initiator: 'auto',
+      issuedAt: now,
+      graceUntil: now + policy.startupGraceSec * 1000,
+      probe: false,
+      openSec: policy.circuit.openSec,
+    },
+    `${why}; restarting (${base.churn.window.length + 1}/${policy.maxRestarts} in window).`,
+    [{ type: 'restart', initiator: 'auto', probe: false }],
+  );
+}
+
+/**
+ * A half-open circuit spends its single automatic probe restart. Through the same gate:
+ * full window → circuit re-opens (same openSec: the probe never ran); too soon → blocked,
+ * stays half-open (a tick retries when the delay ends); else → probe restart.
+ */
+export function requestProbeRestart(s: HalfOpenState, ctx: Ctx, why: string): Decision {
+  const { now, policy } = ctx;
+  const g = gate(s.churn, now, policy);
+  if (g.kind === 'full') {
+    return openCircuit(s, ctx, s.openSec, 'churn', `${why}; churn window still full, probe not possible`);
+  }
+  if (g.kind === 'wait') {
+    const reason: BlockReason = g.cause === 'backoff' ? 'skip_backoff' : 'skip_cooldown';
+    return make(
+      reason,
+      { ...s, churn: countBlocked(s.churn, reason) },
+      `${why}; probe restart not before ${secs(g.until - now)} from now (${g.cause}).`,
+    );
+  }
+  return make(
+    'restart',
+    {
+      tag: 'restarting',
+      churn: recordRestart(s.churn, now),
+      failures: s.failures,
+      initiator: 'auto',
+      issuedAt: now,
+      graceUntil: now + policy.startupGraceSec * 1000,
+      probe: true,
+      openSec: s.openSec,
+    },
+    `${why}; issuing the single half-open probe restart.`,
+    [{ type: 'restart', initiator: 'auto', probe: true }],
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * The one recommended operator action for a state (DESIGN.md): a code, a one-line summary with
+ * the concrete command, the command alone, and a stable runbook anchor. It follows from the
+ * state alone, so Slack, GraphQL, /status and `policy simulate` always agree.
+ */
+import type { Policy } from './policy.js';
+import { runbookAnchor } from './runbook-anchors.js';
+import type { RecommendedAction, RecommendedActionCode, ServiceState } from './types.js';
+
+export interface ServiceRef {
+  name: string;
+  unit: string;
+}
+
+function inSec(ms: number): string {
+  return `${Math.max(0, Math.ceil(ms / 1000))}s`;
+}
+
+function action(code: RecommendedActionCode, summary: string, command: string): RecommendedAction {
+  return { code, summary, command, anchor: runbookAnchor(code) };
+}
+
+export function recommend(
+  state: ServiceState,
+  policy: Policy,
+  svc: ServiceRef,
+  now: number,
+): RecommendedAction {
+  const journal = `journalctl -u ${svc.unit} -n 200`;
+  switch (state.tag) {
+    case 'healthy':
+      return action('none', `${svc.name} is healthy; nothing to do.`, `systemctl status ${svc.unit}`);
+    case 'restarting':
+      return action(
+        'watch_restart',
+        `${svc.name} is restarting (${state.initiator}${state.probe ? ', probe' : ''}); startup grace ends in ` +
+          `${inSec(state.graceUntil - now)}. Watch \`journalctl -u ${svc.unit} -f\`.`,
+        `journalctl -u ${svc.unit} -f`,
+      );
+    case 'cooldown':
+      return action(
+        'wait_cooldown',
+        `${svc.name} is unhealthy; the next automatic restart is in ${inSec(state.until - now)} (${state.cause}). ` +
+          `Meanwhile inspect \`${journal}\`; hold it if restarting will not help.`,
+        journal,
+      );
+    case 'circuit_open':
+      return action(
+        'inspect_and_approve',
+        `Circuit open for ${svc.name} (${state.cause}): inspect \`${journal}\`, then approve one probe restart ` +
+          `(\`medic\` / Slack) or hold. Half-open in ${inSec(state.reopensAt - now)}.`,
+        journal,
+      );
+    case 'half_open':
+      return state.probeUsed
+        ? action(
+            'watch_probe',
+            `${svc.name} passed its probe restart; the circuit closes after ${policy.stableSec}s of health. ` +
+              `Watch \`journalctl -u ${svc.unit} -f\`.`,
+            `journalctl -u ${svc.unit} -f`,
+          )
+        : action(
+            'watch_probe',
+            `${svc.name} is half-open: one probe restart will be tried when it fails; approve it now ` +
+              `(\`medic\` / Slack) or inspect \`${journal}\` first.`,
+            journal,
+          );
+    case 'held':
+      return action(
+        'review_hold',
+        `Automatic restarts of ${svc.name} are held by ${state.actor} (${state.reason}) for another ` +
+          `${inSec(state.until - now)}; release the hold when the fix is in (\`medic\` / Slack).`,
+        `systemctl status ${svc.unit}`,
+      );
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * viewOf(): the one read model of a service, used by GraphQL, /status and Slack, so they can
+ * never disagree. The state is settled to `now` first (window pruned, backoff decayed).
+ */
+import type { ServiceView } from '../engine/types.js';
+import { restartDelaySec } from './gate.js';
+import type { Policy } from './policy.js';
+import { recommend } from './recommend.js';
+import { blockedTotal, settle } from './state.js';
+import type { ServiceState } from './types.js';
+
+export interface ViewArgs {
+  name: string;
+  unit: string;
+  policy: Policy;
+  state: ServiceState;
+  now: number;
+  lastDecision: ServiceView['lastDecision'];
+}
+
+function circuitOf(state: ServiceState): ServiceView['circuit'] {
+  switch (state.tag) {
+    case 'circuit_open':
+      return { state: 'open', openedAt: state.openedAt, reopensAt: state.reopensAt };
+    case 'half_open':
+      return { state: 'half_open', openedAt: null, reopensAt: null };
+    case 'restarting':
+      return state.probe ? { state: 'half_open', openedAt: null, reopensAt: null } : closedCircuit();
+    case 'held':
+      if (state.circuit === null) return closedCircuit();
+      return { state: 'open', openedAt: state.circuit.openedAt, reopensAt: state.circuit.reopensAt };
+    default:
+      return closedCircuit();
+  }
+}
+
+function closedCircuit(): ServiceView['circuit'] {
+  return { state: 'closed', openedAt: null, reopensAt: null };
+}
+
+export function viewOf({ name, unit, policy, state: raw, now, lastDecision }: ViewArgs): ServiceView {
+  const state = settle(raw, now, policy);
+  const { churn } = state;
+  const blockedByReason: Record<string, number> = {};
+  for (const [reason, n] of Object.entries(churn.blocked)) if (n) blockedByReason[reason] = n;
+  return {
+    name,
+    unit,
+    policy,
+    state,
+    recommended: recommend(state, policy, { name, unit }, now),
+    churn: {
+      restartsInWindow: churn.window.length,
+      windowSec: policy.windowSec,
+      maxRestarts: policy.maxRestarts,
+      totalRestarts: churn.totalRestarts,
+      blockedAttempts: blockedTotal(churn),
+      blockedByReason,
+      circuitOpens: churn.circuitOpens,
+      lastRestartAt: churn.lastRestartAt,
+    },
+    cooldown:
+      state.tag === 'cooldown' && state.until > now
+        ? { active: true, until: state.until }
+        : { active: false, until: null },
+    circuit: circuitOf(state),
+    hold: state.tag === 'held' ? { actor: state.actor, reason: state.reason, until: state.until } : null,
+    backoff: { nextDelaySec: restartDelaySec(churn, policy) },
+    approvalPending: state.tag === 'circuit_open' || (state.tag === 'half_open' && !state.probeUsed),
+    lastDecision,
+  };
+}

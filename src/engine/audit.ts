@@ -1,0 +1,73 @@
+/**
+ * Turning a decision into its audit event, and every audit event into one structured log
+ * line with the same fields (service, decision, reason, actor, counters, kind, taken), so
+ * journald and log pipelines see every automatic restart, blocked attempt and manual override.
+ */
+import { createHash } from 'node:crypto';
+import { countersOf, eventKindOf } from '../core/events.js';
+import type { Policy } from '../core/policy.js';
+import type { Decision, Input, ServiceState } from '../core/types.js';
+import type { Logger } from '../log.js';
+import type { AuditEvent, NewEvent } from '../store/types.js';
+import type { SubmitMeta } from './types.js';
+
+/** Actor of decisions nobody asked for (probes, timers, outcomes). */
+export const SYSTEM_ACTOR = 'medic';
+
+/** Stable hash of a policy (zod output has a fixed key order). */
+export function policyHash(policy: Policy): string {
+  return createHash('sha256').update(JSON.stringify(policy)).digest('hex').slice(0, 16);
+}
+
+export function decisionEvent(
+  service: string,
+  prev: ServiceState,
+  input: Input,
+  d: Decision,
+  now: number,
+  policy: Policy,
+  meta: SubmitMeta,
+): NewEvent {
+  const operator = 'actor' in input ? input : null;
+  return {
+    at: now,
+    service,
+    kind: eventKindOf(d.decision),
+    decision: d.decision,
+    taken: d.taken,
+    input,
+    actor: operator ? operator.actor : SYSTEM_ACTOR,
+    reason: operator ? operator.reason : d.detail,
+    stateFrom: prev.tag,
+    stateTo: d.next.tag,
+    counters: countersOf(d.next, now, policy),
+    effects: d.effects,
+    mode: policy.mode,
+    data: { detail: d.detail, source: meta.source ?? null, ...meta.data },
+  };
+}
+
+const WARN_KINDS = new Set(['circuit_opened', 'hard_stop', 'restart_blocked', 'access_denied', 'drift_detected']);
+
+/** One JSON log line per audit event. */
+export function logEvent(log: Logger, e: AuditEvent, note?: string): void {
+  const fields = {
+    eventId: e.id,
+    service: e.service,
+    kind: e.kind,
+    decision: e.decision,
+    taken: e.taken,
+    reason: e.reason,
+    actor: e.actor,
+    counters: e.counters,
+    stateFrom: e.stateFrom,
+    stateTo: e.stateTo,
+    input: e.input?.type ?? null,
+    effects: e.effects,
+    mode: e.mode,
+    ...(note ? { note } : {}),
+  };
+  const msg = `${e.service ?? '-'}: ${e.decision ?? e.kind}${note ? ` (${note})` : ''}`;
+  if (WARN_KINDS.has(e.kind)) log.warn(fields, msg);
+  else log.info(fields, msg);
+}

@@ -1,0 +1,278 @@
+/**
+ * `createEngine(deps)`: the one path for every decision (DESIGN.md rule 1).
+ *
+ * submit(service, input) → (serialized per service) decide() → store.commitDecision (state +
+ * audit event + intents, one transaction; plus an approval request when the circuit opens) →
+ * publish on the bus → one log line per event → only then, in enforce mode, the executor runs
+ * each effect (one at a time per service) and a restart's outcome is submitted back as
+ * `restart_succeeded` / `restart_failed` (source 'executor'), closing its intent. In shadow
+ * mode effects are recorded (intent outcome 'shadow') and never executed.
+ *
+ * The in-memory state is a cache: it is rebuilt from the store on start (rule 2). Intents left
+ * open by a crash are NOT re-executed; see reconcile.ts. One `tick` per service is scheduled
+ * at nextWakeAt() through the Clock. A commit failure rejects that submit and leaves the cache
+ * as it was (the store is unchanged too).
+ */
+import { decide } from '../core/decide.js';
+import { nextWakeAt } from '../core/deadline.js';
+import type { Policy } from '../core/policy.js';
+import { initialState } from '../core/state.js';
+import type { Input, ServiceState } from '../core/types.js';
+import { viewOf } from '../core/view.js';
+import type { Logger } from '../log.js';
+import type { AuditEvent, Intent, NewEvent, Store } from '../store/types.js';
+import { approvalOpen, requestApproval } from './approval.js';
+import { decisionEvent, logEvent, policyHash, SYSTEM_ACTOR } from './audit.js';
+import { EventBus } from './bus.js';
+import { EngineError } from './errors.js';
+import { SerialQueue } from './queue.js';
+import type {
+  Clock,
+  Committed,
+  Engine,
+  ExecResult,
+  Executor,
+  ServiceConfig,
+  ServiceView,
+  SubmitMeta,
+} from './types.js';
+
+export interface EngineDeps {
+  store: Store;
+  services: ServiceConfig[];
+  executor: Executor;
+  clock: Clock;
+  logger: Logger;
+}
+
+interface Slot {
+  config: ServiceConfig;
+  hash: string;
+  state: ServiceState;
+  version: number;
+  /** Time of the last decision: `now` never goes backwards for a service. */
+  lastAt: number;
+  lastDecision: ServiceView['lastDecision'];
+  decisions: SerialQueue;
+  effects: SerialQueue;
+  timer: { cancel(): void } | null;
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+class GuardedEngine implements Engine {
+  readonly services = new Map<string, ServiceConfig>();
+  private readonly slots = new Map<string, Slot>();
+  private readonly bus: EventBus;
+  private readonly log: Logger;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private closing = false;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.log = deps.logger.child({ component: 'engine' });
+    this.bus = new EventBus((err, e) => this.log.error({ err, eventId: e.id }, 'event subscriber failed'));
+  }
+
+  /** Rebuilds every configured service's state from the store and arms its timer. */
+  start(): void {
+    const { store } = this.deps;
+    const stored = new Map(store.loadServices().map((s) => [s.name, s]));
+    for (const config of this.deps.services) {
+      store.upsertService(config.name, config.unit);
+      const saved = stored.get(config.name);
+      const last = store.lastDecisionEvent(config.name);
+      const slot: Slot = {
+        config,
+        hash: policyHash(config.policy),
+        state: saved?.state ?? initialState(),
+        version: saved?.version ?? 0,
+        lastAt: Math.max(saved?.updatedAt ?? 0, last?.at ?? 0),
+        lastDecision: last ? { decision: last.decision!, at: last.at, actor: last.actor, reason: last.reason } : null,
+        decisions: new SerialQueue(),
+        effects: new SerialQueue(),
+        timer: null,
+      };
+      this.slots.set(config.name, slot);
+      this.services.set(config.name, config);
+      this.schedule(slot);
+    }
+    const open = store.openIntents().length;
+    this.log.info(
+      { services: this.slots.size, restored: stored.size, openIntents: open },
+      open ? 'engine started; open intents await reconciliation (not re-executed)' : 'engine started',
+    );
+  }
+
+  submit(service: string, input: Input, meta: SubmitMeta = {}): Promise<Committed> {
+    const slot = this.slots.get(service);
+    if (!slot) return Promise.reject(new EngineError('UNKNOWN_SERVICE', `unknown service: ${service}`));
+    if (this.closing) return Promise.reject(new EngineError('ENGINE_CLOSED', 'the engine is shutting down'));
+    return this.enqueue(slot, input, meta);
+  }
+
+  private enqueue(slot: Slot, input: Input, meta: SubmitMeta, tickFor?: number): Promise<Committed> {
+    return this.track(slot.decisions.push(() => this.commitInput(slot, input, meta, tickFor)));
+  }
+
+  private commitInput(slot: Slot, input: Input, meta: SubmitMeta, tickFor?: number): Committed {
+    const { store } = this.deps;
+    const { name, unit, policy } = slot.config;
+    const now = Math.max(this.deps.clock.now(), slot.lastAt);
+    const prev = slot.state;
+    const d = decide(prev, input, now, policy);
+    const event = decisionEvent(name, prev, input, d, now, policy, meta);
+    let approval: AuditEvent | null = null;
+    const res = store.transaction(() => {
+      const r = store.commitDecision({
+        service: name,
+        unit,
+        prev: slot.version,
+        next: d.next,
+        event,
+        effects: d.effects,
+        policyHash: slot.hash,
+        intentId: meta.intentId,
+      });
+      if (d.next.tag === 'circuit_open' && prev.tag !== 'circuit_open') {
+        approval = requestApproval(store, r.event, d.next);
+      } else if (approvalOpen(prev) && !approvalOpen(d.next)) {
+        store.expirePendingActions(name, now, ['approve']);
+      }
+      return r;
+    });
+    slot.state = d.next;
+    slot.version = res.version;
+    slot.lastAt = now;
+    slot.lastDecision = { decision: d.decision, at: now, actor: res.event.actor, reason: res.event.reason };
+    const shadow = policy.mode === 'shadow' && d.effects.length > 0;
+    this.publish(res.event, shadow ? 'shadow mode: effects recorded, not executed' : undefined);
+    if (approval) this.publish(approval);
+    this.schedule(slot, tickFor);
+    if (policy.mode === 'enforce') for (const intent of res.intents) this.execute(slot, intent);
+    return { decision: d, event: res.event };
+  }
+
+  /** Runs one committed effect after the ones before it; feeds a restart's outcome back. */
+  private execute(slot: Slot, intent: Intent): void {
+    const job = slot.effects.push(async () => {
+      let result: ExecResult;
+      try {
+        result = await this.deps.executor.execute(slot.config, intent.effect);
+      } catch (err) {
+        result = { ok: false, detail: errorText(err) };
+      }
+      if (intent.effect.type === 'restart') {
+        const input: Input = result.ok ? { type: 'restart_succeeded' } : { type: 'restart_failed', detail: result.detail };
+        const data = result.ok ? undefined : { error: result.detail };
+        await this.enqueue(slot, input, { source: 'executor', intentId: intent.id, data });
+      } else {
+        const at = this.deps.clock.now();
+        this.deps.store.completeIntent(intent.id, result.ok ? 'done' : 'failed', at);
+        this.record({
+          at,
+          service: slot.config.name,
+          kind: 'hard_stop',
+          decision: null,
+          taken: result.ok,
+          input: null,
+          actor: SYSTEM_ACTOR,
+          reason: result.ok ? `stopped ${slot.config.unit} (hard stop)` : `stop failed: ${result.detail}`,
+          stateFrom: null,
+          stateTo: slot.state.tag,
+          counters: null,
+          effects: [intent.effect],
+          mode: slot.config.policy.mode,
+          data: { intentId: intent.id, ok: result.ok, ...(result.ok ? {} : { error: result.detail }) },
+        });
+      }
+    });
+    this.track(job).catch((err) => this.log.error({ err, intentId: intent.id }, 'effect handling failed'));
+  }
+
+  /** Arms the tick for the service's next deadline (replacing the previous one). */
+  private schedule(slot: Slot, tickFor?: number): void {
+    slot.timer?.cancel();
+    slot.timer = null;
+    if (this.closing) return;
+    const at = nextWakeAt(slot.state, slot.config.policy);
+    if (at === null) return;
+    if (tickFor !== undefined && at <= tickFor) {
+      // A tick at its deadline must move the deadline (core contract); never spin if not.
+      this.log.warn({ service: slot.config.name, wakeAt: at }, 'tick did not move the deadline; timer not re-armed');
+      return;
+    }
+    const delay = Math.max(0, at - this.deps.clock.now());
+    slot.timer = this.deps.clock.setTimeout(() => {
+      slot.timer = null;
+      if (this.closing) return;
+      this.enqueue(slot, { type: 'tick' }, { source: 'timer' }, at).catch((err) =>
+        this.log.error({ err, service: slot.config.name }, 'tick failed'),
+      );
+    }, delay);
+  }
+
+  private publish(event: AuditEvent, note?: string): void {
+    logEvent(this.log, event, note);
+    this.bus.publish(event);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  view(service: string): ServiceView | undefined {
+    const slot = this.slots.get(service);
+    if (!slot) return undefined;
+    const { name, unit, policy } = slot.config;
+    const now = Math.max(this.deps.clock.now(), slot.lastAt);
+    return viewOf({ name, unit, policy, state: slot.state, now, lastDecision: slot.lastDecision });
+  }
+
+  views(): ServiceView[] {
+    return [...this.slots.keys()].map((name) => this.view(name)!);
+  }
+
+  record(event: Omit<NewEvent, 'at'> & { at?: number }): AuditEvent {
+    const saved = this.deps.store.appendEvent({ ...event, at: event.at ?? this.deps.clock.now() });
+    this.publish(saved);
+    return saved;
+  }
+
+  subscribe(listener: (event: AuditEvent) => void): () => void {
+    return this.bus.subscribe(listener);
+  }
+
+  setPolicy(service: string, policy: Policy): void {
+    const slot = this.slots.get(service);
+    if (!slot) throw new EngineError('UNKNOWN_SERVICE', `unknown service: ${service}`);
+    slot.config = { ...slot.config, policy };
+    slot.hash = policyHash(policy);
+    this.services.set(service, slot.config);
+    this.schedule(slot);
+  }
+
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const slot of this.slots.values()) {
+      slot.timer?.cancel();
+      slot.timer = null;
+    }
+    await this.idle();
+  }
+}
+
+/** Builds the engine and rebuilds its state from the store. */
+export async function createEngine(deps: EngineDeps): Promise<Engine> {
+  const engine = new GuardedEngine(deps);
+  engine.start();
+  return engine;
+}
+
+export { reconcileIntents } from './reconcile.js';

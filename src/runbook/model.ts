@@ -1,0 +1,310 @@
+/**
+ * The runbook as a document model (sections with stable anchors and blocks), built once and
+ * rendered to Markdown or HTML (render.ts), so both formats carry the same anchors and words.
+ */
+
+import type { Contract, ContractService } from '../contract/types.js';
+import type { Policy } from '../core/policy.js';
+import { runbookAnchor } from '../core/runbook-anchors.js';
+import { DECISION_CODES, type Effect, RECOMMENDED_ACTION_CODES } from '../core/types.js';
+import { type PolicySet, policyOf } from '../rollout/policy-set.js';
+import { decisionTable } from './table.js';
+import { ACTION_TEXTS, DECISION_TEXTS } from './texts.js';
+import { policyInWords } from './words.js';
+
+export type Block =
+  | { kind: 'p'; text: string }
+  | { kind: 'list'; items: string[] }
+  | { kind: 'code'; text: string }
+  | { kind: 'table'; head: string[]; rows: string[][] }
+  /** A paragraph that is itself a link target (decision codes). */
+  | { kind: 'anchored'; id: string; text: string };
+
+export interface Section {
+  id: string;
+  title: string;
+  level: 2 | 3 | 4;
+  blocks: Block[];
+}
+
+export interface RunbookDoc {
+  title: string;
+  intro: Block[];
+  sections: Section[];
+}
+
+export interface RunbookModelInput {
+  contract: Pick<Contract, 'services'> & Partial<Pick<Contract, 'file' | 'supervisor'>>;
+  /** The active policy set; a service it lacks uses the contract's policy. */
+  policies: PolicySet;
+  /** Shown in the header: which contract and policy version this was rendered from. */
+  source?: { contract?: string; version?: number | null };
+  /** Base of `/go/<service>` links (MEDIC_PUBLIC_URL); relative links when absent. */
+  publicUrl?: string;
+}
+
+export const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
+const code = (s: string) => `\`${s}\``;
+const actionLink = (c: string) => `[${c}](#${runbookAnchor(c as never)})`;
+
+function effectText(e: Effect[]): string {
+  if (e.length === 0) return '—';
+  return e
+    .map((x) =>
+      x.type === 'restart' ? `restart (${x.initiator}${x.probe ? ', probe' : ''})` : `stop (${x.reason})`,
+    )
+    .join(', ');
+}
+
+function policyNameOf(set: PolicySet, svc: ContractService): string {
+  return set.services[svc.name] ?? svc.policyName ?? `inline:${svc.name}`;
+}
+
+function effectivePolicy(set: PolicySet, svc: ContractService): Policy {
+  return policyOf(set, svc.name) ?? svc.policy;
+}
+
+function serviceSections(input: RunbookModelInput): Section[] {
+  const base = input.publicUrl?.replace(/\/+$/, '') ?? '';
+  const userFlag = input.contract.supervisor?.scope === 'user' ? ' --user' : '';
+  return input.contract.services.map((svc) => {
+    const p = effectivePolicy(input.policies, svc);
+    const u = svc.unit;
+    return {
+      id: `service-${slug(svc.name)}`,
+      title: `${svc.name} (${u})`,
+      level: 3,
+      blocks: [
+        {
+          kind: 'p',
+          text:
+            `Policy ${code(policyNameOf(input.policies, svc))}. Health: ` +
+            (svc.health
+              ? `${code(svc.health.url)} every ${svc.health.intervalSec} s (timeout ${svc.health.timeoutMs} ms).`
+              : 'systemd unit state only (no HTTP probe).') +
+            ` Pending actions and the incident thread: [${base}/go/${svc.name}](${base}/go/${svc.name}).`,
+        },
+        { kind: 'list', items: policyInWords(p) },
+        {
+          kind: 'code',
+          text: [
+            `journalctl${userFlag} -u ${u} -n 200`,
+            `systemctl${userFlag} status ${u}`,
+            `systemctl${userFlag} show ${u} -p NRestarts,ExecMainStatus,Result,ExecStart`,
+            'medic contract check',
+          ].join('\n'),
+        },
+      ],
+    };
+  });
+}
+
+function operatorCommands(): Block[] {
+  return [
+    {
+      kind: 'list',
+      items: [
+        'Slack: `/medic status <service>`, `/medic approve <service> [reason]`, `/medic block <service> 30m [reason]`, ' +
+          '`/medic release <service> [reason]`, or the Approve / Block buttons on the incident message (each asks to confirm).',
+        'GraphQL (operator token): `approveRestart`, `holdService`, `releaseService`, `forceRestart`; `resetCircuit` ' +
+          '(see below). Every command is audited with your identity and reason.',
+      ],
+    },
+    {
+      kind: 'code',
+      text: [
+        'mutation { approveRestart(name: "<service>", reason: "config fixed") { __typename } }',
+        'mutation { holdService(name: "<service>", ttlSec: 3600, reason: "investigating") { __typename } }',
+        'mutation { releaseService(name: "<service>", reason: "fix deployed") { __typename } }',
+        'mutation { forceRestart(name: "<service>", reason: "known-good restart") { __typename } }',
+        'mutation { resetCircuit(name: "<service>", reason: "root cause fixed") { __typename } }',
+      ].join('\n'),
+    },
+  ];
+}
+
+function actionSections(): Section[] {
+  return RECOMMENDED_ACTION_CODES.map((c) => {
+    const t = ACTION_TEXTS[c];
+    return {
+      id: runbookAnchor(c),
+      title: `${code(c)} — ${t.title}`,
+      level: 3,
+      blocks: [
+        { kind: 'p', text: t.meaning },
+        { kind: 'list', items: t.steps },
+        {
+          kind: 'p',
+          text:
+            'Approve / block / release: Slack `/medic approve|block|release <service>` or the incident buttons; GraphQL ' +
+            '`approveRestart` / `holdService` / `releaseService` ([operator commands](#operator-commands)); ' +
+            'the link `/go/<service>` opens the pending action.',
+        },
+      ],
+    };
+  });
+}
+
+function tableSections(set: PolicySet, services: ContractService[]): Section[] {
+  const byPolicy = new Map<string, { policy: Policy; services: string[] }>();
+  for (const svc of services) {
+    const name = policyNameOf(set, svc);
+    const entry = byPolicy.get(name) ?? { policy: effectivePolicy(set, svc), services: [] };
+    entry.services.push(svc.name);
+    byPolicy.set(name, entry);
+  }
+  const out: Section[] = [];
+  for (const [name, { policy, services: names }] of [...byPolicy].sort(([a], [b]) => a.localeCompare(b))) {
+    out.push({
+      id: `decision-table-${slug(name)}`,
+      title: `Policy ${code(name)} (${names.join(', ')})`,
+      level: 3,
+      blocks: [],
+    });
+    for (const g of decisionTable(policy)) {
+      out.push({
+        id: `decision-table-${slug(name)}-${slug(g.state)}-${slug(g.how)}`,
+        title: `From ${code(g.state)}: ${g.how}`,
+        level: 4,
+        blocks: !g.reachable
+          ? [
+              {
+                kind: 'p',
+                text: 'Not reachable this way under this policy; see the other policies or medic’s defaults.',
+              },
+            ]
+          : [
+              {
+                kind: 'table',
+                head: [
+                  'input',
+                  'decision (reason code)',
+                  'taken',
+                  'next state',
+                  'effects',
+                  'recommended action',
+                ],
+                rows: g.rows.map((r) => [
+                  code(r.input.label),
+                  `[${r.decision}](#${runbookAnchor(r.decision)})`,
+                  r.taken ? 'yes' : 'no',
+                  code(r.next),
+                  effectText(r.effects),
+                  actionLink(r.action),
+                ]),
+              },
+            ],
+      });
+    }
+  }
+  return out;
+}
+
+function rolloutBlocks(): { policy: Block[]; rollback: Block[]; contract: Block[] } {
+  return {
+    policy: [
+      {
+        kind: 'p',
+        text:
+          'Policy changes never switch silently: a changed contract keeps the active version running (serve logs a ' +
+          'warning and /readyz says so) until the change passes the gate.',
+      },
+      {
+        kind: 'list',
+        items: [
+          '**Diff**: `medic policy diff contract.yaml` — key by key against the active version (exit 1 when different).',
+          '**Dry run**: `medic policy apply contract.yaml --days 7` — validates (exit 2 with every problem), replays the ' +
+            'last 7 days of recorded inputs of every affected service under the active and the candidate policy and prints ' +
+            'restarts added/avoided, circuits opened/avoided, blocked attempts and the first diverging input. Nothing is activated.',
+          'Optionally run it in **shadow** first (`mode: shadow`), then compare: `medic policy report --service <service> --days 3`.',
+          '**Apply**: `medic policy apply contract.yaml --reason "why" --yes` — a new numbered version, audited ' +
+            '`policy_applied`; the running `medic serve` switches within seconds, state and counters carry over.',
+          '**Watch**: `/medic status`, the events (`policy_applied`, then restarts and blocked attempts), Grafana.',
+        ],
+      },
+    ],
+    rollback: [
+      {
+        kind: 'list',
+        items: [
+          '`medic policy rollback --reason "why"` reactivates the previous version (`--to N` for a given one; ' +
+            '`--list` shows them), audited `policy_rolled_back`; serve follows within seconds.',
+          'GraphQL (admin): `rollbackPolicy(to: N, reason: "…")`; `applyPolicy(content: …, reason: …, dryRun: true)` is the dry run.',
+        ],
+      },
+    ],
+    contract: [
+      {
+        kind: 'list',
+        items: [
+          '**Render**: `medic contract render --out deploy/rendered` — a drop-in per unit and `runtime.env`.',
+          '**Install**: copy each `<unit>.d/medic-runtime.conf` into `/etc/systemd/system/<unit>.d/` (user scope: ' +
+            '`~/.config/systemd/user/<unit>.d/`).',
+          '**Reload**: `systemctl daemon-reload` (`--user` for user scope), then restart the changed units.',
+          '**Check**: `medic contract check || exit 1` — the deploy gate (exit 1 drift, 2 invalid contract).',
+          'Policies in the contract go through the policy gate above; regenerate this runbook with `medic runbook`.',
+        ],
+      },
+    ],
+  };
+}
+
+export function buildRunbook(input: RunbookModelInput): RunbookDoc {
+  const services = input.contract.services;
+  const r = rolloutBlocks();
+  const src = input.source ?? {};
+  const intro: Block[] = [
+    {
+      kind: 'p',
+      text:
+        `Generated by \`medic runbook\` from ${src.contract ? code(src.contract) : 'the runtime contract'}` +
+        `${src.version ? ` and policy version ${src.version}` : ''}. Do not edit by hand: the decision table is ` +
+        'produced by running decide() itself, so it always matches the code.',
+    },
+  ];
+  const sections: Section[] = [
+    { id: 'services', title: 'Services and their limits', level: 2, blocks: [] },
+    ...serviceSections(input),
+    {
+      id: 'actions',
+      title: 'Recommended actions',
+      level: 2,
+      blocks: [{ kind: 'p', text: 'Every state has one recommended action; Slack and GraphQL link here.' }],
+    },
+    ...actionSections(),
+    { id: 'operator-commands', title: 'Operator commands', level: 3, blocks: operatorCommands() },
+    {
+      id: 'decision-table',
+      title: 'Decision table',
+      level: 2,
+      blocks: [
+        {
+          kind: 'p',
+          text:
+            'For each state, a representative state is reached by driving decide() from a fresh service, then every ' +
+            'input is decided from it. Blocked attempts are the `skip_*` rows.',
+        },
+      ],
+    },
+    ...tableSections(input.policies, services),
+    {
+      id: 'decision-codes',
+      title: 'Decision codes',
+      level: 2,
+      blocks: DECISION_CODES.map((c) => ({
+        kind: 'anchored' as const,
+        id: runbookAnchor(c),
+        text: `**${code(c)}** — ${DECISION_TEXTS[c]}`,
+      })),
+    },
+    { id: 'policy-rollout', title: 'Rolling out a policy change', level: 2, blocks: r.policy },
+    { id: 'policy-rollback', title: 'Rolling back a policy change', level: 3, blocks: r.rollback },
+    { id: 'contract-rollout', title: 'Rolling out a contract change', level: 2, blocks: r.contract },
+  ];
+  return { title: 'medic operator runbook', intro, sections };
+}

@@ -1,0 +1,143 @@
+/**
+ * Drift inside `medic serve`: the contract is checked on start and every
+ * MEDIC_DRIFT_INTERVAL_SEC; a change of the findings is recorded as audit events —
+ * `drift_detected` for new findings, `drift_resolved` for findings that went away — one event
+ * per service (service null for contract-wide findings). Every event carries the full current
+ * finding list (`data.allFindings`), so after a restart of medic the previous state is read
+ * back from the newest drift event and an unchanged drift is not recorded again.
+ *
+ * Implements the API's ContractStatus port (path, inspect, checkDrift, lastDrift), so the
+ * periodic check and the `checkDrift` mutation share one path.
+ */
+import { checkDrift, type DriftReport, type DriftSource, type Finding } from '../contract/drift/check.js';
+import { loadContract } from '../contract/load.js';
+import { type Contract, ContractError } from '../contract/types.js';
+import type { Engine } from '../engine/types.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
+
+const key = (f: Finding) => JSON.stringify([f.source, f.service, f.field, f.expected, f.actual]);
+
+export interface DriftWatcherOptions {
+  contract: Contract;
+  engine: Pick<Engine, 'record'>;
+  store: Pick<Store, 'listEvents'>;
+  intervalSec: number;
+  /** Environment for `$VAR`/`~` expansion in drift checks. */
+  env?: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+  /** Injected drift check (default: the real one). */
+  check?: (contract: Contract, sources: readonly DriftSource[]) => Promise<DriftReport>;
+}
+
+export class DriftWatcher {
+  private previous: Finding[] | null = null;
+  private last: DriftReport | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<DriftReport> | null = null;
+  readonly path: string;
+  private readonly sources: readonly DriftSource[];
+
+  constructor(private readonly opts: DriftWatcherOptions) {
+    this.path = opts.contract.file;
+    // A process-supervised contract has no systemd units to compare.
+    this.sources = opts.contract.supervisor.kind === 'process' ? ['fs', 'repo'] : ['systemd', 'fs', 'repo'];
+  }
+
+  /** The finding list recorded by the newest drift event (null when none was ever recorded). */
+  private recorded(): Finding[] | null {
+    const { events } = this.opts.store.listEvents({ kinds: ['drift_detected', 'drift_resolved'], order: 'desc', first: 1 });
+    const all = events[0]?.data?.allFindings;
+    return Array.isArray(all) ? (all as Finding[]) : null;
+  }
+
+  /** Runs the check now (joins one in flight) and records what changed. */
+  checkDrift(): Promise<DriftReport> {
+    this.running ??= this.run().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async run(): Promise<DriftReport> {
+    const check = this.opts.check ?? ((c, sources) => checkDrift(c, { sources, env: this.opts.env }));
+    const report = await check(this.opts.contract, this.sources);
+    this.last = report;
+    this.previous ??= this.recorded() ?? [];
+    this.recordChanges(this.previous, report.findings);
+    this.previous = report.findings;
+    return report;
+  }
+
+  private recordChanges(before: Finding[], after: Finding[]): void {
+    const beforeKeys = new Set(before.map(key));
+    const afterKeys = new Set(after.map(key));
+    const added = after.filter((f) => !beforeKeys.has(key(f)));
+    const gone = before.filter((f) => !afterKeys.has(key(f)));
+    const services = new Set([...added, ...gone].map((f) => f.service));
+    for (const service of services) {
+      const mine = (list: Finding[]) => list.filter((f) => f.service === service);
+      for (const [kind, list] of [
+        ['drift_detected', mine(added)],
+        ['drift_resolved', mine(gone)],
+      ] as const) {
+        if (list.length === 0) continue;
+        const what = list.map((f) => `${f.source} ${f.field}`).join(', ');
+        this.opts.engine.record({
+          service,
+          kind,
+          decision: null,
+          taken: null,
+          input: null,
+          actor: 'medic',
+          reason: `${kind === 'drift_detected' ? 'drift detected' : 'drift resolved'}: ${what}`,
+          stateFrom: null,
+          stateTo: null,
+          counters: null,
+          effects: [],
+          mode: null,
+          data: { findings: list, allFindings: after },
+        });
+        this.opts.logger?.[kind === 'drift_detected' ? 'warn' : 'info']({ service, findings: list }, `contract ${kind}`);
+      }
+    }
+  }
+
+  lastDrift(): DriftReport | null {
+    return this.last;
+  }
+
+  /** Validates the contract file as it is on disk now. */
+  async inspect(): Promise<{ valid: boolean; errors: string[]; services: string[] }> {
+    try {
+      const c = await loadContract(this.path);
+      return { valid: true, errors: [], services: c.services.map((s) => s.name) };
+    } catch (err) {
+      if (err instanceof ContractError) {
+        return { valid: false, errors: err.problems.map((p) => `${p.path}: ${p.message}`), services: [] };
+      }
+      throw err;
+    }
+  }
+
+  /** First check now, then every intervalSec; failures are logged, not fatal. */
+  start(): void {
+    const tick = () => {
+      this.checkDrift()
+        .catch((err) => this.opts.logger?.warn({ err: (err as Error).message }, 'drift check failed'))
+        .finally(() => {
+          if (this.timer === null) return;
+          this.timer = setTimeout(tick, this.opts.intervalSec * 1000);
+          this.timer.unref();
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The minimal HTTP surface `medic serve` needs before the API (src/server/app.ts) is wired in:
+ * `GET /healthz` (the process is alive: 200) and `GET /readyz` (200 with the readiness payload,
+ * 503 with the reasons when not ready). Everything else: 404. `listen` resolves with the bound
+ * URL (port 0 picks a free port).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Readiness } from './readiness.js';
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** /healthz and /readyz only. */
+export function basicHandler(readiness: () => Readiness): NodeHandler {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+    if (path === '/healthz') return json(res, 200, { ok: true });
+    if (path === '/readyz') {
+      const r = readiness();
+      return json(res, r.ready ? 200 : 503, r);
+    }
+    json(res, 404, { error: 'not found' });
+  };
+}
+
+export interface Listening {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export function listen(handler: NodeHandler, host: string, port: number): Promise<Listening> {
+  const server = createServer(handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address() as AddressInfo;
+      const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve({
+        server,
+        url: `http://${shownHost}:${addr.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * The composition root of `medic serve`: contract → single-instance lock → store → watchdog
+ * executor → engine → HTTP → watchdog start (reconcile, detection, probes) → drift checks.
+ * `close()` undoes it in the order that loses nothing: probes and detection stop first, the
+ * engine then finishes in-flight effects and records their outcomes, and only then are the
+ * process backend's children stopped, the HTTP server closed, the store closed and the lock
+ * released.
+ *
+ * Failures before anything runs throw: ContractError (invalid contract), LockHeldError
+ * (another medic serves this database). Both are turned into exit code 2 by the CLI.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Env, slackConfigured } from '../config/env.js';
+import { loadContract } from '../contract/load.js';
+import type { Contract } from '../contract/types.js';
+import { systemClock } from '../engine/clock.js';
+import { createEngine } from '../engine/engine.js';
+import type { Clock, Engine } from '../engine/types.js';
+import type { Logger } from '../log.js';
+import { acquireLock } from '../store/lock.js';
+import { openStore } from '../store/sqlite.js';
+import type { Store } from '../store/types.js';
+import { createWatchdog, type Watchdog } from '../watchdog/watchdog.js';
+import { DriftWatcher } from './drift.js';
+import { basicHandler, listen, type NodeHandler } from './http.js';
+import type { Readiness } from './readiness.js';
+
+export interface ServeOptions {
+  env: Env;
+  contractPath: string;
+  logger: Logger;
+  clock?: Clock;
+  /** Process backend: each line a child prints. */
+  output?: (service: string, line: string) => void;
+  /** State-probe interval for services without HTTP health (default 5000 ms). */
+  stateIntervalMs?: number;
+  /** Builds the HTTP handler (the lead wires src/server/app.ts here); default /healthz + /readyz. */
+  handler?: (parts: ServeParts) => NodeHandler | Promise<NodeHandler>;
+}
+
+/** What the running server is made of (for the HTTP handler, the demo and tests). */
+export interface ServeParts {
+  env: Env;
+  contract: Contract;
+  store: Store;
+  engine: Engine;
+  watchdog: Watchdog;
+  drift: DriftWatcher;
+  readiness(): Readiness;
+  logger: Logger;
+}
+
+export interface RunningServe extends ServeParts {
+  url: string;
+  /** Graceful shutdown; idempotent. */
+  close(): Promise<void>;
+}
+
+/** The environment a process-backend child starts from (systemd-like: small and explicit). */
+export function childBaseEnv(contract: Contract, env: Env): Record<string, string> {
+  return {
+    PATH: `${contract.conda.prefix}/bin:${env.PATH}`,
+    CONDA_PREFIX: contract.conda.prefix,
+    MEDIC_PYTHON: contract.conda.pythonPath,
+  };
+}
+
+export async function startServe(opts: ServeOptions): Promise<RunningServe> {
+  const { env, logger } = opts;
+  const log = logger.child({ component: 'serve' });
+  const clock = opts.clock ?? systemClock;
+  const contract = await loadContract(opts.contractPath);
+  if (env.MEDIC_DB !== ':memory:') mkdirSync(dirname(env.MEDIC_DB), { recursive: true });
+  const lock = acquireLock(env.MEDIC_DB);
+  const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
+  const undo = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.error({ err }, 'shutdown step failed');
+      }
+    }
+  };
+  try {
+    const store = openStore(env.MEDIC_DB, { clock });
+    cleanups.push(() => store.close());
+    const watchdog = createWatchdog({
+      contract,
+      logger,
+      runtimeDir: env.XDG_RUNTIME_DIR,
+      busAddress: env.MEDIC_DBUS_ADDRESS,
+      pollIntervalMs: env.MEDIC_POLL_INTERVAL_MS,
+      stateIntervalMs: opts.stateIntervalMs,
+      baseEnv: childBaseEnv(contract, env),
+      output: opts.output,
+      now: () => clock.now(),
+    });
+    const engine = await createEngine({
+      store,
+      services: contract.services.map((s) => ({ name: s.name, unit: s.unit, policy: s.policy })),
+      executor: watchdog.executor,
+      clock,
+      logger,
+    });
+    // Stop order (cleanups run in reverse): watchdog.stop → engine.close → watchdog.dispose.
+    cleanups.push(() => watchdog.dispose());
+    cleanups.push(() => engine.close());
+    cleanups.push(() => watchdog.stop());
+    const drift = new DriftWatcher({
+      contract,
+      engine,
+      store,
+      intervalSec: env.MEDIC_DRIFT_INTERVAL_SEC,
+      logger: log,
+    });
+    const readiness = (): Readiness => watchdog.readiness();
+    const parts: ServeParts = { env, contract, store, engine, watchdog, drift, readiness, logger };
+    const handler = opts.handler ? await opts.handler(parts) : basicHandler(readiness);
+    const http = await listen(handler, env.MEDIC_HOST, env.MEDIC_PORT);
+    // Closed before the watchdog stops: no request can reach a closing engine.
+    cleanups.push(() => http.close());
+    log.info({ url: http.url, db: env.MEDIC_DB, contract: contract.file }, `medic serving on ${http.url}`);
+    if (!slackConfigured(env)) log.info('Slack bot disabled (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL not set)');
+    await watchdog.start(engine, store);
+    drift.start();
+    cleanups.push(() => drift.stop());
+    let closing: Promise<void> | null = null;
+    return {
+      ...parts,
+      url: http.url,
+      close() {
+        closing ??= (async () => {
+          log.info('shutting down: probes and detection stop, in-flight restarts finish');
+          await undo();
+          log.info('medic stopped');
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+}

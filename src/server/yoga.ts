@@ -1,0 +1,113 @@
+/**
+ * The GraphQL endpoint: graphql-yoga over the Pothos schema, with bearer auth, body-size and
+ * batching bounds, depth/cost limits and masked internal errors.
+ *
+ * Auth: the GraphiQL page itself loads without a token (a browser GET asking for HTML); every
+ * GraphQL request needs `Authorization: Bearer <token>` (401 otherwise), so introspection needs
+ * a token too. In-process callers (the Slack bot through `yoga.fetch(url, init, serverContext)`)
+ * pass `{ principal }` in the server context, which HTTP clients cannot set.
+ */
+import { createGraphQLError, createYoga, maskError, type Plugin, shouldRenderGraphiQL } from 'graphql-yoga';
+import type { ApiContext } from '../../schema/context.js';
+import { schema } from '../../schema/index.js';
+import type { Engine } from '../engine/types.js';
+import type { Logger } from '../log.js';
+import { authenticate } from './auth.js';
+import { queryLimitsRule, type QueryLimits } from './limits.js';
+import { tooLarge } from './node.js';
+import type { ApiStore, ContractStatus, Principal } from './ports.js';
+
+export const GRAPHQL_PATH = '/graphql';
+/** Touch a token's lastUsedAt at most this often (a write per request would cost throughput). */
+const TOUCH_EVERY_MS = 60_000;
+
+export interface ServerContext {
+  principal?: Principal;
+}
+
+export interface YogaDeps {
+  engine: Engine;
+  store: ApiStore;
+  contract: ContractStatus | null;
+  logger: Logger;
+  publicUrl: string;
+  now: () => number;
+  limits: QueryLimits & { maxBodyBytes: number; maxBatch: number };
+}
+
+function unauthorized(reason: string): Response {
+  return Response.json(
+    { errors: [{ message: `unauthorized: ${reason}`, extensions: { code: 'UNAUTHENTICATED' } }] },
+    { status: 401, headers: { 'www-authenticate': 'Bearer realm="medic"' } },
+  );
+}
+
+function guardPlugin(deps: YogaDeps): Plugin<Record<string, unknown>, ServerContext> {
+  const touched = new Map<string, number>();
+  const touch = (name: string) => {
+    const now = deps.now();
+    if (now - (touched.get(name) ?? Number.NEGATIVE_INFINITY) < TOUCH_EVERY_MS) return;
+    touched.set(name, now);
+    try {
+      deps.store.touchToken(name, now);
+    } catch (err) {
+      deps.logger.warn({ err, token: name }, 'could not record token use');
+    }
+  };
+  return {
+    onRequest({ request, url, serverContext, endResponse }) {
+      if (url.pathname !== GRAPHQL_PATH) return;
+      const declared = Number(request.headers.get('content-length') ?? 0);
+      if (declared > deps.limits.maxBodyBytes) return endResponse(tooLarge(deps.limits.maxBodyBytes));
+      if (request.method === 'GET' && shouldRenderGraphiQL(request)) return;
+      if (serverContext.principal) return;
+      const result = authenticate(request.headers.get('authorization'), deps.store, touch);
+      if (!result.ok) return endResponse(unauthorized(result.reason));
+      serverContext.principal = result.principal;
+    },
+    onValidate({ addValidationRule }) {
+      addValidationRule(queryLimitsRule(deps.limits));
+    },
+  };
+}
+
+export function createApiYoga(deps: YogaDeps) {
+  const log = deps.logger.child({ component: 'graphql' });
+  return createYoga<ServerContext, ApiContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: { title: 'medic', headers: '{\n  "Authorization": "Bearer <token>"\n}' },
+    batching: { limit: deps.limits.maxBatch },
+    logging: {
+      debug: (...args) => log.debug({ args }, 'yoga'),
+      info: (...args) => log.info({ args }, 'yoga'),
+      warn: (...args) => log.warn({ args }, 'yoga'),
+      error: (...args) => log.error({ args }, 'yoga'),
+    },
+    maskedErrors: {
+      maskError(error: unknown, message: string, isDev?: boolean): Error {
+        const masked = maskError(error, message, isDev);
+        if (masked === error) return masked;
+        const original = (error as { originalError?: unknown }).originalError ?? error;
+        log.error({ err: original }, 'internal error while executing GraphQL');
+        const located = error as { path?: readonly (string | number)[] };
+        return createGraphQLError(message, { path: located.path, extensions: { code: 'INTERNAL' } });
+      },
+    },
+    plugins: [guardPlugin(deps)],
+    context: ({ principal }): ApiContext => {
+      if (!principal) throw createGraphQLError('unauthorized', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+      return {
+        principal,
+        engine: deps.engine,
+        store: deps.store,
+        contract: deps.contract,
+        publicUrl: deps.publicUrl,
+        logger: log,
+      };
+    },
+  });
+}
+
+export type ApiYoga = ReturnType<typeof createApiYoga>;

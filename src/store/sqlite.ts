@@ -1,0 +1,169 @@
+/**
+ * `openStore(path)`: the SQLite implementation of the Store (src/store/types.ts).
+ *
+ * Opening creates the directory, sets WAL + synchronous FULL + busy_timeout + foreign keys
+ * (see db.ts for the durability argument) and applies the committed migrations. Every write
+ * is parameterized; the decision commit uses prepared statements in one IMMEDIATE transaction.
+ * The store does not lock out other processes (CLI commands may open it beside `medic serve`);
+ * single-instance serving is `acquireLock` (lock.ts).
+ */
+import type Database from 'better-sqlite3';
+import { type DbOptions, openDatabase } from './db.js';
+import { DecisionWriter, StateReader } from './decisions.js';
+import { EventReader, EventWriter } from './events.js';
+import { PendingActions } from './pending.js';
+import { PolicyVersions } from './policies.js';
+import { Tokens } from './tokens.js';
+import type {
+  AuditEvent,
+  ClaimResult,
+  CommitResult,
+  DecisionCommit,
+  EventQuery,
+  HoldRecord,
+  Intent,
+  IntentRecord,
+  NewEvent,
+  NewPolicyVersion,
+  PendingAction,
+  PendingActionKind,
+  PolicyVersion,
+  Store,
+  StoredService,
+  TokenRecord,
+  TokenRole,
+} from './types.js';
+
+export type { Store } from './types.js';
+export { StoreError } from './errors.js';
+
+export interface StoreOptions extends DbOptions {
+  /** Source of "now" for methods whose time is optional (default Date.now). */
+  clock?: { now(): number };
+}
+
+class SqliteStore implements Store {
+  private readonly eventWriter: EventWriter;
+  private readonly eventReader: EventReader;
+  private readonly decisions: DecisionWriter;
+  private readonly states: StateReader;
+  private readonly tokens: Tokens;
+  private readonly pending: PendingActions;
+  private readonly policies: PolicyVersions;
+  private readonly upsertServiceStmt: Database.Statement;
+  private readonly now: () => number;
+
+  constructor(
+    readonly path: string,
+    readonly sqlite: Database.Database,
+    orm: ReturnType<typeof openDatabase>['orm'],
+    opts: StoreOptions,
+  ) {
+    this.now = opts.clock ? () => opts.clock!.now() : Date.now;
+    this.eventWriter = new EventWriter(sqlite);
+    this.eventReader = new EventReader(orm);
+    this.decisions = new DecisionWriter(sqlite, this.eventWriter);
+    this.states = new StateReader(sqlite);
+    this.tokens = new Tokens(orm);
+    this.pending = new PendingActions(orm);
+    this.policies = new PolicyVersions(orm);
+    this.upsertServiceStmt = sqlite.prepare(
+      `INSERT INTO services (name, unit) VALUES (?, ?)
+       ON CONFLICT (name) DO UPDATE SET unit = excluded.unit WHERE unit <> excluded.unit`,
+    );
+  }
+
+  loadServices(): (StoredService & { version: number })[] {
+    return this.states.loadServices();
+  }
+  upsertService(name: string, unit: string): void {
+    this.upsertServiceStmt.run(name, unit);
+  }
+  commitDecision(commit: DecisionCommit): CommitResult {
+    return this.decisions.commit(commit);
+  }
+  appendEvent(event: NewEvent): AuditEvent {
+    return this.eventWriter.append(event);
+  }
+  listEvents(q: EventQuery): { events: AuditEvent[]; hasMore: boolean } {
+    return this.eventReader.list(q);
+  }
+  getEvent(id: number): AuditEvent | null {
+    return this.eventReader.get(id);
+  }
+  lastDecisionEvent(service: string): AuditEvent | null {
+    return this.eventReader.lastDecision(service);
+  }
+  openIntents(): Intent[] {
+    return this.states.openIntents();
+  }
+  listIntents(service?: string): IntentRecord[] {
+    return this.states.listIntents(service);
+  }
+  completeIntent(id: number, outcome: string, at: number): boolean {
+    return this.decisions.completeIntent(id, outcome, at);
+  }
+  activeHold(service: string): HoldRecord | null {
+    return this.states.activeHold(service);
+  }
+  listHolds(service?: string): HoldRecord[] {
+    return this.states.listHolds(service);
+  }
+  createToken(name: string, role: TokenRole, hash: string, at: number): TokenRecord {
+    return this.tokens.create(name, role, hash, at);
+  }
+  findTokenByHash(hash: string): TokenRecord | null {
+    return this.tokens.findByHash(hash);
+  }
+  listTokens(): TokenRecord[] {
+    return this.tokens.list();
+  }
+  revokeToken(name: string, at: number): boolean {
+    return this.tokens.revoke(name, at);
+  }
+  touchToken(name: string, at: number): void {
+    this.tokens.touch(name, at);
+  }
+  createPendingAction(pa: Omit<PendingAction, 'usedAt' | 'usedBy'>): PendingAction {
+    return this.pending.create(pa);
+  }
+  getPendingAction(id: string): PendingAction | null {
+    return this.pending.get(id);
+  }
+  claimPendingAction(id: string, actor: string, at: number): ClaimResult {
+    return this.pending.claim(id, actor, at);
+  }
+  pendingActionsFor(service: string, at: number = this.now()): PendingAction[] {
+    return this.pending.openFor(service, at);
+  }
+  expirePendingActions(service: string, at: number, kinds?: PendingActionKind[]): number {
+    return this.pending.expire(service, at, kinds);
+  }
+  insertPolicyVersion(v: NewPolicyVersion): PolicyVersion {
+    return this.policies.insert(v);
+  }
+  activatePolicyVersion(version: number): PolicyVersion {
+    return this.policies.activate(version);
+  }
+  activePolicyVersion(): PolicyVersion | null {
+    return this.policies.active();
+  }
+  listPolicyVersions(): PolicyVersion[] {
+    return this.policies.list();
+  }
+  getPolicyVersion(version: number): PolicyVersion | null {
+    return this.policies.get(version);
+  }
+  transaction<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn).immediate();
+  }
+  close(): void {
+    if (this.sqlite.open) this.sqlite.close();
+  }
+}
+
+/** Opens (creating and migrating as needed) the store at `path` (':memory:' for tests). */
+export function openStore(path: string, opts: StoreOptions = {}): Store {
+  const { sqlite, orm } = openDatabase(path, opts);
+  return new SqliteStore(path, sqlite, orm, opts);
+}

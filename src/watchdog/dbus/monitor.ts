@@ -1,0 +1,88 @@
+/**
+ * Event-driven detection: the manager's `PropertiesChanged` signals, applied to per-unit
+ * property bags, translated on every change. A crash reaches the sink within the time systemd
+ * takes to send two signals (Service, then Unit interface) — milliseconds.
+ */
+import type { Logger } from '../../log.js';
+import { type MonitorSink, UnitTracker, type UnitMonitor } from '../monitor.js';
+import type { UnitStatus } from '../unit-status.js';
+import { PROPS_IFACE, type SignalMessage, type SystemdConnection } from './connection.js';
+import { pickProps, type RawProps, statusFromProps, SystemdUnits } from './units.js';
+
+const LOAD_CONCURRENCY = 16;
+
+export class DbusMonitor implements UnitMonitor {
+  readonly detection = 'dbus' as const;
+  readonly units: SystemdUnits;
+  private readonly tracker: UnitTracker;
+  private readonly pathToUnit = new Map<string, string>();
+  private readonly unitToPath = new Map<string, string>();
+  private readonly props = new Map<string, RawProps>();
+  private readonly lostListeners: ((reason: string) => void)[] = [];
+  private stopped = false;
+
+  constructor(
+    readonly conn: SystemdConnection,
+    sink: MonitorSink,
+    private readonly logger?: Logger,
+  ) {
+    this.units = new SystemdUnits(conn);
+    this.tracker = new UnitTracker(sink);
+    conn.onSignal((msg) => this.onSignal(msg));
+    conn.onClose((reason) => {
+      if (this.stopped) return;
+      this.logger?.warn({ reason }, 'D-Bus connection to systemd lost');
+      for (const l of this.lostListeners) l(reason);
+    });
+  }
+
+  private onSignal(msg: SignalMessage): void {
+    if (msg.interface !== PROPS_IFACE || msg.member !== 'PropertiesChanged') return;
+    const unit = this.pathToUnit.get(msg.path);
+    if (!unit) return;
+    const bag = this.props.get(unit);
+    // Signals sent before the initial GetAll reply are older than it: dropping them is safe.
+    if (!bag) return;
+    const [, changed] = msg.body as [string, Record<string, { signature: string; value: unknown }>];
+    const picked = pickProps(changed);
+    if (Object.keys(picked).length === 0) return;
+    Object.assign(bag, picked);
+    this.tracker.apply(unit, statusFromProps(bag));
+  }
+
+  private async load(unit: string): Promise<void> {
+    const path = await this.units.loadUnit(unit);
+    this.pathToUnit.set(path, unit);
+    this.unitToPath.set(unit, path);
+    const bag = await this.units.readProps(path);
+    this.props.set(unit, bag);
+    this.tracker.apply(unit, statusFromProps(bag));
+  }
+
+  async start(units: string[]): Promise<void> {
+    const queue = [...new Set(units)];
+    const workers = Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {
+      for (let u = queue.shift(); u !== undefined; u = queue.shift()) await this.load(u);
+    });
+    await Promise.all(workers);
+  }
+
+  status(unit: string): UnitStatus | undefined {
+    return this.tracker.get(unit);
+  }
+
+  async refresh(unit: string): Promise<UnitStatus | undefined> {
+    const path = this.unitToPath.get(unit) ?? (await this.units.loadUnit(unit));
+    return statusFromProps(await this.units.readProps(path));
+  }
+
+  onLost(listener: (reason: string) => void): void {
+    this.lostListeners.push(listener);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.tracker.clear();
+    this.conn.close();
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Health probes, one loop per service: an HTTP GET of the contract's `health.url` (2xx = ok,
+ * anything else or no answer within `timeoutMs` = failed), or — for services without `health` —
+ * the unit's state from the monitor (active = ok, failed = failed, in transition = no verdict).
+ *
+ * A probe never overlaps the previous one of the same service: the next one is scheduled
+ * `intervalSec` after the previous finished. Results go to `report` as probe_ok / probe_failed.
+ */
+import type { Input } from '../core/types.js';
+import type { ContractHealth } from '../contract/types.js';
+import type { Logger } from '../log.js';
+import { stateVerdict, type UnitStatus } from './unit-status.js';
+
+export type ProbeInput = Extract<Input, { type: 'probe_ok' } | { type: 'probe_failed' }>;
+
+export interface ProbeTarget {
+  service: string;
+  unit: string;
+  health?: ContractHealth;
+}
+
+export interface ProbeOptions {
+  targets: ProbeTarget[];
+  /** Unit state lookup for services without an HTTP health check. */
+  unitStatus(unit: string): UnitStatus | undefined;
+  report(service: string, input: ProbeInput, data: Record<string, unknown>): void;
+  /** Interval for state-only services (default 5000 ms). */
+  stateIntervalMs?: number;
+  logger?: Logger;
+}
+
+/** One HTTP probe: ok on 2xx; otherwise the status, the timeout or the connection error. */
+export async function httpProbe(
+  health: ContractHealth,
+): Promise<{ ok: boolean; detail: string; durationMs: number }> {
+  const started = performance.now();
+  try {
+    const res = await fetch(health.url, { signal: AbortSignal.timeout(health.timeoutMs), redirect: 'manual' });
+    // Drain the body so the socket is released; a hung body is bounded by the same signal.
+    await res.arrayBuffer().catch(() => undefined);
+    const durationMs = performance.now() - started;
+    return res.status >= 200 && res.status < 300
+      ? { ok: true, detail: `HTTP ${res.status}`, durationMs }
+      : { ok: false, detail: `HTTP ${res.status}`, durationMs };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    const detail =
+      e.name === 'TimeoutError' || e.name === 'AbortError'
+        ? `timeout after ${health.timeoutMs} ms`
+        : `connection failed: ${e.cause?.code ?? e.message}`;
+    return { ok: false, detail, durationMs: performance.now() - started };
+  }
+}
+
+export class Prober {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<void>>();
+  private stopped = true;
+
+  constructor(private readonly opts: ProbeOptions) {}
+
+  private async once(t: ProbeTarget): Promise<void> {
+    if (t.health) {
+      const r = await httpProbe(t.health);
+      if (this.stopped) return;
+      const data = { probe: 'http', url: t.health.url, detail: r.detail, durationMs: Math.round(r.durationMs) };
+      this.opts.report(t.service, r.ok ? { type: 'probe_ok' } : { type: 'probe_failed', detail: r.detail }, data);
+      return;
+    }
+    const status = this.opts.unitStatus(t.unit);
+    const verdict = stateVerdict(status);
+    if (verdict === null || this.stopped) return;
+    const detail = `unit ${status!.activeState}/${status!.subState}`;
+    this.opts.report(
+      t.service,
+      verdict === 'ok' ? { type: 'probe_ok' } : { type: 'probe_failed', detail },
+      { probe: 'systemd', detail },
+    );
+  }
+
+  private schedule(t: ProbeTarget, delayMs: number): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      const p = this.once(t)
+        .catch((err) => this.opts.logger?.error({ err, service: t.service }, 'probe crashed'))
+        .finally(() => {
+          this.running.delete(t.service);
+          this.schedule(t, this.intervalMs(t));
+        });
+      this.running.set(t.service, p);
+    }, delayMs);
+    this.timers.set(t.service, timer);
+  }
+
+  private intervalMs(t: ProbeTarget): number {
+    return t.health ? t.health.intervalSec * 1000 : (this.opts.stateIntervalMs ?? 5000);
+  }
+
+  start(): void {
+    this.stopped = false;
+    for (const t of this.opts.targets) this.schedule(t, this.intervalMs(t));
+  }
+
+  /** Stops scheduling and waits for probes in flight (their results are dropped). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.all(this.running.values());
+  }
+}

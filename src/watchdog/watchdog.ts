@@ -1,0 +1,191 @@
+/**
+ * The watchdog: detection (D-Bus → polling fallback, or the process backend), health probes and
+ * the executor, wired to the engine. It decides nothing: every observation goes to
+ * `engine.submit`, which decides, commits and hands effects back to `executor`.
+ *
+ * Lifecycle: `createWatchdog()` (the executor exists before the engine, which needs it) →
+ * `start(engine, store)` (reconcile open intents, read initial unit states, start probes) →
+ * `stop()` (probes and detection stop; the process backend also stops its children).
+ */
+import type { Contract } from '../contract/types.js';
+import type { Engine, Executor } from '../engine/types.js';
+import type { Logger } from '../log.js';
+import type { Readiness } from '../serve/readiness.js';
+import type { Store } from '../store/types.js';
+import { ProcessBackend } from './backends/process.js';
+import { SystemdExecutor } from './backends/systemd.js';
+import { DbusMonitor } from './dbus/monitor.js';
+import { openDetection } from './detection.js';
+import type { MonitorSink, UnitMonitor } from './monitor.js';
+import { PollingMonitor } from './polling.js';
+import { Prober } from './probes.js';
+import { reconcileOpenIntents } from './reconcile.js';
+import type { Observation } from './unit-status.js';
+
+export interface WatchdogOptions {
+  contract: Contract;
+  logger: Logger;
+  /** XDG_RUNTIME_DIR for scope user. */
+  runtimeDir?: string;
+  /** Bus address override; `none` = polling only. */
+  busAddress?: string;
+  pollIntervalMs: number;
+  /** State-probe interval for services without HTTP health (default 5000 ms). */
+  stateIntervalMs?: number;
+  /** Process backend: environment before each service's own. */
+  baseEnv?: Record<string, string>;
+  /** Process backend: each line a child prints. */
+  output?: (service: string, line: string) => void;
+  killGraceMs?: number;
+  now?: () => number;
+}
+
+export interface Watchdog {
+  readonly executor: Executor;
+  start(engine: Engine, store: Store): Promise<void>;
+  readiness(): Readiness;
+  /** The active detection path (after start). */
+  monitor(): UnitMonitor | null;
+  /** Stops probes and detection: no more observations reach the engine. */
+  stop(): Promise<void>;
+  /** After engine.close(): the process backend stops its children (no-op for systemd). */
+  dispose(): Promise<void>;
+}
+
+export function createWatchdog(opts: WatchdogOptions): Watchdog {
+  const { contract, logger } = opts;
+  const log = logger.child({ component: 'watchdog' });
+  const scope = contract.supervisor.scope;
+  const unitToService = new Map(contract.services.map((s) => [s.unit, s.name]));
+  const units = contract.services.map((s) => s.unit);
+  let engine: Engine | null = null;
+  let monitor: UnitMonitor | null = null;
+  let prober: Prober | null = null;
+  let fallbackReason: string | null = null;
+  let started = false;
+  let stopped = false;
+  let startError: string | null = null;
+
+  const submit = (service: string, obs: Observation, source: 'systemd' | 'process' | 'probe') => {
+    if (!engine || stopped) return;
+    engine.submit(service, obs.input, { source, data: obs.data }).catch((err) => {
+      log.error({ err, service, input: obs.input }, 'submit failed');
+    });
+  };
+
+  const sink: MonitorSink = {
+    observation(unit, obs) {
+      const service = unitToService.get(unit);
+      if (!service) return;
+      log.debug({ service, unit, input: obs.input, data: obs.data }, 'observation');
+      submit(service, obs, contract.supervisor.kind === 'process' ? 'process' : 'systemd');
+    },
+  };
+
+  const processBackend =
+    contract.supervisor.kind === 'process'
+      ? new ProcessBackend({
+          services: contract.services,
+          baseEnv: opts.baseEnv ?? {},
+          sink,
+          killGraceMs: opts.killGraceMs,
+          output: opts.output,
+          logger: log,
+        })
+      : null;
+  const executor: Executor =
+    processBackend ??
+    new SystemdExecutor({
+      scope,
+      dbus: () => (monitor instanceof DbusMonitor ? monitor.units : null),
+      logger: log,
+    });
+
+  async function fallBackToPolling(reason: string): Promise<void> {
+    if (stopped) return;
+    fallbackReason = `D-Bus connection lost (${reason}); polling systemctl show every ${opts.pollIntervalMs} ms`;
+    log.warn(`detection: ${fallbackReason}`);
+    const polling = new PollingMonitor(scope, opts.pollIntervalMs, sink, log);
+    monitor = polling;
+    await polling.start(units);
+  }
+
+  return {
+    executor,
+    async start(eng, store) {
+      engine = eng;
+      try {
+        if (processBackend) {
+          monitor = processBackend;
+        } else {
+          const choice = await openDetection({
+            scope,
+            runtimeDir: opts.runtimeDir,
+            busAddress: opts.busAddress,
+            pollIntervalMs: opts.pollIntervalMs,
+            sink,
+            logger: log,
+          });
+          monitor = choice.monitor;
+          fallbackReason = choice.fallbackReason;
+          monitor.onLost((reason) => {
+            fallBackToPolling(reason).catch((err) => log.error({ err }, 'polling fallback failed'));
+          });
+        }
+        const reconcile = (m: Pick<UnitMonitor, 'refresh'>) =>
+          reconcileOpenIntents({ engine: eng, store, monitor: m, executor, now: opts.now ?? Date.now, logger: log });
+        if (processBackend) {
+          // A service whose circuit is open was hard-stopped: starting it would be a restart
+          // the policy did not allow. Children start first, so a restart intent left open by a
+          // crash is answered by the process medic just started.
+          const startable = contract.services.filter((s) => eng.view(s.name)?.state.tag !== 'circuit_open');
+          await processBackend.start(startable.map((s) => s.unit));
+          await reconcile(processBackend);
+        } else {
+          await reconcile(monitor);
+          await monitor.start(units);
+        }
+        prober = new Prober({
+          targets: contract.services.map((s) => ({ service: s.name, unit: s.unit, health: s.health })),
+          unitStatus: (unit) => monitor?.status(unit),
+          report: (service, input, data) => submit(service, { input, data }, 'probe'),
+          stateIntervalMs: opts.stateIntervalMs,
+          logger: log,
+        });
+        prober.start();
+        started = true;
+        log.info(
+          { detection: monitor.detection, services: contract.services.length },
+          `watching ${contract.services.length} service(s) via ${monitor.detection}`,
+        );
+      } catch (err) {
+        startError = (err as Error).message;
+        throw err;
+      }
+    },
+    readiness() {
+      const reasons: string[] = [];
+      if (startError) reasons.push(`watchdog failed to start: ${startError}`);
+      else if (!started) reasons.push('watchdog starting');
+      if (stopped) reasons.push('watchdog stopped');
+      if (fallbackReason) reasons.push(fallbackReason);
+      if (monitor instanceof PollingMonitor && monitor.lastError) reasons.push(`last poll failed: ${monitor.lastError}`);
+      return {
+        ready: started && !stopped && startError === null,
+        reasons,
+        detection: monitor?.detection ?? null,
+      };
+    },
+    monitor: () => monitor,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await prober?.stop();
+      if (monitor !== processBackend) await monitor?.stop();
+    },
+    async dispose() {
+      stopped = true;
+      await processBackend?.stop();
+    },
+  };
+}
