@@ -2,7 +2,7 @@
 import type { DriftReport } from '../../src/server/ports.js';
 import { builder } from '../builder.js';
 import { DriftReportRef } from '../types/contract.js';
-import { notFound, resultUnion } from '../types/errors.js';
+import { invalid, notFound, resultUnion } from '../types/errors.js';
 import { authorize } from './command.js';
 
 const DriftResultRef = resultUnion<DriftReport>('DriftResult', DriftReportRef);
@@ -15,7 +15,14 @@ builder.mutationField('checkDrift', (t) =>
       const denied = authorize(ctx, 'checkDrift', 'operator', null);
       if (denied) return denied;
       if (!ctx.contract) return notFound('no runtime contract is configured (MEDIC_CONTRACT)');
-      return ctx.contract.checkDrift();
+      try {
+        return await ctx.contract.checkDrift();
+      } catch (err) {
+        // An invalid contract cannot be compared; say why instead of masking it.
+        const problems = (err as { problems?: { path: string; message: string }[] }).problems;
+        if (!problems) throw err;
+        return invalid('contract', `the contract is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+      }
     },
   }),
 );

@@ -29,8 +29,8 @@ export function recordedInputs(
   const out = new Map<string, RecordedInput[]>();
   for (const e of decisionEvents(store, period, services?.length === 1 ? services[0] : undefined)) {
     if (wanted && !wanted.has(e.service as string)) continue;
-    let list = out.get(e.service as string);
-    if (!list) out.set(e.service as string, (list = []));
+    const list = out.get(e.service as string) ?? [];
+    if (list.length === 0) out.set(e.service as string, list);
     list.push({ at: e.at, service: e.service as string, input: e.input! });
   }
   return out;

@@ -168,7 +168,7 @@ function tableSections(set: PolicySet, services: ContractService[]): Section[] {
     });
     for (const g of decisionTable(policy)) {
       out.push({
-        id: `decision-table-${slug(name)}-${slug(g.state)}-${slug(g.how)}`,
+        id: `decision-table-${slug(name)}-${g.key}`,
         title: `From ${code(g.state)}: ${g.how}`,
         level: 4,
         blocks: !g.reachable

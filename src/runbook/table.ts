@@ -62,6 +62,8 @@ export const SAMPLE_INPUTS: SampleInput[] = [
 type Step = [ms: number, input: Input];
 
 interface Scenario {
+  /** Stable anchor suffix. */
+  key: string;
   state: StateName;
   /** How the representative state was reached, in words. */
   how: string;
@@ -74,18 +76,21 @@ const SECONDS = 1000;
 
 /** One representative state per state name (plus a healthy variant one failure short). */
 export const SCENARIOS: Scenario[] = [
-  { state: 'healthy', how: 'probes pass', script: () => [[0, { type: 'probe_ok' }]] },
+  { key: 'healthy', state: 'healthy', how: 'probes pass', script: () => [[0, { type: 'probe_ok' }]] },
   {
+    key: 'healthy-near-threshold',
     state: 'healthy',
     how: 'one failed probe short of failureThreshold',
     script: (p) => [[0, { type: 'probe_ok' }], ...failures(p.failureThreshold - 1, 1)],
   },
   {
+    key: 'restarting',
     state: 'restarting',
     how: 'failureThreshold failed probes led to an automatic restart',
     script: (p) => [[0, { type: 'probe_ok' }], ...failures(p.failureThreshold, 1)],
   },
   {
+    key: 'cooldown',
     state: 'cooldown',
     how: 'restarted, recovered, then crashed again within the cooldown (needs maxRestarts ≥ 2)',
     script: (p) => {
@@ -100,6 +105,7 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    key: 'circuit-open',
     state: 'circuit_open',
     how: 'the service exited with 78 (EX_CONFIG)',
     script: () => [
@@ -108,6 +114,7 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    key: 'half-open',
     state: 'half_open',
     how: 'the open period of a circuit ran out (tick at reopensAt)',
     script: (p) => [
@@ -117,6 +124,7 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    key: 'held',
     state: 'held',
     how: 'an operator set a 1 h hold',
     script: () => [
@@ -138,6 +146,7 @@ export interface TableRow {
 }
 
 export interface TableGroup {
+  key: string;
   state: StateName;
   how: string;
   /** False when this policy cannot reach the state by the scenario (e.g. cooldown with maxRestarts 1). */
@@ -162,10 +171,17 @@ function reach(sc: Scenario, policy: Policy): { state: ServiceState; at: number 
 export function decisionTable(policy: Policy): TableGroup[] {
   const groups: TableGroup[] = [];
   for (const sc of SCENARIOS) {
-    if (sc.how.startsWith('one failed probe short') && policy.failureThreshold < 2) continue;
+    if (sc.key === 'healthy-near-threshold' && policy.failureThreshold < 2) continue;
     const reached = reach(sc, policy);
     if (!reached) {
-      groups.push({ state: sc.state, how: sc.how, reachable: false, sample: initialState(), rows: [] });
+      groups.push({
+        key: sc.key,
+        state: sc.state,
+        how: sc.how,
+        reachable: false,
+        sample: initialState(),
+        rows: [],
+      });
       continue;
     }
     const { state, at: reachedAt } = reached;
@@ -189,7 +205,7 @@ export function decisionTable(policy: Policy): TableGroup[] {
         action: recommend(d.next, policy, SVC, at).code,
       });
     }
-    groups.push({ state: sc.state, how: sc.how, reachable: true, sample: state, rows });
+    groups.push({ key: sc.key, state: sc.state, how: sc.how, reachable: true, sample: state, rows });
   }
   return groups;
 }
