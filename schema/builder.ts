@@ -3,7 +3,8 @@
  * one file each under schema/types, schema/mutations and schema/subscriptions.
  */
 import SchemaBuilder from '@pothos/core';
-import { GraphQLError, Kind } from 'graphql';
+import { Kind } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 import type { ApiContext } from './context.js';
 
 export type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -21,14 +22,14 @@ export const builder = new SchemaBuilder<{
 function toIso(value: unknown): string {
   const date = value instanceof Date ? value : new Date(value as string | number);
   if (typeof value === 'boolean' || value === null || Number.isNaN(date.getTime())) {
-    throw new GraphQLError(`DateTime cannot represent ${String(value)}`);
+    throw createGraphQLError(`DateTime cannot represent ${String(value)}`);
   }
   return date.toISOString();
 }
 
 function parseIso(value: unknown): number {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new GraphQLError('DateTime must be an ISO-8601 string such as 2025-01-31T12:00:00Z', {
+    throw createGraphQLError('DateTime must be an ISO-8601 string such as 2025-01-31T12:00:00Z', {
       extensions: { code: 'VALIDATION' },
     });
   }

@@ -14,5 +14,6 @@ import './mutations/force-restart.js';
 import './mutations/reset-circuit.js';
 import './mutations/check-drift.js';
 import './subscriptions/recovery-events.js';
+import './mutations/policy.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

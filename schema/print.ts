@@ -5,8 +5,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lexicographicSortSchema, printSchema } from 'graphql';
+import { createRequire } from 'node:module';
 import { schema } from './index.js';
+
+// Load graphql the way Pothos does (node resolution), so the printer and the schema share one
+// graphql instance even under bundler-style resolvers (vitest prefers graphql's .mjs build).
+const { lexicographicSortSchema, printSchema } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 export const SDL_PATH = join(dirname(fileURLToPath(import.meta.url)), 'schema.graphql');
 

@@ -70,7 +70,7 @@ export function graphqlOverFetch(fetchFn: YogaFetch, options: TransportOptions =
       }
       hooks?.onOpen?.();
       try {
-        for await (const frame of sseFrames(res.body)) {
+        for await (const frame of sseFrames(res.body, abort.signal)) {
           if (frame.event === 'complete') return;
           if (frame.data) yield JSON.parse(frame.data) as GraphqlResult;
         }
@@ -82,16 +82,25 @@ export function graphqlOverFetch(fetchFn: YogaFetch, options: TransportOptions =
   return client;
 }
 
-/** Splits a text/event-stream body into frames (`event:` and joined `data:` lines). */
+/**
+ * Splits a text/event-stream body into frames (`event:` and joined `data:` lines). Ends when
+ * the stream ends or `signal` aborts (an in-process response stream may not end on a request
+ * abort by itself, so the pending read is abandoned and the stream cancelled in the background).
+ */
 export async function* sseFrames(
   body: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
 ): AsyncGenerator<{ event: string; data: string }> {
   const decoder = new TextDecoder();
   let buffer = '';
   const reader = body.getReader();
+  const aborted = new Promise<{ done: true; value: undefined }>((resolve) => {
+    if (signal?.aborted) resolve({ done: true, value: undefined });
+    signal?.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
+  });
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await Promise.race([reader.read(), aborted]);
       if (done) break;
       buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, '\n');
       for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
@@ -108,6 +117,6 @@ export async function* sseFrames(
       }
     }
   } finally {
-    reader.releaseLock();
+    void reader.cancel().catch(() => {});
   }
 }

@@ -52,11 +52,15 @@ export class IncidentTracker {
   /** Open (or latest) incident per slot: the service name, or `drift:<service|contract>`. */
   private readonly bySlot = new Map<string, Incident>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Highest numeric event id handed to `handle` (for tests and benches to wait on). */
+  lastEventId = 0;
 
   constructor(private readonly deps: TrackerDeps) {}
 
   /** Handles one medic event; resolves when its Slack messages were sent (or failed). */
   handle(e: MedicEvent): Promise<void> {
+    const n = Number(e.id);
+    if (Number.isFinite(n) && n > this.lastEventId) this.lastEventId = n;
     const slot = e.kind.startsWith('drift_') ? `drift:${e.service ?? 'contract'}` : e.service;
     if (!slot) return Promise.resolve();
     const prev = this.chains.get(slot) ?? Promise.resolve();

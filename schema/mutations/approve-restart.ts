@@ -6,7 +6,8 @@ import { ServiceResultRef } from './service-result.js';
 builder.mutationField('approveRestart', (t) =>
   t.field({
     type: ServiceResultRef,
-    description: 'Approve one probe restart while the circuit is open (CONFLICT when no approval is pending).',
+    description:
+      'Approve one probe restart while the circuit is open (CONFLICT when no approval is pending).',
     args: { name: t.arg.string({ required: true }), reason: t.arg.string({ required: true }) },
     resolve: (_root, { name, reason }, ctx) =>
       runCommand(ctx, {

@@ -21,7 +21,10 @@ builder.mutationField('checkDrift', (t) =>
         // An invalid contract cannot be compared; say why instead of masking it.
         const problems = (err as { problems?: { path: string; message: string }[] }).problems;
         if (!problems) throw err;
-        return invalid('contract', `the contract is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+        return invalid(
+          'contract',
+          `the contract is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+        );
       }
     },
   }),

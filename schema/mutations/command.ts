@@ -8,8 +8,8 @@ import { hasRole } from '../../src/server/auth.js';
 import type { ServiceStatus } from '../../src/server/projection.js';
 import type { TokenRole } from '../../src/store/types.js';
 import type { ApiContext } from '../context.js';
-import { serviceStatus } from '../types/service.js';
 import { conflict, invalid, type MutationErrorShape, notFound } from '../types/errors.js';
+import { serviceStatus } from '../types/service.js';
 
 export const MAX_REASON = 500;
 
@@ -61,7 +61,10 @@ export interface CommandSpec {
   input: (operator: Operator) => Input;
 }
 
-export async function runCommand(ctx: ApiContext, spec: CommandSpec): Promise<ServiceStatus | MutationErrorShape> {
+export async function runCommand(
+  ctx: ApiContext,
+  spec: CommandSpec,
+): Promise<ServiceStatus | MutationErrorShape> {
   const denied = authorize(ctx, spec.operation, spec.required, spec.service);
   if (denied) return denied;
   const problem = checkReason(spec.reason) ?? spec.validate?.() ?? null;
@@ -72,6 +75,7 @@ export async function runCommand(ctx: ApiContext, spec: CommandSpec): Promise<Se
     source: ctx.principal.via === 'in-process' ? 'slack' : 'graphql',
     data: { operation: spec.operation, role: ctx.principal.role },
   });
-  if (!decision.taken) return conflict(decision.detail || `${spec.operation} changed nothing`, decision.decision);
+  if (!decision.taken)
+    return conflict(decision.detail || `${spec.operation} changed nothing`, decision.decision);
   return serviceStatus(ctx, spec.service) ?? notFound(`no service named '${spec.service}'`);
 }

@@ -23,7 +23,9 @@ builder.mutationField('holdService', (t) =>
         service: name,
         reason,
         validate: () =>
-          ttlSec >= 1 && ttlSec <= MAX_HOLD_SEC ? null : invalid('ttlSec', `ttlSec must be between 1 and ${MAX_HOLD_SEC}`),
+          ttlSec >= 1 && ttlSec <= MAX_HOLD_SEC
+            ? null
+            : invalid('ttlSec', `ttlSec must be between 1 and ${MAX_HOLD_SEC}`),
         input: (op) => ({ type: 'hold', ttlSec, ...op }),
       }),
   }),

@@ -6,7 +6,8 @@ import type { ContractInspection, DriftFinding, DriftReport } from '../../src/se
 import { builder } from '../builder.js';
 
 const FindingSourceEnum = builder.enumType('FindingSource', {
-  description: 'systemd: live `systemctl show`; fs: conda prefix and interpreter; repo: unit templates and scripts.',
+  description:
+    'systemd: live `systemctl show`; fs: conda prefix and interpreter; repo: unit templates and scripts.',
   values: ['systemd', 'fs', 'repo'] as const,
 });
 const SeverityEnum = builder.enumType('Severity', { values: ['error', 'warning'] as const });

@@ -2,7 +2,7 @@
  * Audit events and the cursor-paginated `events` query (a Relay connection). Cursors are opaque
  * base64url strings of the event id; pages are newest first unless `order: asc`.
  */
-import { GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 import type { AuditEvent, EventKind } from '../../src/store/types.js';
 import { builder } from '../builder.js';
 import type { ApiContext } from '../context.js';
@@ -15,20 +15,18 @@ export const encodeCursor = (id: number): string => Buffer.from(`event:${id}`).t
 
 export function decodeCursor(cursor: string): number {
   const match = /^event:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new GraphQLError('invalid cursor', { extensions: { code: 'VALIDATION' } });
+  if (!match) throw createGraphQLError('invalid cursor', { extensions: { code: 'VALIDATION' } });
   return Number(match[1]);
 }
 
-const CountersRef = builder
-  .objectRef<NonNullable<AuditEvent['counters']>>('CountersSnapshot')
-  .implement({
-    fields: (t) => ({
-      restartsInWindow: t.exposeInt('restartsInWindow'),
-      totalRestarts: t.exposeInt('totalRestarts'),
-      blockedAttempts: t.exposeInt('blockedAttempts'),
-      circuitOpens: t.exposeInt('circuitOpens'),
-    }),
-  });
+const CountersRef = builder.objectRef<NonNullable<AuditEvent['counters']>>('CountersSnapshot').implement({
+  fields: (t) => ({
+    restartsInWindow: t.exposeInt('restartsInWindow'),
+    totalRestarts: t.exposeInt('totalRestarts'),
+    blockedAttempts: t.exposeInt('blockedAttempts'),
+    circuitOpens: t.exposeInt('circuitOpens'),
+  }),
+});
 
 type EffectShape = AuditEvent['effects'][number];
 const EffectRef = builder.objectRef<EffectShape>('Effect').implement({
@@ -64,7 +62,12 @@ export const EventRef = builder.objectRef<AuditEvent>('Event').implement({
 
 interface Page {
   edges: { cursor: string; node: AuditEvent }[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
 }
 
 const EdgeRef = builder.objectRef<Page['edges'][number]>('EventEdge').implement({
@@ -103,7 +106,9 @@ export interface PageArgs {
 export function eventPage(ctx: ApiContext, args: PageArgs): Page {
   const first = args.first ?? DEFAULT_PAGE;
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
-    throw new GraphQLError(`first must be between 1 and ${MAX_PAGE}`, { extensions: { code: 'VALIDATION' } });
+    throw createGraphQLError(`first must be between 1 and ${MAX_PAGE}`, {
+      extensions: { code: 'VALIDATION' },
+    });
   }
   const { events, hasMore } = ctx.store.listEvents({
     service: args.service ?? undefined,

@@ -5,7 +5,14 @@
 import { projectService, type ServiceStatus } from '../../src/server/projection.js';
 import { builder } from '../builder.js';
 import type { ApiContext } from '../context.js';
-import { CircuitStateEnum, EventKindEnum, EventOrderEnum, ModeEnum, RecommendedActionCodeEnum, ServiceStateEnum } from './enums.js';
+import {
+  CircuitStateEnum,
+  EventKindEnum,
+  EventOrderEnum,
+  ModeEnum,
+  RecommendedActionCodeEnum,
+  ServiceStateEnum,
+} from './enums.js';
 import { EventConnectionRef, eventPage } from './event.js';
 import { PolicyRef } from './policy.js';
 
@@ -66,14 +73,16 @@ const RecommendedRef = builder.objectRef<ServiceStatus['recommendedAction']>('Re
   }),
 });
 
-const LastDecisionRef = builder.objectRef<NonNullable<ServiceStatus['lastDecision']>>('LastDecision').implement({
-  fields: (t) => ({
-    decision: t.exposeString('decision'),
-    reason: t.exposeString('reason', { nullable: true }),
-    at: t.field({ type: 'DateTime', resolve: (d) => d.at }),
-    actor: t.exposeString('actor', { nullable: true }),
-  }),
-});
+const LastDecisionRef = builder
+  .objectRef<NonNullable<ServiceStatus['lastDecision']>>('LastDecision')
+  .implement({
+    fields: (t) => ({
+      decision: t.exposeString('decision'),
+      reason: t.exposeString('reason', { nullable: true }),
+      at: t.field({ type: 'DateTime', resolve: (d) => d.at }),
+      actor: t.exposeString('actor', { nullable: true }),
+    }),
+  });
 
 export const ServiceRef = builder.objectRef<ServiceStatus>('Service').implement({
   description: 'A supervised service: state, churn, guards and the recommended action.',

@@ -1,5 +1,5 @@
 /** `tokens`: API tokens by name and role (admin only; secrets and hashes never leave the store). */
-import { GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 import type { TokenRecord } from '../../src/store/types.js';
 import { builder } from '../builder.js';
 import { authorize } from '../mutations/command.js';
@@ -21,7 +21,7 @@ builder.queryField('tokens', (t) =>
     description: 'API tokens (admin). Create and revoke them with `medic token`.',
     resolve: async (_root, _args, ctx) => {
       const denied = authorize(ctx, 'tokens', 'admin', null);
-      if (denied) throw new GraphQLError(denied.message, { extensions: { code: denied.code } });
+      if (denied) throw createGraphQLError(denied.message, { extensions: { code: denied.code } });
       return ctx.store.listTokens();
     },
   }),

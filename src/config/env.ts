@@ -29,6 +29,8 @@ export const envSchema = z.object({
   MEDIC_CONTRACT: opt(z.string()),
   MEDIC_DRIFT_INTERVAL_SEC: withDefault(z.coerce.number().positive(), 300),
   MEDIC_POLL_INTERVAL_MS: withDefault(z.coerce.number().int().min(50), 1000),
+  /** How often services without an HTTP health check are judged by their unit state. */
+  MEDIC_STATE_PROBE_INTERVAL_MS: withDefault(z.coerce.number().int().min(100), 10_000),
   MEDIC_PUBLIC_URL: opt(z.url()),
   XDG_RUNTIME_DIR: opt(z.string()),
   /** D-Bus address of the systemd manager (`unix:path=...`); `none` = poll systemctl only. */

@@ -105,12 +105,17 @@ export interface PolicyProblem {
   message: string;
 }
 
-/** Turns zod issues into `path: message` problems (path joined with '.'). */
+/**
+ * Turns zod issues into `path: message` problems (path joined with '.'). An unknown key is
+ * reported at its own path (`backoff.intialSec: unknown key`), one problem per key.
+ */
 export function toProblems(error: z.ZodError, prefix: (string | number)[] = []): PolicyProblem[] {
-  return error.issues.map((issue) => ({
-    path: [...prefix, ...issue.path].map(String).join('.') || '(root)',
-    message: issue.message,
-  }));
+  const join = (path: PropertyKey[]) => [...prefix, ...path].map(String).join('.') || '(root)';
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: join([...issue.path, key]), message: 'unknown key' }))
+      : [{ path: join(issue.path), message: issue.message }],
+  );
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: PolicyProblem[] };

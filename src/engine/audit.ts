@@ -47,7 +47,13 @@ export function decisionEvent(
   };
 }
 
-const WARN_KINDS = new Set(['circuit_opened', 'hard_stop', 'restart_blocked', 'access_denied', 'drift_detected']);
+const WARN_KINDS = new Set([
+  'circuit_opened',
+  'hard_stop',
+  'restart_blocked',
+  'access_denied',
+  'drift_detected',
+]);
 
 /** One JSON log line per audit event. */
 export function logEvent(log: Logger, e: AuditEvent, note?: string): void {

@@ -13,8 +13,9 @@
  * at nextWakeAt() through the Clock. A commit failure rejects that submit and leaves the cache
  * as it was (the store is unchanged too).
  */
-import { decide } from '../core/decide.js';
+
 import { nextWakeAt } from '../core/deadline.js';
+import { decide } from '../core/decide.js';
 import type { Policy } from '../core/policy.js';
 import { initialState } from '../core/state.js';
 import type { Input, ServiceState } from '../core/types.js';
@@ -87,7 +88,9 @@ class GuardedEngine implements Engine {
         state: saved?.state ?? initialState(),
         version: saved?.version ?? 0,
         lastAt: Math.max(saved?.updatedAt ?? 0, last?.at ?? 0),
-        lastDecision: last ? { decision: last.decision!, at: last.at, actor: last.actor, reason: last.reason } : null,
+        lastDecision: last
+          ? { decision: last.decision!, at: last.at, actor: last.actor, reason: last.reason }
+          : null,
         decisions: new SerialQueue(),
         effects: new SerialQueue(),
         timer: null,
@@ -157,12 +160,17 @@ class GuardedEngine implements Engine {
     const job = slot.effects.push(async () => {
       let result: ExecResult;
       try {
-        result = await this.deps.executor.execute(slot.config, intent.effect);
+        result = await this.deps.executor.execute(slot.config, intent.effect, {
+          intentId: intent.id,
+          eventId: intent.eventId,
+        });
       } catch (err) {
         result = { ok: false, detail: errorText(err) };
       }
       if (intent.effect.type === 'restart') {
-        const input: Input = result.ok ? { type: 'restart_succeeded' } : { type: 'restart_failed', detail: result.detail };
+        const input: Input = result.ok
+          ? { type: 'restart_succeeded' }
+          : { type: 'restart_failed', detail: result.detail };
         const data = result.ok ? undefined : { error: result.detail };
         await this.enqueue(slot, input, { source: 'executor', intentId: intent.id, data });
       } else {
@@ -198,7 +206,10 @@ class GuardedEngine implements Engine {
     if (at === null) return;
     if (tickFor !== undefined && at <= tickFor) {
       // A tick at its deadline must move the deadline (core contract); never spin if not.
-      this.log.warn({ service: slot.config.name, wakeAt: at }, 'tick did not move the deadline; timer not re-armed');
+      this.log.warn(
+        { service: slot.config.name, wakeAt: at },
+        'tick did not move the deadline; timer not re-armed',
+      );
       return;
     }
     const delay = Math.max(0, at - this.deps.clock.now());

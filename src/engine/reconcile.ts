@@ -51,10 +51,20 @@ export async function reconcileIntents(
       counters: null,
       effects: [intent.effect],
       mode: null,
-      data: { intentId: intent.id, eventId: intent.eventId, decidedAt: intent.decidedAt, answer, outcome: 'unknown_after_crash' },
+      data: {
+        intentId: intent.id,
+        eventId: intent.eventId,
+        decidedAt: intent.decidedAt,
+        answer,
+        outcome: 'unknown_after_crash',
+      },
     });
     if (known && answer === 'done' && intent.effect.type === 'restart') {
-      await engine.submit(intent.service, { type: 'restart_succeeded' }, { source: 'reconcile', intentId: intent.id });
+      await engine.submit(
+        intent.service,
+        { type: 'restart_succeeded' },
+        { source: 'reconcile', intentId: intent.id },
+      );
     }
     out.push({ intent, answer });
   }

@@ -58,7 +58,12 @@ export type ExecResult = { ok: true } | { ok: false; detail: string };
 
 /** Carries out effects; implemented by the systemd and process backends. */
 export interface Executor {
-  execute(service: ServiceConfig, effect: Effect): Promise<ExecResult>;
+  /** `ctx` names the committed intent being carried out (for logs and tests). */
+  execute(
+    service: ServiceConfig,
+    effect: Effect,
+    ctx?: { intentId: number; eventId: number },
+  ): Promise<ExecResult>;
 }
 
 export interface Clock {

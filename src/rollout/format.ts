@@ -79,10 +79,9 @@ export function reportLines(r: ShadowReport): string[] {
     `  enforced: ${r.enforced.source}`,
     `recorded: ${rec.decisions} decisions (${rec.enforceMode} enforce-mode, ${rec.shadowMode} shadow-mode); ` +
       `${rec.restartsExecuted} restarts executed by medic, ${rec.externalRestarts} by systemd itself`,
-    rec.shadowChecked
-      ? `  the shadow replay reproduces ${rec.shadowReproduced} of ${rec.shadowChecked} recorded shadow-mode decisions`
-      : '  no shadow-mode decisions were recorded in the period',
+    rec.shadowMode ? '' : '  (no shadow-mode decisions were recorded in the period)',
+    `  replay with the versions as applied reproduces ${rec.reproduced} of ${rec.checked} recorded decisions`,
     'replayed side by side (enforced vs shadow):',
     ...comparisonLines(r.comparison, 'enforced', 'shadow'),
-  ];
+  ].filter(Boolean);
 }

@@ -58,22 +58,40 @@ const TICK: Input = { type: 'tick' };
 export class Replayer {
   state: ServiceState;
   readonly mode: TickMode;
+  /** Time of the last decision (ticks never go back before it, as in the engine). */
+  private lastAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Mirrors the engine's timer: re-armed after every input; after a tick at deadline w it is
+   * not re-armed when the next deadline is not later than w (the engine's guard against
+   * spinning), until the next input arrives.
+   */
+  private armed = true;
 
   constructor(
-    readonly policy: Policy,
+    public policy: Policy,
     options: Pick<ReplayOptions, 'ticks' | 'initial'> = {},
   ) {
     this.state = options.initial ?? initialState();
     this.mode = options.ticks ?? 'synthesize';
   }
 
+  /** Switches the policy mid-stream, as `engine.setPolicy` does: state carries over, timer re-armed. */
+  setPolicy(policy: Policy): void {
+    this.policy = policy;
+    this.armed = true;
+  }
+
   /** Fires the synthesized ticks due at or before `t`. */
   advanceTo(t: number, out: ReplayStep[]): void {
     if (this.mode !== 'synthesize') return;
-    for (let i = 0; i < MAX_TICKS_PER_GAP; i++) {
+    for (let i = 0; i < MAX_TICKS_PER_GAP && this.armed; i++) {
       const wake = nextWakeAt(this.state, this.policy);
-      if (wake === null || wake > t) return;
-      out.push(this.apply(wake, TICK, true));
+      if (wake === null) return;
+      const at = Math.max(wake, this.lastAt);
+      if (at > t) return;
+      out.push(this.apply(at, TICK, true));
+      const again = nextWakeAt(this.state, this.policy);
+      if (again !== null && again <= wake) this.armed = false;
     }
   }
 
@@ -82,12 +100,14 @@ export class Replayer {
     this.advanceTo(rec.at, out);
     if (rec.input.type === 'tick' && this.mode === 'synthesize') return out;
     out.push(this.apply(rec.at, rec.input, false));
+    this.armed = true;
     return out;
   }
 
   private apply(at: number, input: Input, synthetic: boolean): ReplayStep {
     const d = decide(this.state, input, at, this.policy);
     this.state = d.next;
+    this.lastAt = at;
     return {
       at,
       input,

@@ -9,7 +9,7 @@
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
-import { canonicalJson, policyOf, policySetOfContent } from './policy-set.js';
+import { canonicalJson, type PolicySet, policyOf, policySetOfContent } from './policy-set.js';
 
 export interface PolicyWatcher {
   /** Polls once now; returns the active version number it synced to (null: none active). */
@@ -23,6 +23,27 @@ export interface WatchOptions {
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Called after the engine switched to a new version (e.g. to refresh /readyz or the runbook). */
   onChange?: (version: number) => void;
+}
+
+/**
+ * Gives every engine service its policy from `set` (when it differs); returns the services
+ * switched and those the set has no policy for (kept as they are).
+ */
+export function syncEngine(
+  set: PolicySet,
+  engine: Pick<Engine, 'services' | 'setPolicy'>,
+): { changed: string[]; missing: string[] } {
+  const changed: string[] = [];
+  const missing: string[] = [];
+  for (const [name, cfg] of engine.services) {
+    const policy = policyOf(set, name);
+    if (!policy) missing.push(name);
+    else if (canonicalJson(policy) !== canonicalJson(cfg.policy)) {
+      engine.setPolicy(name, policy);
+      changed.push(name);
+    }
+  }
+  return { changed, missing };
 }
 
 export function watchPolicyVersions(

@@ -18,6 +18,9 @@ import { systemClock } from '../engine/clock.js';
 import { createEngine } from '../engine/engine.js';
 import type { Clock, Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
+import { createApp } from '../server/app.js';
+import { Metrics } from '../server/metrics.js';
+import type { RawRoute } from '../server/ports.js';
 import { acquireLock } from '../store/lock.js';
 import { openStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
@@ -33,10 +36,15 @@ export interface ServeOptions {
   clock?: Clock;
   /** Process backend: each line a child prints. */
   output?: (service: string, line: string) => void;
-  /** State-probe interval for services without HTTP health (default 5000 ms). */
+  /** State-probe interval for services without HTTP health (default MEDIC_STATE_PROBE_INTERVAL_MS). */
   stateIntervalMs?: number;
-  /** Builds the HTTP handler (the lead wires src/server/app.ts here); default /healthz + /readyz. */
+  /**
+   * Builds the HTTP handler once the URL is known. Default: the API (src/server/app.ts
+   * `createApp`: /graphql, /healthz, /readyz, /status, /metrics) with `routes` mounted.
+   */
   handler?: (parts: ServeParts) => NodeHandler | Promise<NodeHandler>;
+  /** Extra raw routes for the API (Slack bot, runbook), built once the parts exist. */
+  routes?: (parts: ServeParts) => RawRoute[] | Promise<RawRoute[]>;
 }
 
 /** What the running server is made of (for the HTTP handler, the demo and tests). */
@@ -47,8 +55,11 @@ export interface ServeParts {
   engine: Engine;
   watchdog: Watchdog;
   drift: DriftWatcher;
+  metrics: Metrics;
   readiness(): Readiness;
   logger: Logger;
+  /** The bound base URL (MEDIC_PUBLIC_URL when set). */
+  publicUrl: string;
 }
 
 export interface RunningServe extends ServeParts {
@@ -86,24 +97,30 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   try {
     const store = openStore(env.MEDIC_DB, { clock });
     cleanups.push(() => store.close());
+    let probeSink: ((service: string, seconds: number, ok: boolean) => void) | undefined;
     const watchdog = createWatchdog({
+      onProbe: (service, seconds, ok) => probeSink?.(service, seconds, ok),
       contract,
       logger,
       runtimeDir: env.XDG_RUNTIME_DIR,
       busAddress: env.MEDIC_DBUS_ADDRESS,
       pollIntervalMs: env.MEDIC_POLL_INTERVAL_MS,
-      stateIntervalMs: opts.stateIntervalMs,
+      stateIntervalMs: opts.stateIntervalMs ?? env.MEDIC_STATE_PROBE_INTERVAL_MS,
       baseEnv: childBaseEnv(contract, env),
       output: opts.output,
       now: () => clock.now(),
     });
-    const engine = await createEngine({
+    const metrics = new Metrics();
+    probeSink = (service, seconds, ok) => metrics.observeProbe(service, seconds, ok);
+    const rawEngine = await createEngine({
       store,
       services: contract.services.map((s) => ({ name: s.name, unit: s.unit, policy: s.policy })),
       executor: watchdog.executor,
       clock,
       logger,
     });
+    // Every submit (watchdog, API, bot) is timed into the decision-latency histogram.
+    const engine = metrics.instrument(rawEngine);
     // Stop order (cleanups run in reverse): watchdog.stop → engine.close → watchdog.dispose.
     cleanups.push(() => watchdog.dispose());
     cleanups.push(() => engine.close());
@@ -113,14 +130,34 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       engine,
       store,
       intervalSec: env.MEDIC_DRIFT_INTERVAL_SEC,
+      env: { PATH: env.PATH, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR },
       logger: log,
     });
     const readiness = (): Readiness => watchdog.readiness();
-    const parts: ServeParts = { env, contract, store, engine, watchdog, drift, readiness, logger };
-    const handler = opts.handler ? await opts.handler(parts) : basicHandler(readiness);
-    const http = await listen(handler, env.MEDIC_HOST, env.MEDIC_PORT);
+    // Listen first (a free port may be picked), then build the API with the real URL.
+    let current: NodeHandler = basicHandler(readiness);
+    const http = await listen((req, res) => current(req, res), env.MEDIC_HOST, env.MEDIC_PORT);
     // Closed before the watchdog stops: no request can reach a closing engine.
     cleanups.push(() => http.close());
+    const publicUrl = env.MEDIC_PUBLIC_URL ?? http.url;
+    const parts: ServeParts = { env, contract, store, engine, watchdog, drift, metrics, readiness, logger, publicUrl };
+    if (opts.handler) {
+      current = await opts.handler(parts);
+    } else {
+      const app = createApp({
+        engine,
+        store,
+        logger,
+        clock,
+        publicUrl,
+        contract: drift,
+        metrics,
+        routes: opts.routes ? await opts.routes(parts) : [],
+        readiness,
+      });
+      cleanups.push(() => app.close());
+      current = app.handler;
+    }
     log.info({ url: http.url, db: env.MEDIC_DB, contract: contract.file }, `medic serving on ${http.url}`);
     if (!slackConfigured(env)) log.info('Slack bot disabled (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL not set)');
     await watchdog.start(engine, store);

@@ -47,6 +47,8 @@ export interface AppDeps {
   /** Share one Metrics with the watchdog (observeProbe); created here when absent. */
   metrics?: Metrics;
   limits?: Partial<ApiLimits>;
+  /** Reuse `services`/`service` results until the next event or clock second (default true). */
+  readCache?: boolean;
 }
 
 export interface App {
@@ -68,7 +70,7 @@ export function createApp(deps: AppDeps): App {
   const contract = deps.contract ?? null;
   const detach = metrics.attach(engine, contract ? () => contract.lastDrift() : undefined);
   const logger = deps.logger.child({ component: 'api' });
-  const yoga = createApiYoga({
+  const { yoga, closeCache } = createApiYoga({
     engine,
     store: deps.store,
     contract,
@@ -76,6 +78,7 @@ export function createApp(deps: AppDeps): App {
     publicUrl: deps.publicUrl,
     now: () => deps.clock.now(),
     limits,
+    readCache: deps.readCache ?? true,
   });
   const routes = [...(deps.routes ?? [])].sort((a, b) => b.prefix.length - a.prefix.length);
 
@@ -136,6 +139,7 @@ export function createApp(deps: AppDeps): App {
     handler,
     async close() {
       detach();
+      closeCache();
       await yoga.dispose();
     },
   };

@@ -19,7 +19,9 @@ export interface ContractStatusOptions {
 }
 
 const fingerprint = (report: DriftReport) =>
-  JSON.stringify(report.findings.map((f) => [f.source, f.service, f.field, f.expected, f.actual, f.severity]));
+  JSON.stringify(
+    report.findings.map((f) => [f.source, f.service, f.field, f.expected, f.actual, f.severity]),
+  );
 
 export function createContractStatus(opts: ContractStatusOptions): ContractStatus {
   let last: DriftReport | null = null;

@@ -6,12 +6,12 @@
  */
 import {
   type FragmentDefinitionNode,
-  GraphQLError,
   Kind,
   type SelectionSetNode,
   type ValidationRule,
   type ValueNode,
 } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -59,7 +59,8 @@ export function measure(
     } else {
       const name = sel.kind === Kind.FRAGMENT_SPREAD ? sel.name.value : null;
       if (name !== null && seen.has(name)) continue; // cycles are reported by NoFragmentCycles
-      const target = sel.kind === Kind.INLINE_FRAGMENT ? sel.selectionSet : fragments.get(sel.name.value)?.selectionSet;
+      const target =
+        sel.kind === Kind.INLINE_FRAGMENT ? sel.selectionSet : fragments.get(sel.name.value)?.selectionSet;
       if (!target) continue;
       const inner = measure(target, fragments, limits, name ? new Set([...seen, name]) : seen);
       depth = Math.max(depth, inner.depth);
@@ -80,7 +81,7 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): Validatio
       const { depth, cost } = measure(node.selectionSet, fragments, limits);
       if (depth > limits.maxDepth) {
         context.reportError(
-          new GraphQLError(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`, {
+          createGraphQLError(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`, {
             nodes: [node],
             extensions: { code: 'QUERY_TOO_DEEP' },
           }),
@@ -88,7 +89,7 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_LIMITS): Validatio
       }
       if (cost > limits.maxCost) {
         context.reportError(
-          new GraphQLError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, {
+          createGraphQLError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, {
             nodes: [node],
             extensions: { code: 'QUERY_TOO_COSTLY' },
           }),

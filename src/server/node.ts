@@ -34,7 +34,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 
 export function tooLarge(limit: number): Response {
   return Response.json(
-    { errors: [{ message: `request body exceeds ${limit} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
+    {
+      errors: [{ message: `request body exceeds ${limit} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+    },
     { status: 413 },
   );
 }
@@ -97,6 +99,11 @@ export async function serveNode(
     for (const v of value) headers.append(key, v);
   }
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-  const request = new Request(url, { method, headers, body: body as BodyInit | undefined, signal: abort.signal });
+  const request = new Request(url, {
+    method,
+    headers,
+    body: body as BodyInit | undefined,
+    signal: abort.signal,
+  });
   await writeResponse(res, await handle(request));
 }

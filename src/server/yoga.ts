@@ -13,7 +13,8 @@ import { schema } from '../../schema/index.js';
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import { authenticate } from './auth.js';
-import { queryLimitsRule, type QueryLimits } from './limits.js';
+import { readCachePlugin } from './cache.js';
+import { type QueryLimits, queryLimitsRule } from './limits.js';
 import { tooLarge } from './node.js';
 import type { ApiStore, ContractStatus, Principal } from './ports.js';
 
@@ -33,12 +34,20 @@ export interface YogaDeps {
   publicUrl: string;
   now: () => number;
   limits: QueryLimits & { maxBodyBytes: number; maxBatch: number };
+  readCache: boolean;
 }
 
 function unauthorized(reason: string): Response {
   return Response.json(
     { errors: [{ message: `unauthorized: ${reason}`, extensions: { code: 'UNAUTHENTICATED' } }] },
     { status: 401, headers: { 'www-authenticate': 'Bearer realm="medic"' } },
+  );
+}
+
+function unavailable(): Response {
+  return Response.json(
+    { errors: [{ message: 'token store unavailable', extensions: { code: 'UNAVAILABLE' } }] },
+    { status: 503 },
   );
 }
 
@@ -61,7 +70,13 @@ function guardPlugin(deps: YogaDeps): Plugin<Record<string, unknown>, ServerCont
       if (declared > deps.limits.maxBodyBytes) return endResponse(tooLarge(deps.limits.maxBodyBytes));
       if (request.method === 'GET' && shouldRenderGraphiQL(request)) return;
       if (serverContext.principal) return;
-      const result = authenticate(request.headers.get('authorization'), deps.store, touch);
+      let result: ReturnType<typeof authenticate>;
+      try {
+        result = authenticate(request.headers.get('authorization'), deps.store, touch);
+      } catch (err) {
+        deps.logger.error({ err }, 'token lookup failed');
+        return endResponse(unavailable());
+      }
       if (!result.ok) return endResponse(unauthorized(result.reason));
       serverContext.principal = result.principal;
     },
@@ -73,7 +88,8 @@ function guardPlugin(deps: YogaDeps): Plugin<Record<string, unknown>, ServerCont
 
 export function createApiYoga(deps: YogaDeps) {
   const log = deps.logger.child({ component: 'graphql' });
-  return createYoga<ServerContext, ApiContext>({
+  const cache = readCachePlugin(deps.engine, deps.now);
+  const yoga = createYoga<ServerContext, ApiContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
@@ -95,9 +111,12 @@ export function createApiYoga(deps: YogaDeps) {
         return createGraphQLError(message, { path: located.path, extensions: { code: 'INTERNAL' } });
       },
     },
-    plugins: [guardPlugin(deps)],
+    plugins: deps.readCache ? [guardPlugin(deps), cache.plugin] : [guardPlugin(deps)],
     context: ({ principal }): ApiContext => {
-      if (!principal) throw createGraphQLError('unauthorized', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+      if (!principal)
+        throw createGraphQLError('unauthorized', {
+          extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+        });
       return {
         principal,
         engine: deps.engine,
@@ -108,6 +127,7 @@ export function createApiYoga(deps: YogaDeps) {
       };
     },
   });
+  return { yoga, closeCache: cache.close };
 }
 
-export type ApiYoga = ReturnType<typeof createApiYoga>;
+export type ApiYoga = ReturnType<typeof createApiYoga>['yoga'];

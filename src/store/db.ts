@@ -36,7 +36,10 @@ export function applyPragmas(db: Database.Database, opts: DbOptions = {}): void 
 }
 
 /** Creates the parent directory, opens, sets pragmas, migrates. */
-export function openDatabase(path: string, opts: DbOptions = {}): { sqlite: Database.Database; orm: Drizzle } {
+export function openDatabase(
+  path: string,
+  opts: DbOptions = {},
+): { sqlite: Database.Database; orm: Drizzle } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   try {

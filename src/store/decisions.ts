@@ -7,7 +7,14 @@ import type Database from 'better-sqlite3';
 import type { Effect, ServiceState } from '../core/types.js';
 import { StoreError } from './errors.js';
 import type { EventWriter } from './events.js';
-import type { CommitResult, DecisionCommit, HoldRecord, Intent, IntentRecord, StoredService } from './types.js';
+import type {
+  CommitResult,
+  DecisionCommit,
+  HoldRecord,
+  Intent,
+  IntentRecord,
+  StoredService,
+} from './types.js';
 
 const OUTCOME_OF_INPUT: Record<string, string> = { restart_succeeded: 'succeeded', restart_failed: 'failed' };
 
@@ -34,7 +41,7 @@ export class DecisionWriter {
   private readonly tx: Database.Transaction<(c: DecisionCommit) => CommitResult>;
 
   constructor(
-    private readonly sqlite: Database.Database,
+    sqlite: Database.Database,
     private readonly events: EventWriter,
   ) {
     const p = (sql: string) => sqlite.prepare(sql);
@@ -106,7 +113,13 @@ export class DecisionWriter {
     return { event: saved, intents, version: c.prev + 1 };
   }
 
-  private maintainHolds(next: ServiceState, decision: string | null, actor: string | null, service: string, at: number) {
+  private maintainHolds(
+    next: ServiceState,
+    decision: string | null,
+    actor: string | null,
+    service: string,
+    at: number,
+  ) {
     if (decision === 'hold_set' && next.tag === 'held') {
       // A new hold replaces the current one (renewal or change of owner).
       this.s.releaseHolds.run(at, next.actor, service);
@@ -167,7 +180,9 @@ export class StateReader {
   }
 
   listIntents(service?: string): IntentRecord[] {
-    const rows = (service === undefined ? this.s.intents.all() : this.s.intentsOf.all(service)) as IntentRow[];
+    const rows = (
+      service === undefined ? this.s.intents.all() : this.s.intentsOf.all(service)
+    ) as IntentRow[];
     return rows.map((r) => ({ ...toIntent(r), outcome: r.outcome, completedAt: r.completed_at }));
   }
 

@@ -31,7 +31,9 @@ export class LockHeldError extends StoreError {
     readonly dbPath: string,
     readonly holder: LockOwner | null,
   ) {
-    const who = holder ? `pid ${holder.pid} on ${holder.host}, since ${holder.since}` : 'a process (pid unknown)';
+    const who = holder
+      ? `pid ${holder.pid} on ${holder.host}, since ${holder.since}`
+      : 'a process (pid unknown)';
     super(
       'LOCKED',
       `another medic is already serving ${dbPath}: ${who}. Stop it first, or point MEDIC_DB at another file.`,
@@ -60,7 +62,8 @@ export function acquireLock(dbPath: string): StoreLock {
     db.exec('BEGIN EXCLUSIVE');
   } catch (err) {
     db.close();
-    if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new LockHeldError(dbPath, readOwner(ownerPath));
+    if ((err as { code?: string }).code === 'SQLITE_BUSY')
+      throw new LockHeldError(dbPath, readOwner(ownerPath));
     throw err;
   }
   // Written atomically (rename) so a contender never reads half a file.

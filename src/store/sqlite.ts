@@ -34,8 +34,8 @@ import type {
   TokenRole,
 } from './types.js';
 
-export type { Store } from './types.js';
 export { StoreError } from './errors.js';
+export type { Store } from './types.js';
 
 export interface StoreOptions extends DbOptions {
   /** Source of "now" for methods whose time is optional (default Date.now). */

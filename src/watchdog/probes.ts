@@ -3,8 +3,8 @@
  * anything else or no answer within `timeoutMs` = failed), or — for services without `health` —
  * the unit's state from the monitor (active = ok, failed = failed, in transition = no verdict).
  *
- * A probe never overlaps the previous one of the same service: the next one is scheduled
- * `intervalSec` after the previous finished. Results go to `report` as probe_ok / probe_failed.
+ * A probe never overlaps the previous one of the same service: the first runs at start, each
+ * next one `intervalSec` after the previous finished. Results go to `report` as probe_ok / probe_failed.
  */
 import type { Input } from '../core/types.js';
 import type { ContractHealth } from '../contract/types.js';
@@ -24,8 +24,10 @@ export interface ProbeOptions {
   /** Unit state lookup for services without an HTTP health check. */
   unitStatus(unit: string): UnitStatus | undefined;
   report(service: string, input: ProbeInput, data: Record<string, unknown>): void;
-  /** Interval for state-only services (default 5000 ms). */
+  /** Interval for state-only services (default 10000 ms). */
   stateIntervalMs?: number;
+  /** Duration (seconds) and result of every HTTP probe (for metrics). */
+  observe?: (service: string, seconds: number, ok: boolean) => void;
   logger?: Logger;
 }
 
@@ -43,11 +45,11 @@ export async function httpProbe(
       ? { ok: true, detail: `HTTP ${res.status}`, durationMs }
       : { ok: false, detail: `HTTP ${res.status}`, durationMs };
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
+    const e = err as Error & { cause?: { code?: string; message?: string } };
     const detail =
       e.name === 'TimeoutError' || e.name === 'AbortError'
         ? `timeout after ${health.timeoutMs} ms`
-        : `connection failed: ${e.cause?.code ?? e.message}`;
+        : `connection failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
     return { ok: false, detail, durationMs: performance.now() - started };
   }
 }
@@ -63,6 +65,7 @@ export class Prober {
     if (t.health) {
       const r = await httpProbe(t.health);
       if (this.stopped) return;
+      this.opts.observe?.(t.service, r.durationMs / 1000, r.ok);
       const data = { probe: 'http', url: t.health.url, detail: r.detail, durationMs: Math.round(r.durationMs) };
       this.opts.report(t.service, r.ok ? { type: 'probe_ok' } : { type: 'probe_failed', detail: r.detail }, data);
       return;
@@ -93,12 +96,13 @@ export class Prober {
   }
 
   private intervalMs(t: ProbeTarget): number {
-    return t.health ? t.health.intervalSec * 1000 : (this.opts.stateIntervalMs ?? 5000);
+    return t.health ? t.health.intervalSec * 1000 : (this.opts.stateIntervalMs ?? 10_000);
   }
 
   start(): void {
     this.stopped = false;
-    for (const t of this.opts.targets) this.schedule(t, this.intervalMs(t));
+    // The first round runs at once: a unit found failed at start needs no extra interval.
+    for (const t of this.opts.targets) this.schedule(t, 0);
   }
 
   /** Stops scheduling and waits for probes in flight (their results are dropped). */

@@ -21,6 +21,8 @@ export interface UnitStatus {
   execMainStartUs: number;
   /** Monotonic µs of the last main-process exit; identifies one exit. 0 = none yet. */
   execMainExitMono: number;
+  /** Realtime µs since the epoch of that exit (0 = none yet); recorded with the crash. */
+  execMainExitUs: number;
   /** Restarts systemd did by itself (`Restart=`). */
   nRestarts: number;
   /** Changes on every start of the unit (hex); '' when never started. */
@@ -101,7 +103,13 @@ export function translate(
     if (!requestedStop && !systemdRestarts) {
       observations.push({
         input: { type: 'exited', code },
-        data: { result: next.result, execMainCode: next.execMainCode, execMainStatus: next.execMainStatus },
+        data: {
+          result: next.result,
+          execMainCode: next.execMainCode,
+          execMainStatus: next.execMainStatus,
+          startedAt: Math.floor(next.execMainStartUs / 1000),
+          exitedAt: Math.floor(next.execMainExitUs / 1000),
+        },
       });
     }
     return { observations, reportedExit: next.execMainExitMono, pending: false };

@@ -30,7 +30,7 @@ export interface WatchdogOptions {
   /** Bus address override; `none` = polling only. */
   busAddress?: string;
   pollIntervalMs: number;
-  /** State-probe interval for services without HTTP health (default 5000 ms). */
+  /** State-probe interval for services without HTTP health (default 10000 ms). */
   stateIntervalMs?: number;
   /** Process backend: environment before each service's own. */
   baseEnv?: Record<string, string>;
@@ -38,6 +38,8 @@ export interface WatchdogOptions {
   output?: (service: string, line: string) => void;
   killGraceMs?: number;
   now?: () => number;
+  /** Every HTTP probe's duration and result (metrics). */
+  onProbe?: (service: string, seconds: number, ok: boolean) => void;
 }
 
 export interface Watchdog {
@@ -150,6 +152,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
           unitStatus: (unit) => monitor?.status(unit),
           report: (service, input, data) => submit(service, { input, data }, 'probe'),
           stateIntervalMs: opts.stateIntervalMs,
+          observe: opts.onProbe,
           logger: log,
         });
         prober.start();

@@ -22,7 +22,7 @@ import { createApiYoga } from '../../src/server/yoga.js';
 import { openStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { FAKE_TEAM, FakeSlack } from './fake-slack.js';
-import type { Who } from './slack-requests.js';
+import { type SendOptions, type Sent, sendSigned, type Who } from './slack-requests.js';
 
 export const SECRET = 'whsec-medic-test-signing';
 export const CHANNEL = 'C0INCIDENTS';
@@ -45,11 +45,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { services?: string[]; postIntervalMs?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { services?: string[]; postIntervalMs?: number } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'medic-slack-'));
   const clock = new SimulatedClock();
   const store = openStore(join(dir, 'medic.db'), { clock });
-  const logger = createLogger('silent');
+  const logger = createLogger(process.env.BOT_LOG ?? 'silent');
   const policy = parsePolicy({});
   if (!policy.ok) throw new Error('default policy invalid');
   const services: ServiceConfig[] = (opts.services ?? ['api', 'worker']).map((name) => ({
@@ -130,7 +132,69 @@ export async function startHarness(opts: { services?: string[]; postIntervalMs?:
   };
 }
 
+/** Waits until the bot has received every committed event and sent what they caused. */
+export async function settle(h: Harness, timeoutMs = 5000): Promise<void> {
+  const last = h.store.listEvents({ order: 'desc', first: 1 }).events[0]?.id ?? 0;
+  const deadline = performance.now() + timeoutMs;
+  while (h.bot.tracker.lastEventId < last) {
+    if (performance.now() > deadline)
+      throw new Error(`bot saw event ${h.bot.tracker.lastEventId}, store has ${last}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await h.bot.idle();
+}
+
 /** Opens the circuit of `service` with a fatal exit (EX_CONFIG) through the engine. */
 export async function openCircuit(h: Harness, service = 'api'): Promise<void> {
   await h.engine.submit(service, { type: 'exited', code: 78 }, { source: 'process' });
+}
+
+/** Signs and sends a body to the bot's /slack/events as Slack would. */
+export function send(
+  h: Harness,
+  body: string,
+  contentType: string,
+  extra: Partial<SendOptions> = {},
+): Promise<Sent> {
+  return sendSigned(`${h.url}/slack/events`, body, contentType, {
+    secret: SECRET,
+    timestamp: h.nowSec(),
+    ...extra,
+  });
+}
+
+/** The value of the element with `actionId` in the newest parent message (post or update). */
+export function buttonValue(h: Harness, actionId: string): string | undefined {
+  const parents = h.fake.calls.filter(
+    (c) =>
+      (c.method === 'chat.postMessage' && !c.args.thread_ts && c.args.blocks) || c.method === 'chat.update',
+  );
+  const blocks = parents.at(-1)?.args.blocks as
+    | Array<{ type: string; elements?: Array<Record<string, unknown>> }>
+    | undefined;
+  for (const b of blocks ?? []) {
+    for (const el of b.elements ?? []) {
+      if (el.action_id !== actionId) continue;
+      if (typeof el.value === 'string') return el.value;
+      const options = el.options as Array<{ value: string }> | undefined;
+      if (options) return options[0].value;
+    }
+  }
+  return undefined;
+}
+
+export function threadTexts(h: Harness): string[] {
+  return h.fake
+    .of('chat.postMessage')
+    .filter((c) => c.args.thread_ts)
+    .map((c) => String(c.args.text));
+}
+
+export function lastParent(h: Harness): { text: string; blocks: string } {
+  const parents = h.fake.calls.filter(
+    (c) =>
+      (c.method === 'chat.postMessage' && !c.args.thread_ts && c.args.blocks) || c.method === 'chat.update',
+  );
+  const last = parents.at(-1);
+  return { text: String(last?.args.text ?? ''), blocks: JSON.stringify(last?.args.blocks ?? []) };
 }

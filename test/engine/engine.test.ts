@@ -11,15 +11,18 @@ describe('engine', () => {
       // A separate connection sees only what was committed.
       const db = new Database(r.path, { readonly: true });
       seen.push({
-        state: JSON.parse(db.prepare("SELECT state FROM service_state WHERE service = 'api'").pluck().get() as string)
-          .tag,
+        state: JSON.parse(
+          db.prepare("SELECT state FROM service_state WHERE service = 'api'").pluck().get() as string,
+        ).tag,
         open: db.prepare('SELECT count(*) FROM intents WHERE outcome IS NULL').pluck().get(),
         decision: db.prepare('SELECT decision FROM events ORDER BY id DESC LIMIT 1').pluck().get(),
       });
       db.close();
     };
     await feed(r, 'api', [...FAIL3]);
-    expect(r.executor.calls).toEqual([{ service: 'api', effect: { type: 'restart', initiator: 'auto', probe: false } }]);
+    expect(r.executor.calls).toEqual([
+      { service: 'api', effect: { type: 'restart', initiator: 'auto', probe: false } },
+    ]);
     expect(seen).toEqual([{ state: 'restarting', open: 1, decision: 'restart' }]);
     // The outcome came back through decide() and closed the intent.
     const last = r.store.listEvents({ order: 'desc', first: 1 }).events[0];
@@ -48,9 +51,11 @@ describe('engine', () => {
     expect(intents.every((i) => i.outcome === 'shadow')).toBe(true);
     const restart = r.store.listEvents({ kinds: ['restart_decided'] }).events[0];
     expect(restart.mode).toBe('shadow');
-    expect(r.logs.some((l) => l.decision === 'restart' && l.note === 'shadow mode: effects recorded, not executed')).toBe(
-      true,
-    );
+    expect(
+      r.logs.some(
+        (l) => l.decision === 'restart' && l.note === 'shadow mode: effects recorded, not executed',
+      ),
+    ).toBe(true);
   });
 
   it('rebuilds the same state, counters and last decision after a reopen', async () => {
@@ -72,7 +77,8 @@ describe('engine', () => {
       { name: 'db', unit: 'db.service', policy: policy() },
     ]);
     const inputs: Input[] = [];
-    for (let i = 0; i < 60; i++) inputs.push(i % 7 === 0 ? { type: 'probe_ok' } : { type: 'probe_failed', detail: `n${i}` });
+    for (let i = 0; i < 60; i++)
+      inputs.push(i % 7 === 0 ? { type: 'probe_ok' } : { type: 'probe_failed', detail: `n${i}` });
     // Fire everything at once, interleaving two services; nothing awaited in between.
     const pending = inputs.flatMap((input) => [r.engine.submit('api', input), r.engine.submit('db', input)]);
     await Promise.all(pending);
@@ -104,7 +110,11 @@ describe('engine', () => {
 
   it('asks for approval with a single-use action when the circuit opens, and expires it when moot', async () => {
     const r = await rig([
-      { name: 'api', unit: 'api.service', policy: policy({ failureThreshold: 1, cooldownSec: 5, startupGraceSec: 5 }) },
+      {
+        name: 'api',
+        unit: 'api.service',
+        policy: policy({ failureThreshold: 1, cooldownSec: 5, startupGraceSec: 5 }),
+      },
     ]);
     r.executor.result = () => ({ ok: false, detail: 'unit failed' });
     for (let i = 0; i < 30 && r.engine.view('api')!.state.tag !== 'circuit_open'; i++) {
@@ -141,9 +151,17 @@ describe('engine', () => {
       data: null,
     });
     const events = r.store.listEvents({ first: 500 }).events;
-    expect(r.logs.filter((l) => l.eventId !== undefined).map((l) => l.eventId)).toEqual(events.map((e) => e.id));
+    expect(r.logs.filter((l) => l.eventId !== undefined).map((l) => l.eventId)).toEqual(
+      events.map((e) => e.id),
+    );
     const hold = r.logs.find((l) => l.decision === 'hold_set')!;
-    expect(hold).toMatchObject({ service: 'api', actor: 'alice', reason: 'why', kind: 'hold_set', taken: true });
+    expect(hold).toMatchObject({
+      service: 'api',
+      actor: 'alice',
+      reason: 'why',
+      kind: 'hold_set',
+      taken: true,
+    });
     expect(hold.counters).toEqual(events.find((e) => e.decision === 'hold_set')!.counters);
   });
 
@@ -171,7 +189,9 @@ describe('engine', () => {
 
   it('rejects unknown services, and any submit after close', async () => {
     const r = await rig();
-    await expect(r.engine.submit('nope', { type: 'tick' })).rejects.toMatchObject({ code: 'UNKNOWN_SERVICE' });
+    await expect(r.engine.submit('nope', { type: 'tick' })).rejects.toMatchObject({
+      code: 'UNKNOWN_SERVICE',
+    });
     await r.engine.close();
     await expect(r.engine.submit('api', { type: 'tick' })).rejects.toMatchObject({ code: 'ENGINE_CLOSED' });
   });

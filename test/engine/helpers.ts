@@ -35,6 +35,8 @@ export interface Rig {
   /** Parsed JSON log lines. */
   logs: Record<string, unknown>[];
   reopen(): Promise<Rig>;
+  /** Simulates a crash: the engine is dropped without close() (its store connection is closed). */
+  abandon(): void;
 }
 
 const open: { engine: Engine; store: Store }[] = [];
@@ -62,7 +64,8 @@ export async function rig(
   });
   const logger = createLogger('info', sink);
   const engine = await createEngine({ store, services, executor, clock, logger });
-  open.push({ engine, store });
+  const entry = { engine, store };
+  open.push(entry);
   const r: Rig = {
     engine,
     store,
@@ -75,12 +78,21 @@ export async function rig(
       store.close();
       return rig(services, { path, clock });
     },
+    abandon() {
+      open.splice(open.indexOf(entry), 1);
+      store.close();
+    },
   };
   return r;
 }
 
 /** Submits inputs one after another, advancing the clock `stepMs` before each. */
-export async function feed(r: Rig, service: string, inputs: Parameters<Engine['submit']>[1][], stepMs = 1_000) {
+export async function feed(
+  r: Rig,
+  service: string,
+  inputs: Parameters<Engine['submit']>[1][],
+  stepMs = 1_000,
+) {
   for (const input of inputs) {
     r.clock.advance(stepMs);
     await r.engine.submit(service, input);

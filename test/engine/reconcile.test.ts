@@ -12,7 +12,7 @@ async function crashedMidRestart() {
     await a.engine.submit('api', input);
   }
   expect(a.store.openIntents()).toHaveLength(1);
-  // Reopen beside the abandoned engine, as a restarted medic would (nothing closes A).
+  a.abandon();
   const b = await rig(undefined, { path: a.path, clock: a.clock });
   return b;
 }

@@ -95,7 +95,13 @@ describe('api tokens', () => {
 });
 
 describe('policy versions', () => {
-  const v = (hash: string) => ({ hash, content: { policies: { default: {} } }, author: 'alice', reason: 'r', createdAt: 5 });
+  const v = (hash: string) => ({
+    hash,
+    content: { policies: { default: {} } },
+    author: 'alice',
+    reason: 'r',
+    createdAt: 5,
+  });
 
   it('numbers versions and keeps exactly one active', () => {
     const { store } = tempStore();

@@ -11,7 +11,13 @@ describe('commitDecision', () => {
     expect(res.intents).toHaveLength(1);
     expect(res.intents[0]).toMatchObject({ service: 'api', eventId: res.event.id, decidedAt: 1_000 });
     const [svc] = store.loadServices();
-    expect(svc).toMatchObject({ name: 'api', unit: 'api.service', version: 1, policyHash: 'h1', updatedAt: 1_000 });
+    expect(svc).toMatchObject({
+      name: 'api',
+      unit: 'api.service',
+      version: 1,
+      policyHash: 'h1',
+      updatedAt: 1_000,
+    });
     expect(svc.state.tag).toBe('restarting');
     expect(store.getEvent(res.event.id)).toEqual(res.event);
     expect(store.openIntents()).toEqual(res.intents);
@@ -85,9 +91,21 @@ describe('commitDecision', () => {
       until: setAt + 60_000,
       circuit: null,
       failures: 0,
-      churn: { window: [], totalRestarts: 0, blocked: {}, circuitOpens: 0, lastRestartAt: null, backoffLevel: 0 },
+      churn: {
+        window: [],
+        totalRestarts: 0,
+        blocked: {},
+        circuitOpens: 0,
+        lastRestartAt: null,
+        backoffLevel: 0,
+      },
     });
-    const commit = (prev: number, at: number, decision: 'hold_set' | 'hold_released' | 'hold_expired', actor: string) =>
+    const commit = (
+      prev: number,
+      at: number,
+      decision: 'hold_set' | 'hold_released' | 'hold_expired',
+      actor: string,
+    ) =>
       store.commitDecision({
         service: 'api',
         unit: 'api.service',
@@ -98,7 +116,12 @@ describe('commitDecision', () => {
         event: event({ at, kind: decision, decision, taken: true, actor }),
       });
     commit(0, 10, 'hold_set', 'alice');
-    expect(store.activeHold('api')).toMatchObject({ actor: 'alice', setAt: 10, until: 60_010, releasedAt: null });
+    expect(store.activeHold('api')).toMatchObject({
+      actor: 'alice',
+      setAt: 10,
+      until: 60_010,
+      releasedAt: null,
+    });
     commit(1, 20, 'hold_set', 'bob'); // renewal replaces the current hold
     commit(2, 30, 'hold_released', 'carol');
     expect(store.activeHold('api')).toBeNull();

@@ -22,7 +22,9 @@ describe('audit log', () => {
     const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(store));
     expect(methods.filter((m) => /^(update|delete|remove|edit)/i.test(m) && /event/i.test(m))).toEqual([]);
     const raw = new Database(path);
-    expect(() => raw.prepare('UPDATE events SET reason = ? WHERE id = ?').run('x', e.id)).toThrow(/append-only/);
+    expect(() => raw.prepare('UPDATE events SET reason = ? WHERE id = ?').run('x', e.id)).toThrow(
+      /append-only/,
+    );
     expect(() => raw.prepare('DELETE FROM events WHERE id = ?').run(e.id)).toThrow(/append-only/);
     raw.close();
     expect(store.getEvent(e.id)).toEqual(e);
@@ -33,7 +35,9 @@ describe('audit log', () => {
     const { store } = tempStore();
     const all: AuditEvent[] = [];
     for (let i = 0; i < 120; i++) {
-      all.push(store.appendEvent(event({ at: i * 10, service: `svc${i % 3}`, kind: kinds[i % kinds.length] })));
+      all.push(
+        store.appendEvent(event({ at: i * 10, service: `svc${i % 3}`, kind: kinds[i % kinds.length] })),
+      );
     }
     fc.assert(
       fc.property(

@@ -23,7 +23,9 @@ describe('migrations', () => {
     expect(existsSync(path)).toBe(true);
     const db = new Database(path, { readonly: true });
     const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      )
       .pluck()
       .all();
     expect(tables).toEqual(['__drizzle_migrations', ...TABLES]);

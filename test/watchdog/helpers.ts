@@ -103,6 +103,7 @@ export async function serveInProcess(
     XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR,
     PATH: process.env.PATH,
     MEDIC_POLL_INTERVAL_MS: '200',
+    MEDIC_STATE_PROBE_INTERVAL_MS: '500',
     ...extra,
   });
   const { stream, lines } = logCapture();
@@ -110,7 +111,6 @@ export async function serveInProcess(
     env,
     contractPath: contract,
     logger: createLogger('debug', stream),
-    stateIntervalMs: 500,
   });
   return Object.assign(server, { logs: lines });
 }

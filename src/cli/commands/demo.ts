@@ -1,7 +1,71 @@
-import { type Command, EXIT_INVALID, writeLine } from '../io.js';
+/**
+ * `medic demo [--duration SEC] [--data DIR]` (what `npm start` runs): medic with the bundled
+ * contract (examples/demo) and the process backend, supervising a flaky Python service, so a
+ * newcomer sees a crash, a restart, cooldown/backoff skips and the circuit opening within a
+ * minute. Human-readable lines go to stderr; the full JSON log to <data>/demo.log. The DB
+ * (<data>/demo.db) is reset at each start. Runs until Ctrl-C (or --duration seconds).
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { loadEnv } from '../../config/env.js';
+import { createLogger } from '../../log.js';
+import { demoPrinter } from '../../serve/demo-printer.js';
+import { prepareDemo } from '../../serve/demo-setup.js';
+import { type RunningServe, startServe } from '../../serve/serve.js';
+import { type Command, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
+import { untilSignal } from './serve.js';
 
-// Placeholder until its issue lands; replaced by the real command.
-export const run: Command = async (_args, io) => {
-  writeLine(io.stderr, 'medic demo: not implemented yet');
-  return EXIT_INVALID;
+export const run: Command = async (args, io) => {
+  const { values } = parseFlags(args, { duration: { type: 'string' }, data: { type: 'string' } });
+  const duration = values.duration === undefined ? null : Number(values.duration);
+  if (duration !== null && !(duration > 0)) throw new UsageError('--duration must be a positive number of seconds');
+  const base = loadEnv(io.env);
+  const files = await prepareDemo(values.data ?? `${io.cwd}/data`, base.PATH);
+  const env = { ...base, MEDIC_DB: files.db };
+  const say = (line: string) => writeLine(io.stderr, line);
+  const logFile = createWriteStream(files.log);
+  const logger = createLogger(env.LOG_LEVEL, logFile);
+
+  say('medic demo: supervising a deliberately flaky service (examples/demo/flaky.py)');
+  say(`  contract  ${files.contract}   (policy: 3 restarts per 2 min, 5 s cooldown, backoff 5/10/20 s)`);
+  say(`  database  ${files.db}   (reset now)`);
+  say(`  JSON log  ${files.log}`);
+  say('  Watch for: a crash → RESTART → the service turns unhealthy → SKIP backoff → RESTART → ... → CIRCUIT OPEN');
+  say('');
+
+  const start = (port: number) =>
+    startServe({
+      env: { ...env, MEDIC_PORT: port },
+      contractPath: files.contract,
+      logger,
+      output: (service, line) => say(`          ${service} | ${line}`),
+    });
+  let server: RunningServe;
+  try {
+    server = await start(env.MEDIC_PORT);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EADDRINUSE') throw err;
+    say(`  port ${env.MEDIC_PORT} is busy; using a free port instead`);
+    server = await start(0);
+  }
+  server.engine.subscribe(demoPrinter(say));
+  say(`  medic is up: ${server.url}/readyz (health), ${server.url}/graphql once the API is wired in; Ctrl-C stops`);
+  say('');
+
+  const timer = duration === null ? null : new Promise((r) => setTimeout(r, duration * 1000).unref());
+  await Promise.race([untilSignal(), ...(timer ? [timer] : [])]);
+  say('');
+  say('stopping the demo ...');
+  await server.close();
+  const v = server.engine.view('flaky');
+  if (v) {
+    say(
+      `final state of flaky: ${v.state.tag}; restarts in window ${v.churn.restartsInWindow}/${v.churn.maxRestarts}, ` +
+        `blocked attempts ${v.churn.blockedAttempts}, circuit opened ${v.churn.circuitOpens}×`,
+    );
+    say(`next step: ${v.recommended.summary}`);
+  }
+  logFile.end();
+  await once(logFile, 'close');
+  return EXIT_OK;
 };

@@ -3,7 +3,7 @@
  * operator runbook (src/runbook) to stdout or FILE. The contract comes from --contract or
  * MEDIC_CONTRACT. Policies: with --db, the store's active policy version (what serve runs);
  * without, the contract's own policies (deterministic: how docs/RUNBOOK.md is produced:
- * `node bin/medic.mjs runbook --contract examples/demo/contract.yaml --out docs/RUNBOOK.md`).
+ * `node bin/medic.mjs runbook --contract examples/contracts/shop.yaml --out docs/RUNBOOK.md`).
  * Exit 0 written, 2 usage or invalid contract.
  */
 import { writeFile } from 'node:fs/promises';

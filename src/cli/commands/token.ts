@@ -35,7 +35,10 @@ function create(store: Store, args: string[], io: CliIo): number {
     }
     throw err;
   }
-  writeLine(io.stderr, `created token '${name}' with role ${role}; it is shown once (next line), store it now`);
+  writeLine(
+    io.stderr,
+    `created token '${name}' with role ${role}; it is shown once (next line), store it now`,
+  );
   writeLine(io.stdout, token);
   return EXIT_OK;
 }
@@ -52,7 +55,10 @@ function list(store: Store, args: string[], io: CliIo): number {
     return EXIT_OK;
   }
   const width = Math.max(4, ...tokens.map((t) => t.name.length));
-  writeLine(io.stdout, `${'NAME'.padEnd(width)}  ROLE      CREATED                   LAST USED                 REVOKED`);
+  writeLine(
+    io.stdout,
+    `${'NAME'.padEnd(width)}  ROLE      CREATED                   LAST USED                 REVOKED`,
+  );
   for (const t of tokens) {
     writeLine(
       io.stdout,

@@ -50,6 +50,7 @@ const idle = (): UnitStatus => ({
   execMainStatus: 0,
   execMainStartUs: 0,
   execMainExitMono: 0,
+  execMainExitUs: 0,
   nRestarts: 0,
   invocationId: '',
   restart: 'no',
@@ -131,13 +132,14 @@ export class ProcessBackend implements Executor, UnitMonitor {
       execMainCode: signal ? 2 : 1,
       execMainStatus: signal ? sig : (code ?? 0),
       execMainExitMono: Math.round(performance.now() * 1000),
+      execMainExitUs: Date.now() * 1000,
     };
     const pid = child.pid ?? -1;
     if (slot.expected.delete(pid) || this.stopping) return;
     this.opts.logger?.info({ service: slot.svc.name, pid, exitCode }, `${slot.svc.name} exited with ${exitCode}`);
     this.opts.sink.observation(slot.svc.unit, {
       input: { type: 'exited', code: exitCode },
-      data: { pid, signal, code },
+      data: { pid, signal, code, exitedAt: Date.now() },
     });
   }
 

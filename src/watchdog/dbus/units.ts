@@ -21,6 +21,7 @@ const WANTED = new Set([
   'ExecMainStatus',
   'ExecMainStartTimestamp',
   'ExecMainExitTimestampMonotonic',
+  'ExecMainExitTimestamp',
   'NRestarts',
   'Restart',
 ]);
@@ -60,6 +61,7 @@ export function statusFromProps(p: RawProps): UnitStatus {
     execMainStatus: num(p.ExecMainStatus),
     execMainStartUs: num(p.ExecMainStartTimestamp),
     execMainExitMono: num(p.ExecMainExitTimestampMonotonic),
+    execMainExitUs: num(p.ExecMainExitTimestamp),
     nRestarts: num(p.NRestarts),
     invocationId: str(p.InvocationID),
     restart: str(p.Restart, 'no'),

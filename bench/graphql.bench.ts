@@ -1,0 +1,134 @@
+/**
+ * GraphQL throughput: autocannon on the `services` query (200 services, the fields a dashboard
+ * or the Slack bot reads) against medic's real HTTP handler (auth, limits, engine views,
+ * projection), versus a bare graphql-yoga hello-world on node:http in the same run.
+ * Goal: ≥ 0.6× the hello-world's requests/s. p99 latency is reported for both.
+ */
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { DEFAULT_POLICY } from '../src/core/policy.js';
+import { SimulatedClock } from '../src/engine/clock.js';
+import { createEngine } from '../src/engine/engine.js';
+import type { Executor } from '../src/engine/types.js';
+import { createLogger } from '../src/log.js';
+import { createApp } from '../src/server/app.js';
+import { generateToken, hashToken } from '../src/server/auth.js';
+import { openStore } from '../src/store/sqlite.js';
+import { report } from './report.js';
+
+// autocannon ships no types; this is the slice of its API used here.
+interface CannonResult {
+  requests: { average: number };
+  latency: { p99: number };
+  non2xx: number;
+  errors: number;
+}
+type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+
+const SERVICES = 200;
+const DURATION_SEC = 5;
+const CONNECTIONS = 10;
+
+const SERVICES_QUERY = `{ services { name unit state mode approvalPending
+  churn { restartsInWindow maxRestarts windowSec totalRestarts blockedAttempts }
+  cooldown { active until } circuit { state openedAt reopensAt } hold { actor until }
+  recommendedAction { code summary command runbookUrl } lastDecision { decision at actor } } }`;
+
+async function listen(handler: RequestListener) {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function load(url: string, body: string, headers: Record<string, string>, seconds: number) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  }
+  return { rps: result.requests.average, p99: result.latency.p99 };
+}
+
+export async function run(): Promise<void> {
+  const clock = new SimulatedClock();
+  const store = openStore(':memory:', { clock });
+  const logger = createLogger('silent');
+  const executor: Executor = { execute: async () => ({ ok: true }) };
+  const services = Array.from({ length: SERVICES }, (_, i) => ({
+    name: `svc${i}`,
+    unit: `svc${i}.service`,
+    policy: DEFAULT_POLICY,
+  }));
+  const engine = await createEngine({ store, services, executor, clock, logger });
+  // Some variety in the views: open circuits, holds, restarts.
+  for (let i = 0; i < SERVICES; i += 10) await engine.submit(`svc${i}`, { type: 'exited', code: 78 });
+  for (let i = 5; i < SERVICES; i += 10) {
+    await engine.submit(`svc${i}`, { type: 'hold', ttlSec: 3600, actor: 'bench', reason: 'bench' });
+  }
+  await engine.idle();
+  const token = generateToken();
+  store.createToken('bench', 'viewer', hashToken(token), clock.now());
+  const app = createApp({ engine, store, logger, clock, publicUrl: 'http://medic.bench' });
+  const medic = await listen(app.handler);
+  // The same API with the read cache off: every request executes all 200 services' fields.
+  const cold = createApp({ engine, store, logger, clock, publicUrl: 'http://medic.bench', readCache: false });
+  const uncached = await listen(cold.handler);
+
+  const hello = createYoga({
+    schema: createSchema({ typeDefs: 'type Query { hello: String! }', resolvers: { Query: { hello: () => 'world' } } }),
+    logging: false,
+  });
+  const bare = await listen(hello);
+
+  const medicBody = JSON.stringify({ query: SERVICES_QUERY });
+  const helloBody = JSON.stringify({ query: '{ hello }' });
+  const auth = { authorization: `Bearer ${token}` };
+  try {
+    // Warm up both (JIT, caches), then measure alternately.
+    await load(`${medic.url}/graphql`, medicBody, auth, 1);
+    await load(`${bare.url}/graphql`, helloBody, {}, 1);
+    const base = await load(`${bare.url}/graphql`, helloBody, {}, DURATION_SEC);
+    const subject = await load(`${medic.url}/graphql`, medicBody, auth, DURATION_SEC);
+    const coldRun = await load(`${uncached.url}/graphql`, medicBody, auth, DURATION_SEC);
+    const baseline = { name: 'yoga hello-world', value: base.rps };
+    report({
+      bench: 'graphql',
+      metric: `services query, ${SERVICES} services (req/s)`,
+      value: subject.rps,
+      unit: 'req/s',
+      baseline,
+      goal: '≥ 0.6x',
+    });
+    report({
+      bench: 'graphql',
+      metric: `services query, read cache off (req/s)`,
+      value: coldRun.rps,
+      unit: 'req/s',
+      baseline,
+    });
+    report({
+      bench: 'graphql',
+      metric: `services query p99 latency (${CONNECTIONS} conns)`,
+      value: subject.p99,
+      unit: 'ms',
+      baseline: { name: 'yoga hello-world', value: base.p99 },
+    });
+  } finally {
+    await new Promise((r) => medic.server.close(r));
+    await new Promise((r) => bare.server.close(r));
+    await new Promise((r) => uncached.server.close(r));
+    await cold.close();
+    await app.close();
+    await engine.close();
+    store.close();
+  }
+}

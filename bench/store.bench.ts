@@ -1,0 +1,218 @@
+/**
+ * Persisting decisions: the real commit path (`store.commitDecision`: optimistic state update +
+ * audit event + one intent, one IMMEDIATE transaction, JSON serialization included) against a
+ * raw better-sqlite3 loop writing the same rows with prepared statements, one transaction per
+ * decision and JSON pre-serialized (pure SQLite cost). Goal: ≥ 0.5× the raw loop.
+ *
+ * Both run on a temp file DB with the same pragmas (WAL, busy_timeout, foreign keys), once with
+ * synchronous=FULL (medic's default: an fsync per commit) and once with NORMAL (shows the CPU
+ * overhead without fsync). Also: p50/p99 commit latency, and engine.submit() end to end
+ * (decide + commit + publish + log line) for context. Each measurement runs for a fixed time.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_POLICY } from '../src/core/policy.js';
+import type { ServiceState } from '../src/core/types.js';
+import { SimulatedClock } from '../src/engine/clock.js';
+import { createEngine } from '../src/engine/engine.js';
+import { createLogger } from '../src/log.js';
+import { openDatabase, type Synchronous } from '../src/store/db.js';
+import { openStore } from '../src/store/sqlite.js';
+import type { DecisionCommit } from '../src/store/types.js';
+import { report } from './report.js';
+
+const BUDGET_MS = 1_500;
+const EFFECTS = [{ type: 'restart', initiator: 'auto', probe: false } as const];
+
+function stateAt(at: number): ServiceState {
+  return {
+    tag: 'restarting',
+    initiator: 'auto',
+    issuedAt: at,
+    graceUntil: at + 30_000,
+    probe: false,
+    openSec: 900,
+    failures: 3,
+    churn: {
+      window: [at - 20_000, at],
+      totalRestarts: 7,
+      blocked: { skip_cooldown: 2 },
+      circuitOpens: 1,
+      lastRestartAt: at,
+      backoffLevel: 2,
+    },
+  };
+}
+
+function commitAt(prev: number, at: number): DecisionCommit {
+  return {
+    service: 'api',
+    unit: 'api.service',
+    prev,
+    next: stateAt(at),
+    policyHash: 'a1b2c3d4e5f60718',
+    effects: EFFECTS,
+    event: {
+      at,
+      service: 'api',
+      kind: 'restart_decided',
+      decision: 'restart',
+      taken: true,
+      input: { type: 'probe_failed', detail: 'GET /health: 503' },
+      actor: 'medic',
+      reason: '3 consecutive failed probes',
+      stateFrom: 'healthy',
+      stateTo: 'restarting',
+      counters: { restartsInWindow: 2, totalRestarts: 7, blockedAttempts: 2, circuitOpens: 1 },
+      effects: EFFECTS,
+      mode: 'enforce',
+      data: { detail: '3 consecutive failed probes', source: 'probe' },
+    },
+  };
+}
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+interface Meter {
+  n: number;
+  ns: bigint;
+  lat: number[];
+}
+
+/** Runs `step(i)` for `ms`, adding count, time and per-step latency (µs) to the meter. */
+function slice(m: Meter, ms: number, step: (i: number) => void): void {
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(ms) * 1_000_000n;
+  let t = start;
+  while (t < end) {
+    step(m.n++);
+    const now = process.hrtime.bigint();
+    m.lat.push(Number(now - t) / 1_000);
+    t = now;
+  }
+  m.ns += t - start;
+}
+
+const rate = (m: Meter) => m.n / (Number(m.ns) / 1e9);
+
+function storeAt(dir: string, name: string, sync: Synchronous) {
+  return openStore(join(dir, `${name}-${sync}.db`), { synchronous: sync });
+}
+
+/** The baseline: the same rows with raw prepared statements, one transaction per decision. */
+function rawWriter(dir: string, sync: Synchronous) {
+  const { sqlite: db } = openDatabase(join(dir, `raw-${sync}.db`), { synchronous: sync });
+  const c = commitAt(0, 1_000);
+  const state = JSON.stringify(c.next);
+  const e = c.event;
+  const [input, counters, effects, data] = [e.input, e.counters, e.effects, e.data].map((v) =>
+    JSON.stringify(v),
+  );
+  const effect = JSON.stringify(EFFECTS[0]);
+  db.prepare('INSERT INTO services (name, unit) VALUES (?, ?)').run('api', 'api.service');
+  db.prepare('INSERT INTO service_state VALUES (?, ?, ?, ?, 0)').run('api', state, 'h', 0);
+  const upd = db.prepare(
+    'UPDATE service_state SET state = ?, policy_hash = ?, updated_at = ?, version = version + 1 WHERE service = ? AND version = ?',
+  );
+  const ins = db.prepare(
+    `INSERT INTO events (at, service, kind, decision, taken, input, actor, reason, state_from, state_to,
+       counters, effects, mode, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const intent = db.prepare(
+    'INSERT INTO intents (service, event_id, effect, decided_at) VALUES (?, ?, ?, ?)',
+  );
+  const tx = db.transaction((i: number) => {
+    upd.run(state, 'h', i, 'api', i);
+    const id = ins.run(
+      i,
+      'api',
+      e.kind,
+      e.decision,
+      1,
+      input,
+      e.actor,
+      e.reason,
+      'healthy',
+      'restarting',
+      counters,
+      effects,
+      'enforce',
+      data,
+    ).lastInsertRowid;
+    intent.run('api', id, effect, i);
+  });
+  return { step: (i: number) => tx.immediate(i), close: () => db.close() };
+}
+
+/** Real path vs raw loop, alternating short slices so a noisy disk hits both alike. */
+function compare(dir: string, sync: Synchronous): { real: Meter; raw: Meter } {
+  const store = storeAt(dir, 'store', sync);
+  const raw = rawWriter(dir, sync);
+  const m = { real: { n: 0, ns: 0n, lat: [] as number[] }, raw: { n: 0, ns: 0n, lat: [] as number[] } };
+  for (let k = 0; k < 10; k++) {
+    slice(m.raw, BUDGET_MS / 10, raw.step);
+    slice(m.real, BUDGET_MS / 10, (i) => store.commitDecision(commitAt(i, 1_000 + i)));
+  }
+  store.close();
+  raw.close();
+  m.real.lat.sort((a, b) => a - b);
+  m.raw.lat.sort((a, b) => a - b);
+  return m;
+}
+
+async function engineSubmit(dir: string, sync: Synchronous): Promise<number> {
+  const store = storeAt(dir, 'engine', sync);
+  const clock = new SimulatedClock();
+  const services = [
+    { name: 'api', unit: 'api.service', policy: { ...DEFAULT_POLICY, mode: 'shadow' as const } },
+  ];
+  const executor = { execute: async () => ({ ok: true as const }) };
+  const engine = await createEngine({ store, services, executor, clock, logger: createLogger('silent') });
+  const inputs = [{ type: 'probe_failed' as const }, { type: 'probe_ok' as const }];
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < BUDGET_MS) {
+    clock.advance(500);
+    await engine.submit('api', inputs[n++ % 2]);
+  }
+  const rate = n / ((performance.now() - start) / 1000);
+  await engine.close();
+  store.close();
+  return rate;
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'medic-bench-'));
+  try {
+    for (const sync of ['full', 'normal'] as const) {
+      const { real, raw } = compare(dir, sync);
+      const tag = `synchronous=${sync.toUpperCase()}`;
+      report({
+        bench: 'store',
+        metric: `decisions persisted/s (${tag})`,
+        value: rate(real),
+        unit: '/s',
+        baseline: { name: 'raw better-sqlite3 loop', value: rate(raw) },
+        goal: '≥ 0.5x',
+      });
+      for (const p of [50, 99]) {
+        report({
+          bench: 'store',
+          metric: `commit latency p${p} (${tag})`,
+          value: pct(real.lat, p),
+          unit: 'µs',
+          baseline: { name: 'raw', value: pct(raw.lat, p) },
+        });
+      }
+      report({
+        bench: 'store',
+        metric: `engine.submit end to end (${tag})`,
+        value: await engineSubmit(dir, sync),
+        unit: '/s',
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

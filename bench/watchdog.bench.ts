@@ -1,0 +1,226 @@
+/**
+ * Watchdog benchmarks against the real systemd user manager (run through scripts/with-systemd.sh):
+ *
+ * 1. crash → decision and crash → restarted latency with D-Bus detection (medic serve in-process,
+ *    SQLite commit included), vs the same with polling at 1 s, vs systemd's own
+ *    `Restart=on-failure RestartSec=100ms` on the same unit (the floor medic is compared with).
+ *    The crash time is systemd's ExecMainExitTimestamp; "restarted" is the next main process's
+ *    ExecMainStartTimestamp.
+ * 2. idle cost of `medic serve` (a child process) watching 500 units: RSS and CPU over 10 s,
+ *    vs a bare node process.
+ */
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { loadEnv } from '../src/config/env.js';
+import { createLogger } from '../src/log.js';
+import { startServe } from '../src/serve/serve.js';
+import type { AuditEvent } from '../src/store/types.js';
+import { openDetection } from '../src/watchdog/detection.js';
+import type { UnitStatus } from '../src/watchdog/unit-status.js';
+import { report } from './report.js';
+
+const run = promisify(execFile);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const systemctl = (...args: string[]) => run('systemctl', ['--user', ...args]);
+const unitDir = () => join(process.env.XDG_CONFIG_HOME ?? '/nonexistent', 'systemd', 'user');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+};
+
+function contractFor(dir: string, services: Record<string, unknown>[]): string {
+  const py = execFileSyncText('python3', ['-c', 'import sys; print(sys.executable); print("%d.%d" % sys.version_info[:2])']);
+  const [exe, version] = py.split('\n');
+  const prefix = join(dir, 'conda', 'envs', 'bench');
+  mkdirSync(join(prefix, 'conda-meta'), { recursive: true });
+  mkdirSync(join(prefix, 'bin'), { recursive: true });
+  writeFileSync(join(prefix, 'conda-meta', 'history'), '');
+  symlinkSync(exe!, join(prefix, 'bin', 'python'));
+  const file = join(dir, 'contract.yaml');
+  const doc = {
+    version: 1,
+    supervisor: { kind: 'systemd', scope: 'user' },
+    conda: { root: join(dir, 'conda'), env: 'bench', python: version },
+    services,
+  };
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+function execFileSyncText(cmd: string, args: string[]): string {
+  return String(execFileSync(cmd, args)).trim();
+}
+
+const LOOSE = {
+  failureThreshold: 100,
+  startupGraceSec: 30,
+  cooldownSec: 0.001,
+  maxRestarts: 1000,
+  windowSec: 60,
+  backoff: { initialSec: 0.001, factor: 1, maxSec: 0.001 },
+  stableSec: 600,
+  circuit: { openSec: 60, maxOpenSec: 120, hardStop: true },
+};
+
+/** Crash → decision and crash → next start, with medic serving (D-Bus or polling). */
+async function medicLatency(mode: 'dbus' | 'polling', crashes: number) {
+  const dir = mkdtempSync(join(tmpdir(), `medic-bench-${mode}-`));
+  const unit = `bench-${mode}-${process.pid}.service`;
+  writeFileSync(join(unitDir(), unit), "[Service]\nExecStart=/bin/sh -c 'sleep 0.2; exit 3'\n");
+  await systemctl('daemon-reload');
+  const contract = contractFor(dir, [{ name: 'b', unit, command: ['python', '-c', 'pass'], policy: LOOSE }]);
+  const env = loadEnv({
+    MEDIC_DB: join(dir, 'medic.db'),
+    MEDIC_PORT: '0',
+    XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR,
+    PATH: process.env.PATH,
+    MEDIC_POLL_INTERVAL_MS: '1000',
+    MEDIC_STATE_PROBE_INTERVAL_MS: '600000',
+    ...(mode === 'polling' ? { MEDIC_DBUS_ADDRESS: 'none' } : {}),
+  });
+  const server = await startServe({ env, contractPath: contract, logger: createLogger('silent') });
+  const decided: AuditEvent[] = [];
+  server.engine.subscribe((e) => {
+    if (e.kind === 'restart_decided' && e.input?.type === 'exited') decided.push(e);
+  });
+  await systemctl('start', unit);
+  const deadline = Date.now() + crashes * 3000 + 5000;
+  while (decided.length < crashes + 1 && Date.now() < deadline) await sleep(50);
+  await server.close();
+  await systemctl('stop', unit).catch(() => {});
+  rmSync(join(unitDir(), unit), { force: true });
+  const decision: number[] = [];
+  const restarted: number[] = [];
+  for (let i = 0; i < decided.length; i++) {
+    const d = decided[i]!.data as { exitedAt: number; startedAt: number };
+    decision.push(decided[i]!.at - d.exitedAt);
+    const next = decided[i + 1]?.data as { startedAt: number } | undefined;
+    if (next) restarted.push(next.startedAt - d.exitedAt);
+  }
+  return { decision, restarted };
+}
+
+/** systemd's own Restart=on-failure RestartSec=100ms: exit → next start. */
+async function systemdFloor(crashes: number): Promise<number[]> {
+  const unit = `bench-floor-${process.pid}.service`;
+  writeFileSync(
+    join(unitDir(), unit),
+    "[Service]\nExecStart=/bin/sh -c 'sleep 0.2; exit 3'\nRestart=on-failure\nRestartSec=100ms\nStartLimitIntervalSec=0\n",
+  );
+  await systemctl('daemon-reload');
+  const seen: UnitStatus[] = [];
+  const { monitor } = await openDetection({
+    scope: 'user',
+    runtimeDir: process.env.XDG_RUNTIME_DIR,
+    pollIntervalMs: 1000,
+    sink: { observation() {}, status: (_u, s) => seen.push(s) },
+  });
+  await monitor.start([unit]);
+  await systemctl('start', unit);
+  const starts = () => [...new Set(seen.map((s) => s.execMainStartUs).filter(Boolean))];
+  const deadline = Date.now() + crashes * 1000 + 5000;
+  while (starts().length < crashes + 1 && Date.now() < deadline) await sleep(50);
+  await systemctl('stop', unit);
+  await monitor.stop();
+  rmSync(join(unitDir(), unit), { force: true });
+  const exits = new Map<number, number>(); // start → exit of that process
+  for (const s of seen) if (s.execMainExitUs > s.execMainStartUs) exits.set(s.execMainStartUs, s.execMainExitUs);
+  const list = starts().sort((a, b) => a - b);
+  const out: number[] = [];
+  for (let i = 0; i + 1 < list.length; i++) {
+    const exit = exits.get(list[i]!);
+    if (exit) out.push((list[i + 1]! - exit) / 1000);
+  }
+  return out;
+}
+
+function procStats(pid: number): { rssMb: number; cpuTicks: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { rssMb: rssKb / 1024, cpuTicks: Number(stat[11]) + Number(stat[12]) };
+}
+
+async function idle(pid: number, seconds: number) {
+  const a = procStats(pid);
+  await sleep(seconds * 1000);
+  const b = procStats(pid);
+  const ticksPerSec = 100; // USER_HZ
+  return { rssMb: b.rssMb, cpuPct: ((b.cpuTicks - a.cpuTicks) / ticksPerSec / seconds) * 100 };
+}
+
+async function idleCost(units: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'medic-bench-idle-'));
+  const names = Array.from({ length: units }, (_, i) => `bench-idle-${i}-${process.pid}.service`);
+  for (const n of names) writeFileSync(join(unitDir(), n), '[Service]\nExecStart=/bin/sleep infinity\n');
+  await systemctl('daemon-reload');
+  await systemctl('start', ...names);
+  const contract = contractFor(
+    dir,
+    names.map((unit, i) => ({ name: `s${i}`, unit, command: ['python', '-c', 'pass'] })),
+  );
+  const child = spawn(process.execPath, [join(root, 'bin', 'medic.mjs'), 'serve', '--contract', contract], {
+    env: { ...process.env, MEDIC_DB: join(dir, 'medic.db'), MEDIC_PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  // Wait for start-up (reads 500 units, first probe round) before measuring idle.
+  await sleep(20_000);
+  const [medic, node] = await Promise.all([idle(child.pid!, 10), idle(bare.pid!, 10)]);
+  child.kill('SIGTERM');
+  bare.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  await systemctl('stop', ...names).catch(() => {});
+  for (const n of names) rmSync(join(unitDir(), n), { force: true });
+  await systemctl('daemon-reload');
+  return { medic, node };
+}
+
+export async function run(): Promise<void> {
+  if (process.env.MEDIC_TEST_SYSTEMD !== '1') {
+    console.log(`watchdog: skipped (${process.env.MEDIC_TEST_SYSTEMD_SKIP ?? 'no systemd user manager; run via npm run bench'})`);
+    return;
+  }
+  mkdirSync(unitDir(), { recursive: true });
+  const floor = await systemdFloor(20);
+  const dbus = await medicLatency('dbus', 20);
+  const polling = await medicLatency('polling', 6);
+  const floorP50 = pct(floor, 50);
+  report({ bench: 'watchdog', metric: 'crash → decision p50 (D-Bus)', value: pct(dbus.decision, 50), unit: 'ms', goal: '≤ 20 ms' });
+  report({ bench: 'watchdog', metric: 'crash → decision p99 (D-Bus)', value: pct(dbus.decision, 99), unit: 'ms' });
+  report({
+    bench: 'watchdog',
+    metric: 'crash → decision p50 (D-Bus vs polling 1 s)',
+    value: pct(dbus.decision, 50),
+    unit: 'ms',
+    baseline: { name: 'polling', value: pct(polling.decision, 50) },
+  });
+  report({ bench: 'watchdog', metric: 'crash → decision p99 (polling 1 s)', value: pct(polling.decision, 99), unit: 'ms' });
+  report({
+    bench: 'watchdog',
+    metric: 'crash → restarted p50 (D-Bus vs systemd 100ms)',
+    value: pct(dbus.restarted, 50),
+    unit: 'ms',
+    baseline: { name: 'Restart=on-failure', value: floorP50 },
+    goal: 'within 50 ms of systemd',
+  });
+  report({ bench: 'watchdog', metric: 'crash → restarted p99 (D-Bus)', value: pct(dbus.restarted, 99), unit: 'ms' });
+  report({ bench: 'watchdog', metric: 'crash → restarted p99 (systemd 100ms)', value: pct(floor, 99), unit: 'ms' });
+  report({ bench: 'watchdog', metric: 'crash → restarted p50 (polling 1 s)', value: pct(polling.restarted, 50), unit: 'ms' });
+  const cost = await idleCost(500);
+  report({
+    bench: 'watchdog',
+    metric: 'RSS watching 500 units (idle)',
+    value: cost.medic.rssMb,
+    unit: 'MB',
+    baseline: { name: 'bare node', value: cost.node.rssMb },
+    goal: '≤ 150 MB',
+  });
+  report({ bench: 'watchdog', metric: 'CPU watching 500 units (idle, 10 s)', value: cost.medic.cpuPct, unit: '%', goal: 'near 0' });
+}
