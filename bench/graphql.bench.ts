@@ -5,8 +5,8 @@
  * Goal: ≥ 0.6× the hello-world's requests/s. p99 latency is reported for both.
  */
 import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { DEFAULT_POLICY } from '../src/core/policy.js';
 import { SimulatedClock } from '../src/engine/clock.js';
@@ -84,7 +84,10 @@ export async function run(): Promise<void> {
   const uncached = await listen(cold.handler);
 
   const hello = createYoga({
-    schema: createSchema({ typeDefs: 'type Query { hello: String! }', resolvers: { Query: { hello: () => 'world' } } }),
+    schema: createSchema({
+      typeDefs: 'type Query { hello: String! }',
+      resolvers: { Query: { hello: () => 'world' } },
+    }),
     logging: false,
   });
   const bare = await listen(hello);

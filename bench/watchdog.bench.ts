@@ -24,9 +24,9 @@ import { openDetection } from '../src/watchdog/detection.js';
 import type { UnitStatus } from '../src/watchdog/unit-status.js';
 import { report } from './report.js';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const systemctl = (...args: string[]) => run('systemctl', ['--user', ...args]);
+const systemctl = (...args: string[]) => exec('systemctl', ['--user', ...args]);
 const unitDir = () => join(process.env.XDG_CONFIG_HOME ?? '/nonexistent', 'systemd', 'user');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => {

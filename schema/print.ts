@@ -3,14 +3,16 @@
  * (exit 1) when the checked-in file differs from what the code builds (`npm run schema:check`).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import { schema } from './index.js';
 
 // Load graphql the way Pothos does (node resolution), so the printer and the schema share one
 // graphql instance even under bundler-style resolvers (vitest prefers graphql's .mjs build).
-const { lexicographicSortSchema, printSchema } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+const { lexicographicSortSchema, printSchema } = createRequire(import.meta.url)(
+  'graphql',
+) as typeof import('graphql');
 
 export const SDL_PATH = join(dirname(fileURLToPath(import.meta.url)), 'schema.graphql');
 

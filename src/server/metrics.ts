@@ -13,7 +13,11 @@ import type { DriftReport } from './ports.js';
 
 const INITIATORS = ['auto', 'forced', 'approved', 'external'] as const;
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
-const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const LINT_FAILING_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 const INSTRUMENTED = Symbol('medic.metrics.instrumented');
 
 export interface MetricsOptions {

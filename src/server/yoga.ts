@@ -88,7 +88,7 @@ function guardPlugin(deps: YogaDeps): Plugin<Record<string, unknown>, ServerCont
 
 export function createApiYoga(deps: YogaDeps) {
   const log = deps.logger.child({ component: 'graphql' });
-  const cache = readCachePlugin(deps.engine, deps.now);
+  const cache = deps.readCache ? readCachePlugin(deps.engine, deps.now) : null;
   const yoga = createYoga<ServerContext, ApiContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -111,7 +111,7 @@ export function createApiYoga(deps: YogaDeps) {
         return createGraphQLError(message, { path: located.path, extensions: { code: 'INTERNAL' } });
       },
     },
-    plugins: deps.readCache ? [guardPlugin(deps), cache.plugin] : [guardPlugin(deps)],
+    plugins: cache ? [guardPlugin(deps), cache.plugin] : [guardPlugin(deps)],
     context: ({ principal }): ApiContext => {
       if (!principal)
         throw createGraphQLError('unauthorized', {
@@ -127,7 +127,7 @@ export function createApiYoga(deps: YogaDeps) {
       };
     },
   });
-  return { yoga, closeCache: cache.close };
+  return { yoga, closeCache: () => cache?.close() };
 }
 
 export type ApiYoga = ReturnType<typeof createApiYoga>['yoga'];

@@ -27,7 +27,9 @@ describe('bearer tokens', () => {
 
   it('serves the GraphiQL page to a browser without a token, but not introspection', async () => {
     h = await startHarness();
-    const page = await h.app.fetch(new Request('http://medic.test/graphql', { headers: { accept: 'text/html' } }));
+    const page = await h.app.fetch(
+      new Request('http://medic.test/graphql', { headers: { accept: 'text/html' } }),
+    );
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>medic</title>');
     const introspection = JSON.stringify({ query: '{ __schema { queryType { name } } }' });
@@ -78,10 +80,17 @@ describe('limits', () => {
   it('bounds batched requests', async () => {
     h = await startHarness({ deps: { limits: { maxBatch: 2 } } });
     const auth = { authorization: `Bearer ${h.tokens.viewer}` };
-    const two = await h.app.fetch(post(JSON.stringify([{ query: '{ a: services { name } }' }, { query: '{ b: services { name } }' }]), auth));
+    const two = await h.app.fetch(
+      post(
+        JSON.stringify([{ query: '{ a: services { name } }' }, { query: '{ b: services { name } }' }]),
+        auth,
+      ),
+    );
     expect(two.status).toBe(200);
     expect(await two.json()).toHaveLength(2);
-    const three = await h.app.fetch(post(JSON.stringify(Array(3).fill({ query: '{ services { name } }' })), auth));
+    const three = await h.app.fetch(
+      post(JSON.stringify(Array(3).fill({ query: '{ services { name } }' })), auth),
+    );
     expect(three.status).toBeGreaterThanOrEqual(400);
   });
 

@@ -29,7 +29,9 @@ describe('GraphQL over HTTP (graphql-http serverAudits)', () => {
     it(`${audit.id} ${audit.name}`, async () => {
       const result = await audit.fn();
       if (result.status !== 'ok') {
-        throw new Error(`${result.status}: ${result.reason}${'response' in result ? ` (HTTP ${result.response.status})` : ''}`);
+        throw new Error(
+          `${result.status}: ${result.reason}${'response' in result ? ` (HTTP ${result.response.status})` : ''}`,
+        );
       }
     });
   }

@@ -104,7 +104,10 @@ function ruleTest() {
           { series: 'medic_circuit_state{service="web"}', values: '0 0 0 0 0' },
           { series: 'medic_churn_restarts_in_window{service="web"}', values: '0 1 2 2 2' },
           { series: 'medic_churn_max_restarts{service="web"}', values: '3 3 3 3 3' },
-          { series: 'medic_restarts_blocked_total{service="api",reason="skip_circuit_open"}', values: '0 0 1 2 3' },
+          {
+            series: 'medic_restarts_blocked_total{service="api",reason="skip_circuit_open"}',
+            values: '0 0 1 2 3',
+          },
           { series: 'up{job="medic",instance="m:4000"}', values: '0 0 0 0 0' },
         ],
         alert_rule_test: [
@@ -162,7 +165,9 @@ describe('examples/grafana/medic-dashboard.json', () => {
   it('is a Grafana dashboard whose queries use only metrics medic exports', async () => {
     const dash = JSON.parse(await readFile(DASHBOARD, 'utf8'));
     expect(dash).toMatchObject({ title: 'medic', uid: 'medic-overview' });
-    const exprs: string[] = dash.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr));
+    const exprs: string[] = dash.panels.flatMap((p: { targets: { expr: string }[] }) =>
+      p.targets.map((t) => t.expr),
+    );
     const names = medicMetrics(exprs).map((n) => n.replace(/_(bucket|count|sum)$/, '_bucket'));
     expect(names.length).toBeGreaterThan(6);
     for (const name of names) expect(exported, name).toContain(name);

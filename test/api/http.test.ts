@@ -33,11 +33,19 @@ describe('plain HTTP endpoints on a real socket', () => {
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ ok: true });
     const notReady = await fetch(`${server.url}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toEqual({ ready: false, reasons: ['detection not started'], detection: null });
+    expect(await notReady.json()).toEqual({
+      ready: false,
+      reasons: ['detection not started'],
+      detection: null,
+    });
     detection = 'polling';
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, reasons: ['D-Bus unavailable; polling'], detection: 'polling' });
+    expect(await ready.json()).toEqual({
+      ready: true,
+      reasons: ['D-Bus unavailable; polling'],
+      detection: 'polling',
+    });
   });
 
   it('reports the store as a readiness reason when it cannot be read', async () => {
@@ -56,13 +64,19 @@ describe('plain HTTP endpoints on a real socket', () => {
     await h.engine.submit('worker', { type: 'hold', ttlSec: 60, actor: 'ops', reason: 'deploy' });
     server = await listen(h.app);
     expect((await fetch(`${server.url}/status`)).status).toBe(401);
-    const res = await fetch(`${server.url}/status`, { headers: { authorization: `Bearer ${h.tokens.viewer}` } });
+    const res = await fetch(`${server.url}/status`, {
+      headers: { authorization: `Bearer ${h.tokens.viewer}` },
+    });
     expect(res.status).toBe(200);
     const status = await res.json();
     expect(status.generatedAt).toBe('2026-01-01T00:00:00.000Z');
     const { body } = await h.gql<{ services: unknown[] }>('viewer', `{ services { ${SERVICE_FIELDS} } }`);
     expect(status.services).toEqual(body.data?.services);
-    expect(status.services[0]).toMatchObject({ name: 'api', state: 'circuit_open', circuit: { state: 'open' } });
+    expect(status.services[0]).toMatchObject({
+      name: 'api',
+      state: 'circuit_open',
+      circuit: { state: 'open' },
+    });
     expect(status.services[1]).toMatchObject({ name: 'worker', hold: { actor: 'ops', reason: 'deploy' } });
   });
 
@@ -95,7 +109,13 @@ describe('plain HTTP endpoints on a real socket', () => {
     const { port } = new URL(server.url);
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(
-        { host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json' } },
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/graphql',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
@@ -152,7 +172,8 @@ describe('/metrics', () => {
   it('passes promtool check metrics', async (ctx) => {
     const promtool = await which('promtool');
     if (!promtool) {
-      if (process.env.MEDIC_REQUIRE_SYSTEMD === '1') throw new Error('promtool is required (apt package prometheus)');
+      if (process.env.MEDIC_REQUIRE_SYSTEMD === '1')
+        throw new Error('promtool is required (apt package prometheus)');
       ctx.skip('promtool not installed (apt package prometheus)');
     }
     h = await startHarness();
@@ -174,7 +195,10 @@ function which(cmd: string): Promise<string | null> {
 export function run(cmd: string, args: string[], stdin?: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}`.trim() });
+      resolve({
+        code: err ? ((err as { code?: number }).code ?? 1) : 0,
+        output: `${stdout}${stderr}`.trim(),
+      });
     });
     if (stdin !== undefined) child.stdin?.end(stdin);
   });

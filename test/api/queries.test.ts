@@ -80,6 +80,37 @@ describe('queries', () => {
   });
 });
 
+describe('read cache', () => {
+  const Q = '{ services { name state churn { restartsInWindow } recommendedAction { summary } } }';
+
+  it('never serves a view older than the last committed event or the current second', async () => {
+    h = await startHarness();
+    const first = await h.gql('viewer', Q);
+    expect(await h.gql('viewer', Q)).toEqual(first);
+    await h.engine.submit('api', { type: 'exited', code: 78 });
+    const opened = await h.gql<{ services: { state: string; recommendedAction: { summary: string } }[] }>(
+      'viewer',
+      Q,
+    );
+    expect(opened.body.data?.services[0].state).toBe('circuit_open');
+    const countdown = opened.body.data?.services[0].recommendedAction.summary;
+    h.clock.advance(1000);
+    const later = await h.gql<typeof opened.body.data>('viewer', Q);
+    expect(later.body.data?.services[0].recommendedAction.summary).not.toBe(countdown);
+  });
+
+  it('gives the same answers with the cache on and off', async () => {
+    h = await startHarness({ deps: { readCache: false } });
+    await h.engine.submit('worker', { type: 'hold', ttlSec: 60, actor: 'a', reason: 'b' });
+    const off = await h.gql('viewer', Q);
+    await h.close();
+    h = await startHarness();
+    await h.engine.submit('worker', { type: 'hold', ttlSec: 60, actor: 'a', reason: 'b' });
+    await h.gql('viewer', Q);
+    expect(await h.gql('viewer', Q)).toEqual(off);
+  });
+});
+
 describe('events pagination', () => {
   async function seeded(): Promise<Harness> {
     const harness = await startHarness();

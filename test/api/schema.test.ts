@@ -8,7 +8,9 @@ describe('schema/schema.graphql', () => {
   it('is the SDL the code builds (npm run schema:check passes)', async () => {
     expect(await readFile(SDL_PATH, 'utf8')).toBe(printSdl());
     const code = await new Promise<number>((resolve) =>
-      execFile('npx', ['tsx', 'schema/print.ts', '--check'], (err) => resolve(err ? Number(err.code ?? 1) : 0)),
+      execFile('npx', ['tsx', 'schema/print.ts', '--check'], (err) =>
+        resolve(err ? Number(err.code ?? 1) : 0),
+      ),
     );
     expect(code).toBe(0);
   });

@@ -38,11 +38,21 @@ const SUBSCRIPTION = `subscription($service: String, $kinds: [EventKind!]) {
   recoveryEvents(service: $service, kinds: $kinds) { id kind decision service actor stateFrom stateTo at counters { restartsInWindow } }
 }`;
 
-function subscribe(fetchFn: (r: Request) => Promise<Response>, url: string, token: string, variables: object, signal: AbortSignal) {
+function subscribe(
+  fetchFn: (r: Request) => Promise<Response>,
+  url: string,
+  token: string,
+  variables: object,
+  signal: AbortSignal,
+) {
   return fetchFn(
     new Request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+      },
       body: JSON.stringify({ query: SUBSCRIPTION, variables }),
       signal,
     }),
@@ -99,7 +109,11 @@ describe('recoveryEvents subscription', () => {
     const events = nextPayloads(res.body!);
     const first = events.next();
     await h.engine.submit('worker', { type: 'hold', ttlSec: 60, actor: 'ops', reason: 'x' });
-    expect((await first).value.data.recoveryEvents).toMatchObject({ kind: 'hold_set', actor: 'ops', service: 'worker' });
+    expect((await first).value.data.recoveryEvents).toMatchObject({
+      kind: 'hold_set',
+      actor: 'ops',
+      service: 'worker',
+    });
     expect(listeners).toBe(baseline + 1);
     abort.abort();
     await expect.poll(() => listeners, { timeout: 5000 }).toBe(baseline);

@@ -52,7 +52,9 @@ describe('medic token', () => {
         new Request('http://x/graphql', {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({ query: 'mutation { holdService(name: "api", ttlSec: 60, reason: "x") { __typename } }' }),
+          body: JSON.stringify({
+            query: 'mutation { holdService(name: "api", ttlSec: 60, reason: "x") { __typename } }',
+          }),
         }),
       );
     expect(await (await ask()).json()).toEqual({ data: { holdService: { __typename: 'NotAllowedError' } } });
