@@ -192,7 +192,7 @@ function which(cmd: string): Promise<string | null> {
   });
 }
 
-export function run(cmd: string, args: string[], stdin?: string): Promise<{ code: number; output: string }> {
+function run(cmd: string, args: string[], stdin?: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, (err, stdout, stderr) => {
       resolve({
