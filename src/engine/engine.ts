@@ -150,7 +150,9 @@ class GuardedEngine implements Engine {
     const shadow = policy.mode === 'shadow' && d.effects.length > 0;
     this.publish(res.event, shadow ? 'shadow mode: effects recorded, not executed' : undefined);
     if (approval) this.publish(approval);
-    this.schedule(slot, tickFor);
+    // A tick that changed the state made progress, so a deadline at the same instant (e.g.
+    // circuit_open → half_open with the probe due now) is re-armed; only a no-op tick is not.
+    this.schedule(slot, d.decision === 'noop' ? tickFor : undefined);
     if (policy.mode === 'enforce') for (const intent of res.intents) this.execute(slot, intent);
     return { decision: d, event: res.event };
   }
@@ -205,7 +207,7 @@ class GuardedEngine implements Engine {
     const at = nextWakeAt(slot.state, slot.config.policy);
     if (at === null) return;
     if (tickFor !== undefined && at <= tickFor) {
-      // A tick at its deadline must move the deadline (core contract); never spin if not.
+      // A no-op tick at its deadline must move the deadline (core contract); never spin if not.
       this.log.warn(
         { service: slot.config.name, wakeAt: at },
         'tick did not move the deadline; timer not re-armed',

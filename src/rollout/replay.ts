@@ -61,8 +61,8 @@ export class Replayer {
   /** Time of the last decision (ticks never go back before it, as in the engine). */
   private lastAt = Number.NEGATIVE_INFINITY;
   /**
-   * Mirrors the engine's timer: re-armed after every input; after a tick at deadline w it is
-   * not re-armed when the next deadline is not later than w (the engine's guard against
+   * Mirrors the engine's timer: re-armed after every input; after a no-op tick at deadline w
+   * it is not re-armed when the next deadline is not later than w (the engine's guard against
    * spinning), until the next input arrives.
    */
   private armed = true;
@@ -89,9 +89,10 @@ export class Replayer {
       if (wake === null) return;
       const at = Math.max(wake, this.lastAt);
       if (at > t) return;
-      out.push(this.apply(at, TICK, true));
+      const step = this.apply(at, TICK, true);
+      out.push(step);
       const again = nextWakeAt(this.state, this.policy);
-      if (again !== null && again <= wake) this.armed = false;
+      if (step.decision === 'noop' && again !== null && again <= wake) this.armed = false;
     }
   }
 

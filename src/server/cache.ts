@@ -29,7 +29,7 @@ function operationOf(doc: DocumentNode, name: string | null | undefined): Operat
 }
 
 function cacheable(op: OperationDefinitionNode | null): boolean {
-  if (!op || op.operation !== 'query') return false;
+  if (op?.operation !== 'query') return false;
   return op.selectionSet.selections.every((s) => s.kind === 'Field' && CACHEABLE_ROOTS.has(s.name.value));
 }
 
