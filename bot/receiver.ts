@@ -6,8 +6,7 @@
  * both directions (401 otherwise), answer `url_verification` / `ssl_check`, refuse other teams
  * and apps (403), acknowledge a redelivery we have already seen (`X-Slack-Retry-Num`, the same
  * `event_id`, the same interaction) without processing it again, and hand the rest to
- * `app.processEvent`. Listeners ack first and work after; if nothing acked within 2.5 s the
- * receiver answers 200 itself so Slack's 3 s limit is never missed.
+ * `app.processEvent` — after answering 200 (ack first, work after; see `dispatch`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQs } from 'node:querystring';
@@ -25,8 +24,8 @@ export interface ReceiverOptions {
   clock: BotClock;
   /** Body size limit in bytes (default 1 MiB). */
   bodyLimit?: number;
-  /** Answer 200 if no listener acked by then (default 2500 ms). */
-  ackTimeoutMs?: number;
+  /** Listener jobs running at once after their ack (default 4). */
+  maxConcurrentWork?: number;
 }
 
 class HttpError extends Error {
@@ -70,17 +69,39 @@ function identity(body: Record<string, unknown>): { team?: string; app?: string 
   return { team: team || undefined, app };
 }
 
+/** Runs jobs at most `max` at a time, each started from a fresh macrotask (after pending I/O). */
+class WorkSlots {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.running >= this.max) await new Promise<void>((r) => this.waiting.push(r));
+    else this.running += 1;
+    await new Promise<void>((r) => setImmediate(r));
+    try {
+      return await job();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
+}
+
 export class MedicReceiver implements Receiver {
   private app: App | undefined;
   private readonly dedupe = new DeliveryDedupe();
   private readonly bodyLimit: number;
-  private readonly ackTimeoutMs: number;
   /** Listener work still running after the ack (awaited by stop()). */
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Listener work runs a few at a time so a burst of clicks cannot starve the next acks. */
+  private readonly slots: WorkSlots;
 
   constructor(private readonly opts: ReceiverOptions) {
     this.bodyLimit = opts.bodyLimit ?? 1024 * 1024;
-    this.ackTimeoutMs = opts.ackTimeoutMs ?? 2500;
+    this.slots = new WorkSlots(opts.maxConcurrentWork ?? 4);
   }
 
   init(app: App): void {
@@ -143,35 +164,22 @@ export class MedicReceiver implements Receiver {
     }
     if (!this.app) throw new HttpError(503, 'bot not initialized');
 
-    let acked = false;
-    const timer = setTimeout(() => {
-      if (!acked) {
-        acked = true;
-        this.reply(res, 200, '');
-      }
-    }, this.ackTimeoutMs);
+    // Ack first, work after: every payload medic handles is answered with an empty 200 (replies
+    // go through response_url / chat.postEphemeral / views.publish), so the receiver answers
+    // before Bolt runs anything and listeners' ack() calls are no-ops. Slack's 3 s limit then
+    // never depends on GraphQL, the store or the Slack Web API.
+    this.reply(res, 200, '');
     const event: ReceiverEvent = {
       body,
       retryNum: retryNum === undefined ? undefined : Number(retryNum),
       retryReason: header(req, 'x-slack-retry-reason'),
-      ack: async (response?: unknown) => {
-        if (acked) return;
-        acked = true;
-        clearTimeout(timer);
-        this.reply(res, 200, response ?? '');
-      },
+      ack: async () => {},
     };
-    const work = this.app
-      .processEvent(event)
+    const app = this.app;
+    const work = this.slots
+      .run(() => app.processEvent(event))
       .catch((err: unknown) => this.opts.logger.error({ err }, 'slack listener failed'))
-      .finally(() => {
-        clearTimeout(timer);
-        if (!acked) {
-          acked = true;
-          this.reply(res, 200, '');
-        }
-        this.inflight.delete(work);
-      });
+      .finally(() => this.inflight.delete(work));
     this.inflight.add(work);
   }
 

@@ -120,3 +120,17 @@ export async function* sseFrames(
     void reader.cancel().catch(() => {});
   }
 }
+
+/** A yoga instance, or anything with its `fetch(url, init, serverContext)`. */
+export interface YogaLike {
+  // biome-ignore lint/suspicious/noExplicitAny: yoga's fetch is overloaded; only this call shape is used
+  fetch(input: URL, init: RequestInit, serverContext: any): Promise<Response> | Response;
+}
+
+/**
+ * The bot's GraphQL client over `createApp(...).yoga`. Takes a getter so the bot can be created
+ * before the app that mounts its routes: `graphqlOverYoga(() => app.yoga)`.
+ */
+export function graphqlOverYoga(yoga: () => YogaLike, options: TransportOptions = {}): GraphqlClient {
+  return graphqlOverFetch((url, init, ctx) => yoga().fetch(new URL(url), init, ctx), options);
+}

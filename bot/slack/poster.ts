@@ -13,6 +13,17 @@ export interface Posted {
   ts: string;
 }
 
+/** Time source for the spacing (monotonic ms) — injectable so tests check it exactly. */
+export interface PosterTiming {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realTiming: PosterTiming = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
 export class ChannelPoster {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly lastPost = new Map<string, number>();
@@ -20,14 +31,16 @@ export class ChannelPoster {
   constructor(
     private readonly client: WebClient,
     private readonly intervalMs = 1000,
+    private readonly timing: PosterTiming = realTiming,
   ) {}
 
   /** Posts a message (optionally into a thread). Resolves with its ts. */
   post(args: { channel: string; text: string; blocks?: unknown[]; thread_ts?: string }): Promise<Posted> {
     return this.enqueue(args.channel, async () => {
-      const wait = (this.lastPost.get(args.channel) ?? 0) + this.intervalMs - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      this.lastPost.set(args.channel, performance.now());
+      const last = this.lastPost.get(args.channel);
+      const wait = last === undefined ? 0 : last + this.intervalMs - this.timing.now();
+      if (wait > 0) await this.timing.sleep(wait);
+      this.lastPost.set(args.channel, this.timing.now());
       const res = await this.client.chat.postMessage({
         channel: args.channel,
         text: args.text,

@@ -39,7 +39,8 @@ export function formatEvent(e: AuditEvent): string | null {
   const label = e.decision ? (LABEL[e.decision] ?? e.decision) : e.kind.replaceAll('_', ' ');
   const c = e.counters;
   const counters = c ? `  [restarts in window ${c.restartsInWindow}, blocked ${c.blockedAttempts}]` : '';
-  const state = e.stateFrom && e.stateTo && e.stateFrom !== e.stateTo ? `  (${e.stateFrom} → ${e.stateTo})` : '';
+  const state =
+    e.stateFrom && e.stateTo && e.stateFrom !== e.stateTo ? `  (${e.stateFrom} → ${e.stateTo})` : '';
   return `${time(e.at)}  ${(e.service ?? '-').padEnd(6)} ${label.padEnd(15)} ${e.reason ?? ''}${state}${counters}`;
 }
 

@@ -46,7 +46,11 @@ export class DriftWatcher {
 
   /** The finding list recorded by the newest drift event (null when none was ever recorded). */
   private recorded(): Finding[] | null {
-    const { events } = this.opts.store.listEvents({ kinds: ['drift_detected', 'drift_resolved'], order: 'desc', first: 1 });
+    const { events } = this.opts.store.listEvents({
+      kinds: ['drift_detected', 'drift_resolved'],
+      order: 'desc',
+      first: 1,
+    });
     const all = events[0]?.data?.allFindings;
     return Array.isArray(all) ? (all as Finding[]) : null;
   }
@@ -98,7 +102,10 @@ export class DriftWatcher {
           mode: null,
           data: { findings: list, allFindings: after },
         });
-        this.opts.logger?.[kind === 'drift_detected' ? 'warn' : 'info']({ service, findings: list }, `contract ${kind}`);
+        this.opts.logger?.[kind === 'drift_detected' ? 'warn' : 'info'](
+          { service, findings: list },
+          `contract ${kind}`,
+        );
       }
     }
   }

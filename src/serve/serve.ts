@@ -140,7 +140,18 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     // Closed before the watchdog stops: no request can reach a closing engine.
     cleanups.push(() => http.close());
     const publicUrl = env.MEDIC_PUBLIC_URL ?? http.url;
-    const parts: ServeParts = { env, contract, store, engine, watchdog, drift, metrics, readiness, logger, publicUrl };
+    const parts: ServeParts = {
+      env,
+      contract,
+      store,
+      engine,
+      watchdog,
+      drift,
+      metrics,
+      readiness,
+      logger,
+      publicUrl,
+    };
     if (opts.handler) {
       current = await opts.handler(parts);
     } else {
@@ -159,7 +170,8 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       current = app.handler;
     }
     log.info({ url: http.url, db: env.MEDIC_DB, contract: contract.file }, `medic serving on ${http.url}`);
-    if (!slackConfigured(env)) log.info('Slack bot disabled (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL not set)');
+    if (!slackConfigured(env))
+      log.info('Slack bot disabled (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL not set)');
     await watchdog.start(engine, store);
     drift.start();
     cleanups.push(() => drift.stop());

@@ -61,6 +61,12 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** GET/HEAD, or a body whose length is declared up front. */
+const hasFramedBody = (req: IncomingMessage) =>
+  req.method === 'GET' ||
+  req.method === 'HEAD' ||
+  (req.headers['content-length'] !== undefined && !req.headers['transfer-encoding']);
+
 const notFound = () => Response.json({ error: 'not found' }, { status: 404 });
 
 export function createApp(deps: AppDeps): App {
@@ -70,7 +76,7 @@ export function createApp(deps: AppDeps): App {
   const contract = deps.contract ?? null;
   const detach = metrics.attach(engine, contract ? () => contract.lastDrift() : undefined);
   const logger = deps.logger.child({ component: 'api' });
-  const { yoga, closeCache } = createApiYoga({
+  const yoga = createApiYoga({
     engine,
     store: deps.store,
     contract,
@@ -116,9 +122,14 @@ export function createApp(deps: AppDeps): App {
   function handler(req: IncomingMessage, res: ServerResponse): void {
     const pathname = (req.url ?? '/').split('?')[0];
     const route = builtIn.has(pathname) ? undefined : routes.find((r) => pathname.startsWith(r.prefix));
-    const done = route
-      ? Promise.resolve().then(() => route.handle(req, res))
-      : serveNode(req, res, fetch, limits.maxBodyBytes);
+    let done: Promise<unknown>;
+    if (route) done = Promise.resolve().then(() => route.handle(req, res));
+    else if (pathname === GRAPHQL_PATH && hasFramedBody(req)) {
+      // yoga's own node adapter is the fast path; it is safe here because node enforces the
+      // declared Content-Length and the guard plugin answers 413 when it is over the limit.
+      // Chunked bodies (no length to check up front) go through serveNode's counting reader.
+      done = Promise.resolve(yoga.requestListener(req, res));
+    } else done = serveNode(req, res, fetch, limits.maxBodyBytes);
     done.catch((err) => {
       logger.error({ err, path: pathname }, 'request failed');
       if (!res.headersSent) {
@@ -139,7 +150,6 @@ export function createApp(deps: AppDeps): App {
     handler,
     async close() {
       detach();
-      closeCache();
       await yoga.dispose();
     },
   };

@@ -33,7 +33,7 @@ function cacheable(op: OperationDefinitionNode | null): boolean {
   return op.selectionSet.selections.every((s) => s.kind === 'Field' && CACHEABLE_ROOTS.has(s.name.value));
 }
 
-export function readCachePlugin(engine: Pick<Engine, 'subscribe'>, now: () => number) {
+export function readCachePlugin(engine: Pick<Engine, 'subscribe'>, now: () => number): Plugin {
   let generation = 0;
   const unsubscribe = engine.subscribe(() => {
     generation++;
@@ -41,6 +41,8 @@ export function readCachePlugin(engine: Pick<Engine, 'subscribe'>, now: () => nu
   const byDocument = new WeakMap<DocumentNode, { ok: boolean; entries: Map<string, Entry> }>();
 
   const plugin: Plugin = {
+    // yoga.dispose() ends the engine subscription.
+    onDispose: unsubscribe,
     onExecute({ args, setResultAndStopExecution }) {
       let slot = byDocument.get(args.document);
       if (!slot) {
@@ -71,5 +73,5 @@ export function readCachePlugin(engine: Pick<Engine, 'subscribe'>, now: () => nu
       };
     },
   };
-  return { plugin, close: unsubscribe };
+  return plugin;
 }

@@ -9,6 +9,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect']);
 
+/** Content types whose bodies must flush as they are produced (subscriptions, incremental delivery). */
+const STREAMING = /text\/event-stream|multipart\/mixed/i;
+
 export type FetchHandler = (request: Request) => Promise<Response> | Response;
 
 /** Reads the whole body, or returns null as soon as it exceeds `limit` bytes. */
@@ -50,6 +53,14 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   if (cookies.length > 0) res.setHeader('set-cookie', cookies);
   if (!response.body) {
     res.end();
+    return;
+  }
+  const type = response.headers.get('content-type') ?? '';
+  if (!STREAMING.test(type)) {
+    // Plain responses: one buffer, one write (far cheaper than pumping a web stream).
+    const buffer = Buffer.from(await response.arrayBuffer());
+    res.setHeader('content-length', buffer.length);
+    res.end(buffer);
     return;
   }
   res.flushHeaders();

@@ -34,7 +34,8 @@ export interface YogaDeps {
   publicUrl: string;
   now: () => number;
   limits: QueryLimits & { maxBodyBytes: number; maxBatch: number };
-  readCache: boolean;
+  /** Result cache for services/service (src/server/cache.ts); default true. */
+  readCache?: boolean;
 }
 
 function unauthorized(reason: string): Response {
@@ -88,8 +89,8 @@ function guardPlugin(deps: YogaDeps): Plugin<Record<string, unknown>, ServerCont
 
 export function createApiYoga(deps: YogaDeps) {
   const log = deps.logger.child({ component: 'graphql' });
-  const cache = deps.readCache ? readCachePlugin(deps.engine, deps.now) : null;
-  const yoga = createYoga<ServerContext, ApiContext>({
+  const cache = (deps.readCache ?? true) ? readCachePlugin(deps.engine, deps.now) : null;
+  return createYoga<ServerContext, ApiContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
@@ -111,7 +112,7 @@ export function createApiYoga(deps: YogaDeps) {
         return createGraphQLError(message, { path: located.path, extensions: { code: 'INTERNAL' } });
       },
     },
-    plugins: cache ? [guardPlugin(deps), cache.plugin] : [guardPlugin(deps)],
+    plugins: cache ? [guardPlugin(deps), cache] : [guardPlugin(deps)],
     context: ({ principal }): ApiContext => {
       if (!principal)
         throw createGraphQLError('unauthorized', {
@@ -127,7 +128,6 @@ export function createApiYoga(deps: YogaDeps) {
       };
     },
   });
-  return { yoga, closeCache: () => cache?.close() };
 }
 
-export type ApiYoga = ReturnType<typeof createApiYoga>['yoga'];
+export type ApiYoga = ReturnType<typeof createApiYoga>;

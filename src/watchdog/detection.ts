@@ -3,7 +3,7 @@
  * The choice and its reason are returned so the log and /readyz can say which one runs.
  */
 import type { Logger } from '../log.js';
-import { busTarget, type BusTarget, type Scope, SystemdConnection } from './dbus/connection.js';
+import { type BusTarget, busTarget, type Scope, SystemdConnection } from './dbus/connection.js';
 import { DbusMonitor } from './dbus/monitor.js';
 import type { MonitorSink, UnitMonitor } from './monitor.js';
 import { PollingMonitor } from './polling.js';
@@ -42,10 +42,16 @@ export async function openDetection(opts: DetectionOptions): Promise<DetectionCh
     } catch (err) {
       const reason = `D-Bus unavailable (${(err as Error).message}); polling systemctl show every ${opts.pollIntervalMs} ms`;
       opts.logger?.warn({ address: t.address }, `detection: ${reason}`);
-      return { monitor: new PollingMonitor(opts.scope, opts.pollIntervalMs, opts.sink, opts.logger), fallbackReason: reason };
+      return {
+        monitor: new PollingMonitor(opts.scope, opts.pollIntervalMs, opts.sink, opts.logger),
+        fallbackReason: reason,
+      };
     }
   }
   const reason = `D-Bus disabled; polling systemctl show every ${opts.pollIntervalMs} ms`;
   opts.logger?.warn(`detection: ${reason}`);
-  return { monitor: new PollingMonitor(opts.scope, opts.pollIntervalMs, opts.sink, opts.logger), fallbackReason: reason };
+  return {
+    monitor: new PollingMonitor(opts.scope, opts.pollIntervalMs, opts.sink, opts.logger),
+    fallbackReason: reason,
+  };
 }

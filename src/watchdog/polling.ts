@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../log.js';
 import type { Scope } from './dbus/connection.js';
-import { type MonitorSink, UnitTracker, type UnitMonitor } from './monitor.js';
+import { type MonitorSink, type UnitMonitor, UnitTracker } from './monitor.js';
 import { showUnits } from './systemctl.js';
 import type { UnitStatus } from './unit-status.js';
 

@@ -6,8 +6,9 @@
  * A probe never overlaps the previous one of the same service: the first runs at start, each
  * next one `intervalSec` after the previous finished. Results go to `report` as probe_ok / probe_failed.
  */
-import type { Input } from '../core/types.js';
+
 import type { ContractHealth } from '../contract/types.js';
+import type { Input } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { stateVerdict, type UnitStatus } from './unit-status.js';
 
@@ -37,7 +38,10 @@ export async function httpProbe(
 ): Promise<{ ok: boolean; detail: string; durationMs: number }> {
   const started = performance.now();
   try {
-    const res = await fetch(health.url, { signal: AbortSignal.timeout(health.timeoutMs), redirect: 'manual' });
+    const res = await fetch(health.url, {
+      signal: AbortSignal.timeout(health.timeoutMs),
+      redirect: 'manual',
+    });
     // Drain the body so the socket is released; a hung body is bounded by the same signal.
     await res.arrayBuffer().catch(() => undefined);
     const durationMs = performance.now() - started;
@@ -66,19 +70,27 @@ export class Prober {
       const r = await httpProbe(t.health);
       if (this.stopped) return;
       this.opts.observe?.(t.service, r.durationMs / 1000, r.ok);
-      const data = { probe: 'http', url: t.health.url, detail: r.detail, durationMs: Math.round(r.durationMs) };
-      this.opts.report(t.service, r.ok ? { type: 'probe_ok' } : { type: 'probe_failed', detail: r.detail }, data);
+      const data = {
+        probe: 'http',
+        url: t.health.url,
+        detail: r.detail,
+        durationMs: Math.round(r.durationMs),
+      };
+      this.opts.report(
+        t.service,
+        r.ok ? { type: 'probe_ok' } : { type: 'probe_failed', detail: r.detail },
+        data,
+      );
       return;
     }
     const status = this.opts.unitStatus(t.unit);
     const verdict = stateVerdict(status);
     if (verdict === null || this.stopped) return;
     const detail = `unit ${status!.activeState}/${status!.subState}`;
-    this.opts.report(
-      t.service,
-      verdict === 'ok' ? { type: 'probe_ok' } : { type: 'probe_failed', detail },
-      { probe: 'systemd', detail },
-    );
+    this.opts.report(t.service, verdict === 'ok' ? { type: 'probe_ok' } : { type: 'probe_failed', detail }, {
+      probe: 'systemd',
+      detail,
+    });
   }
 
   private schedule(t: ProbeTarget, delayMs: number): void {

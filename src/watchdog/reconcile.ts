@@ -21,7 +21,9 @@ import type { UnitStatus } from './unit-status.js';
 export function answerFor(intent: Intent, status: UnitStatus | undefined): IntentAnswer {
   if (!status) return 'unknown';
   if (intent.effect.type === 'restart') {
-    return status.execMainStartUs > 0 && status.execMainStartUs / 1000 >= intent.decidedAt ? 'done' : 'not_done';
+    return status.execMainStartUs > 0 && status.execMainStartUs / 1000 >= intent.decidedAt
+      ? 'done'
+      : 'not_done';
   }
   const running = status.activeState === 'active' || status.activeState === 'activating';
   return running ? 'not_done' : 'done';
@@ -36,7 +38,9 @@ export interface ReconcileDeps {
   logger?: Logger;
 }
 
-export async function reconcileOpenIntents(deps: ReconcileDeps): Promise<{ intent: Intent; answer: IntentAnswer }[]> {
+export async function reconcileOpenIntents(
+  deps: ReconcileDeps,
+): Promise<{ intent: Intent; answer: IntentAnswer }[]> {
   const { engine, store, monitor } = deps;
   const ask = async (intent: Intent): Promise<IntentAnswer> => {
     const svc = engine.services.get(intent.service);

@@ -79,6 +79,10 @@ export function parseShow(out: string): Map<string, UnitStatus> {
 export async function showUnits(scope: Scope, units: string[]): Promise<Map<string, UnitStatus>> {
   if (units.length === 0) return new Map();
   for (const u of units) assertUnitName(u);
-  const out = await systemctlRun(scope, ['show', '--timestamp=us+utc', '-p', SHOW_PROPS.join(','), '--', ...units], 30_000);
+  const out = await systemctlRun(
+    scope,
+    ['show', '--timestamp=us+utc', '-p', SHOW_PROPS.join(','), '--', ...units],
+    30_000,
+  );
   return parseShow(out);
 }

@@ -135,7 +135,14 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
           });
         }
         const reconcile = (m: Pick<UnitMonitor, 'refresh'>) =>
-          reconcileOpenIntents({ engine: eng, store, monitor: m, executor, now: opts.now ?? Date.now, logger: log });
+          reconcileOpenIntents({
+            engine: eng,
+            store,
+            monitor: m,
+            executor,
+            now: opts.now ?? Date.now,
+            logger: log,
+          });
         if (processBackend) {
           // A service whose circuit is open was hard-stopped: starting it would be a restart
           // the policy did not allow. Children start first, so a restart intent left open by a
@@ -172,7 +179,8 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
       else if (!started) reasons.push('watchdog starting');
       if (stopped) reasons.push('watchdog stopped');
       if (fallbackReason) reasons.push(fallbackReason);
-      if (monitor instanceof PollingMonitor && monitor.lastError) reasons.push(`last poll failed: ${monitor.lastError}`);
+      if (monitor instanceof PollingMonitor && monitor.lastError)
+        reasons.push(`last poll failed: ${monitor.lastError}`);
       return {
         ready: started && !stopped && startError === null,
         reasons,

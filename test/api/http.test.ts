@@ -128,6 +128,17 @@ describe('plain HTTP endpoints on a real socket', () => {
     expect(status).toBe(413);
   });
 
+  it('refuses a declared body over the limit with 413 on /graphql and /status', async () => {
+    h = await startHarness({ deps: { limits: { maxBodyBytes: 1024 } } });
+    server = await listen(h.app);
+    const body = JSON.stringify({ query: `{ services { name } } #${'x'.repeat(2048)}` });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${h.tokens.viewer}` };
+    expect((await fetch(`${server.url}/graphql`, { method: 'POST', headers, body })).status).toBe(413);
+    expect((await fetch(`${server.url}/status`, { method: 'POST', headers, body })).status).toBe(413);
+    const small = JSON.stringify({ query: '{ services { name } }' });
+    expect((await fetch(`${server.url}/graphql`, { method: 'POST', headers, body: small })).status).toBe(200);
+  });
+
   it('runs GraphQL over the socket with a token', async () => {
     h = await startHarness();
     server = await listen(h.app);

@@ -136,9 +136,10 @@ describe('App Home and /go links', () => {
     await settle(h);
     await send(h, appHomeOpened(h.who(OPERATOR)), 'application/json');
     const publish = await h.fake.waitFor(() => h.fake.of('views.publish')[0]);
-    const id = /"action_id":"medic_approve"[^}]*"value":"([^"]+)"/.exec(
-      JSON.stringify(publish.args.view),
-    )?.[1];
+    const blocks = (
+      publish.args.view as { blocks: Array<{ elements?: Array<{ action_id?: string; value?: string }> }> }
+    ).blocks;
+    const id = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'medic_approve')?.value;
     expect(id).toBeTruthy();
     await send(
       h,
@@ -156,15 +157,14 @@ describe('App Home and /go links', () => {
   it('redirects /go/<service> to the incident permalink, else to the app Home', async () => {
     await openCircuit(h);
     await settle(h);
-    const parent = h.fake.of('chat.postMessage')[0];
     const go = await fetch(`${h.url}/go/api`, { redirect: 'manual' });
     expect(go.status).toBe(302);
-    expect(go.headers.get('location')).toBe(
-      `https://fake.slack.com/archives/${parent.args.channel}/p${String(parent.args.ts ?? '').replace('.', '')}`.replace(
-        /p$/,
-        `p${'1767225600000001'}`,
-      ),
-    );
+    // the fake numbers messages 1767225600.000001, .000002, …: the parent is the first one
+    expect(go.headers.get('location')).toBe('https://fake.slack.com/archives/C0INCIDENTS/p1767225600000001');
+    expect(h.fake.of('chat.getPermalink')[0].args).toMatchObject({
+      channel: 'C0INCIDENTS',
+      message_ts: '1767225600.000001',
+    });
     const home = await fetch(`${h.url}/go/worker`, { redirect: 'manual' });
     expect(home.status).toBe(302);
     expect(home.headers.get('location')).toBe(`slack://app?team=${FAKE_TEAM}&id=${APP_ID}&tab=home`);

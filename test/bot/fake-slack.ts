@@ -72,6 +72,8 @@ export class FakeSlack {
   private readonly waiters = new Set<() => void>();
   /** Optional artificial latency for every API call (ms). */
   latencyMs = 0;
+  /** Answer the next calls of these methods with this HTTP status (e.g. 503), then behave. */
+  readonly failNext = new Map<string, number>();
 
   /** The SLACK_API_URL to configure (ends with /api/). */
   get apiUrl(): string {
@@ -169,6 +171,12 @@ export class FakeSlack {
       token: auth?.replace(/^Bearer /, '') ?? null,
     };
     this.calls.push(call);
+    const failStatus = this.failNext.get(call.method);
+    if (failStatus) {
+      this.failNext.delete(call.method);
+      this.notify();
+      return { status: failStatus, body: { ok: false, error: 'fatal_error' } };
+    }
     const body = this.answer(call);
     this.notify();
     return { status: 200, body };

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSlackBot, type SlackBotHandle } from '../../bot/app.js';
-import { graphqlOverFetch } from '../../bot/graphql/transport.js';
+import { graphqlOverYoga } from '../../bot/graphql/transport.js';
 import { loadEnv } from '../../src/config/env.js';
 import { parsePolicy } from '../../src/core/policy.js';
 import type { Effect } from '../../src/core/types.js';
@@ -17,8 +17,7 @@ import { SimulatedClock } from '../../src/engine/clock.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { Engine, ServiceConfig } from '../../src/engine/types.js';
 import { createLogger } from '../../src/log.js';
-import { DEFAULT_LIMITS } from '../../src/server/limits.js';
-import { createApiYoga } from '../../src/server/yoga.js';
+import { createApp } from '../../src/server/app.js';
 import { openStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { FAKE_TEAM, FakeSlack } from './fake-slack.js';
@@ -72,15 +71,6 @@ export async function startHarness(
       },
     },
   });
-  const yoga = createApiYoga({
-    engine,
-    store,
-    contract: null,
-    logger,
-    publicUrl: 'https://medic.example.com',
-    now: () => clock.now(),
-    limits: { ...DEFAULT_LIMITS, maxBodyBytes: 1_000_000, maxBatch: 10 },
-  });
   const fake = await new FakeSlack().start();
   const env = loadEnv({
     SLACK_BOT_TOKEN: 'xoxb-medic-test',
@@ -95,18 +85,23 @@ export async function startHarness(
   });
   const bot = createSlackBot({
     env,
-    graphql: graphqlOverFetch((url, init, ctx) => yoga.fetch(new URL(url), init, ctx as never)),
+    graphql: graphqlOverYoga(() => app.yoga),
     store,
     logger,
     clock,
     postIntervalMs: opts.postIntervalMs ?? 0,
   });
   if (!bot) throw new Error('bot not created');
-  const server: Server = createServer((req, res) => {
-    const route = bot.routes.find((r) => req.url?.startsWith(r.prefix));
-    if (route) route.handle(req, res);
-    else res.writeHead(404).end();
+  // The real API server: createApp mounts the bot's routes next to /graphql.
+  const app = createApp({
+    engine,
+    store,
+    logger,
+    clock,
+    publicUrl: 'https://medic.example.com',
+    routes: bot.routes,
   });
+  const server: Server = createServer(app.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   await bot.start();
@@ -124,6 +119,7 @@ export async function startHarness(
       await bot.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
       await engine.close();
       await fake.close();
       store.close();

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/sqlite.js';
 import type { AuditEvent } from '../../src/store/types.js';
-import { describeSystemd, installUnit, removeUnit, systemctl, uniqueUnit, waitFor } from '../helpers/systemd.js';
+import {
+  describeSystemd,
+  installUnit,
+  removeUnit,
+  systemctl,
+  uniqueUnit,
+  waitFor,
+} from '../helpers/systemd.js';
 import {
   countLines,
   eventsOf,
@@ -47,7 +54,10 @@ describeSystemd('medic serve as a process', () => {
     let contract: string;
     beforeAll(async () => {
       await installUnit(unit, '[Service]\nExecStart=/bin/sleep 300\n');
-      contract = writeContract({ dir, services: [{ name: 'idle', unit, command: ['python', '-c', 'pass'] }] });
+      contract = writeContract({
+        dir,
+        services: [{ name: 'idle', unit, command: ['python', '-c', 'pass'] }],
+      });
     });
     afterAll(() => removeUnit(unit));
 
@@ -78,11 +88,19 @@ describeSystemd('medic serve as a process', () => {
     const dir = tempDir('sigkill');
     const unit = uniqueUnit('sigkill');
     const starts = join(dir, 'starts');
-    const policy = { ...FAST_POLICY, failureThreshold: 1, cooldownSec: 1.5, backoff: { initialSec: 1.5, factor: 1, maxSec: 1.5 } };
+    const policy = {
+      ...FAST_POLICY,
+      failureThreshold: 1,
+      cooldownSec: 1.5,
+      backoff: { initialSec: 1.5, factor: 1, maxSec: 1.5 },
+    };
     let contract: string;
     beforeAll(async () => {
       await installUnit(unit, `[Service]\nExecStart=/bin/sh -c 'echo x >> ${starts}; sleep 0.4; exit 3'\n`);
-      contract = writeContract({ dir, services: [{ name: 'storm', unit, command: ['python', '-c', 'pass'], policy }] });
+      contract = writeContract({
+        dir,
+        services: [{ name: 'storm', unit, command: ['python', '-c', 'pass'], policy }],
+      });
     });
     afterAll(() => removeUnit(unit));
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import { SystemdExecutor } from '../../src/watchdog/backends/systemd.js';
+import type { DbusMonitor } from '../../src/watchdog/dbus/monitor.js';
 import { openDetection } from '../../src/watchdog/detection.js';
-import { DbusMonitor } from '../../src/watchdog/dbus/monitor.js';
 import type { MonitorSink, UnitMonitor } from '../../src/watchdog/monitor.js';
 import type { Observation } from '../../src/watchdog/unit-status.js';
-import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import {
   describeSystemd,
   installUnit,
@@ -66,12 +66,16 @@ describeSystemd('detection of unit crashes', () => {
         await systemctl('start', crash);
         await waitFor(() => seen.some((s) => s.unit === crash));
         await new Promise((r) => setTimeout(r, 400));
-        expect(seen.filter((s) => s.unit === crash).map((s) => s.obs.input)).toEqual([{ type: 'exited', code: 3 }]);
+        expect(seen.filter((s) => s.unit === crash).map((s) => s.obs.input)).toEqual([
+          { type: 'exited', code: 3 },
+        ]);
       });
 
       it("counts systemd's own restarts as external_restart and does not report those exits", async () => {
         await systemctl('start', auto);
-        await waitFor(() => seen.filter((s) => s.unit === auto && s.obs.input.type === 'external_restart').length >= 2);
+        await waitFor(
+          () => seen.filter((s) => s.unit === auto && s.obs.input.type === 'external_restart').length >= 2,
+        );
         // systemd resets NRestarts on a manual stop: read it first.
         const nRestarts = Number((await showUnit(auto, ['NRestarts'])).NRestarts);
         await systemctl('stop', auto);
@@ -93,7 +97,13 @@ describeSystemd('detection of unit crashes', () => {
           await new Promise((r) => setTimeout(r, 800));
         }
         const inputs = seen.filter((s) => s.unit === clean).map((s) => s.obs.input);
-        expect(inputs).toEqual(mode === 'dbus' ? [{ type: 'exited', code: 0 }] : inputs.length ? [{ type: 'exited', code: 0 }] : []);
+        expect(inputs).toEqual(
+          mode === 'dbus'
+            ? [{ type: 'exited', code: 0 }]
+            : inputs.length
+              ? [{ type: 'exited', code: 0 }]
+              : [],
+        );
       });
     });
   }
@@ -139,7 +149,9 @@ describeSystemd('the systemd executor', () => {
 
   it('falls back to systemctl when D-Bus is gone, and reports a failed job', async () => {
     const viaSystemctl = new SystemdExecutor({ scope: 'user', dbus: () => null });
-    expect(await viaSystemctl.execute(svc, { type: 'restart', initiator: 'forced', probe: false })).toEqual({ ok: true });
+    expect(await viaSystemctl.execute(svc, { type: 'restart', initiator: 'forced', probe: false })).toEqual({
+      ok: true,
+    });
     expect((await showUnit(unit, ['ActiveState'])).ActiveState).toBe('active');
     const missing = { ...svc, unit: uniqueUnit('missing') };
     const r = await executor.execute(missing, { type: 'restart', initiator: 'auto', probe: false });
@@ -147,7 +159,10 @@ describeSystemd('the systemd executor', () => {
   });
 
   it('refuses an invalid unit name before calling systemd', async () => {
-    const r = await executor.execute({ ...svc, unit: '--now.service' }, { type: 'stop', reason: 'hard_stop' });
+    const r = await executor.execute(
+      { ...svc, unit: '--now.service' },
+      { type: 'stop', reason: 'hard_stop' },
+    );
     expect(r).toMatchObject({ ok: false });
   });
 });

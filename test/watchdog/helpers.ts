@@ -19,7 +19,9 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..'
 let realPython: string | null = null;
 /** The machine's python3, resolved through shims (pyenv) to the real interpreter. */
 export function python3(): string {
-  realPython ??= execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+  realPython ??= execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
+    encoding: 'utf8',
+  }).trim();
   return realPython;
 }
 
@@ -39,9 +41,13 @@ export function tempDir(prefix: string): string {
 }
 
 export function pythonVersion(): string {
-  return execFileSync(python3(), ['-c', 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")'], {
-    encoding: 'utf8',
-  }).trim();
+  return execFileSync(
+    python3(),
+    ['-c', 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")'],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
 }
 
 export interface ContractSpec {
@@ -137,7 +143,10 @@ export function countLines(file: string): number {
 }
 
 /** `node bin/medic.mjs ARGS` with env; stdout/stderr collected. */
-export function medicChild(args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
+export function medicChild(
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess & { output: () => string } {
   let output = '';
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'medic.mjs'), ...args], {
     env: { ...process.env, ...env },

@@ -51,9 +51,9 @@ describe('HTTP health probes', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as { port: number }).port;
     await new Promise((r) => closed.close(r));
-    expect((await httpProbe({ url: `http://127.0.0.1:${port}/health`, intervalSec: 1, timeoutMs: 500 })).detail).toMatch(
-      /connection failed: ECONNREFUSED/,
-    );
+    expect(
+      (await httpProbe({ url: `http://127.0.0.1:${port}/health`, intervalSec: 1, timeoutMs: 500 })).detail,
+    ).toMatch(/connection failed: ECONNREFUSED/);
   });
 
   it('never overlaps probes of one service, even when they are slower than the interval', async () => {
@@ -84,7 +84,10 @@ describe('HTTP health probes', () => {
     prober.start();
     await new Promise((r) => setTimeout(r, 200));
     await prober.stop();
-    expect(reports.slice(0, 2)).toEqual([{ type: 'probe_ok' }, { type: 'probe_failed', detail: 'unit failed/x' }]);
+    expect(reports.slice(0, 2)).toEqual([
+      { type: 'probe_ok' },
+      { type: 'probe_failed', detail: 'unit failed/x' },
+    ]);
     expect(reports).toHaveLength(2); // 'activating' gives no verdict
   });
 });

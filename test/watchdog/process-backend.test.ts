@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import type { ContractService } from '../../src/contract/types.js';
+import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import { ProcessBackend } from '../../src/watchdog/backends/process.js';
 import type { Observation } from '../../src/watchdog/unit-status.js';
-import { python3, sleep, tempDir } from './helpers.js';
 import { waitFor } from '../helpers/systemd.js';
+import { python3, sleep, tempDir } from './helpers.js';
 
 function service(dir: string, script: string): ContractService {
   const file = join(dir, 'svc.py');
@@ -50,7 +50,10 @@ describe('the process backend', () => {
   it('restarts (SIGTERM, then SIGKILL after the grace) without reporting the exit it caused', async () => {
     const dir = tempDir('proc');
     const seen: Observation[] = [];
-    const svc = service(dir, 'import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)\n');
+    const svc = service(
+      dir,
+      'import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)\n',
+    );
     const backend = new ProcessBackend({
       services: [svc],
       baseEnv: { PATH: '/usr/bin:/bin' },
@@ -61,7 +64,9 @@ describe('the process backend', () => {
     const first = backend.status(svc.unit)?.invocationId;
     await sleep(200);
     const cfg = { name: svc.name, unit: svc.unit, policy: DEFAULT_POLICY };
-    expect(await backend.execute(cfg, { type: 'restart', initiator: 'auto', probe: false })).toEqual({ ok: true });
+    expect(await backend.execute(cfg, { type: 'restart', initiator: 'auto', probe: false })).toEqual({
+      ok: true,
+    });
     expect(backend.status(svc.unit)?.invocationId).not.toBe(first);
     expect(await backend.execute(cfg, { type: 'stop', reason: 'hard_stop' })).toEqual({ ok: true });
     expect(backend.status(svc.unit)?.activeState).not.toBe('active');
@@ -73,7 +78,10 @@ describe('the process backend', () => {
   it('reports a command that cannot start as a failed restart', async () => {
     const svc = { ...service(tempDir('proc'), ''), argv: ['/nonexistent/python'] };
     const backend = new ProcessBackend({ services: [svc], baseEnv: {}, sink: { observation: () => {} } });
-    const r = await backend.execute({ name: 'svc', unit: svc.unit, policy: DEFAULT_POLICY }, { type: 'restart', initiator: 'auto', probe: false });
+    const r = await backend.execute(
+      { name: 'svc', unit: svc.unit, policy: DEFAULT_POLICY },
+      { type: 'restart', initiator: 'auto', probe: false },
+    );
     expect(r.ok).toBe(false);
   });
 });

@@ -7,8 +7,25 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningServe } from '../../src/serve/serve.js';
-import { describeSystemd, installUnit, removeUnit, showUnit, systemctl, uniqueUnit, waitFor } from '../helpers/systemd.js';
-import { countLines, eventsOf, FAST_POLICY, python3, serveInProcess, sleep, tempDir, writeContract } from './helpers.js';
+import {
+  describeSystemd,
+  installUnit,
+  removeUnit,
+  showUnit,
+  systemctl,
+  uniqueUnit,
+  waitFor,
+} from '../helpers/systemd.js';
+import {
+  countLines,
+  eventsOf,
+  FAST_POLICY,
+  python3,
+  serveInProcess,
+  sleep,
+  tempDir,
+  writeContract,
+} from './helpers.js';
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -45,7 +62,10 @@ describeSystemd('the watchdog against real systemd units', () => {
     `[Service]\nExecStart=/bin/sh -c 'echo x >> ${starts(name)}; ${body}'\n${extra}`;
   let server: RunningServe & { logs: Record<string, unknown>[] };
   const events = (name: string) => eventsOf(server, name);
-  const decisions = (name: string) => events(name).map((e) => e.decision).filter(Boolean);
+  const decisions = (name: string) =>
+    events(name)
+      .map((e) => e.decision)
+      .filter(Boolean);
 
   beforeAll(async () => {
     const [p500, pTimeout] = [await freePort(), await freePort()];
@@ -57,7 +77,11 @@ describeSystemd('the watchdog against real systemd units', () => {
     });
     await installUnit(
       u.onfail,
-      shUnit('onfail', 'sleep 0.5; exit 3', 'Restart=on-failure\nRestartSec=300ms\nStartLimitIntervalSec=0\n'),
+      shUnit(
+        'onfail',
+        'sleep 0.5; exit 3',
+        'Restart=on-failure\nRestartSec=300ms\nStartLimitIntervalSec=0\n',
+      ),
     );
     await installUnit(u.fatal, shUnit('fatal', 'sleep 0.3; exit 78'));
     await installUnit(u.clean, shUnit('clean', 'sleep 0.3; exit 0'));
@@ -65,7 +89,11 @@ describeSystemd('the watchdog against real systemd units', () => {
     await installUnit(u.hungTimeout, shUnit('hungTimeout', `exec ${python3()} ${scriptHang}`));
     await installUnit(u.held, shUnit('held', 'sleep 0.3; exit 3'));
     await installUnit(u.forced, shUnit('forced', 'exec sleep 300'));
-    const probe = (port: number) => ({ url: `http://127.0.0.1:${port}/health`, intervalSec: 0.5, timeoutMs: 300 });
+    const probe = (port: number) => ({
+      url: `http://127.0.0.1:${port}/health`,
+      intervalSec: 0.5,
+      timeoutMs: 300,
+    });
     const svc = (name: keyof typeof u, more: Record<string, unknown> = {}) => ({
       name,
       unit: u[name],
@@ -87,7 +115,12 @@ describeSystemd('the watchdog against real systemd units', () => {
     });
     server = await serveInProcess(contract, dir);
     expect(server.readiness()).toMatchObject({ ready: true, detection: 'dbus' });
-    await server.engine.submit('held', { type: 'hold', ttlSec: 600, actor: 'alice', reason: 'maintenance window' });
+    await server.engine.submit('held', {
+      type: 'hold',
+      ttlSec: 600,
+      actor: 'alice',
+      reason: 'maintenance window',
+    });
     for (const unit of Object.values(u)) await systemctl('start', unit).catch(() => {});
   });
   afterAll(async () => {
@@ -99,7 +132,9 @@ describeSystemd('the watchdog against real systemd units', () => {
     await waitFor(() => server.engine.view('onfail')?.state.tag === 'circuit_open', 30_000, 50);
     await server.engine.idle();
     const all = events('onfail');
-    const external = all.filter((e) => e.decision === 'external_restart' || e.input?.type === 'external_restart');
+    const external = all.filter(
+      (e) => e.decision === 'external_restart' || e.input?.type === 'external_restart',
+    );
     expect(external.length).toBeGreaterThanOrEqual(3);
     expect(all.filter((e) => e.kind === 'restart_decided')).toHaveLength(0); // medic never added a restart
     const opened = all.find((e) => e.kind === 'circuit_opened');
@@ -157,7 +192,11 @@ describeSystemd('the watchdog against real systemd units', () => {
 
   it('carries out a forced restart exactly once and audits who asked', async () => {
     await waitFor(() => countLines(starts('forced')) === 1, 5000, 50);
-    const c = await server.engine.submit('forced', { type: 'force_restart', actor: 'bob', reason: 'deploy hotfix' });
+    const c = await server.engine.submit('forced', {
+      type: 'force_restart',
+      actor: 'bob',
+      reason: 'deploy hotfix',
+    });
     expect(c.decision.decision).toBe('restart_forced');
     await server.engine.idle();
     await waitFor(() => countLines(starts('forced')) === 2, 5000, 50);
@@ -166,6 +205,8 @@ describeSystemd('the watchdog against real systemd units', () => {
     const forced = events('forced').filter((e) => e.decision === 'restart_forced');
     expect(forced).toHaveLength(1);
     expect(forced[0]).toMatchObject({ actor: 'bob', reason: 'deploy hotfix', kind: 'restart_decided' });
-    expect(events('forced').some((e) => e.kind === 'restart_executed' && e.decision === 'restart_succeeded')).toBe(true);
+    expect(
+      events('forced').some((e) => e.kind === 'restart_executed' && e.decision === 'restart_succeeded'),
+    ).toBe(true);
   });
 });

@@ -1,8 +1,24 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningServe } from '../../src/serve/serve.js';
-import { describeSystemd, installUnit, removeUnit, showUnit, systemctl, uniqueUnit, waitFor } from '../helpers/systemd.js';
-import { countLines, eventsOf, FAST_POLICY, serveInProcess, sleep, tempDir, writeContract } from './helpers.js';
+import {
+  describeSystemd,
+  installUnit,
+  removeUnit,
+  showUnit,
+  systemctl,
+  uniqueUnit,
+  waitFor,
+} from '../helpers/systemd.js';
+import {
+  countLines,
+  eventsOf,
+  FAST_POLICY,
+  serveInProcess,
+  sleep,
+  tempDir,
+  writeContract,
+} from './helpers.js';
 
 describeSystemd('a crash-looping unit under maxRestarts 3 (Restart=no)', () => {
   const unit = uniqueUnit('storm');
@@ -12,7 +28,10 @@ describeSystemd('a crash-looping unit under maxRestarts 3 (Restart=no)', () => {
 
   beforeAll(async () => {
     await installUnit(unit, `[Service]\nExecStart=/bin/sh -c 'echo x >> ${starts}; sleep 1; exit 3'\n`);
-    const contract = writeContract({ dir, services: [{ name: 'storm', unit, command: ['python', '-c', 'pass'], policy: FAST_POLICY }] });
+    const contract = writeContract({
+      dir,
+      services: [{ name: 'storm', unit, command: ['python', '-c', 'pass'], policy: FAST_POLICY }],
+    });
     server = await serveInProcess(contract, dir);
     await systemctl('start', unit);
   });

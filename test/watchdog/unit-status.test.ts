@@ -54,8 +54,18 @@ function run(seq: UnitStatus[]) {
 
 describe('translate: unit status changes → inputs', () => {
   it('reports a crash of a Restart=no unit as exited with its code', () => {
-    const crashed = { ...base, activeState: 'failed', subState: 'failed', result: 'exit-code', execMainCode: 1, execMainStatus: 3, execMainExitMono: 5 };
-    expect(translate(base, crashed, 0).observations.map((o) => o.input)).toEqual([{ type: 'exited', code: 3 }]);
+    const crashed = {
+      ...base,
+      activeState: 'failed',
+      subState: 'failed',
+      result: 'exit-code',
+      execMainCode: 1,
+      execMainStatus: 3,
+      execMainExitMono: 5,
+    };
+    expect(translate(base, crashed, 0).observations.map((o) => o.input)).toEqual([
+      { type: 'exited', code: 3 },
+    ]);
   });
 
   it('maps a death by signal to 128 + signal', () => {
@@ -63,16 +73,34 @@ describe('translate: unit status changes → inputs', () => {
   });
 
   it('ignores a stop medic or an operator asked for (SIGTERM with Result=success)', () => {
-    const stopped = { ...base, activeState: 'inactive', subState: 'dead', execMainCode: 2, execMainStatus: 15, execMainExitMono: 5 };
+    const stopped = {
+      ...base,
+      activeState: 'inactive',
+      subState: 'dead',
+      execMainCode: 2,
+      execMainStatus: 15,
+      execMainExitMono: 5,
+    };
     expect(translate(base, stopped, 0).observations).toEqual([]);
   });
 
   it('waits for systemd to say whether a Restart= unit restarts, and still reports exit 78', () => {
-    const failed = { ...base, restart: 'on-failure', activeState: 'failed', subState: 'failed', result: 'exit-code', execMainCode: 1, execMainStatus: 78, execMainExitMono: 5 };
+    const failed = {
+      ...base,
+      restart: 'on-failure',
+      activeState: 'failed',
+      subState: 'failed',
+      result: 'exit-code',
+      execMainCode: 1,
+      execMainStatus: 78,
+      execMainExitMono: 5,
+    };
     const first = translate(base, failed, 0);
     expect(first).toMatchObject({ observations: [], pending: true });
     const auto = { ...failed, activeState: 'activating', subState: 'auto-restart' };
-    expect(translate(failed, auto, first.reportedExit).observations.map((o) => o.input)).toEqual([{ type: 'exited', code: 78 }]);
+    expect(translate(failed, auto, first.reportedExit).observations.map((o) => o.input)).toEqual([
+      { type: 'exited', code: 78 },
+    ]);
   });
 
   it('reports nothing for the first snapshot (old exits are never replayed)', () => {
@@ -90,7 +118,8 @@ describe('translate: unit status changes → inputs', () => {
         const distinct = new Set(seq.map((s) => s.execMainExitMono).filter((m) => m !== 0)).size;
         // A value can recur non-adjacently (A, B, A): count changes instead of distinct values.
         let changes = 0;
-        for (let i = 1; i < seq.length; i++) if (seq[i]!.execMainExitMono !== seq[i - 1]!.execMainExitMono) changes++;
+        for (let i = 1; i < seq.length; i++)
+          if (seq[i]!.execMainExitMono !== seq[i - 1]!.execMainExitMono) changes++;
         expect(exits).toBeLessThanOrEqual(Math.max(distinct, changes));
       }),
       { numRuns: 2000 },
@@ -100,9 +129,13 @@ describe('translate: unit status changes → inputs', () => {
   it("counts every increase of NRestarts as systemd's own restarts, exactly", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 40 }), (steps) => {
-        let n = 0;
-        const seq = [base, ...steps.map((d) => ({ ...base, nRestarts: (n += d) }))];
-        const counted = run(seq).reduce((t, o) => t + (o.input.type === 'external_restart' ? o.input.count : 0), 0);
+        const seq = [base];
+        for (const d of steps) seq.push({ ...base, nRestarts: seq[seq.length - 1]!.nRestarts + d });
+        const n = seq[seq.length - 1]!.nRestarts;
+        const counted = run(seq).reduce(
+          (t, o) => t + (o.input.type === 'external_restart' ? o.input.count : 0),
+          0,
+        );
         expect(counted).toBe(n);
       }),
       { numRuns: 2000 },

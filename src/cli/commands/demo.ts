@@ -5,8 +5,9 @@
  * minute. Human-readable lines go to stderr; the full JSON log to <data>/demo.log. The DB
  * (<data>/demo.db) is reset at each start. Runs until Ctrl-C (or --duration seconds).
  */
-import { createWriteStream } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { loadEnv } from '../../config/env.js';
 import { createLogger } from '../../log.js';
 import { demoPrinter } from '../../serve/demo-printer.js';
@@ -18,7 +19,8 @@ import { untilSignal } from './serve.js';
 export const run: Command = async (args, io) => {
   const { values } = parseFlags(args, { duration: { type: 'string' }, data: { type: 'string' } });
   const duration = values.duration === undefined ? null : Number(values.duration);
-  if (duration !== null && !(duration > 0)) throw new UsageError('--duration must be a positive number of seconds');
+  if (duration !== null && !(duration > 0))
+    throw new UsageError('--duration must be a positive number of seconds');
   const base = loadEnv(io.env);
   const files = await prepareDemo(values.data ?? `${io.cwd}/data`, base.PATH);
   const env = { ...base, MEDIC_DB: files.db };
@@ -30,7 +32,9 @@ export const run: Command = async (args, io) => {
   say(`  contract  ${files.contract}   (policy: 3 restarts per 2 min, 5 s cooldown, backoff 5/10/20 s)`);
   say(`  database  ${files.db}   (reset now)`);
   say(`  JSON log  ${files.log}`);
-  say('  Watch for: a crash → RESTART → the service turns unhealthy → SKIP backoff → RESTART → ... → CIRCUIT OPEN');
+  say(
+    '  Watch for: a crash → RESTART → the service turns unhealthy → SKIP backoff → RESTART → ... → CIRCUIT OPEN',
+  );
   say('');
 
   const start = (port: number) =>
@@ -49,7 +53,9 @@ export const run: Command = async (args, io) => {
     server = await start(0);
   }
   server.engine.subscribe(demoPrinter(say));
-  say(`  medic is up: ${server.url}/readyz (health), ${server.url}/graphql once the API is wired in; Ctrl-C stops`);
+  say(
+    `  medic is up: ${server.url}/readyz (health), ${server.url}/graphql once the API is wired in; Ctrl-C stops`,
+  );
   say('');
 
   const timer = duration === null ? null : new Promise((r) => setTimeout(r, duration * 1000).unref());

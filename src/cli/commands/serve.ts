@@ -3,9 +3,10 @@
  * SIGINT, then shuts down gracefully. Exit codes: 0 after a clean shutdown; 2 when the contract
  * is invalid, the configuration is wrong, or another medic already serves the same database.
  */
+
+import { loadEnv } from '../../config/env.js';
 import { contractPath } from '../../contract/load.js';
 import { ContractError } from '../../contract/types.js';
-import { loadEnv } from '../../config/env.js';
 import { createLogger } from '../../log.js';
 import { startServe } from '../../serve/serve.js';
 import { LockHeldError } from '../../store/lock.js';

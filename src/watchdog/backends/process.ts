@@ -11,10 +11,10 @@
  * reap them) — the demo's service exits when its parent disappears.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { constants } from 'node:os';
-import type { Effect } from '../../core/types.js';
+import { createInterface } from 'node:readline';
 import type { ContractService } from '../../contract/types.js';
+import type { Effect } from '../../core/types.js';
 import type { ExecResult, Executor, ServiceConfig } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { MonitorSink, UnitMonitor } from '../monitor.js';
@@ -136,7 +136,10 @@ export class ProcessBackend implements Executor, UnitMonitor {
     };
     const pid = child.pid ?? -1;
     if (slot.expected.delete(pid) || this.stopping) return;
-    this.opts.logger?.info({ service: slot.svc.name, pid, exitCode }, `${slot.svc.name} exited with ${exitCode}`);
+    this.opts.logger?.info(
+      { service: slot.svc.name, pid, exitCode },
+      `${slot.svc.name} exited with ${exitCode}`,
+    );
     this.opts.sink.observation(slot.svc.unit, {
       input: { type: 'exited', code: exitCode },
       data: { pid, signal, code, exitedAt: Date.now() },

@@ -5,8 +5,9 @@
  * validated before either path. A job result other than `done` is a failed execution, with the
  * result as detail; the engine records it as the restart outcome.
  */
-import type { Effect } from '../../core/types.js';
+
 import { assertUnitName } from '../../contract/unit-name.js';
+import type { Effect } from '../../core/types.js';
 import type { ExecResult, Executor, ServiceConfig } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { Scope } from '../dbus/connection.js';
@@ -38,7 +39,11 @@ export class SystemdExecutor implements Executor {
     let result: ExecResult;
     if (units && units.conn.closed === null) {
       try {
-        const job = await units.runJob(effect.type === 'restart' ? 'RestartUnit' : 'StopUnit', unit, this.opts.jobTimeoutMs);
+        const job = await units.runJob(
+          effect.type === 'restart' ? 'RestartUnit' : 'StopUnit',
+          unit,
+          this.opts.jobTimeoutMs,
+        );
         result = job === 'done' ? { ok: true } : { ok: false, detail: `systemd ${verb} job ${job}` };
       } catch (err) {
         result = { ok: false, detail: `D-Bus ${verb} failed: ${(err as Error).message}` };

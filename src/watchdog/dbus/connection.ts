@@ -97,15 +97,22 @@ export class SystemdConnection {
           `type='signal',sender='${SYSTEMD_DEST}',interface='${PROPS_IFACE}',member='PropertiesChanged'`,
           `type='signal',sender='${SYSTEMD_DEST}',interface='${MANAGER_IFACE}'`,
         ]) {
-          await conn.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', [
-            rule,
-          ]);
+          await conn.call(
+            'org.freedesktop.DBus',
+            '/org/freedesktop/DBus',
+            'org.freedesktop.DBus',
+            'AddMatch',
+            's',
+            [rule],
+          );
         }
       }
       await conn.callManager('Subscribe', '', []);
     } catch (err) {
       conn.close();
-      throw new DbusUnavailable(`systemd manager at ${target.address} did not answer: ${(err as Error).message}`);
+      throw new DbusUnavailable(
+        `systemd manager at ${target.address} did not answer: ${(err as Error).message}`,
+      );
     }
     return conn;
   }
@@ -132,11 +139,15 @@ export class SystemdConnection {
 
   /** A method call; rejects on an error reply, a closed connection, or after the timeout. */
   async call(dest: string, path: string, iface: string, member: string, signature: string, body: unknown[]) {
-    if (this.closedReason !== null) throw new DbusUnavailable(`D-Bus connection closed: ${this.closedReason}`);
+    if (this.closedReason !== null)
+      throw new DbusUnavailable(`D-Bus connection closed: ${this.closedReason}`);
     const msg = new Message({ destination: dest, path, interface: iface, member, signature, body });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${member} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`${member} timed out after ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
     });
     let off: (() => void) | undefined;
     const onClose = new Promise<never>((_, reject) => {

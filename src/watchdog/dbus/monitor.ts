@@ -4,10 +4,10 @@
  * takes to send two signals (Service, then Unit interface) — milliseconds.
  */
 import type { Logger } from '../../log.js';
-import { type MonitorSink, UnitTracker, type UnitMonitor } from '../monitor.js';
+import { type MonitorSink, type UnitMonitor, UnitTracker } from '../monitor.js';
 import type { UnitStatus } from '../unit-status.js';
 import { PROPS_IFACE, type SignalMessage, type SystemdConnection } from './connection.js';
-import { pickProps, type RawProps, statusFromProps, SystemdUnits } from './units.js';
+import { pickProps, type RawProps, SystemdUnits, statusFromProps } from './units.js';
 
 const LOAD_CONCURRENCY = 16;
 

@@ -5,7 +5,13 @@
  * the per-unit snapshots.
  */
 import type { UnitStatus } from '../unit-status.js';
-import { MANAGER_IFACE, PROPS_IFACE, SYSTEMD_DEST, type SignalMessage, type SystemdConnection } from './connection.js';
+import {
+  MANAGER_IFACE,
+  PROPS_IFACE,
+  type SignalMessage,
+  SYSTEMD_DEST,
+  type SystemdConnection,
+} from './connection.js';
 
 export const UNIT_IFACE = 'org.freedesktop.systemd1.Unit';
 export const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
@@ -101,12 +107,12 @@ export class SystemdUnits {
 
   /** All wanted properties of a unit (Unit + Service interfaces). */
   async readProps(path: string): Promise<RawProps> {
-    const [unitProps] = (await this.conn.call(SYSTEMD_DEST, path, PROPS_IFACE, 'GetAll', 's', [UNIT_IFACE])) as [
-      Record<string, VariantLike>,
-    ];
-    const [svcProps] = (await this.conn.call(SYSTEMD_DEST, path, PROPS_IFACE, 'GetAll', 's', [SERVICE_IFACE])) as [
-      Record<string, VariantLike>,
-    ];
+    const [unitProps] = (await this.conn.call(SYSTEMD_DEST, path, PROPS_IFACE, 'GetAll', 's', [
+      UNIT_IFACE,
+    ])) as [Record<string, VariantLike>];
+    const [svcProps] = (await this.conn.call(SYSTEMD_DEST, path, PROPS_IFACE, 'GetAll', 's', [
+      SERVICE_IFACE,
+    ])) as [Record<string, VariantLike>];
     return { ...pickProps(unitProps), ...pickProps(svcProps) };
   }
 
@@ -114,7 +120,11 @@ export class SystemdUnits {
    * Runs a unit job (`RestartUnit`, `StopUnit`, `StartUnit`; mode "replace") and waits for its
    * JobRemoved result, at most `timeoutMs` (default 90 s, systemd's default start timeout).
    */
-  async runJob(method: 'RestartUnit' | 'StopUnit' | 'StartUnit', unit: string, timeoutMs = 90_000): Promise<JobResult> {
+  async runJob(
+    method: 'RestartUnit' | 'StopUnit' | 'StartUnit',
+    unit: string,
+    timeoutMs = 90_000,
+  ): Promise<JobResult> {
     const [job] = (await this.conn.callManager(method, 'ss', [unit, 'replace'])) as [string];
     const early = this.earlyJobs.get(job);
     if (early !== undefined) {
