@@ -51,6 +51,9 @@ describe('Approve button', () => {
     await settle(h);
     await h.fake.waitFor(() => h.fake.responded.length >= 1);
     expect(approvedRestarts()).toHaveLength(1);
+    // the retried delivery was acknowledged but not processed: one private reply per click
+    expect(h.fake.responded.filter((r) => r.id === 'op')).toHaveLength(1);
+    expect(h.fake.responded.filter((r) => r.id === 'adm')).toHaveLength(1);
     const decisions = h.store.listEvents({ service: 'api', kinds: ['restart_decided'] }).events;
     expect(decisions.filter((e) => e.decision === 'restart_approved')).toHaveLength(1);
     const pa = h.store.getPendingAction(id)!;

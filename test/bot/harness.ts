@@ -128,16 +128,24 @@ export async function startHarness(
   };
 }
 
-/** Waits until the bot has received every committed event and sent what they caused. */
+/**
+ * Waits until the bot is quiet: listener work done, every committed event received over the
+ * subscription and handled, and everything it caused sent to the fake Slack (repeated until no
+ * new event appears, since bot actions commit events of their own).
+ */
 export async function settle(h: Harness, timeoutMs = 5000): Promise<void> {
-  const last = h.store.listEvents({ order: 'desc', first: 1 }).events[0]?.id ?? 0;
   const deadline = performance.now() + timeoutMs;
-  while (h.bot.tracker.lastEventId < last) {
-    if (performance.now() > deadline)
-      throw new Error(`bot saw event ${h.bot.tracker.lastEventId}, store has ${last}`);
-    await new Promise((r) => setTimeout(r, 5));
+  const newest = () => h.store.listEvents({ order: 'desc', first: 1 }).events[0]?.id ?? 0;
+  for (;;) {
+    await h.bot.idle();
+    const last = newest();
+    while (h.bot.tracker.lastEventId < last) {
+      if (performance.now() > deadline) throw new Error(`bot saw event ${h.bot.tracker.lastEventId}, store has ${last}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await h.bot.idle();
+    if (newest() === last) return;
   }
-  await h.bot.idle();
 }
 
 /** Opens the circuit of `service` with a fatal exit (EX_CONFIG) through the engine. */
