@@ -8,6 +8,7 @@
  * `stop()` (probes and detection stop; the process backend also stops its children).
  */
 import type { Contract } from '../contract/types.js';
+import { isHeartbeat } from '../core/observe.js';
 import type { Engine, Executor } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Readiness } from '../serve/readiness.js';
@@ -70,6 +71,9 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
 
   const submit = (service: string, obs: Observation, source: 'systemd' | 'process' | 'probe') => {
     if (!engine || stopped) return;
+    // A passing probe of a steadily healthy service is a heartbeat, not a decision (core/observe.ts).
+    const state = engine.view(service)?.state;
+    if (state && isHeartbeat(state, obs.input)) return;
     engine.submit(service, obs.input, { source, data: obs.data }).catch((err) => {
       log.error({ err, service, input: obs.input }, 'submit failed');
     });

@@ -140,7 +140,8 @@ export async function settle(h: Harness, timeoutMs = 5000): Promise<void> {
     await h.bot.idle();
     const last = newest();
     while (h.bot.tracker.lastEventId < last) {
-      if (performance.now() > deadline) throw new Error(`bot saw event ${h.bot.tracker.lastEventId}, store has ${last}`);
+      if (performance.now() > deadline)
+        throw new Error(`bot saw event ${h.bot.tracker.lastEventId}, store has ${last}`);
       await new Promise((r) => setTimeout(r, 5));
     }
     await h.bot.idle();

@@ -25,7 +25,12 @@ describe('ChannelPoster', () => {
     // Virtual time: sleeping advances it, so the spacing is checked exactly, not by wall clock.
     let t = 1000;
     const sentAt: number[] = [];
-    const poster = new ChannelPoster(client, 1000, { now: () => t, sleep: async (ms) => void (t += ms) });
+    const poster = new ChannelPoster(client, 1000, {
+      now: () => t,
+      sleep: async (ms) => {
+        t += ms;
+      },
+    });
     const sent = [1, 2, 3, 4].map((n) =>
       poster.post({ channel: 'C1', text: `m${n}` }).then(() => sentAt.push(t)),
     );
