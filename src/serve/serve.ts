@@ -1,6 +1,7 @@
 /**
- * The composition root of `medic serve`: contract → single-instance lock → store → watchdog
- * executor → engine → HTTP → watchdog start (reconcile, detection, probes) → drift checks.
+ * The composition root of `medic serve`: contract → single-instance lock → store → active policy
+ * version → watchdog executor → engine → HTTP (API, runbook, Slack bot) → watchdog start
+ * (reconcile, detection, probes) → drift checks and the policy-version watcher.
  * `close()` undoes it in the order that loses nothing: probes and detection stop first, the
  * engine then finishes in-flight effects and records their outcomes, and only then are the
  * process backend's children stopped, the HTTP server closed, the store closed and the lock
@@ -11,6 +12,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { YogaLike } from '../../bot/graphql/transport.js';
 import { type Env, slackConfigured } from '../config/env.js';
 import { loadContract } from '../contract/load.js';
 import type { Contract } from '../contract/types.js';
@@ -18,6 +20,9 @@ import { systemClock } from '../engine/clock.js';
 import { createEngine } from '../engine/engine.js';
 import type { Clock, Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
+import { resolveActivePolicies } from '../rollout/versions.js';
+import { watchPolicyVersions } from '../rollout/watch.js';
+import { createRunbookRoute } from '../runbook/route.js';
 import { createApp } from '../server/app.js';
 import { Metrics } from '../server/metrics.js';
 import type { RawRoute } from '../server/ports.js';
@@ -43,8 +48,12 @@ export interface ServeOptions {
    * `createApp`: /graphql, /healthz, /readyz, /status, /metrics) with `routes` mounted.
    */
   handler?: (parts: ServeParts) => NodeHandler | Promise<NodeHandler>;
-  /** Extra raw routes for the API (Slack bot, runbook), built once the parts exist. */
+  /** Extra raw routes for the API, built once the parts exist (the runbook and the bot are built in). */
   routes?: (parts: ServeParts) => RawRoute[] | Promise<RawRoute[]>;
+  /** Activate the contract's policies when they differ from the active version (audited). */
+  applyOnStart?: boolean;
+  /** How often the running serve looks for `policy apply` / `rollback` (default 2000 ms). */
+  policyPollMs?: number;
 }
 
 /** What the running server is made of (for the HTTP handler, the demo and tests). */
@@ -112,9 +121,20 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     });
     const metrics = new Metrics();
     probeSink = (service, seconds, ok) => metrics.observeProbe(service, seconds, ok);
+    // Policies run from the active stored version; a changed contract never switches silently.
+    const policies = resolveActivePolicies(store, contract, {
+      applyOnStart: opts.applyOnStart,
+      author: 'medic serve',
+      now: clock.now(),
+    });
+    if (policies.warning) log.warn({ version: policies.version.version }, policies.warning);
     const rawEngine = await createEngine({
       store,
-      services: contract.services.map((s) => ({ name: s.name, unit: s.unit, policy: s.policy })),
+      services: contract.services.map((s) => ({
+        name: s.name,
+        unit: s.unit,
+        policy: policies.policies.get(s.name) ?? s.policy,
+      })),
       executor: watchdog.executor,
       clock,
       logger,
@@ -133,7 +153,20 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       env: { PATH: env.PATH, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR },
       logger: log,
     });
-    const readiness = (): Readiness => watchdog.readiness();
+    const policyWatcher = watchPolicyVersions(store, engine, {
+      intervalMs: opts.policyPollMs ?? 2000,
+      logger: log,
+      // Another version was applied or rolled back: the start-up warning no longer holds.
+      onChange: (version) => {
+        if (version !== policies.version.version) policies.warning = null;
+      },
+    });
+    // Stopped before the engine closes (cleanups run in reverse).
+    cleanups.push(() => policyWatcher.stop());
+    const readiness = (): Readiness => {
+      const r = watchdog.readiness();
+      return policies.warning ? { ...r, reasons: [...r.reasons, policies.warning] } : r;
+    };
     // Listen first (a free port may be picked), then build the API with the real URL.
     let current: NodeHandler = basicHandler(readiness);
     const http = await listen((req, res) => current(req, res), env.MEDIC_HOST, env.MEDIC_PORT);
@@ -155,7 +188,9 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     if (opts.handler) {
       current = await opts.handler(parts);
     } else {
-      const app = createApp({
+      let app: ReturnType<typeof createApp> | null = null;
+      const bot = await startSlackBot(parts, () => app!.yoga, clock);
+      app = createApp({
         engine,
         store,
         logger,
@@ -163,15 +198,21 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
         publicUrl,
         contract: drift,
         metrics,
-        routes: opts.routes ? await opts.routes(parts) : [],
+        routes: [
+          createRunbookRoute({ contract: () => contract, store, publicUrl, logger: log }),
+          ...(bot?.routes ?? []),
+          ...(opts.routes ? await opts.routes(parts) : []),
+        ],
         readiness,
       });
-      cleanups.push(() => app.close());
+      cleanups.push(() => app?.close());
       current = app.handler;
+      if (bot) {
+        await bot.start();
+        cleanups.push(() => bot.stop());
+      }
     }
     log.info({ url: http.url, db: env.MEDIC_DB, contract: contract.file }, `medic serving on ${http.url}`);
-    if (!slackConfigured(env))
-      log.info('Slack bot disabled (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL not set)');
     await watchdog.start(engine, store);
     drift.start();
     cleanups.push(() => drift.stop());
@@ -192,4 +233,25 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     await undo();
     throw err;
   }
+}
+
+/**
+ * The Slack bot when Slack is configured (loaded lazily: Bolt is not loaded otherwise), or null
+ * after saying "Slack bot disabled" once. It reaches medic through the API's yoga in-process.
+ */
+async function startSlackBot(parts: ServeParts, yoga: () => YogaLike, clock: Clock) {
+  const log = parts.logger.child({ component: 'serve' });
+  if (!slackConfigured(parts.env)) {
+    log.info('Slack bot disabled (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL not set)');
+    return null;
+  }
+  const { createSlackBot } = await import('../../bot/app.js');
+  const { graphqlOverYoga } = await import('../../bot/graphql/transport.js');
+  return createSlackBot({
+    env: parts.env,
+    store: parts.store,
+    logger: parts.logger,
+    clock,
+    graphql: graphqlOverYoga(yoga),
+  });
 }

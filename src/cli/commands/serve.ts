@@ -1,5 +1,5 @@
 /**
- * `medic serve [--contract FILE]`: runs the watchdog (and the HTTP endpoints) until SIGTERM or
+ * `medic serve [--contract FILE] [--apply-on-start]`: runs the watchdog (and the HTTP endpoints) until SIGTERM or
  * SIGINT, then shuts down gracefully. Exit codes: 0 after a clean shutdown; 2 when the contract
  * is invalid, the configuration is wrong, or another medic already serves the same database.
  */
@@ -28,14 +28,17 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 export const run: Command = async (args, io) => {
-  const { values } = parseFlags(args, { contract: { type: 'string' } });
+  const { values } = parseFlags(args, {
+    contract: { type: 'string' },
+    'apply-on-start': { type: 'boolean', default: false },
+  });
   const env = loadEnv(io.env);
   const file = contractPath(values.contract, env.MEDIC_CONTRACT, io.cwd);
   if (!file) throw new UsageError('no contract: pass --contract FILE or set MEDIC_CONTRACT');
   const logger = createLogger(env.LOG_LEVEL);
   let server: Awaited<ReturnType<typeof startServe>>;
   try {
-    server = await startServe({ env, contractPath: file, logger });
+    server = await startServe({ env, contractPath: file, logger, applyOnStart: values['apply-on-start'] });
   } catch (err) {
     if (err instanceof ContractError || err instanceof LockHeldError) {
       writeLine(io.stderr, `medic serve: ${err.message}`);
