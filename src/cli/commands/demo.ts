@@ -13,6 +13,7 @@ import { createLogger } from '../../log.js';
 import { demoPrinter } from '../../serve/demo-printer.js';
 import { prepareDemo } from '../../serve/demo-setup.js';
 import { type RunningServe, startServe } from '../../serve/serve.js';
+import { generateToken, hashToken } from '../../server/auth.js';
 import { type Command, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
 import { untilSignal } from './serve.js';
 
@@ -53,9 +54,16 @@ export const run: Command = async (args, io) => {
     server = await start(0);
   }
   server.engine.subscribe(demoPrinter(say));
+  // The demo DB is fresh each start, so a throwaway admin token lets a newcomer try the API.
+  const token = generateToken();
+  server.store.createToken('demo-admin', 'admin', hashToken(token), Date.now());
+  say(`  medic is up: ${server.url}/graphql (GraphiQL), ${server.url}/runbook, ${server.url}/status`);
+  say(`  demo admin token (this run only): ${token}`);
   say(
-    `  medic is up: ${server.url}/readyz (health), ${server.url}/graphql once the API is wired in; Ctrl-C stops`,
+    `  try: curl -s -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' ` +
+      `-d '{"query":"{ services { name state churn { restartsInWindow maxRestarts } recommendedAction { summary } } }"}' ${server.url}/graphql`,
   );
+  say('  Ctrl-C stops');
   say('');
 
   const timer = duration === null ? null : new Promise((r) => setTimeout(r, duration * 1000).unref());
