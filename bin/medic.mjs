@@ -1,8 +1,42 @@
 #!/usr/bin/env node
-// Entry point for `npx medic` / `npm start`: runs the TypeScript sources through tsx's loader,
-// so there is no build step between `npm install` and a working CLI.
-import { register } from 'tsx/esm/api';
+// Entry point for `npx medic` / `npm start`.
+//
+// Runs the compiled tree in dist/ (built by `npm run build`, which `npm install` runs through
+// `prepare`) when it is at least as new as every source file: plain node is ~60 MB lighter and
+// starts faster than transpiling on the fly. Otherwise (a source was edited since the last
+// build, or there is no build) the TypeScript sources run through tsx's loader, so an edit is
+// never shadowed by a stale build. MEDIC_FROM_SOURCE=1 forces the sources.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const built = join(root, 'dist', 'src', 'cli', 'main.js');
+const SOURCES = ['src', 'schema', 'bot', 'db'];
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function buildIsFresh() {
+  if (process.env.MEDIC_FROM_SOURCE === '1' || !existsSync(built)) return false;
+  // tsc (not incremental) rewrites every output on each build, so main.js dates the build.
+  const builtAt = statSync(built).mtimeMs;
+  return SOURCES.every((d) => !existsSync(join(root, d)) || newestSource(join(root, d)) <= builtAt);
+}
+
+let main;
+if (buildIsFresh()) {
+  ({ main } = await import(pathToFileURL(built).href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -244,6 +244,10 @@ class GuardedEngine implements Engine {
     return viewOf({ name, unit, policy, state: slot.state, now, lastDecision: slot.lastDecision });
   }
 
+  state(service: string): ServiceState | undefined {
+    return this.slots.get(service)?.state;
+  }
+
   views(): ServiceView[] {
     return [...this.slots.keys()].map((name) => this.view(name)!);
   }

@@ -76,6 +76,8 @@ export interface Engine {
   /** Decide, commit, publish, execute. Serialized per service; rejects for unknown services. */
   submit(service: string, input: Input, meta?: SubmitMeta): Promise<Committed>;
   view(service: string): ServiceView | undefined;
+  /** The current state alone (cheap: no projection), e.g. for filtering heartbeats. */
+  state(service: string): ServiceState | undefined;
   views(): ServiceView[];
   /** Records a non-decision event (drift, access denied, approval requested, ...). */
   record(event: Omit<NewEvent, 'at'> & { at?: number }): AuditEvent;

@@ -5,13 +5,13 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { PACKAGE_ROOT } from '../paths.js';
 
 const run = promisify(execFile);
 
-export const DEMO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/demo');
+export const DEMO_DIR = join(PACKAGE_ROOT, 'examples', 'demo');
 
 export interface DemoFiles {
   dataDir: string;

@@ -9,11 +9,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from '../../db/schema.js';
+import { PACKAGE_ROOT } from '../paths.js';
 
 export type Synchronous = 'normal' | 'full';
 
@@ -25,7 +25,7 @@ export interface DbOptions {
 
 export type Drizzle = BetterSQLite3Database<typeof schema>;
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../db/migrations');
+export const MIGRATIONS_DIR = join(PACKAGE_ROOT, 'db', 'migrations');
 
 /** Sets medic's pragmas on a connection (shared with the bench baseline). */
 export function applyPragmas(db: Database.Database, opts: DbOptions = {}): void {

@@ -72,7 +72,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
   const submit = (service: string, obs: Observation, source: 'systemd' | 'process' | 'probe') => {
     if (!engine || stopped) return;
     // A passing probe of a steadily healthy service is a heartbeat, not a decision (core/observe.ts).
-    const state = engine.view(service)?.state;
+    const state = engine.state(service);
     if (state && isHeartbeat(state, obs.input)) return;
     engine.submit(service, obs.input, { source, data: obs.data }).catch((err) => {
       log.error({ err, service, input: obs.input }, 'submit failed');

@@ -116,7 +116,7 @@ describe('recoveryEvents subscription', () => {
     });
     expect(listeners).toBe(baseline + 1);
     abort.abort();
-    await expect.poll(() => listeners, { timeout: 5000 }).toBe(baseline);
+    await expect.poll(() => listeners, { timeout: 20_000 }).toBe(baseline);
   });
 
   it('needs a token', async () => {
