@@ -13,6 +13,7 @@ import { homeView } from './blocks/status.js';
 import type { BotContext } from './context.js';
 import { goHandler } from './go.js';
 import { fetchServices } from './graphql/ops.js';
+import { catchUp } from './incidents/catch-up.js';
 import { ensurePending } from './incidents/pending.js';
 import { type EventFeed, subscribeEvents } from './incidents/subscription.js';
 import { IncidentTracker } from './incidents/tracker.js';
@@ -131,7 +132,9 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
           logger.warn({ err }, 'slack auth.test failed; continuing');
         }
       }
-      feed = subscribeEvents(deps.graphql, (e) => void tracker.handle(e), logger);
+      feed = subscribeEvents(deps.graphql, (e) => void tracker.handle(e), logger, 1000, () =>
+        catchUp(deps.graphql, tracker, logger),
+      );
       await feed.ready;
       logger.info({ channel: env.SLACK_CHANNEL }, 'Slack bot started');
     },

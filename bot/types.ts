@@ -43,6 +43,17 @@ export type PendingActionStore = Pick<
   'createPendingAction' | 'getPendingAction' | 'claimPendingAction' | 'pendingActionsFor'
 >;
 
+/** What the incident tracker persists (open incidents, the event cursor) on top of the above. */
+export type BotStore = PendingActionStore &
+  Pick<
+    Store,
+    | 'upsertSlackIncident'
+    | 'openSlackIncidents'
+    | 'closeSlackIncident'
+    | 'eventCursor'
+    | 'advanceEventCursor'
+  >;
+
 export interface BotClock {
   now(): number;
 }
@@ -50,7 +61,7 @@ export interface BotClock {
 export interface SlackBotDeps {
   env: Env;
   graphql: GraphqlClient;
-  store: PendingActionStore;
+  store: BotStore;
   logger: Logger;
   clock?: BotClock;
   /** Minimum spacing between posts to one channel (default 1000 ms, Slack's ~1 msg/s). */

@@ -143,3 +143,34 @@ export const policyVersions = sqliteTable(
   },
   (t) => [uniqueIndex('policy_versions_one_active').on(t.active).where(sql`${t.active} = 1`)],
 );
+
+/**
+ * Slack incidents (bot/incidents/tracker.ts): one row per incident (service + episode) so that
+ * after a restart follow-ups go to the same thread. `closed_at` is null while open; `data` holds
+ * what re-renders the parent (kind, happened, at, findings, status lines, quiet).
+ */
+export const slackIncidents = sqliteTable(
+  'slack_incidents',
+  {
+    /** `<service>#<event id>` of the opening event (`drift:<service|contract>#<id>` for drift). */
+    key: text('key').primaryKey(),
+    /** The service name, or `drift:<service|contract>`: at most one open incident per slot. */
+    slot: text('slot').notNull(),
+    service: text('service'),
+    channel: text('channel').notNull(),
+    /** Parent message ts (null until posted). */
+    ts: text('ts'),
+    openedAt: integer('opened_at').notNull(),
+    closedAt: integer('closed_at'),
+    lastEventId: integer('last_event_id').notNull(),
+    data: text('data', { mode: 'json' }).notNull(),
+  },
+  (t) => [index('slack_incidents_open').on(t.slot).where(sql`${t.closedAt} IS NULL`)],
+);
+
+/** Per-consumer event cursors: the highest event id the consumer (e.g. `slack`) fully handled. */
+export const botCursors = sqliteTable('bot_cursors', {
+  name: text('name').primaryKey(),
+  eventId: integer('event_id').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

@@ -137,3 +137,41 @@ export function parseEvent(raw: unknown): MedicEvent | null {
     data: e.data ?? null,
   };
 }
+
+/**
+ * The `events` connection's cursor for an event id. Cursors are opaque to clients in general;
+ * the bot builds one from its stored id (same encoding as schema/types/event.ts).
+ */
+export const eventCursor = (id: number): string => Buffer.from(`event:${id}`).toString('base64url');
+
+export const EVENTS_AFTER_QUERY = `query MedicBotEventsAfter($after: String, $first: Int) { events(after: $after, first: $first, order: asc) { edges { node { ${EVENT_FIELDS} } } pageInfo { hasNextPage } } }`;
+export const NEWEST_EVENT_QUERY = 'query MedicBotNewestEvent { events(first: 1, order: desc) { edges { node { id } } } }';
+
+interface EventsData {
+  events?: { edges?: Array<{ node?: unknown }>; pageInfo?: { hasNextPage?: boolean } };
+}
+
+/** Events with id greater than `after`, oldest first (one page). */
+export async function fetchEventsAfter(
+  gql: GraphqlFn,
+  actor: GraphqlActor,
+  after: number,
+  first: number,
+): Promise<{ events: MedicEvent[]; hasNextPage: boolean }> {
+  const r = await gql(EVENTS_AFTER_QUERY, { after: after > 0 ? eventCursor(after) : null, first }, actor);
+  const err = errorOf(r);
+  if (err) throw err;
+  const conn = (r.data as EventsData | null)?.events;
+  const events = (conn?.edges ?? []).map((e) => parseEvent(e.node)).filter((e): e is MedicEvent => e !== null);
+  return { events, hasNextPage: conn?.pageInfo?.hasNextPage === true };
+}
+
+/** The id of the newest audit event (0 when the log is empty). */
+export async function fetchNewestEventId(gql: GraphqlFn, actor: GraphqlActor): Promise<number> {
+  const r = await gql(NEWEST_EVENT_QUERY, {}, actor);
+  const err = errorOf(r);
+  if (err) throw err;
+  const node = (r.data as EventsData | null)?.events?.edges?.[0]?.node as { id?: unknown } | undefined;
+  const id = Number(node?.id);
+  return Number.isInteger(id) ? id : 0;
+}

@@ -1,7 +1,9 @@
 /**
  * Feeds `recoveryEvents` (GraphQL subscription over SSE, in-process) into the tracker. If the
- * stream ends or fails it reconnects after `retryMs` until stopped. Events that happen while
- * disconnected are not replayed (the parent is re-read from state at the next event).
+ * stream ends or fails it reconnects after `retryMs` until stopped. Each time the stream opens,
+ * `catchUp` runs first (events committed while disconnected, see catch-up.ts); live events
+ * arriving meanwhile are held and delivered after it, in order (the tracker dedupes by id).
+ * `ready` resolves once the first catch-up has handed its events over.
  */
 import type { Logger } from '../../src/log.js';
 import { EVENTS_SUBSCRIPTION, parseEvent } from '../graphql/ops.js';
@@ -19,6 +21,7 @@ export function subscribeEvents(
   onEvent: (e: MedicEvent) => void,
   logger: Logger,
   retryMs = 1000,
+  catchUp: () => Promise<void> = async () => {},
 ): EventFeed {
   let stopped = false;
   const abort = new AbortController();
@@ -34,16 +37,30 @@ export function subscribeEvents(
   const subscribe = graphql.subscribe;
   const loop = (async () => {
     while (!stopped) {
+      // Live events are held while catching up (null: deliver directly).
+      let held: MedicEvent[] | null = [];
+      const onOpen = () => {
+        catchUp()
+          .catch((err: unknown) => logger.warn({ err }, 'slack catch-up failed; missed events not posted'))
+          .finally(() => {
+            const queue = held ?? [];
+            held = null;
+            for (const e of queue) onEvent(e);
+            markReady();
+          });
+      };
       try {
         const it = subscribe(EVENTS_SUBSCRIPTION, {}, BOT_ACTOR, {
-          onOpen: markReady,
+          onOpen,
           signal: abort.signal,
         })[Symbol.asyncIterator]();
         for (let r = await it.next(); !r.done; r = await it.next()) {
           const result = r.value as { data?: { recoveryEvents?: unknown }; errors?: unknown[] };
           if (result.errors?.length) logger.warn({ errors: result.errors }, 'recoveryEvents error');
           const event = parseEvent(result.data?.recoveryEvents);
-          if (event) onEvent(event);
+          if (!event) continue;
+          if (held) held.push(event);
+          else onEvent(event);
         }
       } catch (err) {
         if (!stopped) logger.warn({ err }, 'recoveryEvents subscription failed; reconnecting');

@@ -4,17 +4,24 @@
  *
  * Events are handled in order per service (a chain per incident key), so a thread note never
  * races its parent. Before every render the service is re-read over GraphQL, so the parent
- * shows the live state and only the buttons that still apply. Incidents are kept in memory
- * (after a medic restart the next event starts a new parent message).
+ * shows the live state and only the buttons that still apply.
+ *
+ * Incidents are written through to the store (`slack_incidents`) on every change and loaded
+ * back at construction, so after a restart follow-ups go to the same thread and the parent is
+ * still updated in place. The tracker also keeps the bot's event cursor in the store: the
+ * highest id below which every event was fully handled (see catch-up.ts). Events are deduped
+ * by id (an id at or below the highest one seen is ignored), so catch-up and live delivery may
+ * overlap.
  */
 import type { Logger } from '../../src/log.js';
 import { type DriftFindingView, incidentMessage } from '../blocks/incident.js';
 import { fetchService, type ServiceWithApproval } from '../graphql/ops.js';
 import { BOT_ACTOR } from '../roles.js';
 import type { ChannelPoster } from '../slack/poster.js';
-import type { BotClock, GraphqlFn, MedicEvent, PendingActionStore, Time } from '../types.js';
+import type { BotClock, BotStore, GraphqlFn, MedicEvent, Time } from '../types.js';
 import { endsIncident, FOLLOW_UP_KINDS, happened, OPENING_KINDS, statusLine, threadNote } from './notes.js';
 import { ensurePending } from './pending.js';
+import { CURSOR_NAME, fromRecord, toRecord } from './persist.js';
 
 export interface Incident {
   /** `<service>#<event id>` of the opening event (`drift:<service|contract>#<id>` for drift). */
@@ -31,11 +38,15 @@ export interface Incident {
   resolved: boolean;
   /** Opened while the service was healthy (e.g. hold expired): the next opening event starts anew. */
   quiet: boolean;
+  /** Epoch ms (bot clock) when the incident was opened. */
+  openedAt: number;
+  /** Highest event id applied to this incident. */
+  lastEventId: number;
 }
 
 export interface TrackerDeps {
   graphql: GraphqlFn;
-  store: PendingActionStore;
+  store: BotStore;
   poster: ChannelPoster;
   channel: string;
   logger: Logger;
@@ -52,28 +63,90 @@ export class IncidentTracker {
   /** Open (or latest) incident per slot: the service name, or `drift:<service|contract>`. */
   private readonly bySlot = new Map<string, Incident>();
   private readonly chains = new Map<string, Promise<void>>();
-  /** Highest numeric event id handed to `handle` (for tests and benches to wait on). */
+  /** Highest numeric event id handed to `handle` (dedupe; for tests and benches to wait on). */
   lastEventId = 0;
+  /** Whether the store held a cursor at construction (else catch-up starts at the newest event). */
+  readonly hadCursor: boolean;
+  /** Ids handed to `handle` whose work is not finished yet (they hold the stored cursor back). */
+  private readonly inFlight = new Set<number>();
 
-  constructor(private readonly deps: TrackerDeps) {}
+  constructor(private readonly deps: TrackerDeps) {
+    const cursor = deps.store.eventCursor(CURSOR_NAME);
+    this.hadCursor = cursor !== null;
+    this.lastEventId = cursor ?? 0;
+    for (const row of deps.store.openSlackIncidents()) {
+      const inc = fromRecord(row);
+      if (inc) this.bySlot.set(inc.slot, inc);
+    }
+  }
+
+  /**
+   * Marks everything up to `id` as seen without handling it (the first start: history before
+   * the bot existed is not posted).
+   */
+  skipTo(id: number): void {
+    if (id > this.lastEventId) this.lastEventId = id;
+    this.persistCursor();
+  }
 
   /** Handles one medic event; resolves when its Slack messages were sent (or failed). */
   handle(e: MedicEvent): Promise<void> {
     const n = Number(e.id);
-    if (Number.isFinite(n) && n > this.lastEventId) this.lastEventId = n;
+    const numbered = Number.isInteger(n);
+    if (numbered) {
+      if (n <= this.lastEventId) return Promise.resolve(); // already handled (catch-up overlap)
+      this.lastEventId = n;
+    }
     const slot = e.kind.startsWith('drift_') ? `drift:${e.service ?? 'contract'}` : e.service;
-    if (!slot) return Promise.resolve();
+    if (!slot) {
+      if (numbered) this.persistCursor();
+      return Promise.resolve();
+    }
+    if (numbered) this.inFlight.add(n);
     const prev = this.chains.get(slot) ?? Promise.resolve();
     const next = prev
       .then(() => this.apply(slot, e))
       .catch((err: unknown) =>
         this.deps.logger.error({ err, event: e.id, kind: e.kind }, 'slack incident update failed'),
-      );
+      )
+      .finally(() => {
+        if (!numbered) return;
+        this.inFlight.delete(n);
+        this.persistCursor();
+      });
     this.chains.set(slot, next);
     void next.then(() => {
       if (this.chains.get(slot) === next) this.chains.delete(slot);
     });
     return next;
+  }
+
+  /** Stores the highest id below which nothing is in flight (never moves backwards). */
+  private persistCursor(): void {
+    const done = this.inFlight.size === 0 ? this.lastEventId : Math.min(...this.inFlight) - 1;
+    try {
+      this.deps.store.advanceEventCursor(CURSOR_NAME, done, this.deps.clock.now());
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'slack event cursor not saved');
+    }
+  }
+
+  /** Writes an incident through to the store (a failure is logged; memory stays current). */
+  private save(inc: Incident): void {
+    try {
+      this.deps.store.upsertSlackIncident(toRecord(inc, this.deps.clock.now()));
+    } catch (err) {
+      this.deps.logger.warn({ err, incident: inc.key }, 'slack incident not saved');
+    }
+  }
+
+  /** Renders, then saves whatever state the incident reached (ts set or not). */
+  private async renderAndSave(inc: Incident): Promise<void> {
+    try {
+      await this.render(inc);
+    } finally {
+      this.save(inc);
+    }
   }
 
   /** The current incident of a service (open, else the latest), for /go and App Home. */
@@ -111,7 +184,7 @@ export class IncidentTracker {
     if (OPENING_KINDS.has(e.kind) && (!open || (open.quiet && e.kind !== open.kind))) {
       if (open) {
         open.resolved = true;
-        await this.render(open);
+        await this.renderAndSave(open);
       }
       inc = {
         key: `${slot}#${e.id}`,
@@ -126,9 +199,11 @@ export class IncidentTracker {
         status: [],
         resolved: false,
         quiet: e.stateTo === 'healthy' || (e.kind === 'hold_expired' && e.stateTo !== 'circuit_open'),
+        openedAt: this.deps.clock.now(),
+        lastEventId: Number.isInteger(Number(e.id)) ? Number(e.id) : 0,
       };
       this.bySlot.set(slot, inc);
-      await this.render(inc);
+      await this.renderAndSave(inc);
       return;
     }
     if (!open) {
@@ -140,8 +215,10 @@ export class IncidentTracker {
       if (note) await this.deps.poster.post({ channel: this.deps.channel, text: `*${e.service}*: ${note}` });
       return;
     }
+    const n = Number(e.id);
+    if (Number.isInteger(n) && n > open.lastEventId) open.lastEventId = n;
     if (e.kind === 'restart_blocked') {
-      await this.render(open); // counters moved; no thread noise for every blocked attempt
+      await this.renderAndSave(open); // counters moved; no thread noise for every blocked attempt
       return;
     }
     if (!FOLLOW_UP_KINDS.has(e.kind) && !endsIncident(e)) return;
@@ -153,7 +230,7 @@ export class IncidentTracker {
     if (note && open.ts) {
       await this.deps.poster.post({ channel: open.channel, thread_ts: open.ts, text: note });
     }
-    await this.render(open);
+    await this.renderAndSave(open);
   }
 
   /** Posts the parent (first time) or updates it in place, from freshly read state. */

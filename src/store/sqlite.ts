@@ -13,6 +13,7 @@ import { DecisionWriter, StateReader } from './decisions.js';
 import { EventReader, EventWriter } from './events.js';
 import { PendingActions } from './pending.js';
 import { PolicyVersions } from './policies.js';
+import { SlackState } from './slack.js';
 import { Tokens } from './tokens.js';
 import type {
   AuditEvent,
@@ -28,6 +29,7 @@ import type {
   PendingAction,
   PendingActionKind,
   PolicyVersion,
+  SlackIncidentRecord,
   Store,
   StoredService,
   TokenRecord,
@@ -50,6 +52,7 @@ class SqliteStore implements Store {
   private readonly tokens: Tokens;
   private readonly pending: PendingActions;
   private readonly policies: PolicyVersions;
+  private readonly slack: SlackState;
   private readonly upsertServiceStmt: Database.Statement;
   private readonly now: () => number;
 
@@ -67,6 +70,7 @@ class SqliteStore implements Store {
     this.tokens = new Tokens(orm);
     this.pending = new PendingActions(orm);
     this.policies = new PolicyVersions(orm);
+    this.slack = new SlackState(orm);
     this.upsertServiceStmt = sqlite.prepare(
       `INSERT INTO services (name, unit) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET unit = excluded.unit WHERE unit <> excluded.unit`,
@@ -153,6 +157,21 @@ class SqliteStore implements Store {
   }
   getPolicyVersion(version: number): PolicyVersion | null {
     return this.policies.get(version);
+  }
+  upsertSlackIncident(rec: SlackIncidentRecord): SlackIncidentRecord {
+    return this.slack.upsert(rec);
+  }
+  openSlackIncidents(): SlackIncidentRecord[] {
+    return this.slack.open();
+  }
+  closeSlackIncident(key: string, at: number): boolean {
+    return this.slack.close(key, at);
+  }
+  eventCursor(name: string): number | null {
+    return this.slack.cursor(name);
+  }
+  advanceEventCursor(name: string, eventId: number, at: number): number {
+    return this.slack.advance(name, eventId, at);
   }
   transaction<T>(fn: () => T): T {
     return this.sqlite.transaction(fn).immediate();

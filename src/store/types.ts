@@ -181,6 +181,27 @@ export interface NewPolicyVersion {
 }
 
 /**
+ * A Slack incident as the bot persists it (one parent message per service + episode), so that
+ * after a restart follow-ups go to the same thread. `closedAt` is null while open.
+ */
+export interface SlackIncidentRecord {
+  /** `<service>#<event id>` of the opening event (`drift:<service|contract>#<id>` for drift). */
+  key: string;
+  /** The service name, or `drift:<service|contract>`. */
+  slot: string;
+  service: string | null;
+  channel: string;
+  /** Parent message ts (null until posted). */
+  ts: string | null;
+  openedAt: number;
+  closedAt: number | null;
+  /** Highest event id applied to this incident. */
+  lastEventId: number;
+  /** What the bot needs to re-render the parent (opaque to the store). */
+  data: Record<string, unknown>;
+}
+
+/**
  * The store (SQLite today; the shape allows a PostgreSQL implementation). All methods are
  * synchronous and throw `StoreError` (src/store/errors.ts) with a code on domain failures.
  */
@@ -230,6 +251,16 @@ export interface Store {
   /** Newest first. */
   listPolicyVersions(): PolicyVersion[];
   getPolicyVersion(version: number): PolicyVersion | null;
+  /** Inserts or replaces (by key) a Slack incident. */
+  upsertSlackIncident(rec: SlackIncidentRecord): SlackIncidentRecord;
+  /** Incidents with `closedAt` null, oldest first. */
+  openSlackIncidents(): SlackIncidentRecord[];
+  /** Marks an open incident closed; false when unknown or already closed. */
+  closeSlackIncident(key: string, at: number): boolean;
+  /** The event cursor of a consumer (e.g. 'slack'), or null when never set. */
+  eventCursor(name: string): number | null;
+  /** Advances a consumer's cursor; never moves it backwards. Returns the stored value. */
+  advanceEventCursor(name: string, eventId: number, at: number): number;
   /** Runs fn in one transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -7,6 +7,7 @@ import { tempDir, trackStore } from './helpers.js';
 
 const TABLES = [
   'api_tokens',
+  'bot_cursors',
   'events',
   'holds',
   'intents',
@@ -14,6 +15,7 @@ const TABLES = [
   'policy_versions',
   'service_state',
   'services',
+  'slack_incidents',
 ];
 
 describe('migrations', () => {
