@@ -132,8 +132,12 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
           logger.warn({ err }, 'slack auth.test failed; continuing');
         }
       }
-      feed = subscribeEvents(deps.graphql, (e) => void tracker.handle(e), logger, 1000, () =>
-        catchUp(deps.graphql, tracker, logger),
+      feed = subscribeEvents(
+        deps.graphql,
+        (e) => void tracker.handle(e),
+        logger,
+        1000,
+        () => catchUp(deps.graphql, tracker, logger),
       );
       await feed.ready;
       logger.info({ channel: env.SLACK_CHANNEL }, 'Slack bot started');

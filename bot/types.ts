@@ -47,11 +47,7 @@ export type PendingActionStore = Pick<
 export type BotStore = PendingActionStore &
   Pick<
     Store,
-    | 'upsertSlackIncident'
-    | 'openSlackIncidents'
-    | 'closeSlackIncident'
-    | 'eventCursor'
-    | 'advanceEventCursor'
+    'upsertSlackIncident' | 'openSlackIncidents' | 'closeSlackIncident' | 'eventCursor' | 'advanceEventCursor'
   >;
 
 export interface BotClock {

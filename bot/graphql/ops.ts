@@ -145,7 +145,8 @@ export function parseEvent(raw: unknown): MedicEvent | null {
 export const eventCursor = (id: number): string => Buffer.from(`event:${id}`).toString('base64url');
 
 export const EVENTS_AFTER_QUERY = `query MedicBotEventsAfter($after: String, $first: Int) { events(after: $after, first: $first, order: asc) { edges { node { ${EVENT_FIELDS} } } pageInfo { hasNextPage } } }`;
-export const NEWEST_EVENT_QUERY = 'query MedicBotNewestEvent { events(first: 1, order: desc) { edges { node { id } } } }';
+export const NEWEST_EVENT_QUERY =
+  'query MedicBotNewestEvent { events(first: 1, order: desc) { edges { node { id } } } }';
 
 interface EventsData {
   events?: { edges?: Array<{ node?: unknown }>; pageInfo?: { hasNextPage?: boolean } };
@@ -162,7 +163,9 @@ export async function fetchEventsAfter(
   const err = errorOf(r);
   if (err) throw err;
   const conn = (r.data as EventsData | null)?.events;
-  const events = (conn?.edges ?? []).map((e) => parseEvent(e.node)).filter((e): e is MedicEvent => e !== null);
+  const events = (conn?.edges ?? [])
+    .map((e) => parseEvent(e.node))
+    .filter((e): e is MedicEvent => e !== null);
   return { events, hasNextPage: conn?.pageInfo?.hasNextPage === true };
 }
 

@@ -26,5 +26,6 @@ export async function catchUp(graphql: GraphqlFn, tracker: IncidentTracker, logg
     }
     if (!page.hasNextPage || page.events.length === 0) break;
   }
-  if (handed > 0) logger.info({ events: handed, upTo: tracker.lastEventId }, 'slack caught up on missed events');
+  if (handed > 0)
+    logger.info({ events: handed, upTo: tracker.lastEventId }, 'slack caught up on missed events');
 }

@@ -38,6 +38,10 @@ export interface Harness {
   bot: SlackBotHandle;
   url: string;
   restarts: Array<{ service: string; effect: Effect }>;
+  /** Stops the bot (as `medic serve` shutting down would); the store, engine and API stay up. */
+  stopBot(): Promise<void>;
+  /** Starts a new bot on the same store and fake Slack (a `medic serve` restart); sets `bot`. */
+  startBot(): Promise<SlackBotHandle>;
   who(user: string): Who;
   /** Seconds for X-Slack-Request-Timestamp, from the same clock the bot verifies with. */
   nowSec(): number;
@@ -83,23 +87,35 @@ export async function startHarness(
     SLACK_ADMINS: ADMIN,
     MEDIC_PUBLIC_URL: 'https://medic.example.com',
   });
-  const bot = createSlackBot({
-    env,
-    graphql: graphqlOverYoga(() => app.yoga),
-    store,
-    logger,
-    clock,
-    postIntervalMs: opts.postIntervalMs ?? 0,
-  });
-  if (!bot) throw new Error('bot not created');
-  // The real API server: createApp mounts the bot's routes next to /graphql.
+  const newBot = () => {
+    const b = createSlackBot({
+      env,
+      graphql: graphqlOverYoga(() => app.yoga),
+      store,
+      logger,
+      clock,
+      postIntervalMs: opts.postIntervalMs ?? 0,
+    });
+    if (!b) throw new Error('bot not created');
+    return b;
+  };
+  let bot = newBot();
+  let botRunning = true;
+  // The real API server: createApp mounts the bot's routes next to /graphql (delegating to the
+  // current bot, so a restarted bot serves the same URLs).
   const app = createApp({
     engine,
     store,
     logger,
     clock,
     publicUrl: 'https://medic.example.com',
-    routes: bot.routes,
+    routes: bot.routes.map((r) => ({
+      prefix: r.prefix,
+      handle: (req, res) => {
+        const current = bot.routes.find((c) => c.prefix === r.prefix);
+        if (current) current.handle(req, res);
+      },
+    })),
   });
   const server: Server = createServer(app.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -110,13 +126,26 @@ export async function startHarness(
     engine,
     clock,
     fake,
-    bot,
+    get bot() {
+      return bot;
+    },
     url: `http://127.0.0.1:${port}`,
     restarts,
+    async stopBot() {
+      if (botRunning) await bot.stop();
+      botRunning = false;
+    },
+    async startBot() {
+      if (botRunning) await bot.stop();
+      bot = newBot();
+      await bot.start();
+      botRunning = true;
+      return bot;
+    },
     who: (user) => ({ team: FAKE_TEAM, app: APP_ID, user, channel: CHANNEL }),
     nowSec: () => Math.floor(clock.now() / 1000),
     async close() {
-      await bot.stop();
+      if (botRunning) await bot.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.close();

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { MIGRATIONS_DIR } from '../../src/store/db.js';
 import { openStore } from '../../src/store/sqlite.js';
 import { tempDir, trackStore } from './helpers.js';
 
@@ -46,7 +47,12 @@ describe('migrations', () => {
     expect(second.listTokens().map((t) => t.name)).toEqual(['ci']);
     second.close();
     const db = new Database(path, { readonly: true });
-    expect(db.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()).toBe(2);
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as {
+      entries: unknown[];
+    };
+    expect(db.prepare('SELECT count(*) FROM __drizzle_migrations').pluck().get()).toBe(
+      journal.entries.length,
+    );
     db.close();
   });
 

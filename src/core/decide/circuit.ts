@@ -14,8 +14,8 @@
  * openSec doubled, capped at maxOpenSec.
  */
 import { earliestAutoRestartAt } from '../gate.js';
-import { countBlocked } from '../state.js';
 import type { CircuitOpenState, HalfOpenState } from '../types.js';
+import { observeWhileRefusing, type Refusal } from './refusing.js';
 import {
   type Ctx,
   crashFailures,
@@ -27,62 +27,35 @@ import {
 } from './shared.js';
 import type { StateInput } from './types.js';
 
-function refused(s: CircuitOpenState, failures: number, ctx: Ctx, why: string) {
-  return make(
-    'skip_circuit_open',
-    { ...s, failures, churn: countBlocked(s.churn, 'skip_circuit_open') },
-    `${why}; restart refused, the circuit is open for another ${secs(s.reopensAt - ctx.now)}.`,
-  );
-}
+const OPEN: Refusal<CircuitOpenState> = {
+  reason: 'skip_circuit_open',
+  why: (s, ctx) => `the circuit is open for another ${secs(s.reopensAt - ctx.now)}`,
+  label: 'while the circuit is open',
+};
 
 export function decideCircuitOpen(s: CircuitOpenState, input: StateInput, ctx: Ctx) {
+  if (input.type !== 'tick') return observeWhileRefusing(s, input, ctx, OPEN);
   const { now, policy } = ctx;
-  switch (input.type) {
-    case 'probe_ok':
-      return make(
-        'noop',
-        s.failures === 0 ? s : { ...s, failures: 0 },
-        'Probe passed; the circuit stays open.',
-      );
-    case 'probe_failed': {
-      const failures = s.failures + 1;
-      if (failures < policy.failureThreshold) {
-        return make(
-          'failure_counted',
-          { ...s, failures },
-          `Probe failed (${failures}/${policy.failureThreshold}).`,
-        );
-      }
-      return refused(s, failures, ctx, `Probe failed ${failures} times in a row`);
-    }
-    case 'exited':
-      return refused(s, crashFailures(s.failures, policy), ctx, `The service exited with ${input.code}`);
-    case 'restart_succeeded':
-    case 'restart_failed':
-      return make(input.type, s, `Restart outcome (${input.type}) while the circuit is open.`);
-    case 'tick': {
-      if (now < s.reopensAt) return make('noop', s, `Circuit open for another ${secs(s.reopensAt - now)}.`);
-      const earliest = earliestAutoRestartAt(s.churn, policy);
-      if (earliest > now) {
-        return make(
-          'noop',
-          { ...s, reopensAt: earliest },
-          `Churn window still full; circuit stays open for another ${secs(earliest - now)}.`,
-        );
-      }
-      const next: HalfOpenState = {
-        tag: 'half_open',
-        churn: s.churn,
-        failures: s.failures,
-        since: now,
-        openSec: s.openSec,
-        probeUsed: false,
-        stableSince: null,
-        approvedBy: null,
-      };
-      return make('circuit_half_open', next, `Open period over; one probe restart is allowed.`);
-    }
+  if (now < s.reopensAt) return make('noop', s, `Circuit open for another ${secs(s.reopensAt - now)}.`);
+  const earliest = earliestAutoRestartAt(s.churn, policy);
+  if (earliest > now) {
+    return make(
+      'noop',
+      { ...s, reopensAt: earliest },
+      `Churn window still full; circuit stays open for another ${secs(earliest - now)}.`,
+    );
   }
+  const next: HalfOpenState = {
+    tag: 'half_open',
+    churn: s.churn,
+    failures: s.failures,
+    since: now,
+    openSec: s.openSec,
+    probeUsed: false,
+    stableSince: null,
+    approvedBy: null,
+  };
+  return make('circuit_half_open', next, `Open period over; one probe restart is allowed.`);
 }
 
 function closed(s: HalfOpenState, stableSince: number, ctx: Ctx) {
