@@ -59,7 +59,10 @@ describe('incidents across a bot restart', () => {
     const released = replies().filter((c) => String(c.args.text).includes('Hold released'));
     expect(released).toHaveLength(1);
     expect(released[0].args.thread_ts).toBe(ts);
-    expect(replies()).toHaveLength(2);
+    expect(replies().every((c) => c.args.thread_ts === ts)).toBe(true);
+    expect(replies().filter((c) => String(c.args.text).includes('Automatic restarts blocked'))).toHaveLength(
+      1,
+    );
   });
 
   it('redirects /go/<service> to the persisted incident permalink after a restart', async () => {

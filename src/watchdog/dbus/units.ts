@@ -4,6 +4,8 @@
  * `SystemdUnits` keeps no state of its own beyond the jobs it is waiting for; the monitor keeps
  * the per-unit snapshots.
  */
+
+import { SHOW_PROPS } from '../systemctl.js';
 import type { UnitStatus } from '../unit-status.js';
 import {
   MANAGER_IFACE,
@@ -16,21 +18,8 @@ import {
 export const UNIT_IFACE = 'org.freedesktop.systemd1.Unit';
 export const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
 
-/** The properties medic reads, by interface (others in a PropertiesChanged are ignored). */
-const WANTED = new Set([
-  'LoadState',
-  'ActiveState',
-  'SubState',
-  'InvocationID',
-  'Result',
-  'ExecMainCode',
-  'ExecMainStatus',
-  'ExecMainStartTimestamp',
-  'ExecMainExitTimestampMonotonic',
-  'ExecMainExitTimestamp',
-  'NRestarts',
-  'Restart',
-]);
+/** The properties medic reads (the same as the polling fallback's); others in a PropertiesChanged are ignored. */
+const WANTED = new Set<string>(SHOW_PROPS);
 
 /** A D-Bus variant as dbus-next decodes it. */
 interface VariantLike {
