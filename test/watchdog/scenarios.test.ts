@@ -3,7 +3,7 @@
  * systemd's own Restart= churn and the hard stop, fatal exit 78, a clean exit, hung services
  * (HTTP 500 and timeouts), a held service and a forced restart.
  */
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningServe } from '../../src/serve/serve.js';
@@ -26,6 +26,18 @@ import {
   tempDir,
   writeContract,
 } from './helpers.js';
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -113,6 +125,10 @@ describeSystemd('the watchdog against real systemd units', () => {
         svc('forced'),
       ],
     });
+    // The broken HTTP services listen before medic starts probing them, so their first failed
+    // probes are the 500 / the timeout under test, not a connection refused during start-up.
+    await systemctl('start', u.hung500, u.hungTimeout);
+    await Promise.all([p500, pTimeout].map((port) => waitFor(() => accepts(port), 10_000, 50)));
     server = await serveInProcess(contract, dir);
     expect(server.readiness()).toMatchObject({ ready: true, detection: 'dbus' });
     await server.engine.submit('held', {
