@@ -25,12 +25,6 @@ export function observeWhileRefusing<S extends CircuitOpenState | HeldState>(
   ctx: Ctx,
   refusal: Refusal<S>,
 ): Decision {
-  const refuse = (failures: number, what: string) =>
-    make(
-      refusal.reason,
-      { ...s, failures, churn: countBlocked(s.churn, refusal.reason) },
-      `${what}; restart refused, ${refusal.why(s, ctx)}.`,
-    );
   const { failureThreshold } = ctx.policy;
   switch (input.type) {
     case 'probe_ok':
@@ -40,12 +34,33 @@ export function observeWhileRefusing<S extends CircuitOpenState | HeldState>(
       if (failures < failureThreshold) {
         return make('failure_counted', { ...s, failures }, `Probe failed (${failures}/${failureThreshold}).`);
       }
-      return refuse(failures, `Probe failed ${failures} times in a row`);
+      return refuse(s, failures, ctx, refusal, `Probe failed ${failures} times in a row`);
     }
     case 'exited':
-      return refuse(crashFailures(s.failures, ctx.policy), `The service exited with ${input.code}`);
+      return refuse(
+        s,
+        crashFailures(s.failures, ctx.policy),
+        ctx,
+        refusal,
+        `The service exited with ${input.code}`,
+      );
     case 'restart_succeeded':
     case 'restart_failed':
       return make(input.type, s, `Restart outcome (${input.type}) ${refusal.label}.`);
   }
+}
+
+/** The restart the service wants is refused and counted under the state's reason. */
+function refuse<S extends CircuitOpenState | HeldState>(
+  s: S,
+  failures: number,
+  ctx: Ctx,
+  refusal: Refusal<S>,
+  what: string,
+): Decision {
+  return make(
+    refusal.reason,
+    { ...s, failures, churn: countBlocked(s.churn, refusal.reason) },
+    `${what}; restart refused, ${refusal.why(s, ctx)}.`,
+  );
 }
