@@ -23,6 +23,28 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Com
   },
 };
 
+/** Per-command synopsis for `medic <command> --help` (details: README and docs/). */
+const HELP: Record<string, string> = {
+  serve: 'usage: medic serve [--contract FILE] [--apply-on-start]   (env: see .env.example)',
+  demo: 'usage: medic demo [--duration SEC] [--data DIR]',
+  contract:
+    'usage: medic contract check [--contract FILE] [--json] [--source systemd,fs,repo]\n' +
+    '       medic contract render --out DIR [--contract FILE] [--only dropins|env]\n' +
+    'exit: 0 no drift, 1 drift found, 2 invalid contract or unreadable source',
+  policy:
+    'usage: medic policy check FILE\n' +
+    '       medic policy simulate --policy FILE --input FILE|- [--policy-name NAME] [--explain]\n' +
+    '       medic policy diff FILE\n' +
+    '       medic policy apply FILE [--days N] [--reason TEXT --yes] [--json]\n' +
+    '       medic policy rollback [--to N] --reason TEXT | --list\n' +
+    '       medic policy report --service NAME [--days N] [--shadow FILE]',
+  runbook: 'usage: medic runbook [--contract FILE] [--format md|html] [--out FILE] [--db FILE]',
+  token:
+    'usage: medic token create --name NAME --role viewer|operator|admin\n' +
+    '       medic token list [--json]\n' +
+    '       medic token revoke NAME',
+};
+
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
   return `usage: medic <command> [options]\n\ncommands:\n${lines.join('\n')}`;
@@ -45,6 +67,10 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
   if (!entry) {
     writeLine(full.stderr, `medic: unknown command '${name}'\n${usage()}`);
     return EXIT_INVALID;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    writeLine(full.stdout, `medic ${name}: ${entry.summary}\n${HELP[name] ?? ''}`.trimEnd());
+    return 0;
   }
   try {
     const { run } = await entry.load();
