@@ -3,7 +3,8 @@
  * `rollback` (src/rollout/gate.ts, versions.ts). applyPolicy validates the candidate (every
  * problem in one ValidationError), replays the recorded inputs of the last `days` under the
  * active and the candidate policy, and activates only when `dryRun: false` — audited
- * `policy_applied`; the engine switches at once (state and counters carry over).
+ * `policy_applied`; the engine switches at once (state and counters carry over) and the event is
+ * relayed to live subscribers (`engine.relay`).
  */
 import { resolve } from 'node:path';
 import { CandidateError, loadCandidate, parseCandidate } from '../../src/rollout/candidate.js';
@@ -143,12 +144,14 @@ builder.mutationFields((t) => ({
       const plan = planApply(store, candidate, { days, now });
       if (dryRun || plan.unchanged) return { plan, dryRun, applied: null };
       try {
-        const { version } = commitApply(store, plan, {
+        const { version, event } = commitApply(store, plan, {
           author: ctx.principal.name,
           reason: args.reason.trim(),
           now,
         });
         syncEngine(candidate, ctx.engine);
+        // Live subscribers see it now; serve's version watcher relaying it again is a no-op.
+        ctx.engine.relay(event);
         return { plan, dryRun, applied: version };
       } catch (err) {
         if (err instanceof VersionError) return conflict(err.message);
@@ -168,12 +171,13 @@ builder.mutationFields((t) => ({
       if (problem) return problem;
       const store = requireVersionStore(ctx);
       try {
-        const { from, version } = reactivateVersion(store, args.to ?? undefined, {
+        const { from, version, event } = reactivateVersion(store, args.to ?? undefined, {
           author: ctx.principal.name,
           reason: args.reason.trim(),
           now: Date.now(),
         });
         syncEngine(policySetOfContent(version.content), ctx.engine);
+        ctx.engine.relay(event);
         return { from, to: version };
       } catch (err) {
         if (!(err instanceof VersionError)) throw err;

@@ -59,6 +59,9 @@ interface Slot {
   timer: { cancel(): void } | null;
 }
 
+/** How many recently published event ids `relay` remembers exactly (older ones: see `publishedFloor`). */
+const PUBLISHED_MEMORY = 4096;
+
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 class GuardedEngine implements Engine {
@@ -68,6 +71,10 @@ class GuardedEngine implements Engine {
   private readonly log: Logger;
   private readonly inflight = new Set<Promise<unknown>>();
   private closing = false;
+  /** Ids published (committed here or relayed), so a relay never publishes an event twice. */
+  private readonly published = new Set<number>();
+  /** Ids at or below this count as published: the bound on `published` forgot them. */
+  private publishedFloor = 0;
 
   constructor(private readonly deps: EngineDeps) {
     this.log = deps.logger.child({ component: 'engine' });
@@ -225,8 +232,24 @@ class GuardedEngine implements Engine {
   }
 
   private publish(event: AuditEvent, note?: string): void {
+    this.remember(event.id);
     logEvent(this.log, event, note);
     this.bus.publish(event);
+  }
+
+  private remember(id: number): void {
+    this.published.add(id);
+    if (this.published.size <= PUBLISHED_MEMORY) return;
+    // Forget the oldest-remembered id; the floor keeps it (and anything below) published. A
+    // relay that arrives thousands of events late is thus dropped rather than published twice.
+    const oldest = this.published.values().next().value!;
+    this.published.delete(oldest);
+    this.publishedFloor = Math.max(this.publishedFloor, oldest);
+  }
+
+  relay(event: AuditEvent): void {
+    if (event.id <= this.publishedFloor || this.published.has(event.id)) return;
+    this.publish(event);
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

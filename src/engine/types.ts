@@ -83,6 +83,12 @@ export interface Engine {
   record(event: Omit<NewEvent, 'at'> & { at?: number }): AuditEvent;
   /** Every committed event, in commit order. Returns an unsubscribe function. */
   subscribe(listener: (event: AuditEvent) => void): () => void;
+  /**
+   * Publishes an event that another writer already committed to the store (e.g. `policy_applied`
+   * written by the CLI or a GraphQL mutation): one log line, then the bus. Idempotent per event
+   * id: an id already relayed, or committed by this engine itself, is ignored.
+   */
+  relay(event: AuditEvent): void;
   /** Swap a service's policy (policy apply/rollback); state and counters carry over. */
   setPolicy(service: string, policy: Policy): void;
   /** Resolves once no decision is queued and no effect (or its outcome) is in flight. */

@@ -4,11 +4,16 @@
  * version number changed does the watcher parse it and call `engine.setPolicy` for every
  * service whose effective policy differs. The engine keeps each service's state and churn
  * counters: only the limits they are judged by change.
+ *
+ * The `policy_applied` / `policy_rolled_back` events the other writer committed are relayed to
+ * the engine (`engine.relay`: log line + bus), so live subscribers see them. Every poll reads the
+ * policy events after the last one seen (one indexed query): an apply followed by a rollback
+ * within one interval leaves the active version number unchanged, and is still relayed.
  */
 
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/types.js';
+import type { EventKind, Store } from '../store/types.js';
 import { canonicalJson, type PolicySet, policyOf, policySetOfContent } from './policy-set.js';
 
 export interface PolicyWatcher {
@@ -46,14 +51,34 @@ export function syncEngine(
   return { changed, missing };
 }
 
+const POLICY_KINDS: EventKind[] = ['policy_applied', 'policy_rolled_back'];
+
 export function watchPolicyVersions(
-  store: Pick<Store, 'activePolicyVersion'>,
-  engine: Pick<Engine, 'services' | 'setPolicy'>,
+  store: Pick<Store, 'activePolicyVersion' | 'listEvents'>,
+  engine: Pick<Engine, 'services' | 'setPolicy'> & Partial<Pick<Engine, 'relay'>>,
   opts: WatchOptions = {},
 ): PolicyWatcher {
   let seen: number | null = null;
+  // Events up to here were committed before the watcher started: history, not news.
+  let lastEventId = store.listEvents({ kinds: POLICY_KINDS, order: 'desc', first: 1 }).events[0]?.id ?? 0;
+  const relayNew = () => {
+    if (!engine.relay) return;
+    for (;;) {
+      const page = store.listEvents({ kinds: POLICY_KINDS, after: lastEventId, order: 'asc', first: 100 });
+      for (const event of page.events) {
+        engine.relay(event);
+        lastEventId = event.id;
+      }
+      if (!page.hasMore) return;
+    }
+  };
   const check = (): number | null => {
     const active = store.activePolicyVersion();
+    // The version row and its event commit in one transaction: switch first, then announce.
+    if (!active || active.version === seen) {
+      relayNew();
+      return seen;
+    }
     if (!active || active.version === seen) return seen;
     const set = policySetOfContent(active.content);
     const changed: string[] = [];
@@ -78,6 +103,7 @@ export function watchPolicyVersions(
     }
     seen = active.version;
     opts.onChange?.(active.version);
+    relayNew();
     return seen;
   };
   const poll = () => {
