@@ -23,20 +23,13 @@ import { viewOf } from '../core/view.js';
 import type { Logger } from '../log.js';
 import type { AuditEvent, Intent, NewEvent, Store } from '../store/types.js';
 import { approvalOpen, requestApproval } from './approval.js';
-import { decisionEvent, logEvent, policyHash, SYSTEM_ACTOR } from './audit.js';
+import { decisionEvent, logEvent, policyHash } from './audit.js';
 import { EventBus } from './bus.js';
+import { hardStopEvent, outcomeInput, runEffect } from './effects.js';
 import { EngineError } from './errors.js';
+import { PublishedIds } from './published.js';
 import { SerialQueue } from './queue.js';
-import type {
-  Clock,
-  Committed,
-  Engine,
-  ExecResult,
-  Executor,
-  ServiceConfig,
-  ServiceView,
-  SubmitMeta,
-} from './types.js';
+import type { Clock, Committed, Engine, Executor, ServiceConfig, ServiceView, SubmitMeta } from './types.js';
 
 export interface EngineDeps {
   store: Store;
@@ -59,11 +52,6 @@ interface Slot {
   timer: { cancel(): void } | null;
 }
 
-/** How many recently published event ids `relay` remembers exactly (older ones: see `publishedFloor`). */
-const PUBLISHED_MEMORY = 4096;
-
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
 class GuardedEngine implements Engine {
   readonly services = new Map<string, ServiceConfig>();
   private readonly slots = new Map<string, Slot>();
@@ -72,9 +60,7 @@ class GuardedEngine implements Engine {
   private readonly inflight = new Set<Promise<unknown>>();
   private closing = false;
   /** Ids published (committed here or relayed), so a relay never publishes an event twice. */
-  private readonly published = new Set<number>();
-  /** Ids at or below this count as published: the bound on `published` forgot them. */
-  private publishedFloor = 0;
+  private readonly published = new PublishedIds();
 
   constructor(private readonly deps: EngineDeps) {
     this.log = deps.logger.child({ component: 'engine' });
@@ -167,41 +153,15 @@ class GuardedEngine implements Engine {
   /** Runs one committed effect after the ones before it; feeds a restart's outcome back. */
   private execute(slot: Slot, intent: Intent): void {
     const job = slot.effects.push(async () => {
-      let result: ExecResult;
-      try {
-        result = await this.deps.executor.execute(slot.config, intent.effect, {
-          intentId: intent.id,
-          eventId: intent.eventId,
-        });
-      } catch (err) {
-        result = { ok: false, detail: errorText(err) };
-      }
+      const result = await runEffect(this.deps.executor, slot.config, intent);
       if (intent.effect.type === 'restart') {
-        const input: Input = result.ok
-          ? { type: 'restart_succeeded' }
-          : { type: 'restart_failed', detail: result.detail };
         const data = result.ok ? undefined : { error: result.detail };
-        await this.enqueue(slot, input, { source: 'executor', intentId: intent.id, data });
-      } else {
-        const at = this.deps.clock.now();
-        this.deps.store.completeIntent(intent.id, result.ok ? 'done' : 'failed', at);
-        this.record({
-          at,
-          service: slot.config.name,
-          kind: 'hard_stop',
-          decision: null,
-          taken: result.ok,
-          input: null,
-          actor: SYSTEM_ACTOR,
-          reason: result.ok ? `stopped ${slot.config.unit} (hard stop)` : `stop failed: ${result.detail}`,
-          stateFrom: null,
-          stateTo: slot.state.tag,
-          counters: null,
-          effects: [intent.effect],
-          mode: slot.config.policy.mode,
-          data: { intentId: intent.id, ok: result.ok, ...(result.ok ? {} : { error: result.detail }) },
-        });
+        await this.enqueue(slot, outcomeInput(result), { source: 'executor', intentId: intent.id, data });
+        return;
       }
+      const at = this.deps.clock.now();
+      this.deps.store.completeIntent(intent.id, result.ok ? 'done' : 'failed', at);
+      this.record(hardStopEvent(slot.config, intent, result, slot.state, at));
     });
     this.track(job).catch((err) => this.log.error({ err, intentId: intent.id }, 'effect handling failed'));
   }
@@ -232,24 +192,13 @@ class GuardedEngine implements Engine {
   }
 
   private publish(event: AuditEvent, note?: string): void {
-    this.remember(event.id);
+    this.published.add(event.id);
     logEvent(this.log, event, note);
     this.bus.publish(event);
   }
 
-  private remember(id: number): void {
-    this.published.add(id);
-    if (this.published.size <= PUBLISHED_MEMORY) return;
-    // Forget the oldest-remembered id; the floor keeps it (and anything below) published. A
-    // relay that arrives thousands of events late is thus dropped rather than published twice.
-    const oldest = this.published.values().next().value!;
-    this.published.delete(oldest);
-    this.publishedFloor = Math.max(this.publishedFloor, oldest);
-  }
-
   relay(event: AuditEvent): void {
-    if (event.id <= this.publishedFloor || this.published.has(event.id)) return;
-    this.publish(event);
+    if (!this.published.has(event.id)) this.publish(event);
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
