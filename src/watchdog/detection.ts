@@ -25,7 +25,10 @@ export interface DetectionChoice {
   fallbackReason: string | null;
 }
 
-function target(opts: DetectionOptions): BusTarget | null {
+/** The manager's bus address for these options; null when D-Bus is disabled (`none`). */
+export function detectionTarget(
+  opts: Pick<DetectionOptions, 'scope' | 'runtimeDir' | 'busAddress'>,
+): BusTarget | null {
   if (opts.busAddress === 'none') return null;
   if (opts.busAddress) return { address: opts.busAddress, viaDaemon: opts.scope === 'system' };
   return busTarget(opts.scope, opts.runtimeDir);
@@ -33,7 +36,7 @@ function target(opts: DetectionOptions): BusTarget | null {
 
 /** Opens D-Bus detection, or polling with the reason D-Bus could not be used. */
 export async function openDetection(opts: DetectionOptions): Promise<DetectionChoice> {
-  const t = target(opts);
+  const t = detectionTarget(opts);
   if (t) {
     try {
       const conn = await SystemdConnection.open(t);

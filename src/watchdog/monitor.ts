@@ -23,7 +23,12 @@ export interface UnitMonitor {
   refresh(unit: string): Promise<UnitStatus | undefined>;
   /** Called once when the path stops working (e.g. the D-Bus peer went away). */
   onLost(listener: (reason: string) => void): void;
-  stop(): Promise<void>;
+  /**
+   * Stops following units. With `handOverTo`, the last snapshots, reported exits and pending
+   * settles move to that tracker (a detection switch), so the next path neither replays nor
+   * misses what happened in between.
+   */
+  stop(handOverTo?: UnitTracker): Promise<void>;
 }
 
 function same(a: UnitStatus, b: UnitStatus): boolean {
@@ -59,16 +64,34 @@ export class UnitTracker {
     const r = translate(base, next, this.reportedExit.get(unit) ?? 0, final);
     this.snapshots.set(unit, next);
     this.reportedExit.set(unit, r.reportedExit);
-    if (r.pending) {
-      const timer = setTimeout(() => {
-        this.settleTimers.delete(unit);
-        if (this.snapshots.get(unit) === next) this.apply(unit, next, true);
-      }, SETTLE_MS);
-      timer.unref?.();
-      this.settleTimers.set(unit, timer);
-    }
+    if (r.pending) this.settle(unit, next);
     for (const obs of r.observations) this.sink.observation(unit, obs);
     if (!final) this.sink.status?.(unit, next, prev);
+  }
+
+  /** Re-translates `snap` as final after SETTLE_MS unless a newer snapshot arrived. */
+  private settle(unit: string, snap: UnitStatus): void {
+    const timer = setTimeout(() => {
+      this.settleTimers.delete(unit);
+      if (this.snapshots.get(unit) === snap) this.apply(unit, snap, true);
+    }, SETTLE_MS);
+    timer.unref?.();
+    this.settleTimers.set(unit, timer);
+  }
+
+  /**
+   * Moves everything this tracker knows to `next` (switching detection paths): the next path's
+   * first snapshot of a unit is then translated against ours, so an exit we reported is not
+   * reported again and one that happened in between is. Our pending settles continue there.
+   */
+  handOver(next: UnitTracker): void {
+    for (const [unit, snap] of this.snapshots) next.snapshots.set(unit, snap);
+    for (const [unit, exit] of this.reportedExit) next.reportedExit.set(unit, exit);
+    for (const unit of this.settleTimers.keys()) {
+      const snap = this.snapshots.get(unit);
+      if (snap) next.settle(unit, snap);
+    }
+    this.clear();
   }
 
   /** Cancels pending settle timers. */

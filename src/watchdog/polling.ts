@@ -11,7 +11,7 @@ import type { UnitStatus } from './unit-status.js';
 
 export class PollingMonitor implements UnitMonitor {
   readonly detection = 'polling' as const;
-  private readonly tracker: UnitTracker;
+  readonly tracker: UnitTracker;
   private units: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -68,10 +68,12 @@ export class PollingMonitor implements UnitMonitor {
     // Polling has no connection to lose; failed polls are retried.
   }
 
-  async stop(): Promise<void> {
+  async stop(handOverTo?: UnitTracker): Promise<void> {
     this.stopped = true;
-    this.tracker.clear();
     if (this.timer) clearTimeout(this.timer);
+    // A poll in flight applies nothing once stopped; wait for it so the hand-over is final.
     await this.inFlight;
+    if (handOverTo) this.tracker.handOver(handOverTo);
+    this.tracker.clear();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The watchdog: detection (D-Bus → polling fallback, or the process backend), health probes and
+ * The watchdog: detection (D-Bus ⇄ polling fallback, or the process backend), health probes and
  * the executor, wired to the engine. It decides nothing: every observation goes to
  * `engine.submit`, which decides, commits and hands effects back to `executor`.
  *
@@ -15,12 +15,14 @@ import type { Readiness } from '../serve/readiness.js';
 import type { Store } from '../store/types.js';
 import { ProcessBackend } from './backends/process.js';
 import { SystemdExecutor } from './backends/systemd.js';
+import type { SystemdConnection } from './dbus/connection.js';
 import { DbusMonitor } from './dbus/monitor.js';
-import { openDetection } from './detection.js';
+import { detectionTarget, openDetection } from './detection.js';
 import type { MonitorSink, UnitMonitor } from './monitor.js';
 import { PollingMonitor } from './polling.js';
 import { Prober } from './probes.js';
 import { reconcileOpenIntents } from './reconcile.js';
+import { Reconnector } from './reconnect.js';
 import type { Observation } from './unit-status.js';
 
 export interface WatchdogOptions {
@@ -83,7 +85,10 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
     observation(unit, obs) {
       const service = unitToService.get(unit);
       if (!service) return;
-      log.debug({ service, unit, input: obs.input, data: obs.data }, 'observation');
+      log.debug(
+        { service, unit, detection: monitor?.detection, input: obs.input, data: obs.data },
+        'observation',
+      );
       submit(service, obs, contract.supervisor.kind === 'process' ? 'process' : 'systemd');
     },
   };
@@ -107,13 +112,47 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
       logger: log,
     });
 
-  async function fallBackToPolling(reason: string): Promise<void> {
-    if (stopped) return;
+  const busTarget = processBackend ? null : detectionTarget({ scope, ...opts });
+  const reconnector = busTarget
+    ? new Reconnector({ target: busTarget, connected: (conn) => switchToDbus(conn), logger: log })
+    : null;
+
+  /** D-Bus lost: poll from the last known snapshots on, and try to get D-Bus back. */
+  async function switchToPolling(reason: string, from: UnitMonitor): Promise<void> {
+    if (stopped || monitor !== from) return;
     fallbackReason = `D-Bus connection lost (${reason}); polling systemctl show every ${opts.pollIntervalMs} ms`;
     log.warn(`detection: ${fallbackReason}`);
     const polling = new PollingMonitor(scope, opts.pollIntervalMs, sink, log);
     monitor = polling;
+    await from.stop(polling.tracker);
     await polling.start(units);
+    reconnector?.start();
+  }
+
+  /**
+   * D-Bus is back: the polling monitor stops and hands its snapshots over, then every unit is
+   * re-read over D-Bus and translated against them (an exit polling reported is not reported
+   * again; one in between is). The executor reads `monitor.units` at each call: the new
+   * connection from here on. Throws (→ retry later) when the connection dies while reading.
+   */
+  async function switchToDbus(conn: SystemdConnection): Promise<void> {
+    const from = monitor;
+    if (stopped || !from) return conn.close();
+    const dbus = new DbusMonitor(conn, sink, log);
+    dbus.onLost((reason) => {
+      switchToPolling(reason, dbus).catch((err) => log.error({ err }, 'polling fallback failed'));
+    });
+    monitor = dbus;
+    await from.stop(dbus.tracker);
+    try {
+      await dbus.start(units);
+    } catch (err) {
+      await switchToPolling((err as Error).message, dbus);
+      throw err;
+    }
+    if (stopped) return dbus.stop();
+    fallbackReason = null;
+    log.info({ address: conn.target.address }, 'detection: D-Bus reconnected; polling stopped');
   }
 
   return {
@@ -134,8 +173,9 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
           });
           monitor = choice.monitor;
           fallbackReason = choice.fallbackReason;
-          monitor.onLost((reason) => {
-            fallBackToPolling(reason).catch((err) => log.error({ err }, 'polling fallback failed'));
+          const first = monitor;
+          first.onLost((reason) => {
+            switchToPolling(reason, first).catch((err) => log.error({ err }, 'polling fallback failed'));
           });
         }
         const reconcile = (m: Pick<UnitMonitor, 'refresh'>) =>
@@ -157,6 +197,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
         } else {
           await reconcile(monitor);
           await monitor.start(units);
+          if (monitor instanceof PollingMonitor) reconnector?.start();
         }
         prober = new Prober({
           targets: contract.services.map((s) => ({ service: s.name, unit: s.unit, health: s.health })),
@@ -188,13 +229,15 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
       return {
         ready: started && !stopped && startError === null,
         reasons,
-        detection: monitor?.detection ?? null,
+        // Mid-switch to D-Bus (fallback reason still set) we still say polling: the units are being re-read.
+        detection: fallbackReason && monitor ? 'polling' : (monitor?.detection ?? null),
       };
     },
     monitor: () => monitor,
     async stop() {
       if (stopped) return;
       stopped = true;
+      await reconnector?.stop();
       await prober?.stop();
       if (monitor !== processBackend) await monitor?.stop();
     },

@@ -14,7 +14,7 @@ const LOAD_CONCURRENCY = 16;
 export class DbusMonitor implements UnitMonitor {
   readonly detection = 'dbus' as const;
   readonly units: SystemdUnits;
-  private readonly tracker: UnitTracker;
+  readonly tracker: UnitTracker;
   private readonly pathToUnit = new Map<string, string>();
   private readonly unitToPath = new Map<string, string>();
   private readonly props = new Map<string, RawProps>();
@@ -80,8 +80,9 @@ export class DbusMonitor implements UnitMonitor {
     this.lostListeners.push(listener);
   }
 
-  async stop(): Promise<void> {
+  async stop(handOverTo?: UnitTracker): Promise<void> {
     this.stopped = true;
+    if (handOverTo) this.tracker.handOver(handOverTo);
     this.tracker.clear();
     this.conn.close();
   }
