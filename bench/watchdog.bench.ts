@@ -169,7 +169,8 @@ async function idleCost(units: number) {
     dir,
     names.map((unit, i) => ({ name: `s${i}`, unit, command: ['python', '-c', 'pass'] })),
   );
-  const child = spawn(process.execPath, [join(root, 'bin', 'medic.mjs'), 'serve', '--contract', contract], {
+  // Run the way it is installed (`medic serve`: the bin's shebang sets node's flags).
+  const child = spawn(join(root, 'bin', 'medic.mjs'), ['serve', '--contract', contract], {
     env: { ...process.env, MEDIC_DB: join(dir, 'medic.db'), MEDIC_PORT: '0', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -4,7 +4,8 @@
  * the unit's state from the monitor (active = ok, failed = failed, in transition = no verdict).
  *
  * A probe never overlaps the previous one of the same service: the first runs at start, each
- * next one `intervalSec` after the previous finished. Results go to `report` as probe_ok / probe_failed.
+ * next one `intervalSec` after the previous finished. Unit-state verdicts are synchronous reads
+ * and share one round per `stateIntervalMs` for all state-only services. Results go to `report` as probe_ok / probe_failed.
  */
 
 import type { ContractHealth } from '../contract/types.js';
@@ -58,6 +59,9 @@ export async function httpProbe(
   }
 }
 
+/** Timer key of the shared state-probe round (service names cannot contain a space). */
+const STATE_ROUND = ' state round';
+
 export class Prober {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
@@ -83,6 +87,11 @@ export class Prober {
       );
       return;
     }
+    this.stateOnce(t);
+  }
+
+  /** A unit-state verdict: synchronous (the monitor holds the latest state). */
+  private stateOnce(t: ProbeTarget): void {
     const status = this.opts.unitStatus(t.unit);
     const verdict = stateVerdict(status);
     if (verdict === null || this.stopped) return;
@@ -91,6 +100,25 @@ export class Prober {
       probe: 'systemd',
       detail,
     });
+  }
+
+  /**
+   * All state-only services share one timer: their verdicts are synchronous reads, so one
+   * round per interval replaces one timer per unit (500 units: 0.1 wake-ups/s instead of 50).
+   */
+  private scheduleStateRound(targets: ProbeTarget[], delayMs: number): void {
+    if (this.stopped || targets.length === 0) return;
+    const timer = setTimeout(() => {
+      for (const t of targets) {
+        try {
+          this.stateOnce(t);
+        } catch (err) {
+          this.opts.logger?.error({ err, service: t.service }, 'probe crashed');
+        }
+      }
+      this.scheduleStateRound(targets, this.opts.stateIntervalMs ?? 10_000);
+    }, delayMs);
+    this.timers.set(STATE_ROUND, timer);
   }
 
   private schedule(t: ProbeTarget, delayMs: number): void {
@@ -108,13 +136,17 @@ export class Prober {
   }
 
   private intervalMs(t: ProbeTarget): number {
-    return t.health ? t.health.intervalSec * 1000 : (this.opts.stateIntervalMs ?? 10_000);
+    return t.health!.intervalSec * 1000;
   }
 
   start(): void {
     this.stopped = false;
     // The first round runs at once: a unit found failed at start needs no extra interval.
-    for (const t of this.opts.targets) this.schedule(t, 0);
+    for (const t of this.opts.targets) if (t.health) this.schedule(t, 0);
+    this.scheduleStateRound(
+      this.opts.targets.filter((t) => !t.health),
+      0,
+    );
   }
 
   /** Stops scheduling and waits for probes in flight (their results are dropped). */
