@@ -2,6 +2,8 @@
  * How events read in Slack: which kinds open an incident, which are thread follow-ups, the
  * one-line thread note for each, and the status line an operator action leaves on the parent.
  */
+
+import { EVENT_KINDS, type EventKind } from '../../src/store/types.js';
 import { hhmm, toMs } from '../blocks/format.js';
 import { mention } from '../roles.js';
 import type { MedicEvent } from '../types.js';
@@ -15,22 +17,21 @@ export const OPENING_KINDS = new Set([
   'drift_detected',
 ]);
 
-/** Kinds that go into the thread of an open incident. */
-export const FOLLOW_UP_KINDS = new Set([
-  'restart_decided',
-  'restart_executed',
-  'circuit_opened',
-  'circuit_half_open',
-  'circuit_closed',
-  'hold_set',
-  'hold_released',
-  'hold_expired',
-  'approval_requested',
-  'approval_granted',
-  'hard_stop',
-  'drift_detected',
-  'drift_resolved',
+/**
+ * Kinds that go into the thread of an open incident: every kind except plain observations,
+ * blocked restarts (one opens the incident; the rest would flood the thread), and the kinds
+ * that are not about one service's recovery.
+ */
+const NOT_FOLLOW_UPS: ReadonlySet<EventKind> = new Set([
+  'observation',
+  'restart_blocked',
+  'policy_applied',
+  'policy_rolled_back',
+  'access_denied',
 ]);
+export const FOLLOW_UP_KINDS: ReadonlySet<string> = new Set(
+  EVENT_KINDS.filter((k) => !NOT_FOLLOW_UPS.has(k)),
+);
 
 /** What happened, for the parent message. */
 export function happened(e: MedicEvent): string {
