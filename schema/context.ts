@@ -14,4 +14,6 @@ export interface ApiContext {
   /** Base URL for links (runbook); MEDIC_PUBLIC_URL or http://host:port. */
   publicUrl: string;
   logger: Logger;
+  /** Aborted when the client goes away (subscriptions end on it at once). */
+  signal: AbortSignal;
 }

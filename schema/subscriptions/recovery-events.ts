@@ -19,7 +19,7 @@ builder.subscriptionField('recoveryEvents', (t) =>
       service: t.arg.string(),
       kinds: t.arg({ type: [EventKindEnum] }),
     },
-    subscribe: (_root, { service, kinds }, { engine }) => {
+    subscribe: (_root, { service, kinds }, { engine, signal }) => {
       const wanted = kinds && kinds.length > 0 ? new Set(kinds) : null;
       return new Repeater<AuditEvent>(async (push, stop) => {
         const unsubscribe = engine.subscribe((event) => {
@@ -27,7 +27,14 @@ builder.subscriptionField('recoveryEvents', (t) =>
           if (wanted && !wanted.has(event.kind)) return;
           void push(event);
         });
+        // Stop on the client's disconnect itself: cancelling the response stream alone reaches
+        // this Repeater only once the next event arrives (a suspended async generator in between
+        // defers return()), which would keep a gone client subscribed to the engine.
+        const onAbort = () => stop();
+        if (signal.aborted) stop();
+        else signal.addEventListener('abort', onAbort, { once: true });
         await stop;
+        signal.removeEventListener('abort', onAbort);
         unsubscribe();
       }, new SlidingBuffer(SUBSCRIBER_BUFFER));
     },

@@ -113,7 +113,7 @@ export function createApiYoga(deps: YogaDeps) {
       },
     },
     plugins: cache ? [guardPlugin(deps), cache] : [guardPlugin(deps)],
-    context: ({ principal }): ApiContext => {
+    context: ({ principal, request }): ApiContext => {
       if (!principal)
         throw createGraphQLError('unauthorized', {
           extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
@@ -125,6 +125,7 @@ export function createApiYoga(deps: YogaDeps) {
         contract: deps.contract,
         publicUrl: deps.publicUrl,
         logger: log,
+        signal: request.signal,
       };
     },
   });
