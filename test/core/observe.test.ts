@@ -44,19 +44,7 @@ describe('heartbeats (passing probes of a steadily healthy service)', () => {
   });
 
   it('is false for a failing probe, a recovering service and any other state', () => {
-    const healthy: ServiceState = {
-      tag: 'healthy',
-      healthySince: 1,
-      failures: 0,
-      churn: {
-        window: [],
-        totalRestarts: 0,
-        blocked: {},
-        circuitOpens: 0,
-        lastRestartAt: null,
-        backoffLevel: 0,
-      },
-    };
+    const healthy: ServiceState = { ...initialState(), healthySince: 1 };
     expect(isHeartbeat(healthy, { type: 'probe_ok' })).toBe(true);
     expect(isHeartbeat(healthy, { type: 'probe_failed' })).toBe(false);
     expect(isHeartbeat({ ...healthy, failures: 1 }, { type: 'probe_ok' })).toBe(false);
