@@ -15,6 +15,7 @@ import { type Contract, ContractError } from '../contract/types.js';
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
+import type { UnitPropertyReader } from '../systemd/properties.js';
 
 const key = (f: Finding) => JSON.stringify([f.source, f.service, f.field, f.expected, f.actual]);
 
@@ -26,6 +27,8 @@ export interface DriftWatcherOptions {
   /** Environment for `$VAR`/`~` expansion in drift checks. */
   env?: Readonly<Record<string, string | undefined>>;
   logger?: Logger;
+  /** Reads unit properties for the systemd source (serve: the watchdog's D-Bus connection). */
+  readUnits?: UnitPropertyReader;
   /** Injected drift check (default: the real one). */
   check?: (contract: Contract, sources: readonly DriftSource[]) => Promise<DriftReport>;
 }
@@ -64,7 +67,9 @@ export class DriftWatcher {
   }
 
   private async run(): Promise<DriftReport> {
-    const check = this.opts.check ?? ((c, sources) => checkDrift(c, { sources, env: this.opts.env }));
+    const check =
+      this.opts.check ??
+      ((c, sources) => checkDrift(c, { sources, env: this.opts.env, readUnits: this.opts.readUnits }));
     const report = await check(this.opts.contract, this.sources);
     this.last = report;
     this.previous ??= this.recorded() ?? [];

@@ -151,6 +151,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       store,
       intervalSec: env.MEDIC_DRIFT_INTERVAL_SEC,
       env: { PATH: env.PATH, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR },
+      readUnits: watchdog.readUnits,
       logger: log,
     });
     const policyWatcher = watchPolicyVersions(store, engine, {

@@ -24,6 +24,10 @@ export type UnitPropertyReader = (units: readonly string[]) => Promise<Map<strin
 export interface ReadOptions {
   /** GetAll calls in flight at once (default 64). */
   concurrency?: number;
+  /** Called with each unit as soon as its reply is decoded (detection keeps per-unit snapshots). */
+  onUnit?: (props: UnitProperties) => void;
+  /** Called with every object path once `ListUnitsByNames` answered, before any GetAll. */
+  onPaths?: (paths: Map<string, string>) => void;
 }
 
 /** One row of `ListUnitsByNames`: (name, description, load, active, sub, following, path, …). */
@@ -49,6 +53,7 @@ export async function readUnitProperties(
   if (infos.length !== names.length) {
     throw new Error(`ListUnitsByNames answered ${infos.length} units for ${names.length} names`);
   }
+  opts.onPaths?.(new Map(names.map((n, i) => [n, infos[i]![6]])));
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < names.length; i = next++) {
@@ -56,7 +61,9 @@ export async function readUnitProperties(
       const [bag] = (await conn.call(SYSTEMD_DEST, path, PROPS_IFACE, 'GetAll', 's', [''])) as [
         Record<string, VariantLike>,
       ];
-      out.set(names[i]!, decodeUnit(names[i]!, path, bag));
+      const props = decodeUnit(names[i]!, path, bag);
+      out.set(names[i]!, props);
+      opts.onUnit?.(props);
     }
   };
   const width = Math.max(1, Math.min(opts.concurrency ?? 64, names.length));

@@ -13,6 +13,8 @@ import type { Engine, Executor } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Readiness } from '../serve/readiness.js';
 import type { Store } from '../store/types.js';
+import { oneShotReader } from '../systemd/connect.js';
+import { readUnitProperties, type UnitPropertyReader } from '../systemd/properties.js';
 import { ProcessBackend } from './backends/process.js';
 import { SystemdExecutor } from './backends/systemd.js';
 import type { SystemdConnection } from './dbus/connection.js';
@@ -49,6 +51,11 @@ export interface Watchdog {
   readonly executor: Executor;
   start(engine: Engine, store: Store): Promise<void>;
   readiness(): Readiness;
+  /**
+   * Reads unit properties in bulk (drift): over detection's D-Bus connection while it is up,
+   * else over a connection opened for the read.
+   */
+  readonly readUnits: UnitPropertyReader;
   /** The active detection path (after start). */
   monitor(): UnitMonitor | null;
   /** Stops probes and detection: no more observations reach the engine. */
@@ -155,8 +162,15 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
     log.info({ address: conn.target.address }, 'detection: D-Bus reconnected; polling stopped');
   }
 
+  const oneShot = oneShotReader({ scope, runtimeDir: opts.runtimeDir, busAddress: opts.busAddress });
+  const readUnits: UnitPropertyReader = (names) =>
+    monitor instanceof DbusMonitor && monitor.conn.closed === null
+      ? readUnitProperties(monitor.conn, names)
+      : oneShot(names);
+
   return {
     executor,
+    readUnits,
     async start(eng, store) {
       engine = eng;
       try {

@@ -137,14 +137,55 @@ describeSystemd('contract drift against the real systemd user manager', () => {
     });
     expect(byField['environment.PORT']).toMatchObject({ expected: '8000', actual: '8001' });
     expect(byField.workingDirectory).toMatchObject({ expected: process.env.HOME, actual: '/tmp' });
+    // argv arrays from D-Bus: the argument with a space is one word, and shown so.
     expect(byField.command!.actual).toBe(
-      `${otherPython} -m http.server 8001 --mode fast --greeting hello world`,
+      `${otherPython} -m http.server 8001 --mode fast --greeting "hello world"`,
     );
     expect(byField.command!.fix).toMatch(
       new RegExp(
         `medic contract render .* --only dropins --out ~/.config/systemd/user && systemctl --user daemon-reload && systemctl --user restart ${unit.replace('.', '\\.')}$`,
       ),
     );
+  });
+
+  it('tells an argument with a space from two arguments (argv arrays, not joined text)', async () => {
+    const unit = await install(
+      'words',
+      [
+        '[Service]',
+        `Environment="CONDA_PREFIX=${prefix}" "PATH=${prefix}/bin:/usr/bin" SHOP_MODE=prod PORT=8000 MODE=fast`,
+        'WorkingDirectory=~',
+        `ExecStart=${prefix}/bin/python -m http.server 8000 --mode fast --greeting hello world`,
+        '',
+      ].join('\n'),
+    );
+    const { code, report } = await checkJson(await contractFile(unit));
+    expect(report.findings).toMatchObject([
+      {
+        field: 'command',
+        expected: `${prefix}/bin/python -m http.server 8000 --mode fast --greeting "hello world"`,
+        actual: `${prefix}/bin/python -m http.server 8000 --mode fast --greeting hello world`,
+      },
+    ]);
+    expect(code).toBe(1);
+  });
+
+  it('expands a whole-word $VAR into the words of its value, as systemd does at exec time', async () => {
+    const unit = await install(
+      'split',
+      [
+        '[Service]',
+        `Environment="CONDA_PREFIX=${prefix}" "PATH=${prefix}/bin:/usr/bin" SHOP_MODE=prod PORT=8000 MODE=fast`,
+        'Environment="ARGS=8000 --mode fast" "GREETING=hello world"',
+        'WorkingDirectory=~',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} is systemd syntax here
+        `ExecStart=${prefix}/bin/python -m http.server $ARGS --greeting \${GREETING}`,
+        '',
+      ].join('\n'),
+    );
+    const { code, report } = await checkJson(await contractFile(unit));
+    expect(report.findings).toEqual([]);
+    expect(code).toBe(0);
   });
 
   it('reports a unit systemd does not know', async () => {
@@ -258,7 +299,7 @@ describeSystemd('contract drift against the real systemd user manager', () => {
 });
 
 describe('the systemd source without a manager', () => {
-  it('raises DriftSourceError when systemctl fails', async () => {
+  it('raises DriftSourceError when the unit properties cannot be read', async () => {
     const dir = await tempDir();
     const contract = await loadContract(
       await writeContract(
@@ -269,7 +310,7 @@ describe('the systemd source without a manager', () => {
     await expect(
       checkDrift(contract, {
         sources: ['systemd'],
-        systemctl: () => run('systemctl', ['--user', '--no-such-flag']).then((r) => r.stdout),
+        readUnits: () => Promise.reject(new Error('ListUnitsByNames timed out after 2000 ms')),
       }),
     ).rejects.toMatchObject({ code: 'DRIFT_SOURCE_UNREADABLE', source: 'systemd' });
   });

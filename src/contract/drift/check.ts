@@ -4,8 +4,8 @@
  * are reported but do not fail the deploy gate. A source that cannot be read at all throws
  * DriftSourceError naming it (the CLI exits 2).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { oneShotReader } from '../../systemd/connect.js';
+import type { UnitPropertyReader } from '../../systemd/properties.js';
 import type { Contract } from '../types.js';
 import { checkFs } from './fs.js';
 import { checkRepo } from './repo.js';
@@ -16,25 +16,20 @@ import {
   type DriftReport,
   type DriftSource,
   type Finding,
-  type SystemctlRunner,
 } from './types.js';
 
-export type { DriftReport, DriftSource, Finding, SystemctlRunner } from './types.js';
+export type { DriftReport, DriftSource, Finding } from './types.js';
 export { DRIFT_SOURCES, DriftSourceError } from './types.js';
-
-const run = promisify(execFile);
-
-/** The real runner: `execFile('systemctl', args)` (never a shell). */
-export const realSystemctl: SystemctlRunner = async (args) => {
-  const { stdout } = await run('systemctl', args, { timeout: 15_000, maxBuffer: 4 * 1024 * 1024 });
-  return stdout;
-};
 
 export interface DriftOptions {
   /** Sources to check (default: all three). */
   sources?: readonly DriftSource[];
-  /** Runs systemctl (default: `realSystemctl`). */
-  systemctl?: SystemctlRunner;
+  /**
+   * Reads unit properties (default: a D-Bus connection to the contract's manager opened for
+   * this check — XDG_RUNTIME_DIR and MEDIC_DBUS_ADDRESS from `env`; `medic serve` passes the
+   * watchdog's connection).
+   */
+  readUnits?: UnitPropertyReader;
   /** Environment for `$VAR`/`~` expansion (HOME, …); default none. The CLI passes its io.env. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Clock for `checkedAt` (default: now). */
@@ -45,7 +40,15 @@ const ORDER: Record<DriftSource, number> = { systemd: 0, fs: 1, repo: 2 };
 
 export async function checkDrift(contract: Contract, opts: DriftOptions = {}): Promise<DriftReport> {
   const sources = opts.sources ?? DRIFT_SOURCES;
-  const ctx: DriftContext = { env: opts.env ?? {}, systemctl: opts.systemctl ?? realSystemctl };
+  const env = opts.env ?? {};
+  const readUnits =
+    opts.readUnits ??
+    oneShotReader({
+      scope: contract.supervisor.scope,
+      runtimeDir: env.XDG_RUNTIME_DIR,
+      busAddress: env.MEDIC_DBUS_ADDRESS,
+    });
+  const ctx: DriftContext = { env, readUnits };
   const checkedAt = (opts.now ?? (() => new Date()))().toISOString();
   const parts = await Promise.all([
     sources.includes('systemd') ? checkSystemd(contract, ctx) : [],

@@ -1,14 +1,18 @@
 /**
- * Drift source 1, live systemd: asks systemd (`systemctl [--user] show UNIT -p …`) for its own
- * parse of each unit, drop-ins included, and compares interpreter, command, environment and
- * working directory with the contract. Unit files are never parsed here.
+ * Drift source 1, live systemd: systemd's own parse of each unit (drop-ins and specifiers
+ * applied), read for every service at once as structured D-Bus properties (src/systemd: argv
+ * arrays, environment assignments), compared with the contract: interpreter, command,
+ * environment and working directory. Unit files are never parsed here.
  *
  * Normalized first (not drift): symlinks (interpreter identity is compared by realpath), `$VAR`
  * and `${VAR}` in the command expanded from the unit's environment then the given process
- * environment, `$$`, duplicate/trailing slashes, `~`. The command's words are compared after
- * splitting on single spaces, because systemd prints argv[] joined and unquoted.
+ * environment (a whole-word `$VAR` splits at whitespace, as systemd does), `$$`,
+ * duplicate/trailing slashes, `~`. Arguments are compared word for word, exactly: an argument
+ * with spaces is one word.
  */
 import { readFile } from 'node:fs/promises';
+import type { UnitProperties } from '../../systemd/properties.js';
+import { environmentRecord } from '../../systemd/properties.js';
 import {
   cleanPath,
   expandHome,
@@ -21,42 +25,50 @@ import { systemdExecLine } from '../quote.js';
 import { serviceEnvironment } from '../render.js';
 import type { Contract, ContractService } from '../types.js';
 import { assertUnitName } from '../unit-name.js';
+import { parseEnvFile } from './env-file.js';
 import { renderFix } from './fix.js';
-import { parseEnvFile, parseShow, SHOW_PROPERTIES, type UnitShow } from './show.js';
 import { type DriftContext, DriftSourceError, type Finding } from './types.js';
 
-async function showUnit(contract: Contract, svc: ContractService, ctx: DriftContext): Promise<UnitShow> {
-  const args = [
-    ...(contract.supervisor.scope === 'user' ? ['--user'] : []),
-    'show',
-    assertUnitName(svc.unit, 'service'),
-    '-p',
-    SHOW_PROPERTIES.join(','),
-  ];
-  try {
-    return parseShow(await ctx.systemctl(args));
-  } catch (err) {
-    throw new DriftSourceError('systemd', `systemctl ${args.join(' ')}: ${(err as Error).message.trim()}`);
+type Vars = Record<string, string | undefined>[];
+
+/** The unit's words after argv[0], expanded as systemd will at exec time, path-like ones normalized. */
+async function actualArgs(words: readonly string[], vars: Vars, home?: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const w of words) {
+    const bare = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(w);
+    const value = bare ? vars.map((v) => v[bare[1]!]).find((v) => v !== undefined) : undefined;
+    // A whole-word `$VAR` becomes its value split at whitespace (zero or more words).
+    const expanded =
+      value !== undefined
+        ? value.split(/\s+/).filter(Boolean)
+        : [expandHome(expandVars(w, vars, { dollarDollar: true }), home)];
+    out.push(...expanded);
   }
+  return Promise.all(out.map((w) => (looksLikePath(w) ? realpathLoose(w) : w)));
 }
 
-/** Words of a command, each expanded and, when path-like, normalized. */
-async function normalizeWords(words: string[], vars: Record<string, string | undefined>[], home?: string) {
+/** The contract's words after argv[0]: literal (rendered with `$`→`$$`), path-like ones normalized. */
+function expectedArgs(words: readonly string[], home?: string): Promise<string[]> {
   return Promise.all(
-    words.map(async (w) => {
-      const expanded = expandHome(expandVars(w, vars, { dollarDollar: true }), home);
-      return looksLikePath(expanded) ? realpathLoose(expanded) : expanded;
+    words.map((w) => {
+      const e = expandHome(w, home);
+      return looksLikePath(e) ? realpathLoose(e) : e;
     }),
   );
 }
 
+/** argv for a finding: words with spaces or quotes quoted, so word boundaries stay visible. */
+export function displayArgv(argv: readonly string[]): string {
+  return argv.map((w) => (w === '' || /[\s"'\\]/.test(w) ? JSON.stringify(w) : w)).join(' ');
+}
+
 /** Unit Environment= plus its EnvironmentFiles (which override, as in systemd). */
 async function effectiveEnvironment(
-  show: UnitShow,
+  unit: UnitProperties,
   finding: (f: Omit<Finding, 'source' | 'service' | 'fix'>) => void,
 ) {
-  const env = { ...show.environment };
-  for (const file of show.environmentFiles) {
+  const env = environmentRecord(unit.environment);
+  for (const file of unit.environmentFiles) {
     try {
       Object.assign(env, parseEnvFile(await readFile(file.path, 'utf8')));
     } catch (err) {
@@ -73,16 +85,17 @@ async function effectiveEnvironment(
   return env;
 }
 
+/** One service's findings, given its unit as systemd sees it. */
 export async function checkService(
   contract: Contract,
   svc: ContractService,
+  show: UnitProperties,
   ctx: DriftContext,
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
   const fix = renderFix(contract, svc.unit);
   const add = (f: Omit<Finding, 'source' | 'service' | 'fix'>, fixCmd = fix) =>
     findings.push({ source: 'systemd', service: svc.name, fix: fixCmd, ...f });
-  const show = await showUnit(contract, svc, ctx);
   if (show.loadState !== 'loaded') {
     add(
       {
@@ -100,7 +113,7 @@ export async function checkService(
   const vars = [unitEnv, ctx.env];
 
   // Command: the first ExecStart= is the service's main process.
-  const exec = show.exec[0];
+  const exec = show.execStart[0];
   if (!exec) {
     add({
       field: 'command',
@@ -109,11 +122,11 @@ export async function checkService(
       severity: 'error',
     });
   } else {
-    if (show.exec.length > 1) {
+    if (show.execStart.length > 1) {
       add({
         field: 'command',
         expected: '1 ExecStart= command',
-        actual: `${show.exec.length} ExecStart= commands`,
+        actual: `${show.execStart.length} ExecStart= commands`,
         severity: 'warning',
       });
     }
@@ -130,17 +143,17 @@ export async function checkService(
       });
     }
     // argv[] starts with argv[0] (normally the path); compare the arguments after it.
-    const rest = exec.argv.startsWith(`${exec.path} `)
-      ? exec.argv.slice(exec.path.length + 1)
-      : exec.argv.split(' ').slice(1).join(' ');
-    const actualWords = exec.argv === exec.path || rest === '' ? [] : rest.split(' ');
-    const expectedWords = svc.argv.length > 1 ? svc.argv.slice(1).join(' ').split(' ') : [];
     const [a, e] = await Promise.all([
-      normalizeWords(actualWords, vars, home),
-      normalizeWords(expectedWords, [], home),
+      actualArgs(exec.argv.slice(1), vars, home),
+      expectedArgs(svc.argv.slice(1), home),
     ]);
-    if (a.join('\u0000') !== e.join('\u0000')) {
-      add({ field: 'command', expected: svc.argv.join(' '), actual: exec.argv, severity: 'error' });
+    if (a.length !== e.length || a.some((w, i) => w !== e[i])) {
+      add({
+        field: 'command',
+        expected: displayArgv(svc.argv),
+        actual: displayArgv(exec.argv),
+        severity: 'error',
+      });
     }
   }
 
@@ -165,7 +178,7 @@ export async function checkService(
   }
 
   if (svc.workingDirectory) {
-    const raw = show.workingDirectory.replace(/^[!-]+/, '');
+    const raw = show.workingDirectory;
     const got = raw ? await normalizePath(raw, { home }) : '';
     const want = await normalizePath(svc.workingDirectory, { home });
     if (got !== want) {
@@ -180,9 +193,24 @@ export async function checkService(
   return findings;
 }
 
-/** Every service's systemd findings; a `process` supervisor has no units to check. */
+/**
+ * Every service's systemd findings, from one bulk read of all units. A manager that cannot be
+ * read throws DriftSourceError('systemd'); a `process` supervisor has no units to check.
+ */
 export async function checkSystemd(contract: Contract, ctx: DriftContext): Promise<Finding[]> {
   if (contract.supervisor.kind !== 'systemd') return [];
-  const all = await Promise.all(contract.services.map((svc) => checkService(contract, svc, ctx)));
+  const names = contract.services.map((svc) => assertUnitName(svc.unit, 'service'));
+  let units: Map<string, UnitProperties>;
+  try {
+    units = await ctx.readUnits(names);
+  } catch (err) {
+    throw new DriftSourceError(
+      'systemd',
+      `reading ${names.length} unit(s) over D-Bus: ${(err as Error).message}`,
+    );
+  }
+  const all = await Promise.all(
+    contract.services.map((svc) => checkService(contract, svc, units.get(svc.unit)!, ctx)),
+  );
   return all.flat();
 }

@@ -1,4 +1,5 @@
 /** Drift findings: where the world differs from the runtime contract. */
+import type { UnitPropertyReader } from '../../systemd/properties.js';
 
 export const DRIFT_SOURCES = ['systemd', 'fs', 'repo'] as const;
 export type DriftSource = (typeof DRIFT_SOURCES)[number];
@@ -25,9 +26,6 @@ export interface DriftReport {
   findings: Finding[];
 }
 
-/** Runs `systemctl ARGS` and resolves with stdout; rejects when systemctl cannot run or fails. */
-export type SystemctlRunner = (args: string[]) => Promise<string>;
-
 /** A whole source could not be read (systemctl unusable, a repo folder unreadable, ...). */
 export class DriftSourceError extends Error {
   readonly code = 'DRIFT_SOURCE_UNREADABLE';
@@ -42,5 +40,6 @@ export class DriftSourceError extends Error {
 export interface DriftContext {
   /** The process environment given to the check (never read from process.env here). */
   env: Readonly<Record<string, string | undefined>>;
-  systemctl: SystemctlRunner;
+  /** Reads the units' properties from systemd in one bulk call (src/systemd/properties.ts). */
+  readUnits: UnitPropertyReader;
 }

@@ -4,12 +4,11 @@
  * takes to send two signals (Service, then Unit interface) — milliseconds.
  */
 import type { Logger } from '../../log.js';
+import { readUnitProperties, type UnitProperties } from '../../systemd/properties.js';
 import { type MonitorSink, type UnitMonitor, UnitTracker } from '../monitor.js';
 import type { UnitStatus } from '../unit-status.js';
 import { PROPS_IFACE, type SignalMessage, type SystemdConnection } from './connection.js';
-import { pickProps, type RawProps, SystemdUnits, statusFromProps } from './units.js';
-
-const LOAD_CONCURRENCY = 16;
+import { bagOf, pickProps, type RawProps, SystemdUnits, statusFromProps } from './units.js';
 
 export class DbusMonitor implements UnitMonitor {
   readonly detection = 'dbus' as const;
@@ -50,21 +49,26 @@ export class DbusMonitor implements UnitMonitor {
     this.tracker.apply(unit, statusFromProps(bag));
   }
 
-  private async load(unit: string): Promise<void> {
-    const path = await this.units.loadUnit(unit);
-    this.pathToUnit.set(path, unit);
-    this.unitToPath.set(unit, path);
-    const bag = await this.units.readProps(path);
-    this.props.set(unit, bag);
-    this.tracker.apply(unit, statusFromProps(bag));
+  private track(props: UnitProperties): void {
+    const bag = bagOf(props);
+    this.props.set(props.unit, bag);
+    this.tracker.apply(props.unit, statusFromProps(bag));
   }
 
+  /**
+   * Reads every unit in one bulk read (src/systemd/properties.ts): object paths first, so
+   * signals are matched from then on, and each unit's snapshot as soon as its reply arrives.
+   */
   async start(units: string[]): Promise<void> {
-    const queue = [...new Set(units)];
-    const workers = Array.from({ length: Math.min(LOAD_CONCURRENCY, queue.length) }, async () => {
-      for (let u = queue.shift(); u !== undefined; u = queue.shift()) await this.load(u);
+    await readUnitProperties(this.conn, units, {
+      onPaths: (paths) => {
+        for (const [unit, path] of paths) {
+          this.pathToUnit.set(path, unit);
+          this.unitToPath.set(unit, path);
+        }
+      },
+      onUnit: (props) => this.track(props),
     });
-    await Promise.all(workers);
   }
 
   status(unit: string): UnitStatus | undefined {
@@ -72,8 +76,8 @@ export class DbusMonitor implements UnitMonitor {
   }
 
   async refresh(unit: string): Promise<UnitStatus | undefined> {
-    const path = this.unitToPath.get(unit) ?? (await this.units.loadUnit(unit));
-    return statusFromProps(await this.units.readProps(path));
+    const props = (await readUnitProperties(this.conn, [unit])).get(unit);
+    return props && statusFromProps(bagOf(props));
   }
 
   onLost(listener: (reason: string) => void): void {

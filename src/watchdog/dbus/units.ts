@@ -5,18 +5,10 @@
  * the per-unit snapshots.
  */
 
+import type { UnitProperties } from '../../systemd/properties.js';
 import { SHOW_PROPS } from '../systemctl.js';
 import type { UnitStatus } from '../unit-status.js';
-import {
-  MANAGER_IFACE,
-  PROPS_IFACE,
-  type SignalMessage,
-  SYSTEMD_DEST,
-  type SystemdConnection,
-} from './connection.js';
-
-export const UNIT_IFACE = 'org.freedesktop.systemd1.Unit';
-export const SERVICE_IFACE = 'org.freedesktop.systemd1.Service';
+import { MANAGER_IFACE, type SignalMessage, type SystemdConnection } from './connection.js';
 
 /** The properties medic reads (the same as the polling fallback's); others in a PropertiesChanged are ignored. */
 const WANTED = new Set<string>(SHOW_PROPS);
@@ -41,6 +33,25 @@ export function pickProps(changed: Record<string, VariantLike>): RawProps {
   const out: RawProps = {};
   for (const [k, v] of Object.entries(changed)) if (WANTED.has(k)) out[k] = plain(v);
   return out;
+}
+
+/** The detection bag (systemd property names) of a unit read in bulk; signals update it in place. */
+export function bagOf(p: UnitProperties): RawProps {
+  return {
+    Id: p.id,
+    LoadState: p.loadState,
+    ActiveState: p.activeState,
+    SubState: p.subState,
+    Result: p.result,
+    ExecMainCode: p.execMainCode,
+    ExecMainStatus: p.execMainStatus,
+    ExecMainStartTimestamp: p.execMainStartUs,
+    ExecMainExitTimestampMonotonic: p.execMainExitMono,
+    ExecMainExitTimestamp: p.execMainExitUs,
+    NRestarts: p.nRestarts,
+    InvocationID: p.invocationId,
+    Restart: p.restart,
+  };
 }
 
 const str = (v: unknown, d = '') => (typeof v === 'string' ? v : d);
@@ -86,23 +97,6 @@ export class SystemdUnits {
       // Bounded: jobs nobody waits for (other clients' jobs) are forgotten.
       if (this.earlyJobs.size > 256) this.earlyJobs.delete(this.earlyJobs.keys().next().value as string);
     }
-  }
-
-  /** Loads (if needed) and returns the unit's object path. Works for units that do not exist. */
-  async loadUnit(unit: string): Promise<string> {
-    const [path] = (await this.conn.callManager('LoadUnit', 's', [unit])) as [string];
-    return path;
-  }
-
-  /** All wanted properties of a unit (Unit + Service interfaces). */
-  async readProps(path: string): Promise<RawProps> {
-    const [unitProps] = (await this.conn.call(SYSTEMD_DEST, path, PROPS_IFACE, 'GetAll', 's', [
-      UNIT_IFACE,
-    ])) as [Record<string, VariantLike>];
-    const [svcProps] = (await this.conn.call(SYSTEMD_DEST, path, PROPS_IFACE, 'GetAll', 's', [
-      SERVICE_IFACE,
-    ])) as [Record<string, VariantLike>];
-    return { ...pickProps(unitProps), ...pickProps(svcProps) };
   }
 
   /**
