@@ -178,7 +178,6 @@ describeSystemd('contract drift against the real systemd user manager', () => {
         `Environment="CONDA_PREFIX=${prefix}" "PATH=${prefix}/bin:/usr/bin" SHOP_MODE=prod PORT=8000 MODE=fast`,
         'Environment="ARGS=8000 --mode fast" "GREETING=hello world"',
         'WorkingDirectory=~',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} is systemd syntax here
         `ExecStart=${prefix}/bin/python -m http.server $ARGS --greeting \${GREETING}`,
         '',
       ].join('\n'),
