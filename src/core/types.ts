@@ -80,6 +80,12 @@ export interface CircuitOpenState extends Base {
   /** Length of this open period (doubles after a failed half-open probe, capped). */
   openSec: number;
   cause: 'churn' | 'fatal_exit' | 'probe_failed';
+  /**
+   * True while the unit stands stopped by medic's own hard stop (set when the circuit opens
+   * with `circuit.hardStop`, cleared by any restart). Its failed probes and exits are then
+   * expected: they are not restart attempts and are not counted as refused.
+   */
+  stopped?: true;
 }
 
 export interface HalfOpenState extends Base {
@@ -100,6 +106,8 @@ export interface HeldCircuit {
   openSec: number;
   /** Why the remembered circuit opened (absent in states written before this field existed). */
   cause?: CircuitOpenState['cause'];
+  /** The remembered circuit had stopped the unit (hard stop) and nothing restarted it since. */
+  stopped?: true;
 }
 
 export interface HeldState extends Base {

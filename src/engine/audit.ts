@@ -4,6 +4,7 @@
  * journald and log pipelines see every automatic restart, blocked attempt and manual override.
  */
 import { createHash } from 'node:crypto';
+import type { RefusalSummary } from '../core/episode.js';
 import { countersOf, eventKindOf } from '../core/events.js';
 import type { Policy } from '../core/policy.js';
 import type { Decision, Input, ServiceState } from '../core/types.js';
@@ -27,6 +28,8 @@ export function decisionEvent(
   now: number,
   policy: Policy,
   meta: SubmitMeta,
+  refusals: RefusalSummary[] = [],
+  from?: ServiceState,
 ): NewEvent {
   const operator = 'actor' in input ? input : null;
   return {
@@ -43,7 +46,40 @@ export function decisionEvent(
     counters: countersOf(d.next, now, policy),
     effects: d.effects,
     mode: policy.mode,
-    data: { detail: d.detail, source: meta.source ?? null, ...meta.data },
+    data: {
+      detail: d.detail,
+      source: meta.source ?? null,
+      ...meta.data,
+      // Repeats of refusals whose episode ended with this decision (not yet in any event).
+      ...(refusals.length ? { refusals } : {}),
+      // The state decided from, when counted repeats were committed since the last event
+      // (so the log still replays: decide(from, input) gives this event).
+      ...(from ? { from } : {}),
+    },
+  };
+}
+
+/**
+ * The periodic summary of a refusal episode: a `restart_blocked` event for the repeat that made
+ * it due, carrying how many refusals were only counted since the last written one.
+ */
+export function summaryEvent(
+  service: string,
+  prev: ServiceState,
+  input: Input,
+  d: Decision,
+  s: RefusalSummary,
+  now: number,
+  policy: Policy,
+  meta: SubmitMeta,
+  from?: ServiceState,
+): NewEvent {
+  const base = decisionEvent(service, prev, input, d, now, policy, meta, [], from);
+  const since = new Date(s.firstAt).toISOString();
+  return {
+    ...base,
+    reason: `${d.detail} Refused ${s.count} more time(s) the same way since ${since} (${s.total} in this episode).`,
+    data: { ...base.data, summary: true, ...s },
   };
 }
 

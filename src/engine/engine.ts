@@ -1,8 +1,10 @@
 /**
  * `createEngine(deps)`: the one path for every decision (DESIGN.md rule 1).
  *
- * submit(service, input) → (serialized per service) decide() → store.commitDecision (state +
- * audit event + intents, one transaction; plus an approval request when the circuit opens) →
+ * submit(service, input) → (serialized per service) decide() → compact() (core/episode.ts: a
+ * repeated refusal commits its state only, a no-op that changes nothing commits nothing) →
+ * store.commitDecision (state + audit event + intents, one transaction; plus an approval
+ * request when the circuit opens) →
  * publish on the bus → one log line per event → only then, in enforce mode, the executor runs
  * each effect (one at a time per service) and a restart's outcome is submitted back as
  * `restart_succeeded` / `restart_failed` (source 'executor'), closing its intent. In shadow
@@ -16,6 +18,7 @@
 
 import { nextWakeAt } from '../core/deadline.js';
 import { decide } from '../core/decide.js';
+import { compact, type Runs } from '../core/episode.js';
 import type { Policy } from '../core/policy.js';
 import { initialState } from '../core/state.js';
 import type { Input, ServiceState } from '../core/types.js';
@@ -23,7 +26,7 @@ import { viewOf } from '../core/view.js';
 import type { Logger } from '../log.js';
 import type { AuditEvent, Intent, NewEvent, Store } from '../store/types.js';
 import { approvalOpen, requestApproval } from './approval.js';
-import { decisionEvent, logEvent, policyHash } from './audit.js';
+import { decisionEvent, logEvent, policyHash, summaryEvent } from './audit.js';
 import { EventBus } from './bus.js';
 import { hardStopEvent, outcomeInput, runEffect } from './effects.js';
 import { EngineError } from './errors.js';
@@ -50,6 +53,10 @@ interface Slot {
   decisions: SerialQueue;
   effects: SerialQueue;
   timer: { cancel(): void } | null;
+  /** Open refusal runs (repeats counted, not written); memory only, see core/episode.ts. */
+  runs: Runs;
+  /** A state was committed without an event since the last written one. */
+  unwritten: boolean;
 }
 
 class GuardedEngine implements Engine {
@@ -87,6 +94,9 @@ class GuardedEngine implements Engine {
         decisions: new SerialQueue(),
         effects: new SerialQueue(),
         timer: null,
+        runs: {},
+        // Unknown after a restart (the stored state may follow counted repeats): say it once.
+        unwritten: saved !== undefined,
       };
       this.slots.set(config.name, slot);
       this.services.set(config.name, config);
@@ -116,7 +126,32 @@ class GuardedEngine implements Engine {
     const now = Math.max(this.deps.clock.now(), slot.lastAt);
     const prev = slot.state;
     const d = decide(prev, input, now, policy);
-    const event = decisionEvent(name, prev, input, d, now, policy, meta);
+    // Speak once (core/episode.ts): repeats of a refusal are counted, not written.
+    const rec = compact(slot.runs, prev, input, d, now);
+    if (rec.write === 'none' || rec.write === 'state') {
+      if (rec.write === 'state') {
+        slot.version = store.commitState({
+          service: name,
+          unit,
+          prev: slot.version,
+          next: d.next,
+          policyHash: slot.hash,
+          at: now,
+        });
+        slot.unwritten = true;
+      }
+      slot.runs = rec.runs;
+      slot.state = d.next;
+      slot.lastAt = now;
+      this.schedule(slot, d.decision === 'noop' ? tickFor : undefined);
+      return { decision: d, event: null };
+    }
+    // After counted repeats the log alone no longer leads to `prev`: the event carries it.
+    const from = slot.unwritten ? prev : undefined;
+    const event =
+      rec.write === 'summary'
+        ? summaryEvent(name, prev, input, d, rec.summary, now, policy, meta, from)
+        : decisionEvent(name, prev, input, d, now, policy, meta, rec.refusals, from);
     let approval: AuditEvent | null = null;
     const res = store.transaction(() => {
       const r = store.commitDecision({
@@ -136,6 +171,8 @@ class GuardedEngine implements Engine {
       }
       return r;
     });
+    slot.runs = rec.runs;
+    slot.unwritten = false;
     slot.state = d.next;
     slot.version = res.version;
     slot.lastAt = now;

@@ -25,7 +25,8 @@ export interface SubmitMeta {
 
 export interface Committed {
   decision: Decision;
-  event: AuditEvent;
+  /** The audit event written, or null for a counted repeat / a no-op (core/episode.ts). */
+  event: AuditEvent | null;
 }
 
 /** Read model of one service: a projection of its state, policy and clock (core/view.ts). */

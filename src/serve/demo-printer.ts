@@ -3,8 +3,8 @@
  *
  *   12:00:03  flaky  RESTART      The service crashed (exit 3); restarting (1/3 in window).
  *
- * Routine observations (a passing probe that changes nothing) are left out; repeated identical
- * lines (e.g. refused restarts while the circuit is open) are collapsed into a count.
+ * Routine observations (a passing probe that changes nothing) are left out; refusals that were
+ * only counted are shown as "… refused N more time(s)", from the counters.
  */
 import type { AuditEvent } from '../store/types.js';
 
@@ -44,28 +44,45 @@ export function formatEvent(e: AuditEvent): string | null {
   return `${time(e.at)}  ${(e.service ?? '-').padEnd(6)} ${label.padEnd(15)} ${e.reason ?? ''}${state}${counters}`;
 }
 
+/** What the printer reads between events: each service's exact blocked-attempt counter. */
+export interface BlockedCounter {
+  name: string;
+  churn: { blockedAttempts: number };
+}
+
+export interface DemoPrinter {
+  /** Prints one event (an engine subscriber). */
+  event(e: AuditEvent): void;
+  /** Prints refusals counted since the last line (call it periodically with engine.views()). */
+  poll(views: BlockedCounter[]): void;
+}
+
 /**
- * A printer that collapses runs of the same refused restart (same service, decision and state)
- * into one line plus a count, printed when the run ends (and every 10 while it lasts).
+ * Prints each written event; refusals that were only counted (repeats of an episode's first
+ * refusal write no event, core/episode.ts) appear as one condensed line, fed from the exact
+ * `blockedAttempts` counter: at the next event of the service, or at the next `poll`.
  */
-export function demoPrinter(write: (line: string) => void): (e: AuditEvent) => void {
-  let lastKey = '';
-  let repeats = 0;
-  const flush = () => {
-    if (repeats > 0) write(`          … refused ${repeats} more time(s) the same way`);
-    repeats = 0;
+export function demoPrinter(write: (line: string) => void): DemoPrinter {
+  const seen = new Map<string, number>();
+  const more = (service: string, blocked: number, own: number) => {
+    const last = seen.get(service);
+    seen.set(service, blocked);
+    const n = last === undefined ? 0 : blocked - last - own;
+    if (n > 0) write(`          … ${service}: refused ${n} more time(s) the same way`);
   };
-  return (e) => {
-    const line = formatEvent(e);
-    if (line === null) return;
-    const key = `${e.service}|${e.decision ?? e.kind}|${e.stateTo}`;
-    if (key === lastKey && e.decision?.startsWith('skip_')) {
-      repeats++;
-      if (repeats % 10 === 0) flush();
-      return;
-    }
-    flush();
-    lastKey = key;
-    write(line);
+  return {
+    event(e) {
+      if (e.service && e.counters) {
+        // A written first refusal counts itself; a summary's repeats are all "more".
+        const own = e.kind === 'restart_blocked' && !e.data?.summary ? 1 : 0;
+        more(e.service, e.counters.blockedAttempts, own);
+      }
+      if (e.data?.summary) return; // its count was just printed from the counter
+      const line = formatEvent(e);
+      if (line !== null) write(line);
+    },
+    poll(views) {
+      for (const v of views) if (seen.has(v.name)) more(v.name, v.churn.blockedAttempts, 0);
+    },
   };
 }

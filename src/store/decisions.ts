@@ -13,6 +13,7 @@ import type {
   HoldRecord,
   Intent,
   IntentRecord,
+  StateCommit,
   StoredService,
 } from './types.js';
 
@@ -39,6 +40,7 @@ const toIntent = (r: IntentRow): Intent => ({
 export class DecisionWriter {
   private readonly s: Record<string, Database.Statement>;
   private readonly tx: Database.Transaction<(c: DecisionCommit) => CommitResult>;
+  private readonly stateTx: Database.Transaction<(c: StateCommit) => number>;
 
   constructor(
     sqlite: Database.Database,
@@ -74,6 +76,33 @@ export class DecisionWriter {
       insertHold: p('INSERT INTO holds (service, actor, reason, set_at, until) VALUES (?, ?, ?, ?, ?)'),
     };
     this.tx = sqlite.transaction((c: DecisionCommit) => this.write(c));
+    this.stateTx = sqlite.transaction((c: StateCommit) => {
+      this.writeState(c.service, c.unit, c.prev, JSON.stringify(c.next), c.policyHash, c.at);
+      return c.prev + 1;
+    });
+  }
+
+  /** The state alone (a counted repeat: no event, no effect). Returns the new version. */
+  commitState(c: StateCommit): number {
+    return this.stateTx.immediate(c);
+  }
+
+  private writeState(
+    service: string,
+    unit: string,
+    prev: number,
+    state: string,
+    policyHash: string | null,
+    at: number,
+  ): void {
+    if (prev === 0) {
+      this.s.upsertService.run(service, unit);
+      if (this.s.insertState.run(service, state, policyHash, at).changes !== 1) {
+        throw new StoreError('CONFLICT', `state of ${service} was already stored (expected none)`);
+      }
+    } else if (this.s.updateState.run(state, policyHash, at, service, prev).changes !== 1) {
+      throw new StoreError('CONFLICT', `state of ${service} changed since version ${prev}`);
+    }
   }
 
   commit(c: DecisionCommit): CommitResult {
@@ -84,15 +113,7 @@ export class DecisionWriter {
   private write(c: DecisionCommit): CommitResult {
     const { service, event } = c;
     const at = event.at;
-    const state = JSON.stringify(c.next);
-    if (c.prev === 0) {
-      this.s.upsertService.run(service, c.unit);
-      if (this.s.insertState.run(service, state, c.policyHash, at).changes !== 1) {
-        throw new StoreError('CONFLICT', `state of ${service} was already stored (expected none)`);
-      }
-    } else if (this.s.updateState.run(state, c.policyHash, at, service, c.prev).changes !== 1) {
-      throw new StoreError('CONFLICT', `state of ${service} changed since version ${c.prev}`);
-    }
+    this.writeState(service, c.unit, c.prev, JSON.stringify(c.next), c.policyHash, at);
     const saved = this.events.append(event);
     const shadow = event.mode === 'shadow';
     const intents: Intent[] = c.effects.map((effect) => {

@@ -30,6 +30,7 @@ import type {
   PendingActionKind,
   PolicyVersion,
   SlackIncidentRecord,
+  StateCommit,
   Store,
   StoredService,
   TokenRecord,
@@ -85,6 +86,10 @@ class SqliteStore implements Store {
   }
   commitDecision(commit: DecisionCommit): CommitResult {
     return this.decisions.commit(commit);
+  }
+
+  commitState(commit: StateCommit): number {
+    return this.decisions.commitState(commit);
   }
   appendEvent(event: NewEvent): AuditEvent {
     return this.eventWriter.append(event);

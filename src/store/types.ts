@@ -163,6 +163,16 @@ export interface DecisionCommit {
   intentId?: number;
 }
 
+/** A state alone (a counted repeat refusal: no audit event, no effect), optimistic like a decision. */
+export interface StateCommit {
+  service: string;
+  unit: string;
+  prev: number;
+  next: ServiceState;
+  policyHash: string | null;
+  at: number;
+}
+
 export interface CommitResult {
   event: AuditEvent;
   intents: Intent[];
@@ -217,6 +227,8 @@ export interface Store {
    * restart outcome, and the holds table on hold_set / hold_released / hold_expired.
    */
   commitDecision(commit: DecisionCommit): CommitResult;
+  /** The state alone, same optimistic version rule; returns the new version. */
+  commitState(commit: StateCommit): number;
   appendEvent(event: NewEvent): AuditEvent;
   listEvents(q: EventQuery): { events: AuditEvent[]; hasMore: boolean };
   getEvent(id: number): AuditEvent | null;

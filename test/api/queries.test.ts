@@ -115,7 +115,7 @@ describe('events pagination', () => {
   async function seeded(): Promise<Harness> {
     const harness = await startHarness();
     for (let i = 0; i < 7; i++) {
-      await harness.engine.submit(i % 2 ? 'worker' : 'api', { type: 'probe_ok' });
+      await harness.engine.submit(i % 2 ? 'worker' : 'api', { type: 'exited', code: 0 }); // always written
       harness.clock.advance(1000);
     }
     return harness;

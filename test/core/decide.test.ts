@@ -184,10 +184,35 @@ describe('circuit breaker', () => {
   });
 
   it('refuses restarts while open and counts them as skip_circuit_open', () => {
-    const sim = openCircuitSim();
+    // hardStop off: the unit still runs (systemd's Restart= may start it), so a crash wants a restart.
+    const sim = openCircuitSim(policyOf({ circuit: { hardStop: false } }));
     const d = sim.feed(crash);
     expect(d).toMatchObject({ decision: 'skip_circuit_open', effects: [] });
     expect(sim.state.churn.blocked.skip_circuit_open).toBe(1);
+  });
+
+  it('does not count probes of a unit it stopped on purpose (hard stop) as restart attempts', () => {
+    const sim = openCircuitSim();
+    expect(sim.state).toMatchObject({ tag: 'circuit_open', stopped: true });
+    const failures = sim.state.failures;
+    const decisions = [sim.feed(crash), ...Array.from({ length: 5 }, () => sim.feed(fail))];
+    expect(decisions.every((d) => d.decision === 'noop' || d.decision === 'failure_counted')).toBe(true);
+    expect(sim.state.churn.blocked).toEqual({});
+    expect(sim.state.failures).toBe(Math.max(failures, sim.policy.failureThreshold));
+    expect(sim.feed(fail)).toMatchObject({ decision: 'noop', next: sim.state }); // nothing changes any more
+    // A forced restart starts the unit again: from then on its failures are restart wishes.
+    sim.feed({ type: 'force_restart', actor: 'alice', reason: 'try' });
+    expect(sim.state).not.toHaveProperty('stopped');
+    expect(sim.feed(crash).decision).toBe('skip_circuit_open');
+  });
+
+  it('keeps the hard-stop mark through a hold, and refuses nothing while held and stopped', () => {
+    const sim = openCircuitSim();
+    sim.feed({ type: 'hold', ttlSec: 60, ...alice });
+    expect(sim.state).toMatchObject({ tag: 'held', circuit: { stopped: true } });
+    expect(sim.feed(crash).decision).not.toBe('skip_held');
+    sim.feed({ type: 'release', ...alice });
+    expect(sim.state).toMatchObject({ tag: 'circuit_open', stopped: true });
   });
 
   it('goes half-open when openSec has passed', () => {

@@ -111,7 +111,7 @@ describe('events', () => {
 
 describe('view', () => {
   it('projects an open circuit with its churn, pending approval and recommended action', () => {
-    const sim = new Sim();
+    const sim = new Sim(policyOf({ circuit: { hardStop: false } }));
     sim.repeat(0, 3, { type: 'probe_failed' });
     for (let i = 0; i < 10 && sim.state.tag !== 'circuit_open'; i++) sim.wake();
     sim.feed({ type: 'probe_failed' });

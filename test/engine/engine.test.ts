@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { Input } from '../../src/core/types.js';
+import { decide } from '../../src/core/decide.js';
+import { initialState } from '../../src/core/state.js';
+import type { Input, ServiceState } from '../../src/core/types.js';
 import { FAIL3, feed, policy, rig } from './helpers.js';
 
 describe('engine', () => {
@@ -81,14 +83,29 @@ describe('engine', () => {
       inputs.push(i % 7 === 0 ? { type: 'probe_ok' } : { type: 'probe_failed', detail: `n${i}` });
     // Fire everything at once, interleaving two services; nothing awaited in between.
     const pending = inputs.flatMap((input) => [r.engine.submit('api', input), r.engine.submit('db', input)]);
-    await Promise.all(pending);
+    const committed = await Promise.all(pending);
     await r.engine.idle();
-    for (const service of ['api', 'db']) {
+    for (const [k, service] of ['api', 'db'].entries()) {
+      // Each submit's decision saw exactly its own input, in submission order ...
+      const decided = committed.filter((_, i) => i % 2 === k).map((c) => c.event?.input ?? null);
+      const written = decided.filter((input) => input !== null);
+      expect(written).toEqual(inputs.filter((_, i) => decided[i] !== null));
+      // ... and what was written is that order (repeated refusals are counted, not written).
       const got = r.store
         .listEvents({ service, first: 500 })
         .events.filter((e) => e.data?.source !== 'executor' && e.input?.type !== 'tick')
         .map((e) => e.input);
-      expect(got).toEqual(inputs);
+      expect(got).toEqual(written);
+      expect(written.length).toBeLessThan(inputs.length);
+      // The decisions are those of the inputs applied one after another in submission order.
+      let state: ServiceState = initialState();
+      const expected = inputs.map((input) => {
+        const d = decide(state, input, r.clock.now(), policy());
+        state = d.next;
+        return d.decision;
+      });
+      const mine = committed.filter((_, i) => i % 2 === k).map((c) => c.decision.decision);
+      expect(mine).toEqual(expected);
     }
   });
 
@@ -174,7 +191,7 @@ describe('engine', () => {
     });
     await feed(r, 'api', [...FAIL3, { type: 'probe_ok' }]);
     off();
-    await feed(r, 'api', [{ type: 'probe_ok' }]);
+    await feed(r, 'api', [{ type: 'probe_failed' }]); // written after the unsubscribe
     const ids = r.store.listEvents({ first: 500 }).events.map((e) => e.id);
     expect(got).toEqual(ids.slice(0, -1));
   });

@@ -70,7 +70,8 @@ describe('replay', () => {
   });
 
   it('a stricter candidate avoids restarts and opens the circuit earlier; a looser one adds restarts and never opens it', async () => {
-    const active = policy(); // at most 3 restarts in 10 minutes, 60 s apart
+    // at most 3 restarts in 10 minutes, 60 s apart; no hard stop, so crashes while open are refused
+    const active = policy({ circuit: { hardStop: false } });
     const r = await rig([{ name: 'api', unit: 'api.service', policy: active }]);
     // Crashes every 2 minutes for an hour.
     await play(r, 'api', crashLoop(30, 120_000));

@@ -53,7 +53,9 @@ export const run: Command = async (args, io) => {
     say(`  port ${env.MEDIC_PORT} is busy; using a free port instead`);
     server = await start(0);
   }
-  server.engine.subscribe(demoPrinter(say));
+  const printer = demoPrinter(say);
+  server.engine.subscribe((e) => printer.event(e));
+  const polling = setInterval(() => printer.poll(server.engine.views()), 5000).unref();
   // The demo DB is fresh each start, so a throwaway admin token lets a newcomer try the API.
   const token = generateToken();
   server.store.createToken('demo-admin', 'admin', hashToken(token), Date.now());
@@ -70,6 +72,8 @@ export const run: Command = async (args, io) => {
   await Promise.race([untilSignal(), ...(timer ? [timer] : [])]);
   say('');
   say('stopping the demo ...');
+  clearInterval(polling);
+  printer.poll(server.engine.views());
   await server.close();
   const v = server.engine.view('flaky');
   if (v) {

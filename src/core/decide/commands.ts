@@ -19,7 +19,13 @@ import { type Ctx, longerOpenSec, make, openCircuit } from './shared.js';
 function circuitToRemember(s: ServiceState, now: number): HeldCircuit | null {
   switch (s.tag) {
     case 'circuit_open':
-      return { openedAt: s.openedAt, reopensAt: s.reopensAt, openSec: s.openSec, cause: s.cause };
+      return {
+        openedAt: s.openedAt,
+        reopensAt: s.reopensAt,
+        openSec: s.openSec,
+        cause: s.cause,
+        ...(s.stopped ? { stopped: true as const } : {}),
+      };
     case 'half_open':
       // Already past its open period: on release it is half-open again.
       return { openedAt: s.since, reopensAt: s.since, openSec: s.openSec };
@@ -30,6 +36,13 @@ function circuitToRemember(s: ServiceState, now: number): HeldCircuit | null {
     default:
       return null;
   }
+}
+
+/** The same circuit without the hard-stop mark (the unit was started again). */
+function running<C extends CircuitOpenState | HeldCircuit | null>(c: C): C {
+  if (c === null || !c.stopped) return c;
+  const { stopped: _, ...rest } = c;
+  return rest as C;
 }
 
 /** hold{ttlSec}: from any state; a hold while held replaces the previous one (keeps its circuit). */
@@ -63,6 +76,7 @@ export function afterHold(s: HeldState, ctx: Ctx): ServiceState {
       openSec: c.openSec,
       cause: c.cause ?? 'churn',
     };
+    if (c.stopped) open.stopped = true;
     return open;
   }
   const half: HalfOpenState = {
@@ -89,7 +103,9 @@ export function forceRestart(s: ServiceState, input: Operator, ctx: Ctx): Decisi
   const { now, policy } = ctx;
   const churn = recordRestart(s.churn, now);
   let next: ServiceState;
-  if (s.tag === 'held' || s.tag === 'circuit_open') next = { ...s, churn };
+  // The restart starts a unit medic may have stopped (hard stop): its failures count again.
+  if (s.tag === 'held') next = { ...s, churn, circuit: running(s.circuit) };
+  else if (s.tag === 'circuit_open') next = { ...running(s), churn };
   else if (s.tag === 'half_open') next = { ...s, churn, stableSince: null };
   else {
     next = {
@@ -184,7 +200,8 @@ export function externalRestart(s: ServiceState, count: number, ctx: Ctx): Decis
     );
   }
   let next: ServiceState;
-  if (s.tag === 'held' || s.tag === 'circuit_open') next = { ...s, churn, failures: 0 };
+  if (s.tag === 'held') next = { ...s, churn, failures: 0, circuit: running(s.circuit) };
+  else if (s.tag === 'circuit_open') next = { ...running(s), churn, failures: 0 };
   else if (s.tag === 'half_open') next = { ...s, churn, failures: 0, stableSince: null };
   else {
     next = {

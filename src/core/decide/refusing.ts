@@ -3,7 +3,9 @@
  * - probe_ok resets the failure count (noop);
  * - probe_failed is counted below failureThreshold (failure_counted); at or over it, and on any
  *   exit, the restart the service would want is refused and counted under `reason`;
- * - restart outcomes (of an operator restart) are recorded without a change.
+ * - restart outcomes (of an operator restart) are recorded without a change;
+ * - while the unit stands stopped by medic's hard stop, failed probes and exits are expected:
+ *   counted up to failureThreshold, never refused (they are not restart attempts).
  * Each state decides `tick` itself; commands are decided in commands.ts.
  */
 import { countBlocked } from '../state.js';
@@ -26,6 +28,9 @@ export function observeWhileRefusing<S extends CircuitOpenState | HeldState>(
   refusal: Refusal<S>,
 ): Decision {
   const { failureThreshold } = ctx.policy;
+  if (stoppedOnPurpose(s) && (input.type === 'probe_failed' || input.type === 'exited')) {
+    return whileStopped(s, input.type, failureThreshold);
+  }
   switch (input.type) {
     case 'probe_ok':
       return make('noop', s.failures === 0 ? s : { ...s, failures: 0 }, `Probe passed ${refusal.label}.`);
@@ -48,6 +53,28 @@ export function observeWhileRefusing<S extends CircuitOpenState | HeldState>(
     case 'restart_failed':
       return make(input.type, s, `Restart outcome (${input.type}) ${refusal.label}.`);
   }
+}
+
+/** The unit stands stopped by medic's hard stop (and nothing started it since). */
+function stoppedOnPurpose(s: CircuitOpenState | HeldState): boolean {
+  return s.tag === 'circuit_open' ? s.stopped === true : s.circuit?.stopped === true;
+}
+
+/**
+ * A failed probe or an exit of a unit medic stopped on purpose is expected, not a restart
+ * attempt: nothing is refused or counted. Failures still climb to the threshold (so a half-open
+ * circuit knows the service is down) and then stay there: the state stops changing.
+ */
+function whileStopped<S extends CircuitOpenState | HeldState>(
+  s: S,
+  type: 'probe_failed' | 'exited',
+  threshold: number,
+): Decision {
+  const failures = Math.max(s.failures, Math.min(s.failures + 1, threshold));
+  const what = type === 'exited' ? 'The unit exited' : 'Probe failed';
+  const why = `${what}; the unit is stopped by medic (hard stop): not a restart attempt.`;
+  if (failures === s.failures) return make('noop', s, why);
+  return make('failure_counted', { ...s, failures }, why);
 }
 
 /** The restart the service wants is refused and counted under the state's reason. */

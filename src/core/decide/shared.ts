@@ -88,6 +88,7 @@ export function openCircuit(
     cause,
   };
   const hard = ctx.policy.circuit.hardStop;
+  if (hard) next.stopped = true;
   const effects: Effect[] = hard ? [{ type: 'stop', reason: 'hard_stop' }] : [];
   return make(
     'circuit_opened',

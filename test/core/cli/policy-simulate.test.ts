@@ -53,7 +53,8 @@ describe('medic policy simulate', () => {
       'api:restart:restarting',
       'api:circuit_opened:circuit_open',
       'worker:restart_approved:restarting',
-      'api:skip_circuit_open:circuit_open',
+      // hardStop (default): the unit is stopped on purpose, its failed probe is no restart attempt
+      'api:noop:circuit_open',
     ]);
     expect(out[8]).toEqual({
       at: at(145),

@@ -1,0 +1,166 @@
+/**
+ * Speak once: which decisions reach the audit log (and from there the bus, the log, Slack and
+ * metrics), and which are only counted.
+ *
+ * Rule (docs/CORE.md "What is recorded"): every decision that changes state, every effect,
+ * every operator action and the FIRST refusal of an episode leave one audit event. A refusal of
+ * a periodic input (a failed probe) that repeats the previous one — same service, same reason,
+ * same state episode (the open circuit, the hold, the cooldown) — still commits its state (the blocked counter stays exact)
+ * but writes no event; at most one summary event per reason per `SUMMARY_EVERY_MS` carries the
+ * repeats since the last written one (`count`, `firstAt`, `lastAt`), and the repeats left when
+ * the episode ends ride on the event that ends it (`data.refusals`). A `noop` of a probe or tick
+ * that changes nothing at all (same state, no effect) is neither written nor committed. Exits,
+ * restart outcomes, systemd's restarts and operator commands are always written.
+ *
+ * `compact()` is pure: decide() stays untouched and the same inputs give the same decisions
+ * with or without compaction (test/core/episode.test.ts proves it).
+ */
+import { BLOCK_REASONS, type BlockReason, type Decision, type Input, type ServiceState } from './types.js';
+
+/** At most one summary event per service and reason in this period. */
+export const SUMMARY_EVERY_MS = 10 * 60 * 1000;
+
+/** The refusals of one reason in one state episode, as the engine remembers them. */
+export interface RefusalRun {
+  reason: BlockReason;
+  /** episodeOf(state) of the episode the run belongs to. */
+  episode: string;
+  /** Refusals in this episode (the recorded first one included). */
+  total: number;
+  /** Refusals not yet carried by a written event, and the first and last of them. */
+  unreported: number;
+  firstAt: number;
+  lastAt: number;
+  /** When the last event about this run (first refusal or summary) was written. */
+  reportedAt: number;
+}
+
+/** Per service: the open run of each reason. Plain data; the engine keeps one per service. */
+export type Runs = Partial<Record<BlockReason, RefusalRun>>;
+
+/** Repeats summarised in one event (`data.refusals` / a summary event's `data`). */
+export interface RefusalSummary {
+  reason: BlockReason;
+  /** Refusals summarised here (not the ones already written). */
+  count: number;
+  firstAt: number;
+  lastAt: number;
+  /** Refusals in the whole episode so far. */
+  total: number;
+}
+
+/**
+ * What to do with one decision:
+ * - `event`: commit state + its decision event; `refusals` (ended runs) go into its data;
+ * - `summary`: a repeated refusal whose summary is due: commit state + one summary event;
+ * - `state`: a repeated refusal: commit the state only (counted, not written);
+ * - `none`: nothing changed: neither state nor event.
+ */
+export type Recording =
+  | { write: 'event'; runs: Runs; refusals: RefusalSummary[] }
+  | { write: 'summary'; runs: Runs; summary: RefusalSummary }
+  | { write: 'state'; runs: Runs }
+  | { write: 'none'; runs: Runs };
+
+/** The identity of the state episode a refusal happens in (stable while the episode lasts). */
+export function episodeOf(s: ServiceState): string {
+  switch (s.tag) {
+    case 'circuit_open':
+      return `circuit_open@${s.openedAt}`;
+    case 'half_open':
+      return `half_open@${s.since}`;
+    case 'held':
+      return `held@${s.setAt}`;
+    case 'cooldown':
+      return `cooldown@${s.until}/${s.cause}`;
+    case 'restarting':
+      return `restarting@${s.issuedAt}`;
+    case 'healthy':
+      return 'healthy';
+  }
+}
+
+const REASONS: ReadonlySet<string> = new Set(BLOCK_REASONS);
+
+/**
+ * Inputs that arrive on a schedule (probes, timer ticks) and may be compacted. Everything else
+ * — exits, restart outcomes, systemd's own restarts, operator commands — is rare, carries its
+ * own information and is always written (policy replay reads those inputs from the log).
+ */
+const PERIODIC: ReadonlySet<Input['type']> = new Set<Input['type']>(['probe_failed', 'probe_ok', 'tick']);
+
+function isRefusal(code: string): code is BlockReason {
+  return REASONS.has(code);
+}
+
+function summaryOf(run: RefusalRun): RefusalSummary {
+  return {
+    reason: run.reason,
+    count: run.unreported,
+    firstAt: run.firstAt,
+    lastAt: run.lastAt,
+    total: run.total,
+  };
+}
+
+/** Structural equality of two states (they are small, JSON-shaped data). */
+export function sameState(a: ServiceState, b: ServiceState): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Decides how `d` (decided from `prev` on `input` at `now`) is recorded, given the service's
+ * open refusal runs. Returns the runs to keep for the next decision.
+ */
+export function compact(runs: Runs, prev: ServiceState, input: Input, d: Decision, now: number): Recording {
+  const periodic = PERIODIC.has(input.type);
+  const episode = episodeOf(d.next);
+  if (isRefusal(d.decision) && periodic && d.effects.length === 0) {
+    const run = runs[d.decision];
+    if (run && run.episode === episode) {
+      const first = run.unreported === 0;
+      const next: RefusalRun = {
+        ...run,
+        total: run.total + 1,
+        unreported: run.unreported + 1,
+        firstAt: first ? now : run.firstAt,
+        lastAt: now,
+      };
+      if (now - run.reportedAt >= SUMMARY_EVERY_MS) {
+        const summary = summaryOf(next);
+        return {
+          write: 'summary',
+          summary,
+          runs: { ...runs, [d.decision]: { ...next, unreported: 0, reportedAt: now } },
+        };
+      }
+      return { write: 'state', runs: { ...runs, [d.decision]: next } };
+    }
+  }
+  if (d.decision === 'noop' && periodic && d.effects.length === 0 && sameState(prev, d.next)) {
+    return { write: 'none', runs };
+  }
+  // Written: runs of other episodes have ended; their unreported repeats ride on this event.
+  const refusals: RefusalSummary[] = [];
+  const kept: Runs = {};
+  for (const run of Object.values(runs) as RefusalRun[]) {
+    if (run.episode === episode && run.reason !== d.decision) kept[run.reason] = run;
+    else if (run.unreported > 0) refusals.push(summaryOf(run));
+  }
+  if (isRefusal(d.decision)) {
+    // A written refusal (the first of its episode, or a non-periodic one such as a crash):
+    // it reports the run so far, and repeats count from here.
+    const same = runs[d.decision];
+    const total = same && same.episode === episode ? same.total + 1 : 1;
+    kept[d.decision] = {
+      reason: d.decision,
+      episode,
+      total,
+      unreported: 0,
+      firstAt: now,
+      lastAt: now,
+      reportedAt: now,
+    };
+  }
+  return { write: 'event', runs: kept, refusals };
+}
