@@ -8,6 +8,7 @@ import type { Policy } from '../core/policy.js';
 import { runbookAnchor } from '../core/runbook-anchors.js';
 import { DECISION_CODES, type Effect, RECOMMENDED_ACTION_CODES } from '../core/types.js';
 import { type PolicySet, policyOf } from '../rollout/policy-set.js';
+import { alertBlocks } from './alerts.js';
 import { decisionTable } from './table.js';
 import { ACTION_TEXTS, DECISION_TEXTS } from './texts.js';
 import { policyInWords } from './words.js';
@@ -278,6 +279,7 @@ export function buildRunbook(input: RunbookModelInput): RunbookDoc {
     },
     ...actionSections(),
     { id: 'operator-commands', title: 'Operator commands', level: 3, blocks: operatorCommands() },
+    { id: 'alerts', title: 'Alerts', level: 2, blocks: alertBlocks() },
     {
       id: 'decision-table',
       title: 'Decision table',

@@ -51,7 +51,7 @@ export class Metrics {
     });
     this.blocked = new Counter({
       name: 'medic_restarts_blocked_total',
-      help: 'Automatic restarts medic refused, by reason (cooldown, backoff, circuit open, held).',
+      help: 'Refusal episodes: a first refused automatic restart per reason and state episode (repeats are in medic_restart_refusals).',
       labelNames: ['service', 'reason'],
       registers,
     });
@@ -79,6 +79,30 @@ export class Metrics {
         this.reset();
         for (const v of self.engine?.views() ?? [])
           this.set({ service: v.name }, CIRCUIT_VALUE[v.circuit.state]);
+      },
+    });
+    new Gauge({
+      name: 'medic_circuit_open',
+      help: '1 while the circuit is not closed (open, half-open or its probe restart) and no hold is set: one episode, no flap.',
+      labelNames: ['service'],
+      registers,
+      collect() {
+        this.reset();
+        for (const v of self.engine?.views() ?? [])
+          this.set({ service: v.name }, v.circuit.state !== 'closed' && !v.hold ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'medic_restart_refusals',
+      help: 'Every refused automatic restart, by reason, exactly as counted in the state (churn.blocked; repeats included).',
+      labelNames: ['service', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const v of self.engine?.views() ?? []) {
+          for (const reason of BLOCK_REASONS)
+            this.set({ service: v.name, reason }, v.churn.blockedByReason[reason] ?? 0);
+        }
       },
     });
     new Gauge({
@@ -190,7 +214,12 @@ export class Metrics {
       const count = event.input?.type === 'external_restart' ? event.input.count : 1;
       this.restarts.inc({ service, initiator: 'external' }, count);
     }
-    if (event.decision && (BLOCK_REASONS as readonly string[]).includes(event.decision)) {
+    // One per refusal episode: the written first refusal; summaries of repeats are not new episodes.
+    if (
+      event.decision &&
+      (BLOCK_REASONS as readonly string[]).includes(event.decision) &&
+      !event.data?.summary
+    ) {
       this.blocked.inc({ service, reason: event.decision as BlockReason });
     }
   }

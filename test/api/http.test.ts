@@ -156,16 +156,23 @@ describe('/metrics', () => {
     h = await startHarness();
     for (let i = 0; i < 3; i++) await h.engine.submit('api', { type: 'probe_failed' }); // auto restart
     await h.engine.submit('api', { type: 'exited', code: 78 }); // fatal: circuit opens
-    await h.engine.submit('api', { type: 'probe_failed' }); // blocked while open
+    await h.engine.submit('api', { type: 'probe_failed' }); // hard-stopped: not a restart attempt
+    await h.engine.submit('api', { type: 'force_restart', actor: 'ops', reason: 'try' }); // runs again
+    for (let i = 0; i < 5; i++) await h.engine.submit('api', { type: 'probe_failed' }); // refused: one episode
     await h.engine.submit('worker', { type: 'force_restart', actor: 'ops', reason: 'x' });
     h.app.metrics.observeProbe('api', 0.012, false);
     await h.engine.idle();
     const text = await (await h.app.fetch(new Request('http://medic.test/metrics'))).text();
     expect(text).toContain('medic_restarts_total{service="api",initiator="auto"} 1');
+    expect(text).toContain('medic_restarts_total{service="api",initiator="forced"} 1');
     expect(text).toContain('medic_restarts_total{service="worker",initiator="forced"} 1');
     expect(text).toContain('medic_restarts_total{service="worker",initiator="approved"} 0');
-    expect(text).toMatch(/medic_restarts_blocked_total\{service="api",reason="skip_circuit_open"\} [1-9]/);
+    // Blocked restarts: one refusal episode; the exact count of refusals is in the state.
+    expect(text).toContain('medic_restarts_blocked_total{service="api",reason="skip_circuit_open"} 1');
+    expect(text).toContain('medic_restart_refusals{service="api",reason="skip_circuit_open"} 5');
     expect(text).toContain('medic_circuit_state{service="api"} 2');
+    expect(text).toContain('medic_circuit_open{service="api"} 1');
+    expect(text).toContain('medic_circuit_open{service="worker"} 0');
     expect(text).toContain('medic_circuit_state{service="worker"} 0');
     expect(text).toContain('medic_churn_restarts_in_window{service="worker"} 1');
     expect(text).toContain('medic_churn_max_restarts{service="api"} 3');

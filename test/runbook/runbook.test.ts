@@ -183,3 +183,18 @@ describe('/runbook route', () => {
     }
   });
 });
+
+describe('the Alerts section', () => {
+  it('describes every shipped alert with its severity, meaning and who acts', async () => {
+    const { parse } = await import('yaml');
+    const { ALERT_TEXTS } = await import('../../src/runbook/alerts.js');
+    const doc = parse(readFileSync('examples/prometheus/medic-alerts.yml', 'utf8')) as {
+      groups: { rules: { alert: string; labels: { severity: string } }[] }[];
+    };
+    const rules = doc.groups.flatMap((g) => g.rules);
+    expect(ALERT_TEXTS.map((a) => a.alert)).toEqual(rules.map((r) => r.alert));
+    for (const r of rules) {
+      expect(ALERT_TEXTS.find((a) => a.alert === r.alert)?.severity).toBe(r.labels.severity);
+    }
+  });
+});
