@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQs } from 'node:querystring';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import { RefusalThrottle, type ThrottleOptions } from '../src/core/throttle.js';
 import type { Logger } from '../src/log.js';
 import { DeliveryDedupe, deliveryKey } from './dedupe.js';
 import type { BotClock } from './types.js';
@@ -26,6 +27,8 @@ export interface ReceiverOptions {
   bodyLimit?: number;
   /** Listener jobs running at once after their ack (default 4). */
   maxConcurrentWork?: number;
+  /** Invalid-signature throttle per source (default: core/throttle.ts defaults). */
+  refusals?: ThrottleOptions;
 }
 
 class HttpError extends Error {
@@ -98,10 +101,13 @@ export class MedicReceiver implements Receiver {
   private readonly inflight = new Set<Promise<unknown>>();
   /** Listener work runs a few at a time so a burst of clicks cannot starve the next acks. */
   private readonly slots: WorkSlots;
+  /** Invalid-signature requests per source: summarised logs, 429 past the threshold. */
+  private readonly refusals: RefusalThrottle;
 
   constructor(private readonly opts: ReceiverOptions) {
     this.bodyLimit = opts.bodyLimit ?? 1024 * 1024;
     this.slots = new WorkSlots(opts.maxConcurrentWork ?? 4);
+    this.refusals = new RefusalThrottle(opts.refusals);
   }
 
   init(app: App): void {
@@ -129,6 +135,14 @@ export class MedicReceiver implements Receiver {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') throw new HttpError(405, 'POST only');
+    // A source that keeps sending unsigned/invalid requests gets 429 before any work is done.
+    const source = req.socket.remoteAddress ?? 'unknown';
+    const wait = this.refusals.retryAfterSec(source, this.opts.clock.now());
+    if (wait > 0) {
+      res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': String(wait) });
+      res.end('too many invalid requests');
+      return;
+    }
     const raw = await readRaw(req, this.bodyLimit);
     // Slack's ssl_check pings may come unsigned; answer them without looking at anything else.
     if (raw.toString('utf8') === 'ssl_check=1') return this.reply(res, 200, '');
@@ -140,7 +154,14 @@ export class MedicReceiver implements Receiver {
       nowMs: this.opts.clock.now(),
     });
     if (!verdict.ok) {
-      this.opts.logger.warn({ reason: verdict.reason }, 'slack request refused: signature');
+      // One log line per source and reason per minute, with the count it stands for.
+      const said = this.refusals.refuse(source, verdict.reason, this.opts.clock.now());
+      if (said.write) {
+        this.opts.logger.warn(
+          { reason: verdict.reason, source, count: said.count, firstAt: said.firstAt },
+          'slack request refused: signature',
+        );
+      }
       throw new HttpError(401, 'invalid signature');
     }
     const body = this.parse(raw, header(req, 'content-type'));

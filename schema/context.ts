@@ -2,6 +2,7 @@
  * What every resolver receives. Built per request by src/server/app.ts; resolvers translate
  * between GraphQL and these ports and hold no policy logic (DESIGN.md rule 4).
  */
+import type { RefusalThrottle } from '../src/core/throttle.js';
 import type { Engine } from '../src/engine/types.js';
 import type { Logger } from '../src/log.js';
 import type { ApiStore, ContractStatus, Principal } from '../src/server/ports.js';
@@ -16,4 +17,7 @@ export interface ApiContext {
   logger: Logger;
   /** Aborted when the client goes away (subscriptions end on it at once). */
   signal: AbortSignal;
+  /** Refusals by role: one access_denied event per principal+operation per minute (core/throttle.ts). */
+  denials: RefusalThrottle;
+  now: () => number;
 }

@@ -13,7 +13,11 @@ import { serviceStatus } from '../types/service.js';
 
 export const MAX_REASON = 500;
 
-/** NOT_ALLOWED (and an access_denied audit event) unless the caller has `required`. */
+/**
+ * NOT_ALLOWED unless the caller has `required`. The refusal is audited as `access_denied` at
+ * most once per principal and operation per minute, with `count` = the refusals it stands for;
+ * a principal refused more than the threshold gets 429 for a while (core/throttle.ts, yoga.ts).
+ */
 export function authorize(
   ctx: ApiContext,
   operation: string,
@@ -22,21 +26,32 @@ export function authorize(
 ): MutationErrorShape | null {
   const { principal } = ctx;
   if (hasRole(principal.role, required)) return null;
-  ctx.engine.record({
-    service: service && ctx.engine.services.has(service) ? service : null,
-    kind: 'access_denied',
-    decision: null,
-    taken: false,
-    input: null,
-    actor: principal.name,
-    reason: `${operation} needs role ${required}`,
-    stateFrom: null,
-    stateTo: null,
-    counters: null,
-    effects: [],
-    mode: null,
-    data: { operation, role: principal.role, required, via: principal.via, service },
-  });
+  const verdict = ctx.denials.refuse(principal.name, operation, ctx.now());
+  if (verdict.write)
+    ctx.engine.record({
+      service: service && ctx.engine.services.has(service) ? service : null,
+      kind: 'access_denied',
+      decision: null,
+      taken: false,
+      input: null,
+      actor: principal.name,
+      reason: `${operation} needs role ${required}`,
+      stateFrom: null,
+      stateTo: null,
+      counters: null,
+      effects: [],
+      mode: null,
+      data: {
+        operation,
+        role: principal.role,
+        required,
+        via: principal.via,
+        service,
+        count: verdict.count,
+        firstAt: verdict.firstAt,
+        lastAt: verdict.lastAt,
+      },
+    });
   return {
     code: 'NOT_ALLOWED',
     message: `${operation} needs role ${required}; token '${principal.name}' has role ${principal.role}`,

@@ -10,6 +10,7 @@
 import { createGraphQLError, createYoga, maskError, type Plugin, shouldRenderGraphiQL } from 'graphql-yoga';
 import type { ApiContext } from '../../schema/context.js';
 import { schema } from '../../schema/index.js';
+import { RefusalThrottle } from '../core/throttle.js';
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import { authenticate } from './auth.js';
@@ -36,6 +37,8 @@ export interface YogaDeps {
   limits: QueryLimits & { maxBodyBytes: number; maxBatch: number };
   /** Result cache for services/service (src/server/cache.ts); default true. */
   readCache?: boolean;
+  /** Refused-by-role throttle (default: core/throttle.ts defaults). */
+  denials?: RefusalThrottle;
 }
 
 function unauthorized(reason: string): Response {
@@ -52,7 +55,25 @@ function unavailable(): Response {
   );
 }
 
-function guardPlugin(deps: YogaDeps): Plugin<Record<string, unknown>, ServerContext> {
+/** 429 for a principal that kept being refused (core/throttle.ts; threshold in docs/API.md). */
+function tooManyRefusals(retryAfterSec: number): Response {
+  return Response.json(
+    {
+      errors: [
+        {
+          message: `too many refused requests; retry after ${retryAfterSec}s`,
+          extensions: { code: 'RATE_LIMITED', retryAfterSec },
+        },
+      ],
+    },
+    { status: 429, headers: { 'retry-after': String(retryAfterSec) } },
+  );
+}
+
+function guardPlugin(
+  deps: YogaDeps,
+  denials: RefusalThrottle,
+): Plugin<Record<string, unknown>, ServerContext> {
   const touched = new Map<string, number>();
   const touch = (name: string) => {
     const now = deps.now();
@@ -70,7 +91,11 @@ function guardPlugin(deps: YogaDeps): Plugin<Record<string, unknown>, ServerCont
       const declared = Number(request.headers.get('content-length') ?? 0);
       if (declared > deps.limits.maxBodyBytes) return endResponse(tooLarge(deps.limits.maxBodyBytes));
       if (request.method === 'GET' && shouldRenderGraphiQL(request)) return;
-      if (serverContext.principal) return;
+      const blockedFor = (name: string) => denials.retryAfterSec(name, deps.now());
+      if (serverContext.principal) {
+        const wait = blockedFor(serverContext.principal.name);
+        return wait > 0 ? endResponse(tooManyRefusals(wait)) : undefined;
+      }
       let result: ReturnType<typeof authenticate>;
       try {
         result = authenticate(request.headers.get('authorization'), deps.store, touch);
@@ -79,6 +104,8 @@ function guardPlugin(deps: YogaDeps): Plugin<Record<string, unknown>, ServerCont
         return endResponse(unavailable());
       }
       if (!result.ok) return endResponse(unauthorized(result.reason));
+      const wait = blockedFor(result.principal.name);
+      if (wait > 0) return endResponse(tooManyRefusals(wait));
       serverContext.principal = result.principal;
     },
     onValidate({ addValidationRule }) {
@@ -90,6 +117,7 @@ function guardPlugin(deps: YogaDeps): Plugin<Record<string, unknown>, ServerCont
 export function createApiYoga(deps: YogaDeps) {
   const log = deps.logger.child({ component: 'graphql' });
   const cache = (deps.readCache ?? true) ? readCachePlugin(deps.engine, deps.now) : null;
+  const denials = deps.denials ?? new RefusalThrottle();
   return createYoga<ServerContext, ApiContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -112,7 +140,7 @@ export function createApiYoga(deps: YogaDeps) {
         return createGraphQLError(message, { path: located.path, extensions: { code: 'INTERNAL' } });
       },
     },
-    plugins: cache ? [guardPlugin(deps), cache] : [guardPlugin(deps)],
+    plugins: cache ? [guardPlugin(deps, denials), cache] : [guardPlugin(deps, denials)],
     context: ({ principal, request }): ApiContext => {
       if (!principal)
         throw createGraphQLError('unauthorized', {
@@ -126,6 +154,8 @@ export function createApiYoga(deps: YogaDeps) {
         publicUrl: deps.publicUrl,
         logger: log,
         signal: request.signal,
+        denials,
+        now: deps.now,
       };
     },
   });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signV0 } from '../../bot/verify.js';
+import { THROTTLE_DEFAULTS } from '../../src/core/throttle.js';
 import {
   ADMIN,
   buttonValue,
@@ -198,6 +199,19 @@ describe('request verification', () => {
     );
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ challenge: 'abc123' });
+  });
+
+  it('answers 429 with Retry-After to a source past the invalid-request threshold, and logs a summary', async () => {
+    const bad = () => fetch(`${h.url}/slack/events`, { method: 'POST', body: 'x=1' });
+    for (let i = 0; i < THROTTLE_DEFAULTS.maxPerWindow + 1; i++) expect((await bad()).status).toBe(401);
+    const limited = await bad();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('60');
+    // Even a correctly signed request from that source waits: no work for a flooding source.
+    const id = buttonValue(h, 'medic_approve')!;
+    const ok = await send(h, blockActions(h.who(ADMIN), { actionId: 'medic_approve', value: id }), FORM);
+    expect(ok.status).toBe(429);
+    expect(h.logs.filter((l) => l.includes('slack request refused: signature'))).toHaveLength(1);
   });
 
   it('refuses GET and unsigned requests', async () => {

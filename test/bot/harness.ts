@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { createSlackBot, type SlackBotHandle } from '../../bot/app.js';
 import { graphqlOverYoga } from '../../bot/graphql/transport.js';
 import { loadEnv } from '../../src/config/env.js';
@@ -38,6 +39,8 @@ export interface Harness {
   bot: SlackBotHandle;
   url: string;
   restarts: Array<{ service: string; effect: Effect }>;
+  /** Log lines at warn and above (JSON). */
+  logs: string[];
   /** Stops the bot (as `medic serve` shutting down would); the store, engine and API stay up. */
   stopBot(): Promise<void>;
   /** Starts a new bot on the same store and fake Slack (a `medic serve` restart); sets `bot`. */
@@ -54,7 +57,16 @@ export async function startHarness(
   const dir = mkdtempSync(join(tmpdir(), 'medic-slack-'));
   const clock = new SimulatedClock();
   const store = openStore(join(dir, 'medic.db'), { clock });
-  const logger = createLogger(process.env.BOT_LOG ?? 'silent');
+  const logs: string[] = [];
+  const logger = createLogger(
+    process.env.BOT_LOG ?? 'warn',
+    new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(String(chunk));
+        cb();
+      },
+    }),
+  );
   const policy = parsePolicy({});
   if (!policy.ok) throw new Error('default policy invalid');
   const services: ServiceConfig[] = (opts.services ?? ['api', 'worker']).map((name) => ({
@@ -131,6 +143,7 @@ export async function startHarness(
     },
     url: `http://127.0.0.1:${port}`,
     restarts,
+    logs,
     async stopBot() {
       if (botRunning) await bot.stop();
       botRunning = false;
