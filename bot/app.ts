@@ -27,6 +27,7 @@ import { boltLogger } from './logger.js';
 import { MedicReceiver } from './receiver.js';
 import { slackActor } from './roles.js';
 import { ChannelPoster } from './slack/poster.js';
+import { slackFetch } from './slack/web-fetch.js';
 import type { BotClock, SlackBot, SlackBotDeps } from './types.js';
 
 const systemClock: BotClock = { now: () => Date.now() };
@@ -68,6 +69,8 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
       // No automatic retries: a timed-out chat.postMessage may have been delivered already.
       retryConfig: { retries: 0 },
       timeout: 10_000,
+      // 429 + Retry-After honoured for every method, each call counted (slack/web-fetch.ts).
+      fetch: slackFetch({ onCall: deps.onSlackCall }),
     },
   });
   const poster = new ChannelPoster(app.client, deps.postIntervalMs ?? 1000);

@@ -60,6 +60,8 @@ export interface SlackBotDeps {
   store: BotStore;
   logger: Logger;
   clock?: BotClock;
+  /** Called for every Slack Web API exchange (medic_slack_api_calls_total). */
+  onSlackCall?: (method: string, outcome: 'ok' | 'error' | 'rate_limited') => void;
   /** Minimum spacing between posts to one channel (default 1000 ms, Slack's ~1 msg/s). */
   postIntervalMs?: number;
   /** Time zone for "HH:MM" in messages (default UTC). */

@@ -254,5 +254,6 @@ async function startSlackBot(parts: ServeParts, yoga: () => YogaLike, clock: Clo
     logger: parts.logger,
     clock,
     graphql: graphqlOverYoga(yoga),
+    onSlackCall: (method, outcome) => parts.metrics.slackCall(method, outcome),
   });
 }

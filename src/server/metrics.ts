@@ -33,6 +33,7 @@ export class Metrics {
   private readonly blocked: Counter<'service' | 'reason'>;
   private readonly decisionLatency: Histogram<'input'>;
   private readonly probeDuration: Histogram<'service' | 'result'>;
+  private readonly slackCalls: Counter<'method' | 'outcome'>;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -67,6 +68,12 @@ export class Metrics {
       help: 'Duration of health probes, by result.',
       labelNames: ['service', 'result'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers,
+    });
+    this.slackCalls = new Counter({
+      name: 'medic_slack_api_calls_total',
+      help: 'Slack Web API calls of the incident bot, by method and outcome (ok, error, rate_limited).',
+      labelNames: ['method', 'outcome'],
       registers,
     });
     const self = this;
@@ -168,6 +175,11 @@ export class Metrics {
   /** Called by the watchdog after every probe. */
   observeProbe(service: string, seconds: number, ok: boolean): void {
     this.probeDuration.observe({ service, result: ok ? 'ok' : 'failed' }, seconds);
+  }
+
+  /** Called by the Slack bot's transport for every Web API exchange. */
+  slackCall(method: string, outcome: 'ok' | 'error' | 'rate_limited'): void {
+    this.slackCalls.inc({ method, outcome });
   }
 
   observeDecision(input: string, seconds: number): void {

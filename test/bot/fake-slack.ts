@@ -74,6 +74,8 @@ export class FakeSlack {
   latencyMs = 0;
   /** Answer the next calls of these methods with this HTTP status (e.g. 503), then behave. */
   readonly failNext = new Map<string, number>();
+  /** Answer the next call of these methods with 429 and this `Retry-After` (seconds), then behave. */
+  readonly rateLimitNext = new Map<string, number>();
 
   /** The SLACK_API_URL to configure (ends with /api/). */
   get apiUrl(): string {
@@ -87,8 +89,11 @@ export class FakeSlack {
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       void this.handle(req)
-        .then(({ status, body }) => {
-          res.writeHead(status, { 'content-type': 'application/json' });
+        .then(({ status, body, retryAfter }) => {
+          res.writeHead(status, {
+            'content-type': 'application/json',
+            ...(retryAfter ? { 'retry-after': String(retryAfter) } : {}),
+          });
           res.end(JSON.stringify(body));
         })
         .catch((err: unknown) => {
@@ -149,7 +154,9 @@ export class FakeSlack {
     return `1767225600.${String(this.seq).padStart(6, '0')}`;
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; body: Record<string, unknown> }> {
+  private async handle(
+    req: IncomingMessage,
+  ): Promise<{ status: number; body: Record<string, unknown>; retryAfter?: number }> {
     const url = new URL(req.url ?? '/', this.base);
     const raw = await readBody(req);
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
@@ -171,6 +178,12 @@ export class FakeSlack {
       token: auth?.replace(/^Bearer /, '') ?? null,
     };
     this.calls.push(call);
+    const retryAfter = this.rateLimitNext.get(call.method);
+    if (retryAfter) {
+      this.rateLimitNext.delete(call.method);
+      this.notify();
+      return { status: 429, body: { ok: false, error: 'ratelimited' }, retryAfter };
+    }
     const failStatus = this.failNext.get(call.method);
     if (failStatus) {
       this.failNext.delete(call.method);

@@ -2,6 +2,7 @@ import { App } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiUrl } from '../../bot/app.js';
 import { ChannelPoster } from '../../bot/slack/poster.js';
+import { slackFetch } from '../../bot/slack/web-fetch.js';
 import { FakeSlack } from './fake-slack.js';
 
 let fake: FakeSlack;
@@ -18,6 +19,45 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await fake.close();
+});
+
+describe('the Slack transport (slackFetch)', () => {
+  it('waits out a 429 with Retry-After: 2 and sends the same call again: nothing lost, nothing twice', async () => {
+    let t = 0;
+    const slept: number[] = [];
+    const outcomes: string[] = [];
+    const app = new App({
+      token: 'xoxb-poster-test',
+      signingSecret: 'unused-signing-secret',
+      tokenVerificationEnabled: false,
+      clientOptions: {
+        slackApiUrl: apiUrl({ SLACK_API_URL: fake.apiUrl }),
+        retryConfig: { retries: 0 },
+        fetch: slackFetch({
+          now: () => t,
+          sleep: async (ms) => {
+            slept.push(ms);
+            t += ms;
+          },
+          onCall: (m, o) => outcomes.push(`${m}:${o}`),
+        }),
+      },
+    });
+    const poster = new ChannelPoster(app.client, 0);
+    const posted = await poster.post({ channel: 'C1', text: 'opened' });
+    fake.rateLimitNext.set('chat.update', 2);
+    await poster.update({ channel: 'C1', ts: posted.ts, text: 'half-open', blocks: [] });
+    await poster.post({ channel: 'C1', thread_ts: posted.ts, text: 'probe restart' });
+    expect(slept).toEqual([2000]);
+    expect(fake.of('chat.update').map((c) => c.args.text)).toEqual(['half-open', 'half-open']);
+    expect(fake.of('chat.postMessage').map((c) => c.args.text)).toEqual(['opened', 'probe restart']);
+    expect(outcomes).toEqual([
+      'chat.postMessage:ok',
+      'chat.update:rate_limited',
+      'chat.update:ok',
+      'chat.postMessage:ok',
+    ]);
+  });
 });
 
 describe('ChannelPoster', () => {
