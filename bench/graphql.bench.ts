@@ -8,13 +8,13 @@ import { createServer, type RequestListener } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createSchema, createYoga } from 'graphql-yoga';
+import { createApp } from '../src/api/http/app.js';
+import { generateToken, hashToken } from '../src/api/http/auth.js';
+import { SimulatedClock } from '../src/clock/clock.js';
 import { DEFAULT_POLICY } from '../src/core/policy.js';
-import { SimulatedClock } from '../src/engine/clock.js';
 import { createEngine } from '../src/engine/engine.js';
 import type { Executor } from '../src/engine/types.js';
 import { createLogger } from '../src/log.js';
-import { createApp } from '../src/server/app.js';
-import { generateToken, hashToken } from '../src/server/auth.js';
 import { openStore } from '../src/store/sqlite.js';
 import { report } from './report.js';
 

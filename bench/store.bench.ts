@@ -12,9 +12,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SimulatedClock } from '../src/clock/clock.js';
 import { DEFAULT_POLICY } from '../src/core/policy.js';
 import type { ServiceState } from '../src/core/types.js';
-import { SimulatedClock } from '../src/engine/clock.js';
 import { createEngine } from '../src/engine/engine.js';
 import { createLogger } from '../src/log.js';
 import { openDatabase, type Synchronous } from '../src/store/db.js';

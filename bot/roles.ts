@@ -4,19 +4,13 @@
  * passed to GraphQL with the actor, where authorization and the `access_denied` audit happen.
  */
 import type { Env } from '../src/config/env.js';
-import type { TokenRole } from '../src/store/types.js';
+import type { TokenRole } from '../src/core/roles.js';
 import type { GraphqlActor } from './types.js';
-
-const RANK: Record<TokenRole, number> = { viewer: 0, operator: 1, admin: 2 };
 
 export function roleOf(env: Pick<Env, 'SLACK_OPERATORS' | 'SLACK_ADMINS'>, userId: string): TokenRole {
   if (env.SLACK_ADMINS.includes(userId)) return 'admin';
   if (env.SLACK_OPERATORS.includes(userId)) return 'operator';
   return 'viewer';
-}
-
-export function atLeast(role: TokenRole, needed: TokenRole): boolean {
-  return RANK[role] >= RANK[needed];
 }
 
 export function slackActor(env: Pick<Env, 'SLACK_OPERATORS' | 'SLACK_ADMINS'>, userId: string): GraphqlActor {

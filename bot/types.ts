@@ -5,8 +5,9 @@
  * subscription) plus the store's single-use pending actions (button ids, compare-and-set).
  */
 import type { Env } from '../src/config/env.js';
+import type { TokenRole } from '../src/core/roles.js';
 import type { Logger } from '../src/log.js';
-import type { Store, TokenRole } from '../src/store/types.js';
+import type { Store } from '../src/store/types.js';
 
 /** The caller of an in-process GraphQL operation: the Slack user (or the bot itself). */
 export interface GraphqlActor {

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { schema } from './index.js';
+import { schema } from '../src/api/schema/index.js';
 
 // Load graphql the way Pothos does (node resolution), so the printer and the schema share one
 // graphql instance even under bundler-style resolvers (vitest prefers graphql's .mjs build).

@@ -3,7 +3,7 @@
  * one-line thread note for each, and the status line an operator action leaves on the parent.
  */
 
-import { EVENT_KINDS, type EventKind } from '../../src/store/types.js';
+import { EVENT_KINDS, type EventKind } from '../../src/core/audit.js';
 import { hhmm, toMs } from '../blocks/format.js';
 import { mention } from '../roles.js';
 import type { MedicEvent } from '../types.js';

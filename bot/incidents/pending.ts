@@ -5,7 +5,7 @@
  * opens), otherwise a new opaque id is minted. Used ids are never reused.
  */
 import { randomBytes } from 'node:crypto';
-import type { PendingActionKind } from '../../src/store/types.js';
+import type { PendingActionKind } from '../../src/core/pending.js';
 import type { ServiceWithApproval } from '../graphql/ops.js';
 import type { PendingActionStore } from '../types.js';
 

@@ -5,7 +5,7 @@
 import type { SlackIncidentRecord } from '../../src/store/types.js';
 import type { DriftFindingView } from '../blocks/incident.js';
 import type { Time } from '../types.js';
-import type { Incident } from './tracker.js';
+import type { Incident } from './incident.js';
 
 /** The consumer name of the bot's event cursor in the store. */
 export const CURSOR_NAME = 'slack';

@@ -18,31 +18,13 @@ import { type DriftFindingView, incidentMessage } from '../blocks/incident.js';
 import { fetchService, type ServiceWithApproval } from '../graphql/ops.js';
 import { BOT_ACTOR } from '../roles.js';
 import type { ChannelPoster } from '../slack/poster.js';
-import type { BotClock, BotStore, GraphqlFn, MedicEvent, Time } from '../types.js';
+import type { BotClock, BotStore, GraphqlFn, MedicEvent } from '../types.js';
+import type { Incident } from './incident.js';
 import { endsIncident, FOLLOW_UP_KINDS, happened, OPENING_KINDS, statusLine, threadNote } from './notes.js';
 import { ensurePending } from './pending.js';
 import { CURSOR_NAME, fromRecord, toRecord } from './persist.js';
 
-export interface Incident {
-  /** `<service>#<event id>` of the opening event (`drift:<service|contract>#<id>` for drift). */
-  key: string;
-  slot: string;
-  service: string | null;
-  kind: string;
-  happened: string;
-  at: Time;
-  findings?: DriftFindingView[];
-  channel: string;
-  ts: string | null;
-  status: string[];
-  resolved: boolean;
-  /** Opened while the service was healthy (e.g. hold expired): the next opening event starts anew. */
-  quiet: boolean;
-  /** Epoch ms (bot clock) when the incident was opened. */
-  openedAt: number;
-  /** Highest event id applied to this incident. */
-  lastEventId: number;
-}
+export type { Incident } from './incident.js';
 
 export interface TrackerDeps {
   graphql: GraphqlFn;

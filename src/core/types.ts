@@ -21,6 +21,9 @@ export type StateName = (typeof STATE_NAMES)[number];
 export const BLOCK_REASONS = ['skip_cooldown', 'skip_backoff', 'skip_circuit_open', 'skip_held'] as const;
 export type BlockReason = (typeof BLOCK_REASONS)[number];
 
+/** EX_CONFIG: the service says its configuration is broken; restarting cannot help. */
+export const FATAL_EXIT = 78;
+
 /** Who asked for a restart. `external` = systemd's own `Restart=` (NRestarts grew). */
 export type Initiator = 'auto' | 'forced' | 'approved' | 'external';
 
@@ -137,7 +140,7 @@ export interface Operator {
 export type Input =
   | { type: 'probe_ok' }
   | { type: 'probe_failed'; detail?: string }
-  /** The main process exited. code 0 = clean (not churn); 78 (EX_CONFIG) is fatal. */
+  /** The main process exited. code 0 = clean (not churn); FATAL_EXIT (78, EX_CONFIG) is fatal. */
   | { type: 'exited'; code: number }
   /** systemd restarted the unit by itself (`Restart=`); count = NRestarts increase. */
   | { type: 'external_restart'; count: number }
@@ -166,35 +169,10 @@ export const INPUT_TYPES: readonly InputType[] = [
   'tick',
 ];
 
-/**
- * The reason code of a decision. The first block is DESIGN.md's list; the second names the
- * decisions that observe without acting, so that every input yields exactly one code.
- */
-export const DECISION_CODES = [
-  'restart',
-  'restart_forced',
-  'restart_approved',
-  'skip_cooldown',
-  'skip_backoff',
-  'skip_circuit_open',
-  'skip_held',
-  'circuit_opened',
-  'circuit_half_open',
-  'circuit_closed',
-  'hold_set',
-  'hold_released',
-  'hold_expired',
-  // observations and outcomes
-  'noop',
-  'failure_counted',
-  'recovered',
-  'restart_succeeded',
-  'restart_failed',
-  'clean_exit',
-  'external_restart',
-  'not_pending',
-] as const;
-export type DecisionCode = (typeof DECISION_CODES)[number];
+/** The reason codes of decisions (one table: code → audit event kind, taken). */
+import type { DecisionCode } from './codes.js';
+
+export { DECISION_CODES, type DecisionCode } from './codes.js';
 
 /** Side effects decide() asks the edges to carry out, after the decision is committed. */
 export type Effect =

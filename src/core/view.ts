@@ -2,12 +2,37 @@
  * viewOf(): the one read model of a service, used by GraphQL, /status and Slack, so they can
  * never disagree. The state is settled to `now` first (window pruned, backoff decayed).
  */
-import type { ServiceView } from '../engine/types.js';
 import { restartDelaySec } from './gate.js';
 import type { Policy } from './policy.js';
 import { recommend } from './recommend.js';
 import { blockedTotal, settle } from './state.js';
-import type { ServiceState } from './types.js';
+import type { RecommendedAction, ServiceState } from './types.js';
+
+/** The read model of one service: a projection of its state, policy and clock. */
+export interface ServiceView {
+  name: string;
+  unit: string;
+  policy: Policy;
+  state: ServiceState;
+  recommended: RecommendedAction;
+  churn: {
+    restartsInWindow: number;
+    windowSec: number;
+    maxRestarts: number;
+    totalRestarts: number;
+    blockedAttempts: number;
+    blockedByReason: Record<string, number>;
+    circuitOpens: number;
+    lastRestartAt: number | null;
+  };
+  cooldown: { active: boolean; until: number | null };
+  circuit: { state: 'closed' | 'open' | 'half_open'; openedAt: number | null; reopensAt: number | null };
+  hold: { actor: string; reason: string; until: number } | null;
+  backoff: { nextDelaySec: number };
+  /** True when an operator approval would be accepted now. */
+  approvalPending: boolean;
+  lastDecision: { decision: string; at: number; actor: string | null; reason: string | null } | null;
+}
 
 export interface ViewArgs {
   name: string;

@@ -4,12 +4,12 @@
  * journald and log pipelines see every automatic restart, blocked attempt and manual override.
  */
 import { createHash } from 'node:crypto';
+import type { AuditEvent, NewEvent } from '../core/audit.js';
 import type { RefusalSummary } from '../core/episode.js';
 import { countersOf, eventKindOf } from '../core/events.js';
 import type { Policy } from '../core/policy.js';
 import type { Decision, Input, ServiceState } from '../core/types.js';
 import type { Logger } from '../log.js';
-import type { AuditEvent, NewEvent } from '../store/types.js';
 import type { SubmitMeta } from './types.js';
 
 /** Actor of decisions nobody asked for (probes, timers, outcomes). */

@@ -3,7 +3,7 @@
  * (GraphQL subscriptions, Slack bot, metrics). A throwing subscriber is reported to
  * `onError` and never stops delivery to the others or breaks the commit that published.
  */
-import type { AuditEvent } from '../store/types.js';
+import type { AuditEvent } from '../core/audit.js';
 
 export type Listener = (event: AuditEvent) => void;
 

@@ -4,8 +4,9 @@
  * an input for decide() (restart_succeeded / restart_failed, closing the intent in that
  * commit); a hard stop's outcome is a `hard_stop` audit event (not a decision).
  */
+
+import type { Intent, NewEvent } from '../core/audit.js';
 import type { Input, ServiceState } from '../core/types.js';
-import type { Intent, NewEvent } from '../store/types.js';
 import { SYSTEM_ACTOR } from './audit.js';
 import type { ExecResult, Executor, ServiceConfig } from './types.js';
 

@@ -16,15 +16,16 @@
  * as it was (the store is unchanged too).
  */
 
+import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import { nextWakeAt } from '../core/deadline.js';
 import { decide } from '../core/decide.js';
 import { compact, type Runs } from '../core/episode.js';
 import type { Policy } from '../core/policy.js';
 import { initialState } from '../core/state.js';
 import type { Input, ServiceState } from '../core/types.js';
+import type { ServiceView } from '../core/view.js';
 import { viewOf } from '../core/view.js';
 import type { Logger } from '../log.js';
-import type { AuditEvent, Intent, NewEvent, Store } from '../store/types.js';
 import { approvalOpen, requestApproval } from './approval.js';
 import { decisionEvent, logEvent, policyHash, summaryEvent } from './audit.js';
 import { EventBus } from './bus.js';
@@ -32,10 +33,11 @@ import { hardStopEvent, outcomeInput, runEffect } from './effects.js';
 import { EngineError } from './errors.js';
 import { PublishedIds } from './published.js';
 import { SerialQueue } from './queue.js';
-import type { Clock, Committed, Engine, Executor, ServiceConfig, ServiceView, SubmitMeta } from './types.js';
+import type { EngineStore } from './store-port.js';
+import type { Clock, Committed, Engine, Executor, ServiceConfig, SubmitMeta } from './types.js';
 
 export interface EngineDeps {
-  store: Store;
+  store: EngineStore;
   services: ServiceConfig[];
   executor: Executor;
   clock: Clock;

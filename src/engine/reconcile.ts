@@ -9,8 +9,9 @@
  *   'reconcile'), so the state machine leaves `restarting` without waiting for the grace;
  * - 'not_done' / 'unknown' feed nothing: the startup grace (a tick) resolves the restart.
  */
-import type { Intent, Store } from '../store/types.js';
+import type { Intent } from '../core/audit.js';
 import { SYSTEM_ACTOR } from './audit.js';
+import type { EngineStore } from './store-port.js';
 import type { Engine } from './types.js';
 
 export type IntentAnswer = 'done' | 'not_done' | 'unknown';
@@ -22,7 +23,7 @@ export interface Reconciled {
 
 export async function reconcileIntents(
   engine: Engine,
-  store: Store,
+  store: EngineStore,
   ask: (intent: Intent) => Promise<IntentAnswer>,
   now: () => number = Date.now,
 ): Promise<Reconciled[]> {

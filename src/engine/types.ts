@@ -4,9 +4,11 @@
  * the event, and only then hands effects to the executor. Watchdog, GraphQL, Slack and CLI all
  * go through `submit`; none of them decides anything.
  */
+
+import type { AuditEvent, NewEvent } from '../core/audit.js';
 import type { Policy } from '../core/policy.js';
-import type { Decision, Effect, Input, RecommendedAction, ServiceState } from '../core/types.js';
-import type { AuditEvent, NewEvent } from '../store/types.js';
+import type { Decision, Effect, Input, ServiceState } from '../core/types.js';
+import type { ServiceView } from '../core/view.js';
 
 export interface ServiceConfig {
   name: string;
@@ -29,32 +31,6 @@ export interface Committed {
   event: AuditEvent | null;
 }
 
-/** Read model of one service: a projection of its state, policy and clock (core/view.ts). */
-export interface ServiceView {
-  name: string;
-  unit: string;
-  policy: Policy;
-  state: ServiceState;
-  recommended: RecommendedAction;
-  churn: {
-    restartsInWindow: number;
-    windowSec: number;
-    maxRestarts: number;
-    totalRestarts: number;
-    blockedAttempts: number;
-    blockedByReason: Record<string, number>;
-    circuitOpens: number;
-    lastRestartAt: number | null;
-  };
-  cooldown: { active: boolean; until: number | null };
-  circuit: { state: 'closed' | 'open' | 'half_open'; openedAt: number | null; reopensAt: number | null };
-  hold: { actor: string; reason: string; until: number } | null;
-  backoff: { nextDelaySec: number };
-  /** True when an operator approval would be accepted now. */
-  approvalPending: boolean;
-  lastDecision: { decision: string; at: number; actor: string | null; reason: string | null } | null;
-}
-
 export type ExecResult = { ok: true } | { ok: false; detail: string };
 
 /** Carries out effects; implemented by the systemd and process backends. */
@@ -67,10 +43,7 @@ export interface Executor {
   ): Promise<ExecResult>;
 }
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): { cancel(): void };
-}
+export type { Clock } from '../core/clock.js';
 
 export interface Engine {
   readonly services: ReadonlyMap<string, ServiceConfig>;

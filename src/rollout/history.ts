@@ -3,7 +3,8 @@
  * decide() was given (`input`), its time (`at`) and its service. Read in commit order (id), which
  * is the order the engine decided them in, per service.
  */
-import type { AuditEvent, Store } from '../store/types.js';
+import type { AuditEvent } from '../core/audit.js';
+import type { Store } from '../store/types.js';
 import type { RecordedInput } from './replay.js';
 
 const PAGE = 500;

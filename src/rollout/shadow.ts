@@ -12,8 +12,10 @@
  * its own (`external_restart` inputs), and whether replay reproduces the
  * recorded decisions when re-run with the versions as they were applied (a check of the record).
  */
+
+import type { AuditEvent } from '../core/audit.js';
 import { DEFAULT_POLICY, type Policy } from '../core/policy.js';
-import type { AuditEvent, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
 import { compareService, type ServiceComparison } from './compare.js';
 import { decisionEvents, lastDays, type Period } from './history.js';
 import { type PolicySet, policyOf, policySetOfContent } from './policy-set.js';

@@ -10,8 +10,9 @@
  */
 
 import type { Contract } from '../contract/types.js';
+import type { AuditEvent, NewEvent } from '../core/audit.js';
 import type { Policy } from '../core/policy.js';
-import type { AuditEvent, NewEvent, PolicyVersion, Store } from '../store/types.js';
+import type { PolicyVersion, Store } from '../store/types.js';
 import { diffPolicySets } from './diff.js';
 import {
   hashPolicySet,

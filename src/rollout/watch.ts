@@ -11,9 +11,10 @@
  * within one interval leaves the active version number unchanged, and is still relayed.
  */
 
+import type { EventKind } from '../core/audit.js';
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
-import type { EventKind, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
 import { canonicalJson, type PolicySet, policyOf, policySetOfContent } from './policy-set.js';
 
 export interface PolicyWatcher {

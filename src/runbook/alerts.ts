@@ -3,7 +3,7 @@
  * medic-alerts.yml), what each alert means, who acts and how, and the metric semantics behind
  * them. test/runbook/runbook.test.ts checks that every alert of the rules file is described here.
  */
-import type { Block } from './model.js';
+import type { Block } from './doc.js';
 
 export interface AlertText {
   alert: string;

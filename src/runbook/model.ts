@@ -9,30 +9,12 @@ import { runbookAnchor } from '../core/runbook-anchors.js';
 import { DECISION_CODES, type Effect, RECOMMENDED_ACTION_CODES } from '../core/types.js';
 import { type PolicySet, policyOf } from '../rollout/policy-set.js';
 import { alertBlocks } from './alerts.js';
+import type { Block, RunbookDoc, Section } from './doc.js';
 import { decisionTable } from './table.js';
 import { ACTION_TEXTS, DECISION_TEXTS } from './texts.js';
 import { policyInWords } from './words.js';
 
-export type Block =
-  | { kind: 'p'; text: string }
-  | { kind: 'list'; items: string[] }
-  | { kind: 'code'; text: string }
-  | { kind: 'table'; head: string[]; rows: string[][] }
-  /** A paragraph that is itself a link target (decision codes). */
-  | { kind: 'anchored'; id: string; text: string };
-
-export interface Section {
-  id: string;
-  title: string;
-  level: 2 | 3 | 4;
-  blocks: Block[];
-}
-
-export interface RunbookDoc {
-  title: string;
-  intro: Block[];
-  sections: Section[];
-}
+export type { Block, RunbookDoc, Section } from './doc.js';
 
 export interface RunbookModelInput {
   contract: Pick<Contract, 'services'> & Partial<Pick<Contract, 'file' | 'supervisor'>>;

@@ -6,7 +6,7 @@
  * Routine observations (a passing probe that changes nothing) are left out; refusals that were
  * only counted are shown as "… refused N more time(s)", from the counters.
  */
-import type { AuditEvent } from '../store/types.js';
+import type { AuditEvent } from '../core/audit.js';
 
 const LABEL: Record<string, string> = {
   restart: 'RESTART',

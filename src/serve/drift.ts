@@ -9,9 +9,10 @@
  * Implements the API's ContractStatus port (path, inspect, checkDrift, lastDrift), so the
  * periodic check and the `checkDrift` mutation share one path.
  */
-import { checkDrift, type DriftReport, type DriftSource, type Finding } from '../contract/drift/check.js';
+
 import { loadContract } from '../contract/load.js';
 import { type Contract, ContractError } from '../contract/types.js';
+import { checkDrift, type DriftReport, type DriftSource, type Finding } from '../drift/check.js';
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';

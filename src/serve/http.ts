@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Readiness } from './readiness.js';
+import type { Readiness } from '../core/readiness.js';
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 

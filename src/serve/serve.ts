@@ -13,26 +13,26 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { YogaLike } from '../../bot/graphql/transport.js';
+import { createApp } from '../api/http/app.js';
+import { Metrics } from '../api/http/metrics.js';
+import type { RawRoute } from '../api/schema/ports.js';
+import { systemClock } from '../clock/clock.js';
 import { type Env, slackConfigured } from '../config/env.js';
 import { loadContract } from '../contract/load.js';
 import type { Contract } from '../contract/types.js';
-import { systemClock } from '../engine/clock.js';
+import type { Readiness } from '../core/readiness.js';
 import { createEngine } from '../engine/engine.js';
 import type { Clock, Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import { resolveActivePolicies } from '../rollout/versions.js';
 import { watchPolicyVersions } from '../rollout/watch.js';
 import { createRunbookRoute } from '../runbook/route.js';
-import { createApp } from '../server/app.js';
-import { Metrics } from '../server/metrics.js';
-import type { RawRoute } from '../server/ports.js';
 import { acquireLock } from '../store/lock.js';
 import { openStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { createWatchdog, type Watchdog } from '../watchdog/watchdog.js';
 import { DriftWatcher } from './drift.js';
 import { basicHandler, listen, type NodeHandler } from './http.js';
-import type { Readiness } from './readiness.js';
 
 export interface ServeOptions {
   env: Env;

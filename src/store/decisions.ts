@@ -4,6 +4,7 @@
  * executes effects after `commit` returned, so every executed effect has a committed intent.
  */
 import type Database from 'better-sqlite3';
+import type { Intent } from '../core/audit.js';
 import type { Effect, ServiceState } from '../core/types.js';
 import { StoreError } from './errors.js';
 import type { EventWriter } from './events.js';
@@ -11,7 +12,6 @@ import type {
   CommitResult,
   DecisionCommit,
   HoldRecord,
-  Intent,
   IntentRecord,
   StateCommit,
   StoredService,

@@ -5,8 +5,9 @@
 import type Database from 'better-sqlite3';
 import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lt, type SQL } from 'drizzle-orm';
 import { events } from '../../db/schema.js';
+import type { AuditEvent, NewEvent } from '../core/audit.js';
 import type { Drizzle } from './db.js';
-import type { AuditEvent, EventQuery, NewEvent } from './types.js';
+import type { EventQuery } from './types.js';
 
 type EventRow = typeof events.$inferSelect;
 

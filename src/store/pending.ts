@@ -5,8 +5,9 @@
  */
 import { and, asc, eq, gt, inArray, isNull, type SQL } from 'drizzle-orm';
 import { pendingActions } from '../../db/schema.js';
+import type { PendingAction, PendingActionKind } from '../core/pending.js';
 import type { Drizzle } from './db.js';
-import type { ClaimResult, PendingAction, PendingActionKind } from './types.js';
+import type { ClaimResult } from './types.js';
 
 type Row = typeof pendingActions.$inferSelect;
 

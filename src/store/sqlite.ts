@@ -8,6 +8,9 @@
  * single-instance serving is `acquireLock` (lock.ts).
  */
 import type Database from 'better-sqlite3';
+import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
+import type { PendingAction, PendingActionKind } from '../core/pending.js';
+import type { TokenRole } from '../core/roles.js';
 import { type DbOptions, openDatabase } from './db.js';
 import { DecisionWriter, StateReader } from './decisions.js';
 import { EventReader, EventWriter } from './events.js';
@@ -16,25 +19,19 @@ import { PolicyVersions } from './policies.js';
 import { SlackState } from './slack.js';
 import { Tokens } from './tokens.js';
 import type {
-  AuditEvent,
   ClaimResult,
   CommitResult,
   DecisionCommit,
   EventQuery,
   HoldRecord,
-  Intent,
   IntentRecord,
-  NewEvent,
   NewPolicyVersion,
-  PendingAction,
-  PendingActionKind,
   PolicyVersion,
   SlackIncidentRecord,
   StateCommit,
   Store,
   StoredService,
   TokenRecord,
-  TokenRole,
 } from './types.js';
 
 export { StoreError } from './errors.js';

@@ -1,9 +1,10 @@
 /** API tokens: only the SHA-256 hash of a secret is stored; lookups go by hash. */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { apiTokens } from '../../db/schema.js';
+import type { TokenRole } from '../core/roles.js';
 import type { Drizzle } from './db.js';
 import { StoreError } from './errors.js';
-import type { TokenRecord, TokenRole } from './types.js';
+import type { TokenRecord } from './types.js';
 
 type Row = typeof apiTokens.$inferSelect;
 

@@ -7,7 +7,7 @@ export {
   MANAGER_PATH,
   PROPS_IFACE,
   SYSTEMD_DEST,
-} from '../watchdog/dbus/connection.js';
+} from './connection.js';
 
 export interface DbusCaller {
   /** A method call; resolves with the reply body, rejects on an error reply or a timeout. */

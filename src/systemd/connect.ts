@@ -4,7 +4,7 @@
  * address choice as detection (private socket for scope user, private socket or system bus for
  * scope system), closed when the work is done.
  */
-import { busTarget, type Scope, SystemdConnection } from '../watchdog/dbus/connection.js';
+import { busTarget, type Scope, SystemdConnection } from './connection.js';
 import { readUnitProperties, type UnitPropertyReader } from './properties.js';
 
 export interface ManagerAddress {

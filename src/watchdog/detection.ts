@@ -3,7 +3,7 @@
  * The choice and its reason are returned so the log and /readyz can say which one runs.
  */
 import type { Logger } from '../log.js';
-import { type BusTarget, busTarget, type Scope, SystemdConnection } from './dbus/connection.js';
+import { type BusTarget, busTarget, type Scope, SystemdConnection } from '../systemd/connection.js';
 import { DbusMonitor } from './dbus/monitor.js';
 import type { MonitorSink, UnitMonitor } from './monitor.js';
 import { PollingMonitor } from './polling.js';

@@ -4,9 +4,9 @@
  * overlap; a failed poll is logged and retried at the next interval.
  */
 import type { Logger } from '../log.js';
-import type { Scope } from './dbus/connection.js';
+import type { Scope } from '../systemd/connection.js';
+import { showUnits } from '../systemd/systemctl.js';
 import { type MonitorSink, type UnitMonitor, UnitTracker } from './monitor.js';
-import { showUnits } from './systemctl.js';
 import type { UnitStatus } from './unit-status.js';
 
 export class PollingMonitor implements UnitMonitor {

@@ -10,10 +10,12 @@
  *   its circuit is open is stopped now — stopping is idempotent, and a running unit with an
  *   open circuit is exactly the storm the hard stop was for — and that is audited as a hard_stop.
  */
+
+import type { Intent } from '../core/audit.js';
 import { reconcileIntents as engineReconcile, type IntentAnswer } from '../engine/reconcile.js';
+import type { EngineStore } from '../engine/store-port.js';
 import type { Engine, Executor } from '../engine/types.js';
 import type { Logger } from '../log.js';
-import type { Intent, Store } from '../store/types.js';
 import type { UnitMonitor } from './monitor.js';
 import type { UnitStatus } from './unit-status.js';
 
@@ -31,7 +33,7 @@ export function answerFor(intent: Intent, status: UnitStatus | undefined): Inten
 
 export interface ReconcileDeps {
   engine: Engine;
-  store: Store;
+  store: EngineStore;
   monitor: Pick<UnitMonitor, 'refresh'>;
   executor: Executor;
   now: () => number;

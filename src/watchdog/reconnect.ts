@@ -7,7 +7,7 @@
  * go on. Timers are unref'd (they never keep the process alive) and cleared by `stop()`.
  */
 import type { Logger } from '../log.js';
-import { type BusTarget, SystemdConnection } from './dbus/connection.js';
+import { type BusTarget, SystemdConnection } from '../systemd/connection.js';
 
 export interface ReconnectOptions {
   target: BusTarget;

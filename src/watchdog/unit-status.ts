@@ -5,31 +5,10 @@
  * snapshots; `translate(prev, next)` is the one pure function that turns two consecutive
  * snapshots into observations, so both paths decide identically.
  */
-import type { Input } from '../core/types.js';
+import { FATAL_EXIT, type Input } from '../core/types.js';
+import type { UnitStatus } from '../systemd/status.js';
 
-export interface UnitStatus {
-  loadState: string;
-  activeState: string;
-  subState: string;
-  /** Service `Result` (success, exit-code, signal, core-dump, timeout, ...). */
-  result: string;
-  /** CLD_* code of the last main-process exit: 1 exited, 2 killed, 3 dumped; 0 = none yet. */
-  execMainCode: number;
-  /** Exit status (code 1) or signal number (codes 2, 3). */
-  execMainStatus: number;
-  /** Realtime µs since the epoch when the current/last main process started; 0 = never. */
-  execMainStartUs: number;
-  /** Monotonic µs of the last main-process exit; identifies one exit. 0 = none yet. */
-  execMainExitMono: number;
-  /** Realtime µs since the epoch of that exit (0 = none yet); recorded with the crash. */
-  execMainExitUs: number;
-  /** Restarts systemd did by itself (`Restart=`). */
-  nRestarts: number;
-  /** Changes on every start of the unit (hex); '' when never started. */
-  invocationId: string;
-  /** The unit's `Restart=` setting (no, on-failure, always, ...). */
-  restart: string;
-}
+export type { UnitStatus } from '../systemd/status.js';
 
 export const CLD_EXITED = 1;
 
@@ -57,9 +36,6 @@ function settledAfterExit(s: UnitStatus, final: boolean): 'yes' | 'pending' | 'n
   if (s.activeState !== 'failed' && s.activeState !== 'inactive') return 'no';
   return s.restart === 'no' || final ? 'yes' : 'pending';
 }
-
-/** EX_CONFIG: the service says its configuration is broken; restarting cannot help. */
-export const FATAL_EXIT = 78;
 
 /**
  * Translates a status change into observations.

@@ -9,15 +9,15 @@
  */
 import type { Contract } from '../contract/types.js';
 import { isHeartbeat } from '../core/observe.js';
+import type { Readiness } from '../core/readiness.js';
+import type { EngineStore } from '../engine/store-port.js';
 import type { Engine, Executor } from '../engine/types.js';
+import { ProcessBackend } from '../executors/process.js';
+import { SystemdExecutor } from '../executors/systemd.js';
 import type { Logger } from '../log.js';
-import type { Readiness } from '../serve/readiness.js';
-import type { Store } from '../store/types.js';
 import { oneShotReader } from '../systemd/connect.js';
+import type { SystemdConnection } from '../systemd/connection.js';
 import { readUnitProperties, type UnitPropertyReader } from '../systemd/properties.js';
-import { ProcessBackend } from './backends/process.js';
-import { SystemdExecutor } from './backends/systemd.js';
-import type { SystemdConnection } from './dbus/connection.js';
 import { DbusMonitor } from './dbus/monitor.js';
 import { detectionTarget, openDetection } from './detection.js';
 import type { MonitorSink, UnitMonitor } from './monitor.js';
@@ -49,7 +49,7 @@ export interface WatchdogOptions {
 
 export interface Watchdog {
   readonly executor: Executor;
-  start(engine: Engine, store: Store): Promise<void>;
+  start(engine: Engine, store: EngineStore): Promise<void>;
   readiness(): Readiness;
   /**
    * Reads unit properties in bulk (drift): over detection's D-Bus connection while it is up,

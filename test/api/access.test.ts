@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateToken } from '../../src/server/auth.js';
+import { generateToken } from '../../src/api/http/auth.js';
 import { type Harness, startHarness } from './harness.js';
 
 let h: Harness;

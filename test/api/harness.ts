@@ -6,16 +6,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { type App, type AppDeps, createApp } from '../../src/api/http/app.js';
+import { generateToken, hashToken } from '../../src/api/http/auth.js';
+import { SimulatedClock } from '../../src/clock/clock.js';
 import { DEFAULT_POLICY, type Policy } from '../../src/core/policy.js';
+import type { TokenRole } from '../../src/core/roles.js';
 import type { Effect } from '../../src/core/types.js';
-import { SimulatedClock } from '../../src/engine/clock.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { Engine, ExecResult, Executor, ServiceConfig } from '../../src/engine/types.js';
 import { createLogger } from '../../src/log.js';
-import { type App, type AppDeps, createApp } from '../../src/server/app.js';
-import { generateToken, hashToken } from '../../src/server/auth.js';
 import { openStore } from '../../src/store/sqlite.js';
-import type { Store, TokenRole } from '../../src/store/types.js';
+import type { Store } from '../../src/store/types.js';
 
 export const PUBLIC_URL = 'http://medic.test:4000';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Kind, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, measure } from '../../src/server/limits.js';
+import { DEFAULT_LIMITS, measure } from '../../src/api/http/limits.js';
 
 /** A random selection tree: each node is a field with optional `first` and children. */
 interface Node {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hasRole } from '../../src/server/auth.js';
-import type { TokenRole } from '../../src/store/types.js';
+import type { TokenRole } from '../../src/core/roles.js';
+import { hasRole } from '../../src/core/roles.js';
 import { type Harness, startHarness } from './harness.js';
 
 const ROLES: TokenRole[] = ['viewer', 'operator', 'admin'];

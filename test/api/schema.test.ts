@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { schema } from '../../schema/index.js';
 import { printSdl, SDL_PATH } from '../../schema/print.js';
+import { schema } from '../../src/api/schema/index.js';
 
 describe('schema/schema.graphql', () => {
   it('is the SDL the code builds (npm run schema:check passes)', async () => {

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/http/app.js';
+import { SimulatedClock } from '../../src/clock/clock.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
-import { SimulatedClock } from '../../src/engine/clock.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { createLogger } from '../../src/log.js';
-import { createApp } from '../../src/server/app.js';
 import { openStore } from '../../src/store/sqlite.js';
 import { cli, tempDir } from '../contract/helpers.js';
 import { RecordingExecutor } from './harness.js';

@@ -1,8 +1,8 @@
 import { chmod, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDrift } from '../../src/contract/drift/check.js';
 import { parseContract } from '../../src/contract/load.js';
+import { checkDrift } from '../../src/drift/check.js';
 import { MAJOR_MINOR, makeCondaEnv, REAL_PYTHON_VERSION, tempDir } from './helpers.js';
 
 function contractFor(root: string, python = MAJOR_MINOR, env = 'shop') {

@@ -3,9 +3,9 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { checkDrift } from '../../src/contract/drift/check.js';
-import { glob } from '../../src/contract/drift/glob.js';
 import { loadContract } from '../../src/contract/load.js';
+import { checkDrift } from '../../src/drift/check.js';
+import { glob } from '../../src/drift/glob.js';
 import { MAJOR_MINOR, makeCondaEnv, tempDir, writeContract } from './helpers.js';
 
 const run = promisify(execFile);

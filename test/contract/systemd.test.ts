@@ -3,9 +3,9 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDrift } from '../../src/contract/drift/check.js';
-import type { Finding } from '../../src/contract/drift/types.js';
 import { loadContract } from '../../src/contract/load.js';
+import { checkDrift } from '../../src/drift/check.js';
+import type { Finding } from '../../src/drift/types.js';
 import {
   describeSystemd,
   installUnit,

@@ -1,6 +1,7 @@
 /** recommend(), eventKindOf(), countersOf(), viewOf(), nextWakeAt() and the runbook anchors. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EVENT_KINDS } from '../../src/core/audit.js';
 import { nextWakeAt } from '../../src/core/deadline.js';
 import { countersOf, eventKindOf } from '../../src/core/events.js';
 import { recommend } from '../../src/core/recommend.js';
@@ -8,7 +9,6 @@ import { allRunbookAnchors, runbookAnchor } from '../../src/core/runbook-anchors
 import { initialState } from '../../src/core/state.js';
 import { DECISION_CODES, type RecommendedActionCode, type StateName } from '../../src/core/types.js';
 import { viewOf } from '../../src/core/view.js';
-import { EVENT_KINDS } from '../../src/store/types.js';
 import { drive, policyArb, stepsArb, T0 } from './arbitraries.js';
 import { alice, policyOf, Sim } from './sim.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock, systemClock } from '../../src/engine/clock.js';
+import { SimulatedClock, systemClock } from '../../src/clock/clock.js';
 
 describe('SimulatedClock', () => {
   it('fires due timers in due order (ties in scheduling order), each at its own time', () => {

@@ -1,9 +1,9 @@
 /** Engine test rig: a real store on a temp file, a SimulatedClock, a recording executor. */
 import { Writable } from 'node:stream';
 import { afterEach } from 'vitest';
+import { SimulatedClock } from '../../src/clock/clock.js';
 import { type Policy, type PolicyInput, policySchema } from '../../src/core/policy.js';
 import type { Effect } from '../../src/core/types.js';
-import { SimulatedClock } from '../../src/engine/clock.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { Engine, ExecResult, Executor, ServiceConfig } from '../../src/engine/types.js';
 import { createLogger } from '../../src/log.js';

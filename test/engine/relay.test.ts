@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditEvent, NewEvent } from '../../src/store/types.js';
+import type { AuditEvent, NewEvent } from '../../src/core/audit.js';
 import { FAIL3, feed, rig } from './helpers.js';
 
 /** A policy_applied event as another writer (the CLI) commits it: straight into the store. */

@@ -1,6 +1,6 @@
 // Registers the policy-version fields before the schema is built (schema/index.ts imports them too).
-import '../../schema/types/policy-version.js';
-import '../../schema/mutations/policy.js';
+import '../../src/api/schema/types/policy-version.js';
+import '../../src/api/schema/mutations/policy.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import { activateNewVersion } from '../../src/rollout/versions.js';

@@ -3,9 +3,10 @@
  * rig), a SimulatedClock and a recording executor. Time is advanced deadline by deadline, so
  * every engine tick is decided exactly at nextWakeAt — as a live clock does, give or take ms.
  */
+
+import type { AuditEvent } from '../../src/core/audit.js';
 import { nextWakeAt } from '../../src/core/deadline.js';
 import type { Input } from '../../src/core/types.js';
-import type { AuditEvent } from '../../src/store/types.js';
 import type { Rig } from '../engine/helpers.js';
 
 export { policy, rig } from '../engine/helpers.js';

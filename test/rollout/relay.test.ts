@@ -1,15 +1,15 @@
 // Registers the policy-version fields before the schema is built (schema/index.ts imports them too).
-import '../../schema/types/policy-version.js';
-import '../../schema/mutations/policy.js';
+import '../../src/api/schema/types/policy-version.js';
+import '../../src/api/schema/mutations/policy.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import type { AuditEvent } from '../../src/core/audit.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import { activateNewVersion, reactivateVersion } from '../../src/rollout/versions.js';
 import { type PolicyWatcher, watchPolicyVersions } from '../../src/rollout/watch.js';
-import type { AuditEvent } from '../../src/store/types.js';
 import { type Harness, startHarness } from '../api/harness.js';
 import { tempDir } from '../store/helpers.js';
 import { policy, rig } from './helpers.js';

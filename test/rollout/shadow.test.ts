@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { SimulatedClock } from '../../src/engine/clock.js';
+import { SimulatedClock } from '../../src/clock/clock.js';
 import { shadowReport } from '../../src/rollout/shadow.js';
 import { activateNewVersion } from '../../src/rollout/versions.js';
 import { syncEngine } from '../../src/rollout/watch.js';

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
+import type { AuditEvent } from '../../src/core/audit.js';
 import { demoPrinter } from '../../src/serve/demo-printer.js';
-import type { AuditEvent } from '../../src/store/types.js';
 
 const event = (over: Partial<AuditEvent>): AuditEvent => ({
   id: 1,

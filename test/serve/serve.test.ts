@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../src/core/audit.js';
 import { openStore } from '../../src/store/sqlite.js';
-import type { AuditEvent } from '../../src/store/types.js';
 import {
   describeSystemd,
   installUnit,

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AuditEvent, EventKind } from '../../src/store/types.js';
+import type { AuditEvent, EventKind } from '../../src/core/audit.js';
 import { event, tempStore } from './helpers.js';
 
 describe('audit log', () => {

@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import type { NewEvent } from '../../src/core/audit.js';
 import { initialState } from '../../src/core/state.js';
 import type { ServiceState } from '../../src/core/types.js';
 import { openStore, type Store } from '../../src/store/sqlite.js';
-import type { DecisionCommit, NewEvent } from '../../src/store/types.js';
+import type { DecisionCommit } from '../../src/store/types.js';
 
 const dirs: string[] = [];
 const stores: Store[] = [];

@@ -10,12 +10,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../src/core/audit.js';
 import { decide } from '../../src/core/decide.js';
 import { countersOf } from '../../src/core/events.js';
 import { blockedTotal, initialState } from '../../src/core/state.js';
 import type { ServiceState } from '../../src/core/types.js';
 import { openStore } from '../../src/store/sqlite.js';
-import type { AuditEvent } from '../../src/store/types.js';
 import { CRASH_SERVICES, rng } from '../fixtures/store-crash-config.js';
 import { tempDir } from './helpers.js';
 

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { systemdExecLine } from '../../src/contract/quote.js';
+import { busTarget, SystemdConnection } from '../../src/systemd/connection.js';
 import { environmentRecord, readUnitProperties } from '../../src/systemd/properties.js';
-import { busTarget, SystemdConnection } from '../../src/watchdog/dbus/connection.js';
 import {
   describeSystemd,
   installUnit,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
-import { SystemdExecutor } from '../../src/watchdog/backends/systemd.js';
+import { SystemdExecutor } from '../../src/executors/systemd.js';
 import type { DbusMonitor } from '../../src/watchdog/dbus/monitor.js';
 import { openDetection } from '../../src/watchdog/detection.js';
 import type { MonitorSink, UnitMonitor } from '../../src/watchdog/monitor.js';

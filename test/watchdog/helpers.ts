@@ -10,9 +10,9 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { loadEnv } from '../../src/config/env.js';
+import type { AuditEvent } from '../../src/core/audit.js';
 import { createLogger } from '../../src/log.js';
 import { type RunningServe, startServe } from '../../src/serve/serve.js';
-import type { AuditEvent } from '../../src/store/types.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ContractService } from '../../src/contract/types.js';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
-import { ProcessBackend } from '../../src/watchdog/backends/process.js';
+import { ProcessBackend } from '../../src/executors/process.js';
 import type { Observation } from '../../src/watchdog/unit-status.js';
 import { waitFor } from '../helpers/systemd.js';
 import { python3, sleep, tempDir } from './helpers.js';

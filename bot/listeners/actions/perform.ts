@@ -8,11 +8,12 @@
  * compare-and-set — exactly one of concurrent clicks wins; (5) the mutation runs as the user.
  */
 import type { Env } from '../../../src/config/env.js';
-import type { PendingAction, PendingActionKind } from '../../../src/store/types.js';
+import type { PendingAction, PendingActionKind } from '../../../src/core/pending.js';
+import { hasRole } from '../../../src/core/roles.js';
 import { duration, hhmm } from '../../blocks/format.js';
 import { fetchService, type MutationOutcome, mutate, type ServiceWithApproval } from '../../graphql/ops.js';
 import { applicableKinds } from '../../incidents/pending.js';
-import { atLeast, mention, slackActor } from '../../roles.js';
+import { mention, slackActor } from '../../roles.js';
 import type { BotClock, GraphqlFn, PendingActionStore } from '../../types.js';
 
 export interface ActionContext {
@@ -95,7 +96,7 @@ export async function performAction(ctx: ActionContext, req: ActionRequest): Pro
   if (!service) return { ok: false, code: 'NOT_FOUND', message: 'Which service? See `/medic help`.' };
 
   const actor = slackActor(ctx.env, req.userId);
-  if (!atLeast(actor.role, 'operator')) {
+  if (!hasRole(actor.role, 'operator')) {
     const outcome = await runMutation(ctx, req, service); // refused and audited by the API
     const message = outcome.ok
       ? 'Done.'

@@ -11,11 +11,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { loadEnv } from '../../config/env.js';
-import { checkDrift } from '../../contract/drift/check.js';
-import { DRIFT_SOURCES, type DriftSource, DriftSourceError } from '../../contract/drift/types.js';
-import { formatReport } from '../../contract/format.js';
 import { type Contract, ContractError, contractPath, loadContract } from '../../contract/load.js';
 import { installCommands, renderContract } from '../../contract/render.js';
+import { checkDrift } from '../../drift/check.js';
+import { formatReport } from '../../drift/format.js';
+import { DRIFT_SOURCES, type DriftSource, DriftSourceError } from '../../drift/types.js';
 import {
   type CliIo,
   type Command,

@@ -8,12 +8,12 @@
 
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { generateToken, hashToken } from '../../api/http/auth.js';
 import { loadEnv } from '../../config/env.js';
 import { createLogger } from '../../log.js';
 import { demoPrinter } from '../../serve/demo-printer.js';
 import { prepareDemo } from '../../serve/demo-setup.js';
 import { type RunningServe, startServe } from '../../serve/serve.js';
-import { generateToken, hashToken } from '../../server/auth.js';
 import { type Command, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
 import { untilSignal } from './serve.js';
 

@@ -10,11 +10,11 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadEnv } from '../../config/env.js';
 import { ContractError, contractPath, loadContract } from '../../contract/load.js';
-import { openCliStore } from '../../rollout/cli-support.js';
 import type { PolicySet } from '../../rollout/policy-set.js';
 import { activePolicySet } from '../../rollout/versions.js';
 import { renderRunbook } from '../../runbook/render.js';
 import { type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
+import { openCliStore } from '../policy/support.js';
 
 export const run: Command = async (args, io) => {
   const { values, positionals } = parseFlags(args, {

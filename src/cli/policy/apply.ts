@@ -7,12 +7,12 @@
  * audited `policy_applied`; a running `medic serve` picks it up within its poll interval.
  */
 import { loadCandidate } from '../../rollout/candidate.js';
-import { cliAuthor, openCliStore, positiveInt, reportCandidateError } from '../../rollout/cli-support.js';
 import { formatChanges } from '../../rollout/diff.js';
 import { describeVersion, planLines } from '../../rollout/format.js';
 import { commitApply, DEFAULT_DAYS, planApply } from '../../rollout/gate.js';
 import { activePolicySet } from '../../rollout/versions.js';
 import { type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
+import { cliAuthor, openCliStore, positiveInt, reportCandidateError } from './support.js';
 
 export const run: Command = async (args, io) => {
   const { values, positionals } = parseFlags(args, {

@@ -4,11 +4,11 @@
  * Exit 0 no difference, 1 differences (like diff(1)), 2 invalid FILE or usage.
  */
 import { loadCandidate } from '../../rollout/candidate.js';
-import { openCliStore, reportCandidateError } from '../../rollout/cli-support.js';
 import { diffPolicySets, formatChanges } from '../../rollout/diff.js';
 import { describeVersion } from '../../rollout/format.js';
 import { activePolicySet } from '../../rollout/versions.js';
 import { type Command, EXIT_FINDING, EXIT_INVALID, EXIT_OK, parseFlags, writeLine } from '../io.js';
+import { openCliStore, reportCandidateError } from './support.js';
 
 export const run: Command = async (args, io) => {
   const { values, positionals } = parseFlags(args, { db: { type: 'string' }, json: { type: 'boolean' } });

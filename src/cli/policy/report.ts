@@ -5,13 +5,13 @@
  * Exit 0 report printed, 2 usage, invalid FILE or no shadow policy to compare.
  */
 import { loadCandidate } from '../../rollout/candidate.js';
-import { openCliStore, positiveInt, reportCandidateError } from '../../rollout/cli-support.js';
 import { reportLines } from '../../rollout/format.js';
 import { DEFAULT_DAYS } from '../../rollout/gate.js';
 import type { PolicySet } from '../../rollout/policy-set.js';
 import { ReportError, shadowReport } from '../../rollout/shadow.js';
 import { activePolicySet } from '../../rollout/versions.js';
 import { type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
+import { openCliStore, positiveInt, reportCandidateError } from './support.js';
 
 export const run: Command = async (args, io) => {
   const { values, positionals } = parseFlags(args, {

@@ -4,10 +4,11 @@
  * `policy_rolled_back`. `--list` prints the versions instead. A running `medic serve` picks the
  * change up within its poll interval; state and counters carry over.
  */
-import { cliAuthor, openCliStore, positiveInt } from '../../rollout/cli-support.js';
+
 import { describeVersion } from '../../rollout/format.js';
 import { reactivateVersion, VersionError } from '../../rollout/versions.js';
 import { type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
+import { cliAuthor, openCliStore, positiveInt } from './support.js';
 
 export const run: Command = async (args, io) => {
   const { values, positionals } = parseFlags(args, {

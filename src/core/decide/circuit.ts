@@ -14,7 +14,7 @@
  * openSec doubled, capped at maxOpenSec.
  */
 import { earliestAutoRestartAt } from '../gate.js';
-import type { CircuitOpenState, HalfOpenState } from '../types.js';
+import { type CircuitOpenState, FATAL_EXIT, type HalfOpenState } from '../types.js';
 import { observeWhileRefusing, type Refusal } from './refusing.js';
 import {
   type Ctx,
@@ -106,7 +106,7 @@ export function decideHalfOpen(s: HalfOpenState, input: StateInput, ctx: Ctx) {
     }
     case 'exited': {
       const next = { ...s, failures: crashFailures(s.failures, policy), stableSince: null };
-      if (input.code === 78) {
+      if (input.code === FATAL_EXIT) {
         const openSec = s.probeUsed ? longerOpenSec(s.openSec, policy) : s.openSec;
         return openCircuit(next, ctx, openSec, 'fatal_exit', 'The service exited with 78 (EX_CONFIG)');
       }

@@ -7,7 +7,7 @@
  */
 
 import { countBlocked } from '../state.js';
-import type { CooldownState } from '../types.js';
+import { type CooldownState, FATAL_EXIT } from '../types.js';
 import { type Ctx, crashFailures, make, openCircuit, requestAutoRestart, secs } from './shared.js';
 import type { StateInput } from './types.js';
 
@@ -33,7 +33,7 @@ export function decideCooldown(s: CooldownState, input: StateInput, ctx: Ctx) {
     case 'probe_failed':
       return blockedOrGate(s, s.failures + 1, ctx, 'Probe failed');
     case 'exited':
-      if (input.code === 78) {
+      if (input.code === FATAL_EXIT) {
         return openCircuit(
           s,
           ctx,

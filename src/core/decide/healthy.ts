@@ -5,7 +5,7 @@
  * - crash exit (≠ 0, ≠ 78) → the gate at once (a crash needs no threshold);
  * - exit 78 (EX_CONFIG) → circuit_opened (fatal_exit): restarting cannot fix a config error.
  */
-import type { HealthyState } from '../types.js';
+import { FATAL_EXIT, type HealthyState } from '../types.js';
 import { type Ctx, crashFailures, make, openCircuit, requestAutoRestart } from './shared.js';
 import type { StateInput } from './types.js';
 
@@ -32,7 +32,7 @@ export function decideHealthy(s: HealthyState, input: StateInput, ctx: Ctx) {
       );
     }
     case 'exited':
-      if (input.code === 78) {
+      if (input.code === FATAL_EXIT) {
         return openCircuit(
           s,
           ctx,

@@ -9,7 +9,7 @@
  *   circuit with openSec doubled (capped at maxOpenSec).
  * - exit 78 → circuit_opened (fatal_exit).
  */
-import type { RestartingState } from '../types.js';
+import { FATAL_EXIT, type RestartingState } from '../types.js';
 import {
   type Ctx,
   crashFailures,
@@ -77,7 +77,7 @@ export function decideRestarting(s: RestartingState, input: StateInput, ctx: Ctx
       return restartFailed(s, Math.max(failures, threshold), ctx, 'Still failing after the startup grace');
     }
     case 'exited':
-      if (input.code === 78) {
+      if (input.code === FATAL_EXIT) {
         const openSec = s.probe ? longerOpenSec(s.openSec, policy) : policy.circuit.openSec;
         return openCircuit(s, ctx, openSec, 'fatal_exit', 'The service exited with 78 (EX_CONFIG)');
       }

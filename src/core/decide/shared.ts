@@ -4,6 +4,7 @@
  * issues is created by `requestAutoRestart` or `requestProbeRestart`, both of which call the
  * one `gate()`.
  */
+import { DECISIONS } from '../codes.js';
 import { earliestAutoRestartAt, gate } from '../gate.js';
 import type { Policy } from '../policy.js';
 import { countBlocked, countCircuitOpen, recordRestart } from '../state.js';
@@ -29,24 +30,8 @@ export interface Base {
   failures: number;
 }
 
-/**
- * `taken` is true for decisions that carry something out: a restart, or a circuit/hold
- * transition (which may carry a stop). Observations, skips, noop and not_pending are not taken.
- */
-const TAKEN: ReadonlySet<DecisionCode> = new Set<DecisionCode>([
-  'restart',
-  'restart_forced',
-  'restart_approved',
-  'circuit_opened',
-  'circuit_half_open',
-  'circuit_closed',
-  'hold_set',
-  'hold_released',
-  'hold_expired',
-]);
-
 export function isTaken(code: DecisionCode): boolean {
-  return TAKEN.has(code);
+  return DECISIONS[code].taken;
 }
 
 export function make(
@@ -55,7 +40,7 @@ export function make(
   detail: string,
   effects: Effect[] = [],
 ): Decision {
-  return { decision: code, taken: TAKEN.has(code), next, effects, detail };
+  return { decision: code, taken: DECISIONS[code].taken, next, effects, detail };
 }
 
 /** Seconds for humans: `60s`, `2.5s`. */

@@ -4,11 +4,11 @@
  * takes to send two signals (Service, then Unit interface) — milliseconds.
  */
 import type { Logger } from '../../log.js';
+import { PROPS_IFACE, type SignalMessage, type SystemdConnection } from '../../systemd/connection.js';
 import { readUnitProperties, type UnitProperties } from '../../systemd/properties.js';
+import { bagOf, pickProps, type RawProps, SystemdUnits, statusFromProps } from '../../systemd/units.js';
 import { type MonitorSink, type UnitMonitor, UnitTracker } from '../monitor.js';
 import type { UnitStatus } from '../unit-status.js';
-import { PROPS_IFACE, type SignalMessage, type SystemdConnection } from './connection.js';
-import { bagOf, pickProps, type RawProps, SystemdUnits, statusFromProps } from './units.js';
 
 export class DbusMonitor implements UnitMonitor {
   readonly detection = 'dbus' as const;

@@ -1,6 +1,0 @@
-/** `ServiceResult`: the union every service command returns. */
-import type { ServiceStatus } from '../../src/server/projection.js';
-import { resultUnion } from '../types/errors.js';
-import { ServiceRef } from '../types/service.js';
-
-export const ServiceResultRef = resultUnion<ServiceStatus>('ServiceResult', ServiceRef);

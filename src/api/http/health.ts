@@ -1,0 +1,29 @@
+/**
+ * `/healthz`: the process is alive (always 200 while it can answer).
+ * `/readyz`: 200 when the store answers and the rest of medic says it is ready (detection
+ * running); otherwise 503 with every reason. Reasons are listed even when ready, so a degraded
+ * mode (e.g. polling instead of D-Bus) stays visible.
+ */
+import type { ApiStore, Readiness } from '../schema/ports.js';
+
+export function healthz(): Response {
+  return Response.json({ ok: true });
+}
+
+export function readyz(store: Pick<ApiStore, 'listEvents'>, readiness?: () => Readiness): Response {
+  const reasons: string[] = [];
+  let ready = true;
+  try {
+    store.listEvents({ first: 1 });
+  } catch (err) {
+    ready = false;
+    reasons.push(`store unavailable: ${(err as Error).message}`);
+  }
+  const rest = readiness?.() ?? { ready: true, reasons: [] };
+  if (!rest.ready) ready = false;
+  reasons.push(...rest.reasons);
+  return Response.json(
+    { ready, reasons, detection: rest.detection ?? null },
+    { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } },
+  );
+}

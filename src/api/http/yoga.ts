@@ -1,0 +1,164 @@
+/**
+ * The GraphQL endpoint: graphql-yoga over the Pothos schema, with bearer auth, body-size and
+ * batching bounds, depth/cost limits and masked internal errors.
+ *
+ * Auth: the GraphiQL page itself loads without a token (a browser GET asking for HTML); every
+ * GraphQL request needs `Authorization: Bearer <token>` (401 otherwise), so introspection needs
+ * a token too. In-process callers (the Slack bot through `yoga.fetch(url, init, serverContext)`)
+ * pass `{ principal }` in the server context, which HTTP clients cannot set.
+ */
+import { createGraphQLError, createYoga, maskError, type Plugin, shouldRenderGraphiQL } from 'graphql-yoga';
+import { RefusalThrottle } from '../../core/throttle.js';
+import type { Engine } from '../../engine/types.js';
+import type { Logger } from '../../log.js';
+import type { ApiContext } from '../schema/context.js';
+import { schema } from '../schema/index.js';
+import type { ApiStore, ContractStatus, Principal } from '../schema/ports.js';
+import { authenticate } from './auth.js';
+import { readCachePlugin } from './cache.js';
+import { type QueryLimits, queryLimitsRule } from './limits.js';
+import { tooLarge } from './node.js';
+
+export const GRAPHQL_PATH = '/graphql';
+/** Touch a token's lastUsedAt at most this often (a write per request would cost throughput). */
+const TOUCH_EVERY_MS = 60_000;
+
+export interface ServerContext {
+  principal?: Principal;
+}
+
+export interface YogaDeps {
+  engine: Engine;
+  store: ApiStore;
+  contract: ContractStatus | null;
+  logger: Logger;
+  publicUrl: string;
+  now: () => number;
+  limits: QueryLimits & { maxBodyBytes: number; maxBatch: number };
+  /** Result cache for services/service (src/server/cache.ts); default true. */
+  readCache?: boolean;
+  /** Refused-by-role throttle (default: core/throttle.ts defaults). */
+  denials?: RefusalThrottle;
+}
+
+function unauthorized(reason: string): Response {
+  return Response.json(
+    { errors: [{ message: `unauthorized: ${reason}`, extensions: { code: 'UNAUTHENTICATED' } }] },
+    { status: 401, headers: { 'www-authenticate': 'Bearer realm="medic"' } },
+  );
+}
+
+function unavailable(): Response {
+  return Response.json(
+    { errors: [{ message: 'token store unavailable', extensions: { code: 'UNAVAILABLE' } }] },
+    { status: 503 },
+  );
+}
+
+/** 429 for a principal that kept being refused (core/throttle.ts; threshold in docs/API.md). */
+function tooManyRefusals(retryAfterSec: number): Response {
+  return Response.json(
+    {
+      errors: [
+        {
+          message: `too many refused requests; retry after ${retryAfterSec}s`,
+          extensions: { code: 'RATE_LIMITED', retryAfterSec },
+        },
+      ],
+    },
+    { status: 429, headers: { 'retry-after': String(retryAfterSec) } },
+  );
+}
+
+function guardPlugin(
+  deps: YogaDeps,
+  denials: RefusalThrottle,
+): Plugin<Record<string, unknown>, ServerContext> {
+  const touched = new Map<string, number>();
+  const touch = (name: string) => {
+    const now = deps.now();
+    if (now - (touched.get(name) ?? Number.NEGATIVE_INFINITY) < TOUCH_EVERY_MS) return;
+    touched.set(name, now);
+    try {
+      deps.store.touchToken(name, now);
+    } catch (err) {
+      deps.logger.warn({ err, token: name }, 'could not record token use');
+    }
+  };
+  return {
+    onRequest({ request, url, serverContext, endResponse }) {
+      if (url.pathname !== GRAPHQL_PATH) return;
+      const declared = Number(request.headers.get('content-length') ?? 0);
+      if (declared > deps.limits.maxBodyBytes) return endResponse(tooLarge(deps.limits.maxBodyBytes));
+      if (request.method === 'GET' && shouldRenderGraphiQL(request)) return;
+      const blockedFor = (name: string) => denials.retryAfterSec(name, deps.now());
+      if (serverContext.principal) {
+        const wait = blockedFor(serverContext.principal.name);
+        return wait > 0 ? endResponse(tooManyRefusals(wait)) : undefined;
+      }
+      let result: ReturnType<typeof authenticate>;
+      try {
+        result = authenticate(request.headers.get('authorization'), deps.store, touch);
+      } catch (err) {
+        deps.logger.error({ err }, 'token lookup failed');
+        return endResponse(unavailable());
+      }
+      if (!result.ok) return endResponse(unauthorized(result.reason));
+      const wait = blockedFor(result.principal.name);
+      if (wait > 0) return endResponse(tooManyRefusals(wait));
+      serverContext.principal = result.principal;
+    },
+    onValidate({ addValidationRule }) {
+      addValidationRule(queryLimitsRule(deps.limits));
+    },
+  };
+}
+
+export function createApiYoga(deps: YogaDeps) {
+  const log = deps.logger.child({ component: 'graphql' });
+  const cache = (deps.readCache ?? true) ? readCachePlugin(deps.engine, deps.now) : null;
+  const denials = deps.denials ?? new RefusalThrottle();
+  return createYoga<ServerContext, ApiContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: { title: 'medic', headers: '{\n  "Authorization": "Bearer <token>"\n}' },
+    batching: { limit: deps.limits.maxBatch },
+    logging: {
+      debug: (...args) => log.debug({ args }, 'yoga'),
+      info: (...args) => log.info({ args }, 'yoga'),
+      warn: (...args) => log.warn({ args }, 'yoga'),
+      error: (...args) => log.error({ args }, 'yoga'),
+    },
+    maskedErrors: {
+      maskError(error: unknown, message: string, isDev?: boolean): Error {
+        const masked = maskError(error, message, isDev);
+        if (masked === error) return masked;
+        const original = (error as { originalError?: unknown }).originalError ?? error;
+        log.error({ err: original }, 'internal error while executing GraphQL');
+        const located = error as { path?: readonly (string | number)[] };
+        return createGraphQLError(message, { path: located.path, extensions: { code: 'INTERNAL' } });
+      },
+    },
+    plugins: cache ? [guardPlugin(deps, denials), cache] : [guardPlugin(deps, denials)],
+    context: ({ principal, request }): ApiContext => {
+      if (!principal)
+        throw createGraphQLError('unauthorized', {
+          extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+        });
+      return {
+        principal,
+        engine: deps.engine,
+        store: deps.store,
+        contract: deps.contract,
+        publicUrl: deps.publicUrl,
+        logger: log,
+        signal: request.signal,
+        denials,
+        now: deps.now,
+      };
+    },
+  });
+}
+
+export type ApiYoga = ReturnType<typeof createApiYoga>;

@@ -1,0 +1,23 @@
+/**
+ * What every resolver receives. Built per request by src/server/app.ts; resolvers translate
+ * between GraphQL and these ports and hold no policy logic (DESIGN.md rule 4).
+ */
+import type { RefusalThrottle } from '../../core/throttle.js';
+import type { Engine } from '../../engine/types.js';
+import type { Logger } from '../../log.js';
+import type { ApiStore, ContractStatus, Principal } from './ports.js';
+
+export interface ApiContext {
+  principal: Principal;
+  engine: Engine;
+  store: ApiStore;
+  contract: ContractStatus | null;
+  /** Base URL for links (runbook); MEDIC_PUBLIC_URL or http://host:port. */
+  publicUrl: string;
+  logger: Logger;
+  /** Aborted when the client goes away (subscriptions end on it at once). */
+  signal: AbortSignal;
+  /** Refusals by role: one access_denied event per principal+operation per minute (core/throttle.ts). */
+  denials: RefusalThrottle;
+  now: () => number;
+}

@@ -1,0 +1,73 @@
+/**
+ * What the API needs from the rest of medic, as small structural ports. The composition root
+ * (`medic serve`) passes the real store, engine and contract checker; nothing here decides.
+ */
+
+import type { TokenRole } from '../../core/roles.js';
+import type { Logger } from '../../log.js';
+import type { Store } from '../../store/types.js';
+
+/** The parts of the store the API uses (src/store/types.ts `Store`): audit log reads and tokens. */
+export type ApiStore = Pick<Store, 'listEvents' | 'findTokenByHash' | 'listTokens' | 'touchToken'>;
+
+/** One drift finding (src/contract/drift/check.ts `Finding`). */
+export interface DriftFinding {
+  source: 'systemd' | 'fs' | 'repo';
+  service: string | null;
+  field: string;
+  expected: string | null;
+  actual: string | null;
+  severity: 'error' | 'warning';
+  fix: string | null;
+}
+
+/** src/contract/drift/check.ts `DriftReport`; `checkedAt` is epoch ms or an ISO string. */
+export interface DriftReport {
+  ok: boolean;
+  checkedAt: number | string | Date;
+  findings: DriftFinding[];
+}
+
+/** Result of validating the contract file now. */
+export interface ContractInspection {
+  valid: boolean;
+  /** `path: message` for every problem (empty when valid). */
+  errors: string[];
+  /** Service names the contract declares (empty when invalid). */
+  services: string[];
+}
+
+/**
+ * The runtime contract as the API sees it. `checkDrift()` runs the check now and is the
+ * implementer's place to record drift_detected/drift_resolved events, so the periodic check and
+ * the `checkDrift` mutation share one path. See `createContractStatus` for the default.
+ */
+export interface ContractStatus {
+  readonly path: string;
+  inspect(): Promise<ContractInspection>;
+  checkDrift(): Promise<DriftReport>;
+  lastDrift(): DriftReport | null;
+}
+
+/** Readiness of the process beyond the store: e.g. the watchdog's detection loop. */
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+  /** The detection path in use (e.g. 'dbus', 'polling'), null before it started. */
+  detection?: string | null;
+}
+
+/** Raw node route mounted next to the API (Slack `/slack/events`, runbook `/runbook`, ...). */
+export interface RawRoute {
+  prefix: string;
+  handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void;
+}
+
+/** Who is calling: a token, or an in-process caller (the Slack bot) that did its own auth. */
+export interface Principal {
+  name: string;
+  role: TokenRole;
+  via: 'token' | 'in-process';
+}
+
+export type { Logger };

@@ -1,0 +1,43 @@
+/**
+ * `recoveryEvents(service, kinds)`: every audit event as the engine commits it, over SSE
+ * (or any transport yoga speaks). Each subscriber holds a bounded buffer (1000 events); a client
+ * that falls further behind loses the oldest and can catch up with `events(after:)`.
+ */
+import { Repeater, SlidingBuffer } from 'graphql-yoga';
+import type { AuditEvent } from '../../../core/audit.js';
+import { builder } from '../builder.js';
+import { EventKindEnum } from '../types/enums.js';
+import { EventRef } from '../types/event.js';
+
+export const SUBSCRIBER_BUFFER = 1000;
+
+builder.subscriptionField('recoveryEvents', (t) =>
+  t.field({
+    type: EventRef,
+    description: 'Audit events as they are committed, optionally filtered by service and kinds.',
+    args: {
+      service: t.arg.string(),
+      kinds: t.arg({ type: [EventKindEnum] }),
+    },
+    subscribe: (_root, { service, kinds }, { engine, signal }) => {
+      const wanted = kinds && kinds.length > 0 ? new Set(kinds) : null;
+      return new Repeater<AuditEvent>(async (push, stop) => {
+        const unsubscribe = engine.subscribe((event) => {
+          if (service && event.service !== service) return;
+          if (wanted && !wanted.has(event.kind)) return;
+          void push(event);
+        });
+        // Stop on the client's disconnect itself: cancelling the response stream alone reaches
+        // this Repeater only once the next event arrives (a suspended async generator in between
+        // defers return()), which would keep a gone client subscribed to the engine.
+        const onAbort = () => stop();
+        if (signal.aborted) stop();
+        else signal.addEventListener('abort', onAbort, { once: true });
+        await stop;
+        signal.removeEventListener('abort', onAbort);
+        unsubscribe();
+      }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+    },
+    resolve: (event) => event,
+  }),
+);
