@@ -1,4 +1,6 @@
 /**
+ * Longer than ~200 lines on purpose: Slack's request checks (signature, identity, redelivery) in order.
+ *
  * A Bolt `Receiver` that lives on medic's own HTTP server (mounted as the `/slack/events`
  * route) instead of opening a port of its own.
  *

@@ -6,6 +6,7 @@
  */
 import type { Env } from '../src/config/env.js';
 import type { TokenRole } from '../src/core/roles.js';
+import type { ServiceStatus } from '../src/core/status.js';
 import type { Logger } from '../src/log.js';
 import type { Store } from '../src/store/types.js';
 
@@ -80,28 +81,19 @@ export interface SlackBot {
   stop(): Promise<void>;
 }
 
-/** A medic service as the bot reads it over GraphQL (times: epoch ms or ISO strings). */
+/** Times as they come over GraphQL (ISO strings) or from tests and caches (epoch ms). */
 export type Time = number | string | null;
-export interface ServiceInfo {
-  name: string;
-  unit: string;
-  state: string;
-  mode?: string | null;
-  churn: {
-    restartsInWindow: number;
-    windowSec: number;
-    maxRestarts: number;
-    totalRestarts: number;
-    blockedAttempts: number;
-    circuitOpens: number;
-    lastRestartAt: Time;
-  };
-  cooldown: { active: boolean; until: Time };
-  circuit: { state: string; openedAt: Time; reopensAt: Time };
-  hold: { actor: string; reason: string; until: Time } | null;
-  recommendedAction: { code: string; summary: string; command: string; runbookUrl: string | null };
-  lastDecision: { decision: string; reason: string | null; at: Time; actor: string | null } | null;
-}
+
+/**
+ * A medic service as the bot reads it over GraphQL: the fields it selects of the API's one read
+ * model (`ServiceStatus`, src/core/status.ts), so the two cannot drift apart.
+ */
+export type ServiceInfo = Pick<ServiceStatus, 'name' | 'unit' | 'state' | 'cooldown' | 'circuit' | 'hold'> & {
+  mode?: ServiceStatus['mode'] | null;
+  churn: Omit<ServiceStatus['churn'], 'blockedByReason'>;
+  recommendedAction: ServiceStatus['recommendedAction'];
+  lastDecision: ServiceStatus['lastDecision'];
+};
 
 /** An audit event as delivered by `recoveryEvents`. */
 export interface MedicEvent {

@@ -4,6 +4,7 @@
  * Exit codes across medic: 0 ok, 1 a finding (e.g. drift), 2 invalid input or configuration.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { Clock } from '../core/clock.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -12,6 +13,8 @@ export interface CliIo {
   /** Environment source (defaults to process.env in main). Only config/env.ts interprets it. */
   env: Record<string, string | undefined>;
   cwd: string;
+  /** medic's one clock (main passes the system clock; tests may pass a SimulatedClock). */
+  clock: Clock;
 }
 
 export type Command = (args: string[], io: CliIo) => Promise<number>;

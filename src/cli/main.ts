@@ -2,6 +2,7 @@
  * `medic` command dispatcher. Each command lives in `commands/<name>.ts` and is loaded
  * lazily, so `medic policy check` never opens the store or loads GraphQL.
  */
+import { systemClock } from '../clock/clock.js';
 import { ConfigError } from '../config/env.js';
 import { type CliIo, type Command, EXIT_INVALID, UsageError, writeLine } from './io.js';
 
@@ -57,6 +58,7 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
     stdin: io?.stdin ?? process.stdin,
     env: io?.env ?? process.env,
     cwd: io?.cwd ?? process.cwd(),
+    clock: io?.clock ?? systemClock,
   };
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {

@@ -7,8 +7,8 @@
 export interface Readiness {
   ready: boolean;
   reasons: string[];
-  /** The detection path in use; null before it started. */
-  detection: 'dbus' | 'polling' | 'process' | null;
+  /** The detection path in use ('dbus', 'polling' or 'process'); null before it started. */
+  detection: string | null;
 }
 
 /** Combines readiness parts: ready only if all are; reasons concatenated. */

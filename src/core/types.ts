@@ -1,4 +1,6 @@
 /**
+ * Longer than ~200 lines on purpose: the state union and the input union are read together.
+ *
  * The vocabulary of the decision core: states, inputs, decisions and effects.
  *
  * Everything here is plain data that round-trips through JSON (timestamps are epoch

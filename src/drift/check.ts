@@ -5,6 +5,7 @@
  * DriftSourceError naming it (the CLI exits 2).
  */
 
+import { systemClock } from '../clock/clock.js';
 import type { Contract } from '../contract/types.js';
 import { oneShotReader } from '../systemd/connect.js';
 import type { UnitPropertyReader } from '../systemd/properties.js';
@@ -33,8 +34,8 @@ export interface DriftOptions {
   readUnits?: UnitPropertyReader;
   /** Environment for `$VAR`/`~` expansion (HOME, …); default none. The CLI passes its io.env. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Clock for `checkedAt` (default: now). */
-  now?: () => Date;
+  /** Clock for `checkedAt`, epoch ms (default: the system clock). */
+  now?: () => number;
 }
 
 const ORDER: Record<DriftSource, number> = { systemd: 0, fs: 1, repo: 2 };
@@ -50,7 +51,7 @@ export async function checkDrift(contract: Contract, opts: DriftOptions = {}): P
       busAddress: env.MEDIC_DBUS_ADDRESS,
     });
   const ctx: DriftContext = { env, readUnits };
-  const checkedAt = (opts.now ?? (() => new Date()))().toISOString();
+  const checkedAt = new Date((opts.now ?? systemClock.now)()).toISOString();
   const parts = await Promise.all([
     sources.includes('systemd') ? checkSystemd(contract, ctx) : [],
     sources.includes('fs') ? checkFs(contract) : [],

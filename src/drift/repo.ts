@@ -1,4 +1,6 @@
 /**
+ * Longer than ~200 lines on purpose: one drift source, its line matchers and their fixes together.
+ *
  * Drift source 3, repo files: the unit templates (`repo.units`) and deploy scripts
  * (`repo.scripts`), globbed relative to the contract's folder. A line is drift when it names
  * another conda environment or interpreter than the contract:

@@ -27,14 +27,27 @@ export function outcomeInput(result: ExecResult): Input {
   return result.ok ? { type: 'restart_succeeded' } : { type: 'restart_failed', detail: result.detail };
 }
 
-/** The audit event recording a hard stop's outcome. */
+/**
+ * The audit event recording a hard stop's outcome. `reconciled`: the stop was committed before
+ * medic restarted and carried out on start (crash reconciliation) because the circuit was still open.
+ */
 export function hardStopEvent(
   config: ServiceConfig,
   intent: Intent,
   result: ExecResult,
   state: ServiceState,
   at: number,
+  reconciled?: 'reconciled',
 ): NewEvent {
+  if (reconciled) {
+    return {
+      ...hardStopEvent(config, intent, result, state, at),
+      reason: result.ok
+        ? `stopped ${config.unit} on start: its circuit is open and the hard stop decided before medic restarted had not run`
+        : `hard stop on start failed: ${result.detail}`,
+      data: { intentId: intent.id, reconciled: true },
+    };
+  }
   return {
     at,
     service: config.name,

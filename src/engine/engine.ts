@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: the decide → compact → commit → publish → execute sequence
+ * and its per-service queues and timers read in one class; restore and commit live in slot.ts.
+ *
  * `createEngine(deps)`: the one path for every decision (DESIGN.md rule 1).
  *
  * submit(service, input) → (serialized per service) decide() → compact() (core/episode.ts: a
@@ -19,20 +22,18 @@
 import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import { nextWakeAt } from '../core/deadline.js';
 import { decide } from '../core/decide.js';
-import { compact, type Runs } from '../core/episode.js';
+import { compact } from '../core/episode.js';
 import type { Policy } from '../core/policy.js';
-import { initialState } from '../core/state.js';
 import type { Input, ServiceState } from '../core/types.js';
 import type { ServiceView } from '../core/view.js';
 import { viewOf } from '../core/view.js';
 import type { Logger } from '../log.js';
-import { approvalOpen, requestApproval } from './approval.js';
 import { decisionEvent, logEvent, policyHash, summaryEvent } from './audit.js';
 import { EventBus } from './bus.js';
 import { hardStopEvent, outcomeInput, runEffect } from './effects.js';
 import { EngineError } from './errors.js';
 import { PublishedIds } from './published.js';
-import { SerialQueue } from './queue.js';
+import { commitDecision, restoreSlot, type Slot } from './slot.js';
 import type { EngineStore } from './store-port.js';
 import type { Clock, Committed, Engine, Executor, ServiceConfig, SubmitMeta } from './types.js';
 
@@ -42,23 +43,6 @@ export interface EngineDeps {
   executor: Executor;
   clock: Clock;
   logger: Logger;
-}
-
-interface Slot {
-  config: ServiceConfig;
-  hash: string;
-  state: ServiceState;
-  version: number;
-  /** Time of the last decision: `now` never goes backwards for a service. */
-  lastAt: number;
-  lastDecision: ServiceView['lastDecision'];
-  decisions: SerialQueue;
-  effects: SerialQueue;
-  timer: { cancel(): void } | null;
-  /** Open refusal runs (repeats counted, not written); memory only, see core/episode.ts. */
-  runs: Runs;
-  /** A state was committed without an event since the last written one. */
-  unwritten: boolean;
 }
 
 class GuardedEngine implements Engine {
@@ -81,25 +65,7 @@ class GuardedEngine implements Engine {
     const { store } = this.deps;
     const stored = new Map(store.loadServices().map((s) => [s.name, s]));
     for (const config of this.deps.services) {
-      store.upsertService(config.name, config.unit);
-      const saved = stored.get(config.name);
-      const last = store.lastDecisionEvent(config.name);
-      const slot: Slot = {
-        config,
-        hash: policyHash(config.policy),
-        state: saved?.state ?? initialState(),
-        version: saved?.version ?? 0,
-        lastAt: Math.max(saved?.updatedAt ?? 0, last?.at ?? 0),
-        lastDecision: last
-          ? { decision: last.decision!, at: last.at, actor: last.actor, reason: last.reason }
-          : null,
-        decisions: new SerialQueue(),
-        effects: new SerialQueue(),
-        timer: null,
-        runs: {},
-        // Unknown after a restart (the stored state may follow counted repeats): say it once.
-        unwritten: saved !== undefined,
-      };
+      const slot = restoreSlot(store, config, stored.get(config.name));
       this.slots.set(config.name, slot);
       this.services.set(config.name, config);
       this.schedule(slot);
@@ -154,25 +120,7 @@ class GuardedEngine implements Engine {
       rec.write === 'summary'
         ? summaryEvent(name, prev, input, d, rec.summary, now, policy, meta, from)
         : decisionEvent(name, prev, input, d, now, policy, meta, rec.refusals, from);
-    let approval: AuditEvent | null = null;
-    const res = store.transaction(() => {
-      const r = store.commitDecision({
-        service: name,
-        unit,
-        prev: slot.version,
-        next: d.next,
-        event,
-        effects: d.effects,
-        policyHash: slot.hash,
-        intentId: meta.intentId,
-      });
-      if (d.next.tag === 'circuit_open' && prev.tag !== 'circuit_open') {
-        approval = requestApproval(store, r.event, d.next);
-      } else if (approvalOpen(prev) && !approvalOpen(d.next)) {
-        store.expirePendingActions(name, now, ['approve']);
-      }
-      return r;
-    });
+    const { res, approval } = commitDecision(store, slot, prev, d, event, meta.intentId);
     slot.runs = rec.runs;
     slot.unwritten = false;
     slot.state = d.next;
@@ -203,6 +151,18 @@ class GuardedEngine implements Engine {
       this.record(hardStopEvent(slot.config, intent, result, slot.state, at));
     });
     this.track(job).catch((err) => this.log.error({ err, intentId: intent.id }, 'effect handling failed'));
+  }
+
+  resumeStop(intent: Intent): Promise<void> {
+    const slot = this.slots.get(intent.service);
+    if (!slot || intent.effect.type !== 'stop') return Promise.resolve();
+    const job = slot.effects.push(async () => {
+      if (slot.state.tag !== 'circuit_open') return;
+      const result = await runEffect(this.deps.executor, slot.config, intent);
+      const at = this.deps.clock.now();
+      this.record(hardStopEvent(slot.config, intent, result, slot.state, at, 'reconciled'));
+    });
+    return this.track(job);
   }
 
   /** Arms the tick for the service's next deadline (replacing the previous one). */

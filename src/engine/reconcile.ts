@@ -7,8 +7,12 @@
  * - every open intent gets outcome 'unknown_after_crash' and an audit event recording the answer;
  * - a restart that `ask` says is 'done' is then fed back as `restart_succeeded` (source
  *   'reconcile'), so the state machine leaves `restarting` without waiting for the grace;
- * - 'not_done' / 'unknown' feed nothing: the startup grace (a tick) resolves the restart.
+ * - 'not_done' / 'unknown' feed nothing: the startup grace (a tick) resolves the restart;
+ * - a hard stop that `ask` says is 'not_done' is handed back to the engine (`resumeStop`): while
+ *   the circuit is still open, a running unit is exactly the storm the hard stop was for, and
+ *   stopping is idempotent. The engine runs it on its effect path and audits it `hard_stop`.
  */
+import { systemClock } from '../clock/clock.js';
 import type { Intent } from '../core/audit.js';
 import { SYSTEM_ACTOR } from './audit.js';
 import type { EngineStore } from './store-port.js';
@@ -25,7 +29,7 @@ export async function reconcileIntents(
   engine: Engine,
   store: EngineStore,
   ask: (intent: Intent) => Promise<IntentAnswer>,
-  now: () => number = Date.now,
+  now: () => number = systemClock.now,
 ): Promise<Reconciled[]> {
   const out: Reconciled[] = [];
   for (const intent of store.openIntents()) {
@@ -60,6 +64,7 @@ export async function reconcileIntents(
         outcome: 'unknown_after_crash',
       },
     });
+    if (known && answer === 'not_done' && intent.effect.type === 'stop') await engine.resumeStop(intent);
     if (known && answer === 'done' && intent.effect.type === 'restart') {
       await engine.submit(
         intent.service,

@@ -5,7 +5,7 @@
  * go through `submit`; none of them decides anything.
  */
 
-import type { AuditEvent, NewEvent } from '../core/audit.js';
+import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import type { Policy } from '../core/policy.js';
 import type { Decision, Effect, Input, ServiceState } from '../core/types.js';
 import type { ServiceView } from '../core/view.js';
@@ -63,6 +63,13 @@ export interface Engine {
    * id: an id already relayed, or committed by this engine itself, is ignored.
    */
   relay(event: AuditEvent): void;
+  /**
+   * Crash reconciliation's hard stop: `intent` (a stop committed before medic restarted) did not
+   * run and the service's circuit is still open. The engine carries it out on its effect path
+   * (after the service's other effects) and records one `hard_stop` event; when the circuit is
+   * no longer open by then, nothing runs. Resolves once done.
+   */
+  resumeStop(intent: Intent): Promise<void>;
   /** Swap a service's policy (policy apply/rollback); state and counters carry over. */
   setPolicy(service: string, policy: Policy): void;
   /** Resolves once no decision is queued and no effect (or its outcome) is in flight. */

@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: versions, activation, rollback and start-up resolution share
+ * their audit and validation rules.
+ *
  * Policy versions: every policy set medic runs with is stored, numbered and audited.
  *
  * - `activateNewVersion` stores a set as the next version and activates it, with its

@@ -1,4 +1,6 @@
 /**
+ * Longer than ~200 lines on purpose: the runbook's sections are prose data in document order.
+ *
  * The runbook as a document model (sections with stable anchors and blocks), built once and
  * rendered to Markdown or HTML (render.ts), so both formats carry the same anchors and words.
  */

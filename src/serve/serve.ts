@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: the composition root reads top to bottom as the start
+ * order and its mirror-image shutdown.
+ *
  * The composition root of `medic serve`: contract → single-instance lock → store → active policy
  * version → watchdog executor → engine → HTTP (API, runbook, Slack bot) → watchdog start
  * (reconcile, detection, probes) → drift checks and the policy-version watcher.
@@ -30,8 +33,8 @@ import { createRunbookRoute } from '../runbook/route.js';
 import { acquireLock } from '../store/lock.js';
 import { openStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
+import { DriftWatcher } from '../watchdog/drift.js';
 import { createWatchdog, type Watchdog } from '../watchdog/watchdog.js';
-import { DriftWatcher } from './drift.js';
 import { basicHandler, listen, type NodeHandler } from './http.js';
 
 export interface ServeOptions {
@@ -117,7 +120,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       stateIntervalMs: opts.stateIntervalMs ?? env.MEDIC_STATE_PROBE_INTERVAL_MS,
       baseEnv: childBaseEnv(contract, env),
       output: opts.output,
-      now: () => clock.now(),
+      clock,
     });
     const metrics = new Metrics();
     probeSink = (service, seconds, ok) => metrics.observeProbe(service, seconds, ok);
@@ -149,6 +152,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       contract,
       engine,
       store,
+      clock,
       intervalSec: env.MEDIC_DRIFT_INTERVAL_SEC,
       env: { PATH: env.PATH, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR },
       readUnits: watchdog.readUnits,

@@ -1,4 +1,6 @@
 /**
+ * Longer than ~200 lines on purpose: the whole hot path with its prepared statements in one place.
+ *
  * The decision hot path: state + audit event + effect intents (+ holds) in ONE transaction,
  * with raw prepared statements (parameterized only). Nothing here runs an effect; the engine
  * executes effects after `commit` returned, so every executed effect has a committed intent.

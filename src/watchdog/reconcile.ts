@@ -6,15 +6,14 @@
  *
  * - restart intent: 'done' when the unit's current main process started at/after the decision
  *   (ExecMainStartTimestamp ≥ decidedAt), else 'not_done' (the startup grace then resolves it);
- * - stop intent (hard stop): 'done' when the unit is no longer active. A unit still running while
- *   its circuit is open is stopped now — stopping is idempotent, and a running unit with an
- *   open circuit is exactly the storm the hard stop was for — and that is audited as a hard_stop.
+ * - stop intent (hard stop): 'done' when the unit is no longer active; 'not_done' hands the stop
+ *   back to the engine, which carries it out while the circuit is still open (engine/reconcile.ts).
  */
 
 import type { Intent } from '../core/audit.js';
 import { reconcileIntents as engineReconcile, type IntentAnswer } from '../engine/reconcile.js';
 import type { EngineStore } from '../engine/store-port.js';
-import type { Engine, Executor } from '../engine/types.js';
+import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { UnitMonitor } from './monitor.js';
 import type { UnitStatus } from './unit-status.js';
@@ -35,7 +34,6 @@ export interface ReconcileDeps {
   engine: Engine;
   store: EngineStore;
   monitor: Pick<UnitMonitor, 'refresh'>;
-  executor: Executor;
   now: () => number;
   logger?: Logger;
 }
@@ -55,27 +53,6 @@ export async function reconcileOpenIntents(
       { service: intent.service, intentId: intent.id, effect: intent.effect.type, answer },
       `open intent from before the restart of medic: ${answer} (not re-issued)`,
     );
-    const svc = engine.services.get(intent.service);
-    if (intent.effect.type !== 'stop' || answer !== 'not_done' || !svc) continue;
-    if (engine.view(svc.name)?.state.tag !== 'circuit_open') continue;
-    const r = await deps.executor.execute(svc, intent.effect);
-    engine.record({
-      service: svc.name,
-      kind: 'hard_stop',
-      decision: null,
-      taken: r.ok,
-      input: null,
-      actor: 'medic',
-      reason: r.ok
-        ? `stopped ${svc.unit} on start: its circuit is open and the hard stop decided before medic restarted had not run`
-        : `hard stop on start failed: ${r.detail}`,
-      stateFrom: null,
-      stateTo: 'circuit_open',
-      counters: null,
-      effects: [intent.effect],
-      mode: svc.policy.mode,
-      data: { intentId: intent.id, reconciled: true },
-    });
   }
   return results;
 }

@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: the D-Bus ⇄ polling switch-over and the start order are
+ * one lifecycle that reads best in one place.
+ *
  * The watchdog: detection (D-Bus ⇄ polling fallback, or the process backend), health probes and
  * the executor, wired to the engine. It decides nothing: every observation goes to
  * `engine.submit`, which decides, commits and hands effects back to `executor`.
@@ -7,7 +10,9 @@
  * `start(engine, store)` (reconcile open intents, read initial unit states, start probes) →
  * `stop()` (probes and detection stop; the process backend also stops its children).
  */
+import { systemClock } from '../clock/clock.js';
 import type { Contract } from '../contract/types.js';
+import type { Clock } from '../core/clock.js';
 import { isHeartbeat } from '../core/observe.js';
 import type { Readiness } from '../core/readiness.js';
 import type { EngineStore } from '../engine/store-port.js';
@@ -42,7 +47,8 @@ export interface WatchdogOptions {
   /** Process backend: each line a child prints. */
   output?: (service: string, line: string) => void;
   killGraceMs?: number;
-  now?: () => number;
+  /** medic's clock (default: the system clock). */
+  clock?: Clock;
   /** Every HTTP probe's duration and result (metrics). */
   onProbe?: (service: string, seconds: number, ok: boolean) => void;
 }
@@ -67,6 +73,7 @@ export interface Watchdog {
 export function createWatchdog(opts: WatchdogOptions): Watchdog {
   const { contract, logger } = opts;
   const log = logger.child({ component: 'watchdog' });
+  const clock = opts.clock ?? systemClock;
   const scope = contract.supervisor.scope;
   const unitToService = new Map(contract.services.map((s) => [s.unit, s.name]));
   const units = contract.services.map((s) => s.unit);
@@ -197,8 +204,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
             engine: eng,
             store,
             monitor: m,
-            executor,
-            now: opts.now ?? Date.now,
+            now: () => clock.now(),
             logger: log,
           });
         if (processBackend) {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createContractStatus } from '../../src/api/http/contract-status.js';
 import type { TokenRole } from '../../src/core/roles.js';
+import { createContractStatus } from '../../src/watchdog/drift.js';
 import { MAJOR_MINOR, makeCondaEnv, tempDir, writeContract } from '../contract/helpers.js';
 import { type Harness, PUBLIC_URL, startHarness } from './harness.js';
 

@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps): App {
     contract,
     logger: deps.logger,
     publicUrl: deps.publicUrl,
-    now: () => deps.clock.now(),
+    clock: deps.clock,
     limits,
     readCache: deps.readCache ?? true,
   });

@@ -19,7 +19,7 @@ export function readyz(store: Pick<ApiStore, 'listEvents'>, readiness?: () => Re
     ready = false;
     reasons.push(`store unavailable: ${(err as Error).message}`);
   }
-  const rest = readiness?.() ?? { ready: true, reasons: [] };
+  const rest: Readiness = readiness?.() ?? { ready: true, reasons: [], detection: null };
   if (!rest.ready) ready = false;
   reasons.push(...rest.reasons);
   return Response.json(

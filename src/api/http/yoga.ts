@@ -8,6 +8,7 @@
  * pass `{ principal }` in the server context, which HTTP clients cannot set.
  */
 import { createGraphQLError, createYoga, maskError, type Plugin, shouldRenderGraphiQL } from 'graphql-yoga';
+import type { Clock } from '../../core/clock.js';
 import { RefusalThrottle } from '../../core/throttle.js';
 import type { Engine } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
@@ -33,7 +34,7 @@ export interface YogaDeps {
   contract: ContractStatus | null;
   logger: Logger;
   publicUrl: string;
-  now: () => number;
+  clock: Pick<Clock, 'now'>;
   limits: QueryLimits & { maxBodyBytes: number; maxBatch: number };
   /** Result cache for services/service (src/server/cache.ts); default true. */
   readCache?: boolean;
@@ -76,7 +77,7 @@ function guardPlugin(
 ): Plugin<Record<string, unknown>, ServerContext> {
   const touched = new Map<string, number>();
   const touch = (name: string) => {
-    const now = deps.now();
+    const now = deps.clock.now();
     if (now - (touched.get(name) ?? Number.NEGATIVE_INFINITY) < TOUCH_EVERY_MS) return;
     touched.set(name, now);
     try {
@@ -91,7 +92,7 @@ function guardPlugin(
       const declared = Number(request.headers.get('content-length') ?? 0);
       if (declared > deps.limits.maxBodyBytes) return endResponse(tooLarge(deps.limits.maxBodyBytes));
       if (request.method === 'GET' && shouldRenderGraphiQL(request)) return;
-      const blockedFor = (name: string) => denials.retryAfterSec(name, deps.now());
+      const blockedFor = (name: string) => denials.retryAfterSec(name, deps.clock.now());
       if (serverContext.principal) {
         const wait = blockedFor(serverContext.principal.name);
         return wait > 0 ? endResponse(tooManyRefusals(wait)) : undefined;
@@ -116,7 +117,7 @@ function guardPlugin(
 
 export function createApiYoga(deps: YogaDeps) {
   const log = deps.logger.child({ component: 'graphql' });
-  const cache = (deps.readCache ?? true) ? readCachePlugin(deps.engine, deps.now) : null;
+  const cache = (deps.readCache ?? true) ? readCachePlugin(deps.engine, () => deps.clock.now()) : null;
   const denials = deps.denials ?? new RefusalThrottle();
   return createYoga<ServerContext, ApiContext>({
     schema,
@@ -155,7 +156,7 @@ export function createApiYoga(deps: YogaDeps) {
         logger: log,
         signal: request.signal,
         denials,
-        now: deps.now,
+        now: () => deps.clock.now(),
       };
     },
   });

@@ -1,5 +1,5 @@
 /**
- * What every resolver receives. Built per request by src/server/app.ts; resolvers translate
+ * What every resolver receives. Built per request by src/api/http/yoga.ts; resolvers translate
  * between GraphQL and these ports and hold no policy logic (DESIGN.md rule 4).
  */
 import type { RefusalThrottle } from '../../core/throttle.js';

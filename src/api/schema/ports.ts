@@ -5,10 +5,15 @@
 
 import type { TokenRole } from '../../core/roles.js';
 import type { Logger } from '../../log.js';
+import type { RolloutStore } from '../../rollout/apply.js';
 import type { Store } from '../../store/types.js';
 
-/** The parts of the store the API uses (src/store/types.ts `Store`): audit log reads and tokens. */
-export type ApiStore = Pick<Store, 'listEvents' | 'findTokenByHash' | 'listTokens' | 'touchToken'>;
+/**
+ * The parts of the store the API uses (src/store/types.ts `Store`): audit log reads, tokens,
+ * and policy versions (apply/rollback through src/rollout/apply.ts).
+ */
+export type ApiStore = Pick<Store, 'listEvents' | 'findTokenByHash' | 'listTokens' | 'touchToken'> &
+  RolloutStore;
 
 /** One drift finding (src/contract/drift/check.ts `Finding`). */
 export interface DriftFinding {
@@ -49,14 +54,6 @@ export interface ContractStatus {
   lastDrift(): DriftReport | null;
 }
 
-/** Readiness of the process beyond the store: e.g. the watchdog's detection loop. */
-export interface Readiness {
-  ready: boolean;
-  reasons: string[];
-  /** The detection path in use (e.g. 'dbus', 'polling'), null before it started. */
-  detection?: string | null;
-}
-
 /** Raw node route mounted next to the API (Slack `/slack/events`, runbook `/runbook`, ...). */
 export interface RawRoute {
   prefix: string;
@@ -70,4 +67,5 @@ export interface Principal {
   via: 'token' | 'in-process';
 }
 
+export type { Readiness } from '../../core/readiness.js';
 export type { Logger };

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { generateToken, hashToken } from '../../api/http/auth.js';
 import { loadEnv } from '../../config/env.js';
+import { sleep } from '../../core/clock.js';
 import { createLogger } from '../../log.js';
 import { demoPrinter } from '../../serve/demo-printer.js';
 import { prepareDemo } from '../../serve/demo-setup.js';
@@ -43,6 +44,7 @@ export const run: Command = async (args, io) => {
       env: { ...env, MEDIC_PORT: port },
       contractPath: files.contract,
       logger,
+      clock: io.clock,
       output: (service, line) => say(`          ${service} | ${line}`),
     });
   let server: RunningServe;
@@ -58,7 +60,7 @@ export const run: Command = async (args, io) => {
   const polling = setInterval(() => printer.poll(server.engine.views()), 5000).unref();
   // The demo DB is fresh each start, so a throwaway admin token lets a newcomer try the API.
   const token = generateToken();
-  server.store.createToken('demo-admin', 'admin', hashToken(token), Date.now());
+  server.store.createToken('demo-admin', 'admin', hashToken(token), io.clock.now());
   say(`  medic is up: ${server.url}/graphql (GraphiQL), ${server.url}/runbook, ${server.url}/status`);
   say(`  demo admin token (this run only): ${token}`);
   say(
@@ -68,7 +70,7 @@ export const run: Command = async (args, io) => {
   say('  Ctrl-C stops');
   say('');
 
-  const timer = duration === null ? null : new Promise((r) => setTimeout(r, duration * 1000).unref());
+  const timer = duration === null ? null : sleep(io.clock, duration * 1000);
   await Promise.race([untilSignal(), ...(timer ? [timer] : [])]);
   say('');
   say('stopping the demo ...');

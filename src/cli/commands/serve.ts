@@ -38,7 +38,13 @@ export const run: Command = async (args, io) => {
   const logger = createLogger(env.LOG_LEVEL);
   let server: Awaited<ReturnType<typeof startServe>>;
   try {
-    server = await startServe({ env, contractPath: file, logger, applyOnStart: values['apply-on-start'] });
+    server = await startServe({
+      env,
+      contractPath: file,
+      logger,
+      clock: io.clock,
+      applyOnStart: values['apply-on-start'],
+    });
   } catch (err) {
     if (err instanceof ContractError || err instanceof LockHeldError) {
       writeLine(io.stderr, `medic serve: ${err.message}`);

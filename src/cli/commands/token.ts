@@ -29,7 +29,7 @@ function create(store: Store, args: string[], io: CliIo): number {
   if (!role || !isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
   const token = generateToken();
   try {
-    store.createToken(name, role, hashToken(token), Date.now());
+    store.createToken(name, role, hashToken(token), io.clock.now());
   } catch (err) {
     if (err instanceof StoreError && err.code === 'TOKEN_EXISTS') {
       writeLine(io.stderr, `medic token: a token named '${name}' already exists (names are never reused)`);
@@ -74,7 +74,7 @@ function revoke(store: Store, args: string[], io: CliIo): number {
   const { positionals } = parseFlags(args, {});
   if (positionals.length !== 1) throw new UsageError(USAGE);
   const name = positionals[0];
-  if (!store.revokeToken(name, Date.now())) {
+  if (!store.revokeToken(name, io.clock.now())) {
     writeLine(io.stderr, `medic token: no active token named '${name}'`);
     return EXIT_INVALID;
   }

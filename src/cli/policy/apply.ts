@@ -6,11 +6,10 @@
  * activated (dry run); with --yes (and --reason) the candidate becomes the active version,
  * audited `policy_applied`; a running `medic serve` picks it up within its poll interval.
  */
-import { loadCandidate } from '../../rollout/candidate.js';
+import { applyPolicy } from '../../rollout/apply.js';
 import { formatChanges } from '../../rollout/diff.js';
 import { describeVersion, planLines } from '../../rollout/format.js';
-import { commitApply, DEFAULT_DAYS, planApply } from '../../rollout/gate.js';
-import { activePolicySet } from '../../rollout/versions.js';
+import { DEFAULT_DAYS } from '../../rollout/gate.js';
 import { type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
 import { cliAuthor, openCliStore, positiveInt, reportCandidateError } from './support.js';
 
@@ -34,18 +33,23 @@ export const run: Command = async (args, io) => {
   if (values.yes && !values.reason?.trim()) throw new UsageError('--yes needs --reason "why this change"');
   const store = openCliStore(values.db, io);
   try {
-    let candidate: Awaited<ReturnType<typeof loadCandidate>>;
+    let outcome: Awaited<ReturnType<typeof applyPolicy>>;
     try {
-      candidate = await loadCandidate(positionals[0], io.cwd, activePolicySet(store)?.set ?? null);
+      outcome = await applyPolicy(
+        store,
+        { file: positionals[0], cwd: io.cwd },
+        {
+          days,
+          activate: values.yes === true,
+          author: cliAuthor(values.author),
+          reason: values.reason?.trim() ?? '',
+          now: io.clock.now(),
+        },
+      );
     } catch (err) {
       return reportCandidateError(err, io, 'apply');
     }
-    const now = Date.now();
-    const plan = planApply(store, candidate, { days, now });
-    const applied =
-      values.yes && !plan.unchanged
-        ? commitApply(store, plan, { author: cliAuthor(values.author), reason: values.reason!.trim(), now })
-        : null;
+    const { plan, applied } = outcome;
     if (values.json) {
       const { active, candidate: _c, ...rest } = plan;
       writeLine(

@@ -40,7 +40,7 @@ export const run: Command = async (args, io) => {
     try {
       const report = shadowReport(store, values.service, {
         days,
-        now: Date.now(),
+        now: io.clock.now(),
         ...(shadow ? { shadow } : {}),
       });
       if (values.json) writeLine(io.stdout, JSON.stringify(report));

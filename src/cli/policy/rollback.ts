@@ -5,8 +5,8 @@
  * change up within its poll interval; state and counters carry over.
  */
 
+import { rollbackPolicy, VersionError } from '../../rollout/apply.js';
 import { describeVersion } from '../../rollout/format.js';
-import { reactivateVersion, VersionError } from '../../rollout/versions.js';
 import { type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
 import { cliAuthor, openCliStore, positiveInt } from './support.js';
 
@@ -30,10 +30,10 @@ export const run: Command = async (args, io) => {
     if (!values.reason?.trim()) throw new UsageError('--reason "why roll back" is required');
     const to = values.to === undefined ? undefined : positiveInt('to', values.to, 0);
     try {
-      const { from, version } = reactivateVersion(store, to, {
+      const { from, version } = rollbackPolicy(store, to, {
         author: cliAuthor(values.author),
         reason: values.reason.trim(),
-        now: Date.now(),
+        now: io.clock.now(),
       });
       writeLine(io.stdout, `rolled back from version ${from.version} to ${describeVersion(version)}`);
       return EXIT_OK;

@@ -1,4 +1,6 @@
 /**
+ * Longer than ~200 lines on purpose: one decider per operator command, side by side.
+ *
  * Operator commands and the inputs that mean the same in every state: hold, release, approve,
  * force_restart, reset_circuit, external_restart and a clean exit (code 0).
  */

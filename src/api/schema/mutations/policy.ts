@@ -1,23 +1,25 @@
 /**
- * `applyPolicy` / `rollbackPolicy` (admin): the same gate and audit as `medic policy apply` /
- * `rollback` (src/rollout/gate.ts, versions.ts). applyPolicy validates the candidate (every
- * problem in one ValidationError), replays the recorded inputs of the last `days` under the
- * active and the candidate policy, and activates only when `dryRun: false` — audited
- * `policy_applied`; the engine switches at once (state and counters carry over) and the event is
- * relayed to live subscribers (`engine.relay`).
+ * `applyPolicy` / `rollbackPolicy` (admin): the same application functions as `medic policy
+ * apply` / `rollback` (src/rollout/apply.ts), which validate (every problem in one
+ * ValidationError), replay the last `days` under the active and the candidate policy, activate
+ * only when `dryRun: false` (audited `policy_applied`), switch the engine at once and relay the
+ * event to live subscribers. These resolvers only check arguments and translate results.
  */
 import { resolve } from 'node:path';
-import { CandidateError, loadCandidate, parseCandidate } from '../../../rollout/candidate.js';
-import type { ServiceComparison } from '../../../rollout/compare.js';
-import type { Change } from '../../../rollout/diff.js';
-import { type ApplyPlan, commitApply, DEFAULT_DAYS, planApply } from '../../../rollout/gate.js';
-import { policySetOfContent } from '../../../rollout/policy-set.js';
-import { activePolicySet, reactivateVersion, VersionError } from '../../../rollout/versions.js';
-import { syncEngine } from '../../../rollout/watch.js';
+import {
+  type ApplyPlan,
+  applyPolicy,
+  CandidateError,
+  type Change,
+  DEFAULT_DAYS,
+  rollbackPolicy,
+  type ServiceComparison,
+  VersionError,
+} from '../../../rollout/apply.js';
 import type { PolicyVersion } from '../../../store/types.js';
 import { builder } from '../builder.js';
 import { conflict, invalid, type MutationErrorShape, notFound, resultUnion } from '../types/errors.js';
-import { PolicyVersionRef, requireVersionStore } from '../types/policy-version.js';
+import { PolicyVersionRef } from '../types/policy-version.js';
 import { authorize, checkReason } from './command.js';
 
 const MAX_DAYS = 90;
@@ -93,10 +95,8 @@ const RollbackReportRef = builder.objectRef<RollbackReport>('PolicyRollbackRepor
 const ApplyResultRef = resultUnion<ApplyReport>('ApplyPolicyResult', ApplyReportRef);
 const RollbackResultRef = resultUnion<RollbackReport>('RollbackPolicyResult', RollbackReportRef);
 
-const candidateProblem = (err: unknown): MutationErrorShape => {
-  if (!(err instanceof CandidateError)) throw err;
-  return invalid('content', err.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
-};
+const candidateProblem = (err: CandidateError): MutationErrorShape =>
+  invalid('content', err.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
 
 builder.mutationFields((t) => ({
   applyPolicy: t.field({
@@ -129,31 +129,19 @@ builder.mutationFields((t) => ({
           ? invalid('file', 'file must be a .yaml, .yml or .json file')
           : null);
       if (problem) return problem;
-      const store = requireVersionStore(ctx);
-      const base = activePolicySet(store)?.set ?? null;
-      let candidate: Awaited<ReturnType<typeof loadCandidate>>;
+      const now = ctx.now();
       try {
-        candidate =
+        const { plan, applied } = await applyPolicy(
+          ctx.store,
           args.file != null
-            ? await loadCandidate(resolve(args.file), '/', base)
-            : parseCandidate(args.content!, '<graphql>', base);
+            ? { file: resolve(args.file), cwd: '/' }
+            : { content: args.content!, name: '<graphql>' },
+          { days, activate: !dryRun, author: ctx.principal.name, reason: args.reason.trim(), now },
+          ctx.engine,
+        );
+        return { plan, dryRun, applied: applied?.version ?? null };
       } catch (err) {
-        return candidateProblem(err);
-      }
-      const now = Date.now();
-      const plan = planApply(store, candidate, { days, now });
-      if (dryRun || plan.unchanged) return { plan, dryRun, applied: null };
-      try {
-        const { version, event } = commitApply(store, plan, {
-          author: ctx.principal.name,
-          reason: args.reason.trim(),
-          now,
-        });
-        syncEngine(candidate, ctx.engine);
-        // Live subscribers see it now; serve's version watcher relaying it again is a no-op.
-        ctx.engine.relay(event);
-        return { plan, dryRun, applied: version };
-      } catch (err) {
+        if (err instanceof CandidateError) return candidateProblem(err);
         if (err instanceof VersionError) return conflict(err.message);
         throw err;
       }
@@ -169,15 +157,13 @@ builder.mutationFields((t) => ({
       if (denied) return denied;
       const problem = checkReason(args.reason);
       if (problem) return problem;
-      const store = requireVersionStore(ctx);
       try {
-        const { from, version, event } = reactivateVersion(store, args.to ?? undefined, {
-          author: ctx.principal.name,
-          reason: args.reason.trim(),
-          now: Date.now(),
-        });
-        syncEngine(policySetOfContent(version.content), ctx.engine);
-        ctx.engine.relay(event);
+        const { from, version } = rollbackPolicy(
+          ctx.store,
+          args.to ?? undefined,
+          { author: ctx.principal.name, reason: args.reason.trim(), now: ctx.now() },
+          ctx.engine,
+        );
         return { from, to: version };
       } catch (err) {
         if (!(err instanceof VersionError)) throw err;

@@ -1,35 +1,14 @@
 /**
  * Policy versions over GraphQL: `policyVersions` (newest first) and `activePolicy(service)`.
- * Read-only, any role. The versions live in the store (src/rollout/versions.ts); the API's
- * store port is narrowed at runtime because `ApiStore` does not list the version methods.
+ * Read-only, any role. The versions live in the store (src/rollout/versions.ts).
  */
-import { createGraphQLError } from 'graphql-yoga';
 import type { Policy } from '../../../core/policy.js';
 import { type PolicySet, policySetOfContent } from '../../../rollout/policy-set.js';
-import { type ActiveSet, activePolicySet, type VersionStore } from '../../../rollout/versions.js';
+import { type ActiveSet, activePolicySet } from '../../../rollout/versions.js';
 import type { PolicyVersion } from '../../../store/types.js';
 import { builder } from '../builder.js';
 import type { ApiContext } from '../context.js';
 import { PolicyRef } from './policy.js';
-
-/** The store behind the API, if it keeps policy versions (the SQLite store does). */
-export function versionStore(
-  ctx: ApiContext,
-): (VersionStore & Pick<ApiContext['store'], 'listEvents'>) | null {
-  const s = ctx.store as Partial<VersionStore> & ApiContext['store'];
-  return typeof s.activePolicyVersion === 'function' && typeof s.listPolicyVersions === 'function'
-    ? (s as VersionStore & ApiContext['store'])
-    : null;
-}
-
-export function requireVersionStore(ctx: ApiContext) {
-  const s = versionStore(ctx);
-  if (!s)
-    throw createGraphQLError('policy versions are not available on this server', {
-      extensions: { code: 'UNAVAILABLE' },
-    });
-  return s;
-}
 
 interface Assignment {
   service: string;
@@ -107,13 +86,13 @@ builder.queryFields((t) => ({
   policyVersions: t.field({
     type: [PolicyVersionRef],
     description: 'Every policy version, newest first.',
-    resolve: (_root, _args, ctx) => requireVersionStore(ctx).listPolicyVersions(),
+    resolve: (_root, _args, ctx) => ctx.store.listPolicyVersions(),
   }),
   activePolicy: t.field({
     type: ActivePolicyRef,
     nullable: true,
     description: 'The active policy of a service (null for an unknown service).',
     args: { service: t.arg.string({ required: true }) },
-    resolve: (_root, { service }, ctx) => activeFor(ctx, activePolicySet(requireVersionStore(ctx)), service),
+    resolve: (_root, { service }, ctx) => activeFor(ctx, activePolicySet(ctx.store), service),
   }),
 }));

@@ -1,6 +1,6 @@
 /**
- * Drift inside `medic serve`: the contract is checked on start and every
- * MEDIC_DRIFT_INTERVAL_SEC; a change of the findings is recorded as audit events —
+ * Drift, watched: the contract is checked on start and every
+ * MEDIC_DRIFT_INTERVAL_SEC (`medic serve`), and on demand by the `checkDrift` mutation; a change of the findings is recorded as audit events —
  * `drift_detected` for new findings, `drift_resolved` for findings that went away — one event
  * per service (service null for contract-wide findings). Every event carries the full current
  * finding list (`data.allFindings`), so after a restart of medic the previous state is read
@@ -9,27 +9,37 @@
  * Implements the API's ContractStatus port (path, inspect, checkDrift, lastDrift), so the
  * periodic check and the `checkDrift` mutation share one path.
  */
-
 import { loadContract } from '../contract/load.js';
 import { type Contract, ContractError } from '../contract/types.js';
+import type { AuditEvent, EventKind } from '../core/audit.js';
+import type { Clock, Timer } from '../core/clock.js';
 import { checkDrift, type DriftReport, type DriftSource, type Finding } from '../drift/check.js';
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/types.js';
 import type { UnitPropertyReader } from '../systemd/properties.js';
 
 const key = (f: Finding) => JSON.stringify([f.source, f.service, f.field, f.expected, f.actual]);
 
+/** The audit-log read the watcher needs on its first check (the newest drift event). */
+export interface DriftLog {
+  listEvents(q: { kinds: EventKind[]; order: 'desc'; first: number }): { events: AuditEvent[] };
+}
+
 export interface DriftWatcherOptions {
-  contract: Contract;
+  /** The contract as loaded at start, or its path (then re-read at every check). */
+  contract: Contract | string;
   engine: Pick<Engine, 'record'>;
-  store: Pick<Store, 'listEvents'>;
+  /** Where the previous finding list is read back after a restart (none: start from empty). */
+  store?: DriftLog;
+  clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
   intervalSec: number;
+  /** Sources to compare (default: systemd, fs and repo; fs and repo for a process supervisor). */
+  sources?: readonly DriftSource[];
+  /** Reads unit properties for the systemd source (serve: the watchdog's D-Bus connection). */
+  readUnits?: UnitPropertyReader;
   /** Environment for `$VAR`/`~` expansion in drift checks. */
   env?: Readonly<Record<string, string | undefined>>;
   logger?: Logger;
-  /** Reads unit properties for the systemd source (serve: the watchdog's D-Bus connection). */
-  readUnits?: UnitPropertyReader;
   /** Injected drift check (default: the real one). */
   check?: (contract: Contract, sources: readonly DriftSource[]) => Promise<DriftReport>;
 }
@@ -37,19 +47,30 @@ export interface DriftWatcherOptions {
 export class DriftWatcher {
   private previous: Finding[] | null = null;
   private last: DriftReport | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private running: Promise<DriftReport> | null = null;
   readonly path: string;
-  private readonly sources: readonly DriftSource[];
 
   constructor(private readonly opts: DriftWatcherOptions) {
-    this.path = opts.contract.file;
+    this.path = typeof opts.contract === 'string' ? opts.contract : opts.contract.file;
+  }
+
+  private contract(): Promise<Contract> {
+    const { contract } = this.opts;
+    return typeof contract === 'string' ? loadContract(contract) : Promise.resolve(contract);
+  }
+
+  private sourcesOf(contract: Contract): readonly DriftSource[] {
     // A process-supervised contract has no systemd units to compare.
-    this.sources = opts.contract.supervisor.kind === 'process' ? ['fs', 'repo'] : ['systemd', 'fs', 'repo'];
+    return (
+      this.opts.sources ??
+      (contract.supervisor.kind === 'process' ? ['fs', 'repo'] : ['systemd', 'fs', 'repo'])
+    );
   }
 
   /** The finding list recorded by the newest drift event (null when none was ever recorded). */
   private recorded(): Finding[] | null {
+    if (!this.opts.store) return null;
     const { events } = this.opts.store.listEvents({
       kinds: ['drift_detected', 'drift_resolved'],
       order: 'desc',
@@ -68,10 +89,11 @@ export class DriftWatcher {
   }
 
   private async run(): Promise<DriftReport> {
+    const { env, readUnits, clock } = this.opts;
     const check =
-      this.opts.check ??
-      ((c, sources) => checkDrift(c, { sources, env: this.opts.env, readUnits: this.opts.readUnits }));
-    const report = await check(this.opts.contract, this.sources);
+      this.opts.check ?? ((c, sources) => checkDrift(c, { sources, env, readUnits, now: () => clock.now() }));
+    const contract = await this.contract();
+    const report = await check(contract, this.sourcesOf(contract));
     this.last = report;
     this.previous ??= this.recorded() ?? [];
     this.recordChanges(this.previous, report.findings);
@@ -140,17 +162,31 @@ export class DriftWatcher {
         .catch((err) => this.opts.logger?.warn({ err: (err as Error).message }, 'drift check failed'))
         .finally(() => {
           if (this.timer === null) return;
-          this.timer = setTimeout(tick, this.opts.intervalSec * 1000);
-          this.timer.unref();
+          this.timer = this.opts.clock.setTimeout(tick, this.opts.intervalSec * 1000);
         });
     };
-    this.timer = setTimeout(tick, 0);
-    this.timer.unref();
+    this.timer = this.opts.clock.setTimeout(tick, 0);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    this.opts.clock.clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);
   }
+}
+
+/** The API's `ContractStatus` for a contract file (re-read at every check), without a timer. */
+export function createContractStatus(opts: {
+  path: string;
+  engine: Pick<Engine, 'record'>;
+  clock: DriftWatcherOptions['clock'];
+  drift?: Pick<DriftWatcherOptions, 'sources' | 'readUnits' | 'env'>;
+}): DriftWatcher {
+  return new DriftWatcher({
+    contract: opts.path,
+    engine: opts.engine,
+    clock: opts.clock,
+    intervalSec: 0,
+    ...opts.drift,
+  });
 }
