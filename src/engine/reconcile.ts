@@ -7,10 +7,9 @@
  * - every open intent gets outcome 'unknown_after_crash' and an audit event recording the answer;
  * - a restart that `ask` says is 'done' is then fed back as `restart_succeeded` (source
  *   'reconcile'), so the state machine leaves `restarting` without waiting for the grace;
- * - 'not_done' / 'unknown' feed nothing: the startup grace (a tick) resolves the restart;
- * - a hard stop that `ask` says is 'not_done' is handed back to the engine (`resumeStop`): while
- *   the circuit is still open, a running unit is exactly the storm the hard stop was for, and
- *   stopping is idempotent. The engine runs it on its effect path and audits it `hard_stop`.
+ * - 'not_done' / 'unknown' feed nothing: the startup grace (a tick) resolves the restart. A hard
+ *   stop that did not run is the caller's to hand back (`engine.resumeStop`, see
+ *   src/watchdog/reconcile.ts), since only it knows the unit is still running.
  */
 import { systemClock } from '../clock/clock.js';
 import type { Intent } from '../core/audit.js';
@@ -64,7 +63,6 @@ export async function reconcileIntents(
         outcome: 'unknown_after_crash',
       },
     });
-    if (known && answer === 'not_done' && intent.effect.type === 'stop') await engine.resumeStop(intent);
     if (known && answer === 'done' && intent.effect.type === 'restart') {
       await engine.submit(
         intent.service,

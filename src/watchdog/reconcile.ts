@@ -53,6 +53,9 @@ export async function reconcileOpenIntents(
       { service: intent.service, intentId: intent.id, effect: intent.effect.type, answer },
       `open intent from before the restart of medic: ${answer} (not re-issued)`,
     );
+    // Still running with its circuit open: exactly the storm the hard stop was for (stopping is
+    // idempotent). The engine carries it out on its effect path and audits it `hard_stop`.
+    if (intent.effect.type === 'stop' && answer === 'not_done') await engine.resumeStop(intent);
   }
   return results;
 }
