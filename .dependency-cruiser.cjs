@@ -1,23 +1,55 @@
 /**
  * The layering of medic (docs/ARCHITECTURE.md), checked by `npm run deps` (part of `npm test`):
  *
- *   core ← contract ← systemd ← drift;  contract ← engine ← {store, executors, watchdog} ← {rollout, runbook}
- *        ← api (schema ← http) ← {bot (GraphQL only), cli} ← serve (composition root)
+ *   core ← contract ← systemd ← drift
+ *   core ← contract ← engine ← {store, executors, watchdog} ← {rollout, runbook} ← api ← {bot, cli} ← serve
  *
- * plus the support modules every layer but core may use: src/clock, src/config, src/log.ts,
- * src/paths.ts. Each rule below names what a part may NOT import; no module cycles anywhere.
+ * (executors and watchdog also use the systemd transport; the watchdog also uses drift.) The
+ * support modules src/clock, src/config, src/log.ts and src/paths.ts may be used by every layer
+ * but core. Each part lists what it MAY import; anything else of medic is a violation. No
+ * module cycles anywhere (type-only imports included).
  */
-const SUPPORT = '^src/(clock/|config/|log\\.ts$|paths\\.ts$)';
-const above = (...parts) => `^(${parts.join('|')})`;
+const SUPPORT = ['clock/', 'config/', 'log\\.ts$', 'paths\\.ts$'];
 
-/** forbid `from` importing anything matching `to` (project modules only). */
-const forbid = (name, comment, from, to, extra = {}) => ({
-  name,
-  comment,
+/** Part → the src/ folders (or files) it may import besides itself. */
+const MAY_IMPORT = {
+  core: [],
+  'clock/|config/|log\\.ts$|paths\\.ts$': ['core/', ...SUPPORT],
+  contract: ['core/', ...SUPPORT],
+  systemd: ['core/', 'contract/', ...SUPPORT],
+  drift: ['core/', 'contract/', 'systemd/', ...SUPPORT],
+  engine: ['core/', 'contract/', ...SUPPORT],
+  store: ['core/', 'contract/', 'engine/', ...SUPPORT],
+  executors: ['core/', 'contract/', 'engine/', 'systemd/', 'watchdog/', ...SUPPORT],
+  watchdog: ['core/', 'contract/', 'engine/', 'systemd/', 'drift/', 'executors/', ...SUPPORT],
+  rollout: ['core/', 'contract/', 'engine/', 'store/', ...SUPPORT],
+  runbook: ['core/', 'contract/', 'store/', 'rollout/', ...SUPPORT],
+  api: ['core/', 'contract/', 'drift/', 'engine/', 'store/', 'rollout/', 'runbook/', ...SUPPORT],
+  cli: [
+    'core/',
+    'contract/',
+    'drift/',
+    'engine/',
+    'store/',
+    'rollout/',
+    'runbook/',
+    'api/',
+    'systemd/',
+    ...SUPPORT,
+  ],
+};
+
+const folder = (part) => (part.includes('|') ? `(${part})` : `${part}/`);
+const layerRules = Object.entries(MAY_IMPORT).map(([part, allowed]) => ({
+  name: `layer-${part.split(/[/|\\]/)[0]}`,
+  comment: `src/${part} may import only: ${allowed.join(', ') || 'itself'}`,
   severity: 'error',
-  from: { path: from },
-  to: { path: to, ...extra },
-});
+  // The CLI's serve/demo commands launch the composition root (rule serve-is-the-root).
+  from: { path: `^src/${folder(part)}`, pathNot: '^src/cli/commands/(serve|demo)\\.ts$' },
+  to: {
+    path: `^(src/(?!${[part.includes('|') ? part : `${part}/`, ...allowed].join('|')})|bot/|schema/${part === 'store' ? '' : '|db/'})`,
+  },
+}));
 
 module.exports = {
   forbidden: [
@@ -28,107 +60,54 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
-    forbid(
-      'core-is-closed',
-      'src/core imports nothing outside src/core (npm packages such as zod/yaml are fine).',
-      '^src/core/',
-      '^(src/(?!core/)|bot/|db/|schema/|test/|bench/)',
-    ),
-    forbid(
-      'support-below-everything',
-      'clock, config, log and paths are leaves: they may import core, nothing else of medic.',
-      SUPPORT,
-      '^(src/(?!core/|clock/|config/|log\\.ts$|paths\\.ts$)|bot/|db/|schema/)',
-    ),
-    forbid(
-      'contract-on-core',
-      'The contract depends only on core.',
-      '^src/contract/',
-      above('src/(?!core/|contract/|clock/|config/|log\\.ts$|paths\\.ts$)', 'bot/', 'db/'),
-    ),
-    forbid(
-      'engine-below-its-adapters',
-      'The engine declares ports; store, executors, watchdog implement them.',
-      '^src/engine/',
-      above('src/(?!core/|contract/|engine/|clock/|config/|log\\.ts$|paths\\.ts$)', 'bot/', 'db/'),
-    ),
-    forbid(
-      'store-below-api',
-      'The store knows the engine port, not its callers.',
-      '^(src/store/|db/)',
-      above('src/(?!core/|contract/|engine/|store/|clock/|config/|log\\.ts$|paths\\.ts$)', 'bot/'),
-    ),
-    forbid(
-      'systemd-transport',
-      'The systemd transport (D-Bus, systemctl) knows no engine or detection.',
-      '^src/systemd/',
-      above('src/(?!core/|contract/|systemd/|clock/|config/|log\\.ts$|paths\\.ts$)', 'bot/', 'db/'),
-    ),
-    forbid(
-      'executors-below-watchdog',
-      'Executors carry out effects; they know the detection port only as types.',
-      '^src/executors/',
-      above(
-        'src/(?!core/|contract/|engine/|systemd/|executors/|watchdog/|clock/|config/|log\\.ts$|paths\\.ts$)',
-        'bot/',
-        'db/',
-      ),
-    ),
-    forbid(
-      'executors-see-watchdog-types-only',
-      'Executors may name the detection port (types), never run watchdog code.',
-      '^src/executors/',
-      '^src/watchdog/',
-      { dependencyTypesNot: ['type-only'] },
-    ),
-    forbid(
-      'watchdog-below-api',
-      'Detection feeds the engine; it knows no store, API or composition root.',
-      '^src/watchdog/',
-      above(
-        'src/(?!core/|contract/|engine/|systemd/|executors/|watchdog/|clock/|config/|log\\.ts$|paths\\.ts$)',
-        'bot/',
-        'db/',
-      ),
-    ),
-    forbid(
-      'rollout-below-api',
-      'Policy rollout is application logic: no API, CLI, bot or serve.',
-      '^src/(rollout|runbook)/',
-      above('src/(api|cli|serve|watchdog|executors|systemd)/', 'bot/'),
-    ),
-    forbid(
-      'api-below-edges',
-      'The API knows no bot, CLI or composition root.',
-      '^src/api/',
-      above('src/(cli|serve)/', 'bot/'),
-    ),
-    forbid(
-      'api-schema-before-http',
-      'One-way inside the API room: http uses the schema, never the reverse.',
-      '^src/api/schema/',
-      '^src/api/http/',
-    ),
-    // TEMPORARY (issue 10, first landing): the bot still names the store's records while its
-    // pending actions and incidents move behind GraphQL; the follow-up landing removes this.
-    forbid(
-      'bot-is-a-graphql-client',
-      'The bot reaches medic only over GraphQL: core vocabulary, config, log and clock only.',
-      '^bot/',
-      above('src/(?!core/|clock/|config/|log\\.ts$|store/types\\.ts$|store/records\\.ts$)', 'db/', 'schema/'),
-    ),
-    forbid(
-      'cli-not-bot',
-      'The CLI talks to the store/rollout through its own commands, never the bot.',
-      '^src/cli/',
-      '^bot/',
-    ),
-    forbid(
-      'only-launchers-import-serve',
-      'Only the CLI commands that start the composition root import it.',
-      '^src/(?!serve/|cli/commands/(serve|demo)\\.ts$)',
-      '^src/serve/',
-    ),
+    ...layerRules,
+    {
+      name: 'store-schema-only-from-store',
+      comment: 'db/ (drizzle schema) belongs to the store.',
+      severity: 'error',
+      from: { path: '^(?!src/store/|db/)' },
+      to: { path: '^db/' },
+    },
+    {
+      name: 'executors-see-watchdog-types-only',
+      comment: 'Executors may name the detection port (types), never run watchdog code.',
+      severity: 'error',
+      from: { path: '^src/executors/' },
+      to: { path: '^src/watchdog/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'api-schema-before-http',
+      comment: 'One-way inside the API room: http uses the schema, never the reverse.',
+      severity: 'error',
+      from: { path: '^src/api/schema/' },
+      to: { path: '^src/api/http/' },
+    },
+    {
+      name: 'bot-is-a-graphql-client',
+      comment:
+        'The bot reaches medic only over GraphQL: it may import core vocabulary, config, log and clock. ' +
+        'TEMPORARY (issue 10, first landing): store/types.ts and store/records.ts as types until the ' +
+        "bot's pending actions and incidents move behind GraphQL.",
+      severity: 'error',
+      from: { path: '^bot/' },
+      to: {
+        path: '^(src/(?!core/|clock/|config/|log\\.ts$|store/types\\.ts$|store/records\\.ts$)|db/|schema/)',
+      },
+    },
+    {
+      name: 'serve-is-the-root',
+      comment: 'Only the composition root and the CLI commands that launch it import src/serve.',
+      severity: 'error',
+      from: { path: '^(src/(?!serve/|cli/commands/(serve|demo)\\.ts$)|bot/)' },
+      to: { path: '^src/serve/' },
+    },
+    {
+      name: 'serve-may-use-all',
+      comment: 'src/serve is the composition root: it may import every part (listed for completeness).',
+      severity: 'error',
+      from: { path: '^src/serve/' },
+      to: { path: '^(test|bench)/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
@@ -139,6 +118,5 @@ module.exports = {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default'],
     },
-    reporterOptions: { text: { highlightFocused: true } },
   },
 };
