@@ -73,7 +73,10 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
       fetch: slackFetch({ onCall: deps.onSlackCall }),
     },
   });
-  const poster = new ChannelPoster(app.client, deps.postIntervalMs ?? 1000);
+  const poster = new ChannelPoster(app.client, deps.postIntervalMs ?? 1000, deps.posterTiming, {
+    updateIntervalMs: deps.updateIntervalMs,
+    onError: (err, args) => logger.warn({ err, ts: args.ts }, 'slack incident update failed'),
+  });
   const tracker = new IncidentTracker({
     graphql: deps.graphql,
     store: deps.store,
@@ -149,7 +152,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
       await feed?.stop();
       await receiver.stop();
       await tracker.idle();
-      await poster.idle();
+      await poster.flush(); // coalesced updates still waiting for their interval go out now
     },
     async idle() {
       await receiver.stop();

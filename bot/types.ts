@@ -4,11 +4,13 @@
  * The bot reaches medic only through GraphQL (reads, mutations, the `recoveryEvents`
  * subscription) plus the store's single-use pending actions (button ids, compare-and-set).
  */
+
 import type { Env } from '../src/config/env.js';
 import type { TokenRole } from '../src/core/roles.js';
 import type { ServiceStatus } from '../src/core/status.js';
 import type { Logger } from '../src/log.js';
 import type { Store } from '../src/store/types.js';
+import type { PosterTiming } from './slack/poster.js';
 
 /** The caller of an in-process GraphQL operation: the Slack user (or the bot itself). */
 export interface GraphqlActor {
@@ -64,6 +66,10 @@ export interface SlackBotDeps {
   clock?: BotClock;
   /** Called for every Slack Web API exchange (medic_slack_api_calls_total). */
   onSlackCall?: (method: string, outcome: 'ok' | 'error' | 'rate_limited') => void;
+  /** At most one chat.update per incident parent per this period (default 10,000 ms). */
+  updateIntervalMs?: number;
+  /** Time source of the poster's spacing and coalescing (default: real time; tests simulate). */
+  posterTiming?: PosterTiming;
   /** Minimum spacing between posts to one channel (default 1000 ms, Slack's ~1 msg/s). */
   postIntervalMs?: number;
   /** Time zone for "HH:MM" in messages (default UTC). */

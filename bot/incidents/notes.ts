@@ -94,6 +94,15 @@ export function threadNote(e: MedicEvent, tz: string): string | null {
   }
 }
 
+/** The thread note of a refusal episode's periodic summary (core/episode.ts), or null. */
+export function summaryNote(e: MedicEvent, tz: string): string | null {
+  const d = e.data as { summary?: unknown; count?: unknown; firstAt?: unknown; total?: unknown } | null;
+  if (!d?.summary || typeof d.count !== 'number') return null;
+  const since = typeof d.firstAt === 'number' ? ` since ${hhmm(d.firstAt, tz)}` : '';
+  const total = typeof d.total === 'number' ? ` (${d.total} in this episode)` : '';
+  return `:no_entry_sign: Restart refused ${d.count} more time(s) (${e.decision ?? 'blocked'})${since}${total}`;
+}
+
 /** The status line an operator's action leaves on the parent ("Approved by @x at HH:MM"). */
 export function statusLine(e: MedicEvent, tz: string): string | null {
   const who = mention(e.actor);

@@ -20,7 +20,15 @@ import { BOT_ACTOR } from '../roles.js';
 import type { ChannelPoster } from '../slack/poster.js';
 import type { BotClock, BotStore, GraphqlFn, MedicEvent } from '../types.js';
 import type { Incident } from './incident.js';
-import { endsIncident, FOLLOW_UP_KINDS, happened, OPENING_KINDS, statusLine, threadNote } from './notes.js';
+import {
+  endsIncident,
+  FOLLOW_UP_KINDS,
+  happened,
+  OPENING_KINDS,
+  statusLine,
+  summaryNote,
+  threadNote,
+} from './notes.js';
 import { ensurePending } from './pending.js';
 import { CURSOR_NAME, fromRecord, toRecord } from './persist.js';
 
@@ -200,7 +208,11 @@ export class IncidentTracker {
     const n = Number(e.id);
     if (Number.isInteger(n) && n > open.lastEventId) open.lastEventId = n;
     if (e.kind === 'restart_blocked') {
-      await this.renderAndSave(open); // counters moved; no thread noise for every blocked attempt
+      // Only a refusal episode's periodic summary speaks in the thread (never per probe).
+      const note = summaryNote(e, this.deps.timeZone);
+      if (note && open.ts)
+        await this.deps.poster.post({ channel: open.channel, thread_ts: open.ts, text: note });
+      await this.renderAndSave(open); // counters moved
       return;
     }
     if (!FOLLOW_UP_KINDS.has(e.kind) && !endsIncident(e)) return;

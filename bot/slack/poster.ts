@@ -1,10 +1,13 @@
 /**
  * Outbound Slack calls for incident messages, one queue per channel: calls run in order, and
  * `chat.postMessage` calls are spaced at least `intervalMs` apart (Slack allows ~1 message/s
- * per channel). The WebClient is built with retries off, so a timed-out post is never sent
- * twice; a failed call is logged and reported to the caller, never repeated here.
+ * per channel); `chat.update` of one message is coalesced to one per `updateIntervalMs`
+ * (default 10 s, only on changed content, the newest winning: coalesce.ts). The WebClient is
+ * built with retries off, so a timed-out post is never sent twice; a 429 is waited out and
+ * resent by the transport (web-fetch.ts); any other failure is logged, never repeated here.
  */
 import type { webApi } from '@slack/bolt';
+import { type UpdateArgs, UpdateCoalescer } from './coalesce.js';
 
 type WebClient = webApi.WebClient;
 
@@ -28,11 +31,29 @@ export class ChannelPoster {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly lastPost = new Map<string, number>();
 
+  private readonly coalescer: UpdateCoalescer;
+
   constructor(
     private readonly client: WebClient,
     private readonly intervalMs = 1000,
     private readonly timing: PosterTiming = realTiming,
-  ) {}
+    opts: { updateIntervalMs?: number; onError?: (err: unknown, args: UpdateArgs) => void } = {},
+  ) {
+    this.coalescer = new UpdateCoalescer(
+      (args) =>
+        this.enqueue(args.channel, async () => {
+          await this.client.chat.update({
+            channel: args.channel,
+            ts: args.ts,
+            text: args.text,
+            blocks: args.blocks as never,
+          });
+        }),
+      opts.updateIntervalMs ?? 10_000,
+      timing,
+      opts.onError ?? (() => {}),
+    );
+  }
 
   /** Posts a message (optionally into a thread). Resolves with its ts. */
   post(args: { channel: string; text: string; blocks?: unknown[]; thread_ts?: string }): Promise<Posted> {
@@ -52,20 +73,24 @@ export class ChannelPoster {
     });
   }
 
-  /** Replaces a message in place (not spaced; ordered after earlier calls to the channel). */
-  update(args: { channel: string; ts: string; text: string; blocks: unknown[] }): Promise<void> {
-    return this.enqueue(args.channel, async () => {
-      await this.client.chat.update({
-        channel: args.channel,
-        ts: args.ts,
-        text: args.text,
-        blocks: args.blocks as never,
-      });
-    });
+  /**
+   * Replaces a message in place, coalesced per message (coalesce.ts): at most one chat.update
+   * per `updateIntervalMs`, only on changed content, the newest content winning. Resolves once
+   * sent or scheduled; a failure is logged by `onError`.
+   */
+  update(args: UpdateArgs): Promise<void> {
+    return this.coalescer.update(args);
   }
 
-  /** Resolves when everything queued so far has been sent (or failed). */
+  /** Sends pending (coalesced) updates now: on shutdown nothing is dropped. */
+  async flush(): Promise<void> {
+    await this.coalescer.flush();
+    await this.idle();
+  }
+
+  /** Resolves when everything queued so far and due has been sent (or failed). */
   async idle(): Promise<void> {
+    await this.coalescer.idle();
     await Promise.allSettled([...this.queues.values()]);
   }
 

@@ -14,7 +14,7 @@ import { graphqlOverYoga } from '../../bot/graphql/transport.js';
 import { createApp } from '../../src/api/http/app.js';
 import { SimulatedClock } from '../../src/clock/clock.js';
 import { loadEnv } from '../../src/config/env.js';
-import { parsePolicy } from '../../src/core/policy.js';
+import { type PolicyInput, parsePolicy } from '../../src/core/policy.js';
 import type { Effect } from '../../src/core/types.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { Engine, ServiceConfig } from '../../src/engine/types.js';
@@ -52,7 +52,15 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { services?: string[]; postIntervalMs?: number } = {},
+  opts: {
+    services?: string[];
+    postIntervalMs?: number;
+    /** chat.update coalescing per parent (default 0 here: every change at once). */
+    updateIntervalMs?: number;
+    /** The poster's spacing and coalescing run on the harness's simulated clock. */
+    simulatedPoster?: boolean;
+    policy?: PolicyInput;
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'medic-slack-'));
   const clock = new SimulatedClock();
@@ -67,7 +75,7 @@ export async function startHarness(
       },
     }),
   );
-  const policy = parsePolicy({});
+  const policy = parsePolicy(opts.policy ?? {});
   if (!policy.ok) throw new Error('default policy invalid');
   const services: ServiceConfig[] = (opts.services ?? ['api', 'worker']).map((name) => ({
     name,
@@ -107,6 +115,13 @@ export async function startHarness(
       logger,
       clock,
       postIntervalMs: opts.postIntervalMs ?? 0,
+      updateIntervalMs: opts.updateIntervalMs ?? 0,
+      posterTiming: opts.simulatedPoster
+        ? {
+            now: () => clock.now(),
+            sleep: (ms) => new Promise<void>((r) => clock.setTimeout(r, ms)),
+          }
+        : undefined,
     });
     if (!b) throw new Error('bot not created');
     return b;
