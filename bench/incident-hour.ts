@@ -29,7 +29,8 @@ async function baseline(): Promise<number> {
 }
 
 async function hour(label: string, hardStop: boolean): Promise<void> {
-  const h = await startHarness({ postIntervalMs: 0 });
+  // As in production: parent updates coalesced to one per 10 s, on the simulated clock.
+  const h = await startHarness({ postIntervalMs: 0, updateIntervalMs: 10_000, simulatedPoster: true });
   if (!hardStop) {
     const policy = {
       ...h.engine.services.get('api')!.policy,
