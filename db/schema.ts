@@ -28,6 +28,12 @@ export const serviceState = sqliteTable('service_state', {
   updatedAt: integer('updated_at').notNull(),
   /** Optimistic concurrency: incremented by every commit; a commit names the version it read. */
   version: integer('version').notNull(),
+  /**
+   * The monotonic clock at `updated_at` (ms) and its origin (the boot id): how the state is
+   * re-based on start (docs/CORE.md "Time"). Null in rows written before they existed.
+   */
+  monoAt: integer('mono_at'),
+  monoOrigin: text('mono_origin'),
 });
 
 /** The append-only audit log: one row per decision, plus non-decision events. */

@@ -5,9 +5,10 @@
  * (src/clock/clock.ts) and production on `systemClock`. src/core itself never reads it: `now`
  * is an argument of decide().
  *
- * Growth path: an independent monotonic reading (`monotonic(): number`, for delays and
- * windows, while `now()` stays the recorded wall time) is one more method here and one more
- * counter in SimulatedClock; callers that only need `now()` take `Pick<Clock, 'now'>`.
+ * Two dimensions (issue 21): `now()` is wall time — recorded in events, shown to people, kept
+ * across restarts — and may step; `monotonic()` never steps and measures every delay, timer and
+ * window while medic runs (the engine's timeline, src/engine/timeline.ts). Callers that only
+ * need wall time take `Pick<Clock, 'now'>`.
  */
 
 /** A scheduled callback; `cancel()` is idempotent. */
@@ -16,9 +17,19 @@ export interface Timer {
 }
 
 export interface Clock {
-  /** Wall-clock time, epoch milliseconds. */
+  /** Wall-clock time, epoch milliseconds: recorded in events and shown to people; may step. */
   now(): number;
-  /** Calls `fn` once, no earlier than `ms` from now. Never keeps the process alive by itself. */
+  /** Milliseconds on a clock that never steps (CLOCK_MONOTONIC); its zero is `monotonicOrigin`'s. */
+  monotonic(): number;
+  /**
+   * Names the monotonic clock's zero (Linux: the boot id): readings under the same origin are
+   * comparable, in any process. null when unknown.
+   */
+  readonly monotonicOrigin: string | null;
+  /**
+   * Calls `fn` once, no earlier than `ms` of monotonic time from now (a wall-clock step moves
+   * no timer). Never keeps the process alive by itself.
+   */
   setTimeout(fn: () => void, ms: number): Timer;
   /** Cancels a timer (null/undefined and fired timers are fine). */
   clearTimeout(timer: Timer | null | undefined): void;

@@ -9,13 +9,23 @@ export interface Readiness {
   reasons: string[];
   /** The detection path in use ('dbus', 'polling' or 'process'); null before it started. */
   detection: string | null;
+  /** Wall-clock steps medic noticed (not a reason to be unready: delays run on the monotonic clock). */
+  clock?: ClockDetails;
+}
+
+/** /readyz `clock`: how often the wall clock stepped against the monotonic clock, and the last step. */
+export interface ClockDetails {
+  steps: number;
+  lastStep: { at: string; byMs: number; whileDown: boolean } | null;
 }
 
 /** Combines readiness parts: ready only if all are; reasons concatenated. */
 export function combineReadiness(...parts: Readiness[]): Readiness {
+  const clock = parts.find((p) => p.clock)?.clock;
   return {
     ready: parts.every((p) => p.ready),
     reasons: parts.flatMap((p) => p.reasons),
     detection: parts.find((p) => p.detection !== null)?.detection ?? null,
+    ...(clock ? { clock } : {}),
   };
 }

@@ -17,13 +17,19 @@
  * open by a crash are NOT re-executed; see reconcile.ts. One `tick` per service is scheduled
  * at nextWakeAt() through the Clock. A commit failure rejects that submit and leaves the cache
  * as it was (the store is unchanged too).
+ *
+ * Time (issue 21): decide() runs on the engine's monotonic timeline (timeline.ts), so no
+ * wall-clock step delays a restart or empties the window. Audit events carry wall time; the
+ * state is stored and shown in wall time (shifted by the current offset) with a clock anchor,
+ * and re-based onto the timeline on start.
  */
 
 import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import { nextWakeAt } from '../core/deadline.js';
 import { decide } from '../core/decide.js';
-import { compact } from '../core/episode.js';
+import { compact, type RefusalSummary } from '../core/episode.js';
 import type { Policy } from '../core/policy.js';
+import { shiftState } from '../core/shift.js';
 import type { Input, ServiceState } from '../core/types.js';
 import type { ServiceView } from '../core/view.js';
 import { viewOf } from '../core/view.js';
@@ -35,6 +41,7 @@ import { EngineError } from './errors.js';
 import { PublishedIds } from './published.js';
 import { commitDecision, restoreSlot, type Slot } from './slot.js';
 import type { EngineStore } from './store-port.js';
+import { type ClockAnchor, type Reading, Timeline } from './timeline.js';
 import type { Clock, Committed, Engine, Executor, ServiceConfig, SubmitMeta } from './types.js';
 
 export interface EngineDeps {
@@ -43,6 +50,8 @@ export interface EngineDeps {
   executor: Executor;
   clock: Clock;
   logger: Logger;
+  /** The monotonic timeline over `clock` (default: a new one); share it to report clock steps. */
+  timeline?: Timeline;
 }
 
 class GuardedEngine implements Engine {
@@ -54,18 +63,32 @@ class GuardedEngine implements Engine {
   private closing = false;
   /** Ids published (committed here or relayed), so a relay never publishes an event twice. */
   private readonly published = new PublishedIds();
+  private readonly timeline: Timeline;
 
   constructor(private readonly deps: EngineDeps) {
     this.log = deps.logger.child({ component: 'engine' });
+    this.timeline = deps.timeline ?? new Timeline(deps.clock, this.log);
     this.bus = new EventBus((err, e) => this.log.error({ err, eventId: e.id }, 'event subscriber failed'));
   }
 
-  /** Rebuilds every configured service's state from the store and arms its timer. */
+  /**
+   * Rebuilds every configured service's state from the store, re-based onto this process's
+   * timeline (timeline.ts `shiftFromStored`), and arms its timer.
+   */
   start(): void {
     const { store } = this.deps;
-    const stored = new Map(store.loadServices().map((s) => [s.name, s]));
+    const loaded = store.loadServices();
+    const stored = new Map(loaded.map((s) => [s.name, s]));
+    const r = this.timeline.read();
+    const newest = loaded.reduce<ClockAnchor | null>((a, s) => {
+      const b = anchorOf(s);
+      return a === null || b.wallAt > a.wallAt ? b : a;
+    }, null);
+    if (newest) this.timeline.checkSinceStored(newest, r);
     for (const config of this.deps.services) {
-      const slot = restoreSlot(store, config, stored.get(config.name));
+      const saved = stored.get(config.name);
+      const shift = saved ? this.timeline.shiftFromStored(anchorOf(saved), r) : 0;
+      const slot = restoreSlot(store, config, saved, shift);
       this.slots.set(config.name, slot);
       this.services.set(config.name, config);
       this.schedule(slot);
@@ -91,9 +114,14 @@ class GuardedEngine implements Engine {
   private commitInput(slot: Slot, input: Input, meta: SubmitMeta, tickFor?: number): Committed {
     const { store } = this.deps;
     const { name, unit, policy } = slot.config;
-    const now = Math.max(this.deps.clock.now(), slot.lastAt);
+    const reading = this.timeline.read();
+    const now = Math.max(reading.engine, slot.lastAt);
     const prev = slot.state;
     const d = decide(prev, input, now, policy);
+    // Recorded and stored in wall time: the same state, every time moved by the offset.
+    const wall = wallOf(reading, now);
+    const toWall = (s: ServiceState) => shiftState(s, wall - now);
+    const clock = this.timeline.anchor(reading);
     // Speak once (core/episode.ts): repeats of a refusal are counted, not written.
     const rec = compact(slot.runs, prev, input, d, now);
     if (rec.write === 'none' || rec.write === 'state') {
@@ -102,9 +130,10 @@ class GuardedEngine implements Engine {
           service: name,
           unit,
           prev: slot.version,
-          next: d.next,
+          next: toWall(d.next),
           policyHash: slot.hash,
-          at: now,
+          at: wall,
+          clock,
         });
         slot.unwritten = true;
       }
@@ -114,19 +143,22 @@ class GuardedEngine implements Engine {
       this.schedule(slot, d.decision === 'noop' ? tickFor : undefined);
       return { decision: d, event: null };
     }
+    const shown = { ...d, next: toWall(d.next) };
+    const prevWall = toWall(prev);
     // After counted repeats the log alone no longer leads to `prev`: the event carries it.
-    const from = slot.unwritten ? prev : undefined;
+    const from = slot.unwritten ? prevWall : undefined;
+    const summaries = (x: RefusalSummary) => wallSummary(x, wall - now);
     const event =
       rec.write === 'summary'
-        ? summaryEvent(name, prev, input, d, rec.summary, now, policy, meta, from)
-        : decisionEvent(name, prev, input, d, now, policy, meta, rec.refusals, from);
-    const { res, approval } = commitDecision(store, slot, prev, d, event, meta.intentId);
+        ? summaryEvent(name, prevWall, input, shown, summaries(rec.summary), wall, policy, meta, from)
+        : decisionEvent(name, prevWall, input, shown, wall, policy, meta, rec.refusals.map(summaries), from);
+    const { res, approval } = commitDecision(store, slot, prevWall, shown, event, meta.intentId, clock);
     slot.runs = rec.runs;
     slot.unwritten = false;
     slot.state = d.next;
     slot.version = res.version;
     slot.lastAt = now;
-    slot.lastDecision = { decision: d.decision, at: now, actor: res.event.actor, reason: res.event.reason };
+    slot.lastDecision = { decision: d.decision, at: wall, actor: res.event.actor, reason: res.event.reason };
     const shadow = policy.mode === 'shadow' && d.effects.length > 0;
     this.publish(res.event, shadow ? 'shadow mode: effects recorded, not executed' : undefined);
     if (approval) this.publish(approval);
@@ -180,7 +212,7 @@ class GuardedEngine implements Engine {
       );
       return;
     }
-    const delay = Math.max(0, at - this.deps.clock.now());
+    const delay = Math.max(0, at - this.timeline.now());
     slot.timer = this.deps.clock.setTimeout(() => {
       slot.timer = null;
       if (this.closing) return;
@@ -211,12 +243,18 @@ class GuardedEngine implements Engine {
     const slot = this.slots.get(service);
     if (!slot) return undefined;
     const { name, unit, policy } = slot.config;
-    const now = Math.max(this.deps.clock.now(), slot.lastAt);
-    return viewOf({ name, unit, policy, state: slot.state, now, lastDecision: slot.lastDecision });
+    const r = this.timeline.read();
+    const now = Math.max(r.engine, slot.lastAt);
+    const wall = wallOf(r, now);
+    const state = shiftState(slot.state, wall - now);
+    return viewOf({ name, unit, policy, state, now: wall, lastDecision: slot.lastDecision });
   }
 
   state(service: string): ServiceState | undefined {
-    return this.slots.get(service)?.state;
+    const slot = this.slots.get(service);
+    if (!slot) return undefined;
+    const r = this.timeline.read();
+    return shiftState(slot.state, r.wall - r.engine);
   }
 
   views(): ServiceView[] {
@@ -254,6 +292,21 @@ class GuardedEngine implements Engine {
     }
     await this.idle();
   }
+}
+
+/** The stored state's clock anchor (wall time only for rows written before anchors existed). */
+function anchorOf(s: { updatedAt: number; monoAt?: number | null; monoOrigin?: string | null }): ClockAnchor {
+  return { wallAt: s.updatedAt, monoAt: s.monoAt ?? null, monoOrigin: s.monoOrigin ?? null };
+}
+
+/** A refusal summary with its times moved from engine time to wall time. */
+function wallSummary(x: RefusalSummary, offset: number): RefusalSummary {
+  return offset === 0 ? x : { ...x, firstAt: x.firstAt + offset, lastAt: x.lastAt + offset };
+}
+
+/** Wall time of engine time `now` at reading `r` (now ≥ r.engine only when clamped by lastAt). */
+function wallOf(r: Reading, now: number): number {
+  return r.wall + (now - r.engine);
 }
 
 /** Builds the engine and rebuilds its state from the store. */

@@ -8,21 +8,23 @@
 import type { AuditEvent, NewEvent } from '../core/audit.js';
 import type { Timer } from '../core/clock.js';
 import type { Runs } from '../core/episode.js';
+import { shiftState } from '../core/shift.js';
 import { initialState } from '../core/state.js';
 import type { Decision, ServiceState } from '../core/types.js';
 import type { ServiceView } from '../core/view.js';
 import { approvalOpen, requestApproval } from './approval.js';
 import { policyHash } from './audit.js';
 import { SerialQueue } from './queue.js';
-import type { CommitResult, EngineStore, StoredService } from './store-port.js';
+import type { CommitResult, EngineStore, StateClock, StoredService } from './store-port.js';
 import type { ServiceConfig } from './types.js';
 
 export interface Slot {
   config: ServiceConfig;
   hash: string;
+  /** On the engine's monotonic timeline (timeline.ts); shown and stored shifted to wall time. */
   state: ServiceState;
   version: number;
-  /** Time of the last decision: `now` never goes backwards for a service. */
+  /** Engine time of the last decision: `now` never goes backwards for a service. */
   lastAt: number;
   lastDecision: ServiceView['lastDecision'];
   decisions: SerialQueue;
@@ -34,20 +36,25 @@ export interface Slot {
   unwritten: boolean;
 }
 
-/** A service's slot from its stored row (or the initial state) and its newest decision event. */
+/**
+ * A service's slot from its stored row (or the initial state) and its newest decision event.
+ * `shift` moves the stored (wall-time) state onto the engine's timeline (timeline.ts
+ * `shiftFromStored`).
+ */
 export function restoreSlot(
   store: Pick<EngineStore, 'upsertService' | 'lastDecisionEvent'>,
   config: ServiceConfig,
   saved: (StoredService & { version: number }) | undefined,
+  shift: number,
 ): Slot {
   store.upsertService(config.name, config.unit);
   const last = store.lastDecisionEvent(config.name);
   return {
     config,
     hash: policyHash(config.policy),
-    state: saved?.state ?? initialState(),
+    state: saved ? shiftState(saved.state, shift) : initialState(),
     version: saved?.version ?? 0,
-    lastAt: Math.max(saved?.updatedAt ?? 0, last?.at ?? 0),
+    lastAt: saved ? saved.updatedAt + shift : Number.NEGATIVE_INFINITY,
     lastDecision: last
       ? { decision: last.decision!, at: last.at, actor: last.actor, reason: last.reason }
       : null,
@@ -60,7 +67,10 @@ export function restoreSlot(
   };
 }
 
-/** ONE transaction: the decision (optimistic on the slot's version) and its approval bookkeeping. */
+/**
+ * ONE transaction: the decision (optimistic on the slot's version) and its approval bookkeeping.
+ * `d.next` and `event` are in wall time; `clock` anchors the stored state.
+ */
 export function commitDecision(
   store: EngineStore,
   slot: Slot,
@@ -68,6 +78,7 @@ export function commitDecision(
   d: Decision,
   event: NewEvent,
   intentId: number | undefined,
+  clock: StateClock,
 ): { res: CommitResult; approval: AuditEvent | null } {
   const { name, unit } = slot.config;
   let approval: AuditEvent | null = null;
@@ -81,6 +92,7 @@ export function commitDecision(
       effects: d.effects,
       policyHash: slot.hash,
       intentId,
+      clock,
     });
     if (d.next.tag === 'circuit_open' && prev.tag !== 'circuit_open') {
       approval = requestApproval(store, r.event, d.next);

@@ -13,7 +13,17 @@ export interface StoredService {
   state: ServiceState;
   /** Hash of the policy the state was last decided under (for policy versions). */
   policyHash: string | null;
+  /** Wall time of the last commit (epoch ms); the state's times are wall times as of then. */
   updatedAt: number;
+  /** The monotonic clock at that commit and its origin (boot id); null in older rows. */
+  monoAt: number | null;
+  monoOrigin: string | null;
+}
+
+/** The monotonic clock at a state commit and its origin (boot id): how the state is re-based. */
+export interface StateClock {
+  monoAt: number | null;
+  monoOrigin: string | null;
 }
 
 /** One decision to persist: state, audit event and effect intents, in one transaction. */
@@ -28,6 +38,8 @@ export interface DecisionCommit {
   policyHash: string | null;
   /** For a restart outcome: the intent it completes (default: the oldest open restart intent). */
   intentId?: number;
+  /** The monotonic clock at `event.at` and its origin, stored to re-base the state on start. */
+  clock?: StateClock;
 }
 
 /** A state alone (a counted repeat refusal: no audit event, no effect), optimistic like a decision. */
@@ -38,6 +50,8 @@ export interface StateCommit {
   next: ServiceState;
   policyHash: string | null;
   at: number;
+  /** As DecisionCommit.clock. */
+  clock?: StateClock;
 }
 
 export interface CommitResult {

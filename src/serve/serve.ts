@@ -25,6 +25,7 @@ import { loadContract } from '../contract/load.js';
 import type { Contract } from '../contract/types.js';
 import type { Readiness } from '../core/readiness.js';
 import { createEngine } from '../engine/engine.js';
+import { Timeline } from '../engine/timeline.js';
 import type { Clock, Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import { resolveActivePolicies } from '../rollout/versions.js';
@@ -89,6 +90,9 @@ export function childBaseEnv(contract: Contract, env: Env): Record<string, strin
   };
 }
 
+/** How often the clocks are compared while nothing else reads them (a step is noticed within this). */
+const CLOCK_CHECK_MS = 5000;
+
 export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const { env, logger } = opts;
   const log = logger.child({ component: 'serve' });
@@ -124,6 +128,11 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     });
     const metrics = new Metrics();
     probeSink = (service, seconds, ok) => metrics.observeProbe(service, seconds, ok);
+    // Delays and windows run on the monotonic clock; wall-clock steps are logged once and counted.
+    const timeline = new Timeline(clock, logger.child({ component: 'clock' }));
+    timeline.onStep(() => metrics.countClockStep());
+    const unwatchClock = timeline.watch(CLOCK_CHECK_MS);
+    cleanups.push(() => unwatchClock());
     // Policies run from the active stored version; a changed contract never switches silently.
     const policies = resolveActivePolicies(store, contract, {
       applyOnStart: opts.applyOnStart,
@@ -141,6 +150,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       executor: watchdog.executor,
       clock,
       logger,
+      timeline,
     });
     // Every submit (watchdog, API, bot) is timed into the decision-latency histogram.
     const engine = metrics.instrument(rawEngine);
@@ -169,7 +179,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     // Stopped before the engine closes (cleanups run in reverse).
     cleanups.push(() => policyWatcher.stop());
     const readiness = (): Readiness => {
-      const r = watchdog.readiness();
+      const r = { ...watchdog.readiness(), clock: timeline.details() };
       return policies.warning ? { ...r, reasons: [...r.reasons, policies.warning] } : r;
     };
     // Listen first (a free port may be picked), then build the API with the real URL.

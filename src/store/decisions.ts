@@ -15,6 +15,7 @@ import type {
   DecisionCommit,
   HoldRecord,
   IntentRecord,
+  StateClock,
   StateCommit,
   StoredService,
 } from './types.js';
@@ -55,11 +56,13 @@ export class DecisionWriter {
          ON CONFLICT (name) DO UPDATE SET unit = excluded.unit WHERE unit <> excluded.unit`,
       ),
       insertState: p(
-        `INSERT INTO service_state (service, state, policy_hash, updated_at, version) VALUES (?, ?, ?, ?, 1)
+        `INSERT INTO service_state (service, state, policy_hash, updated_at, mono_at, mono_origin, version)
+         VALUES (?, ?, ?, ?, ?, ?, 1)
          ON CONFLICT (service) DO NOTHING`,
       ),
       updateState: p(
-        `UPDATE service_state SET state = ?, policy_hash = ?, updated_at = ?, version = version + 1
+        `UPDATE service_state SET state = ?, policy_hash = ?, updated_at = ?, mono_at = ?, mono_origin = ?,
+           version = version + 1
          WHERE service = ? AND version = ?`,
       ),
       insertIntent: p(
@@ -79,7 +82,7 @@ export class DecisionWriter {
     };
     this.tx = sqlite.transaction((c: DecisionCommit) => this.write(c));
     this.stateTx = sqlite.transaction((c: StateCommit) => {
-      this.writeState(c.service, c.unit, c.prev, JSON.stringify(c.next), c.policyHash, c.at);
+      this.writeState(c.service, c.unit, c.prev, JSON.stringify(c.next), c.policyHash, c.at, c.clock);
       return c.prev + 1;
     });
   }
@@ -96,13 +99,18 @@ export class DecisionWriter {
     state: string,
     policyHash: string | null,
     at: number,
+    clock: StateClock | undefined,
   ): void {
+    const monoAt = clock?.monoAt ?? null;
+    const monoOrigin = clock?.monoOrigin ?? null;
     if (prev === 0) {
       this.s.upsertService.run(service, unit);
-      if (this.s.insertState.run(service, state, policyHash, at).changes !== 1) {
+      if (this.s.insertState.run(service, state, policyHash, at, monoAt, monoOrigin).changes !== 1) {
         throw new StoreError('CONFLICT', `state of ${service} was already stored (expected none)`);
       }
-    } else if (this.s.updateState.run(state, policyHash, at, service, prev).changes !== 1) {
+    } else if (
+      this.s.updateState.run(state, policyHash, at, monoAt, monoOrigin, service, prev).changes !== 1
+    ) {
       throw new StoreError('CONFLICT', `state of ${service} changed since version ${prev}`);
     }
   }
@@ -115,7 +123,7 @@ export class DecisionWriter {
   private write(c: DecisionCommit): CommitResult {
     const { service, event } = c;
     const at = event.at;
-    this.writeState(service, c.unit, c.prev, JSON.stringify(c.next), c.policyHash, at);
+    this.writeState(service, c.unit, c.prev, JSON.stringify(c.next), c.policyHash, at, c.clock);
     const saved = this.events.append(event);
     const shadow = event.mode === 'shadow';
     const intents: Intent[] = c.effects.map((effect) => {
@@ -167,7 +175,7 @@ export class StateReader {
     const p = (sql: string) => sqlite.prepare(sql);
     this.s = {
       services: p(
-        `SELECT s.name, s.unit, st.state, st.policy_hash, st.updated_at, st.version
+        `SELECT s.name, s.unit, st.state, st.policy_hash, st.updated_at, st.mono_at, st.mono_origin, st.version
          FROM services s JOIN service_state st ON st.service = s.name ORDER BY s.name`,
       ),
       openIntents: p('SELECT * FROM intents WHERE outcome IS NULL ORDER BY id'),
@@ -186,6 +194,8 @@ export class StateReader {
       state: string;
       policy_hash: string | null;
       updated_at: number;
+      mono_at: number | null;
+      mono_origin: string | null;
       version: number;
     }[];
     return rows.map((r) => ({
@@ -194,6 +204,8 @@ export class StateReader {
       state: JSON.parse(r.state) as ServiceState,
       policyHash: r.policy_hash,
       updatedAt: r.updated_at,
+      monoAt: r.mono_at,
+      monoOrigin: r.mono_origin,
       version: r.version,
     }));
   }

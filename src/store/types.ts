@@ -22,7 +22,13 @@ import type {
   TokenRecord,
 } from './records.js';
 
-export type { CommitResult, DecisionCommit, StateCommit, StoredService } from '../engine/store-port.js';
+export type {
+  CommitResult,
+  DecisionCommit,
+  StateClock,
+  StateCommit,
+  StoredService,
+} from '../engine/store-port.js';
 export type * from './records.js';
 
 /**

@@ -2,7 +2,8 @@
  * `/healthz`: the process is alive (always 200 while it can answer).
  * `/readyz`: 200 when the store answers and the rest of medic says it is ready (detection
  * running); otherwise 503 with every reason. Reasons are listed even when ready, so a degraded
- * mode (e.g. polling instead of D-Bus) stays visible.
+ * mode (e.g. polling instead of D-Bus) stays visible. `clock` counts wall-clock steps and shows
+ * the last one (informational: delays and windows run on the monotonic clock).
  */
 import type { ApiStore, Readiness } from '../schema/ports.js';
 
@@ -23,7 +24,7 @@ export function readyz(store: Pick<ApiStore, 'listEvents'>, readiness?: () => Re
   if (!rest.ready) ready = false;
   reasons.push(...rest.reasons);
   return Response.json(
-    { ready, reasons, detection: rest.detection ?? null },
+    { ready, reasons, detection: rest.detection ?? null, clock: rest.clock ?? null },
     { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } },
   );
 }

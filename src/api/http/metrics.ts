@@ -34,6 +34,7 @@ export class Metrics {
   private readonly decisionLatency: Histogram<'input'>;
   private readonly probeDuration: Histogram<'service' | 'result'>;
   private readonly slackCalls: Counter<'method' | 'outcome'>;
+  private readonly clockSteps: Counter;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -74,6 +75,11 @@ export class Metrics {
       name: 'medic_slack_api_calls_total',
       help: 'Slack Web API calls of the incident bot, by method and outcome (ok, error, rate_limited).',
       labelNames: ['method', 'outcome'],
+      registers,
+    });
+    this.clockSteps = new Counter({
+      name: 'medic_clock_steps_total',
+      help: 'Steps of the wall clock against the monotonic clock (> 3 s), incl. while medic was down.',
       registers,
     });
     const self = this;
@@ -180,6 +186,11 @@ export class Metrics {
   /** Called by the Slack bot's transport for every Web API exchange. */
   slackCall(method: string, outcome: 'ok' | 'error' | 'rate_limited'): void {
     this.slackCalls.inc({ method, outcome });
+  }
+
+  /** Called once per wall-clock step the engine's timeline noticed. */
+  countClockStep(): void {
+    this.clockSteps.inc();
   }
 
   observeDecision(input: string, seconds: number): void {
