@@ -14,7 +14,7 @@ const deltaArb = fc.oneof(fc.integer({ min: -2 * 86_400_000, max: 2 * 86_400_000
 /** Every number in a JSON value, with its path. */
 function leaves(v: unknown, path = '$', out: [string, number][] = []): [string, number][] {
   if (typeof v === 'number') out.push([path, v]);
-  else if (Array.isArray(v)) v.forEach((x, i) => leaves(x, `${path}[${i}]`, out));
+  else if (Array.isArray(v)) for (const [i, x] of v.entries()) leaves(x, `${path}[${i}]`, out);
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) leaves(x, `${path}.${k}`, out);
   return out;
 }
