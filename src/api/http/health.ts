@@ -24,7 +24,7 @@ export function readyz(store: Pick<ApiStore, 'listEvents'>, readiness?: () => Re
   if (!rest.ready) ready = false;
   reasons.push(...rest.reasons);
   return Response.json(
-    { ready, reasons, detection: rest.detection ?? null, clock: rest.clock ?? null },
+    { ready, reasons, detection: rest.detection ?? null, ...(rest.clock ? { clock: rest.clock } : {}) },
     { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } },
   );
 }
