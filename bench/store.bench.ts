@@ -53,6 +53,7 @@ function commitAt(prev: number, at: number): DecisionCommit {
     next: stateAt(at),
     policyHash: 'a1b2c3d4e5f60718',
     effects: EFFECTS,
+    clock: { monoAt: at, monoOrigin: 'boot' },
     event: {
       at,
       service: 'api',
@@ -111,9 +112,13 @@ function rawWriter(dir: string, sync: Synchronous) {
   );
   const effect = JSON.stringify(EFFECTS[0]);
   db.prepare('INSERT INTO services (name, unit) VALUES (?, ?)').run('api', 'api.service');
-  db.prepare('INSERT INTO service_state VALUES (?, ?, ?, ?, 0)').run('api', state, 'h', 0);
+  db.prepare(
+    'INSERT INTO service_state (service, state, policy_hash, updated_at, version) VALUES (?, ?, ?, ?, 0)',
+  ).run('api', state, 'h', 0);
+  // The same columns medic writes, the clock anchor included.
   const upd = db.prepare(
-    'UPDATE service_state SET state = ?, policy_hash = ?, updated_at = ?, version = version + 1 WHERE service = ? AND version = ?',
+    `UPDATE service_state SET state = ?, policy_hash = ?, updated_at = ?, mono_at = ?, mono_origin = ?,
+       version = version + 1 WHERE service = ? AND version = ?`,
   );
   const ins = db.prepare(
     `INSERT INTO events (at, service, kind, decision, taken, input, actor, reason, state_from, state_to,
@@ -123,7 +128,7 @@ function rawWriter(dir: string, sync: Synchronous) {
     'INSERT INTO intents (service, event_id, effect, decided_at) VALUES (?, ?, ?, ?)',
   );
   const tx = db.transaction((i: number) => {
-    upd.run(state, 'h', i, 'api', i);
+    upd.run(state, 'h', i, i, 'boot', 'api', i);
     const id = ins.run(
       i,
       'api',
