@@ -10,14 +10,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from '../../src/clock/clock.js';
+import type { AuditEvent } from '../../src/core/audit.js';
 import type { Policy } from '../../src/core/policy.js';
 import type { Input } from '../../src/core/types.js';
-import { SimulatedClock } from '../../src/engine/clock.js';
 import { createEngine } from '../../src/engine/engine.js';
 import type { Engine } from '../../src/engine/types.js';
 import { createLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/sqlite.js';
-import type { AuditEvent, Store } from '../../src/store/types.js';
+import type { Store } from '../../src/store/types.js';
 import { policyArb } from '../core/arbitraries.js';
 import { tempDir } from '../store/helpers.js';
 import { RecordingExecutor } from './helpers.js';

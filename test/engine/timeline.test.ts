@@ -3,7 +3,7 @@
  * for every wait; steps noticed once; stored states re-based conservatively on start.
  */
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock } from '../../src/engine/clock.js';
+import { SimulatedClock } from '../../src/clock/clock.js';
 import { elapsedWhileDown, STEP_THRESHOLD_MS, Timeline } from '../../src/engine/timeline.js';
 import { FAIL3, feed, policy, rig } from './helpers.js';
 
