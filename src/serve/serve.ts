@@ -14,7 +14,9 @@
  * (another medic serves this database). Both are turned into exit code 2 by the CLI.
  */
 import { mkdirSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { YogaLike } from '../../bot/graphql/transport.js';
 import { createApp } from '../api/http/app.js';
 import { Metrics } from '../api/http/metrics.js';
@@ -184,7 +186,13 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     };
     // Listen first (a free port may be picked), then build the API with the real URL.
     let current: NodeHandler = basicHandler(readiness);
+    let upgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
     const http = await listen((req, res) => current(req, res), env.MEDIC_HOST, env.MEDIC_PORT);
+    // WebSocket upgrades (GraphQL over graphql-ws) go to the API once it exists.
+    http.server.on('upgrade', (req, socket, head) => {
+      if (upgrade) upgrade(req, socket, head);
+      else socket.destroy();
+    });
     // Closed before the watchdog stops: no request can reach a closing engine.
     cleanups.push(() => http.close());
     const publicUrl = env.MEDIC_PUBLIC_URL ?? http.url;
@@ -222,6 +230,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       });
       cleanups.push(() => app?.close());
       current = app.handler;
+      upgrade = app.upgrade;
       if (bot) {
         await bot.start();
         cleanups.push(() => bot.stop());

@@ -120,6 +120,7 @@ export async function startHarness(
 /** Listens on 127.0.0.1, port 0; returns the base URL and a close function. */
 export async function listen(app: App): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer(app.handler);
+  server.on('upgrade', app.upgrade);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

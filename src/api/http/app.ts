@@ -10,15 +10,18 @@
  * raw node request with its body unread; otherwise 404.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Engine } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { ApiStore, ContractStatus, RawRoute, Readiness } from '../schema/ports.js';
+import { createUi } from '../ui/routes.js';
 import { authenticate } from './auth.js';
 import { healthz, readyz } from './health.js';
 import { DEFAULT_LIMITS, type QueryLimits } from './limits.js';
 import { Metrics } from './metrics.js';
 import { serveNode } from './node.js';
 import { statusPayload } from './status.js';
+import { createGraphqlWs } from './ws.js';
 import { type ApiYoga, createApiYoga, GRAPHQL_PATH } from './yoga.js';
 
 export interface ApiLimits extends QueryLimits {
@@ -58,6 +61,8 @@ export interface App {
   engine: Engine;
   fetch(request: Request): Promise<Response>;
   handler(req: IncomingMessage, res: ServerResponse): void;
+  /** For `server.on('upgrade', app.upgrade)`: GraphQL over WebSocket at /graphql (src/server/ws.ts). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +91,18 @@ export function createApp(deps: AppDeps): App {
     limits,
     readCache: deps.readCache ?? true,
   });
+  const ws = createGraphqlWs({
+    yoga,
+    store: deps.store,
+    logger: deps.logger,
+    maxPayload: limits.maxBodyBytes,
+  });
+  // The status page, its cards and /static/ assets; /go/ only when no raw route (the Slack bot) owns it.
+  const ui = createUi({
+    graphql: (url, init, serverContext) => yoga.fetch(url, init, serverContext),
+    store: deps.store,
+    now: () => deps.clock.now(),
+  });
   const routes = [...(deps.routes ?? [])].sort((a, b) => b.prefix.length - a.prefix.length);
 
   async function fetch(request: Request): Promise<Response> {
@@ -113,7 +130,7 @@ export function createApp(deps: AppDeps): App {
         return Response.json(statusPayload(engine, deps.publicUrl, deps.clock.now()));
       }
       default:
-        return notFound();
+        return (await ui.fetch(request)) ?? notFound();
     }
   }
 
@@ -148,8 +165,10 @@ export function createApp(deps: AppDeps): App {
     engine,
     fetch,
     handler,
+    upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
     async close() {
       detach();
+      await ws.close();
       await yoga.dispose();
     },
   };

@@ -15,10 +15,13 @@ import type { Logger } from '../../log.js';
 import type { ApiContext } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import type { ApiStore, ContractStatus, Principal } from '../schema/ports.js';
+import { GRAPHIQL_CSP, type GraphiqlOptions, renderGraphiqlPage } from '../ui/graphiql.js';
+import { pageHeaders } from '../ui/page.js';
 import { authenticate } from './auth.js';
 import { readCachePlugin } from './cache.js';
 import { type QueryLimits, queryLimitsRule } from './limits.js';
 import { tooLarge } from './node.js';
+import { transportsPlugin } from './transports.js';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Touch a token's lastUsedAt at most this often (a write per request would cost throughput). */
@@ -42,11 +45,26 @@ export interface YogaDeps {
   denials?: RefusalThrottle;
 }
 
+/** Media type of GraphQL-over-HTTP responses; refusals use it too so clients show the message. */
+export const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8';
+
+/**
+ * A refusal as a GraphQL response with a reason phrase (`401 Unauthorized`): several clients
+ * show neither an `application/json` body nor an empty status text.
+ */
+export function refusal(status: 401 | 403, code: string, message: string): Response {
+  return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+    status,
+    statusText: status === 401 ? 'Unauthorized' : 'Forbidden',
+    headers: {
+      'content-type': GRAPHQL_RESPONSE_TYPE,
+      ...(status === 401 ? { 'www-authenticate': 'Bearer realm="medic"' } : {}),
+    },
+  });
+}
+
 function unauthorized(reason: string): Response {
-  return Response.json(
-    { errors: [{ message: `unauthorized: ${reason}`, extensions: { code: 'UNAUTHENTICATED' } }] },
-    { status: 401, headers: { 'www-authenticate': 'Bearer realm="medic"' } },
-  );
+  return refusal(401, 'UNAUTHENTICATED', `unauthorized: ${reason}`);
 }
 
 function unavailable(): Response {
@@ -109,6 +127,11 @@ function guardPlugin(
       if (wait > 0) return endResponse(tooManyRefusals(wait));
       serverContext.principal = result.principal;
     },
+    onResponse({ response }) {
+      // The GraphiQL page (HTML) gets the same security headers as the status page.
+      if (!response.headers.get('content-type')?.startsWith('text/html')) return;
+      for (const [key, value] of Object.entries(pageHeaders(GRAPHIQL_CSP))) response.headers.set(key, value);
+    },
     onValidate({ addValidationRule }) {
       addValidationRule(queryLimitsRule(deps.limits));
     },
@@ -124,6 +147,8 @@ export function createApiYoga(deps: YogaDeps) {
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     graphiql: { title: 'medic', headers: '{\n  "Authorization": "Bearer <token>"\n}' },
+    // Served from medic's own /static/graphiql/ (no CDN, no inline script): src/ui/graphiql.ts.
+    renderGraphiQL: (options) => renderGraphiqlPage(options as GraphiqlOptions),
     batching: { limit: deps.limits.maxBatch },
     logging: {
       debug: (...args) => log.debug({ args }, 'yoga'),
@@ -141,7 +166,9 @@ export function createApiYoga(deps: YogaDeps) {
         return createGraphQLError(message, { path: located.path, extensions: { code: 'INTERNAL' } });
       },
     },
-    plugins: cache ? [guardPlugin(deps, denials), cache] : [guardPlugin(deps, denials)],
+    plugins: cache
+      ? [guardPlugin(deps, denials), transportsPlugin(), cache]
+      : [guardPlugin(deps, denials), transportsPlugin()],
     context: ({ principal, request }): ApiContext => {
       if (!principal)
         throw createGraphQLError('unauthorized', {

@@ -3,6 +3,7 @@
  * `/status` serves. Queries: `services`, `service(name)`.
  */
 import { projectService, type ServiceStatus } from '../../../core/status.js';
+import { serviceId } from '../service-id.js';
 import { builder } from '../builder.js';
 import type { ApiContext } from '../context.js';
 import {
@@ -87,6 +88,10 @@ const LastDecisionRef = builder
 export const ServiceRef = builder.objectRef<ServiceStatus>('Service').implement({
   description: 'A supervised service: state, churn, guards and the recommended action.',
   fields: (t) => ({
+    id: t.id({
+      description: 'Stable and globally unique: `<host>/<name>` (the same on the agent and the fleet hub).',
+      resolve: (s) => serviceId(s.name),
+    }),
     name: t.exposeString('name'),
     unit: t.exposeString('unit'),
     state: t.field({ type: ServiceStateEnum, resolve: (s) => s.state }),
