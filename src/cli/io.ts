@@ -15,6 +15,8 @@ export interface CliIo {
   cwd: string;
   /** medic's one clock (main passes the system clock; tests may pass a SimulatedClock). */
   clock: Clock;
+  /** Ends long-running commands (`events --follow`); default: SIGINT/SIGTERM. */
+  signal?: AbortSignal;
 }
 
 export type Command = (args: string[], io: CliIo) => Promise<number>;

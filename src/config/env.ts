@@ -32,6 +32,10 @@ export const envSchema = z.object({
   /** How often services without an HTTP health check are judged by their unit state. */
   MEDIC_STATE_PROBE_INTERVAL_MS: withDefault(z.coerce.number().int().min(100), 10_000),
   MEDIC_PUBLIC_URL: opt(z.url()),
+  /** Where the operator commands (`medic status`, `hold`, ...) reach the API. */
+  MEDIC_URL: withDefault(z.url(), 'http://127.0.0.1:4000'),
+  /** Bearer token of the operator commands (or `--token-file FILE`). */
+  MEDIC_TOKEN: opt(z.string()),
   XDG_RUNTIME_DIR: opt(z.string()),
   /** D-Bus address of the systemd manager (`unix:path=...`); `none` = poll systemctl only. */
   MEDIC_DBUS_ADDRESS: opt(z.string()),

@@ -10,7 +10,9 @@
  *   subscriptions or plain JSON → 406 (yoga's own 406 has no body at all).
  */
 import type { Plugin } from 'graphql-yoga';
-import { GRAPHQL_PATH } from './yoga.js';
+
+/** yoga.ts's GRAPHQL_PATH (not imported: yoga.ts imports this module). */
+const GRAPHQL_PATH = '/graphql';
 
 const CONTENT_TYPE = 'application/graphql-response+json; charset=utf-8';
 const STREAMING =

@@ -1,0 +1,270 @@
+/**
+ * The local commands (`serve`, `demo`, `contract`, `policy`, `runbook`, `token`) declared for
+ * commander: synopsis, every flag with its meaning, operands. Their modules keep their
+ * `run(args, io)` shape and receive the argv commander validated (see `argvOf`).
+ * A new command in that style is one `leaf(...)` line here.
+ */
+import type { Command as Commander } from 'commander';
+import type { CliIo, Command } from './io.js';
+import { argvOf, type ExitSink } from './program.js';
+
+type Load = () => Promise<{ run: Command }>;
+type Flag = [flags: string, description: string];
+
+/**
+ * Declares a leaf whose module takes raw args. `prefix` is what the module expects before the
+ * flags (the subcommand name for modules that dispatch themselves, e.g. `contract check`).
+ */
+function leaf(
+  parent: Commander,
+  spec: { name: string; summary: string; usage?: string; args?: string; flags?: Flag[]; prefix?: string[] },
+  load: Load,
+  io: CliIo,
+  exit: ExitSink,
+): Commander {
+  const cmd = parent.command(spec.name).description(spec.summary);
+  if (spec.usage) cmd.usage(spec.usage);
+  if (spec.args) cmd.arguments(spec.args);
+  for (const [flags, description] of spec.flags ?? []) cmd.option(flags, description);
+  cmd.action(async (...params: unknown[]) => {
+    const self = params[params.length - 1] as Commander;
+    const { run } = await load();
+    exit(await run([...(spec.prefix ?? []), ...argvOf(self)], io));
+  });
+  return cmd;
+}
+
+const CONTRACT_FLAG: Flag = ['--contract <file>', 'runtime contract YAML (default: $MEDIC_CONTRACT)'];
+const DB_FLAG: Flag = ['--db <file>', 'SQLite store (default: $MEDIC_DB, ./data/medic.db)'];
+const JSON_FLAG: Flag = ['--json', 'print JSON for scripts'];
+
+export function registerExisting(program: Commander, io: CliIo, exit: ExitSink): void {
+  const serve = () => import('./commands/serve.js');
+  leaf(
+    program,
+    {
+      name: 'serve',
+      summary: 'run the watchdog, API and Slack bot (env: see .env.example)',
+      usage: '[--contract FILE] [--apply-on-start]',
+      flags: [
+        CONTRACT_FLAG,
+        ['--apply-on-start', "activate the contract's policies when they differ from the active version"],
+      ],
+    },
+    serve,
+    io,
+    exit,
+  );
+  leaf(
+    program,
+    {
+      name: 'demo',
+      summary: 'run the bundled demo (npm start)',
+      usage: '[--duration SEC] [--data DIR]',
+      flags: [
+        ['--duration <sec>', 'stop after SEC seconds (default: run until Ctrl-C)'],
+        ['--data <dir>', 'where the demo keeps its files (default: ./data)'],
+      ],
+    },
+    () => import('./commands/demo.js'),
+    io,
+    exit,
+  );
+
+  const contractModule = () => import('./commands/contract.js');
+  const contract = program
+    .command('contract')
+    .description('contract check|render: drift gate and renderer')
+    .addHelpText('after', '\nexit: 0 no drift, 1 drift found, 2 invalid contract or unreadable source');
+  leaf(
+    contract,
+    {
+      name: 'check',
+      summary: 'compare the contract with systemd, the filesystem and the repo (exit 1 on drift)',
+      usage: '[--contract FILE] [--json] [--source systemd,fs,repo]',
+      flags: [
+        CONTRACT_FLAG,
+        JSON_FLAG,
+        ['--source <list>', 'comma-separated drift sources: systemd, fs, repo'],
+      ],
+      prefix: ['check'],
+    },
+    contractModule,
+    io,
+    exit,
+  );
+  leaf(
+    contract,
+    {
+      name: 'render',
+      summary: 'write systemd drop-ins and runtime.env from the contract',
+      usage: '--out DIR [--contract FILE] [--only dropins|env]',
+      flags: [
+        ['--out <dir>', 'directory to write into (required)'],
+        CONTRACT_FLAG,
+        ['--only <kind>', 'only `dropins` or only `env`'],
+      ],
+      prefix: ['render'],
+    },
+    contractModule,
+    io,
+    exit,
+  );
+
+  const policy = program.command('policy').description('policy check|simulate|diff|apply|rollback|report');
+  leaf(
+    policy,
+    {
+      name: 'check',
+      summary: 'validate a policy file (the shapes `policy apply` accepts)',
+      usage: 'FILE',
+      args: '[file...]',
+    },
+    () => import('./policy/check.js'),
+    io,
+    exit,
+  );
+  leaf(
+    policy,
+    {
+      name: 'simulate',
+      summary: 'replay recorded inputs through decide() under a policy',
+      usage: '--policy FILE --input FILE|- [--policy-name NAME] [--explain]',
+      flags: [
+        ['--policy <file>', 'policy file or contract'],
+        ['--input <file>', 'JSON lines of inputs, or - for stdin'],
+        ['--policy-name <name>', "which of a contract's policies"],
+        ['--explain', 'explain every decision'],
+      ],
+    },
+    () => import('./policy/simulate.js'),
+    io,
+    exit,
+  );
+  leaf(
+    policy,
+    {
+      name: 'diff',
+      summary: 'compare a candidate with the active policy version',
+      usage: 'FILE [--db FILE] [--json]',
+      args: '[file...]',
+      flags: [DB_FLAG, JSON_FLAG],
+    },
+    () => import('./policy/diff.js'),
+    io,
+    exit,
+  );
+  leaf(
+    policy,
+    {
+      name: 'apply',
+      summary: 'replay recent inputs under the candidate; with --yes, activate it',
+      usage: 'FILE [--days N] [--reason TEXT --yes] [--json]',
+      args: '[file...]',
+      flags: [
+        ['--days <n>', 'days of recorded inputs to replay (default 7)'],
+        ['--reason <text>', 'why (required with --yes; audited)'],
+        ['--yes', 'activate the candidate (otherwise a dry run)'],
+        DB_FLAG,
+        ['--author <name>', 'recorded author (default: $USER)'],
+        JSON_FLAG,
+      ],
+    },
+    () => import('./policy/apply.js'),
+    io,
+    exit,
+  );
+  leaf(
+    policy,
+    {
+      name: 'rollback',
+      summary: 'reactivate the previous (or a given) policy version',
+      usage: '[--to N] --reason TEXT | --list',
+      flags: [
+        ['--to <n>', 'version to reactivate (default: the previous one)'],
+        ['--reason <text>', 'why (audited)'],
+        ['--list', 'list versions instead'],
+        DB_FLAG,
+        ['--author <name>', 'recorded author (default: $USER)'],
+      ],
+    },
+    () => import('./policy/rollback.js'),
+    io,
+    exit,
+  );
+  leaf(
+    policy,
+    {
+      name: 'report',
+      summary: "a service's decisions under the active policy (and a shadow one)",
+      usage: '--service NAME [--days N] [--shadow FILE]',
+      flags: [
+        ['--service <name>', 'the service (required)'],
+        ['--days <n>', 'days to cover (default 7)'],
+        ['--shadow <file>', 'compare with this policy file'],
+        DB_FLAG,
+        JSON_FLAG,
+      ],
+    },
+    () => import('./policy/report.js'),
+    io,
+    exit,
+  );
+
+  leaf(
+    program,
+    {
+      name: 'runbook',
+      summary: 'render the operator runbook',
+      usage: '[--contract FILE] [--format md|html] [--out FILE] [--db FILE]',
+      flags: [
+        CONTRACT_FLAG,
+        ['--format <format>', 'md or html (default: from --out, else md)'],
+        ['--out <file>', 'write here instead of stdout'],
+        DB_FLAG,
+      ],
+    },
+    () => import('./commands/runbook.js'),
+    io,
+    exit,
+  );
+
+  const tokenModule = () => import('./commands/token.js');
+  const token = program.command('token').description('token create|list|revoke: API bearer tokens');
+  leaf(
+    token,
+    {
+      name: 'create',
+      summary: 'create a token and print it once (last line of stdout)',
+      usage: '--name NAME --role viewer|operator|admin',
+      flags: [
+        ['--name <name>', 'unique name, recorded as the actor of its actions'],
+        ['--role <role>', 'viewer, operator or admin'],
+      ],
+      prefix: ['create'],
+    },
+    tokenModule,
+    io,
+    exit,
+  );
+  leaf(
+    token,
+    { name: 'list', summary: 'list tokens', usage: '[--json]', flags: [JSON_FLAG], prefix: ['list'] },
+    tokenModule,
+    io,
+    exit,
+  );
+  leaf(
+    token,
+    {
+      name: 'revoke',
+      summary: 'revoke a token by name',
+      usage: 'NAME',
+      args: '[name...]',
+      prefix: ['revoke'],
+    },
+    tokenModule,
+    io,
+    exit,
+  );
+}

@@ -1,0 +1,148 @@
+/**
+ * The operator commands' way to medic: GraphQL over HTTP (queries, mutations) and over
+ * WebSocket (`--follow`), with the token as a bearer token. Every failure becomes an `OpsError`
+ * with one clear message and an exit code: 2 when medic cannot be reached, refuses the token or
+ * rejects the request as invalid (configuration or input), 1 when an action was refused
+ * (NOT_ALLOWED names the role it needs; CONFLICT says why nothing changed).
+ */
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { EXIT_FINDING, EXIT_INVALID } from '../io.js';
+
+export class OpsError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface OpsTarget {
+  /** Base URL, e.g. http://127.0.0.1:4000 (MEDIC_URL or --url). */
+  url: string;
+  token: string;
+}
+
+/** A mutation's union result: the service, or a MutationError. */
+export interface MutationOutcome {
+  __typename: string;
+  code?: string;
+  message?: string;
+  requiredRole?: string;
+  decision?: string | null;
+}
+
+interface GraphqlBody<T> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+const reach = (url: string, err: unknown) => {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const why = cause?.code ?? cause?.message ?? (err as Error).message;
+  return new OpsError(
+    `cannot reach medic at ${url}: ${why} (is \`medic serve\` running? set MEDIC_URL or --url)`,
+    EXIT_INVALID,
+  );
+};
+
+export async function request<T>(
+  target: OpsTarget,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${target.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        authorization: `Bearer ${target.token}`,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (err) {
+    throw reach(target.url, err);
+  }
+  const text = await res.text();
+  let body: GraphqlBody<T>;
+  try {
+    body = JSON.parse(text) as GraphqlBody<T>;
+  } catch {
+    throw new OpsError(
+      `${target.url} answered HTTP ${res.status} without GraphQL (${text.slice(0, 120)})`,
+      EXIT_INVALID,
+    );
+  }
+  const message = body.errors?.map((e) => e.message).join('; ');
+  if (res.status === 401) {
+    throw new OpsError(
+      `medic refused the token (401 ${message}); set MEDIC_TOKEN or --token-file`,
+      EXIT_INVALID,
+    );
+  }
+  if (body.errors?.length || !body.data) throw new OpsError(message ?? `HTTP ${res.status}`, EXIT_INVALID);
+  return body.data;
+}
+
+/** Exit code and message for a mutation result that is an error, or null when it is the service. */
+export function refusal(outcome: MutationOutcome, role: string | null): OpsError | null {
+  if (outcome.__typename === 'Service' || outcome.__typename === 'DriftReport') return null;
+  switch (outcome.code) {
+    case 'NOT_ALLOWED':
+      return new OpsError(
+        `not allowed: this needs the ${outcome.requiredRole} role${role ? ` (your token is ${role})` : ''}`,
+        EXIT_FINDING,
+      );
+    case 'CONFLICT':
+      return new OpsError(`refused: ${outcome.message}`, EXIT_FINDING);
+    default:
+      return new OpsError(`${outcome.code}: ${outcome.message}`, EXIT_INVALID);
+  }
+}
+
+/** Streams a subscription over graphql-ws until `signal` aborts or the server completes it. */
+export function subscribe<T>(
+  target: OpsTarget,
+  query: string,
+  variables: Record<string, unknown>,
+  onNext: (data: T) => void,
+  signal: AbortSignal,
+  onConnected?: () => void,
+): Promise<void> {
+  const client = createClient({
+    url: `${target.url.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${target.token}` },
+    retryAttempts: 0,
+    on: { connected: () => onConnected?.() },
+  });
+  return new Promise<void>((resolve, reject) => {
+    const done = () => {
+      void client.dispose();
+      resolve();
+    };
+    if (signal.aborted) return done();
+    signal.addEventListener('abort', done, { once: true });
+    client.subscribe<T>(
+      { query, variables },
+      {
+        next: (result) => {
+          if (result.data) onNext(result.data as T);
+        },
+        error: (err) => {
+          void client.dispose();
+          const code = (err as { code?: number }).code;
+          if (code === 4403)
+            reject(new OpsError('medic refused the token for the event stream (4403)', EXIT_INVALID));
+          else if (Array.isArray(err))
+            reject(new OpsError(err.map((e) => e.message).join('; '), EXIT_INVALID));
+          else reject(reach(target.url, err));
+        },
+        complete: done,
+      },
+    );
+  });
+}

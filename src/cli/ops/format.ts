@@ -1,0 +1,55 @@
+/**
+ * Text output of the operator commands: aligned columns, colour only on a terminal (never when
+ * piped, or with NO_COLOR set), times relative to now.
+ */
+import { styleText } from 'node:util';
+import type { CliIo } from '../io.js';
+
+type Colour = 'green' | 'yellow' | 'red' | 'dim' | 'bold';
+
+export function painter(io: CliIo): (colour: Colour, text: string) => string {
+  const tty = (io.stdout as NodeJS.WriteStream).isTTY === true && !io.env.NO_COLOR;
+  return (colour, text) => (tty ? styleText(colour, text) : text);
+}
+
+export const STATE_COLOUR: Record<string, Colour> = {
+  healthy: 'green',
+  restarting: 'yellow',
+  cooldown: 'yellow',
+  half_open: 'yellow',
+  circuit_open: 'red',
+  held: 'red',
+};
+
+/** `in 4m 10s` / `2m 05s ago`. */
+export function relative(iso: string, now: number): string {
+  const ms = Date.parse(iso) - now;
+  const total = Math.round(Math.abs(ms) / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const text = h > 0 ? `${h}h ${pad(m)}m` : m > 0 ? `${m}m ${pad(s)}s` : `${s}s`;
+  return ms >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+/**
+ * Rows as aligned columns. Widths are measured on the plain text; `paint` colours a cell after
+ * padding so escape codes never shift the columns.
+ */
+export function table(
+  header: string[],
+  rows: string[][],
+  paint?: (row: number, col: number, padded: string) => string,
+): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[], row: number) =>
+    cells
+      .map((c, i) => {
+        const padded = i === cells.length - 1 ? c : c.padEnd(widths[i]);
+        return row >= 0 && paint ? paint(row, i, padded) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header, -1), ...rows.map((r, i) => line(r, i))];
+}

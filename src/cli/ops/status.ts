@@ -1,0 +1,112 @@
+/**
+ * `medic status [SERVICE] [--json]`: every service as a table (state, restarts vs limit,
+ * circuit, hold, next deadline, recommended action), or one service in detail. `--json` prints
+ * the API's answer unchanged. Exit 0; 2 for an unknown service.
+ */
+import { type CliIo, EXIT_INVALID, EXIT_OK, writeLine } from '../io.js';
+import { OpsError, type OpsTarget, request } from './client.js';
+import { painter, relative, STATE_COLOUR, table } from './format.js';
+
+const FIELDS = `name unit state mode approvalPending
+  churn { restartsInWindow maxRestarts windowSec totalRestarts blockedAttempts }
+  cooldown { active until } circuit { state reopensAt } hold { actor reason until }
+  backoff { nextDelaySec } recommendedAction { code summary command runbookUrl }
+  lastDecision { decision reason at actor }`;
+
+interface Row {
+  name: string;
+  unit: string;
+  state: string;
+  mode: string;
+  approvalPending: boolean;
+  churn: {
+    restartsInWindow: number;
+    maxRestarts: number;
+    windowSec: number;
+    totalRestarts: number;
+    blockedAttempts: number;
+  };
+  cooldown: { active: boolean; until: string | null };
+  circuit: { state: string; reopensAt: string | null };
+  hold: { actor: string; reason: string; until: string } | null;
+  backoff: { nextDelaySec: number };
+  recommendedAction: { code: string; summary: string; command: string; runbookUrl: string };
+  lastDecision: { decision: string; reason: string | null; at: string; actor: string | null } | null;
+}
+
+function next(s: Row, now: number): string {
+  if (s.hold) return `hold ends ${relative(s.hold.until, now)}`;
+  if (s.circuit.reopensAt) return `half-open ${relative(s.circuit.reopensAt, now)}`;
+  if (s.cooldown.active && s.cooldown.until) return `cooldown ends ${relative(s.cooldown.until, now)}`;
+  if (s.approvalPending) return 'awaits approval';
+  return '-';
+}
+
+function detail(s: Row, now: number, io: CliIo): void {
+  const paint = painter(io);
+  const lines = [
+    `${paint('bold', s.name)} (${s.unit}): ${paint(STATE_COLOUR[s.state] ?? 'dim', s.state)}${s.mode === 'shadow' ? ' [shadow]' : ''}`,
+    `  restarts   ${s.churn.restartsInWindow}/${s.churn.maxRestarts} in ${s.churn.windowSec}s, ${s.churn.totalRestarts} total, ${s.churn.blockedAttempts} blocked`,
+    `  circuit    ${s.circuit.state}${s.circuit.reopensAt ? `, half-open ${relative(s.circuit.reopensAt, now)}` : ''}`,
+    `  cooldown   ${s.cooldown.active && s.cooldown.until ? `ends ${relative(s.cooldown.until, now)}` : 'no'}; next delay ${s.backoff.nextDelaySec}s`,
+    `  hold       ${s.hold ? `by ${s.hold.actor} until ${s.hold.until} (${relative(s.hold.until, now)}): ${s.hold.reason}` : 'no'}`,
+    `  approval   ${s.approvalPending ? 'a probe restart awaits approval' : 'none pending'}`,
+    `  last       ${s.lastDecision ? `${s.lastDecision.decision} ${relative(s.lastDecision.at, now)}${s.lastDecision.actor ? ` by ${s.lastDecision.actor}` : ''}${s.lastDecision.reason ? `: ${s.lastDecision.reason}` : ''}` : '-'}`,
+    `  next step  ${s.recommendedAction.summary}`,
+    `             ${s.recommendedAction.command}`,
+    `             ${s.recommendedAction.runbookUrl}`,
+  ];
+  for (const l of lines) writeLine(io.stdout, l);
+}
+
+export async function status(
+  target: OpsTarget,
+  service: string | undefined,
+  json: boolean,
+  io: CliIo,
+): Promise<number> {
+  const now = io.clock.now();
+  if (service) {
+    const data = await request<{ service: Row | null }>(
+      target,
+      `query($n: String!) { service(name: $n) { ${FIELDS} } }`,
+      {
+        n: service,
+      },
+    );
+    if (!data.service) throw new OpsError(`no service named '${service}'`, EXIT_INVALID);
+    if (json) writeLine(io.stdout, JSON.stringify(data.service));
+    else detail(data.service, now, io);
+    return EXIT_OK;
+  }
+  const { services } = await request<{ services: Row[] }>(target, `{ services { ${FIELDS} } }`);
+  if (json) {
+    writeLine(io.stdout, JSON.stringify(services));
+    return EXIT_OK;
+  }
+  if (services.length === 0) {
+    writeLine(io.stdout, 'medic supervises no services');
+    return EXIT_OK;
+  }
+  const paint = painter(io);
+  const rows = services.map((s) => [
+    s.name,
+    s.state,
+    `${s.churn.restartsInWindow}/${s.churn.maxRestarts}`,
+    s.circuit.state,
+    next(s, now),
+    s.state === 'healthy' ? '' : s.recommendedAction.summary,
+  ]);
+  const lines = table(
+    ['SERVICE', 'STATE', 'RESTARTS', 'CIRCUIT', 'NEXT', 'RECOMMENDED'],
+    rows,
+    (row, col, text) => {
+      const s = services[row];
+      if (col === 1) return paint(STATE_COLOUR[s.state] ?? 'dim', text);
+      if (col === 2 && s.churn.restartsInWindow >= s.churn.maxRestarts) return paint('red', text);
+      return text;
+    },
+  );
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT_OK;
+}
