@@ -17,6 +17,7 @@ import {
   parsePolicy,
   restartSpacingSec,
 } from './policy.js';
+import { policyShapeOf } from './policy-shape.js';
 
 export type PolicyDocument =
   | { kind: 'policy'; policy: Policy }
@@ -47,7 +48,8 @@ export function parsePolicyText(text: string): ParseResult<PolicyDocument> {
       problems: [{ path: '(root)', message: 'expected a policy object or a contract with `policies:`' }],
     };
   }
-  if (!('policies' in value)) {
+  const shape = policyShapeOf(value);
+  if (shape === 'policy') {
     const parsed = parsePolicy(value);
     return parsed.ok ? { ok: true, value: { kind: 'policy', policy: parsed.value } } : parsed;
   }
@@ -55,16 +57,21 @@ export function parsePolicyText(text: string): ParseResult<PolicyDocument> {
   const policies: Record<string, Policy> = {};
   const inline: Record<string, Policy> = {};
   const units: Record<string, string> = {};
-  if (!isRecord(value.policies)) {
+  // A bare map of named policies is validated like a `policies:` map, with paths `<name>.…`.
+  const rawPolicies = shape === 'named' ? value : value.policies;
+  const prefix = shape === 'named' ? [] : ['policies'];
+  if (rawPolicies === undefined && shape === 'contract') {
+    // A contract without a policies map: its services carry inline policies (or the default).
+  } else if (!isRecord(rawPolicies)) {
     problems.push({ path: 'policies', message: 'expected a map of policy name → policy' });
   } else {
-    for (const [name, raw] of Object.entries(value.policies)) {
-      const parsed = parsePolicy(raw, ['policies', name]);
+    for (const [name, raw] of Object.entries(rawPolicies)) {
+      const parsed = parsePolicy(raw, [...prefix, name]);
       if (parsed.ok) policies[name] = parsed.value;
       else problems.push(...parsed.problems);
     }
   }
-  if (Array.isArray(value.services)) {
+  if (shape === 'contract' && Array.isArray(value.services)) {
     value.services.forEach((svc, i) => {
       if (isRecord(svc) && typeof svc.name === 'string' && typeof svc.unit === 'string')
         units[svc.name] = svc.unit;

@@ -6,7 +6,8 @@
  * policies: { default: { cooldownSec: 120 }, batch: { maxRestarts: 5, windowSec: 1800 } }
  * services: { api: default, worker: batch }   # optional; missing services keep their assignment
  * ```
- * A bare map of policies (without the `policies:` key) is accepted too. Policy names in a
+ * A bare map of policies (without the `policies:` key) is accepted too, and so is one policy
+ * (`{ cooldownSec: 60 }`: every service of the active version gets it; core/policy-shape.ts). Policy names in a
  * policies file follow the contract's rule plus the `inline:<service>` names versions use.
  * Validation reports every problem at once (`CandidateError.problems`), never the first only.
  */
@@ -15,6 +16,7 @@ import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ContractError, parseContract } from '../contract/load.js';
 import { type Policy, parsePolicy } from '../core/policy.js';
+import { policyShapeOf } from '../core/policy-shape.js';
 import { type PolicySet, policySetOfContract } from './policy-set.js';
 
 export interface Problem {
@@ -57,6 +59,7 @@ export function parseCandidate(text: string, file: string, base: PolicySet | nul
   }
   if (!isObject(raw))
     throw new CandidateError(file, [{ path: '(root)', message: 'expected a map of policies' }]);
+  if (policyShapeOf(raw) === 'policy') return singlePolicy(raw, file, base);
   const wrapped = 'policies' in raw;
   const problems: Problem[] = [];
   if (wrapped) {
@@ -109,6 +112,24 @@ export function parseCandidate(text: string, file: string, base: PolicySet | nul
   }
   if (problems.length > 0) throw new CandidateError(file, problems);
   return { policies, services };
+}
+
+/**
+ * One policy (the shape `medic policy check` has always accepted): it becomes the policy
+ * `default`, and every service of the active version runs with it.
+ */
+function singlePolicy(raw: Record<string, unknown>, file: string, base: PolicySet | null): PolicySet {
+  const parsed = parsePolicy(raw);
+  const services = Object.fromEntries(Object.keys(base?.services ?? {}).map((svc) => [svc, 'default']));
+  const problems: Problem[] = parsed.ok ? [] : [...parsed.problems];
+  if (Object.keys(services).length === 0) {
+    problems.push({
+      path: '(root)',
+      message: 'a single policy applies to the services of the active version, and there is none yet',
+    });
+  }
+  if (problems.length > 0 || !parsed.ok) throw new CandidateError(file, problems);
+  return { policies: { default: parsed.value }, services };
 }
 
 /** Reads FILE (relative to cwd) and parses it as a candidate. Throws CandidateError. */
