@@ -1,78 +1,37 @@
 /**
- * A small glob (node 20 has no fs.glob): `*` and `?` within one path segment, `[abc]` classes,
- * `**` for any number of folders. Patterns are relative to `base` unless absolute. Dotfiles
- * match only when the segment starts with `.`. Results are absolute, sorted, files only.
- * A folder that exists but cannot be read rejects (the caller reports an unreadable source).
+ * Globbing for the repo drift source, through tinyglobby (picomatch syntax): `*`, `?`, `[abc]`,
+ * braces `{service,timer}` and ranges `{1..3}`, `**` for any number of folders, extglobs such as
+ * `!(x).sh` and `@(a|b)`. Patterns are relative to `base` unless absolute. Dotfiles match only
+ * when the pattern names them. Results are absolute, sorted, files only.
+ * `ignore` takes the group's negated patterns (`!deploy/old/*` in the contract, without the `!`).
+ * A folder that cannot be read yields no match (reported as a "no match" warning by the caller).
  */
-import { readdir } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { glob as tinyglob } from 'tinyglobby';
 
-function segmentRegex(segment: string): RegExp {
-  let re = '';
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = segment.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        const body = segment
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\');
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+export async function glob(pattern: string, base: string, ignore: readonly string[] = []): Promise<string[]> {
+  const files = await tinyglob(pattern, {
+    cwd: base,
+    absolute: true,
+    onlyFiles: true,
+    dot: false,
+    expandDirectories: false,
+    followSymbolicLinks: true,
+    ignore: [...ignore],
+  });
+  return files.sort();
 }
 
-const hasMagic = (s: string) => /[*?[]/.test(s);
-
-async function entries(dir: string) {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw err;
-  }
-}
-
-async function walk(dir: string, segments: string[], out: Set<string>): Promise<void> {
-  if (segments.length === 0) return;
-  const [head, ...rest] = segments as [string, ...string[]];
-  if (head === '**') {
-    await walk(dir, rest, out); // zero folders
-    for (const e of await entries(dir)) {
-      if (e.isDirectory() && !e.name.startsWith('.')) await walk(join(dir, e.name), segments, out);
-    }
-    return;
-  }
-  if (!hasMagic(head)) {
-    const path = join(dir, head);
-    if (rest.length > 0) return walk(path, rest, out);
-    const parent = await entries(dir);
-    if (parent.some((e) => e.name === head && !e.isDirectory())) out.add(path);
-    return;
-  }
-  const re = segmentRegex(head);
-  for (const e of await entries(dir)) {
-    if (e.name.startsWith('.') && !head.startsWith('.')) continue;
-    if (!re.test(e.name)) continue;
-    const path = join(dir, e.name);
-    if (rest.length > 0) {
-      if (e.isDirectory()) await walk(path, rest, out);
-    } else if (!e.isDirectory()) out.add(path);
-  }
-}
-
-export async function glob(pattern: string, base: string): Promise<string[]> {
-  const abs = isAbsolute(pattern) ? pattern : join(base, pattern);
-  const segments = abs.split('/').filter(Boolean);
-  const out = new Set<string>();
-  await walk('/', segments, out);
-  return [...out].sort();
+/** Splits a contract's pattern list into positive patterns (with their index) and negations. */
+export function splitNegations(patterns: readonly string[]): {
+  positive: { index: number; pattern: string }[];
+  ignore: string[];
+} {
+  const positive: { index: number; pattern: string }[] = [];
+  const ignore: string[] = [];
+  patterns.forEach((pattern, index) => {
+    // `!(x)` is an extglob (matches anything but x), not a negation of the whole pattern.
+    if (pattern.startsWith('!') && !pattern.startsWith('!(')) ignore.push(pattern.slice(1));
+    else positive.push({ index, pattern });
+  });
+  return { positive, ignore };
 }

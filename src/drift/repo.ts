@@ -17,7 +17,7 @@ import { relative } from 'node:path';
 import { expandHome, expandVars, normalizePath, parseAssignments, splitArgs } from '../contract/normalize.js';
 import type { Contract } from '../contract/types.js';
 import { sedFix } from './fix.js';
-import { glob } from './glob.js';
+import { glob, splitNegations } from './glob.js';
 import { type DriftContext, DriftSourceError, type Finding } from './types.js';
 
 interface Line {
@@ -213,10 +213,12 @@ export async function checkRepo(contract: Contract, ctx: DriftContext): Promise<
     ['scripts', contract.repo.scripts],
   ] as const;
   for (const [kind, patterns] of groups) {
-    for (const [i, pattern] of patterns.entries()) {
+    // `!pattern` entries exclude files from every other pattern of the same list.
+    const { positive, ignore } = splitNegations(patterns);
+    for (const { index: i, pattern } of positive) {
       let files: string[];
       try {
-        files = await glob(pattern, contract.dir);
+        files = await glob(pattern, contract.dir, ignore);
       } catch (err) {
         throw new DriftSourceError('repo', `repo.${kind}[${i}] ${pattern}: ${(err as Error).message}`);
       }

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { parseContract } from '../../src/contract/load.js';
 import { policyShapeOf } from '../../src/core/policy-shape.js';
-import { SimulatedClock } from '../../src/engine/clock.js';
+import { SimulatedClock } from '../../src/clock/clock.js';
 import { activePolicySet, resolveActivePolicies } from '../../src/rollout/versions.js';
 import { policy, rig } from '../rollout/helpers.js';
 import { tempDir } from '../store/helpers.js';

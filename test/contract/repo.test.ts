@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadContract } from '../../src/contract/load.js';
 import { checkDrift } from '../../src/drift/check.js';
-import { glob } from '../../src/drift/glob.js';
+import { glob, splitNegations } from '../../src/drift/glob.js';
 import { MAJOR_MINOR, makeCondaEnv, tempDir, writeContract } from './helpers.js';
 
 const run = promisify(execFile);
@@ -154,6 +154,57 @@ describe('repo drift', () => {
     expect(report.findings).toMatchObject([
       { field: 'repo.units.0', actual: 'no match', severity: 'warning' },
     ]);
+  });
+
+  it('globs braces, extglob negation and ** through tinyglobby', async () => {
+    await put('deploy/api.service', '');
+    await put('deploy/api.timer', '');
+    await put('deploy/api.socket', '');
+    await put('deploy/old/legacy.service', '');
+    await put('deploy/x/y/z/deep.service', '');
+    expect(await glob('deploy/*.{service,timer}', repo)).toEqual([
+      join(repo, 'deploy/api.service'),
+      join(repo, 'deploy/api.timer'),
+    ]);
+    expect(await glob('deploy/!(*.socket)', repo)).toEqual([
+      join(repo, 'deploy/api.service'),
+      join(repo, 'deploy/api.timer'),
+    ]);
+    expect(await glob('deploy/**/*.service', repo)).toEqual([
+      join(repo, 'deploy/api.service'),
+      join(repo, 'deploy/old/legacy.service'),
+      join(repo, 'deploy/x/y/z/deep.service'),
+    ]);
+    expect(await glob('deploy/**/*.service', repo, ['deploy/old/**'])).toEqual([
+      join(repo, 'deploy/api.service'),
+      join(repo, 'deploy/x/y/z/deep.service'),
+    ]);
+    expect(splitNegations(['a/*', '!a/old', '!(x).sh'])).toEqual({
+      positive: [
+        { index: 0, pattern: 'a/*' },
+        { index: 2, pattern: '!(x).sh' },
+      ],
+      ignore: ['a/old'],
+    });
+  });
+
+  it('checks every file a brace pattern names and none a negated entry excludes', async () => {
+    await put(
+      'deploy/systemd/api.service',
+      `[Service]\nExecStart=${base}/conda/envs/old/bin/python -m api\n`,
+    );
+    await put('deploy/systemd/api.timer', '[Timer]\nOnCalendar=daily\n');
+    await put(
+      'deploy/systemd/old.service',
+      `[Service]\nExecStart=${base}/conda/envs/old/bin/python -m old\n`,
+    );
+    const report = await checkDrift(
+      await contract({ units: ['deploy/systemd/*.{service,timer}', '!deploy/systemd/old.*'], scripts: [] }),
+      repoOnly,
+    );
+    expect(report.findings.map((f) => f.field)).toEqual(['deploy/systemd/api.service:2 ExecStart=']);
+    expect(report.findings[0].actual).toContain('envs/old');
+    expect(JSON.stringify(report.findings)).not.toContain('old.service');
   });
 
   it('globs *, ? and ** relative to the contract folder, files only, sorted', async () => {
