@@ -5,8 +5,6 @@
  * rejects the request as invalid (configuration or input), 1 when an action was refused
  * (NOT_ALLOWED names the role it needs; CONFLICT says why nothing changed).
  */
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { EXIT_FINDING, EXIT_INVALID } from '../io.js';
 
 export class OpsError extends Error {
@@ -104,7 +102,7 @@ export function refusal(outcome: MutationOutcome, role: string | null): OpsError
 }
 
 /** Streams a subscription over graphql-ws until `signal` aborts or the server completes it. */
-export function subscribe<T>(
+export async function subscribe<T>(
   target: OpsTarget,
   query: string,
   variables: Record<string, unknown>,
@@ -112,6 +110,8 @@ export function subscribe<T>(
   signal: AbortSignal,
   onConnected?: () => void,
 ): Promise<void> {
+  // Loaded here: only `events --follow` needs a WebSocket (keeps `medic status` start-up small).
+  const [{ createClient }, { default: WebSocket }] = await Promise.all([import('graphql-ws'), import('ws')]);
   const client = createClient({
     url: `${target.url.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
