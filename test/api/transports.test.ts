@@ -7,6 +7,7 @@ import { createClient as createSseClient } from 'graphql-sse';
 import { type Client, createClient as createWsClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { THROTTLE_DEFAULTS } from '../../src/core/throttle.js';
 import { NOT_STREAMING_MESSAGE, SINGLE_CONNECTION_MESSAGE } from '../../src/api/http/transports.js';
 import { type Harness, listen, startHarness } from './harness.js';
 
@@ -112,6 +113,18 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     await expect(once(wsClient(url, h.tokens.viewer), costly)).rejects.toEqual([
       expect.objectContaining({ message: http.body.errors?.[0]?.message }),
     ]);
+  });
+
+  it('counts refusals over the socket and answers RATE_LIMITED past the same threshold as HTTP', async () => {
+    const url = await start();
+    const viewer = wsClient(url, h.tokens.viewer);
+    for (let i = 0; i <= THROTTLE_DEFAULTS.maxPerWindow; i++) await once(viewer, HOLD, { n: 'api' });
+    await expect(once(viewer, '{ services { name } }')).rejects.toEqual([
+      expect.objectContaining({ extensions: { code: 'RATE_LIMITED', retryAfterSec: 60 } }),
+    ]);
+    // The same principal over HTTP is blocked too: one throttle for both transports.
+    expect((await h.gql('viewer', '{ services { name } }')).status).toBe(429);
+    expect((await once(wsClient(url, h.tokens.operator), '{ services { name } }')).errors).toBeUndefined();
   });
 
   it('closes with 4403 Forbidden without a valid token in connectionParams', async () => {

@@ -14,9 +14,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../log.js';
+import type { ApiContext } from '../schema/context.js';
 import { authenticate } from './auth.js';
 import type { ApiStore, Principal } from '../schema/ports.js';
 import { type ApiYoga, GRAPHQL_PATH } from './yoga.js';
@@ -121,13 +123,25 @@ export function createGraphqlWs(deps: GraphqlWsDeps): GraphqlWs {
           abort.abort();
           return errors;
         }
+        const contextValue = (await contextFactory()) as ApiContext;
+        // The HTTP path's 429 for a caller that kept being refused (core/throttle.ts) holds here too.
+        const wait = contextValue.denials.retryAfterSec(contextValue.principal.name, contextValue.now());
+        if (wait > 0) {
+          abort.abort();
+          return [
+            // yoga's factory: the GraphQLError class graphql-ws checks against (one graphql copy).
+            createGraphQLError(`too many refused requests; retry after ${wait}s`, {
+              extensions: { code: 'RATE_LIMITED', retryAfterSec: wait },
+            }),
+          ];
+        }
         const root: Root = { execute, subscribe, abort };
         const args: ExecutionArgs = {
           schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           rootValue: root,
         };
         return args;
