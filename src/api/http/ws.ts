@@ -14,8 +14,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
-import { createGraphQLError } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
+import { createGraphQLError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../log.js';
 import type { ApiContext } from '../schema/context.js';
