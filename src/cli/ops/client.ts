@@ -5,6 +5,8 @@
  * rejects the request as invalid (configuration or input), 1 when an action was refused
  * (NOT_ALLOWED names the role it needs; CONFLICT says why nothing changed).
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { EXIT_FINDING, EXIT_INVALID } from '../io.js';
 
 export class OpsError extends Error {
@@ -37,34 +39,56 @@ interface GraphqlBody<T> {
 }
 
 const reach = (url: string, err: unknown) => {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  const why = cause?.code ?? cause?.message ?? (err as Error).message;
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const why = e.code ?? e.cause?.code ?? e.cause?.message ?? e.message;
   return new OpsError(
     `cannot reach medic at ${url}: ${why} (is \`medic serve\` running? set MEDIC_URL or --url)`,
     EXIT_INVALID,
   );
 };
 
+/** One POST with node:http(s): the CLI starts faster without loading fetch's undici (~30-100 ms). */
+function post(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(
+      target,
+      { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 export async function request<T>(
   target: OpsTarget,
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<T> {
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(`${target.url}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json, application/json',
-        authorization: `Bearer ${target.token}`,
-      },
-      body: JSON.stringify({ query, variables }),
+    res = await post(`${target.url}/graphql`, JSON.stringify({ query, variables }), {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      authorization: `Bearer ${target.token}`,
     });
   } catch (err) {
     throw reach(target.url, err);
   }
-  const text = await res.text();
+  const { text } = res;
   let body: GraphqlBody<T>;
   try {
     body = JSON.parse(text) as GraphqlBody<T>;
