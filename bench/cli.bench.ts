@@ -12,13 +12,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createApp } from '../src/api/http/app.js';
+import { generateToken, hashToken } from '../src/api/http/auth.js';
+import { SimulatedClock } from '../src/clock/clock.js';
 import { DEFAULT_POLICY } from '../src/core/policy.js';
-import { SimulatedClock } from '../src/engine/clock.js';
 import { createEngine } from '../src/engine/engine.js';
 import { createLogger } from '../src/log.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
-import { createApp } from '../src/server/app.js';
-import { generateToken, hashToken } from '../src/server/auth.js';
 import { openStore } from '../src/store/sqlite.js';
 import { report } from './report.js';
 

@@ -9,7 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateToken, hashToken } from '../src/server/auth.js';
+import { generateToken, hashToken } from '../src/api/http/auth.js';
 import { launchBrowser } from '../test/helpers/browser.js';
 import { waitFor } from '../test/helpers/systemd.js';
 import { FAST_POLICY, serveInProcess, tempDir, writeContract } from '../test/watchdog/helpers.js';

@@ -5,6 +5,7 @@
  *
  * `subscribe` streams a subscription over SSE (`Accept: text/event-stream`) from the same fetch.
  */
+import { createParser } from 'eventsource-parser';
 import type { GraphqlActor, GraphqlClient, GraphqlResult } from '../types.js';
 
 /** `yoga.fetch`'s shape: a WHATWG fetch plus a server context merged into the GraphQL context. */
@@ -83,38 +84,40 @@ export function graphqlOverFetch(fetchFn: YogaFetch, options: TransportOptions =
 }
 
 /**
- * Splits a text/event-stream body into frames (`event:` and joined `data:` lines). Ends when
- * the stream ends or `signal` aborts (an in-process response stream may not end on a request
- * abort by itself, so the pending read is abandoned and the stream cancelled in the background).
+ * Splits a text/event-stream body into frames (`event` and the joined `data` lines), parsed by
+ * eventsource-parser (the SSE grammar: CR, LF or CRLF line ends, also split across chunks;
+ * comments; multi-line data). Ends when the stream ends or `signal` aborts (an in-process
+ * response stream may not end on a request abort by itself, so the pending read is abandoned
+ * and the stream cancelled in the background).
  */
 export async function* sseFrames(
   body: ReadableStream<Uint8Array>,
   signal?: AbortSignal,
 ): AsyncGenerator<{ event: string; data: string }> {
   const decoder = new TextDecoder();
-  let buffer = '';
+  const frames: { event: string; data: string }[] = [];
+  const parser = createParser({
+    onEvent: (message) => frames.push({ event: message.event ?? 'message', data: message.data }),
+  });
   const reader = body.getReader();
   const aborted = new Promise<{ done: true; value: undefined }>((resolve) => {
     if (signal?.aborted) resolve({ done: true, value: undefined });
     signal?.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
   });
+  let endsInCr = false;
   try {
     for (;;) {
       const { done, value } = await Promise.race([reader.read(), aborted]);
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, '\n');
-      for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
-        const raw = buffer.slice(0, i);
-        buffer = buffer.slice(i + 2);
-        let event = 'message';
-        const data: string[] = [];
-        for (const line of raw.split('\n')) {
-          if (line.startsWith(':')) continue; // keep-alive comment
-          if (line.startsWith('event:')) event = line.slice(6).trim();
-          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-        }
-        if (event !== 'message' || data.length > 0) yield { event, data: data.join('\n') };
+      if (done) {
+        // The parser holds a final CR back in case an LF follows; none will: end that line.
+        if (endsInCr && !signal?.aborted) parser.feed('\n');
+        while (frames.length > 0) yield frames.shift()!;
+        break;
       }
+      const text = decoder.decode(value, { stream: true });
+      if (text) endsInCr = text.endsWith('\r');
+      parser.feed(text);
+      while (frames.length > 0) yield frames.shift()!;
     }
   } finally {
     void reader.cancel().catch(() => {});

@@ -5,8 +5,8 @@
  * A new command in that style is one `leaf(...)` line here.
  */
 import type { Command as Commander } from 'commander';
+import { argvOf, type ExitSink } from './argv.js';
 import type { CliIo, Command } from './io.js';
-import { argvOf, type ExitSink } from './program.js';
 
 type Load = () => Promise<{ run: Command }>;
 type Flag = [flags: string, description: string];

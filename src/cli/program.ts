@@ -8,26 +8,11 @@
  * (flags rebuilt in their long form, then the operands), so modules written as `run(args, io)`
  * keep working unchanged; `ops/` commands take commander's parsed options directly.
  */
-import { Command as Commander, CommanderError, type Option } from 'commander';
+import { Command as Commander, CommanderError } from 'commander';
+import type { ExitSink } from './argv.js';
 import { registerExisting } from './existing.js';
 import { type CliIo, EXIT_INVALID, EXIT_OK } from './io.js';
 import { registerOps } from './ops/register.js';
-
-/** What a leaf's action resolves to: the exit code. */
-export type ExitSink = (code: number) => void;
-
-/** The argv a `run(args, io)` module expects, rebuilt from what commander parsed. */
-export function argvOf(cmd: Commander): string[] {
-  const argv: string[] = [];
-  for (const option of cmd.options as readonly Option[]) {
-    const value = cmd.getOptionValue(option.attributeName());
-    const source = cmd.getOptionValueSource(option.attributeName());
-    if (value === undefined || value === false || source === 'default' || !option.long) continue;
-    if (value === true) argv.push(option.long);
-    else argv.push(option.long, String(value));
-  }
-  return [...argv, ...cmd.args];
-}
 
 export function buildProgram(io: CliIo, version: string, exit: ExitSink): Commander {
   const program = new Commander('medic')

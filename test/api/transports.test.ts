@@ -7,8 +7,8 @@ import { createClient as createSseClient } from 'graphql-sse';
 import { type Client, createClient as createWsClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { THROTTLE_DEFAULTS } from '../../src/core/throttle.js';
 import { NOT_STREAMING_MESSAGE, SINGLE_CONNECTION_MESSAGE } from '../../src/api/http/transports.js';
+import { THROTTLE_DEFAULTS } from '../../src/core/throttle.js';
 import { type Harness, listen, startHarness } from './harness.js';
 
 let h: Harness;

@@ -19,8 +19,8 @@ import { createGraphQLError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../log.js';
 import type { ApiContext } from '../schema/context.js';
-import { authenticate } from './auth.js';
 import type { ApiStore, Principal } from '../schema/ports.js';
+import { authenticate } from './auth.js';
 import { type ApiYoga, GRAPHQL_PATH } from './yoga.js';
 
 export interface GraphqlWsDeps {

@@ -6,8 +6,8 @@
  * refused token.
  */
 import type { Command as Commander } from 'commander';
+import type { ExitSink } from '../argv.js';
 import { type CliIo, writeLine } from '../io.js';
-import type { ExitSink } from '../program.js';
 import { OpsError } from './client.js';
 import type { TargetFlags } from './target.js';
 

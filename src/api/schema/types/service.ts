@@ -3,9 +3,9 @@
  * `/status` serves. Queries: `services`, `service(name)`.
  */
 import { projectService, type ServiceStatus } from '../../../core/status.js';
-import { serviceId } from '../service-id.js';
 import { builder } from '../builder.js';
 import type { ApiContext } from '../context.js';
+import { serviceId } from '../service-id.js';
 import {
   CircuitStateEnum,
   EventKindEnum,
