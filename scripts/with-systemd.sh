@@ -6,12 +6,46 @@
 # MEDIC_TEST_SYSTEMD=1. Not root (or no unshare/systemd): the command runs as is and the
 # systemd tests skip, saying why -- unless MEDIC_REQUIRE_SYSTEMD=1, which makes them fail.
 #
+# Bus mode (MEDIC_SYSTEMD_BUS=daemon, the default when dbus-daemon is installed): the manager is
+# also registered on a real D-Bus bus daemon, the way every production host runs (`scope: system`
+# talks to systemd through the system bus daemon). The daemon is `dbus-daemon --session` at
+# unix:path=$XDG_RUNTIME_DIR/bus and the manager runs with DBUS_SESSION_BUS_ADDRESS set to it; the
+# command gets MEDIC_TEST_BUS_ADDRESS. systemd (252) connects its API bus only while its own
+# dbus.socket and dbus.service units run (manager_dbus_is_running), so the daemon is started through
+# those two units, written into the throwaway XDG_CONFIG_HOME (the same on machines with or without
+# dbus-user-session): socket-activated at the same address, restartable by tests with
+# `systemctl --user restart dbus.service`. The private socket ($XDG_RUNTIME_DIR/systemd/private)
+# works in both modes, so one run tests both transports. MEDIC_SYSTEMD_BUS=none: no bus daemon.
+#
 # MEDIC_SYSTEMD_UNITS=N (scale tests and benches): N unit files medic-scale-0.service …
 # medic-scale-(N-1).service (`/bin/sleep infinity`, not started) are written before the manager
 # starts, so no daemon-reload is needed; the command sees MEDIC_SCALE_UNITS=N and
 # MEDIC_SCALE_PREFIX=medic-scale-. Bounded: at most 10000 units, and writing them gives up (exit 2)
 # after 30 s.
 set -uo pipefail
+
+bus_units() {
+  local dir=$1
+  cat >"$dir/dbus.socket" <<'UNIT'
+[Unit]
+Description=D-Bus bus daemon socket (medic tests)
+
+[Socket]
+ListenStream=%t/bus
+UNIT
+  cat >"$dir/dbus.service" <<UNIT
+[Unit]
+Description=D-Bus bus daemon (medic tests)
+Requires=dbus.socket
+
+[Service]
+Type=notify
+NotifyAccess=main
+ExecStart=$(command -v dbus-daemon) --session --address=systemd: --nofork --nopidfile --systemd-activation --syslog-only
+UNIT
+  mkdir -p "$dir/sockets.target.wants"
+  ln -sf ../dbus.socket "$dir/sockets.target.wants/dbus.socket"
+}
 
 if [ "${MEDIC_IN_NS:-}" = 1 ]; then
   unset MEDIC_IN_NS
@@ -36,25 +70,57 @@ if [ "${MEDIC_IN_NS:-}" = 1 ]; then
     fi
   done
   export MEDIC_SCALE_UNITS=$n_units MEDIC_SCALE_PREFIX=medic-scale-
-  systemd --user >"$XDG_CONFIG_HOME/systemd.log" 2>&1 &
+  bus_address=""
+  if [ "$MEDIC_SYSTEMD_BUS" = daemon ]; then
+    bus_address="unix:path=$XDG_RUNTIME_DIR/bus"
+    bus_units "$XDG_CONFIG_HOME/systemd/user"
+  else
+    # No bus at all: mask the distribution's units (dbus-user-session) so none appears.
+    ln -s /dev/null "$XDG_CONFIG_HOME/systemd/user/dbus.socket"
+    ln -s /dev/null "$XDG_CONFIG_HOME/systemd/user/dbus.service"
+  fi
+  DBUS_SESSION_BUS_ADDRESS=$bus_address systemd --user >"$XDG_CONFIG_HOME/systemd.log" 2>&1 &
   sd_pid=$!
+  up=""
   for _ in $(seq 1 200); do
-    [ -S /run/user/0/systemd/private ] && break
+    if [ -S /run/user/0/systemd/private ]; then
+      # Bus mode: the first connection activates the daemon; systemd then registers on it.
+      if [ -z "$bus_address" ] || busctl --address="$bus_address" call org.freedesktop.DBus \
+        /org/freedesktop/DBus org.freedesktop.DBus GetNameOwner s org.freedesktop.systemd1 >/dev/null 2>&1; then
+        up=1
+        break
+      fi
+    fi
     sleep 0.05
   done
-  if [ ! -S /run/user/0/systemd/private ]; then
-    echo "with-systemd: systemd --user did not come up:" >&2
+  if [ -z "$up" ]; then
+    echo "with-systemd: systemd --user did not come up${bus_address:+ on the bus $bus_address}:" >&2
     cat "$XDG_CONFIG_HOME/systemd.log" >&2
     kill "$sd_pid" 2>/dev/null
     exit 97
   fi
   export MEDIC_TEST_SYSTEMD=1
+  if [ -n "$bus_address" ]; then export MEDIC_TEST_BUS_ADDRESS=$bus_address; fi
   "$@"
   rc=$?
   kill "$sd_pid" 2>/dev/null
   wait "$sd_pid" 2>/dev/null
   rm -rf "$XDG_CONFIG_HOME"
   exit "$rc"
+fi
+
+if [ -z "${MEDIC_SYSTEMD_BUS:-}" ]; then
+  if command -v dbus-daemon >/dev/null; then MEDIC_SYSTEMD_BUS=daemon; else MEDIC_SYSTEMD_BUS=none; fi
+fi
+case "$MEDIC_SYSTEMD_BUS" in
+  daemon | none) export MEDIC_SYSTEMD_BUS ;;
+  *)
+    echo "with-systemd: MEDIC_SYSTEMD_BUS must be daemon or none, not '$MEDIC_SYSTEMD_BUS'" >&2
+    exit 2
+    ;;
+esac
+if [ "$MEDIC_SYSTEMD_BUS" = none ]; then
+  export MEDIC_TEST_BUS_SKIP="no bus daemon (MEDIC_SYSTEMD_BUS=none or dbus-daemon not installed: apt-get install dbus)"
 fi
 
 reason=""

@@ -38,9 +38,41 @@ export function userUnitDir(): string {
   return join(process.env.XDG_CONFIG_HOME ?? '/nonexistent', 'systemd', 'user');
 }
 
-/** The manager's private socket (no bus daemon here). */
+/** The manager's private socket (a direct peer, no bus daemon in between). */
 export function privateSocket(): string {
   return join(process.env.XDG_RUNTIME_DIR ?? '/run/user/0', 'systemd', 'private');
+}
+
+/**
+ * The bus daemon the manager is registered on (scripts/with-systemd.sh bus mode), or null.
+ * CI (MEDIC_REQUIRE_SYSTEMD=1) needs it: `transports()` then fails instead of leaving it out.
+ */
+export const busDaemonAddress: string | null = process.env.MEDIC_TEST_BUS_ADDRESS ?? null;
+const busSkipReason =
+  process.env.MEDIC_TEST_BUS_SKIP ?? 'MEDIC_TEST_BUS_ADDRESS not set (scripts/with-systemd.sh sets it)';
+
+/** A way to reach the manager: its private socket, or through the bus daemon. */
+export interface Transport {
+  name: 'private socket' | 'bus daemon';
+  /** `unix:path=...` for MEDIC_DBUS_ADDRESS / openDetection's busAddress. */
+  address: string;
+}
+
+/**
+ * Both transports the watchdog's D-Bus tests run against. Without a bus daemon the bus entry is
+ * left out with a skipped test saying why -- or, under MEDIC_REQUIRE_SYSTEMD=1, a failing one.
+ */
+export function transports(): Transport[] {
+  const list: Transport[] = [{ name: 'private socket', address: `unix:path=${privateSocket()}` }];
+  if (busDaemonAddress) list.push({ name: 'bus daemon', address: busDaemonAddress });
+  else if (systemdAvailable && required)
+    describe('via the bus daemon', () => {
+      it('needs a bus daemon with the manager on it (MEDIC_REQUIRE_SYSTEMD=1)', () => {
+        throw new Error(`bus daemon unavailable: ${busSkipReason}`);
+      });
+    });
+  else describe.skip(`via the bus daemon [skipped: ${busSkipReason}]`, () => {});
+  return list;
 }
 
 /** `systemctl --user ARGS` via execFile; resolves with stdout, rejects on non-zero exit. */
