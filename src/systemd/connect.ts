@@ -22,7 +22,7 @@ export async function withManager<T>(
 ): Promise<T> {
   const target =
     where.busAddress && where.busAddress !== 'none'
-      ? { address: where.busAddress, viaDaemon: where.scope === 'system' }
+      ? { address: where.busAddress }
       : busTarget(where.scope, where.runtimeDir);
   const conn = await SystemdConnection.open(target, 10_000);
   try {

@@ -30,7 +30,7 @@ export function detectionTarget(
   opts: Pick<DetectionOptions, 'scope' | 'runtimeDir' | 'busAddress'>,
 ): BusTarget | null {
   if (opts.busAddress === 'none') return null;
-  if (opts.busAddress) return { address: opts.busAddress, viaDaemon: opts.scope === 'system' };
+  if (opts.busAddress) return { address: opts.busAddress };
   return busTarget(opts.scope, opts.runtimeDir);
 }
 
@@ -40,7 +40,10 @@ export async function openDetection(opts: DetectionOptions): Promise<DetectionCh
   if (t) {
     try {
       const conn = await SystemdConnection.open(t);
-      opts.logger?.info({ address: t.address }, 'detection: D-Bus (systemd PropertiesChanged signals)');
+      opts.logger?.info(
+        { address: t.address, transport: conn.viaDaemon ? 'bus daemon' : 'private socket' },
+        'detection: D-Bus (systemd PropertiesChanged signals)',
+      );
       return { monitor: new DbusMonitor(conn, opts.sink, opts.logger), fallbackReason: null };
     } catch (err) {
       const reason = `D-Bus unavailable (${(err as Error).message}); polling systemctl show every ${opts.pollIntervalMs} ms`;

@@ -23,6 +23,7 @@ import type { Logger } from '../log.js';
 import { oneShotReader } from '../systemd/connect.js';
 import type { SystemdConnection } from '../systemd/connection.js';
 import { readUnitProperties, type UnitPropertyReader } from '../systemd/properties.js';
+import type { SystemdUnits } from '../systemd/units.js';
 import { DbusMonitor } from './dbus/monitor.js';
 import { detectionTarget, openDetection } from './detection.js';
 import type { MonitorSink, UnitMonitor } from './monitor.js';
@@ -64,6 +65,12 @@ export interface Watchdog {
   readonly readUnits: UnitPropertyReader;
   /** The active detection path (after start). */
   monitor(): UnitMonitor | null;
+  /**
+   * The one D-Bus connection to the systemd manager (units, jobs, property reads) while D-Bus
+   * detection runs; null while polling, for the process backend, and before start. Read it at
+   * each use — a reconnect replaces it — and open no other connection to the manager.
+   */
+  systemd(): SystemdUnits | null;
   /** Stops probes and detection: no more observations reach the engine. */
   stop(): Promise<void>;
   /** After engine.close(): the process backend stops its children (no-op for systemd). */
@@ -254,6 +261,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
       };
     },
     monitor: () => monitor,
+    systemd: () => (monitor instanceof DbusMonitor && monitor.conn.closed === null ? monitor.units : null),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -11,6 +11,8 @@ import {
   removeUnit,
   showUnit,
   systemctl,
+  type Transport,
+  transports,
   uniqueUnit,
   waitFor,
 } from '../helpers/systemd.js';
@@ -26,20 +28,26 @@ function recorder(): { sink: MonitorSink; seen: Seen[] } {
   return { seen, sink: { observation: (unit, obs) => seen.push({ unit, obs, at: Date.now() }) } };
 }
 
-async function open(mode: 'dbus' | 'polling', sink: MonitorSink): Promise<UnitMonitor> {
+/** D-Bus detection over `transport`, or (null) polling: the bus address leads nowhere. */
+async function open(transport: Transport | null, sink: MonitorSink): Promise<UnitMonitor> {
   const { monitor } = await openDetection({
     scope: 'user',
     runtimeDir: process.env.XDG_RUNTIME_DIR,
-    busAddress: mode === 'polling' ? 'unix:path=/nonexistent/medic-test-bus' : undefined,
+    busAddress: transport ? transport.address : 'unix:path=/nonexistent/medic-test-bus',
     pollIntervalMs: 100,
     sink,
   });
   return monitor;
 }
 
+const paths = [
+  ...transports().map((t) => ({ mode: 'dbus' as const, transport: t })),
+  { mode: 'polling' as const, transport: null },
+];
+
 describeSystemd('detection of unit crashes', () => {
-  for (const mode of ['dbus', 'polling'] as const) {
-    describe(`via ${mode}`, () => {
+  for (const { mode, transport } of paths) {
+    describe(`via ${transport ? `dbus (${transport.name})` : 'polling'}`, () => {
       const crash = uniqueUnit(`crash-${mode}`);
       const auto = uniqueUnit(`auto-${mode}`);
       const clean = uniqueUnit(`clean-${mode}`);
@@ -53,7 +61,7 @@ describeSystemd('detection of unit crashes', () => {
           "[Service]\nExecStart=/bin/sh -c 'sleep 0.3; exit 4'\nRestart=on-failure\nRestartSec=200ms\nStartLimitIntervalSec=0\n",
         );
         await installUnit(clean, "[Service]\nExecStart=/bin/sh -c 'sleep 0.3; exit 0'\n");
-        monitor = await open(mode, sink);
+        monitor = await open(transport, sink);
         expect(monitor.detection).toBe(mode);
         await monitor.start([crash, auto, clean]);
       });
@@ -110,59 +118,65 @@ describeSystemd('detection of unit crashes', () => {
 });
 
 describeSystemd('the systemd executor', () => {
-  const unit = uniqueUnit('exec');
-  const { sink, seen } = recorder();
-  let monitor: DbusMonitor;
-  let executor: SystemdExecutor;
-  const svc = { name: 'exec', unit, policy: DEFAULT_POLICY };
+  for (const transport of transports())
+    describe(`over the ${transport.name}`, () => {
+      const unit = uniqueUnit('exec');
+      const { sink, seen } = recorder();
+      let monitor: DbusMonitor;
+      let executor: SystemdExecutor;
+      const svc = { name: 'exec', unit, policy: DEFAULT_POLICY };
 
-  beforeAll(async () => {
-    await installUnit(unit, '[Service]\nExecStart=/bin/sleep 300\n');
-    monitor = (await open('dbus', sink)) as DbusMonitor;
-    await monitor.start([unit]);
-    executor = new SystemdExecutor({ scope: 'user', dbus: () => monitor.units });
-  });
-  afterAll(async () => {
-    await monitor.stop();
-    await removeUnit(unit);
-  });
+      beforeAll(async () => {
+        await installUnit(unit, '[Service]\nExecStart=/bin/sleep 300\n');
+        monitor = (await open(transport, sink)) as DbusMonitor;
+        expect(monitor.conn.viaDaemon).toBe(transport.name === 'bus daemon');
+        await monitor.start([unit]);
+        executor = new SystemdExecutor({ scope: 'user', dbus: () => monitor.units });
+      });
+      afterAll(async () => {
+        await monitor.stop();
+        await removeUnit(unit);
+      });
 
-  it('restarts a unit over D-Bus, waits for the job and reports no crash for it', async () => {
-    await systemctl('start', unit);
-    const before = (await showUnit(unit, ['InvocationID'])).InvocationID;
-    const r = await executor.execute(svc, { type: 'restart', initiator: 'auto', probe: false });
-    expect(r).toEqual({ ok: true });
-    const after = await showUnit(unit, ['InvocationID', 'ActiveState']);
-    expect(after.ActiveState).toBe('active');
-    expect(after.InvocationID).not.toBe(before);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(seen).toEqual([]);
-  });
+      it('restarts a unit over D-Bus, waits for the job and reports no crash for it', async () => {
+        await systemctl('start', unit);
+        const before = (await showUnit(unit, ['InvocationID'])).InvocationID;
+        const r = await executor.execute(svc, { type: 'restart', initiator: 'auto', probe: false });
+        expect(r).toEqual({ ok: true });
+        const after = await showUnit(unit, ['InvocationID', 'ActiveState']);
+        expect(after.ActiveState).toBe('active');
+        expect(after.InvocationID).not.toBe(before);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(seen).toEqual([]);
+      });
 
-  it('stops a unit (hard stop) without reporting an exit', async () => {
-    const r = await executor.execute(svc, { type: 'stop', reason: 'hard_stop' });
-    expect(r).toEqual({ ok: true });
-    expect((await showUnit(unit, ['ActiveState'])).ActiveState).toBe('inactive');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(seen).toEqual([]);
-  });
+      it('stops a unit (hard stop) without reporting an exit', async () => {
+        const r = await executor.execute(svc, { type: 'stop', reason: 'hard_stop' });
+        expect(r).toEqual({ ok: true });
+        expect((await showUnit(unit, ['ActiveState'])).ActiveState).toBe('inactive');
+        await new Promise((r) => setTimeout(r, 200));
+        expect(seen).toEqual([]);
+      });
 
-  it('falls back to systemctl when D-Bus is gone, and reports a failed job', async () => {
-    const viaSystemctl = new SystemdExecutor({ scope: 'user', dbus: () => null });
-    expect(await viaSystemctl.execute(svc, { type: 'restart', initiator: 'forced', probe: false })).toEqual({
-      ok: true,
+      it('falls back to systemctl when D-Bus is gone, and reports a failed job', async () => {
+        const viaSystemctl = new SystemdExecutor({ scope: 'user', dbus: () => null });
+        expect(
+          await viaSystemctl.execute(svc, { type: 'restart', initiator: 'forced', probe: false }),
+        ).toEqual({
+          ok: true,
+        });
+        expect((await showUnit(unit, ['ActiveState'])).ActiveState).toBe('active');
+        const missing = { ...svc, unit: uniqueUnit('missing') };
+        const r = await executor.execute(missing, { type: 'restart', initiator: 'auto', probe: false });
+        expect(r.ok).toBe(false);
+      });
+
+      it('refuses an invalid unit name before calling systemd', async () => {
+        const r = await executor.execute(
+          { ...svc, unit: '--now.service' },
+          { type: 'stop', reason: 'hard_stop' },
+        );
+        expect(r).toMatchObject({ ok: false });
+      });
     });
-    expect((await showUnit(unit, ['ActiveState'])).ActiveState).toBe('active');
-    const missing = { ...svc, unit: uniqueUnit('missing') };
-    const r = await executor.execute(missing, { type: 'restart', initiator: 'auto', probe: false });
-    expect(r.ok).toBe(false);
-  });
-
-  it('refuses an invalid unit name before calling systemd', async () => {
-    const r = await executor.execute(
-      { ...svc, unit: '--now.service' },
-      { type: 'stop', reason: 'hard_stop' },
-    );
-    expect(r).toMatchObject({ ok: false });
-  });
 });

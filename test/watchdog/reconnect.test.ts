@@ -1,8 +1,9 @@
 /**
- * Getting D-Bus detection back: a real connection loss (`systemctl --user daemon-reexec` drops
- * every connection to the manager's private socket) and a manager that appears after medic
- * started. Readiness goes polling → dbus, the units are re-read, and no crash is lost or
- * reported twice across the switch.
+ * Getting D-Bus detection back, over both transports: a real connection loss (`systemctl --user
+ * daemon-reexec` drops every connection to the manager's private socket; through the bus daemon
+ * the connection stays but `org.freedesktop.systemd1` changes owner), a bus daemon restarted under
+ * medic, and a manager that appears after medic started. Readiness goes polling → dbus, the
+ * units are re-read, and no crash is lost or reported twice across the switch.
  *
  * daemon-reexec re-executes the one manager every test file shares: its listening socket
  * survives (systemctl calls just wait), but other files' D-Bus connections drop too — the
@@ -10,15 +11,16 @@
  */
 import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServe } from '../../src/serve/serve.js';
 import { DbusMonitor } from '../../src/watchdog/dbus/monitor.js';
 import {
   describeSystemd,
   installUnit,
-  privateSocket,
   removeUnit,
   systemctl,
+  type Transport,
+  transports,
   uniqueUnit,
   waitFor,
 } from '../helpers/systemd.js';
@@ -87,65 +89,93 @@ async function crashAfterReconnect(ctx: ReturnType<typeof setup>): Promise<void>
   expect(observedVia(ctx.server, ctx.units.after)).toEqual(['dbus']);
 }
 
-describeSystemd('D-Bus detection comes back after a real connection loss (daemon-reexec)', () => {
-  const ctx = setup('reexec', () => ({}));
+/**
+ * `disrupt` takes the manager (or the bus) away under a serving medic: detection must fall back
+ * to polling, come back to D-Bus on a new connection, and count a crash in between once.
+ */
+async function lostAndBack(ctx: ReturnType<typeof setup>, disrupt: () => Promise<unknown>, lost: RegExp) {
+  const { server } = ctx;
+  expect((await detection(server)).detection).toBe('dbus');
+  const before = server.watchdog.monitor() as DbusMonitor;
+  await disrupt();
+  const polling = await waitFor(async () => {
+    const r = await detection(server);
+    return r.detection === 'polling' ? r : null;
+  }, 5000);
+  expect(polling.reasons.join(' ')).toMatch(lost);
 
-  it('polls while the manager re-executes, then reports dbus again and loses no crash', async () => {
-    const { server } = ctx;
-    expect((await detection(server)).detection).toBe('dbus');
-    const before = server.watchdog.monitor() as DbusMonitor;
-    await systemctl('daemon-reexec');
-    const polling = await waitFor(async () => {
-      const r = await detection(server);
-      return r.detection === 'polling' ? r : null;
-    }, 5000);
-    expect(polling.reasons.join(' ')).toMatch(/D-Bus connection lost/);
+  // A crash while polling: reported once overall, whichever path sees it first.
+  writeFileSync(ctx.trigger('during'), '');
+  const back = await waitFor(async () => {
+    const r = await detection(server);
+    return r.detection === 'dbus' && r.reasons.length === 0 ? r : null;
+  }, 10_000);
+  expect(back.reasons).toEqual([]);
+  const after = server.watchdog.monitor();
+  expect(after).toBeInstanceOf(DbusMonitor);
+  expect((after as DbusMonitor).conn).not.toBe(before.conn);
+  expect((after as DbusMonitor).conn.closed).toBeNull();
+  expect(server.logs.some((l) => String(l.msg).includes('D-Bus reconnected'))).toBe(true);
 
-    // A crash while polling: reported once overall, whichever path sees it first.
-    writeFileSync(ctx.trigger('during'), '');
-    const back = await waitFor(async () => {
-      const r = await detection(server);
-      return r.detection === 'dbus' && r.reasons.length === 0 ? r : null;
-    }, 10_000);
-    expect(back.reasons).toEqual([]);
-    const after = server.watchdog.monitor();
-    expect(after).toBeInstanceOf(DbusMonitor);
-    expect((after as DbusMonitor).conn).not.toBe(before.conn);
-    expect((after as DbusMonitor).conn.closed).toBeNull();
-    expect(server.logs.some((l) => String(l.msg).includes('D-Bus reconnected'))).toBe(true);
+  await waitFor(() => !existsSync(ctx.trigger('during')) && exits(server, 'during').length > 0, 10_000, 50);
+  await sleep(800);
+  expect(exits(server, 'during').map((e) => e.input)).toEqual([{ type: 'exited', code: 3 }]);
 
-    await waitFor(() => !existsSync(ctx.trigger('during')) && exits(server, 'during').length > 0, 10_000, 50);
-    await sleep(800);
-    expect(exits(server, 'during').map((e) => e.input)).toEqual([{ type: 'exited', code: 3 }]);
+  await crashAfterReconnect(ctx);
+}
 
-    await crashAfterReconnect(ctx);
-  });
+const socketOf = (t: Transport) => t.address.replace(/^unix:path=/, '');
+
+describeSystemd('D-Bus detection comes back after a real connection loss', () => {
+  for (const transport of transports()) {
+    describe(`via the ${transport.name}`, () => {
+      const ctx = setup('reexec', () => ({ MEDIC_DBUS_ADDRESS: transport.address }));
+      it('polls while the manager re-executes, then reports dbus again and loses no crash', () =>
+        lostAndBack(
+          ctx,
+          () => systemctl('daemon-reexec'),
+          transport.name === 'bus daemon'
+            ? /org\.freedesktop\.systemd1 (left the bus|changed owner)/
+            : /D-Bus connection lost/,
+        ));
+    });
+    if (transport.name === 'bus daemon') {
+      describe('when the bus daemon restarts', () => {
+        const ctx = setup('busrestart', () => ({ MEDIC_DBUS_ADDRESS: transport.address }));
+        it('polls while the bus daemon is away, then reports dbus again and loses no crash', () =>
+          lostAndBack(ctx, () => systemctl('restart', 'dbus.service'), /D-Bus connection lost/));
+      });
+    }
+  }
 });
 
 describeSystemd('D-Bus detection starts once the manager is reachable', () => {
-  // The bus address points at a path with no socket yet; the test then links it to the manager.
-  const ctx = setup('late', (dir) => ({ MEDIC_DBUS_ADDRESS: `unix:path=${join(dir, 'bus')}` }));
+  for (const transport of transports())
+    describe(`via the ${transport.name}`, () => {
+      // The bus address points at a path with no socket yet; the test then links it to the manager.
+      const ctx = setup('late', (dir) => ({ MEDIC_DBUS_ADDRESS: `unix:path=${join(dir, 'bus')}` }));
 
-  it('polls while the socket is missing, switches to dbus when it appears, and loses no crash', async () => {
-    const { server } = ctx;
-    const first = await detection(server);
-    expect(first.detection).toBe('polling');
-    expect(first.reasons.join(' ')).toMatch(/D-Bus unavailable/);
+      it('polls while the socket is missing, switches to dbus when it appears, and loses no crash', async () => {
+        const { server } = ctx;
+        const first = await detection(server);
+        expect(first.detection).toBe('polling');
+        expect(first.reasons.join(' ')).toMatch(/D-Bus unavailable/);
 
-    // A crash seen by polling must not be reported again when D-Bus re-reads the unit.
-    writeFileSync(ctx.trigger('during'), '');
-    await waitFor(() => exits(server, 'during').length > 0, 10_000, 50);
-    expect(observedVia(server, ctx.units.during)).toEqual(['polling']);
+        // A crash seen by polling must not be reported again when D-Bus re-reads the unit.
+        writeFileSync(ctx.trigger('during'), '');
+        await waitFor(() => exits(server, 'during').length > 0, 10_000, 50);
+        expect(observedVia(server, ctx.units.during)).toEqual(['polling']);
 
-    symlinkSync(privateSocket(), join(ctx.dir, 'bus'));
-    const back = await waitFor(async () => {
-      const r = await detection(server);
-      return r.detection === 'dbus' && r.reasons.length === 0 ? r : null;
-    }, 10_000);
-    expect(back.reasons).toEqual([]);
-    await sleep(500);
-    expect(exits(server, 'during').map((e) => e.input)).toEqual([{ type: 'exited', code: 3 }]);
+        symlinkSync(socketOf(transport), join(ctx.dir, 'bus'));
+        const back = await waitFor(async () => {
+          const r = await detection(server);
+          return r.detection === 'dbus' && r.reasons.length === 0 ? r : null;
+        }, 10_000);
+        expect(back.reasons).toEqual([]);
+        await sleep(500);
+        expect(exits(server, 'during').map((e) => e.input)).toEqual([{ type: 'exited', code: 3 }]);
 
-    await crashAfterReconnect(ctx);
-  });
+        await crashAfterReconnect(ctx);
+      });
+    });
 });

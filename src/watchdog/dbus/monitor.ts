@@ -2,9 +2,20 @@
  * Event-driven detection: the manager's `PropertiesChanged` signals, applied to per-unit
  * property bags, translated on every change. A crash reaches the sink within the time systemd
  * takes to send two signals (Service, then Unit interface) — milliseconds.
+ *
+ * Through a bus daemon a unit's signals arrive only once its match rule is in place, so the rules
+ * are added before the first read (a change in between is in the read or in a signal).
  */
 import type { Logger } from '../../log.js';
-import { PROPS_IFACE, type SignalMessage, type SystemdConnection } from '../../systemd/connection.js';
+import {
+  ALL_UNITS_MATCH,
+  MAX_UNIT_MATCHES,
+  PROPS_IFACE,
+  type SignalMessage,
+  type SystemdConnection,
+  unitMatch,
+  unitObjectPath,
+} from '../../systemd/connection.js';
 import { readUnitProperties, type UnitProperties } from '../../systemd/properties.js';
 import { bagOf, pickProps, type RawProps, SystemdUnits, statusFromProps } from '../../systemd/units.js';
 import { type MonitorSink, type UnitMonitor, UnitTracker } from '../monitor.js';
@@ -60,15 +71,27 @@ export class DbusMonitor implements UnitMonitor {
    * signals are matched from then on, and each unit's snapshot as soon as its reply arrives.
    */
   async start(units: string[]): Promise<void> {
-    await readUnitProperties(this.conn, units, {
+    const names = [...new Set(units)];
+    if (this.conn.viaDaemon) {
+      // Object paths are systemd's escaping of the name, so the rules can precede the read.
+      if (names.length > MAX_UNIT_MATCHES) await this.conn.addMatch(ALL_UNITS_MATCH);
+      else for (const u of names) await this.conn.addMatch(unitMatch(unitObjectPath(u)));
+    }
+    const unexpected: string[] = [];
+    await readUnitProperties(this.conn, names, {
       onPaths: (paths) => {
         for (const [unit, path] of paths) {
           this.pathToUnit.set(path, unit);
           this.unitToPath.set(unit, path);
+          if (path !== unitObjectPath(unit)) unexpected.push(path);
         }
       },
       onUnit: (props) => this.track(props),
     });
+    // Never seen; if systemd ever named a unit differently, its rule follows (a read covers the gap).
+    if (this.conn.viaDaemon && names.length <= MAX_UNIT_MATCHES) {
+      for (const path of unexpected) await this.conn.addMatch(unitMatch(path));
+    }
   }
 
   status(unit: string): UnitStatus | undefined {
