@@ -2,7 +2,9 @@
  * Watchdog benchmarks against the real systemd user manager (run through scripts/with-systemd.sh):
  *
  * 1. crash → decision and crash → restarted latency with D-Bus detection (medic serve in-process,
- *    SQLite commit included), vs the same with polling at 1 s, vs systemd's own
+ *    SQLite commit included) over both transports — the manager's private socket and through the
+ *    bus daemon it is registered on (scripts/with-systemd.sh bus mode; the production path of
+ *    `scope: system`) — vs the same with polling at 1 s, vs systemd's own
  *    `Restart=on-failure RestartSec=100ms` on the same unit (the floor medic is compared with).
  *    The crash time is systemd's ExecMainExitTimestamp; "restarted" is the next main process's
  *    ExecMainStartTimestamp.
@@ -71,8 +73,17 @@ const LOOSE = {
   circuit: { openSec: 60, maxOpenSec: 120, hardStop: true },
 };
 
-/** Crash → decision and crash → next start, with medic serving (D-Bus or polling). */
-async function medicLatency(mode: 'dbus' | 'polling', crashes: number) {
+type Mode = 'dbus' | 'bus' | 'polling';
+
+/** MEDIC_DBUS_ADDRESS per mode: the private socket (default), the bus daemon, none (polling). */
+function addressFor(mode: Mode): Record<string, string> {
+  if (mode === 'polling') return { MEDIC_DBUS_ADDRESS: 'none' };
+  if (mode === 'bus') return { MEDIC_DBUS_ADDRESS: process.env.MEDIC_TEST_BUS_ADDRESS ?? 'none' };
+  return {};
+}
+
+/** Crash → decision and crash → next start, with medic serving (D-Bus over a transport, or polling). */
+async function medicLatency(mode: Mode, crashes: number) {
   const dir = mkdtempSync(join(tmpdir(), `medic-bench-${mode}-`));
   const unit = `bench-${mode}-${process.pid}.service`;
   writeFileSync(join(unitDir(), unit), "[Service]\nExecStart=/bin/sh -c 'sleep 0.2; exit 3'\n");
@@ -85,9 +96,12 @@ async function medicLatency(mode: 'dbus' | 'polling', crashes: number) {
     PATH: process.env.PATH,
     MEDIC_POLL_INTERVAL_MS: '1000',
     MEDIC_STATE_PROBE_INTERVAL_MS: '600000',
-    ...(mode === 'polling' ? { MEDIC_DBUS_ADDRESS: 'none' } : {}),
+    ...addressFor(mode),
   });
   const server = await startServe({ env, contractPath: contract, logger: createLogger('silent') });
+  const detection = server.readiness().detection;
+  if (detection !== (mode === 'polling' ? 'polling' : 'dbus'))
+    throw new Error(`bench ${mode}: medic detects via ${detection}`);
   const decided: AuditEvent[] = [];
   server.engine.subscribe((e) => {
     if (e.kind === 'restart_decided' && e.input?.type === 'exited') decided.push(e);
@@ -197,6 +211,7 @@ export async function run(): Promise<void> {
   mkdirSync(unitDir(), { recursive: true });
   const floor = await systemdFloor(20);
   const dbus = await medicLatency('dbus', 20);
+  const bus = process.env.MEDIC_TEST_BUS_ADDRESS ? await medicLatency('bus', 20) : null;
   const polling = await medicLatency('polling', 6);
   const floorP50 = pct(floor, 50);
   report({
@@ -212,6 +227,32 @@ export async function run(): Promise<void> {
     value: pct(dbus.decision, 99),
     unit: 'ms',
   });
+  if (bus) {
+    report({
+      bench: 'watchdog',
+      metric: 'crash → decision p50 (bus daemon vs private socket)',
+      value: pct(bus.decision, 50),
+      unit: 'ms',
+      baseline: { name: 'private socket', value: pct(dbus.decision, 50) },
+      goal: 'as fast as the private socket',
+    });
+    report({
+      bench: 'watchdog',
+      metric: 'crash → decision p99 (bus daemon vs private socket)',
+      value: pct(bus.decision, 99),
+      unit: 'ms',
+      baseline: { name: 'private socket', value: pct(dbus.decision, 99) },
+    });
+    report({
+      bench: 'watchdog',
+      metric: 'crash → restarted p50 (bus daemon vs systemd 100ms)',
+      value: pct(bus.restarted, 50),
+      unit: 'ms',
+      baseline: { name: 'Restart=on-failure', value: floorP50 },
+    });
+  } else {
+    console.log('watchdog: no bus daemon (MEDIC_SYSTEMD_BUS=none?): bus-daemon latency not measured');
+  }
   report({
     bench: 'watchdog',
     metric: 'crash → decision p50 (D-Bus vs polling 1 s)',

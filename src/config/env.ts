@@ -31,6 +31,11 @@ export const envSchema = z.object({
   MEDIC_POLL_INTERVAL_MS: withDefault(z.coerce.number().int().min(50), 1000),
   /** How often services without an HTTP health check are judged by their unit state. */
   MEDIC_STATE_PROBE_INTERVAL_MS: withDefault(z.coerce.number().int().min(100), 10_000),
+  /**
+   * How often D-Bus detection proves itself: systemd's state of the watched units compared with
+   * what medic believes; a difference no signal explains is a missed signal (watchdog/verify.ts).
+   */
+  MEDIC_VERIFY_INTERVAL_MS: withDefault(z.coerce.number().int().min(100), 10_000),
   MEDIC_PUBLIC_URL: opt(z.url()),
   /** Where the operator commands (`medic status`, `hold`, ...) reach the API. */
   MEDIC_URL: withDefault(z.url(), 'http://127.0.0.1:4000'),

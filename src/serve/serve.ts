@@ -116,8 +116,11 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     const store = openStore(env.MEDIC_DB, { clock });
     cleanups.push(() => store.close());
     let probeSink: ((service: string, seconds: number, ok: boolean) => void) | undefined;
+    let missedSink: ((service: string) => void) | undefined;
     const watchdog = createWatchdog({
       onProbe: (service, seconds, ok) => probeSink?.(service, seconds, ok),
+      onMissedSignal: (service) => missedSink?.(service),
+      verifyIntervalMs: env.MEDIC_VERIFY_INTERVAL_MS,
       contract,
       logger,
       runtimeDir: env.XDG_RUNTIME_DIR,
@@ -135,6 +138,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     timeline.onStep(() => metrics.countClockStep());
     const unwatchClock = timeline.watch(CLOCK_CHECK_MS);
     cleanups.push(() => unwatchClock());
+    missedSink = (service) => metrics.missedSignal(service);
     // Policies run from the active stored version; a changed contract never switches silently.
     const policies = resolveActivePolicies(store, contract, {
       applyOnStart: opts.applyOnStart,

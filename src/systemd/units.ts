@@ -100,6 +100,20 @@ export class SystemdUnits {
   }
 
   /**
+   * Active and sub state of many units in one call (`ListUnitsByNames`): the cheap half of the
+   * signal verification (verify.ts). Units systemd does not know are left out.
+   */
+  async listStates(units: string[]): Promise<Map<string, { activeState: string; subState: string }>> {
+    const out = new Map<string, { activeState: string; subState: string }>();
+    if (units.length === 0) return out;
+    const [rows] = (await this.conn.callManager('ListUnitsByNames', 'as', [units])) as [string[][]];
+    for (const [name, , load, active, sub] of rows) {
+      if (name && load !== 'not-found') out.set(name, { activeState: active ?? '', subState: sub ?? '' });
+    }
+    return out;
+  }
+
+  /**
    * Runs a unit job (`RestartUnit`, `StopUnit`, `StartUnit`; mode "replace") and waits for its
    * JobRemoved result, at most `timeoutMs` (default 90 s, systemd's default start timeout).
    */

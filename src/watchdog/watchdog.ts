@@ -12,7 +12,7 @@
  */
 import { systemClock } from '../clock/clock.js';
 import type { Contract } from '../contract/types.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, Timer } from '../core/clock.js';
 import { isHeartbeat } from '../core/observe.js';
 import type { Readiness } from '../core/readiness.js';
 import type { EngineStore } from '../engine/store-port.js';
@@ -32,6 +32,7 @@ import { Prober } from './probes.js';
 import { reconcileOpenIntents } from './reconcile.js';
 import { Reconnector } from './reconnect.js';
 import type { Observation } from './unit-status.js';
+import { type MissedSignal, SignalVerifier } from './verify.js';
 
 export interface WatchdogOptions {
   contract: Contract;
@@ -52,7 +53,16 @@ export interface WatchdogOptions {
   clock?: Clock;
   /** Every HTTP probe's duration and result (metrics). */
   onProbe?: (service: string, seconds: number, ok: boolean) => void;
+  /** How often D-Bus detection proves itself (verify.ts; default 10000 ms). */
+  verifyIntervalMs?: number;
+  /** How long a difference may be a signal on its way (default 1000 ms). */
+  verifyGraceMs?: number;
+  /** Every missed signal the verification found (metrics: medic_missed_signals_total). */
+  onMissedSignal?: (service: string) => void;
 }
+
+/** Missed signals on one D-Bus connection before detection falls back to polling for good. */
+export const MAX_MISSED_SIGNALS = 3;
 
 export interface Watchdog {
   readonly executor: Executor;
@@ -91,6 +101,9 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
   let started = false;
   let stopped = false;
   let startError: string | null = null;
+  /** Set when D-Bus missed signals repeatedly: polling from then on, no reconnect. */
+  let distrusted = false;
+  let verifyTimer: Timer | null = null;
 
   const submit = (service: string, obs: Observation, source: 'systemd' | 'process' | 'probe') => {
     if (!engine || stopped) return;
@@ -138,16 +151,79 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
     ? new Reconnector({ target: busTarget, connected: (conn) => switchToDbus(conn), logger: log })
     : null;
 
-  /** D-Bus lost: poll from the last known snapshots on, and try to get D-Bus back. */
-  async function switchToPolling(reason: string, from: UnitMonitor): Promise<void> {
+  /**
+   * D-Bus lost (or, with `fallback` given, no longer trusted): poll from the last known snapshots
+   * on, and — unless distrusted — try to get D-Bus back.
+   */
+  async function switchToPolling(reason: string, from: UnitMonitor, fallback?: string): Promise<void> {
     if (stopped || monitor !== from) return;
-    fallbackReason = `D-Bus connection lost (${reason}); polling systemctl show every ${opts.pollIntervalMs} ms`;
+    fallbackReason = `${fallback ?? `D-Bus connection lost (${reason})`}; polling systemctl show every ${opts.pollIntervalMs} ms`;
     log.warn(`detection: ${fallbackReason}`);
     const polling = new PollingMonitor(scope, opts.pollIntervalMs, sink, log);
     monitor = polling;
     await from.stop(polling.tracker);
     await polling.start(units);
-    reconnector?.start();
+    if (!distrusted) reconnector?.start();
+  }
+
+  /**
+   * Detection proves itself while D-Bus runs (verify.ts): every `verifyIntervalMs` systemd's state
+   * is compared with medic's belief. A missed signal is logged, counted and decided at once; after
+   * MAX_MISSED_SIGNALS on one connection detection polls for good (the connection cannot be
+   * trusted; a medic restart tries D-Bus again), and /readyz says so.
+   */
+  function startVerifying(dbus: DbusMonitor): void {
+    const verifier = new SignalVerifier(dbus.verifySource(), units, {
+      graceMs: opts.verifyGraceMs,
+      sleep: (ms) =>
+        new Promise((resolve) => {
+          verifyTimer = clock.setTimeout(resolve, ms);
+        }),
+    });
+    let missedTotal = 0;
+    const report = (m: MissedSignal) => {
+      missedTotal++;
+      const service = unitToService.get(m.unit);
+      if (service) opts.onMissedSignal?.(service);
+      log.warn(
+        {
+          service,
+          unit: m.unit,
+          transport: dbus.conn.viaDaemon ? 'bus daemon' : 'private socket',
+          believed: `${m.believed.activeState}/${m.believed.subState}`,
+          actual: `${m.actual.activeState}/${m.actual.subState}`,
+          missed: missedTotal,
+        },
+        `missed signal: systemd changed ${m.unit} without medic hearing of it; decided from a fresh read`,
+      );
+    };
+    const round = async () => {
+      verifyTimer = null;
+      if (stopped || monitor !== dbus) return;
+      try {
+        for (const m of await verifier.round()) report(m);
+      } catch (err) {
+        // A failing read is the connection's problem: its loss is handled by onLost.
+        log.debug({ err: (err as Error).message }, 'signal verification round failed');
+      }
+      if (stopped || monitor !== dbus) return;
+      if (missedTotal >= MAX_MISSED_SIGNALS) {
+        distrusted = true;
+        await switchToPolling(
+          'missed signals',
+          dbus,
+          `D-Bus detection missed ${missedTotal} signals (systemd changed units without medic hearing of it)`,
+        );
+        return;
+      }
+      schedule();
+    };
+    const schedule = () => {
+      verifyTimer = clock.setTimeout(() => {
+        round().catch((err) => log.error({ err }, 'signal verification failed'));
+      }, opts.verifyIntervalMs ?? 10_000);
+    };
+    schedule();
   }
 
   /**
@@ -173,6 +249,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
     }
     if (stopped) return dbus.stop();
     fallbackReason = null;
+    startVerifying(dbus);
     log.info({ address: conn.target.address }, 'detection: D-Bus reconnected; polling stopped');
   }
 
@@ -225,6 +302,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
           await reconcile(monitor);
           await monitor.start(units);
           if (monitor instanceof PollingMonitor) reconnector?.start();
+          if (monitor instanceof DbusMonitor) startVerifying(monitor);
         }
         prober = new Prober({
           targets: contract.services.map((s) => ({ service: s.name, unit: s.unit, health: s.health })),
@@ -265,6 +343,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
     async stop() {
       if (stopped) return;
       stopped = true;
+      clock.clearTimeout(verifyTimer);
       await reconnector?.stop();
       await prober?.stop();
       if (monitor !== processBackend) await monitor?.stop();

@@ -2,7 +2,7 @@
  * medic's own Prometheus metrics (prom-client, a private registry). Counters are fed from the
  * engine's committed events; gauges are read from `engine.views()` and the last drift report at
  * scrape time, so they can never disagree with GraphQL. The watchdog reports probe timings through
- * `observeProbe`; `instrument(engine)` times every decision (submit → committed).
+ * `observeProbe` and missed D-Bus signals through `missedSignal`; `instrument(engine)` times every decision (submit → committed).
  */
 import { performance } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -35,6 +35,7 @@ export class Metrics {
   private readonly probeDuration: Histogram<'service' | 'result'>;
   private readonly slackCalls: Counter<'method' | 'outcome'>;
   private readonly clockSteps: Counter;
+  private readonly missedSignals: Counter<'service'>;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -80,6 +81,12 @@ export class Metrics {
     this.clockSteps = new Counter({
       name: 'medic_clock_steps_total',
       help: 'Steps of the wall clock against the monotonic clock (> 3 s), incl. while medic was down.',
+      registers,
+    });
+    this.missedSignals = new Counter({
+      name: 'medic_missed_signals_total',
+      help: 'Unit changes systemd made that no D-Bus signal told medic about (found by the periodic verification).',
+      labelNames: ['service'],
       registers,
     });
     const self = this;
@@ -191,6 +198,11 @@ export class Metrics {
   /** Called once per wall-clock step the engine's timeline noticed. */
   countClockStep(): void {
     this.clockSteps.inc();
+  }
+
+  /** Called by the watchdog for every missed D-Bus signal its verification found. */
+  missedSignal(service: string): void {
+    this.missedSignals.inc({ service });
   }
 
   observeDecision(input: string, seconds: number): void {

@@ -20,6 +20,7 @@ import { readUnitProperties, type UnitProperties } from '../../systemd/propertie
 import { bagOf, pickProps, type RawProps, SystemdUnits, statusFromProps } from '../../systemd/units.js';
 import { type MonitorSink, type UnitMonitor, UnitTracker } from '../monitor.js';
 import type { UnitStatus } from '../unit-status.js';
+import type { VerifySource } from '../verify.js';
 
 export class DbusMonitor implements UnitMonitor {
   readonly detection = 'dbus' as const;
@@ -101,6 +102,31 @@ export class DbusMonitor implements UnitMonitor {
   async refresh(unit: string): Promise<UnitStatus | undefined> {
     const props = (await readUnitProperties(this.conn, [unit])).get(unit);
     return props && statusFromProps(bagOf(props));
+  }
+
+  /**
+   * A fresh read that also replaces the unit's property bag (signals then merge into current
+   * values); the tracker's snapshot is left alone — that is medic's belief, which only signals
+   * and `verifySource().apply` change. Replies come in order after every earlier signal.
+   */
+  private async reread(unit: string): Promise<UnitStatus | undefined> {
+    const props = (await readUnitProperties(this.conn, [unit])).get(unit);
+    if (!props) return undefined;
+    const bag = bagOf(props);
+    this.props.set(unit, bag);
+    return statusFromProps(bag);
+  }
+
+  /** What the signal verifier (verify.ts) reads and corrects, over this connection. */
+  verifySource(): VerifySource {
+    return {
+      states: (units) => this.units.listStates(units),
+      read: (unit) => this.reread(unit),
+      believed: (unit) => this.tracker.get(unit),
+      apply: (unit, status) => {
+        if (!this.stopped) this.tracker.apply(unit, status);
+      },
+    };
   }
 
   onLost(listener: (reason: string) => void): void {
