@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/core/policy.js';
 import { SystemdExecutor } from '../../src/executors/systemd.js';
+import { SystemdConnection, unitObjectPath } from '../../src/systemd/connection.js';
 import type { DbusMonitor } from '../../src/watchdog/dbus/monitor.js';
 import { openDetection } from '../../src/watchdog/detection.js';
 import type { MonitorSink, UnitMonitor } from '../../src/watchdog/monitor.js';
@@ -180,3 +181,26 @@ describeSystemd('the systemd executor', () => {
       });
     });
 });
+
+describeSystemd(
+  "unit object paths (the bus daemon's match rules are added before systemd names them)",
+  () => {
+    it("are systemd's own escaping of the unit name", async () => {
+      const names = [
+        uniqueUnit('plain'),
+        'medic-path-test@inst_1.service',
+        '9medic-digit.service',
+        'medic\\x2dpath.service',
+      ];
+      const conn = await SystemdConnection.open({ address: transports()[0]!.address });
+      try {
+        for (const name of names) {
+          const [path] = (await conn.callManager('LoadUnit', 's', [name])) as [string];
+          expect(unitObjectPath(name)).toBe(path);
+        }
+      } finally {
+        conn.close();
+      }
+    });
+  },
+);
