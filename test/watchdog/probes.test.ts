@@ -27,6 +27,9 @@ describe('HTTP health probes', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    // The process's first fetch loads and initialises undici (hundreds of ms on a loaded machine);
+    // that start-up is not what the 300 ms probe timeouts below measure.
+    await (await fetch(`${base}/ok`)).arrayBuffer();
   });
   afterAll(() => {
     server.closeAllConnections();
