@@ -30,7 +30,7 @@ async function baseline(): Promise<number> {
 
 async function hour(label: string, hardStop: boolean): Promise<void> {
   // As in production: parent updates coalesced to one per 10 s, on the simulated clock.
-  const h = await startHarness({ postIntervalMs: 0, updateIntervalMs: 10_000, simulatedPoster: true });
+  const h = await startHarness({ postIntervalMs: 0, updateIntervalMs: 10_000 });
   if (!hardStop) {
     const policy = {
       ...h.engine.services.get('api')!.policy,

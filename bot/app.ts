@@ -9,6 +9,7 @@
  */
 import { App } from '@slack/bolt';
 import { type Env, slackConfigured } from '../src/config/env.js';
+import { type Clock, sleep } from '../src/core/clock.js';
 import { homeView } from './blocks/status.js';
 import type { BotContext } from './context.js';
 import { goHandler } from './go.js';
@@ -26,7 +27,7 @@ import { register as appHome } from './listeners/events/app-home-opened.js';
 import { boltLogger } from './logger.js';
 import { MedicReceiver } from './receiver.js';
 import { slackActor } from './roles.js';
-import { ChannelPoster } from './slack/poster.js';
+import { ChannelPoster, type PosterTiming } from './slack/poster.js';
 import { slackFetch } from './slack/web-fetch.js';
 import type { BotClock, SlackBot, SlackBotDeps } from './types.js';
 
@@ -50,6 +51,11 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
   const logger = deps.logger.child({ component: 'slack' });
   const clock = deps.clock ?? systemClock;
   const timeZone = deps.timeZone ?? 'UTC';
+  // Waits (post spacing, update coalescing, Retry-After) run on medic's one Clock when the bot
+  // is given one (simulated time in tests), else on real time.
+  const timed = 'setTimeout' in clock ? (clock as Clock) : null;
+  const timing: PosterTiming | undefined =
+    deps.posterTiming ?? (timed ? { now: () => timed.now(), sleep: (ms) => sleep(timed, ms) } : undefined);
 
   const receiver = new MedicReceiver({
     signingSecret: env.SLACK_SIGNING_SECRET!,
@@ -70,10 +76,10 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
       retryConfig: { retries: 0 },
       timeout: 10_000,
       // 429 + Retry-After honoured for every method, each call counted (slack/web-fetch.ts).
-      fetch: slackFetch({ onCall: deps.onSlackCall }),
+      fetch: slackFetch({ onCall: deps.onSlackCall, now: timing?.now, sleep: timing?.sleep }),
     },
   });
-  const poster = new ChannelPoster(app.client, deps.postIntervalMs ?? 1000, deps.posterTiming, {
+  const poster = new ChannelPoster(app.client, deps.postIntervalMs ?? 1000, timing, {
     updateIntervalMs: deps.updateIntervalMs,
     onError: (err, args) => logger.warn({ err, ts: args.ts }, 'slack incident update failed'),
   });

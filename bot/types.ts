@@ -68,7 +68,7 @@ export interface SlackBotDeps {
   onSlackCall?: (method: string, outcome: 'ok' | 'error' | 'rate_limited') => void;
   /** At most one chat.update per incident parent per this period (default 10,000 ms). */
   updateIntervalMs?: number;
-  /** Time source of the poster's spacing and coalescing (default: real time; tests simulate). */
+  /** Time source of the poster's spacing, coalescing and Retry-After waits (default: `clock` when it is a full Clock, else real time). */
   posterTiming?: PosterTiming;
   /** Minimum spacing between posts to one channel (default 1000 ms, Slack's ~1 msg/s). */
   postIntervalMs?: number;

@@ -57,8 +57,6 @@ export async function startHarness(
     postIntervalMs?: number;
     /** chat.update coalescing per parent (default 0 here: every change at once). */
     updateIntervalMs?: number;
-    /** The poster's spacing and coalescing run on the harness's simulated clock. */
-    simulatedPoster?: boolean;
     policy?: PolicyInput;
   } = {},
 ): Promise<Harness> {
@@ -116,12 +114,6 @@ export async function startHarness(
       clock,
       postIntervalMs: opts.postIntervalMs ?? 0,
       updateIntervalMs: opts.updateIntervalMs ?? 0,
-      posterTiming: opts.simulatedPoster
-        ? {
-            now: () => clock.now(),
-            sleep: (ms) => new Promise<void>((r) => clock.setTimeout(r, ms)),
-          }
-        : undefined,
     });
     if (!b) throw new Error('bot not created');
     return b;
