@@ -61,6 +61,7 @@ function resolveContract(doc: ContractDocument, file: string): Contract {
     environment: Object.fromEntries(
       Object.entries(svc.environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     ),
+    activation: svc.activation,
     ...(svc.health ? { health: { ...svc.health } } : {}),
     ...resolvePolicy(policies, svc),
   }));

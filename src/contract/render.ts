@@ -33,13 +33,15 @@ export function systemctlCommand(scope: Contract['supervisor']['scope']): string
   return scope === 'user' ? 'systemctl --user' : 'systemctl';
 }
 
-/** The environment medic sets for every service: CONDA_PREFIX, PATH and the service's own. */
+/**
+ * The environment medic sets for a service: its own, plus CONDA_PREFIX and PATH (`<prefix>/bin`
+ * first) as its `activation` says (`env` both, `path` PATH only, `none` neither).
+ */
 export function serviceEnvironment(contract: Contract, svc: ContractService): Record<string, string> {
-  const all: Record<string, string> = {
-    ...svc.environment,
-    CONDA_PREFIX: contract.conda.prefix,
-    PATH: `${contract.conda.prefix}/bin:${DEFAULT_PATH}`,
-  };
+  const all: Record<string, string> = { ...svc.environment };
+  const activation = svc.activation ?? 'env';
+  if (activation === 'env') all.CONDA_PREFIX = contract.conda.prefix;
+  if (activation !== 'none') all.PATH = `${contract.conda.prefix}/bin:${DEFAULT_PATH}`;
   return Object.fromEntries(
     Object.keys(all)
       .sort()

@@ -26,6 +26,10 @@ const envValue = z
   .transform(String)
   .refine((v) => !v.includes('\0') && !v.includes('\n'), 'must not contain NUL or newlines');
 
+/** How a service's unit activates the conda environment (see `activation` below). */
+export const ACTIVATIONS = ['env', 'path', 'none'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
 /** Variables medic itself sets from `conda`; a service may not override them. */
 export const RESERVED_ENV = ['CONDA_PREFIX', 'PATH', 'MEDIC_PYTHON'] as const;
 
@@ -92,6 +96,13 @@ export const serviceSchema = z.strictObject({
       }
     }),
   health: healthSchema.optional(),
+  /**
+   * Which of medic's conda variables the unit carries (rendered into its drop-in, checked for
+   * drift): `env` (default) CONDA_PREFIX and PATH with `<prefix>/bin` first; `path` only PATH
+   * (a unit that finds python through `/usr/bin/env`); `none` neither (the command names its
+   * interpreter, or `conda run` activates the environment itself).
+   */
+  activation: z.enum(ACTIVATIONS).default('env'),
   /** A name from `policies`, or an inline policy object (validated in validate.ts). */
   policy: z
     .union([z.string().min(1), z.record(z.string(), z.unknown())], {

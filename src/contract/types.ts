@@ -27,6 +27,11 @@ export interface ContractService {
   workingDirectory?: string;
   /** The service's own environment (without CONDA_PREFIX/PATH, which medic adds). */
   environment: Record<string, string>;
+  /**
+   * Which conda variables the unit carries: `env` CONDA_PREFIX + PATH, `path` PATH, `none`.
+   * Always set by the loader; absent (hand-built services) means `env`.
+   */
+  activation?: 'env' | 'path' | 'none';
   /** The HTTP probe; absent means: judged by systemd's unit state only. */
   health?: ContractHealth;
   /** The named policy used, or null for an inline policy. */

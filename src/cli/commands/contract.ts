@@ -6,6 +6,7 @@
  * render --out DIR [--contract FILE] [--only dropins|env]
  *        writes `<unit>.d/medic-runtime.conf` per service and `runtime.env`, prints the files
  *        and the commands that install them.
+ * init   --units GLOB … (src/cli/contract/init.ts): a contract from the units that exist.
  * The contract comes from --contract, else MEDIC_CONTRACT.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { installCommands, renderContract } from '../../contract/render.js';
 import { checkDrift } from '../../drift/check.js';
 import { formatReport } from '../../drift/format.js';
 import { DRIFT_SOURCES, type DriftSource, DriftSourceError } from '../../drift/types.js';
+import { INIT_USAGE, init } from '../contract/init.js';
 import {
   type CliIo,
   type Command,
@@ -29,7 +31,8 @@ import {
 
 const USAGE =
   'usage: medic contract check [--contract FILE] [--json] [--source systemd,fs,repo]\n' +
-  '       medic contract render --out DIR [--contract FILE] [--only dropins|env]';
+  '       medic contract render --out DIR [--contract FILE] [--only dropins|env]\n' +
+  `       ${INIT_USAGE}`;
 
 async function load(flag: string | undefined, io: CliIo): Promise<Contract> {
   const path = contractPath(flag, loadEnv(io.env).MEDIC_CONTRACT, io.cwd);
@@ -100,7 +103,7 @@ const render: Command = async (args, io) => {
   return EXIT_OK;
 };
 
-const SUBCOMMANDS: Record<string, Command> = { check, render };
+const SUBCOMMANDS: Record<string, Command> = { check, render, init };
 
 export const run: Command = async (args, io) => {
   const [sub, ...rest] = args;
