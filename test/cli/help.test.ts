@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -18,7 +20,7 @@ async function runCli(args: string[]) {
 }
 
 describe('medic --help', () => {
-  it.each(['serve', 'demo', 'contract', 'policy', 'runbook', 'token'])(
+  it.each(['serve', 'demo', 'contract', 'policy', 'runbook', 'token', 'install', 'uninstall'])(
     'prints the synopsis of `%s --help` and exits 0 without running it',
     async (name) => {
       const r = await runCli([name, '--help']);
@@ -38,5 +40,11 @@ describe('medic --help', () => {
     const r = await runCli(['frobnicate']);
     expect(r.code).toBe(2);
     expect(r.err).toContain("unknown command 'frobnicate'");
+  });
+
+  it('medic --version prints the package version', async () => {
+    const { version } = JSON.parse(await readFile(join(import.meta.dirname, '../../package.json'), 'utf8'));
+    const r = await runCli(['--version']);
+    expect(r).toEqual({ code: 0, out: `${version}\n`, err: '' });
   });
 });
