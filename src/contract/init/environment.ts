@@ -9,7 +9,7 @@
  * is never a finding). CONDA_PREFIX, PATH and MEDIC_PYTHON are medic's (`activation`).
  */
 
-import { parseEnvFile } from '../drift/show.js';
+import { parseEnvFile } from '../drift/env-file.js';
 import { cleanPath } from '../normalize.js';
 import type { Activation } from '../schema.js';
 import { RESERVED_ENV } from '../schema.js';

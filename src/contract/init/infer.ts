@@ -79,25 +79,25 @@ export async function inferUnit(
   host: InitHost,
   opts: InferOptions,
 ): Promise<UnitResult> {
-  const nameProblem = unitNameProblem(unit.name, 'service');
-  if (nameProblem) return out(unit.name, nameProblem);
+  const nameProblem = unitNameProblem(unit.id, 'service');
+  if (nameProblem) return out(unit.id, nameProblem);
   if (unit.loadState !== 'loaded')
-    return out(unit.name, `LoadState=${unit.loadState || '(empty)'}: systemd cannot run it`);
+    return out(unit.id, `LoadState=${unit.loadState || '(empty)'}: systemd cannot run it`);
   const exec = unit.execStart[0];
-  if (!exec) return out(unit.name, 'no ExecStart= (nothing to watch)');
+  if (!exec) return out(unit.id, 'no ExecStart= (nothing to watch)');
   if ([exec.path, ...exec.argv].some((w) => w.includes('\n') || w.includes('\0'))) {
-    return out(unit.name, 'ExecStart has an argument with a newline or NUL: a contract cannot state it');
+    return out(unit.id, 'ExecStart has an argument with a newline or NUL: a contract cannot state it');
   }
 
   const env = await unitEnvironment(unit, host);
   const launch = await recogniseLaunch(exec, env.effective, host);
-  if (!launch.ok) return out(unit.name, launch.reason);
+  if (!launch.ok) return out(unit.id, launch.reason);
   let prefix: string;
   let viaRealpath: string | null = null;
   if (launch.conda) {
     if (!(await isCondaPrefix(launch.conda.prefix, host))) {
       return out(
-        unit.name,
+        unit.id,
         `conda run selects ${launch.conda.prefix}, which is not a conda environment (no conda-meta/)`,
       );
     }
@@ -106,7 +106,7 @@ export async function inferUnit(
     const found = await findPrefix(launch.interpreter, host);
     if (!found) {
       return out(
-        unit.name,
+        unit.id,
         `runs ${launch.interpreter}, which is not in a conda environment (no conda-meta/ beside its bin/)`,
       );
     }
@@ -116,13 +116,13 @@ export async function inferUnit(
   const python = `${prefix}/bin/python`;
   if (!(await host.isExecutable(python))) {
     return out(
-      unit.name,
+      unit.id,
       `${python} is missing or not executable (the contract's interpreter is <prefix>/bin/python)`,
     );
   }
   const conda = await condaEnvOf(prefix, host, launch.conda?.root);
 
-  const notes = [`unit ${unit.fragmentPath || unit.name}`, describeLaunch(launch.launch, launch.interpreter)];
+  const notes = [`unit ${unit.fragmentPath || unit.id}`, describeLaunch(launch.launch, launch.interpreter)];
   if (viaRealpath) notes.push(`${launch.interpreter} resolves to ${viaRealpath}, in ${prefix}`);
   const real = await host.realpath(prefix);
   if (real !== prefix) notes.push(`${prefix} resolves to ${real} (kept as the unit spells it)`);
@@ -142,11 +142,10 @@ export async function inferUnit(
   }
 
   let workingDirectory: string | undefined;
-  const wd = unit.workingDirectory.replace(/^[!-]+/, '');
+  const wd = unit.workingDirectory;
   const home = opts.callerEnv.HOME ? cleanPath(opts.callerEnv.HOME) : undefined;
-  // A user manager reports its default (the home folder, missing ok) as `!<home>`: not the unit's.
-  const managerDefault =
-    opts.scope === 'user' && unit.workingDirectory.startsWith('!') && cleanPath(wd) === home;
+  // A user manager's default is the home folder, missing ok (`!<home>` on D-Bus): not the unit's.
+  const managerDefault = opts.scope === 'user' && unit.workingDirectoryOptional && cleanPath(wd) === home;
   if (managerDefault) {
     // nothing to pin
   } else if (wd === '~') {
@@ -167,8 +166,8 @@ export async function inferUnit(
   return {
     ok: true,
     service: {
-      unit: unit.name,
-      name: serviceName(unit.name),
+      unit: unit.id,
+      name: serviceName(unit.id),
       conda,
       launch: launch.launch,
       interpreter: launch.interpreter,

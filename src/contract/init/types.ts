@@ -4,32 +4,27 @@
  * (`InitHost`, real in `host.ts`), and what the inference makes of them (`Inferred`,
  * `Excluded`). The inference (`infer.ts`) is a function of these inputs only.
  */
+import type { ExecCommand as SystemdExec, UnitProperties as SystemdUnit } from '../../systemd/properties.js';
 
 /** One `ExecStart=` command as systemd parsed it: the program and its argv (argv[0] included). */
-export interface ExecCommand {
-  path: string;
-  argv: string[];
-}
+export type ExecCommand = Pick<SystemdExec, 'path' | 'argv'>;
 
-/** The unit properties contract init reads (D-Bus names in comments). */
-export interface UnitProperties {
-  /** `Id`: the unit's primary name, e.g. `shop-api.service`. */
-  name: string;
-  /** `LoadState`: `loaded`, `not-found`, `masked`, `bad-setting`, `error`. */
-  loadState: string;
-  /** `FragmentPath`: the unit file ('' when none). */
-  fragmentPath: string;
-  /** `ExecStart`: systemd's parse, drop-ins applied. */
-  execStart: ExecCommand[];
-  /** `Environment`: `KEY=VALUE` strings in order. */
-  environment: string[];
-  /** `EnvironmentFiles`: paths, `optional` for a `-` prefix. */
-  environmentFiles: { path: string; optional: boolean }[];
-  /** `WorkingDirectory`: may start with `!`/`-` (flags) or be `~`; '' when unset. */
-  workingDirectory: string;
-  /** `User`: '' when the manager's own user. */
-  user: string;
-}
+/**
+ * The unit properties contract init reads: a subset of the bulk reader's (src/systemd), so
+ * tests can build them by hand. `workingDirectory` is without systemd's `!` (missing-ok) marker,
+ * which `workingDirectoryOptional` keeps.
+ */
+export type UnitProperties = Pick<
+  SystemdUnit,
+  | 'id'
+  | 'loadState'
+  | 'fragmentPath'
+  | 'environment'
+  | 'environmentFiles'
+  | 'workingDirectory'
+  | 'workingDirectoryOptional'
+  | 'user'
+> & { execStart: ExecCommand[] };
 
 /** What init reads from the host besides systemd; `host.ts` is the real one. */
 export interface InitHost {

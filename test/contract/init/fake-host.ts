@@ -92,13 +92,14 @@ export function condaSpec(extra: FakeHostSpec = {}): FakeHostSpec {
 
 export function unit(name: string, argv: string[], over: Partial<UnitProperties> = {}): UnitProperties {
   return {
-    name,
+    id: name,
     loadState: 'loaded',
     fragmentPath: `/etc/systemd/system/${name}`,
     execStart: [{ path: argv[0]!, argv }],
     environment: [],
     environmentFiles: [],
     workingDirectory: '',
+    workingDirectoryOptional: false,
     user: '',
     ...over,
   };

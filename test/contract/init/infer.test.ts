@@ -163,11 +163,17 @@ describe('contract init: which units run Python from a conda prefix', () => {
 
   it('pins WorkingDirectory, but not the user manager default (!<home>)', async () => {
     const wd = await included(
-      unit('w.service', [`${SHOP}/bin/python`], { workingDirectory: '-/srv//shop/' }),
+      unit('w.service', [`${SHOP}/bin/python`], {
+        workingDirectory: '/srv//shop/',
+        workingDirectoryOptional: true,
+      }),
     );
     expect(wd.workingDirectory).toBe('/srv/shop');
     const user = await inferUnit(
-      unit('u.service', [`${SHOP}/bin/python`], { workingDirectory: '!/home/ann' }),
+      unit('u.service', [`${SHOP}/bin/python`], {
+        workingDirectory: '/home/ann',
+        workingDirectoryOptional: true,
+      }),
       fakeHost(condaSpec()),
       {
         scope: 'user',

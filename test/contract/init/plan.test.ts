@@ -96,7 +96,7 @@ describe('contract init: the whole contract', () => {
     ),
     args: fc.array(word, { maxLength: 5 }),
     env,
-    wd: fc.constantFrom('', '/srv/app', '!/root', '~', '-/srv/x y'),
+    wd: fc.constantFrom('', '/srv/app', '!/root', '~', '!/srv/x y'),
   });
 
   it('always writes a contract that loads, names every unit once (service or left out), and is deterministic', async () => {
@@ -117,7 +117,7 @@ describe('contract init: the whole contract', () => {
         const host = fakeHost(condaSpec());
         const plan = await planContract(units, host, base);
         const named = [...plan.services.map((s) => s.unit), ...plan.excluded.map((e) => e.unit)].sort();
-        expect(named).toEqual(units.map((u) => u.name).sort());
+        expect(named).toEqual(units.map((u) => u.id).sort());
         if (plan.text === null) return;
         const contract = parseContract(plan.text, '/tmp/x.yaml');
         expect(contract.services.map((s) => s.unit)).toEqual(plan.services.map((s) => s.unit));
