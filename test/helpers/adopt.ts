@@ -96,65 +96,104 @@ export interface UnitShape {
   included: boolean;
 }
 
+/** The conda shapes of issue 19 (each included in the contract), by kind. */
+export const CONDA_KINDS = [
+  'direct',
+  'condarun',
+  'env',
+  'symlinked',
+  'envfile',
+  'dollar',
+  'script',
+  'base',
+] as const;
+export type CondaKind = (typeof CONDA_KINDS)[number];
+
+/** One unit of a conda kind; `port` is where its app listens (script and base run no app). */
+export async function condaShape(
+  kind: CondaKind,
+  host: CondaHost,
+  dir: string,
+  port: number,
+  shape: string = kind,
+): Promise<UnitShape> {
+  const { prefix, root, linkedRoot, app, appDir } = host;
+  switch (kind) {
+    case 'direct':
+      return {
+        shape,
+        service: [
+          `ExecStart=${prefix}/bin/python ${app} --port ${port}`,
+          `WorkingDirectory=${appDir}`,
+          'Environment=SHOP_MODE=prod SHOP_API_TOKEN=s3cret',
+        ],
+        port,
+        included: true,
+      };
+    case 'condarun':
+      return {
+        shape,
+        service: [`ExecStart=${root}/bin/conda run -n shop --no-capture-output python ${app} --port ${port}`],
+        port,
+        included: true,
+      };
+    case 'env':
+      return {
+        shape,
+        service: [
+          `ExecStart=/usr/bin/env python ${app}`,
+          `Environment=PATH=${prefix}/bin:/usr/bin:/bin PORT=${port}`,
+        ],
+        port,
+        included: true,
+      };
+    case 'symlinked':
+      return {
+        shape,
+        service: [`ExecStart=${linkedRoot}/envs/shop/bin/python ${app} --port ${port}`],
+        port,
+        included: true,
+      };
+    case 'envfile': {
+      const envFile = join(dir, `${shape}.env`);
+      await writeFile(
+        envFile,
+        `# written by the deploy\nCONDA_PREFIX=${prefix}\nPATH=${prefix}/bin:/usr/bin:/bin\nPORT=${port}\nDB_PASSWORD="not for the contract"\n`,
+      );
+      return {
+        shape,
+        service: [`EnvironmentFile=${envFile}`, `ExecStart=${prefix}/bin/python ${app}`],
+        port,
+        included: true,
+      };
+    }
+    case 'dollar':
+      return {
+        shape,
+        service: [
+          `ExecStart=${prefix}/bin/python ${app} --port \${APP_PORT}`,
+          `Environment=APP_PORT=${port}`,
+        ],
+        port,
+        included: true,
+      };
+    case 'script':
+      return { shape, service: [`ExecStart=${prefix}/bin/shop-worker`], included: true };
+    case 'base':
+      return {
+        shape,
+        service: [`ExecStart=${root}/bin/python -c "import time; time.sleep(1e6)"`],
+        included: true,
+      };
+  }
+}
+
 /** The unit shapes of issue 19, each on its own port, plus units that must be left out. */
 export async function unitShapes(host: CondaHost, dir: string): Promise<UnitShape[]> {
-  const { prefix, root, linkedRoot, app, appDir } = host;
-  const p = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
-  const envFile = join(dir, 'envfile.env');
-  await writeFile(
-    envFile,
-    `# written by the deploy\nCONDA_PREFIX=${prefix}\nPATH=${prefix}/bin:/usr/bin:/bin\nPORT=${p[4]}\nDB_PASSWORD="not for the contract"\n`,
-  );
+  const shapes: UnitShape[] = [];
+  for (const kind of CONDA_KINDS) shapes.push(await condaShape(kind, host, dir, await freePort()));
   return [
-    {
-      shape: 'direct',
-      service: [
-        `ExecStart=${prefix}/bin/python ${app} --port ${p[0]}`,
-        `WorkingDirectory=${appDir}`,
-        'Environment=SHOP_MODE=prod SHOP_API_TOKEN=s3cret',
-      ],
-      port: p[0],
-      included: true,
-    },
-    {
-      shape: 'condarun',
-      service: [`ExecStart=${root}/bin/conda run -n shop --no-capture-output python ${app} --port ${p[1]}`],
-      port: p[1],
-      included: true,
-    },
-    {
-      shape: 'env',
-      service: [
-        `ExecStart=/usr/bin/env python ${app}`,
-        `Environment=PATH=${prefix}/bin:/usr/bin:/bin PORT=${p[2]}`,
-      ],
-      port: p[2],
-      included: true,
-    },
-    {
-      shape: 'symlinked',
-      service: [`ExecStart=${linkedRoot}/envs/shop/bin/python ${app} --port ${p[3]}`],
-      port: p[3],
-      included: true,
-    },
-    {
-      shape: 'envfile',
-      service: [`EnvironmentFile=${envFile}`, `ExecStart=${prefix}/bin/python ${app}`],
-      port: p[4],
-      included: true,
-    },
-    {
-      shape: 'dollar',
-      service: [`ExecStart=${prefix}/bin/python ${app} --port \${APP_PORT}`, `Environment=APP_PORT=${p[5]}`],
-      port: p[5],
-      included: true,
-    },
-    { shape: 'script', service: [`ExecStart=${prefix}/bin/shop-worker`], included: true },
-    {
-      shape: 'base',
-      service: [`ExecStart=${root}/bin/python -c "import time; time.sleep(1e6)"`],
-      included: true,
-    },
+    ...shapes,
     { shape: 'shell', service: ["ExecStart=/bin/sh -c 'exec sleep 1000000'"], included: false },
     {
       shape: 'system',
@@ -162,6 +201,16 @@ export async function unitShapes(host: CondaHost, dir: string): Promise<UnitShap
       included: false,
     },
   ];
+}
+
+/** `n` conda units cycling through the kinds, `<kind>-<i>`, each app on its own port. */
+export async function manyCondaUnits(host: CondaHost, dir: string, n: number): Promise<UnitShape[]> {
+  const out: UnitShape[] = [];
+  for (let i = 0; i < n; i++) {
+    const kind = CONDA_KINDS[i % CONDA_KINDS.length]!;
+    out.push(await condaShape(kind, host, dir, await freePort(), `${kind}-${i}`));
+  }
+  return out;
 }
 
 export function unitText(shape: UnitShape): string {
