@@ -16,11 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, makeCondaHost, manyCondaUnits, startUnits } from '../test/helpers/adopt.js';
+import { packInto } from '../test/helpers/pack.js';
 import { removeUnit } from '../test/helpers/systemd.js';
 import { report } from './report.js';
 
 const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..');
 const UNITS = 20;
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -45,11 +45,7 @@ export async function run_(): Promise<void> {
     PATH: `${join(dir, 'prefix', 'bin')}:${process.env.PATH}`,
   };
   try {
-    const { stdout } = await run('npm', ['pack', '--pack-destination', dir, '--json'], {
-      cwd: ROOT,
-      maxBuffer: 64 << 20,
-    });
-    const tgz = join(dir, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
+    const tgz = await packInto(dir);
     const prefix = join(dir, 'prefix');
     const medic = join(prefix, 'bin', 'medic');
     const contract = join(dir, 'medic.yaml');

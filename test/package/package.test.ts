@@ -1,5 +1,6 @@
 /**
- * The npm package as a user gets it: `npm pack` (which builds dist/ through `prepare`), then
+ * The npm package as a user gets it: `npm pack` (which builds dist/ through `prepare`, in a copy
+ * of the checkout: test/helpers/pack.ts), then
  * `npm install -g --prefix DIR ./medic-<version>.tgz` into a temporary prefix, and the installed
  * `medic` run from outside the source tree: `--version`, `contract check`, and `serve` on a
  * store made by the first release's schema (migrated on start, its token kept).
@@ -16,9 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAJOR_MINOR, makeCondaEnv, tempDir } from '../contract/helpers.js';
 import { freePort, waitHealthy } from '../helpers/adopt.js';
 import { makeOldStore, OLD_TOKEN, storeShape } from '../helpers/old-store.js';
+import { packInto, ROOT } from '../helpers/pack.js';
 
 const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '../..');
 const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
   version: string;
   devDependencies: Record<string, string>;
@@ -35,12 +36,7 @@ describe('the npm package (npm pack → npm install -g → medic)', () => {
 
   beforeAll(async () => {
     dir = await tempDir('medic-package-');
-    const { stdout } = await run('npm', ['pack', '--pack-destination', dir, '--json'], {
-      cwd: ROOT,
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: INSTALL_TIMEOUT,
-    });
-    tgz = join(dir, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
+    tgz = await packInto(dir, INSTALL_TIMEOUT);
     prefix = join(dir, 'prefix');
     await run(
       'npm',
