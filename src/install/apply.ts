@@ -5,7 +5,7 @@
  * the store and its tokens, and rewrites the unit.
  */
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { generateToken, hashToken } from '../server/auth.js';
@@ -96,7 +96,10 @@ export async function applyInstall(
   return { token, keptFiles, readyAfterMs };
 }
 
-/** Stops and disables the unit, removes it; with `purge` also the env file and the store. */
+/**
+ * Stops and disables the unit, removes it; with `purge` also the env file (and its folder when
+ * empty: a contract kept next to it stays) and the store folder.
+ */
 export async function applyUninstall(
   plan: Pick<InstallPlan, 'paths'>,
   opts: { purge: boolean },
@@ -113,11 +116,18 @@ export async function applyUninstall(
   await runCommand(['systemctl', ...scope, 'daemon-reload']);
   await runCommand(['systemctl', ...scope, 'reset-failed', paths.unitName]).catch(() => {});
   if (opts.purge) {
-    for (const p of [paths.configDir, paths.stateDir]) {
-      if (await exists(p)) {
-        await rm(p, { recursive: true, force: true });
-        removed.push(p);
-      }
+    // The env file, and its folder only when nothing else is in it (the contract may live there).
+    if (await exists(paths.envFile)) {
+      await rm(paths.envFile);
+      removed.push(paths.envFile);
+    }
+    if ((await exists(paths.configDir)) && (await readdir(paths.configDir)).length === 0) {
+      await rmdir(paths.configDir);
+      removed.push(paths.configDir);
+    }
+    if (await exists(paths.stateDir)) {
+      await rm(paths.stateDir, { recursive: true, force: true });
+      removed.push(paths.stateDir);
     }
   }
   return removed;

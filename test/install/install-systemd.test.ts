@@ -122,9 +122,13 @@ describeSystemd('medic install / uninstall on the real user manager', () => {
     await expect(fetch(`http://127.0.0.1:${port}/readyz`)).rejects.toThrow();
     expect((await stat(join(stateDir, `medic-${tag}.db`))).isFile()).toBe(true);
 
+    // --purge removes the env file and the store, but not a contract kept next to the env file.
+    const kept = join(process.env.XDG_CONFIG_HOME!, `medic-${tag}`, 'contract.yaml');
+    await writeFile(kept, await readFile(contract, 'utf8'));
     const purge = await cli(['uninstall', '--unit', unit, '--scope', 'user', '--purge'], env);
     expect(purge.code, purge.stderr).toBe(0);
     await expect(stat(stateDir)).rejects.toThrow();
     await expect(stat(envFile)).rejects.toThrow();
+    expect((await stat(kept)).isFile()).toBe(true);
   });
 });
