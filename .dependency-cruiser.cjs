@@ -3,6 +3,7 @@
  *
  *   core ← contract ← systemd ← drift
  *   core ← contract ← engine ← {store, executors, watchdog} ← {rollout, runbook} ← api ← {bot, cli} ← serve
+ *   {contract, systemd, drift, store, api} ← adopt ← cli
  *
  * (executors and watchdog also use the systemd transport; the watchdog also uses drift.) The
  * support modules src/clock, src/config, src/log.ts and src/paths.ts may be used by every layer
@@ -25,6 +26,8 @@ const MAY_IMPORT = {
   rollout: ['core/', 'contract/', 'engine/', 'store/', ...SUPPORT],
   runbook: ['core/', 'contract/', 'store/', 'rollout/', ...SUPPORT],
   api: ['core/', 'contract/', 'drift/', 'engine/', 'store/', 'rollout/', 'runbook/', ...SUPPORT],
+  // Adoption (contract init, install): reads units and files, writes the store's first token.
+  adopt: ['core/', 'contract/', 'systemd/', 'drift/', 'store/', 'api/', ...SUPPORT],
   cli: [
     'core/',
     'contract/',
@@ -35,6 +38,7 @@ const MAY_IMPORT = {
     'runbook/',
     'api/',
     'systemd/',
+    'adopt/',
     ...SUPPORT,
   ],
 };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { hashToken } from '../../src/server/auth.js';
+import { hashToken } from '../../src/api/http/auth.js';
 import { MIGRATIONS_DIR } from '../../src/store/db.js';
 
 interface Journal {

@@ -6,7 +6,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/server/auth.js';
+import { hashToken } from '../../src/api/http/auth.js';
 import { MIGRATIONS_DIR } from '../../src/store/db.js';
 import { openStore } from '../../src/store/sqlite.js';
 import { makeOldStore, OLD_TOKEN, storeShape } from '../helpers/old-store.js';

@@ -11,14 +11,14 @@
  * or not ready in time; 2 bad flags, an invalid contract, or scope system without root.
  */
 import { join } from 'node:path';
+import { applyInstall } from '../../adopt/install/apply.js';
+import { InstallError, installPaths } from '../../adopt/install/paths.js';
+import { formatPlan, planInstall } from '../../adopt/install/plan.js';
 import { loadEnv } from '../../config/env.js';
-import { checkDrift, DRIFT_SOURCES } from '../../contract/drift/check.js';
-import { formatReport } from '../../contract/format.js';
 import { ContractError, contractPath, loadContract } from '../../contract/load.js';
 import { systemctlCommand } from '../../contract/render.js';
-import { applyInstall } from '../../install/apply.js';
-import { InstallError, installPaths } from '../../install/paths.js';
-import { formatPlan, planInstall } from '../../install/plan.js';
+import { checkDrift, DRIFT_SOURCES } from '../../drift/check.js';
+import { formatReport } from '../../drift/format.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import {
   type Command,

@@ -5,9 +5,9 @@
  * Exit codes: 0 done; 1 a systemctl step failed; 2 bad flags or the unit is not installed.
  */
 import { access } from 'node:fs/promises';
+import { applyUninstall } from '../../adopt/install/apply.js';
+import { InstallError, type InstallScope, installPaths } from '../../adopt/install/paths.js';
 import { assertUnitName } from '../../contract/unit-name.js';
-import { applyUninstall } from '../../install/apply.js';
-import { InstallError, type InstallScope, installPaths } from '../../install/paths.js';
 import {
   type Command,
   EXIT_FINDING,

@@ -10,10 +10,10 @@
  */
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { realHost } from '../../adopt/init/host.js';
+import { planContract } from '../../adopt/init/plan.js';
+import { readUnits, UnitReadError } from '../../adopt/init/read-units.js';
 import { loadEnv } from '../../config/env.js';
-import { realHost } from '../../contract/init/host.js';
-import { planContract } from '../../contract/init/plan.js';
-import { readUnits, UnitReadError } from '../../contract/init/read-units.js';
 import { parseContract } from '../../contract/load.js';
 import { shellQuote } from '../../contract/quote.js';
 import {

@@ -9,8 +9,8 @@
 import { posix } from 'node:path';
 import { MANAGER_IFACE, MANAGER_PATH, SYSTEMD_DEST } from '../../systemd/bus.js';
 import { type ManagerAddress, withManager } from '../../systemd/connect.js';
+import type { SystemdConnection } from '../../systemd/connection.js';
 import { readUnitProperties } from '../../systemd/properties.js';
-import type { SystemdConnection } from '../../watchdog/dbus/connection.js';
 import type { UnitProperties } from './types.js';
 
 export class UnitReadError extends Error {

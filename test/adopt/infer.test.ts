@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { inferUnit, serviceName } from '../../../src/contract/init/infer.js';
-import type { UnitProperties } from '../../../src/contract/init/types.js';
+import { inferUnit, serviceName } from '../../src/adopt/init/infer.js';
+import type { UnitProperties } from '../../src/adopt/init/types.js';
 import { condaSpec, fakeHost, unit } from './fake-host.js';
 
 const SHOP = '/opt/miniconda3/envs/shop';

@@ -7,8 +7,8 @@
  * expanded the way the drift check compares them, and `python` for the environment's own
  * interpreter, so that `medic contract check` finds nothing to report on the same host.
  */
-import { cleanPath, expandVars } from '../normalize.js';
-import { unitNameProblem } from '../unit-name.js';
+import { cleanPath, expandVars } from '../../contract/normalize.js';
+import { unitNameProblem } from '../../contract/unit-name.js';
 import { condaEnvOf, findPrefix, isCondaPrefix } from './conda.js';
 import { contractEnvironment, unitEnvironment } from './environment.js';
 import { recogniseLaunch } from './launch.js';

@@ -4,7 +4,7 @@
  * `ProtectSystem=strict` leaves usable, and nothing here limits address families, namespaces
  * or capabilities that unit control needs. The store is the one writable place.
  */
-import { systemdExecLine, systemdPath } from '../contract/quote.js';
+import { systemdExecLine, systemdPath } from '../../contract/quote.js';
 import type { InstallPaths } from './paths.js';
 
 export interface UnitInput {

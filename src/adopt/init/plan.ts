@@ -9,7 +9,7 @@
  */
 import { activationOf } from './environment.js';
 import { type InferOptions, inferUnit } from './infer.js';
-import type { CondaEnv, Excluded, Inferred, InitHost, UnitProperties } from './types.js';
+import type { CondaEnv, Excluded, Inferred, InitHost, PlannedService, UnitProperties } from './types.js';
 import { renderInitYaml } from './yaml.js';
 
 export interface InitOptions extends InferOptions {
@@ -17,10 +17,6 @@ export interface InitOptions extends InferOptions {
   env?: string;
   /** The command line, for the header comment. */
   commandLine: string;
-}
-
-export interface PlannedService extends Inferred {
-  activation: 'env' | 'path' | 'none';
 }
 
 export interface InitPlan {

@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { access, chmod, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { generateToken, hashToken } from '../server/auth.js';
-import { openStore } from '../store/sqlite.js';
+import { generateToken, hashToken } from '../../api/http/auth.js';
+import { openStore } from '../../store/sqlite.js';
 import { InstallError } from './paths.js';
 import type { InstallPlan } from './plan.js';
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../paths.js';
+import { PACKAGE_ROOT } from '../../paths.js';
 
 export const ENV_TEMPLATE = join(PACKAGE_ROOT, '.env.example');
 

@@ -5,8 +5,7 @@
  * at the end. Deterministic bytes for the same inputs (no timestamp).
  */
 import { Document, isMap, type YAMLMap } from 'yaml';
-import type { PlannedService } from './plan.js';
-import type { CondaEnv, Excluded } from './types.js';
+import type { CondaEnv, Excluded, PlannedService } from './types.js';
 
 export interface InitYamlInput {
   conda: CondaEnv;

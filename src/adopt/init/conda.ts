@@ -10,7 +10,7 @@
  * `/opt/conda/envs/shop/bin/python3.11`).
  */
 import { posix } from 'node:path';
-import { cleanPath } from '../normalize.js';
+import { cleanPath } from '../../contract/normalize.js';
 import type { CondaEnv, InitHost } from './types.js';
 
 /** `python`, `python3`, `python3.11`: the names of a CPython interpreter. */

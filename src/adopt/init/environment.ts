@@ -9,10 +9,10 @@
  * is never a finding). CONDA_PREFIX, PATH and MEDIC_PYTHON are medic's (`activation`).
  */
 
-import { parseEnvFile } from '../drift/env-file.js';
-import { cleanPath } from '../normalize.js';
-import type { Activation } from '../schema.js';
-import { RESERVED_ENV } from '../schema.js';
+import { cleanPath } from '../../contract/normalize.js';
+import type { Activation } from '../../contract/schema.js';
+import { RESERVED_ENV } from '../../contract/schema.js';
+import { parseEnvFile } from '../../drift/env-file.js';
 import type { InitHost, UnitProperties } from './types.js';
 
 const SECRET = /SECRET|TOKEN|PASSW|CREDENTIAL|PRIVATE|API_?KEY|(^|_)KEY$|(^|_)DSN$|AUTH/i;

@@ -9,9 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadContract } from '../../src/contract/load.js';
+import { cli, MAJOR_MINOR, tempDir } from '../contract/helpers.js';
 import { type CondaHost, makeCondaHost, startUnits, type UnitShape, unitShapes } from '../helpers/adopt.js';
 import { describeSystemd, removeUnit } from '../helpers/systemd.js';
-import { cli, MAJOR_MINOR, tempDir } from './helpers.js';
 
 describeSystemd('medic contract init on the real user manager', () => {
   let dir: string;

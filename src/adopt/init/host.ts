@@ -3,8 +3,8 @@
  * call the drift check makes), and an HTTP GET with a short timeout for health proposals.
  */
 import { access, constants, open, readdir, stat } from 'node:fs/promises';
-import { pythonVersion } from '../drift/fs.js';
-import { realpathLoose } from '../normalize.js';
+import { realpathLoose } from '../../contract/normalize.js';
+import { pythonVersion } from '../../drift/fs.js';
 import type { InitHost } from './types.js';
 
 const READ_LIMIT = 64 * 1024;

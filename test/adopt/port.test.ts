@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findPort, isLoopback, parseHostPort } from '../../../src/contract/init/port.js';
+import { findPort, isLoopback, parseHostPort } from '../../src/adopt/init/port.js';
 
 describe('contract init: the port a service names', () => {
   it.each([

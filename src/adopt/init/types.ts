@@ -81,6 +81,11 @@ export interface Inferred {
   notes: string[];
 }
 
+/** A service as written: the inferred unit plus its activation against the contract's env. */
+export interface PlannedService extends Inferred {
+  activation: 'env' | 'path' | 'none';
+}
+
 export interface HealthProposal {
   url: string;
   /** Where the port came from, e.g. `--port 8000 in ExecStart`. */

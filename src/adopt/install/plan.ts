@@ -2,7 +2,7 @@
  * What `medic install` does, as data: folders (with modes), files (with modes), then commands.
  * `--dry-run` prints this plan; `apply.ts` carries it out. Pure given its inputs.
  */
-import { systemctlCommand } from '../contract/render.js';
+import { systemctlCommand } from '../../contract/render.js';
 import { renderEnvFile } from './envfile.js';
 import type { InstallPaths } from './paths.js';
 import { renderMedicUnit } from './unit.js';

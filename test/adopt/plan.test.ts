@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { planContract } from '../../../src/contract/init/plan.js';
-import type { UnitProperties } from '../../../src/contract/init/types.js';
-import { parseContract } from '../../../src/contract/load.js';
+import { planContract } from '../../src/adopt/init/plan.js';
+import type { UnitProperties } from '../../src/adopt/init/types.js';
+import { parseContract } from '../../src/contract/load.js';
 import { condaSpec, fakeHost, unit } from './fake-host.js';
 
 const SHOP = '/opt/miniconda3/envs/shop';

@@ -11,7 +11,7 @@
  * (`--unit medic-b.service`) uses its stem for the folders, so two instances never share files.
  */
 import { posix } from 'node:path';
-import { cleanPath } from '../contract/normalize.js';
+import { cleanPath } from '../../contract/normalize.js';
 
 export type InstallScope = 'system' | 'user';
 

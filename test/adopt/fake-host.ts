@@ -2,7 +2,7 @@
  * An in-memory host for the contract-init inference: folders, executables, file texts,
  * symlinks (for realpath), interpreter versions and HTTP answers, all given by the test.
  */
-import type { InitHost, UnitProperties } from '../../../src/contract/init/types.js';
+import type { InitHost, UnitProperties } from '../../src/adopt/init/types.js';
 
 export interface FakeHostSpec {
   dirs?: string[];

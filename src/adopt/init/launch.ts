@@ -5,8 +5,8 @@
  * from a conda prefix, and the reason says what the unit runs instead.
  */
 import { posix } from 'node:path';
-import { splitArgs } from '../normalize.js';
-import { DEFAULT_PATH } from '../render.js';
+import { splitArgs } from '../../contract/normalize.js';
+import { DEFAULT_PATH } from '../../contract/render.js';
 import { PYTHON_NAME } from './conda.js';
 import type { ExecCommand, InitHost, Launch } from './types.js';
 
