@@ -74,7 +74,7 @@ export function registerExisting(program: Commander, io: CliIo, exit: ExitSink):
   const contractModule = () => import('./commands/contract.js');
   const contract = program
     .command('contract')
-    .description('contract check|render: drift gate and renderer')
+    .description('contract check|render|init: drift gate, renderer, contract from live units')
     .addHelpText('after', '\nexit: 0 no drift, 1 drift found, 2 invalid contract or unreadable source');
   leaf(
     contract,
@@ -107,6 +107,63 @@ export function registerExisting(program: Commander, io: CliIo, exit: ExitSink):
       prefix: ['render'],
     },
     contractModule,
+    io,
+    exit,
+  );
+
+  leaf(
+    contract,
+    {
+      name: 'init',
+      summary: 'write a contract from the live units that match GLOB (read over D-Bus)',
+      usage: '--units GLOB [--scope system|user] [--out FILE] [--env NAME|PREFIX] [--force]',
+      flags: [
+        ['--units <glob>', "unit glob, e.g. 'shop-*.service'"],
+        ['--scope <scope>', 'system (default) or user manager'],
+        ['--out <file>', 'write the contract here (default: stdout)'],
+        ['--env <name>', 'conda env (name or prefix) the contract names (default: the most used)'],
+        ['--force', 'overwrite --out'],
+      ],
+      prefix: ['init'],
+    },
+    contractModule,
+    io,
+    exit,
+  );
+  leaf(
+    program,
+    {
+      name: 'install',
+      summary: 'install medic as a systemd service for a contract (contract check is the gate)',
+      usage:
+        '[--contract FILE] [--scope system|user] [--dry-run] [--unit NAME] [--host ADDR] [--port N] [--ready-timeout SEC]',
+      flags: [
+        CONTRACT_FLAG,
+        ['--scope <scope>', "system or user (default: the contract's supervisor.scope)"],
+        ['--dry-run', 'print every folder, file and command instead'],
+        ['--unit <name>', "medic's unit name (default medic.service)"],
+        ['--host <addr>', 'MEDIC_HOST for the service (default 127.0.0.1)'],
+        ['--port <n>', 'MEDIC_PORT for the service (default 4000)'],
+        ['--ready-timeout <sec>', 'wait this long for /readyz 200 (default 60)'],
+      ],
+    },
+    () => import('./commands/install.js'),
+    io,
+    exit,
+  );
+  leaf(
+    program,
+    {
+      name: 'uninstall',
+      summary: "remove medic's systemd service (--purge: also its env file and store)",
+      usage: '[--scope system|user] [--unit NAME] [--purge]',
+      flags: [
+        ['--scope <scope>', 'system or user (default: where the unit is installed)'],
+        ['--unit <name>', "medic's unit name (default medic.service)"],
+        ['--purge', 'also remove the env file and the store'],
+      ],
+    },
+    () => import('./commands/uninstall.js'),
     io,
     exit,
   );

@@ -4,8 +4,6 @@
  * 0 ok (and --help, --version), 1 a finding or a refused action, 2 invalid input or configuration.
  * Commands are loaded lazily, so `medic policy check` never opens the store or loads GraphQL.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { systemClock } from '../clock/clock.js';
 import { ConfigError } from '../config/env.js';
 import { type CliIo, EXIT_INVALID, UsageError, writeLine } from './io.js';
