@@ -89,13 +89,12 @@ module.exports = {
     {
       name: 'bot-is-a-graphql-client',
       comment:
-        'The bot reaches medic only over GraphQL: it may import core vocabulary, config, log and clock. ' +
-        'TEMPORARY (issue 10, first landing): store/types.ts and store/records.ts as types until the ' +
-        "bot's pending actions and incidents move behind GraphQL.",
+        'The bot reaches medic only over GraphQL: it may import core vocabulary, config, log and clock ' +
+        '(never store, engine, watchdog, executors or the API).',
       severity: 'error',
       from: { path: '^bot/' },
       to: {
-        path: '^(src/(?!core/|clock/|config/|log\\.ts$|store/types\\.ts$|store/records\\.ts$)|db/|schema/)',
+        path: '^(src/(?!core/|clock/|config/|log\\.ts$)|db/|schema/)',
       },
     },
     {

@@ -1,21 +1,23 @@
 /**
  * The Slack bot (Bolt 5): `createSlackBot(deps)` returns the routes to mount on medic's HTTP
  * server (`/slack/events` for events, commands and interactivity; `/go/<service>`), plus
- * start/stop. It reaches medic only through GraphQL (`deps.graphql`, in-process) and the
- * store's single-use pending actions. Outbound Slack calls go to SLACK_API_URL (tests: the fake
+ * start/stop. It reaches medic only through GraphQL (`deps.graphql`: in-process over
+ * `yoga.fetch`, or a remote API with a `bot` token) — reads, mutations, the event subscription,
+ * and the bot-only pending actions, incident threads and event cursor. Outbound Slack calls go to SLACK_API_URL (tests: the fake
  * Web API) with retries off, so nothing is ever posted twice.
  *
  * Returns null when Slack is not configured (the caller logs "Slack bot disabled" once).
  */
 import { App } from '@slack/bolt';
+import { systemClock } from '../src/clock/clock.js';
 import { type Env, slackConfigured } from '../src/config/env.js';
 import { type Clock, sleep } from '../src/core/clock.js';
 import { homeView } from './blocks/status.js';
 import type { BotContext } from './context.js';
 import { goHandler } from './go.js';
+import { ensurePendingActions } from './graphql/bot-ops.js';
 import { fetchServices } from './graphql/ops.js';
 import { catchUp } from './incidents/catch-up.js';
-import { ensurePending } from './incidents/pending.js';
 import { type EventFeed, subscribeEvents } from './incidents/subscription.js';
 import { IncidentTracker } from './incidents/tracker.js';
 import { register as approve } from './listeners/actions/approve.js';
@@ -26,12 +28,10 @@ import { register as medicCommand } from './listeners/commands/medic.js';
 import { register as appHome } from './listeners/events/app-home-opened.js';
 import { boltLogger } from './logger.js';
 import { MedicReceiver } from './receiver.js';
-import { slackActor } from './roles.js';
+import { BOT_ACTOR, slackActor } from './roles.js';
 import { ChannelPoster, type PosterTiming } from './slack/poster.js';
 import { slackFetch } from './slack/web-fetch.js';
-import type { BotClock, SlackBot, SlackBotDeps } from './types.js';
-
-const systemClock: BotClock = { now: () => Date.now() };
+import type { SlackBot, SlackBotDeps } from './types.js';
 
 /** Slack's Web API base URL, always with a trailing slash (the WebClient appends method names). */
 export function apiUrl(env: Pick<Env, 'SLACK_API_URL'>): string {
@@ -85,7 +85,6 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
   });
   const tracker = new IncidentTracker({
     graphql: deps.graphql,
-    store: deps.store,
     poster,
     channel: env.SLACK_CHANNEL!,
     logger,
@@ -97,7 +96,6 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
   const ctx: BotContext = {
     env,
     graphql: deps.graphql,
-    store: deps.store,
     clock,
     timeZone,
     logger,
@@ -105,12 +103,15 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
     client: app.client,
     async publishHome(userId) {
       const services = await fetchServices(deps.graphql, slackActor(env, userId));
-      const now = clock.now();
-      const view = homeView(
-        services,
-        (s) => ensurePending(deps.store, s, tracker.incidentOf(s.name)?.key ?? `${s.name}#home`, now),
-        timeZone,
+      const ids = await ensurePendingActions(
+        deps.graphql,
+        BOT_ACTOR,
+        services.map((s) => ({
+          service: s.name,
+          incident: tracker.incidentOf(s.name)?.key ?? `${s.name}#home`,
+        })),
       );
+      const view = homeView(services, (s) => ids.get(s.name) ?? {}, timeZone);
       await app.client.views.publish({ user_id: userId, view });
     },
   };
@@ -144,6 +145,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
           logger.warn({ err }, 'slack auth.test failed; continuing');
         }
       }
+      await tracker.load();
       feed = subscribeEvents(
         deps.graphql,
         (e) => void tracker.handle(e),

@@ -4,10 +4,10 @@
  * passed to GraphQL with the actor, where authorization and the `access_denied` audit happen.
  */
 import type { Env } from '../src/config/env.js';
-import type { TokenRole } from '../src/core/roles.js';
+import type { Role } from '../src/core/roles.js';
 import type { GraphqlActor } from './types.js';
 
-export function roleOf(env: Pick<Env, 'SLACK_OPERATORS' | 'SLACK_ADMINS'>, userId: string): TokenRole {
+export function roleOf(env: Pick<Env, 'SLACK_OPERATORS' | 'SLACK_ADMINS'>, userId: string): Role {
   if (env.SLACK_ADMINS.includes(userId)) return 'admin';
   if (env.SLACK_OPERATORS.includes(userId)) return 'operator';
   return 'viewer';
@@ -17,7 +17,7 @@ export function slackActor(env: Pick<Env, 'SLACK_OPERATORS' | 'SLACK_ADMINS'>, u
   return { id: `slack:${userId}`, role: roleOf(env, userId) };
 }
 
-/** The bot's own identity for reads (subscription, re-reading state before rendering). */
+/** The bot's own identity (subscription, catch-up, its incidents, cursor and button ids). */
 export const BOT_ACTOR: GraphqlActor = { id: 'slack:bot', role: 'viewer' };
 
 /** `slack:U123` → `<@U123>` (a Slack mention); other actors (tokens, timers) as plain text. */

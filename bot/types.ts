@@ -2,21 +2,22 @@
  * What the Slack bot needs from the rest of medic, and the shapes it reads back.
  *
  * The bot reaches medic only through GraphQL (reads, mutations, the `recoveryEvents`
- * subscription) plus the store's single-use pending actions (button ids, compare-and-set).
+ * subscription, and the bot-only pending actions, incidents and event cursor): one client, the
+ * same whether the API is in-process or remote.
  */
 
 import type { Env } from '../src/config/env.js';
-import type { TokenRole } from '../src/core/roles.js';
+import type { Clock } from '../src/core/clock.js';
+import type { Role, TokenRole } from '../src/core/roles.js';
 import type { ServiceStatus } from '../src/core/status.js';
 import type { Logger } from '../src/log.js';
-import type { Store } from '../src/store/types.js';
 import type { PosterTiming } from './slack/poster.js';
 
 /** The caller of an in-process GraphQL operation: the Slack user (or the bot itself). */
 export interface GraphqlActor {
   /** `slack:U012ABC` for users, `slack:bot` for the bot's own reads. */
   id: string;
-  role: TokenRole;
+  role: Role;
 }
 
 export interface GraphqlResult<T = Record<string, unknown>> {
@@ -41,28 +42,15 @@ export interface GraphqlClient extends GraphqlFn {
   ) => AsyncIterable<GraphqlResult>;
 }
 
-/** The store methods the bot uses (src/store/sqlite.ts `Store` implements them). */
-export type PendingActionStore = Pick<
-  Store,
-  'createPendingAction' | 'getPendingAction' | 'claimPendingAction' | 'pendingActionsFor'
->;
-
-/** What the incident tracker persists (open incidents, the event cursor) on top of the above. */
-export type BotStore = PendingActionStore &
-  Pick<
-    Store,
-    'upsertSlackIncident' | 'openSlackIncidents' | 'closeSlackIncident' | 'eventCursor' | 'advanceEventCursor'
-  >;
-
-export interface BotClock {
-  now(): number;
-}
+/** The bot's clock: medic's one Clock (src/core/clock.ts). */
+export type BotClock = Clock;
 
 export interface SlackBotDeps {
   env: Env;
+  /** medic's API: in-process (`graphqlOverYoga`) or remote (`graphqlOverHttp` with a `bot` token). */
   graphql: GraphqlClient;
-  store: BotStore;
   logger: Logger;
+  /** medic's one clock (default: the system clock). */
   clock?: BotClock;
   /** Called for every Slack Web API exchange (medic_slack_api_calls_total). */
   onSlackCall?: (method: string, outcome: 'ok' | 'error' | 'rate_limited') => void;
@@ -113,4 +101,6 @@ export interface MedicEvent {
   stateFrom?: string | null;
   stateTo?: string | null;
   data?: unknown;
+  /** The service as this event left it (`serviceView`), when the event has a service. */
+  view?: (ServiceInfo & { approvalPending: boolean }) | null;
 }

@@ -18,7 +18,7 @@ export const SERVICE_QUERY = `query MedicBotService($name: String!) { service(na
 export const SERVICES_QUERY = `query MedicBotServices { services { ${SERVICE_FIELDS} } }`;
 export const DRIFT_QUERY = `query MedicBotDrift { runtimeContract { path valid errors drift { ok checkedAt findings { source service field expected actual severity fix } } } }`;
 
-export const EVENT_FIELDS = 'id at service kind decision actor reason stateFrom stateTo data';
+export const EVENT_FIELDS = `id at service kind decision actor reason stateFrom stateTo data serviceView { ${SERVICE_FIELDS} }`;
 export const EVENTS_SUBSCRIPTION = `subscription MedicBotEvents { recoveryEvents { ${EVENT_FIELDS} } }`;
 
 /**
@@ -135,6 +135,7 @@ export function parseEvent(raw: unknown): MedicEvent | null {
     stateFrom: (e.stateFrom as string | null) ?? null,
     stateTo: (e.stateTo as string | null) ?? null,
     data: e.data ?? null,
+    view: (e.serviceView as ServiceWithApproval | null | undefined) ?? null,
   };
 }
 

@@ -18,24 +18,31 @@ export type YogaFetch = (
 export interface TransportOptions {
   /** Default http://medic.internal/graphql (the host is irrelevant in-process). */
   url?: string;
-  /** Maps the actor into the server context (default: `{ principal: {name, role, via: 'in-process'} }`). */
+  /** Maps the actor into the server context (default: `{ principal: {name, role, via: 'in-process', bot: true} }`). */
   serverContext?: (actor: GraphqlActor) => Record<string, unknown>;
+  /** Extra request headers per actor (a remote API: the bearer token and the acting user). */
+  headers?: (actor: GraphqlActor) => Record<string, string>;
 }
 
 export const inProcessPrincipal = (actor: GraphqlActor) => ({
-  principal: { name: actor.id, role: actor.role, via: 'in-process' as const },
+  principal: { name: actor.id, role: actor.role, via: 'in-process' as const, bot: true },
 });
 
 export function graphqlOverFetch(fetchFn: YogaFetch, options: TransportOptions = {}): GraphqlClient {
   const url = options.url ?? 'http://medic.internal/graphql';
   const ctx = options.serverContext ?? inProcessPrincipal;
+  const extra = options.headers ?? (() => ({}));
 
   const run = async (query: string, variables: Record<string, unknown>, actor: GraphqlActor) => {
     const res = await fetchFn(
       url,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          ...extra(actor),
+        },
         body: JSON.stringify({ query, variables }),
       },
       ctx(actor),
@@ -60,7 +67,7 @@ export function graphqlOverFetch(fetchFn: YogaFetch, options: TransportOptions =
         url,
         {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...extra(actor) },
           body: JSON.stringify({ query, variables }),
           signal: abort.signal,
         },
@@ -136,4 +143,26 @@ export interface YogaLike {
  */
 export function graphqlOverYoga(yoga: () => YogaLike, options: TransportOptions = {}): GraphqlClient {
   return graphqlOverFetch((url, init, ctx) => yoga().fetch(new URL(url), init, ctx), options);
+}
+
+/**
+ * The bot's GraphQL client for a remote medic API (e.g. a fleet hub): plain HTTP(S) `fetch` with
+ * a `bot` token; each request names the Slack user it acts for (`x-medic-actor`, with the role the
+ * bot resolved: `x-medic-actor-role`), which the API honours for `bot` tokens only
+ * (src/api/http/auth.ts `actingPrincipal`). Same operations, same subscription (SSE).
+ */
+export function graphqlOverHttp(
+  url: string | (() => string),
+  token: string,
+  fetchFn: (url: string, init: RequestInit) => Promise<Response> = fetch,
+): GraphqlClient {
+  const target = typeof url === 'string' ? () => url : url;
+  return graphqlOverFetch((_u, init) => fetchFn(target(), init), {
+    serverContext: () => ({}),
+    headers: (actor) => ({
+      authorization: `Bearer ${token}`,
+      'x-medic-actor': actor.id,
+      'x-medic-actor-role': actor.role,
+    }),
+  });
 }

@@ -14,7 +14,7 @@ const PAGE = 500;
 
 export async function catchUp(graphql: GraphqlFn, tracker: IncidentTracker, logger: Logger): Promise<void> {
   if (!tracker.hadCursor && tracker.lastEventId === 0) {
-    tracker.skipTo(await fetchNewestEventId(graphql, BOT_ACTOR));
+    await tracker.skipTo(await fetchNewestEventId(graphql, BOT_ACTOR));
     return;
   }
   let handed = 0;

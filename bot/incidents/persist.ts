@@ -1,16 +1,17 @@
 /**
- * Incident <-> store row. The row keeps what re-renders the parent after a restart (kind,
+ * Incident <-> its saved row (kept by the API, `saveSlackIncident`). The row keeps what re-renders the parent after a restart (kind,
  * happened, at, findings, status lines, quiet); the live service state is re-read at render.
  */
-import type { SlackIncidentRecord } from '../../src/store/types.js';
+
 import type { DriftFindingView } from '../blocks/incident.js';
+import type { IncidentRow } from '../graphql/bot-ops.js';
 import type { Time } from '../types.js';
 import type { Incident } from './incident.js';
 
 /** The consumer name of the bot's event cursor in the store. */
 export const CURSOR_NAME = 'slack';
 
-export function toRecord(inc: Incident, now: number): SlackIncidentRecord {
+export function toRecord(inc: Incident, now: number): IncidentRow {
   return {
     key: inc.key,
     slot: inc.slot,
@@ -32,7 +33,7 @@ export function toRecord(inc: Incident, now: number): SlackIncidentRecord {
 }
 
 /** Null when the row's data is not something this bot wrote (it is then left alone). */
-export function fromRecord(r: SlackIncidentRecord): Incident | null {
+export function fromRecord(r: IncidentRow): Incident | null {
   const d = r.data as {
     kind?: unknown;
     happened?: unknown;

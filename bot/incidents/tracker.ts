@@ -3,22 +3,31 @@
  * its thread, the parent kept current with `chat.update`.
  *
  * Events are handled in order per service (a chain per incident key), so a thread note never
- * races its parent. Before every render the service is re-read over GraphQL, so the parent
- * shows the live state and only the buttons that still apply.
+ * races its parent. Each event carries the service as it left it (`serviceView`), so the parent
+ * shows that state and only the buttons that still apply, without a second query; a refresh
+ * (or an event without a view) reads the service over GraphQL.
  *
- * Incidents are written through to the store (`slack_incidents`) on every change and loaded
- * back at construction, so after a restart follow-ups go to the same thread and the parent is
- * still updated in place. The tracker also keeps the bot's event cursor in the store: the
- * highest id below which every event was fully handled (see catch-up.ts). Events are deduped
+ * Everything goes through GraphQL (src/api/schema/types/bot.ts): incidents are saved on every
+ * change (`saveSlackIncident`) and loaded back by `load()`, so after a restart follow-ups go to
+ * the same thread and the parent is still updated in place; the bot's event cursor — the highest
+ * id below which every event was fully handled (see catch-up.ts) — is `advanceEventCursor`;
+ * button ids come from `ensurePendingActions`. Events are deduped
  * by id (an id at or below the highest one seen is ignored), so catch-up and live delivery may
  * overlap.
  */
 import type { Logger } from '../../src/log.js';
 import { type DriftFindingView, incidentMessage } from '../blocks/incident.js';
+import {
+  advanceEventCursor,
+  ensurePendingActions,
+  loadEventCursor,
+  loadIncidents,
+  saveIncident,
+} from '../graphql/bot-ops.js';
 import { fetchService, type ServiceWithApproval } from '../graphql/ops.js';
 import { BOT_ACTOR } from '../roles.js';
 import type { ChannelPoster } from '../slack/poster.js';
-import type { BotClock, BotStore, GraphqlFn, MedicEvent } from '../types.js';
+import type { BotClock, GraphqlFn, MedicEvent } from '../types.js';
 import type { Incident } from './incident.js';
 import {
   endsIncident,
@@ -29,14 +38,12 @@ import {
   summaryNote,
   threadNote,
 } from './notes.js';
-import { ensurePending } from './pending.js';
 import { CURSOR_NAME, fromRecord, toRecord } from './persist.js';
 
 export type { Incident } from './incident.js';
 
 export interface TrackerDeps {
   graphql: GraphqlFn;
-  store: BotStore;
   poster: ChannelPoster;
   channel: string;
   logger: Logger;
@@ -55,16 +62,24 @@ export class IncidentTracker {
   private readonly chains = new Map<string, Promise<void>>();
   /** Highest numeric event id handed to `handle` (dedupe; for tests and benches to wait on). */
   lastEventId = 0;
-  /** Whether the store held a cursor at construction (else catch-up starts at the newest event). */
-  readonly hadCursor: boolean;
+  /** Whether a cursor was saved before `load()` (else catch-up starts at the newest event). */
+  hadCursor = false;
   /** Ids handed to `handle` whose work is not finished yet (they hold the stored cursor back). */
   private readonly inFlight = new Set<number>();
+  /** Cursor writes not answered yet (idle() waits for them). */
+  private readonly writes = new Set<Promise<void>>();
 
-  constructor(private readonly deps: TrackerDeps) {
-    const cursor = deps.store.eventCursor(CURSOR_NAME);
+  constructor(private readonly deps: TrackerDeps) {}
+
+  /** Loads the saved cursor and open incidents over GraphQL (before events are handled). */
+  async load(): Promise<void> {
+    const [cursor, rows] = await Promise.all([
+      loadEventCursor(this.deps.graphql, BOT_ACTOR, CURSOR_NAME),
+      loadIncidents(this.deps.graphql, BOT_ACTOR),
+    ]);
     this.hadCursor = cursor !== null;
-    this.lastEventId = cursor ?? 0;
-    for (const row of deps.store.openSlackIncidents()) {
+    if ((cursor ?? 0) > this.lastEventId) this.lastEventId = cursor ?? 0;
+    for (const row of rows) {
       const inc = fromRecord(row);
       if (inc) this.bySlot.set(inc.slot, inc);
     }
@@ -74,9 +89,9 @@ export class IncidentTracker {
    * Marks everything up to `id` as seen without handling it (the first start: history before
    * the bot existed is not posted).
    */
-  skipTo(id: number): void {
+  skipTo(id: number): Promise<void> {
     if (id > this.lastEventId) this.lastEventId = id;
-    this.persistCursor();
+    return this.persistCursor();
   }
 
   /** Handles one medic event; resolves when its Slack messages were sent (or failed). */
@@ -89,7 +104,7 @@ export class IncidentTracker {
     }
     const slot = e.kind.startsWith('drift_') ? `drift:${e.service ?? 'contract'}` : e.service;
     if (!slot) {
-      if (numbered) this.persistCursor();
+      if (numbered) void this.persistCursor();
       return Promise.resolve();
     }
     if (numbered) this.inFlight.add(n);
@@ -102,7 +117,7 @@ export class IncidentTracker {
       .finally(() => {
         if (!numbered) return;
         this.inFlight.delete(n);
-        this.persistCursor();
+        void this.persistCursor();
       });
     this.chains.set(slot, next);
     void next.then(() => {
@@ -111,31 +126,32 @@ export class IncidentTracker {
     return next;
   }
 
-  /** Stores the highest id below which nothing is in flight (never moves backwards). */
-  private persistCursor(): void {
+  /** Saves the highest id below which nothing is in flight (the API never moves it backwards). */
+  private persistCursor(): Promise<void> {
     const done = this.inFlight.size === 0 ? this.lastEventId : Math.min(...this.inFlight) - 1;
-    try {
-      this.deps.store.advanceEventCursor(CURSOR_NAME, done, this.deps.clock.now());
-    } catch (err) {
-      this.deps.logger.warn({ err }, 'slack event cursor not saved');
-    }
+    const write = advanceEventCursor(this.deps.graphql, BOT_ACTOR, CURSOR_NAME, done).catch((err: unknown) =>
+      this.deps.logger.warn({ err }, 'slack event cursor not saved'),
+    );
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
+    return write;
   }
 
-  /** Writes an incident through to the store (a failure is logged; memory stays current). */
-  private save(inc: Incident): void {
+  /** Saves an incident (a failure is logged; memory stays current). */
+  private async save(inc: Incident): Promise<void> {
     try {
-      this.deps.store.upsertSlackIncident(toRecord(inc, this.deps.clock.now()));
+      await saveIncident(this.deps.graphql, BOT_ACTOR, toRecord(inc, this.deps.clock.now()));
     } catch (err) {
       this.deps.logger.warn({ err, incident: inc.key }, 'slack incident not saved');
     }
   }
 
-  /** Renders, then saves whatever state the incident reached (ts set or not). */
-  private async renderAndSave(inc: Incident): Promise<void> {
+  /** Renders (from `view` when the event carried one), then saves whatever state the incident reached. */
+  private async renderAndSave(inc: Incident, view?: ServiceWithApproval | null): Promise<void> {
     try {
-      await this.render(inc);
+      await this.render(inc, view);
     } finally {
-      this.save(inc);
+      await this.save(inc);
     }
   }
 
@@ -161,7 +177,8 @@ export class IncidentTracker {
 
   /** Resolves when every queued event has been handled. */
   async idle(): Promise<void> {
-    while (this.chains.size > 0) await Promise.allSettled([...this.chains.values()]);
+    while (this.chains.size > 0 || this.writes.size > 0)
+      await Promise.allSettled([...this.chains.values(), ...this.writes]);
   }
 
   private async apply(slot: string, e: MedicEvent): Promise<void> {
@@ -174,7 +191,7 @@ export class IncidentTracker {
     if (OPENING_KINDS.has(e.kind) && (!open || (open.quiet && e.kind !== open.kind))) {
       if (open) {
         open.resolved = true;
-        await this.renderAndSave(open);
+        await this.renderAndSave(open, e.view);
       }
       inc = {
         key: `${slot}#${e.id}`,
@@ -193,7 +210,7 @@ export class IncidentTracker {
         lastEventId: Number.isInteger(Number(e.id)) ? Number(e.id) : 0,
       };
       this.bySlot.set(slot, inc);
-      await this.renderAndSave(inc);
+      await this.renderAndSave(inc, e.view);
       return;
     }
     if (!open) {
@@ -212,7 +229,7 @@ export class IncidentTracker {
       const note = summaryNote(e, this.deps.timeZone);
       if (note && open.ts)
         await this.deps.poster.post({ channel: open.channel, thread_ts: open.ts, text: note });
-      await this.renderAndSave(open); // counters moved
+      await this.renderAndSave(open, e.view); // counters moved
       return;
     }
     if (!FOLLOW_UP_KINDS.has(e.kind) && !endsIncident(e)) return;
@@ -224,17 +241,23 @@ export class IncidentTracker {
     if (note && open.ts) {
       await this.deps.poster.post({ channel: open.channel, thread_ts: open.ts, text: note });
     }
-    await this.renderAndSave(open);
+    await this.renderAndSave(open, e.view);
   }
 
-  /** Posts the parent (first time) or updates it in place, from freshly read state. */
-  private async render(inc: Incident): Promise<void> {
+  /** Posts the parent (first time) or updates it in place, from the event's view (else read now). */
+  private async render(inc: Incident, view?: ServiceWithApproval | null): Promise<void> {
     let info: ServiceWithApproval | null = null;
     if (inc.service && !inc.slot.startsWith('drift:')) {
-      info = await fetchService(this.deps.graphql, BOT_ACTOR, inc.service);
+      info = view ?? (await fetchService(this.deps.graphql, BOT_ACTOR, inc.service));
     }
-    const now = this.deps.clock.now();
-    const pending = info && !inc.resolved ? ensurePending(this.deps.store, info, inc.key, now) : {};
+    const pending =
+      info && !inc.resolved
+        ? ((
+            await ensurePendingActions(this.deps.graphql, BOT_ACTOR, [
+              { service: info.name, incident: inc.key },
+            ])
+          ).get(info.name) ?? {})
+        : {};
     const msg = incidentMessage({
       kind: inc.kind,
       service: inc.service,

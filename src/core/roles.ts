@@ -1,19 +1,28 @@
 /**
- * Roles of API callers (tokens, Slack users through the bot): admin ⊇ operator ⊇ viewer.
- * One ranking for the API's authorization and the bot's own checks.
+ * Roles of API callers: admin ⊇ operator ⊇ viewer, one ranking for the API's authorization and
+ * the bot's own checks. A token may also carry `bot`: the Slack bot (in-process, or remote
+ * against a hub) — it may use the bot-only operations (pending actions, its incidents and event
+ * cursor) and acts for the Slack user it names, with the role the bot resolved for that user;
+ * on its own it reads like a viewer.
  */
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
-/** Kept name: the role a bearer token carries. */
-export type TokenRole = Role;
 
-const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+export const TOKEN_ROLES = [...ROLES, 'bot'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
 
-/** True when `role` includes everything `required` may do. */
-export function hasRole(role: Role, required: Role): boolean {
+const RANK: Record<TokenRole, number> = { viewer: 0, bot: 0, operator: 1, admin: 2 };
+
+/** True when `role` includes everything `required` may do (`bot` is granted to bot and admin only). */
+export function hasRole(role: TokenRole, required: TokenRole): boolean {
+  if (required === 'bot') return role === 'bot' || role === 'admin';
   return RANK[role] >= RANK[required];
 }
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
+}
+
+export function isTokenRole(value: string): value is TokenRole {
+  return (TOKEN_ROLES as readonly string[]).includes(value);
 }

@@ -277,7 +277,6 @@ async function startSlackBot(parts: ServeParts, yoga: () => YogaLike, clock: Clo
   const { graphqlOverYoga } = await import('../../bot/graphql/transport.js');
   return createSlackBot({
     env: parts.env,
-    store: parts.store,
     logger: parts.logger,
     clock,
     graphql: graphqlOverYoga(yoga),

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createSlackBot, type SlackBotHandle } from '../../bot/app.js';
-import { graphqlOverYoga } from '../../bot/graphql/transport.js';
+import { graphqlOverHttp, graphqlOverYoga } from '../../bot/graphql/transport.js';
 import { createApp } from '../../src/api/http/app.js';
+import { generateToken, hashToken } from '../../src/api/http/auth.js';
 import { SimulatedClock } from '../../src/clock/clock.js';
 import { loadEnv } from '../../src/config/env.js';
 import { type PolicyInput, parsePolicy } from '../../src/core/policy.js';
@@ -58,6 +59,8 @@ export async function startHarness(
     /** chat.update coalescing per parent (default 0 here: every change at once). */
     updateIntervalMs?: number;
     policy?: PolicyInput;
+    /** The bot talks to the API over real HTTP with a `bot` token (as against a remote hub). */
+    remote?: boolean;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'medic-slack-'));
@@ -105,11 +108,15 @@ export async function startHarness(
     SLACK_ADMINS: ADMIN,
     MEDIC_PUBLIC_URL: 'https://medic.example.com',
   });
+  let baseUrl = '';
+  const remoteToken = opts.remote ? generateToken() : null;
+  if (remoteToken) store.createToken('slack-bot', 'bot', hashToken(remoteToken), clock.now());
   const newBot = () => {
     const b = createSlackBot({
       env,
-      graphql: graphqlOverYoga(() => app.yoga),
-      store,
+      graphql: remoteToken
+        ? graphqlOverHttp(() => `${baseUrl}/graphql`, remoteToken)
+        : graphqlOverYoga(() => app.yoga),
       logger,
       clock,
       postIntervalMs: opts.postIntervalMs ?? 0,
@@ -139,6 +146,7 @@ export async function startHarness(
   const server: Server = createServer(app.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
   await bot.start();
   return {
     store,

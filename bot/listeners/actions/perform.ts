@@ -4,23 +4,23 @@
  * Order matters: (1) the pending action must exist and be unused — else "already approved by
  * @x"; (2) the role must suffice — else the mutation is sent anyway so the API refuses and
  * audits `access_denied` (one authorization path), and nothing is claimed; (3) the service is
- * re-read and the action must still apply; (4) the pending action is claimed with the store's
- * compare-and-set — exactly one of concurrent clicks wins; (5) the mutation runs as the user.
+ * re-read and the action must still apply; (4) the pending action is claimed over GraphQL
+ * (`claimPendingAction`, compare-and-set in the store) — exactly one of concurrent clicks wins;
+ * (5) the mutation runs as the user.
  */
 import type { Env } from '../../../src/config/env.js';
-import type { PendingAction, PendingActionKind } from '../../../src/core/pending.js';
+import { applicableKinds, type PendingAction, type PendingActionKind } from '../../../src/core/pending.js';
 import { hasRole } from '../../../src/core/roles.js';
 import { duration, hhmm } from '../../blocks/format.js';
+import { claimPendingAction, getPendingAction, openPendingActions } from '../../graphql/bot-ops.js';
 import { fetchService, type MutationOutcome, mutate, type ServiceWithApproval } from '../../graphql/ops.js';
-import { applicableKinds } from '../../incidents/pending.js';
-import { mention, slackActor } from '../../roles.js';
-import type { BotClock, GraphqlFn, PendingActionStore } from '../../types.js';
+import { BOT_ACTOR, mention, slackActor } from '../../roles.js';
+import type { BotClock, GraphqlFn } from '../../types.js';
 
 export interface ActionContext {
   env: Env;
   graphql: GraphqlFn;
-  store: PendingActionStore;
-  clock: BotClock;
+  clock: Pick<BotClock, 'now'>;
   timeZone: string;
 }
 
@@ -78,7 +78,7 @@ export async function performAction(ctx: ActionContext, req: ActionRequest): Pro
   const now = ctx.clock.now();
   let pa: PendingAction | null = null;
   if (req.pendingId) {
-    pa = ctx.store.getPendingAction(req.pendingId) ?? null;
+    pa = await getPendingAction(ctx.graphql, BOT_ACTOR, req.pendingId);
     if (!pa || pa.kind !== req.kind)
       return { ok: false, code: 'STALE', message: 'This button is no longer valid.' };
     if (pa.usedAt !== null)
@@ -113,14 +113,13 @@ export async function performAction(ctx: ActionContext, req: ActionRequest): Pro
   // Claim the button (or, for a command, the service's open action of this kind) — first wins.
   const claimIds = pa
     ? [pa.id]
-    : ctx.store
-        .pendingActionsFor(service)
+    : (await openPendingActions(ctx.graphql, BOT_ACTOR, service))
         .filter((p) => p.kind === req.kind)
         .map((p) => p.id);
   for (const id of claimIds) {
-    const claim = ctx.store.claimPendingAction(id, actor.id, now);
+    const claim = await claimPendingAction(ctx.graphql, actor, id);
     if (!claim.ok) {
-      const current = claim.action ?? ctx.store.getPendingAction(id) ?? null;
+      const current = claim.action ?? (await getPendingAction(ctx.graphql, BOT_ACTOR, id));
       if (current?.usedAt != null)
         return { ok: false, code: 'USED', message: usedMessage(current, tz), service };
       if (pa) return { ok: false, code: 'STALE', message: 'This button is no longer valid.', service };

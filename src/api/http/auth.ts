@@ -4,6 +4,7 @@
  * constant-time compare (the attacker never learns how close a guess was).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { isRole } from '../../core/roles.js';
 import type { ApiStore, Principal } from '../schema/ports.js';
 
 const TOKEN_PREFIX = 'medic_';
@@ -41,4 +42,27 @@ export function authenticate(
   if (!record || record.revokedAt !== null) return { ok: false, reason: 'invalid or revoked token' };
   onUsed?.(record.name);
   return { ok: true, principal: { name: record.name, role: record.role, via: 'token' } };
+}
+
+/** Headers a `bot` token uses to name the Slack user it acts for, and that user's role. */
+export const ACTOR_HEADER = 'x-medic-actor';
+export const ACTOR_ROLE_HEADER = 'x-medic-actor-role';
+
+/**
+ * A `bot` token acts for the Slack user named in `x-medic-actor` (`slack:<id>`) with the role in
+ * `x-medic-actor-role` (viewer, operator or admin: what the bot resolved from SLACK_OPERATORS /
+ * SLACK_ADMINS), exactly as the in-process bot does through the server context. Without them it
+ * reads as itself with viewer rights. Other tokens ignore the headers.
+ */
+export function actingPrincipal(principal: Principal, headers: Headers): Principal {
+  if (principal.role !== 'bot') return principal;
+  const actor = headers.get(ACTOR_HEADER);
+  const role = headers.get(ACTOR_ROLE_HEADER);
+  const named = actor !== null && /^slack:[A-Za-z0-9_]+$/.test(actor);
+  return {
+    name: named ? actor : principal.name,
+    role: named && role !== null && isRole(role) ? role : 'viewer',
+    via: 'token',
+    bot: true,
+  };
 }

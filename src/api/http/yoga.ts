@@ -17,7 +17,7 @@ import { schema } from '../schema/index.js';
 import type { ApiStore, ContractStatus, Principal } from '../schema/ports.js';
 import { GRAPHIQL_CSP, type GraphiqlOptions, renderGraphiqlPage } from '../ui/graphiql.js';
 import { pageHeaders } from '../ui/page.js';
-import { authenticate } from './auth.js';
+import { actingPrincipal, authenticate } from './auth.js';
 import { readCachePlugin } from './cache.js';
 import { type QueryLimits, queryLimitsRule } from './limits.js';
 import { tooLarge } from './node.js';
@@ -123,9 +123,10 @@ function guardPlugin(
         return endResponse(unavailable());
       }
       if (!result.ok) return endResponse(unauthorized(result.reason));
-      const wait = blockedFor(result.principal.name);
+      const principal = actingPrincipal(result.principal, request.headers);
+      const wait = blockedFor(principal.name);
       if (wait > 0) return endResponse(tooManyRefusals(wait));
-      serverContext.principal = result.principal;
+      serverContext.principal = principal;
     },
     onResponse({ response }) {
       // The GraphiQL page (HTML) gets the same security headers as the status page.

@@ -15,5 +15,7 @@ import './mutations/reset-circuit.js';
 import './mutations/check-drift.js';
 import './subscriptions/recovery-events.js';
 import './mutations/policy.js';
+import './types/event-view.js';
+import './types/bot.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

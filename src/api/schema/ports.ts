@@ -10,9 +10,24 @@ import type { Store } from '../../store/types.js';
 
 /**
  * The parts of the store the API uses (src/store/types.ts `Store`): audit log reads, tokens,
- * and policy versions (apply/rollback through src/rollout/apply.ts).
+ * policy versions (apply/rollback through src/rollout/apply.ts), and what the Slack bot reaches
+ * over GraphQL (pending actions, its incidents and event cursor: types/bot.ts).
  */
-export type ApiStore = Pick<Store, 'listEvents' | 'findTokenByHash' | 'listTokens' | 'touchToken'> &
+export type ApiStore = Pick<
+  Store,
+  | 'listEvents'
+  | 'findTokenByHash'
+  | 'listTokens'
+  | 'touchToken'
+  | 'getPendingAction'
+  | 'claimPendingAction'
+  | 'pendingActionsFor'
+  | 'createPendingAction'
+  | 'upsertSlackIncident'
+  | 'openSlackIncidents'
+  | 'eventCursor'
+  | 'advanceEventCursor'
+> &
   RolloutStore;
 
 /** One drift finding (src/contract/drift/check.ts `Finding`). */
@@ -60,11 +75,16 @@ export interface RawRoute {
   handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void;
 }
 
-/** Who is calling: a token, or an in-process caller (the Slack bot) that did its own auth. */
+/**
+ * Who is calling: a token, or an in-process caller (the Slack bot) that did its own auth.
+ * `bot`: the call comes from the Slack bot (in-process, or a `bot` token); `name`/`role` are then
+ * the Slack user it acts for (or the bot itself, `slack:bot`, reading as a viewer).
+ */
 export interface Principal {
   name: string;
   role: TokenRole;
   via: 'token' | 'in-process';
+  bot?: boolean;
 }
 
 export type { Readiness } from '../../core/readiness.js';

@@ -8,14 +8,14 @@
 
 import { generateToken, hashToken } from '../../api/http/auth.js';
 import { loadEnv } from '../../config/env.js';
-import { isRole, ROLES } from '../../core/roles.js';
+import { isTokenRole, TOKEN_ROLES } from '../../core/roles.js';
 import { StoreError } from '../../store/errors.js';
 import { openStore } from '../../store/sqlite.js';
 import type { Store, TokenRecord } from '../../store/types.js';
 import { type CliIo, type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
-const USAGE = `usage: medic token create --name NAME --role ${ROLES.join('|')}
+const USAGE = `usage: medic token create --name NAME --role ${TOKEN_ROLES.join('|')}
        medic token list [--json]
        medic token revoke NAME`;
 
@@ -26,7 +26,7 @@ function create(store: Store, args: string[], io: CliIo): number {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
   const { name, role } = values;
   if (!name || !NAME.test(name)) throw new UsageError(`--name must match ${NAME.source}\n${USAGE}`);
-  if (!role || !isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  if (!role || !isTokenRole(role)) throw new UsageError(`--role must be one of ${TOKEN_ROLES.join(', ')}`);
   const token = generateToken();
   try {
     store.createToken(name, role, hashToken(token), io.clock.now());

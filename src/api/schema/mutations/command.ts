@@ -25,7 +25,7 @@ export function authorize(
   service: string | null,
 ): MutationErrorShape | null {
   const { principal } = ctx;
-  if (hasRole(principal.role, required)) return null;
+  if (hasRole(principal.role, required) || (required === 'bot' && principal.bot === true)) return null;
   const verdict = ctx.denials.refuse(principal.name, operation, ctx.now());
   if (verdict.write)
     ctx.engine.record({

@@ -1,13 +1,14 @@
 /**
  * `recoveryEvents(service, kinds)`: every audit event as the engine commits it, over SSE
  * (or any transport yoga speaks). Each subscriber holds a bounded buffer (1000 events); a client
- * that falls further behind loses the oldest and can catch up with `events(after:)`.
+ * that falls further behind loses the oldest and can catch up with `events(after:)`. Each event
+ * carries the service view of its commit (`serviceView`).
  */
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
-import type { AuditEvent } from '../../../core/audit.js';
 import { builder } from '../builder.js';
 import { EventKindEnum } from '../types/enums.js';
 import { EventRef } from '../types/event.js';
+import type { LiveEvent } from '../types/event-view.js';
 
 export const SUBSCRIBER_BUFFER = 1000;
 
@@ -21,11 +22,12 @@ builder.subscriptionField('recoveryEvents', (t) =>
     },
     subscribe: (_root, { service, kinds }, { engine, signal }) => {
       const wanted = kinds && kinds.length > 0 ? new Set(kinds) : null;
-      return new Repeater<AuditEvent>(async (push, stop) => {
+      return new Repeater<LiveEvent>(async (push, stop) => {
         const unsubscribe = engine.subscribe((event) => {
           if (service && event.service !== service) return;
           if (wanted && !wanted.has(event.kind)) return;
-          void push(event);
+          // The view as this commit left it (the bus publishes synchronously after the commit).
+          void push({ ...event, view: event.service ? (engine.view(event.service) ?? null) : null });
         });
         // Stop on the client's disconnect itself: cancelling the response stream alone reaches
         // this Repeater only once the next event arrives (a suspended async generator in between

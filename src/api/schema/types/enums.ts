@@ -1,6 +1,7 @@
 /** Enums shared by several types. Values keep medic's own spelling (lowercase codes). */
 
 import { EVENT_KINDS } from '../../../core/audit.js';
+import { TOKEN_ROLES } from '../../../core/roles.js';
 import { DECISION_CODES, RECOMMENDED_ACTION_CODES, STATE_NAMES } from '../../../core/types.js';
 import { builder } from '../builder.js';
 
@@ -33,7 +34,9 @@ export const ModeEnum = builder.enumType('Mode', {
 });
 
 export const RoleEnum = builder.enumType('Role', {
-  values: ['viewer', 'operator', 'admin'] as const,
+  description:
+    'admin ⊇ operator ⊇ viewer; bot: the Slack bot (bot-only operations, acts for a named Slack user).',
+  values: TOKEN_ROLES,
 });
 
 export const EventOrderEnum = builder.enumType('EventOrder', {
