@@ -4,7 +4,10 @@
  *   core ← contract ← systemd ← drift
  *   core ← contract ← engine ← {store, executors, watchdog} ← {rollout, runbook} ← api ← {bot, cli} ← serve
  *   {contract, systemd, drift, store, api} ← adopt ← cli
+ *   core ← fleet (the agent ↔ hub wire protocol) ← agent (the shipper, used by serve) ; hub
  *
+ * src/hub is the second composition root (`medic hub`, PostgreSQL): it may use every part, and
+ * only it reads the PostgreSQL schema (db/pg); only the CLI's hub command imports it.
  * (executors and watchdog also use the systemd transport; the watchdog also uses drift.) The
  * support modules src/clock, src/config, src/log.ts and src/paths.ts may be used by every layer
  * but core. Each part lists what it MAY import; anything else of medic is a violation. No
@@ -17,6 +20,8 @@ const MAY_IMPORT = {
   core: [],
   'clock/|config/|log\\.ts$|paths\\.ts$': ['core/', ...SUPPORT],
   contract: ['core/', ...SUPPORT],
+  fleet: ['core/', ...SUPPORT],
+  agent: ['core/', 'fleet/', ...SUPPORT],
   systemd: ['core/', 'contract/', ...SUPPORT],
   drift: ['core/', 'contract/', 'systemd/', ...SUPPORT],
   engine: ['core/', 'contract/', ...SUPPORT],
@@ -48,8 +53,8 @@ const layerRules = Object.entries(MAY_IMPORT).map(([part, allowed]) => ({
   name: `layer-${part.split(/[/|\\]/)[0]}`,
   comment: `src/${part} may import only: ${allowed.join(', ') || 'itself'}`,
   severity: 'error',
-  // The CLI's serve/demo commands launch the composition root (rule serve-is-the-root).
-  from: { path: `^src/${folder(part)}`, pathNot: '^src/cli/commands/(serve|demo)\\.ts$' },
+  // The CLI's serve/demo/hub commands launch a composition root (rules serve-is-the-root, hub-is-a-root).
+  from: { path: `^src/${folder(part)}`, pathNot: '^src/cli/commands/(serve|demo|hub)\\.ts$' },
   to: {
     path: `^(src/(?!${[part.includes('|') ? part : `${part}/`, ...allowed].join('|')})|bot/|schema/${part === 'store' ? '' : '|db/'})`,
   },
@@ -70,7 +75,21 @@ module.exports = {
       comment: 'db/ (drizzle schema) belongs to the store.',
       severity: 'error',
       from: { path: '^(?!src/store/|db/)' },
-      to: { path: '^db/' },
+      to: { path: '^db/(?!pg/)' },
+    },
+    {
+      name: 'pg-schema-only-from-hub',
+      comment: 'db/pg/ (the PostgreSQL schema) belongs to the hub.',
+      severity: 'error',
+      from: { path: '^(?!src/hub/|db/pg/)' },
+      to: { path: '^db/pg/' },
+    },
+    {
+      name: 'hub-is-a-root',
+      comment: 'Only the hub composition root and the CLI command that launches it import src/hub.',
+      severity: 'error',
+      from: { path: '^(src/(?!hub/|cli/commands/hub\\.ts$)|bot/)' },
+      to: { path: '^src/hub/' },
     },
     {
       name: 'executors-see-watchdog-types-only',
@@ -102,7 +121,8 @@ module.exports = {
       comment: 'Only the composition root and the CLI commands that launch it import src/serve.',
       severity: 'error',
       from: { path: '^(src/(?!serve/|cli/commands/(serve|demo)\\.ts$)|bot/)' },
-      to: { path: '^src/serve/' },
+      // The hub root shares the listener only.
+      to: { path: '^src/serve/', pathNot: '^src/serve/http\\.ts$' },
     },
     {
       name: 'serve-may-use-all',

@@ -1,5 +1,5 @@
 /**
- * The local commands (`serve`, `demo`, `contract`, `policy`, `runbook`, `token`) declared for
+ * The local commands (`serve`, `demo`, `contract`, `policy`, `runbook`, `hub`, `token`) declared for
  * commander: synopsis, every flag with its meaning, operands. Their modules keep their
  * `run(args, io)` shape and receive the argv commander validated (see `argvOf`).
  * A new command in that style is one `leaf(...)` line here.
@@ -282,6 +282,35 @@ export function registerExisting(program: Commander, io: CliIo, exit: ExitSink):
       ],
     },
     () => import('./commands/runbook.js'),
+    io,
+    exit,
+  );
+
+  const hubModule = () => import('./commands/hub.js');
+  const hub = leaf(
+    program,
+    {
+      name: 'hub',
+      summary: 'run the fleet hub over PostgreSQL (env: MEDIC_HUB_DATABASE_URL; docs/FLEET.md)',
+      usage: '| hub token create --node NODE [--name NAME]',
+    },
+    hubModule,
+    io,
+    exit,
+  );
+  leaf(
+    hub.command('token').description('agent tokens, stored hashed in the hub database'),
+    {
+      name: 'create',
+      summary: 'create an agent token bound to one node and print it once (last line of stdout)',
+      usage: '--node NODE [--name NAME]',
+      flags: [
+        ['--node <node>', 'the node (MEDIC_NODE_NAME of the agent) the token may ship for'],
+        ['--name <name>', 'unique token name (default agent-NODE)'],
+      ],
+      prefix: ['token', 'create'],
+    },
+    hubModule,
     io,
     exit,
   );

@@ -5,6 +5,7 @@
  * CLI turns that into exit code 2. Empty strings count as unset, so `FOO=` in a .env file
  * falls back to the default instead of failing.
  */
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
@@ -54,6 +55,20 @@ export const envSchema = z.object({
   SLACK_APP_ID: opt(z.string().regex(/^A[A-Z0-9]+$/, 'an app id looks like A012ABCDEF')),
   SLACK_OPERATORS: withDefault(idList, ''),
   SLACK_ADMINS: withDefault(idList, ''),
+  /** Fleet (docs/FLEET.md): the hub this agent ships its events to; with MEDIC_HUB_TOKEN. */
+  MEDIC_HUB_URL: opt(z.url()),
+  /** The agent token (`medic hub token create --node NAME`), bound to MEDIC_NODE_NAME. */
+  MEDIC_HUB_TOKEN: opt(z.string().min(8)),
+  MEDIC_NODE_NAME: withDefault(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a node name is letters, digits, ".", "_" and "-"'),
+    hostname(),
+  ),
+  /** How often the agent ships (and heartbeats) to the hub. */
+  MEDIC_HUB_SHIP_INTERVAL_MS: withDefault(z.coerce.number().int().min(50), 2000),
+  /** `medic hub`: its PostgreSQL database, e.g. postgres://medic@db/medic. */
+  MEDIC_HUB_DATABASE_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')),
+  /** `medic hub`: a node silent longer than this is `unreachable`. */
+  MEDIC_HUB_SILENCE_SEC: withDefault(z.coerce.number().positive(), 30),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -78,6 +93,12 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
       if (!given.includes(k)) problems.push(`${k}: required when ${given.join(', ')} is set`);
     }
   }
+  // The hub link is both-or-neither, like Slack.
+  const hub = ['MEDIC_HUB_URL', 'MEDIC_HUB_TOKEN'].filter((k) => emptyAsUndefined(source[k]) !== undefined);
+  if (hub.length === 1)
+    problems.push(
+      `${hub[0] === 'MEDIC_HUB_URL' ? 'MEDIC_HUB_TOKEN' : 'MEDIC_HUB_URL'}: required when ${hub[0]} is set`,
+    );
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
 }

@@ -18,9 +18,11 @@ import type { IncomingMessage } from 'node:http';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { YogaLike } from '../../bot/graphql/transport.js';
+import { Shipper } from '../agent/shipper.js';
 import { createApp } from '../api/http/app.js';
 import { Metrics } from '../api/http/metrics.js';
 import type { RawRoute } from '../api/schema/ports.js';
+import { VERSION } from '../cli/version.js';
 import { systemClock } from '../clock/clock.js';
 import { type Env, slackConfigured } from '../config/env.js';
 import { loadContract } from '../contract/load.js';
@@ -244,6 +246,9 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     await watchdog.start(engine, store);
     drift.start();
     cleanups.push(() => drift.stop());
+    const shipper = startShipper(parts, clock);
+    // Stopped before the store closes (cleanups run in reverse); the next start resumes from the hub's cursor.
+    if (shipper) cleanups.push(() => shipper.stop());
     let closing: Promise<void> | null = null;
     return {
       ...parts,
@@ -261,6 +266,27 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     await undo();
     throw err;
   }
+}
+
+/** Ships the audit log to the hub when MEDIC_HUB_URL and MEDIC_HUB_TOKEN are set (docs/FLEET.md). */
+function startShipper(parts: ServeParts, clock: Clock): Shipper | null {
+  const { env, store, engine } = parts;
+  if (!env.MEDIC_HUB_URL || !env.MEDIC_HUB_TOKEN) return null;
+  const log = parts.logger.child({ component: 'shipper', node: env.MEDIC_NODE_NAME });
+  const shipper = new Shipper({
+    hubUrl: env.MEDIC_HUB_URL,
+    token: env.MEDIC_HUB_TOKEN,
+    node: env.MEDIC_NODE_NAME,
+    version: VERSION,
+    readEvents: (after, first) => store.listEvents({ after, first, order: 'asc' }).events,
+    views: () => engine.views(),
+    clock,
+    logger: log,
+    intervalMs: env.MEDIC_HUB_SHIP_INTERVAL_MS,
+  });
+  shipper.start();
+  log.info({ hub: env.MEDIC_HUB_URL }, `shipping events to the hub as node ${env.MEDIC_NODE_NAME}`);
+  return shipper;
 }
 
 /**

@@ -1,0 +1,82 @@
+/**
+ * The agent → hub wire protocol (issue 15), shared by the shipper (src/agent) and the hub
+ * (src/hub). One request: `POST /agent/v1/ship` with `Authorization: Bearer <agent token>` and a
+ * Batch. The batch holds the agent's audit events with ids in (after, last id], strictly
+ * increasing, plus the agent's current service views; an empty batch is a heartbeat. `after`
+ * null means "I do not know your cursor": events must then be empty, and the reply says where to
+ * resume. The reply: `{ cursor }`, the highest event id the hub holds for this node; every event
+ * up to it is stored. Re-sending events the hub has is harmless (idempotent on node + event id).
+ *
+ * Refusals (JSON `{ error: { code, message }, cursor? }`): 401 UNAUTHENTICATED, 403 WRONG_NODE,
+ * 400 MALFORMED_BATCH / OUT_OF_ORDER, 409 GAP (after > cursor: the reply's cursor says where to
+ * resume), 413 BATCH_TOO_LARGE, 503 HUB_UNAVAILABLE (PostgreSQL unreachable).
+ */
+import { z } from 'zod';
+
+export const SHIP_PATH = '/agent/v1/ship';
+/** Most events one batch may carry. */
+export const MAX_BATCH_EVENTS = 500;
+/** Most bytes one request body may have. */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+const name = z.string().min(1).max(200);
+
+/** One audit event as the agent recorded it (the hub keeps the whole object). */
+export const shippedEvent = z.looseObject({
+  id: z.number().int().positive(),
+  at: z.number().int().nonnegative(),
+  service: name.nullable(),
+  kind: z.string().min(1).max(100),
+});
+
+/** One service's current read model (core ServiceView; `state.tag` is what the hub filters on). */
+export const shippedView = z.looseObject({
+  name,
+  unit: z.string(),
+  state: z.looseObject({ tag: z.string().min(1).max(50) }),
+});
+
+export const batchSchema = z.object({
+  node: name.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a node name is letters, digits, ".", "_" and "-"'),
+  version: z.string().max(100).nullable(),
+  after: z.number().int().nonnegative().nullable(),
+  events: z.array(shippedEvent).max(MAX_BATCH_EVENTS),
+  services: z.array(shippedView).max(10_000),
+});
+
+export type Batch = z.infer<typeof batchSchema>;
+
+/** What the agent sends (its own AuditEvents and ServiceViews; the hub validates with batchSchema). */
+export interface OutgoingBatch {
+  node: string;
+  version: string | null;
+  after: number | null;
+  events: readonly { id: number; at: number; service: string | null; kind: string }[];
+  services: readonly { name: string; unit: string; state: { tag: string } }[];
+}
+export type ShippedEvent = z.infer<typeof shippedEvent>;
+
+export interface ShipReply {
+  cursor: number;
+}
+
+export type ShipErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'WRONG_NODE'
+  | 'MALFORMED_BATCH'
+  | 'OUT_OF_ORDER'
+  | 'GAP'
+  | 'BATCH_TOO_LARGE'
+  | 'HUB_UNAVAILABLE';
+
+/** Why a well-formed batch is out of order, or null: ids strictly increasing and above `after`. */
+export function orderProblem(batch: Batch): string | null {
+  if (batch.events.length === 0) return null;
+  if (batch.after === null) return 'events sent without a cursor (send an empty batch first)';
+  let prev = batch.after;
+  for (const e of batch.events) {
+    if (e.id <= prev) return `event id ${e.id} does not follow ${prev}`;
+    prev = e.id;
+  }
+  return null;
+}

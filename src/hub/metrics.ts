@@ -1,0 +1,47 @@
+/**
+ * The hub's Prometheus registry: `medic_nodes{state}` (read from PostgreSQL at scrape time),
+ * events stored and batches refused by reason.
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Clock } from '../clock/clock.js';
+import type { ShipErrorCode } from '../fleet/protocol.js';
+import type { HubDb } from './db.js';
+import { listNodes, NODE_STATES } from './nodes.js';
+
+export class HubMetrics {
+  readonly registry = new Registry();
+  private readonly stored: Counter;
+  private readonly refused: Counter<'reason'>;
+
+  constructor(db: HubDb, clock: Pick<Clock, 'now'>, silenceMs: number) {
+    new Gauge({
+      name: 'medic_nodes',
+      help: 'Agents known to the hub, by state (unreachable: silent longer than MEDIC_HUB_SILENCE_SEC).',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const nodes = await listNodes(db, clock.now(), silenceMs);
+        for (const state of NODE_STATES) this.set({ state }, nodes.filter((n) => n.state === state).length);
+      },
+    });
+    this.stored = new Counter({
+      name: 'medic_hub_events_stored_total',
+      help: 'Agent events stored at the hub (re-sent duplicates not counted).',
+      registers: [this.registry],
+    });
+    this.refused = new Counter({
+      name: 'medic_hub_batches_refused_total',
+      help: 'Agent batches refused, by reason.',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+  }
+
+  eventsStored(n: number): void {
+    this.stored.inc(n);
+  }
+
+  batchRefused(reason: ShipErrorCode): void {
+    this.refused.inc({ reason });
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The fleet read side: nodes with their liveness, and the paginated fleet service listing.
+ *
+ * A node is `connected` when it reported within the silence limit (MEDIC_HUB_SILENCE_SEC) and
+ * `unreachable` otherwise; judged at read time against the hub's clock, so every replica agrees
+ * without a timer.
+ */
+import { and, asc, count, eq, gt, or, type SQL } from 'drizzle-orm';
+import { fleetServices, nodes } from '../../db/pg/schema.js';
+import type { HubDb } from './db.js';
+
+export type NodeState = 'connected' | 'unreachable';
+export const NODE_STATES: readonly NodeState[] = ['connected', 'unreachable'];
+
+export interface FleetNode {
+  name: string;
+  version: string | null;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  cursor: number;
+  state: NodeState;
+  /** Services of this node by state tag. */
+  counts: { state: string; count: number }[];
+}
+
+export interface FleetService {
+  node: string;
+  name: string;
+  state: string;
+  view: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export const nodeState = (lastSeenAt: number, now: number, silenceMs: number): NodeState =>
+  now - lastSeenAt > silenceMs ? 'unreachable' : 'connected';
+
+/** Every node (or only `only`), by name. */
+export async function listNodes(
+  db: HubDb,
+  now: number,
+  silenceMs: number,
+  only?: string,
+): Promise<FleetNode[]> {
+  const rows = await db
+    .select()
+    .from(nodes)
+    .where(only === undefined ? undefined : eq(nodes.name, only))
+    .orderBy(asc(nodes.name));
+  const counts = await db
+    .select({ node: fleetServices.node, state: fleetServices.state, count: count() })
+    .from(fleetServices)
+    .where(only === undefined ? undefined : eq(fleetServices.node, only))
+    .groupBy(fleetServices.node, fleetServices.state)
+    .orderBy(asc(fleetServices.node), asc(fleetServices.state));
+  return rows.map((r) => ({
+    ...r,
+    state: nodeState(r.lastSeenAt, now, silenceMs),
+    counts: counts.filter((c) => c.node === r.name).map(({ state, count }) => ({ state, count })),
+  }));
+}
+
+export interface ServicePageQuery {
+  first: number;
+  /** Keyset cursor: the `node/name` id of the last service of the previous page. */
+  after?: string | null;
+  node?: string | null;
+  state?: string | null;
+}
+
+export const MAX_SERVICE_PAGE = 500;
+
+/** One page ordered by (node, name), plus whether more follow. */
+export async function listServices(
+  db: HubDb,
+  q: ServicePageQuery,
+): Promise<{ services: FleetService[]; hasNextPage: boolean }> {
+  const first = Math.min(Math.max(Math.trunc(q.first), 1), MAX_SERVICE_PAGE);
+  const conds: (SQL | undefined)[] = [];
+  if (q.node) conds.push(eq(fleetServices.node, q.node));
+  if (q.state) conds.push(eq(fleetServices.state, q.state));
+  if (q.after) {
+    const slash = q.after.indexOf('/');
+    const [node, name] = slash < 0 ? [q.after, ''] : [q.after.slice(0, slash), q.after.slice(slash + 1)];
+    conds.push(
+      or(gt(fleetServices.node, node), and(eq(fleetServices.node, node), gt(fleetServices.name, name))),
+    );
+  }
+  const rows = await db
+    .select()
+    .from(fleetServices)
+    .where(and(...conds))
+    .orderBy(asc(fleetServices.node), asc(fleetServices.name))
+    .limit(first + 1);
+  return {
+    services: rows.slice(0, first).map((r) => ({ ...r, view: r.view as Record<string, unknown> })),
+    hasNextPage: rows.length > first,
+  };
+}

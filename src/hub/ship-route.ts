@@ -1,0 +1,112 @@
+/**
+ * `POST /agent/v1/ship` (src/fleet/protocol.ts): authenticates the agent token, bounds and parses
+ * the body, checks the token's node and the event order, then stores the batch (src/hub/ingest.ts).
+ * Every refusal is one clear JSON error and one log line.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerToken } from '../api/http/auth.js';
+import type { Clock } from '../clock/clock.js';
+import { batchSchema, MAX_BATCH_BYTES, orderProblem, type ShipErrorCode } from '../fleet/protocol.js';
+import type { Logger } from '../log.js';
+import type { HubDb } from './db.js';
+import { ingest } from './ingest.js';
+import type { HubMetrics } from './metrics.js';
+import { findAgentToken } from './tokens.js';
+
+export interface ShipDeps {
+  db: HubDb;
+  clock: Pick<Clock, 'now'>;
+  metrics: HubMetrics;
+  logger: Logger;
+}
+
+const STATUS: Record<ShipErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  WRONG_NODE: 403,
+  MALFORMED_BATCH: 400,
+  OUT_OF_ORDER: 400,
+  GAP: 409,
+  BATCH_TOO_LARGE: 413,
+  HUB_UNAVAILABLE: 503,
+};
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/** The body, or null once it exceeds `limit` bytes (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        resolve(null);
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export async function handleShip(req: IncomingMessage, res: ServerResponse, deps: ShipDeps): Promise<void> {
+  const log = deps.logger;
+  const refuse = (code: ShipErrorCode, message: string, extra: Record<string, unknown> = {}) => {
+    deps.metrics.batchRefused(code);
+    log.warn({ code, ...extra }, `agent batch refused: ${message}`);
+    // Only the cursor goes back (it says where to resume); the rest is for the log.
+    const resume = typeof extra.cursor === 'number' ? { cursor: extra.cursor } : {};
+    sendJson(res, STATUS[code], { error: { code, message }, ...resume });
+  };
+  const secret = bearerToken(req.headers.authorization ?? null);
+  if (!secret) return refuse('UNAUTHENTICATED', 'missing bearer token');
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BATCH_BYTES) return refuse('BATCH_TOO_LARGE', `body over ${MAX_BATCH_BYTES} bytes`);
+  const body = await readBody(req, MAX_BATCH_BYTES);
+  if (body === null) return refuse('BATCH_TOO_LARGE', `body over ${MAX_BATCH_BYTES} bytes`);
+  let token: Awaited<ReturnType<typeof findAgentToken>>;
+  try {
+    token = await findAgentToken(deps.db, secret);
+  } catch (err) {
+    log.error({ err }, 'PostgreSQL unreachable while authenticating an agent');
+    return sendJson(res, 503, {
+      error: { code: 'HUB_UNAVAILABLE', message: 'the hub database is unreachable' },
+    });
+  }
+  if (!token) return refuse('UNAUTHENTICATED', 'invalid or revoked agent token');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch {
+    return refuse('MALFORMED_BATCH', 'body is not JSON', { token: token.name });
+  }
+  const parsed = batchSchema.safeParse(raw);
+  if (!parsed.success) {
+    const tooMany = parsed.error.issues.some((i) => i.code === 'too_big' && i.path[0] === 'events');
+    const message = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    return refuse(tooMany ? 'BATCH_TOO_LARGE' : 'MALFORMED_BATCH', message, { token: token.name });
+  }
+  const batch = parsed.data;
+  if (batch.node !== token.node) {
+    return refuse('WRONG_NODE', `this token ships for node ${token.node}, not ${batch.node}`, {
+      token: token.name,
+    });
+  }
+  const order = orderProblem(batch);
+  if (order) return refuse('OUT_OF_ORDER', order, { node: batch.node });
+  try {
+    const result = await ingest(deps.db, batch, deps.clock.now());
+    if (!result.ok) return refuse(result.code, result.message, { node: batch.node, cursor: result.cursor });
+    deps.metrics.eventsStored(result.stored);
+    sendJson(res, 200, { cursor: result.cursor });
+  } catch (err) {
+    log.error({ err, node: batch.node }, 'storing an agent batch failed');
+    sendJson(res, 503, { error: { code: 'HUB_UNAVAILABLE', message: 'the hub could not store the batch' } });
+  }
+}
