@@ -20,7 +20,7 @@ async function runCli(args: string[]) {
 }
 
 describe('medic --help', () => {
-  it.each(['serve', 'demo', 'contract', 'policy', 'runbook', 'token', 'install', 'uninstall'])(
+  it.each(['serve', 'demo', 'contract', 'policy', 'runbook', 'token', 'install', 'uninstall', 'hub'])(
     'prints the synopsis of `%s --help` and exits 0 without running it',
     async (name) => {
       const r = await runCli([name, '--help']);

@@ -3,7 +3,9 @@
  * wrong-node tokens, malformed, out-of-order, gapped and oversize batches; silent nodes become
  * unreachable (GraphQL and /metrics); the fleet service listing pages by `node/name`.
  */
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { SimulatedClock } from '../../src/clock/clock.js';
 import { loadEnv } from '../../src/config/env.js';
 import { MAX_BATCH_EVENTS, SHIP_PATH } from '../../src/fleet/protocol.js';
@@ -27,9 +29,10 @@ describe.skipIf(skipPg)('hub ingest (real PostgreSQL)', () => {
   const clock = new SimulatedClock(T0);
   let tokenA = '';
   let tokenB = '';
+  let url = '';
 
   beforeAll(async () => {
-    const url = await freshDatabase();
+    url = await freshDatabase();
     const env = loadEnv({ MEDIC_HUB_DATABASE_URL: url, MEDIC_PORT: '0', MEDIC_HUB_SILENCE_SEC: '30' });
     hub = await startHub({ env, logger: createLogger('silent'), clock });
     tokenA = await createAgentToken(hub.database.db, 'agent-a', 'node-a', T0);
@@ -162,6 +165,25 @@ describe.skipIf(skipPg)('hub ingest (real PostgreSQL)', () => {
     expect(held.services).toEqual({ nodes: [{ id: 'node-b/web' }] });
     const onA = await gql('{ services(first: 10, node: "node-a") { nodes { id } } }');
     expect(onA.services).toEqual({ nodes: [{ id: 'node-a/api' }, { id: 'node-a/db' }] });
+  });
+
+  it('`medic hub token create --node` prints a token that ships for that node only', async () => {
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (b) => {
+      out += b;
+    });
+    const env = { MEDIC_HUB_DATABASE_URL: url };
+    expect(await main(['hub', 'token', 'create', '--node', 'node-c'], { stdout, env, clock })).toBe(0);
+    const secret = out.trim().split('\n').at(-1)!;
+    expect(secret).toMatch(/^medic_/);
+    expect((await ship(secret, batch('node-c', null, []))).status).toBe(200);
+    expect((await ship(secret, batch('node-a', null, []))).body.error?.code).toBe('WRONG_NODE');
+    // Names are unique: a second token with the same name is refused with exit 2.
+    const stderr = new PassThrough();
+    expect(await main(['hub', 'token', 'create', '--node', 'node-c'], { stdout, stderr, env, clock })).toBe(
+      2,
+    );
   });
 
   it('answers /readyz 200 while PostgreSQL answers', async () => {
