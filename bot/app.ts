@@ -63,6 +63,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
     appId: env.SLACK_APP_ID,
     logger,
     clock,
+    replayGuard: deps.replayGuard,
   });
   const app = new App({
     receiver,

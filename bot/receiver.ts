@@ -6,16 +6,20 @@
  *
  * Per request: read the RAW body (≤ 1 MiB), verify the v0 signature with a ±300 s window in
  * both directions (401 otherwise), answer `url_verification` / `ssl_check`, refuse other teams
- * and apps (403), acknowledge a redelivery we have already seen (`X-Slack-Retry-Num`, the same
- * `event_id`, the same interaction) without processing it again, and hand the rest to
- * `app.processEvent` — after answering 200 (ack first, work after; see `dispatch`).
+ * and apps (403), acknowledge a redelivery or replay we have already seen (`X-Slack-Retry-Num`,
+ * the same `event_id`, the same interaction, the same signed body — remembered through the
+ * replay guard, durably under medic serve) without processing it again, saying so to a slash
+ * command, and hand the rest to `app.processEvent` — after answering 200 (ack first, work
+ * after; see `dispatch`). When the memory cannot be written (store failing) the request is
+ * refused with 503 rather than processed unremembered.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQs } from 'node:querystring';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { RefusalThrottle, type ThrottleOptions } from '../src/core/throttle.js';
 import type { Logger } from '../src/log.js';
-import { DeliveryDedupe, deliveryKey } from './dedupe.js';
+import { DeliveryDedupe } from './dedupe.js';
+import { REPLAY_TTL_MS, type ReplayGuard, replayKeys } from './replay.js';
 import type { BotClock } from './types.js';
 import { verifySignature } from './verify.js';
 
@@ -31,7 +35,13 @@ export interface ReceiverOptions {
   maxConcurrentWork?: number;
   /** Invalid-signature throttle per source (default: core/throttle.ts defaults). */
   refusals?: ThrottleOptions;
+  /** Durable memory of handled requests (default: in memory). */
+  replayGuard?: ReplayGuard;
 }
+
+/** What a slash command's user sees for a replayed or retried request. */
+export const ALREADY_HANDLED =
+  'Already handled: this exact request reached medic before (a retry or a replay), so nothing was done again.';
 
 class HttpError extends Error {
   constructor(
@@ -97,7 +107,7 @@ class WorkSlots {
 
 export class MedicReceiver implements Receiver {
   private app: App | undefined;
-  private readonly dedupe = new DeliveryDedupe();
+  private readonly guard: ReplayGuard;
   private readonly bodyLimit: number;
   /** Listener work still running after the ack (awaited by stop()). */
   private readonly inflight = new Set<Promise<unknown>>();
@@ -110,6 +120,13 @@ export class MedicReceiver implements Receiver {
     this.bodyLimit = opts.bodyLimit ?? 1024 * 1024;
     this.slots = new WorkSlots(opts.maxConcurrentWork ?? 4);
     this.refusals = new RefusalThrottle(opts.refusals);
+    const memory = new DeliveryDedupe(REPLAY_TTL_MS);
+    this.guard = opts.replayGuard ?? {
+      claim: (keys) => {
+        const now = opts.clock.now();
+        return keys.map((k) => memory.firstTime(k, now)).every(Boolean) ? 'new' : 'seen';
+      },
+    };
   }
 
   init(app: App): void {
@@ -179,10 +196,24 @@ export class MedicReceiver implements Receiver {
       throw new HttpError(403, 'wrong team or app');
     }
 
-    const key = deliveryKey(body);
+    const keys = replayKeys(body, header(req, 'x-slack-signature'));
     const retryNum = header(req, 'x-slack-retry-num');
-    if (key && !this.dedupe.firstTime(key, this.opts.clock.now())) {
-      this.opts.logger.info({ key, retryNum }, 'slack redelivery acknowledged, not processed again');
+    let memory: 'new' | 'seen';
+    try {
+      memory = await this.guard.claim(keys, this.opts.clock.now() + REPLAY_TTL_MS);
+    } catch (err) {
+      this.opts.logger.error({ err }, 'slack request refused: cannot remember it (store failing)');
+      throw new HttpError(503, 'medic cannot record this request now; retry later');
+    }
+    if (memory === 'seen') {
+      this.opts.logger.info(
+        { key: keys[0], retryNum },
+        'slack redelivery or replay acknowledged, not processed again',
+      );
+      // A slash command's response body is shown to its user; other payloads want an empty ack.
+      if (typeof body.command === 'string') {
+        return this.reply(res, 200, { response_type: 'ephemeral', text: ALREADY_HANDLED });
+      }
       return this.reply(res, 200, '');
     }
     if (!this.app) throw new HttpError(503, 'bot not initialized');

@@ -11,6 +11,7 @@ import type { Clock } from '../src/core/clock.js';
 import type { Role, TokenRole } from '../src/core/roles.js';
 import type { ServiceStatus } from '../src/core/status.js';
 import type { Logger } from '../src/log.js';
+import type { ReplayGuard } from './replay.js';
 import type { PosterTiming } from './slack/poster.js';
 
 /** The caller of an in-process GraphQL operation: the Slack user (or the bot itself). */
@@ -62,6 +63,8 @@ export interface SlackBotDeps {
   postIntervalMs?: number;
   /** Time zone for "HH:MM" in messages (default UTC). */
   timeZone?: string;
+  /** Durable memory of handled requests (default: in memory, forgotten on restart). */
+  replayGuard?: ReplayGuard;
 }
 
 export interface Route {

@@ -9,7 +9,7 @@
  * The audit log (`events`) is append-only: no code path updates or deletes its rows.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Services medic knows about (from the runtime contract). */
 export const services = sqliteTable('services', {
@@ -179,4 +179,45 @@ export const botCursors = sqliteTable('bot_cursors', {
   name: text('name').primaryKey(),
   eventId: integer('event_id').notNull(),
   updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * Handled Slack requests (bot/receiver.ts through the replay guard): a key per delivery
+ * (`event:<id>`, `action:…`, `command:<trigger>`) and per signed request (`sig:<hash>`), kept
+ * until `expires_at` (past the signature window) so a replay is refused even after a restart.
+ */
+export const slackReplays = sqliteTable(
+  'slack_replays',
+  {
+    key: text('key').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('slack_replays_expires').on(t.expiresAt)],
+);
+
+/**
+ * The serving instance (src/store/instance.ts): at most one row (`id` = 1), written by the
+ * `medic serve` that holds the database. It lives in the database file itself, so every path to
+ * the file (symlink, hard link, bind mount) sees it and deleting side files cannot remove it.
+ */
+export const serveInstance = sqliteTable('serve_instance', {
+  id: integer('id').primaryKey(),
+  pid: integer('pid').notNull(),
+  host: text('host').notNull(),
+  /** /proc/sys/kernel/random/boot_id: the same boot, so `pid` can be checked exactly. */
+  bootId: text('boot_id').notNull(),
+  /** The pid namespace (/proc/self/ns/pid link), so pids are comparable. */
+  pidNs: text('pid_ns').notNull(),
+  /** Start time of the process in clock ticks since boot (/proc/<pid>/stat field 22): pid reuse. */
+  procStart: text('proc_start').notNull(),
+  /** The database file's device and inode when claimed: a copy of the file is another file. */
+  dev: text('dev').notNull(),
+  ino: text('ino').notNull(),
+  startedAt: integer('started_at').notNull(),
+  heartbeatAt: integer('heartbeat_at').notNull(),
+  /**
+   * Scratch space for the recovery probe: while the store is failing, a heartbeat writes 64 KiB
+   * here (more than a decision commit), so "a commit succeeds again" means a decision would too.
+   */
+  probe: blob('probe'),
 });

@@ -1,5 +1,5 @@
 /**
- * The local commands (`serve`, `demo`, `contract`, `policy`, `runbook`, `hub`, `token`) declared for
+ * The local commands (`serve`, `demo`, `contract`, `policy`, `runbook`, `hub`, `token`, `store`) declared for
  * commander: synopsis, every flag with its meaning, operands. Their modules keep their
  * `run(args, io)` shape and receive the argv commander validated (see `argvOf`).
  * A new command in that style is one `leaf(...)` line here.
@@ -350,6 +350,38 @@ export function registerExisting(program: Commander, io: CliIo, exit: ExitSink):
       prefix: ['revoke'],
     },
     tokenModule,
+    io,
+    exit,
+  );
+
+  const storeModule = () => import('./commands/store.js');
+  const store = program
+    .command('store')
+    .description('store backup|check: copy a live store, check its integrity')
+    .addHelpText('after', '\nexit: 0 ok, 1 damaged (check), 2 invalid input or the store cannot be read');
+  leaf(
+    store,
+    {
+      name: 'backup',
+      summary: 'consistent copy of $MEDIC_DB (SQLite online backup), also while medic serve runs',
+      usage: 'FILE',
+      args: '[file...]',
+      prefix: ['backup'],
+    },
+    storeModule,
+    io,
+    exit,
+  );
+  leaf(
+    store,
+    {
+      name: 'check',
+      summary: 'quick_check of $MEDIC_DB (writes nothing)',
+      usage: '[--full]',
+      flags: [['--full', 'integrity_check instead of quick_check (slower, also checks indexes)']],
+      prefix: ['check'],
+    },
+    storeModule,
     io,
     exit,
   );

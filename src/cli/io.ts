@@ -29,6 +29,11 @@ export class UsageError extends Error {
   readonly code = 'USAGE';
 }
 
+/** An expected failure of the environment (e.g. the address cannot be bound): one message, exit 2. */
+export class EnvironmentError extends Error {
+  readonly code = 'ENVIRONMENT';
+}
+
 /** node:util parseArgs with strict checking; unknown flags raise UsageError. */
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
@@ -36,6 +41,13 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+/** Refuses positional arguments beyond the first `max` (e.g. `medic serve foo`). */
+export function noExtraArgs(positionals: string[], max = 0): void {
+  const extra = positionals.slice(max);
+  if (extra.length > 0)
+    throw new UsageError(`unexpected argument${extra.length > 1 ? 's' : ''}: ${extra.join(' ')}`);
 }
 
 export function writeLine(stream: NodeJS.WritableStream, line: string): void {

@@ -6,9 +6,17 @@
  */
 import { systemClock } from '../clock/clock.js';
 import { ConfigError } from '../config/env.js';
-import { type CliIo, EXIT_INVALID, UsageError, writeLine } from './io.js';
+import { ContractError } from '../contract/types.js';
+import { StoreError } from '../store/errors.js';
+import { type CliIo, EnvironmentError, EXIT_INVALID, UsageError, writeLine } from './io.js';
 import { buildProgram, CommanderError, exitCodeOf } from './program.js';
 import { VERSION } from './version.js';
+
+/**
+ * Expected failures: invalid input, configuration or environment. Each is one clear message
+ * and exit 2; the stack trace only with LOG_LEVEL=debug (anything else is a bug and throws).
+ */
+const EXPECTED = [ConfigError, UsageError, ContractError, StoreError, EnvironmentError];
 
 export async function main(argv: string[], io?: Partial<CliIo>): Promise<number> {
   const full: CliIo = {
@@ -34,8 +42,12 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
     return code;
   } catch (err) {
     if (err instanceof CommanderError) return exitCodeOf(err);
-    if (err instanceof ConfigError || err instanceof UsageError) {
-      writeLine(full.stderr, `medic ${argv[0]}: ${err.message}`);
+    if (EXPECTED.some((E) => err instanceof E)) {
+      writeLine(full.stderr, `medic ${argv[0]}: ${(err as Error).message}`);
+      if (full.env.LOG_LEVEL === 'debug') {
+        const e = err as Error;
+        writeLine(full.stderr, String(e.cause instanceof Error ? e.cause.stack : e.stack));
+      }
       return EXIT_INVALID;
     }
     throw err;

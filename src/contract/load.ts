@@ -104,7 +104,15 @@ export function parseContract(text: string, file: string): Contract {
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // yaml refuses alias expansion beyond maxAliasCount (a "billion laughs" bomb) by throwing.
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ContractError(abs, [
+      { path: '(yaml)', message: `cannot be read as data: ${(err as Error).message}` },
+    ]);
+  }
   const result = contractSchema.safeParse(raw);
   const problems = [...(result.success ? [] : zodProblems(result.error)), ...crossCheck(raw)];
   if (problems.length > 0 || !result.success) {

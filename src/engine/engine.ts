@@ -52,6 +52,12 @@ export interface EngineDeps {
   logger: Logger;
   /** The monotonic timeline over `clock` (default: a new one); share it to report clock steps. */
   timeline?: Timeline;
+  /**
+   * Start with effects held: decisions are made and committed, but no effect runs until
+   * `releaseEffects()` — medic serve releases them once detection is armed and open intents
+   * are reconciled, so a restart can never run before its crash could be seen.
+   */
+  holdEffects?: boolean;
 }
 
 class GuardedEngine implements Engine {
@@ -64,10 +70,18 @@ class GuardedEngine implements Engine {
   /** Ids published (committed here or relayed), so a relay never publishes an event twice. */
   private readonly published = new PublishedIds();
   private readonly timeline: Timeline;
+  /** Resolved when effects may run (at once unless `holdEffects`). */
+  private readonly effectsGate: Promise<void>;
+  private openGate: () => void = () => {};
+  private released: boolean;
 
   constructor(private readonly deps: EngineDeps) {
     this.log = deps.logger.child({ component: 'engine' });
     this.timeline = deps.timeline ?? new Timeline(deps.clock, this.log);
+    this.released = !deps.holdEffects;
+    this.effectsGate = deps.holdEffects
+      ? new Promise((resolve) => (this.openGate = resolve))
+      : Promise.resolve();
     this.bus = new EventBus((err, e) => this.log.error({ err, eventId: e.id }, 'event subscriber failed'));
   }
 
@@ -172,6 +186,16 @@ class GuardedEngine implements Engine {
   /** Runs one committed effect after the ones before it; feeds a restart's outcome back. */
   private execute(slot: Slot, intent: Intent): void {
     const job = slot.effects.push(async () => {
+      // Only a held start waits (an await of its own would reorder effects against later inputs).
+      if (!this.released) await this.effectsGate;
+      if (!this.released) {
+        // Closed before effects were released: the intent stays open for the next start's reconciliation.
+        this.log.warn(
+          { intentId: intent.id, service: slot.config.name },
+          'effect not run: engine closed before start-up finished',
+        );
+        return;
+      }
       const result = await runEffect(this.deps.executor, slot.config, intent);
       if (intent.effect.type === 'restart') {
         const data = result.ok ? undefined : { error: result.detail };
@@ -226,6 +250,11 @@ class GuardedEngine implements Engine {
     this.published.add(event.id);
     logEvent(this.log, event, note);
     this.bus.publish(event);
+  }
+
+  releaseEffects(): void {
+    this.released = true;
+    this.openGate();
   }
 
   relay(event: AuditEvent): void {
@@ -286,6 +315,8 @@ class GuardedEngine implements Engine {
 
   async close(): Promise<void> {
     this.closing = true;
+    // Effects still held (start-up never finished) do not run; their intents stay open.
+    this.openGate();
     for (const slot of this.slots.values()) {
       slot.timer?.cancel();
       slot.timer = null;

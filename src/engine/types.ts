@@ -70,6 +70,8 @@ export interface Engine {
    * no longer open by then, nothing runs. Resolves once done.
    */
   resumeStop(intent: Intent): Promise<void>;
+  /** Lets held effects run (see EngineDeps.holdEffects); a no-op when not held or already released. */
+  releaseEffects(): void;
   /** Swap a service's policy (policy apply/rollback); state and counters carry over. */
   setPolicy(service: string, policy: Policy): void;
   /** Resolves once no decision is queued and no effect (or its outcome) is in flight. */

@@ -50,6 +50,15 @@ export const ALERT_TEXTS: AlertText[] = [
     act: 'Run `medic contract check` and apply the fix commands it prints ([contract rollout](#contract-rollout)).',
   },
   {
+    alert: 'MedicStoreFailing',
+    severity: 'page',
+    means:
+      'For 1 minute the store took no durable writes (`medic_store_up == 0`): disk full, I/O error, read-only file or ' +
+      'filesystem, or the database file was deleted under medic. medic records nothing and restarts nothing meanwhile.',
+    who: 'The on-call engineer of the host (paged).',
+    act: '`curl $URL/readyz` names the error; follow [store recovery](#store-recovery).',
+  },
+  {
     alert: 'MedicDown',
     severity: 'page',
     means: 'Prometheus cannot scrape medic for 2 minutes: nothing is watching the services.',

@@ -36,12 +36,33 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/** The HTTP address cannot be bound: one message naming the address and the fix (exit 2). */
+export class ListenError extends Error {
+  constructor(
+    readonly code: string,
+    host: string,
+    port: number,
+  ) {
+    const why: Record<string, string> = {
+      EADDRINUSE: 'the port is already in use (another medic or another program): stop it or set MEDIC_PORT',
+      EADDRNOTAVAIL:
+        'the address is not one of this machine: set MEDIC_HOST to a local address (e.g. 127.0.0.1)',
+      EACCES: 'permission denied (ports below 1024 need privileges): set MEDIC_PORT above 1023',
+      ENOTFOUND: 'the host name does not resolve: set MEDIC_HOST to a local address',
+    };
+    super(`cannot listen on ${host}:${port}: ${why[code] ?? code}`);
+    this.name = 'ListenError';
+  }
+}
+
 export function listen(handler: NodeHandler, host: string, port: number): Promise<Listening> {
   const server = createServer(handler);
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code ? new ListenError(err.code, host, port) : err),
+    );
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       const addr = server.address() as AddressInfo;
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       resolve({

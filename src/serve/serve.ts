@@ -2,20 +2,23 @@
  * Longer than ~200 lines on purpose: the composition root reads top to bottom as the start
  * order and its mirror-image shutdown.
  *
- * The composition root of `medic serve`: contract → single-instance lock → store → active policy
- * version → watchdog executor → engine → HTTP (API, runbook, Slack bot) → watchdog start
- * (reconcile, detection, probes) → drift checks and the policy-version watcher.
+ * The composition root of `medic serve`: contract → store (checked: quick_check) → single-instance
+ * claim (in the database file) → store watch (file identity, heartbeat, health) → active policy
+ * version → watchdog executor → engine (effects held) → HTTP (API, runbook, Slack bot) →
+ * watchdog start (reconcile, detection, probes) → effects released → drift checks and the
+ * policy-version watcher. Effects are held until detection is armed and open intents are
+ * reconciled: a restart decided early (a tick due at start, an API call) waits, so the crash
+ * that may follow it is always seen.
  * `close()` undoes it in the order that loses nothing: probes and detection stop first, the
  * engine then finishes in-flight effects and records their outcomes, and only then are the
  * process backend's children stopped, the HTTP server closed, the store closed and the lock
  * released.
  *
- * Failures before anything runs throw: ContractError (invalid contract), LockHeldError
- * (another medic serves this database). Both are turned into exit code 2 by the CLI.
+ * Failures before anything runs throw: ContractError (invalid contract), StoreError (LockHeldError:
+ * another medic serves this database file; UNUSABLE / DAMAGED store), ListenError (address in
+ * use or not of this machine). The CLI turns each into one message and exit code 2.
  */
-import { mkdirSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { YogaLike } from '../../bot/graphql/transport.js';
 import { Shipper } from '../agent/shipper.js';
@@ -27,7 +30,7 @@ import { systemClock } from '../clock/clock.js';
 import { type Env, slackConfigured } from '../config/env.js';
 import { loadContract } from '../contract/load.js';
 import type { Contract } from '../contract/types.js';
-import type { Readiness } from '../core/readiness.js';
+import { combineReadiness, type Readiness } from '../core/readiness.js';
 import { createEngine } from '../engine/engine.js';
 import { Timeline } from '../engine/timeline.js';
 import type { Clock, Engine } from '../engine/types.js';
@@ -41,6 +44,8 @@ import type { Store } from '../store/types.js';
 import { DriftWatcher } from '../watchdog/drift.js';
 import { createWatchdog, type Watchdog } from '../watchdog/watchdog.js';
 import { basicHandler, listen, type NodeHandler } from './http.js';
+import { registerStoreMetrics } from './store-metrics.js';
+import { watchStore } from './store-watch.js';
 
 export interface ServeOptions {
   env: Env;
@@ -102,9 +107,9 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const log = logger.child({ component: 'serve' });
   const clock = opts.clock ?? systemClock;
   const contract = await loadContract(opts.contractPath);
-  if (env.MEDIC_DB !== ':memory:') mkdirSync(dirname(env.MEDIC_DB), { recursive: true });
-  const lock = acquireLock(env.MEDIC_DB);
-  const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
+  // Checked (quick_check) and migrated before the claim, which writes to it.
+  const store = openStore(env.MEDIC_DB, { clock });
+  const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
   const undo = async () => {
     for (const fn of cleanups.reverse()) {
       try {
@@ -115,8 +120,10 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     }
   };
   try {
-    const store = openStore(env.MEDIC_DB, { clock });
-    cleanups.push(() => store.close());
+    const lock = acquireLock(env.MEDIC_DB, { now: () => clock.now() });
+    cleanups.push(() => lock.release());
+    const storeWatch = watchStore({ store, lock, logger, clock });
+    cleanups.push(() => storeWatch.stop());
     let probeSink: ((service: string, seconds: number, ok: boolean) => void) | undefined;
     let missedSink: ((service: string) => void) | undefined;
     const watchdog = createWatchdog({
@@ -134,6 +141,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       clock,
     });
     const metrics = new Metrics();
+    registerStoreMetrics(metrics.registry, store.health);
     probeSink = (service, seconds, ok) => metrics.observeProbe(service, seconds, ok);
     // Delays and windows run on the monotonic clock; wall-clock steps are logged once and counted.
     const timeline = new Timeline(clock, logger.child({ component: 'clock' }));
@@ -159,6 +167,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       clock,
       logger,
       timeline,
+      holdEffects: true,
     });
     // Every submit (watchdog, API, bot) is timed into the decision-latency histogram.
     const engine = metrics.instrument(rawEngine);
@@ -187,7 +196,10 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     // Stopped before the engine closes (cleanups run in reverse).
     cleanups.push(() => policyWatcher.stop());
     const readiness = (): Readiness => {
-      const r = { ...watchdog.readiness(), clock: timeline.details() };
+      const r = {
+        ...combineReadiness(storeWatch.readiness(), watchdog.readiness()),
+        clock: timeline.details(),
+      };
       return policies.warning ? { ...r, reasons: [...r.reasons, policies.warning] } : r;
     };
     // Listen first (a free port may be picked), then build the API with the real URL.
@@ -244,6 +256,8 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     }
     log.info({ url: http.url, db: env.MEDIC_DB, contract: contract.file }, `medic serving on ${http.url}`);
     await watchdog.start(engine, store);
+    // Detection is armed and open intents are reconciled: decided effects may run now.
+    engine.releaseEffects();
     drift.start();
     cleanups.push(() => drift.stop());
     const shipper = startShipper(parts, clock);
@@ -307,5 +321,7 @@ async function startSlackBot(parts: ServeParts, yoga: () => YogaLike, clock: Clo
     clock,
     graphql: graphqlOverYoga(yoga),
     onSlackCall: (method, outcome) => parts.metrics.slackCall(method, outcome),
+    // Durable: a replayed request is recognised after a restart too.
+    replayGuard: { claim: (keys, expiresAt) => parts.store.claimReplay(keys, expiresAt, clock.now()) },
   });
 }

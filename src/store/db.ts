@@ -6,14 +6,17 @@
  * the WAL write reached the OS before COMMIT returned) but also an OS crash or power loss,
  * which under NORMAL may drop the last commits. medic commits a few decisions per second, so
  * the fsync costs little; `synchronous: 'normal'` is available for throughput-bound uses.
+ *
+ * Unusable or damaged files are refused with a coded StoreError before anything is written
+ * (open.ts): the directory is created safely, an existing file passes `PRAGMA quick_check`.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from '../../db/schema.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { assertFilePath, ensureDir, openError, quickCheck } from './open.js';
 
 export type Synchronous = 'normal' | 'full';
 
@@ -21,6 +24,8 @@ export interface DbOptions {
   synchronous?: Synchronous;
   /** How long a writer waits for another connection's lock (ms, default 5000). */
   busyTimeoutMs?: number;
+  /** Run `PRAGMA quick_check` on an existing file before using it (default true). */
+  check?: boolean;
 }
 
 export type Drizzle = BetterSQLite3Database<typeof schema>;
@@ -35,20 +40,33 @@ export function applyPragmas(db: Database.Database, opts: DbOptions = {}): void 
   db.pragma('foreign_keys = ON');
 }
 
-/** Creates the parent directory, opens, sets pragmas, migrates. */
+/**
+ * Creates the parent directory, opens, checks, sets pragmas, migrates. Throws StoreError
+ * UNUSABLE / DAMAGED (with what to do) for a path medic cannot safely use.
+ */
 export function openDatabase(
   path: string,
   opts: DbOptions = {},
 ): { sqlite: Database.Database; orm: Drizzle } {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new Database(path);
+  if (path !== ':memory:') {
+    ensureDir(dirname(path));
+    assertFilePath(path);
+  }
+  let sqlite: Database.Database;
   try {
+    sqlite = new Database(path);
+  } catch (err) {
+    throw openError(path, err);
+  }
+  try {
+    // Before any pragma that writes (journal_mode): a damaged file must not be touched.
+    if (opts.check !== false && path !== ':memory:') quickCheck(sqlite, path);
     applyPragmas(sqlite, opts);
     const orm = drizzle(sqlite, { schema });
     migrate(orm, { migrationsFolder: MIGRATIONS_DIR });
     return { sqlite, orm };
   } catch (err) {
     sqlite.close();
-    throw err;
+    throw openError(path, err);
   }
 }

@@ -13,9 +13,12 @@ import type { PendingAction, PendingActionKind } from '../core/pending.js';
 import type { TokenRole } from '../core/roles.js';
 import { type DbOptions, openDatabase } from './db.js';
 import { DecisionWriter, StateReader } from './decisions.js';
+import { isStoreFault } from './errors.js';
 import { EventReader, EventWriter } from './events.js';
+import { fileIdentity, StoreHealth } from './health.js';
 import { PendingActions } from './pending.js';
 import { PolicyVersions } from './policies.js';
+import { ReplayMemory } from './replays.js';
 import { SlackState } from './slack.js';
 import { Tokens } from './tokens.js';
 import type {
@@ -51,8 +54,12 @@ class SqliteStore implements Store {
   private readonly pending: PendingActions;
   private readonly policies: PolicyVersions;
   private readonly slack: SlackState;
+  private readonly replays: ReplayMemory;
   private readonly upsertServiceStmt: Database.Statement;
   private readonly now: () => number;
+  readonly health: StoreHealth;
+  /** Depth of guarded writes: only the outermost one checks identity and reports success. */
+  private depth = 0;
 
   constructor(
     readonly path: string,
@@ -69,6 +76,8 @@ class SqliteStore implements Store {
     this.pending = new PendingActions(orm);
     this.policies = new PolicyVersions(orm);
     this.slack = new SlackState(orm);
+    this.replays = new ReplayMemory(sqlite);
+    this.health = new StoreHealth(path, path === ':memory:' ? null : fileIdentity(path), this.now);
     this.upsertServiceStmt = sqlite.prepare(
       `INSERT INTO services (name, unit) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET unit = excluded.unit WHERE unit <> excluded.unit`,
@@ -81,15 +90,33 @@ class SqliteStore implements Store {
   upsertService(name: string, unit: string): void {
     this.upsertServiceStmt.run(name, unit);
   }
+  /**
+   * A write that counts for store health: refused when the file is gone (no record into an
+   * unlinked inode); a fault marks the store failing. Recovery is the store watch's probe commit
+   * (src/serve/store-watch.ts), not any small write that happens to fit on a full disk.
+   */
+  private guarded<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.health.assertIntact();
+    this.depth += 1;
+    try {
+      return fn();
+    } catch (err) {
+      if (isStoreFault(err)) this.health.failed(err);
+      throw err;
+    } finally {
+      this.depth -= 1;
+    }
+  }
   commitDecision(commit: DecisionCommit): CommitResult {
-    return this.decisions.commit(commit);
+    return this.guarded(() => this.decisions.commit(commit));
   }
 
   commitState(commit: StateCommit): number {
-    return this.decisions.commitState(commit);
+    return this.guarded(() => this.decisions.commitState(commit));
   }
   appendEvent(event: NewEvent): AuditEvent {
-    return this.eventWriter.append(event);
+    return this.guarded(() => this.eventWriter.append(event));
   }
   listEvents(q: EventQuery): { events: AuditEvent[]; hasMore: boolean } {
     return this.eventReader.list(q);
@@ -107,7 +134,7 @@ class SqliteStore implements Store {
     return this.states.listIntents(service);
   }
   completeIntent(id: number, outcome: string, at: number): boolean {
-    return this.decisions.completeIntent(id, outcome, at);
+    return this.guarded(() => this.decisions.completeIntent(id, outcome, at));
   }
   activeHold(service: string): HoldRecord | null {
     return this.states.activeHold(service);
@@ -137,7 +164,7 @@ class SqliteStore implements Store {
     return this.pending.get(id);
   }
   claimPendingAction(id: string, actor: string, at: number): ClaimResult {
-    return this.pending.claim(id, actor, at);
+    return this.guarded(() => this.pending.claim(id, actor, at));
   }
   pendingActionsFor(service: string, at: number = this.now()): PendingAction[] {
     return this.pending.openFor(service, at);
@@ -175,8 +202,11 @@ class SqliteStore implements Store {
   advanceEventCursor(name: string, eventId: number, at: number): number {
     return this.slack.advance(name, eventId, at);
   }
+  claimReplay(keys: string[], expiresAt: number, at: number): 'new' | 'seen' {
+    return this.guarded(() => this.replays.claim(keys, expiresAt, at));
+  }
   transaction<T>(fn: () => T): T {
-    return this.sqlite.transaction(fn).immediate();
+    return this.guarded(() => this.sqlite.transaction(fn).immediate());
   }
   close(): void {
     if (this.sqlite.open) this.sqlite.close();

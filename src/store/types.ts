@@ -11,6 +11,7 @@ import type { AuditEvent } from '../core/audit.js';
 import type { PendingAction } from '../core/pending.js';
 import type { TokenRole } from '../core/roles.js';
 import type { EngineStore } from '../engine/store-port.js';
+import type { StoreHealth } from './health.js';
 import type {
   ClaimResult,
   EventQuery,
@@ -70,5 +71,16 @@ export interface Store extends EngineStore {
   eventCursor(name: string): number | null;
   /** Advances a consumer's cursor; never moves it backwards. Returns the stored value. */
   advanceEventCursor(name: string, eventId: number, at: number): number;
+  /**
+   * Durable replay memory (the Slack bot's replay guard): remembers `keys` until `expiresAt`;
+   * 'seen' when any key is already remembered and unexpired at `at`, else 'new'.
+   */
+  claimReplay(keys: string[], expiresAt: number, at: number): 'new' | 'seen';
+  /**
+   * Whether the store can durably record now (health.ts): fed by every guarded write
+   * (transaction, commitDecision, commitState, appendEvent, completeIntent, claims), which also
+   * refuse with StoreError('LOST') once the database file was deleted or replaced under medic.
+   */
+  readonly health: StoreHealth;
   close(): void;
 }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { registerStoreMetrics } from '../../src/serve/store-metrics.js';
 import { type Harness, startHarness } from './harness.js';
 
 const RULES = resolve('examples/prometheus/medic-alerts.yml');
@@ -33,6 +34,8 @@ beforeAll(async () => {
   h = await startHarness();
   await h.app.engine.submit('api', { type: 'exited', code: 78 }); // timed: the API's engine
   h.app.metrics.observeProbe('api', 0.01, true);
+  // What medic serve adds to the same registry (src/serve/serve.ts).
+  registerStoreMetrics(h.app.metrics.registry, h.store.health);
   const text = await h.app.metrics.text();
   exported = new Set(
     text
@@ -57,7 +60,7 @@ describe('examples/prometheus/medic-alerts.yml', () => {
   it('passes promtool check rules', async (ctx) => {
     const bin = needPromtool(ctx);
     const { code, output } = await run(bin, ['check', 'rules', RULES]);
-    expect(output).toContain('SUCCESS: 5 rules found');
+    expect(output).toContain('SUCCESS: 6 rules found');
     expect(code).toBe(0);
   });
 
@@ -69,6 +72,7 @@ describe('examples/prometheus/medic-alerts.yml', () => {
       'MedicRestartChurnNearLimit',
       'MedicRestartsBlocked',
       'MedicContractDrift',
+      'MedicStoreFailing',
       'MedicDown',
     ]);
     for (const r of rules) expect(r.annotations.runbook_url).toMatch(/\/runbook#/);

@@ -20,15 +20,23 @@ async function runCli(args: string[]) {
 }
 
 describe('medic --help', () => {
-  it.each(['serve', 'demo', 'contract', 'policy', 'runbook', 'token', 'install', 'uninstall', 'hub'])(
-    'prints the synopsis of `%s --help` and exits 0 without running it',
-    async (name) => {
-      const r = await runCli([name, '--help']);
-      expect(r.code).toBe(0);
-      expect(r.out).toContain(`usage: medic ${name}`);
-      expect(r.err).toBe('');
-    },
-  );
+  it.each([
+    'serve',
+    'demo',
+    'contract',
+    'policy',
+    'runbook',
+    'token',
+    'install',
+    'uninstall',
+    'hub',
+    'store',
+  ])('prints the synopsis of `%s --help` and exits 0 without running it', async (name) => {
+    const r = await runCli([name, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`usage: medic ${name}`);
+    expect(r.err).toBe('');
+  });
 
   it('lists every command with no arguments and exits 2', async () => {
     const r = await runCli([]);

@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock, LockHeldError } from '../../src/store/lock.js';
 import { tempDir } from './helpers.js';
@@ -28,6 +29,17 @@ const killed = (c: ChildProcess) =>
     c.kill('SIGKILL');
   });
 
+/** The error acquireLock(path) throws (or null when it got the lock, which it then releases). */
+function refusal(path: string): LockHeldError | null {
+  try {
+    acquireLock(path).release();
+    return null;
+  } catch (e) {
+    if (e instanceof LockHeldError) return e;
+    throw e;
+  }
+}
+
 describe('store lock', () => {
   it('refuses a second holder in the same process, naming the pid, until released', () => {
     const db = join(tempDir(), 'medic.db');
@@ -42,28 +54,79 @@ describe('store lock', () => {
   it('refuses while another process holds it and names that process', async () => {
     const db = join(tempDir(), 'medic.db');
     const child = await holder(db);
-    let error: unknown;
-    try {
-      acquireLock(db);
-    } catch (e) {
-      error = e;
-    }
+    const error = refusal(db);
     expect(error).toBeInstanceOf(LockHeldError);
-    expect((error as LockHeldError).code).toBe('LOCKED');
-    expect((error as LockHeldError).holder?.pid).toBe(child.pid);
-    expect((error as Error).message).toContain(`pid ${child.pid}`);
+    expect(error!.code).toBe('LOCKED');
+    expect(error!.holder?.pid).toBe(child.pid);
+    expect(error!.message).toContain(`pid ${child.pid}`);
   });
 
   it('is free again as soon as the holder is killed with SIGKILL (no stale lock)', async () => {
     const db = join(tempDir(), 'medic.db');
     const child = await holder(db);
     await killed(child);
-    // The dead holder's owner file is still there; it must not block the next process.
-    expect(existsSync(`${db}.lock.owner`)).toBe(true);
+    // The dead holder's row is still in the database; it must not block the next process.
     const lock = acquireLock(db);
     expect(lock.owner.pid).toBe(process.pid);
     lock.release();
-    expect(existsSync(`${db}.lock.owner`)).toBe(false);
+  });
+
+  it('follows the file, not the path: symlink, hard link and relative paths are refused', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'medic.db');
+    const child = await holder(db);
+    const other = join(tempDir(), 'elsewhere');
+    mkdirSync(other);
+    symlinkSync(db, join(other, 'via-symlink.db'));
+    linkSync(db, join(dir, 'hardlink.db'));
+    for (const path of [
+      join(other, 'via-symlink.db'),
+      join(dir, 'hardlink.db'),
+      relative(process.cwd(), db),
+    ]) {
+      const error = refusal(path);
+      expect(error, path).toBeInstanceOf(LockHeldError);
+      expect(error!.holder?.pid, path).toBe(child.pid);
+    }
+  });
+
+  it('deleting every file beside the database does not let a second instance in', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'medic.db');
+    const child = await holder(db);
+    for (const f of readdirSync(dir)) if (f !== 'medic.db') rmSync(join(dir, f), { force: true });
+    expect(refusal(db)?.holder?.pid).toBe(child.pid);
+  });
+
+  it.runIf(process.env.MEDIC_TEST_SYSTEMD === '1')(
+    'a bind mount of the database directory is the same file (private mount namespace)',
+    async () => {
+      const db = join(tempDir(), 'medic.db');
+      const child = await holder(db);
+      const mnt = tempDir();
+      execFileSync('mount', ['--bind', join(db, '..'), mnt]);
+      try {
+        expect(refusal(join(mnt, 'medic.db'))?.holder?.pid).toBe(child.pid);
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    },
+  );
+
+  it('a copy of a held database (backup restored elsewhere) is another file and may be served', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'medic.db');
+    const lock = acquireLock(db);
+    try {
+      const copy = join(tempDir(), 'copy.db');
+      const raw = new Database(db);
+      raw.prepare('VACUUM INTO ?').run(copy);
+      raw.close();
+      expect(existsSync(copy)).toBe(true);
+      acquireLock(copy).release();
+    } finally {
+      lock.release();
+    }
   });
 
   it('needs no lock for an in-memory store', () => {

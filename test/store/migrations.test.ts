@@ -14,9 +14,11 @@ const TABLES = [
   'intents',
   'pending_actions',
   'policy_versions',
+  'serve_instance',
   'service_state',
   'services',
   'slack_incidents',
+  'slack_replays',
 ];
 
 describe('migrations', () => {

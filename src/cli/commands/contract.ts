@@ -24,6 +24,7 @@ import {
   EXIT_FINDING,
   EXIT_INVALID,
   EXIT_OK,
+  noExtraArgs,
   parseFlags,
   UsageError,
   writeLine,
@@ -56,11 +57,12 @@ function parseSources(value: string | undefined): DriftSource[] {
 }
 
 const check: Command = async (args, io) => {
-  const { values } = parseFlags(args, {
+  const { values, positionals } = parseFlags(args, {
     contract: { type: 'string' },
     json: { type: 'boolean', default: false },
     source: { type: 'string' },
   });
+  noExtraArgs(positionals);
   const sources = parseSources(values.source);
   const contract = await load(values.contract, io);
   const report = await checkDrift(contract, { sources, env: io.env });
@@ -74,11 +76,12 @@ const check: Command = async (args, io) => {
 };
 
 const render: Command = async (args, io) => {
-  const { values } = parseFlags(args, {
+  const { values, positionals } = parseFlags(args, {
     contract: { type: 'string' },
     out: { type: 'string' },
     only: { type: 'string' },
   });
+  noExtraArgs(positionals);
   if (!values.out) throw new UsageError('render needs --out DIR');
   if (values.only && values.only !== 'dropins' && values.only !== 'env') {
     throw new UsageError(`--only takes dropins or env (got '${values.only}')`);

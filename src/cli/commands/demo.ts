@@ -15,11 +15,15 @@ import { createLogger } from '../../log.js';
 import { demoPrinter } from '../../serve/demo-printer.js';
 import { prepareDemo } from '../../serve/demo-setup.js';
 import { type RunningServe, startServe } from '../../serve/serve.js';
-import { type Command, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
+import { type Command, EXIT_OK, noExtraArgs, parseFlags, UsageError, writeLine } from '../io.js';
 import { untilSignal } from './serve.js';
 
 export const run: Command = async (args, io) => {
-  const { values } = parseFlags(args, { duration: { type: 'string' }, data: { type: 'string' } });
+  const { values, positionals } = parseFlags(args, {
+    duration: { type: 'string' },
+    data: { type: 'string' },
+  });
+  noExtraArgs(positionals);
   const duration = values.duration === undefined ? null : Number(values.duration);
   if (duration !== null && !(duration > 0))
     throw new UsageError('--duration must be a positive number of seconds');

@@ -46,7 +46,8 @@ function create(store: Store, args: string[], io: CliIo): number {
 }
 
 function list(store: Store, args: string[], io: CliIo): number {
-  const { values } = parseFlags(args, { json: { type: 'boolean' } });
+  const { values, positionals } = parseFlags(args, { json: { type: 'boolean' } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
   const tokens: TokenRecord[] = store.listTokens();
   if (values.json) {
     writeLine(io.stdout, JSON.stringify(tokens, null, 2));
