@@ -8,14 +8,14 @@
  *    `Restart=on-failure RestartSec=100ms` on the same unit (the floor medic is compared with).
  *    The crash time is systemd's ExecMainExitTimestamp; "restarted" is the next main process's
  *    ExecMainStartTimestamp.
- * 2. idle cost of `medic serve` (a child process) watching 500 units: RSS and CPU over 10 s,
- *    vs a bare node process.
+ *
+ * Start-up time, RSS and idle CPU at 1–2,000 units are bench/scale.bench.ts (measured after
+ * /readyz and the start-up work, not after a fixed sleep).
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { loadEnv } from '../src/config/env.js';
@@ -27,7 +27,6 @@ import type { UnitStatus } from '../src/watchdog/unit-status.js';
 import { report } from './report.js';
 
 const exec = promisify(execFile);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const systemctl = (...args: string[]) => exec('systemctl', ['--user', ...args]);
 const unitDir = () => join(process.env.XDG_CONFIG_HOME ?? '/nonexistent', 'systemd', 'user');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -158,49 +157,6 @@ async function systemdFloor(crashes: number): Promise<number[]> {
   return out;
 }
 
-function procStats(pid: number): { rssMb: number; cpuTicks: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { rssMb: rssKb / 1024, cpuTicks: Number(stat[11]) + Number(stat[12]) };
-}
-
-async function idle(pid: number, seconds: number) {
-  const a = procStats(pid);
-  await sleep(seconds * 1000);
-  const b = procStats(pid);
-  const ticksPerSec = 100; // USER_HZ
-  return { rssMb: b.rssMb, cpuPct: ((b.cpuTicks - a.cpuTicks) / ticksPerSec / seconds) * 100 };
-}
-
-async function idleCost(units: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'medic-bench-idle-'));
-  const names = Array.from({ length: units }, (_, i) => `bench-idle-${i}-${process.pid}.service`);
-  for (const n of names) writeFileSync(join(unitDir(), n), '[Service]\nExecStart=/bin/sleep infinity\n');
-  await systemctl('daemon-reload');
-  await systemctl('start', ...names);
-  const contract = contractFor(
-    dir,
-    names.map((unit, i) => ({ name: `s${i}`, unit, command: ['python', '-c', 'pass'] })),
-  );
-  // Run the way it is installed (`medic serve`: the bin's shebang sets node's flags).
-  const child = spawn(join(root, 'bin', 'medic.mjs'), ['serve', '--contract', contract], {
-    env: { ...process.env, MEDIC_DB: join(dir, 'medic.db'), MEDIC_PORT: '0', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-  // Wait for start-up (reads 500 units, first probe round) before measuring idle.
-  await sleep(20_000);
-  const [medic, node] = await Promise.all([idle(child.pid!, 10), idle(bare.pid!, 10)]);
-  child.kill('SIGTERM');
-  bare.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  await systemctl('stop', ...names).catch(() => {});
-  for (const n of names) rmSync(join(unitDir(), n), { force: true });
-  await systemctl('daemon-reload');
-  return { medic, node };
-}
-
 export async function run(): Promise<void> {
   if (process.env.MEDIC_TEST_SYSTEMD !== '1') {
     console.log(
@@ -291,24 +247,5 @@ export async function run(): Promise<void> {
     metric: 'crash → restarted p50 (polling 1 s)',
     value: pct(polling.restarted, 50),
     unit: 'ms',
-  });
-  const one = await idleCost(1);
-  const cost = await idleCost(500);
-  report({
-    bench: 'watchdog',
-    metric: 'RSS watching 500 units (idle)',
-    value: cost.medic.rssMb,
-    unit: 'MB',
-    baseline: { name: 'medic serve, 1 unit', value: one.medic.rssMb },
-    goal: '≤ 150 MB',
-  });
-  report({ bench: 'watchdog', metric: 'RSS of a bare node process', value: cost.node.rssMb, unit: 'MB' });
-  report({
-    bench: 'watchdog',
-    metric: 'CPU watching 500 units (idle, 10 s)',
-    value: cost.medic.cpuPct,
-    unit: '%',
-    baseline: { name: '1 unit', value: Math.max(one.medic.cpuPct, 0.01) },
-    goal: 'near 0',
   });
 }

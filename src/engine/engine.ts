@@ -99,10 +99,16 @@ class GuardedEngine implements Engine {
       return a === null || b.wallAt > a.wallAt ? b : a;
     }, null);
     if (newest) this.timeline.checkSinceStored(newest, r);
-    for (const config of this.deps.services) {
-      const saved = stored.get(config.name);
-      const shift = saved ? this.timeline.shiftFromStored(anchorOf(saved), r) : 0;
-      const slot = restoreSlot(store, config, saved, shift);
+    // One transaction for every service row (one fsync, not one per service).
+    const slots = store.transaction(() =>
+      this.deps.services.map((config) => {
+        const saved = stored.get(config.name);
+        const shift = saved ? this.timeline.shiftFromStored(anchorOf(saved), r) : 0;
+        return restoreSlot(store, config, saved, shift);
+      }),
+    );
+    for (const slot of slots) {
+      const { config } = slot;
       this.slots.set(config.name, slot);
       this.services.set(config.name, config);
       this.schedule(slot);
@@ -293,6 +299,15 @@ class GuardedEngine implements Engine {
   record(event: Omit<NewEvent, 'at'> & { at?: number }): AuditEvent {
     const saved = this.deps.store.appendEvent({ ...event, at: event.at ?? this.deps.clock.now() });
     this.publish(saved);
+    return saved;
+  }
+
+  recordAll(events: (Omit<NewEvent, 'at'> & { at?: number })[]): AuditEvent[] {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    // Published only after the commit: a subscriber never sees an event that could roll back.
+    const saved = store.transaction(() => events.map((e) => store.appendEvent({ ...e, at: e.at ?? now })));
+    for (const e of saved) this.publish(e);
     return saved;
   }
 

@@ -55,6 +55,11 @@ export interface Engine {
   views(): ServiceView[];
   /** Records a non-decision event (drift, access denied, approval requested, ...). */
   record(event: Omit<NewEvent, 'at'> & { at?: number }): AuditEvent;
+  /**
+   * Records several non-decision events in ONE store transaction (one fsync: a drift check that
+   * changes 2,000 services), then publishes them in order.
+   */
+  recordAll(events: (Omit<NewEvent, 'at'> & { at?: number })[]): AuditEvent[];
   /** Every committed event, in commit order. Returns an unsubscribe function. */
   subscribe(listener: (event: AuditEvent) => void): () => void;
   /**

@@ -197,7 +197,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     cleanups.push(() => policyWatcher.stop());
     const readiness = (): Readiness => {
       const r = {
-        ...combineReadiness(storeWatch.readiness(), watchdog.readiness()),
+        ...combineReadiness(storeWatch.readiness(), watchdog.readiness(), drift.readiness()),
         clock: timeline.details(),
       };
       return policies.warning ? { ...r, reasons: [...r.reasons, policies.warning] } : r;

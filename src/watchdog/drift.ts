@@ -2,9 +2,16 @@
  * Drift, watched: the contract is checked on start and every
  * MEDIC_DRIFT_INTERVAL_SEC (`medic serve`), and on demand by the `checkDrift` mutation; a change of the findings is recorded as audit events —
  * `drift_detected` for new findings, `drift_resolved` for findings that went away — one event
- * per service (service null for contract-wide findings). Every event carries the full current
- * finding list (`data.allFindings`), so after a restart of medic the previous state is read
- * back from the newest drift event and an unchanged drift is not recorded again.
+ * per service (`*` for contract-wide findings). Each event carries that service's new or resolved
+ * findings (`data.findings`) and all of its current ones (`data.current`), so after a restart of
+ * medic the previous state is read back from each service's newest drift event and an unchanged
+ * drift is not recorded again. (Events written before `data.current` existed carry every
+ * service's findings in `data.allFindings`; they are read the same way.) An event never carries
+ * other services' findings: a first check of 2,000 drifting units writes 2,000 small events,
+ * not 2,000 copies of the whole list.
+ *
+ * Logging speaks once per change: one summary line per check that changed anything, plus one
+ * line per service whose findings changed; an unchanged check logs nothing.
  *
  * Implements the API's ContractStatus port (path, inspect, checkDrift, lastDrift), so the
  * periodic check and the `checkDrift` mutation share one path.
@@ -13,6 +20,7 @@ import { loadContract } from '../contract/load.js';
 import { type Contract, ContractError } from '../contract/types.js';
 import type { AuditEvent, EventKind } from '../core/audit.js';
 import type { Clock, Timer } from '../core/clock.js';
+import type { Readiness } from '../core/readiness.js';
 import { checkDrift, type DriftReport, type DriftSource, type Finding } from '../drift/check.js';
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
@@ -20,15 +28,18 @@ import type { UnitPropertyReader } from '../systemd/properties.js';
 
 const key = (f: Finding) => JSON.stringify([f.source, f.service, f.field, f.expected, f.actual]);
 
-/** The audit-log read the watcher needs on its first check (the newest drift event). */
+/** The audit-log read the watcher needs on its first check (drift events, newest first, paged). */
 export interface DriftLog {
-  listEvents(q: { kinds: EventKind[]; order: 'desc'; first: number }): { events: AuditEvent[] };
+  listEvents(q: { kinds: EventKind[]; order: 'desc'; first: number; after?: number }): {
+    events: AuditEvent[];
+    hasMore: boolean;
+  };
 }
 
 export interface DriftWatcherOptions {
   /** The contract as loaded at start, or its path (then re-read at every check). */
   contract: Contract | string;
-  engine: Pick<Engine, 'record'>;
+  engine: Pick<Engine, 'recordAll'>;
   /** Where the previous finding list is read back after a restart (none: start from empty). */
   store?: DriftLog;
   clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>;
@@ -48,6 +59,9 @@ export class DriftWatcher {
   private previous: Finding[] | null = null;
   private last: DriftReport | null = null;
   private timer: Timer | null = null;
+  /** The first check finished (passed, found drift, or failed); until then medic is not ready. */
+  private firstDone = false;
+  private lastError: string | null = null;
   private running: Promise<DriftReport> | null = null;
   readonly path: string;
 
@@ -68,16 +82,32 @@ export class DriftWatcher {
     );
   }
 
-  /** The finding list recorded by the newest drift event (null when none was ever recorded). */
-  private recorded(): Finding[] | null {
-    if (!this.opts.store) return null;
-    const { events } = this.opts.store.listEvents({
-      kinds: ['drift_detected', 'drift_resolved'],
-      order: 'desc',
-      first: 1,
-    });
-    const all = events[0]?.data?.allFindings;
-    return Array.isArray(all) ? (all as Finding[]) : null;
+  /**
+   * Every service's findings as its newest drift event recorded them (none recorded: []):
+   * drift events newest first, a page at a time, until every service has been seen.
+   */
+  private recorded(contract: Contract): Finding[] {
+    if (!this.opts.store) return [];
+    const pending = new Set([...contract.services.map((s) => s.name), '*']);
+    const out: Finding[] = [];
+    let before: number | undefined;
+    while (pending.size > 0) {
+      const { events, hasMore } = this.opts.store.listEvents({
+        kinds: ['drift_detected', 'drift_resolved'],
+        order: 'desc',
+        first: 500,
+        after: before,
+      });
+      for (const e of events) {
+        if (e.service === null || !pending.has(e.service)) continue;
+        pending.delete(e.service);
+        const list = Array.isArray(e.data?.current) ? e.data.current : e.data?.allFindings;
+        if (Array.isArray(list)) out.push(...(list as Finding[]).filter((f) => f.service === e.service));
+      }
+      if (!hasMore || events.length === 0) break;
+      before = events.at(-1)!.id;
+    }
+    return out;
   }
 
   /** Runs the check now (joins one in flight) and records what changed. */
@@ -92,10 +122,20 @@ export class DriftWatcher {
     const { env, readUnits, clock } = this.opts;
     const check =
       this.opts.check ?? ((c, sources) => checkDrift(c, { sources, env, readUnits, now: () => clock.now() }));
-    const contract = await this.contract();
-    const report = await check(contract, this.sourcesOf(contract));
+    let report: DriftReport;
+    let contract: Contract;
+    try {
+      contract = await this.contract();
+      report = await check(contract, this.sourcesOf(contract));
+      this.lastError = null;
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      throw err;
+    } finally {
+      this.firstDone = true;
+    }
     this.last = report;
-    this.previous ??= this.recorded() ?? [];
+    this.previous ??= this.recorded(contract);
     this.recordChanges(this.previous, report.findings);
     this.previous = report.findings;
     return report;
@@ -106,16 +146,34 @@ export class DriftWatcher {
     const afterKeys = new Set(after.map(key));
     const added = after.filter((f) => !beforeKeys.has(key(f)));
     const gone = before.filter((f) => !afterKeys.has(key(f)));
-    const services = new Set([...added, ...gone].map((f) => f.service));
+    if (added.length === 0 && gone.length === 0) return;
+    const byService = (list: Finding[]) => {
+      const m = new Map<string, Finding[]>();
+      for (const f of list) {
+        const l = m.get(f.service);
+        if (l) l.push(f);
+        else m.set(f.service, [f]);
+      }
+      return m;
+    };
+    const [addedBy, goneBy, currentBy] = [byService(added), byService(gone), byService(after)];
+    const services = new Set([...addedBy.keys(), ...goneBy.keys()]);
+    const log = this.opts.logger;
+    const drifting = new Set(after.filter((f) => f.severity === 'error').map((f) => f.service)).size;
+    log?.[added.length > 0 ? 'warn' : 'info'](
+      { changed: services.size, drifting, newFindings: added.length, resolvedFindings: gone.length },
+      `contract drift changed: ${services.size} service(s) changed, ${drifting} drifting (${added.length} new finding(s), ${gone.length} resolved)`,
+    );
+    const events: Parameters<Engine['recordAll']>[0] = [];
     for (const service of services) {
-      const mine = (list: Finding[]) => list.filter((f) => f.service === service);
+      const current = currentBy.get(service) ?? [];
       for (const [kind, list] of [
-        ['drift_detected', mine(added)],
-        ['drift_resolved', mine(gone)],
+        ['drift_detected', addedBy.get(service) ?? []],
+        ['drift_resolved', goneBy.get(service) ?? []],
       ] as const) {
         if (list.length === 0) continue;
         const what = list.map((f) => `${f.source} ${f.field}`).join(', ');
-        this.opts.engine.record({
+        events.push({
           service,
           kind,
           decision: null,
@@ -128,14 +186,24 @@ export class DriftWatcher {
           counters: null,
           effects: [],
           mode: null,
-          data: { findings: list, allFindings: after },
+          data: { findings: list, current },
         });
-        this.opts.logger?.[kind === 'drift_detected' ? 'warn' : 'info'](
-          { service, findings: list },
-          `contract ${kind}`,
-        );
       }
+      const newOnes = addedBy.get(service) ?? [];
+      log?.[newOnes.length > 0 ? 'warn' : 'info'](
+        { service, findings: newOnes, resolved: goneBy.get(service) ?? [] },
+        newOnes.length > 0 ? 'contract drift_detected' : 'contract drift_resolved',
+      );
     }
+    this.opts.engine.recordAll(events);
+  }
+
+  /** Part of /readyz: not ready before the first check ended; a failing check is a reason. */
+  readiness(): Readiness {
+    const reasons: string[] = [];
+    if (!this.firstDone) reasons.push('first drift check running');
+    if (this.lastError) reasons.push(`drift check failed: ${this.lastError}`);
+    return { ready: this.firstDone, reasons, detection: null };
   }
 
   lastDrift(): DriftReport | null {
@@ -178,7 +246,7 @@ export class DriftWatcher {
 /** The API's `ContractStatus` for a contract file (re-read at every check), without a timer. */
 export function createContractStatus(opts: {
   path: string;
-  engine: Pick<Engine, 'record'>;
+  engine: Pick<Engine, 'recordAll'>;
   clock: DriftWatcherOptions['clock'];
   drift?: Pick<DriftWatcherOptions, 'sources' | 'readUnits' | 'env'>;
 }): DriftWatcher {

@@ -254,10 +254,11 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
   }
 
   const oneShot = oneShotReader({ scope, runtimeDir: opts.runtimeDir, busAddress: opts.busAddress });
-  const readUnits: UnitPropertyReader = (names) =>
-    monitor instanceof DbusMonitor && monitor.conn.closed === null
-      ? readUnitProperties(monitor.conn, names)
-      : oneShot(names);
+  const readUnits: UnitPropertyReader = async (names) => {
+    if (!(monitor instanceof DbusMonitor) || monitor.conn.closed !== null) return oneShot(names);
+    // Right after start, the bulk read detection just did serves the first drift check too.
+    return monitor.takeInitialRead(names) ?? readUnitProperties(monitor.conn, names);
+  };
 
   return {
     executor,

@@ -31,6 +31,8 @@ export class DbusMonitor implements UnitMonitor {
   private readonly props = new Map<string, RawProps>();
   private readonly lostListeners: ((reason: string) => void)[] = [];
   private stopped = false;
+  /** The properties read at start, until the first drift check takes them (see takeInitialRead). */
+  private initialRead: Map<string, UnitProperties> | null = null;
 
   constructor(
     readonly conn: SystemdConnection,
@@ -79,7 +81,7 @@ export class DbusMonitor implements UnitMonitor {
       else for (const u of names) await this.conn.addMatch(unitMatch(unitObjectPath(u)));
     }
     const unexpected: string[] = [];
-    await readUnitProperties(this.conn, names, {
+    this.initialRead = await readUnitProperties(this.conn, names, {
       onPaths: (paths) => {
         for (const [unit, path] of paths) {
           this.pathToUnit.set(path, unit);
@@ -93,6 +95,16 @@ export class DbusMonitor implements UnitMonitor {
     if (this.conn.viaDaemon && names.length <= MAX_UNIT_MATCHES) {
       for (const path of unexpected) await this.conn.addMatch(unitMatch(path));
     }
+  }
+
+  /**
+   * The full properties read at start, once: the first drift check right after start uses them
+   * instead of reading every unit again (null when taken already or not covering `units`).
+   */
+  takeInitialRead(units: readonly string[]): Map<string, UnitProperties> | null {
+    const read = this.initialRead;
+    this.initialRead = null;
+    return read && units.every((u) => read.has(u)) ? read : null;
   }
 
   status(unit: string): UnitStatus | undefined {
