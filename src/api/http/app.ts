@@ -52,6 +52,8 @@ export interface AppDeps {
   limits?: Partial<ApiLimits>;
   /** Reuse `services`/`service` results until the next event or clock second (default true). */
   readCache?: boolean;
+  /** Run queries through graphql-jit (default true; false = the reference executor, for the bench). */
+  compiledQueries?: boolean;
 }
 
 export interface App {
@@ -90,6 +92,7 @@ export function createApp(deps: AppDeps): App {
     clock: deps.clock,
     limits,
     readCache: deps.readCache ?? true,
+    compiledQueries: deps.compiledQueries ?? true,
   });
   const ws = createGraphqlWs({
     yoga,

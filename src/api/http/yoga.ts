@@ -7,6 +7,8 @@
  * a token too. In-process callers (the Slack bot through `yoga.fetch(url, init, serverContext)`)
  * pass `{ principal }` in the server context, which HTTP clients cannot set.
  */
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import { getOperationAST } from 'graphql';
 import { createGraphQLError, createYoga, maskError, type Plugin, shouldRenderGraphiQL } from 'graphql-yoga';
 import type { Clock } from '../../core/clock.js';
 import { RefusalThrottle } from '../../core/throttle.js';
@@ -41,6 +43,8 @@ export interface YogaDeps {
   limits: QueryLimits & { maxBodyBytes: number; maxBatch: number };
   /** Result cache for services/service (src/server/cache.ts); default true. */
   readCache?: boolean;
+  /** Queries through graphql-jit (default true); false keeps the reference executor. */
+  compiledQueries?: boolean;
   /** Refused-by-role throttle (default: core/throttle.ts defaults). */
   denials?: RefusalThrottle;
 }
@@ -139,6 +143,23 @@ function guardPlugin(
   };
 }
 
+/**
+ * Queries run compiled (graphql-jit: one generated function per document, cached by document):
+ * the uncached `services` query of 200 services is ~6,000 fields, where the reference executor's
+ * per-field work dominated (bench/graphql.bench.ts). Mutations and subscriptions keep the
+ * reference executor (serial side effects, SSE streams). A document graphql-jit cannot compile is
+ * answered with the compiler's errors and logged.
+ */
+function compiledQueriesPlugin(log: Logger): Plugin {
+  return useGraphQlJit(
+    {},
+    {
+      enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation === 'query',
+      onError: (result) => log.warn({ errors: result.errors }, 'query could not be compiled'),
+    },
+  ) as Plugin;
+}
+
 export function createApiYoga(deps: YogaDeps) {
   const log = deps.logger.child({ component: 'graphql' });
   const cache = (deps.readCache ?? true) ? readCachePlugin(deps.engine, () => deps.clock.now()) : null;
@@ -167,9 +188,12 @@ export function createApiYoga(deps: YogaDeps) {
         return createGraphQLError(message, { path: located.path, extensions: { code: 'INTERNAL' } });
       },
     },
-    plugins: cache
-      ? [guardPlugin(deps, denials), transportsPlugin(), cache]
-      : [guardPlugin(deps, denials), transportsPlugin()],
+    plugins: [
+      guardPlugin(deps, denials),
+      transportsPlugin(),
+      ...(cache ? [cache] : []),
+      ...((deps.compiledQueries ?? true) ? [compiledQueriesPlugin(log)] : []),
+    ],
     context: ({ principal, request }): ApiContext => {
       if (!principal)
         throw createGraphQLError('unauthorized', {
