@@ -22,7 +22,11 @@ export { environmentRecord } from './decode.js';
 export type UnitPropertyReader = (units: readonly string[]) => Promise<Map<string, UnitProperties>>;
 
 export interface ReadOptions {
-  /** GetAll calls in flight at once (default 64). */
+  /**
+   * GetAll calls in flight at once (default 16: enough to hide the round trip; deeper queues
+   * only make each call wait longer behind the others for a busy manager, against the
+   * connection's per-call timeout).
+   */
   concurrency?: number;
   /** Called with each unit as soon as its reply is decoded (detection keeps per-unit snapshots). */
   onUnit?: (props: UnitProperties) => void;
@@ -66,7 +70,7 @@ export async function readUnitProperties(
       opts.onUnit?.(props);
     }
   };
-  const width = Math.max(1, Math.min(opts.concurrency ?? 64, names.length));
+  const width = Math.max(1, Math.min(opts.concurrency ?? 16, names.length));
   await Promise.all(Array.from({ length: width }, worker));
   // Same order as asked, whatever order the replies came in.
   return new Map(names.map((n) => [n, out.get(n)!]));

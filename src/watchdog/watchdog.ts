@@ -301,7 +301,14 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
           await reconcile(processBackend);
         } else {
           await reconcile(monitor);
-          await monitor.start(units);
+          try {
+            await monitor.start(units);
+          } catch (err) {
+            // A manager too slow to answer the initial read (a loaded host, thousands of units)
+            // is not a reason to exit: poll, and get D-Bus back as after a lost connection.
+            if (!(monitor instanceof DbusMonitor)) throw err;
+            await switchToPolling(`initial read failed: ${(err as Error).message}`, monitor);
+          }
           if (monitor instanceof PollingMonitor) reconnector?.start();
           if (monitor instanceof DbusMonitor) startVerifying(monitor);
         }
