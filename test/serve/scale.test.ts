@@ -4,7 +4,7 @@
  * bench/scale.bench.ts's business, never asserted here.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Finding } from '../../src/contract/drift/check.js';
+import type { Finding } from '../../src/drift/check.js';
 import { describeSystemd, systemctl, waitFor } from '../helpers/systemd.js';
 import { serveInProcess, tempDir, writeContract } from '../watchdog/helpers.js';
 
