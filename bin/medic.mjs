@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --expose-gc
 // Entry point for `npx medic` / `npm start`.
 //
 // The 2 MB young generation: medic is a long-running daemon that allocates in bursts (start-up,

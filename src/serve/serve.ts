@@ -259,6 +259,10 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     // Detection is armed and open intents are reconciled: decided effects may run now.
     engine.releaseEffects();
     drift.start();
+    // The start-up burst (every unit read, the first drift check) leaves V8's old space grown
+    // with garbage; one full collection right after it gives the memory back instead of
+    // keeping it for the life of the process (bin/medic.mjs starts node with --expose-gc).
+    void drift.firstCheck.then(() => (globalThis as { gc?: () => void }).gc?.());
     cleanups.push(() => drift.stop());
     const shipper = startShipper(parts, clock);
     // Stopped before the store closes (cleanups run in reverse); the next start resumes from the hub's cursor.

@@ -61,6 +61,11 @@ export class DriftWatcher {
   private timer: Timer | null = null;
   /** The first check finished (passed, found drift, or failed); until then medic is not ready. */
   private firstDone = false;
+  private markFirstDone: () => void = () => {};
+  /** Resolves when the first check ended (whatever its outcome). */
+  readonly firstCheck = new Promise<void>((resolve) => {
+    this.markFirstDone = resolve;
+  });
   private lastError: string | null = null;
   private running: Promise<DriftReport> | null = null;
   readonly path: string;
@@ -133,6 +138,7 @@ export class DriftWatcher {
       throw err;
     } finally {
       this.firstDone = true;
+      this.markFirstDone();
     }
     this.last = report;
     this.previous ??= this.recorded(contract);
