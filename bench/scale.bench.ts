@@ -148,6 +148,7 @@ const chunks = <T>(xs: T[], n: number) =>
 interface Run {
   n: number;
   readyMs: number;
+  readyCpuMs: number;
   settleMs: number;
   rssMb: number;
   cpuPct: number;
@@ -163,9 +164,11 @@ async function measure(units: string[], idleMinutes: number): Promise<Run> {
   try {
     await untilReady(medic);
     const readyMs = performance.now() - t0;
+    // CPU the process used until ready: what a quiet machine's wall time would be, roughly.
+    const readyCpuMs = procStats(child.pid!).cpuTicks * 10;
     const settleMs = await settle(child.pid!);
     const idle = await window(child.pid!, 10_000);
-    const run: Run = { n: units.length, readyMs, settleMs, ...idle };
+    const run: Run = { n: units.length, readyMs, readyCpuMs, settleMs, ...idle };
     if (idleMinutes > 0) {
       const samples: [number, number][] = [];
       const start = performance.now();
