@@ -4,7 +4,8 @@
  * address choice as detection (private socket for scope user, private socket or system bus for
  * scope system), closed when the work is done.
  */
-import { busTarget, type Scope, SystemdConnection } from './connection.js';
+import { existsSync } from 'node:fs';
+import { busTarget, DbusUnavailable, type Scope, SystemdConnection } from './connection.js';
 import { readUnitProperties, type UnitPropertyReader } from './properties.js';
 
 export interface ManagerAddress {
@@ -24,6 +25,10 @@ export async function withManager<T>(
     where.busAddress && where.busAddress !== 'none'
       ? { address: where.busAddress }
       : busTarget(where.scope, where.runtimeDir);
+  // A socket that is not there fails now, not after the call timeout (a start without a manager
+  // would otherwise wait for it).
+  const path = /^unix:path=([^,;]+)/.exec(target.address)?.[1];
+  if (path && !existsSync(path)) throw new DbusUnavailable(`no D-Bus socket at ${path}`);
   const conn = await SystemdConnection.open(target, 10_000);
   try {
     return await fn(conn);
