@@ -66,7 +66,7 @@ export class DriftWatcher {
   readonly firstCheck = new Promise<void>((resolve) => {
     this.markFirstDone = resolve;
   });
-  private lastError: string | null = null;
+  private failure: string | null = null;
   private running: Promise<DriftReport> | null = null;
   readonly path: string;
 
@@ -132,9 +132,9 @@ export class DriftWatcher {
     try {
       contract = await this.contract();
       report = await check(contract, this.sourcesOf(contract));
-      this.lastError = null;
+      this.failure = null;
     } catch (err) {
-      this.lastError = (err as Error).message;
+      this.failure = (err as Error).message;
       throw err;
     } finally {
       this.firstDone = true;
@@ -204,12 +204,21 @@ export class DriftWatcher {
     this.opts.engine.recordAll(events);
   }
 
-  /** Part of /readyz: not ready before the first check ended; a failing check is a reason. */
+  /**
+   * Part of /readyz: not ready before the first check ended. A failing check is logged (and
+   * `lastError` kept) but is no readiness reason: detection does not depend on it.
+   */
   readiness(): Readiness {
-    const reasons: string[] = [];
-    if (!this.firstDone) reasons.push('first drift check running');
-    if (this.lastError) reasons.push(`drift check failed: ${this.lastError}`);
-    return { ready: this.firstDone, reasons, detection: null };
+    return {
+      ready: this.firstDone,
+      reasons: this.firstDone ? [] : ['first drift check running'],
+      detection: null,
+    };
+  }
+
+  /** The last check's failure, or null when it succeeded (or none ran yet). */
+  get lastError(): string | null {
+    return this.failure;
   }
 
   lastDrift(): DriftReport | null {
