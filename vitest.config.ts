@@ -1,11 +1,16 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Two groups, run one after the other. The second holds the tests that re-execute the shared
+ * Three groups, run one after the other. The second holds the tests that re-execute the shared
  * systemd user manager (`systemctl --user daemon-reexec` drops every D-Bus connection to it),
  * so they never run while other files are talking to the manager.
  */
 const MANAGER_RESTART = ['test/watchdog/reconnect.test.ts'];
+/**
+ * Last and alone: the scale test starts 500 units in the shared manager and serves them twice;
+ * its signal flood through the bus daemon would starve other files' 2 s D-Bus calls.
+ */
+const SCALE = ['test/serve/scale.test.ts'];
 
 export default defineConfig({
   test: {
@@ -20,13 +25,17 @@ export default defineConfig({
         test: {
           name: 'medic',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...MANAGER_RESTART],
+          exclude: [...configDefaults.exclude, ...MANAGER_RESTART, ...SCALE],
           sequence: { groupOrder: 0 },
         },
       },
       {
         extends: true,
         test: { name: 'manager-restart', include: MANAGER_RESTART, sequence: { groupOrder: 1 } },
+      },
+      {
+        extends: true,
+        test: { name: 'scale', include: SCALE, sequence: { groupOrder: 2 } },
       },
     ],
   },
