@@ -260,14 +260,13 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     engine.releaseEffects();
     drift.start();
     cleanups.push(() => drift.stop());
-    // The start-up burst (every unit read, the first drift check) leaves V8's old space grown
-    // with garbage; one full collection right after it gives the memory back instead of
-    // keeping it for the life of the process (bin/medic.mjs starts node with --expose-gc).
-    cleanups.push(() => drift.stop());
     const shipper = startShipper(parts, clock);
     // Stopped before the store closes (cleanups run in reverse); the next start resumes from the hub's cursor.
     if (shipper) cleanups.push(() => shipper.stop());
     // Ready means the first drift check ended too (/readyz says so): startServe resolves then.
+    // The start-up burst (every unit read, the first drift check) leaves V8's old space grown
+    // with garbage; one full collection right after it gives the memory back instead of
+    // keeping it for the life of the process (bin/medic.mjs starts node with --expose-gc).
     await drift.firstCheck;
     (globalThis as { gc?: () => void }).gc?.();
     let closing: Promise<void> | null = null;
