@@ -5,8 +5,8 @@
  * Rule (docs/CORE.md "What is recorded"): every decision that changes state, every effect,
  * every operator action and the FIRST refusal of an episode leave one audit event. A refusal of
  * a periodic input (a failed probe) that repeats the previous one — same service, same reason,
- * same state episode (the open circuit, the hold, the cooldown) — still commits its state (the blocked counter stays exact)
- * but writes no event; at most one summary event per reason per `SUMMARY_EVERY_MS` carries the
+ * same state episode (the open circuit, the hold, the cooldown), and the failure count not reset
+ * since — still commits its state (the blocked counter stays exact) but writes no event; at most one summary event per reason per `SUMMARY_EVERY_MS` carries the
  * repeats since the last written one (`count`, `firstAt`, `lastAt`), and the repeats left when
  * the episode ends ride on the event that ends it (`data.refusals`). A `noop` of a probe or tick
  * that changes nothing at all (same state, no effect) is neither written nor committed. Exits,
@@ -33,6 +33,14 @@ export interface RefusalRun {
   lastAt: number;
   /** When the last event about this run (first refusal or summary) was written. */
   reportedAt: number;
+  /**
+   * False once a written decision of the episode lowered the failure count after this run's
+   * last refusal (a passing probe reset it): the next refusal is news, not a repeat, and is
+   * written. A counted repeat must change nothing a later decision reads — true while failures
+   * stay at or over the threshold the last refusal reached — because policy replay sees only
+   * what the log holds (the half-open circuit reads whether the service is failing again).
+   */
+  repeating: boolean;
 }
 
 /** Per service: the open run of each reason. Plain data; the engine keeps one per service. */
@@ -117,7 +125,7 @@ export function compact(runs: Runs, prev: ServiceState, input: Input, d: Decisio
   const episode = episodeOf(d.next);
   if (isRefusal(d.decision) && periodic && d.effects.length === 0) {
     const run = runs[d.decision];
-    if (run && run.episode === episode) {
+    if (run && run.episode === episode && run.repeating) {
       const first = run.unreported === 0;
       const next: RefusalRun = {
         ...run,
@@ -141,11 +149,15 @@ export function compact(runs: Runs, prev: ServiceState, input: Input, d: Decisio
     return { write: 'none', runs };
   }
   // Written: runs of other episodes have ended; their unreported repeats ride on this event.
+  // Runs of this episode stay open (their totals go on); one whose failure count this decision
+  // lowered stops repeating.
+  const reset = d.next.failures < prev.failures;
   const refusals: RefusalSummary[] = [];
   const kept: Runs = {};
   for (const run of Object.values(runs) as RefusalRun[]) {
-    if (run.episode === episode && run.reason !== d.decision) kept[run.reason] = run;
-    else if (run.unreported > 0) refusals.push(summaryOf(run));
+    if (run.episode === episode && run.reason !== d.decision) {
+      kept[run.reason] = reset ? { ...run, repeating: false } : run;
+    } else if (run.unreported > 0) refusals.push(summaryOf(run));
   }
   if (isRefusal(d.decision)) {
     // A written refusal (the first of its episode, or a non-periodic one such as a crash):
@@ -160,6 +172,7 @@ export function compact(runs: Runs, prev: ServiceState, input: Input, d: Decisio
       firstAt: now,
       lastAt: now,
       reportedAt: now,
+      repeating: true,
     };
   }
   return { write: 'event', runs: kept, refusals };

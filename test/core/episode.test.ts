@@ -141,6 +141,9 @@ describe('episode compaction', () => {
           const episode = episodeOf(w.record.decision.next);
           // Leaving the episode ends its runs (coming back, e.g. after a hold, starts anew).
           for (const k of [...last.keys()]) if (!k.endsWith(`|${episode}`)) last.delete(k);
+          // So does a written decision that reset the failure count (a passing probe): the next
+          // refusal is news, and the log must hold it to replay.
+          if (w.record.decision.next.failures < w.record.before.failures) last.clear();
           // Crashes are always written (rare, and policy replay needs them); probes are not.
           if (!isRefusal(code) || w.record.input.type !== 'probe_failed') continue;
           const key = `${code}|${episode}`;
@@ -154,6 +157,42 @@ describe('episode compaction', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('writes the refusal that follows a written decision of the same episode (a passing probe between two failures)', () => {
+    // failureThreshold 1: each failed probe is refused while the circuit is open.
+    const sim = new Sim(
+      policyOf({ failureThreshold: 1, circuit: { hardStop: false, openSec: 7200, maxOpenSec: 7200 } }),
+    );
+    sim.repeat(0, 3, { type: 'probe_failed' });
+    for (let i = 0; i < 10 && sim.state.tag !== 'circuit_open'; i++) sim.wake();
+    expect(sim.state.tag).toBe('circuit_open');
+    let runs: Runs = {};
+    const t0 = sim.sec;
+    const writes: string[] = [];
+    for (const [s, input] of [
+      [1, { type: 'probe_failed' }],
+      [2, { type: 'probe_failed' }],
+      [3, { type: 'probe_ok' }],
+      [4, { type: 'probe_failed' }],
+      [5, { type: 'probe_failed' }],
+    ] as [number, Input][]) {
+      const prev = sim.state;
+      const d = sim.at(t0 + s, input);
+      const rec = compact(runs, prev, input, d, sim.now);
+      runs = rec.runs;
+      writes.push(`${d.decision}:${rec.write}`);
+    }
+    // The passing probe reset the failure count (a written noop); the failure after it brings
+    // the count back to the threshold, which the half-open circuit reads: it is written.
+    expect(writes).toEqual([
+      'skip_circuit_open:event',
+      'skip_circuit_open:state',
+      'noop:event',
+      'skip_circuit_open:event',
+      'skip_circuit_open:state',
+    ]);
+    expect(runs.skip_circuit_open?.total).toBe(4);
   });
 
   it('records an hour of refused probes of an open circuit as one event plus summaries', () => {

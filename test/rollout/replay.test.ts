@@ -47,7 +47,34 @@ describe('replay', () => {
         expect(same.divergingSteps).toBe(0);
         expect(same.restartsAdded + same.restartsAvoided + same.circuitsAdded + same.circuitsAvoided).toBe(0);
       }),
-      { numRuns: 40 },
+      {
+        numRuns: 40,
+        examples: [
+          // seed 1908264494: a passing probe (written) between two refused failures of one open
+          // circuit; the second refusal was counted but not written, so replay did not know the
+          // service was failing again when the circuit went half-open (no probe restart).
+          [
+            {
+              failureThreshold: 1,
+              startupGraceSec: 1,
+              cooldownSec: 1,
+              maxRestarts: 1,
+              windowSec: 2,
+              backoff: { initialSec: 1, factor: 1, maxSec: 1 },
+              stableSec: 1,
+              circuit: { openSec: 1, maxOpenSec: 1, hardStop: false },
+              mode: 'enforce',
+            },
+            [
+              { afterMs: 0, input: { type: 'probe_failed' } },
+              { afterMs: 1000, input: { type: 'probe_failed' } },
+              { afterMs: 0, input: { type: 'probe_ok' } },
+              { afterMs: 1, input: { type: 'probe_failed' } },
+              { afterMs: 999, input: { type: 'hold', ttlSec: 120, ...op } },
+            ],
+          ],
+        ],
+      },
     );
   });
 
