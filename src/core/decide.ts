@@ -31,6 +31,7 @@ import {
 import { decideCooldown } from './decide/cooldown.js';
 import { decideHealthy } from './decide/healthy.js';
 import { decideHeld } from './decide/held.js';
+import { requestRestart } from './decide/request.js';
 import { decideRestarting } from './decide/restarting.js';
 import type { Ctx } from './decide/shared.js';
 import type { Policy } from './policy.js';
@@ -51,6 +52,8 @@ export function decide(state: ServiceState, input: Input, now: number, policy: P
       return forceRestart(s, input, ctx);
     case 'reset_circuit':
       return resetCircuit(s, input, ctx);
+    case 'restart_requested':
+      return requestRestart(s, input, ctx);
     case 'external_restart':
       return externalRestart(s, input.count, ctx);
     case 'exited':

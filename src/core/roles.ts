@@ -3,19 +3,23 @@
  * the bot's own checks. A token may also carry `bot`: the Slack bot (in-process, or remote
  * against a hub) — it may use the bot-only operations (pending actions, its incidents and event
  * cursor) and acts for the Slack user it names, with the role the bot resolved for that user;
- * on its own it reads like a viewer.
+ * on its own it reads like a viewer. A token may also carry `alertmanager`: it may post alerts to
+ * `POST /alertmanager` (issue 17) and otherwise reads like a viewer.
  */
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const TOKEN_ROLES = [...ROLES, 'bot'] as const;
+export const TOKEN_ROLES = [...ROLES, 'bot', 'alertmanager'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
-const RANK: Record<TokenRole, number> = { viewer: 0, bot: 0, operator: 1, admin: 2 };
+const RANK: Record<TokenRole, number> = { viewer: 0, bot: 0, alertmanager: 0, operator: 1, admin: 2 };
 
-/** True when `role` includes everything `required` may do (`bot` is granted to bot and admin only). */
+/**
+ * True when `role` includes everything `required` may do (`bot` and `alertmanager` are granted to
+ * themselves and admin only).
+ */
 export function hasRole(role: TokenRole, required: TokenRole): boolean {
-  if (required === 'bot') return role === 'bot' || role === 'admin';
+  if (required === 'bot' || required === 'alertmanager') return role === required || role === 'admin';
   return RANK[role] >= RANK[required];
 }
 

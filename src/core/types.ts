@@ -149,10 +149,13 @@ export type Input =
   | { type: 'restart_succeeded' }
   | { type: 'restart_failed'; detail?: string }
   | ({ type: 'hold'; ttlSec: number } & Operator)
-  | ({ type: 'release' } & Operator)
+  /** `onlyIfActor`: release only a hold set by that actor (an alert's hold never ends an operator's). */
+  | ({ type: 'release'; onlyIfActor?: string } & Operator)
   | ({ type: 'approve' } & Operator)
   | ({ type: 'force_restart' } & Operator)
   | ({ type: 'reset_circuit' } & Operator)
+  /** Something outside (an alert) asks for an automatic restart: it passes the full gate. */
+  | ({ type: 'restart_requested' } & Operator)
   | { type: 'tick' };
 
 export type InputType = Input['type'];
@@ -168,6 +171,7 @@ export const INPUT_TYPES: readonly InputType[] = [
   'approve',
   'force_restart',
   'reset_circuit',
+  'restart_requested',
   'tick',
 ];
 

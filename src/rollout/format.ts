@@ -23,6 +23,7 @@ function describeInput(input: Input): string {
     case 'approve':
     case 'force_restart':
     case 'reset_circuit':
+    case 'restart_requested':
       return `${input.type} by ${input.actor}`;
     default:
       return input.type;

@@ -56,6 +56,7 @@ export const SAMPLE_INPUTS: SampleInput[] = [
   { label: 'approve', input: { type: 'approve', ...OP }, when: 'next' },
   { label: 'force_restart', input: { type: 'force_restart', ...OP }, when: 'next' },
   { label: 'reset_circuit', input: { type: 'reset_circuit', ...OP }, when: 'next' },
+  { label: 'restart_requested (an alert)', input: { type: 'restart_requested', ...OP }, when: 'next' },
   { label: 'tick (nothing due)', input: { type: 'tick' }, when: 'next' },
   { label: 'tick (deadline due)', input: { type: 'tick' }, when: 'deadline' },
 ];

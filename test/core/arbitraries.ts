@@ -69,6 +69,13 @@ export const inputArb: fc.Arbitrary<Input> = fc.oneof(
       .map((o): Input => ({ type: 'hold', ...o })),
   },
   { weight: 1, arbitrary: fc.record(op).map((o): Input => ({ type: 'release', ...o })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ ...op, onlyIfActor: fc.constantFrom('alice', 'alertmanager') })
+      .map((o): Input => ({ type: 'release', ...o })),
+  },
+  { weight: 1, arbitrary: fc.record(op).map((o): Input => ({ type: 'restart_requested', ...o })) },
   { weight: 2, arbitrary: fc.record(op).map((o): Input => ({ type: 'approve', ...o })) },
   { weight: 1, arbitrary: fc.record(op).map((o): Input => ({ type: 'force_restart', ...o })) },
   { weight: 1, arbitrary: fc.record(op).map((o): Input => ({ type: 'reset_circuit', ...o })) },

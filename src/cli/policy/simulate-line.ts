@@ -3,7 +3,7 @@
  *   {"at":"2026-01-01T00:00:00Z","service":"api","type":"probe_failed"}
  * `at` is an ISO-8601 time with zone (or epoch milliseconds); `type` is an input type, with
  * its fields: exited{code}, external_restart{count}, hold{ttlSec, actor, reason}; release,
- * approve, force_restart and reset_circuit take optional actor/reason (default
+ * approve, force_restart, reset_circuit and restart_requested take optional actor/reason (default
  * `simulate`/`simulated`); probe_failed and restart_failed an optional detail.
  * Unknown keys are errors (a typo such as "cod" must not silently become a different input).
  */
@@ -30,10 +30,16 @@ const lineSchema = z.discriminatedUnion('type', [
     actor: z.string().min(1),
     reason: z.string().min(1),
   }),
-  z.strictObject({ ...head, type: z.literal('release'), ...operator }),
+  z.strictObject({
+    ...head,
+    type: z.literal('release'),
+    ...operator,
+    onlyIfActor: z.string().min(1).optional(),
+  }),
   z.strictObject({ ...head, type: z.literal('approve'), ...operator }),
   z.strictObject({ ...head, type: z.literal('force_restart'), ...operator }),
   z.strictObject({ ...head, type: z.literal('reset_circuit'), ...operator }),
+  z.strictObject({ ...head, type: z.literal('restart_requested'), ...operator }),
   z.strictObject({ ...head, type: z.literal('tick') }),
 ]);
 

@@ -94,8 +94,11 @@ export function afterHold(s: HeldState, ctx: Ctx): ServiceState {
   return half;
 }
 
-export function release(s: ServiceState, input: Operator, ctx: Ctx): Decision {
+export function release(s: ServiceState, input: Operator & { onlyIfActor?: string }, ctx: Ctx): Decision {
   if (s.tag !== 'held') return make('not_pending', s, `No hold to release (state ${s.tag}).`);
+  if (input.onlyIfActor !== undefined && s.actor !== input.onlyIfActor) {
+    return make('not_pending', s, `The hold is ${s.actor}'s, not ${input.onlyIfActor}'s; it stays.`);
+  }
   const next = afterHold(s, ctx);
   return make('hold_released', next, `${input.actor} released the hold: ${input.reason}; now ${next.tag}.`);
 }
@@ -227,5 +230,14 @@ export function cleanExit(s: ServiceState): Decision {
 
 export type CommandInput = Extract<
   Input,
-  { type: 'hold' | 'release' | 'approve' | 'force_restart' | 'reset_circuit' | 'external_restart' }
+  {
+    type:
+      | 'hold'
+      | 'release'
+      | 'approve'
+      | 'force_restart'
+      | 'reset_circuit'
+      | 'external_restart'
+      | 'restart_requested';
+  }
 >;
