@@ -9,7 +9,7 @@
  * The audit log (`events`) is append-only: no code path updates or deletes its rows.
  */
 import { sql } from 'drizzle-orm';
-import { blob, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Services medic knows about (from the runtime contract). */
 export const services = sqliteTable('services', {
@@ -221,3 +221,34 @@ export const serveInstance = sqliteTable('serve_instance', {
    */
   probe: blob('probe'),
 });
+
+/**
+ * Alertmanager deliveries already acted on (src/store/alerts.ts): one row per dedupe key
+ * (`fingerprint|startsAt|status`, core/alerts.ts), so a retry, a repeat_interval re-send or the
+ * second replica of an HA pair acts once, also after medic restarts. Pruned after a retention.
+ */
+export const alertDeliveries = sqliteTable(
+  'alert_deliveries',
+  {
+    key: text('key').primaryKey(),
+    /** The alert's fingerprint: a delivery of an alert still firing is never pruned. */
+    fingerprint: text('fingerprint').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [index('alert_deliveries_received').on(t.receivedAt)],
+);
+
+/**
+ * Alerts firing now, per service they act on (set on firing, deleted on resolved): a `hold`
+ * alert's end releases the service only when no other hold-alert still fires for it.
+ */
+export const alertsFiring = sqliteTable(
+  'alerts_firing',
+  {
+    fingerprint: text('fingerprint').notNull(),
+    service: text('service').notNull(),
+    action: text('action').notNull(),
+    since: integer('since').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.fingerprint, t.service] })],
+);

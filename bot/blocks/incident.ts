@@ -24,6 +24,12 @@ export interface DriftFindingView {
   fix?: string;
 }
 
+/** An alert to link from the incident (Alertmanager's generatorURL: the graph that fired). */
+export interface AlertLinkView {
+  name: string;
+  url: string;
+}
+
 export interface IncidentMessageInput {
   /** Kind of the event that opened the incident. */
   kind: string;
@@ -33,6 +39,7 @@ export interface IncidentMessageInput {
   happened: string;
   at: Time;
   findings?: DriftFindingView[];
+  alert?: AlertLinkView;
   /** Newest last, e.g. "Approved by <@U1> at 14:05". */
   status: string[];
   resolved: boolean;
@@ -71,6 +78,10 @@ export function incidentMessage(input: IncidentMessageInput): { blocks: KnownBlo
       text: md(`*What happened* (${hhmm(input.at, input.timeZone)}): ${esc(input.happened)}`),
     },
   ];
+  if (input.alert) {
+    // The URL was checked when read (alertLinkOf: http(s), no <, >, | or spaces); the name is escaped.
+    head.push({ type: 'context', elements: [md(`Alert: <${input.alert.url}|${esc(input.alert.name)}>`)] });
+  }
   const s = input.info;
   if (s) {
     head.push({

@@ -1,5 +1,5 @@
 /** One incident in the channel: a parent message per service + episode, its status lines and thread. */
-import type { DriftFindingView } from '../blocks/incident.js';
+import type { AlertLinkView, DriftFindingView } from '../blocks/incident.js';
 import type { Time } from '../types.js';
 
 export interface Incident {
@@ -11,6 +11,8 @@ export interface Incident {
   happened: string;
   at: Time;
   findings?: DriftFindingView[];
+  /** The Alertmanager alert the opening event came from (its name and generatorURL), if any. */
+  alert?: AlertLinkView;
   channel: string;
   ts: string | null;
   status: string[];

@@ -4,7 +4,8 @@
  */
 
 import { EVENT_KINDS, type EventKind } from '../../src/core/audit.js';
-import { hhmm, toMs } from '../blocks/format.js';
+import { esc, hhmm, toMs } from '../blocks/format.js';
+import type { AlertLinkView } from '../blocks/incident.js';
 import { mention } from '../roles.js';
 import type { MedicEvent } from '../types.js';
 
@@ -33,6 +34,17 @@ export const FOLLOW_UP_KINDS: ReadonlySet<string> = new Set(
   EVENT_KINDS.filter((k) => !NOT_FOLLOW_UPS.has(k)),
 );
 
+/**
+ * The alert an event came from (`data.alert` of events caused by POST /alertmanager), when its
+ * generatorURL is a plain http(s) URL that can sit in a Slack link; otherwise undefined.
+ */
+export function alertLinkOf(e: MedicEvent): AlertLinkView | undefined {
+  const a = (e.data as { alert?: { name?: unknown; generatorURL?: unknown } } | null | undefined)?.alert;
+  const url = typeof a?.generatorURL === 'string' ? a.generatorURL : '';
+  if (!/^https?:\/\/[^\s<>|]+$/.test(url)) return undefined;
+  return { name: typeof a?.name === 'string' && a.name ? a.name : 'alert', url };
+}
+
 /** What happened, for the parent message. */
 export function happened(e: MedicEvent): string {
   if (e.reason) return e.reason;
@@ -53,7 +65,10 @@ export function happened(e: MedicEvent): string {
 }
 
 const by = (e: MedicEvent, tz: string) => `${e.actor ? ` by ${mention(e.actor)}` : ''} at ${hhmm(e.at, tz)}`;
-const why = (e: MedicEvent) => (e.reason ? ` — ${e.reason}` : '');
+const why = (e: MedicEvent) => {
+  const link = alertLinkOf(e);
+  return `${e.reason ? ` — ${e.reason}` : ''}${link ? ` (<${link.url}|alert ${esc(link.name)}>)` : ''}`;
+};
 
 /** The thread note for a follow-up, or null when it is not worth a message. */
 export function threadNote(e: MedicEvent, tz: string): string | null {

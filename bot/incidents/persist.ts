@@ -3,7 +3,7 @@
  * happened, at, findings, status lines, quiet); the live service state is re-read at render.
  */
 
-import type { DriftFindingView } from '../blocks/incident.js';
+import type { AlertLinkView, DriftFindingView } from '../blocks/incident.js';
 import type { IncidentRow } from '../graphql/bot-ops.js';
 import type { Time } from '../types.js';
 import type { Incident } from './incident.js';
@@ -26,6 +26,7 @@ export function toRecord(inc: Incident, now: number): IncidentRow {
       happened: inc.happened,
       at: inc.at,
       findings: inc.findings ?? null,
+      alert: inc.alert ?? null,
       status: inc.status,
       quiet: inc.quiet,
     },
@@ -39,6 +40,7 @@ export function fromRecord(r: IncidentRow): Incident | null {
     happened?: unknown;
     at?: unknown;
     findings?: unknown;
+    alert?: unknown;
     status?: unknown;
     quiet?: unknown;
   };
@@ -51,6 +53,7 @@ export function fromRecord(r: IncidentRow): Incident | null {
     happened: d.happened,
     at: (typeof d.at === 'number' || typeof d.at === 'string' ? d.at : null) as Time,
     findings: Array.isArray(d.findings) ? (d.findings as DriftFindingView[]) : undefined,
+    alert: alertOf(d.alert),
     channel: r.channel,
     ts: r.ts,
     status: Array.isArray(d.status) ? d.status.filter((s): s is string => typeof s === 'string') : [],
@@ -59,4 +62,10 @@ export function fromRecord(r: IncidentRow): Incident | null {
     openedAt: r.openedAt,
     lastEventId: r.lastEventId,
   };
+}
+
+/** The saved alert link, when it has the shape the bot wrote. */
+function alertOf(a: unknown): AlertLinkView | undefined {
+  const v = a as { name?: unknown; url?: unknown } | null;
+  return typeof v?.name === 'string' && typeof v.url === 'string' ? { name: v.name, url: v.url } : undefined;
 }

@@ -30,6 +30,7 @@ import type { ChannelPoster } from '../slack/poster.js';
 import type { BotClock, GraphqlFn, MedicEvent } from '../types.js';
 import type { Incident } from './incident.js';
 import {
+  alertLinkOf,
   endsIncident,
   FOLLOW_UP_KINDS,
   happened,
@@ -201,6 +202,7 @@ export class IncidentTracker {
         happened: happened(e),
         at: e.at,
         findings: findingsOf(e),
+        alert: alertLinkOf(e),
         channel: this.deps.channel,
         ts: null,
         status: [],
@@ -265,6 +267,7 @@ export class IncidentTracker {
       happened: inc.happened,
       at: inc.at,
       findings: inc.findings,
+      alert: inc.alert,
       status: inc.status,
       resolved: inc.resolved,
       pending,

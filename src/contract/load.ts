@@ -63,6 +63,7 @@ function resolveContract(doc: ContractDocument, file: string): Contract {
     ),
     activation: svc.activation,
     ...(svc.health ? { health: { ...svc.health } } : {}),
+    ...(svc.alerts.length ? { alerts: svc.alerts.map((r) => ({ ...r, match: { ...r.match } })) } : {}),
     ...resolvePolicy(policies, svc),
   }));
   return {

@@ -5,6 +5,7 @@
  * and units) live in validate.ts; resolution (prefix, interpreter, effective policy) in resolve.ts.
  */
 import { z } from 'zod';
+import { ALERT_ACTIONS } from '../core/alerts.js';
 import { unitNameProblem } from './unit-name.js';
 
 /** An absolute path: starts with `/`; no `~` or `$VAR` (those belong in unit files, not here). */
@@ -63,6 +64,19 @@ export const healthSchema = z.strictObject({
   timeoutMs: z.number().int().positive().default(2000),
 });
 
+/** One alert mapping (core/alerts.ts): labels to match, and what a firing alert asks for. */
+export const alertRuleSchema = z.strictObject({
+  match: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a label name is [A-Za-z_][A-Za-z0-9_]*'),
+      z.string(),
+    )
+    .refine((m) => Object.keys(m).length > 0, 'match at least one label'),
+  action: z.enum(ALERT_ACTIONS),
+  /** For `hold`: the hold's TTL in seconds (default 3600); it also ends when the alert resolves. */
+  holdTtlSec: z.number().int().positive().optional(),
+});
+
 const argString = z
   .string()
   .refine((a) => !a.includes('\0') && !a.includes('\n'), 'must not contain NUL or newlines');
@@ -96,6 +110,8 @@ export const serviceSchema = z.strictObject({
       }
     }),
   health: healthSchema.optional(),
+  /** Alertmanager alerts that concern this service (docs/ALERTS.md); first match wins. */
+  alerts: z.array(alertRuleSchema).default([]),
   /**
    * Which of medic's conda variables the unit carries (rendered into its drop-in, checked for
    * drift): `env` (default) CONDA_PREFIX and PATH with `<prefix>/bin` first; `path` only PATH

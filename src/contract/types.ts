@@ -3,6 +3,7 @@
  * reads. Produced only by load.ts (`loadContract` / `parseContract`); paths are absolute and
  * defaults are filled in.
  */
+import type { AlertRule } from '../core/alerts.js';
 import type { Policy } from '../core/policy.js';
 
 export type SupervisorKind = 'systemd' | 'process';
@@ -34,6 +35,8 @@ export interface ContractService {
   activation?: 'env' | 'path' | 'none';
   /** The HTTP probe; absent means: judged by systemd's unit state only. */
   health?: ContractHealth;
+  /** Alertmanager alert mappings (core/alerts.ts); absent or empty: none. */
+  alerts?: AlertRule[];
   /** The named policy used, or null for an inline policy. */
   policyName: string | null;
   /** The effective policy, defaults filled in, feasibility checked. */

@@ -18,7 +18,17 @@ export interface ServiceConfig {
 
 /** Who/what produced an input; recorded in the audit event. */
 export interface SubmitMeta {
-  source?: 'probe' | 'systemd' | 'process' | 'graphql' | 'slack' | 'cli' | 'timer' | 'executor' | 'reconcile';
+  source?:
+    | 'probe'
+    | 'systemd'
+    | 'process'
+    | 'graphql'
+    | 'slack'
+    | 'cli'
+    | 'timer'
+    | 'executor'
+    | 'reconcile'
+    | 'alertmanager';
   /** Extra details stored in the event's `data` (probe detail, exit info, ...). */
   data?: Record<string, unknown>;
   /** For restart outcomes: the intent this outcome completes (default: the oldest open one). */

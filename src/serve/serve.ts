@@ -239,6 +239,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
         publicUrl,
         contract: drift,
         metrics,
+        alertRules: () => contract.services,
         routes: [
           createRunbookRoute({ contract: () => contract, store, publicUrl, logger: log }),
           ...(bot?.routes ?? []),

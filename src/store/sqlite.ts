@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import type { PendingAction, PendingActionKind } from '../core/pending.js';
 import type { TokenRole } from '../core/roles.js';
+import { type AlertClaim, AlertMemory, type ClaimVerdict } from './alerts.js';
 import { type DbOptions, openDatabase } from './db.js';
 import { DecisionWriter, StateReader } from './decisions.js';
 import { isStoreFault } from './errors.js';
@@ -55,6 +56,7 @@ class SqliteStore implements Store {
   private readonly policies: PolicyVersions;
   private readonly slack: SlackState;
   private readonly replays: ReplayMemory;
+  private readonly alerts: AlertMemory;
   private readonly upsertServiceStmt: Database.Statement;
   private readonly now: () => number;
   readonly health: StoreHealth;
@@ -77,6 +79,7 @@ class SqliteStore implements Store {
     this.policies = new PolicyVersions(orm);
     this.slack = new SlackState(orm);
     this.replays = new ReplayMemory(sqlite);
+    this.alerts = new AlertMemory(sqlite);
     this.health = new StoreHealth(path, path === ':memory:' ? null : fileIdentity(path), this.now);
     this.upsertServiceStmt = sqlite.prepare(
       `INSERT INTO services (name, unit) VALUES (?, ?)
@@ -204,6 +207,12 @@ class SqliteStore implements Store {
   }
   claimReplay(keys: string[], expiresAt: number, at: number): 'new' | 'seen' {
     return this.guarded(() => this.replays.claim(keys, expiresAt, at));
+  }
+  claimAlert(claim: AlertClaim): ClaimVerdict {
+    return this.guarded(() => this.alerts.claim(claim));
+  }
+  unclaimAlert(key: string): void {
+    this.guarded(() => this.alerts.unclaim(key));
   }
   transaction<T>(fn: () => T): T {
     return this.guarded(() => this.sqlite.transaction(fn).immediate());

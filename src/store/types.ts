@@ -11,6 +11,7 @@ import type { AuditEvent } from '../core/audit.js';
 import type { PendingAction } from '../core/pending.js';
 import type { TokenRole } from '../core/roles.js';
 import type { EngineStore } from '../engine/store-port.js';
+import type { AlertClaim, ClaimVerdict } from './alerts.js';
 import type { StoreHealth } from './health.js';
 import type {
   ClaimResult,
@@ -30,6 +31,7 @@ export type {
   StateCommit,
   StoredService,
 } from '../engine/store-port.js';
+export type { AlertClaim, ClaimVerdict } from './alerts.js';
 export type * from './records.js';
 
 /**
@@ -76,6 +78,13 @@ export interface Store extends EngineStore {
    * 'seen' when any key is already remembered and unexpired at `at`, else 'new'.
    */
   claimReplay(keys: string[], expiresAt: number, at: number): 'new' | 'seen';
+  /**
+   * Alertmanager dedupe (alerts.ts): records the delivery's key and the firing set in one
+   * transaction; `first: false` when the key was already recorded (the delivery must not act).
+   */
+  claimAlert(claim: AlertClaim): ClaimVerdict;
+  /** Forgets a claimed key whose action could not be submitted (the next delivery acts). */
+  unclaimAlert(key: string): void;
   /**
    * Whether the store can durably record now (health.ts): fed by every guarded write
    * (transaction, commitDecision, commitState, appendEvent, completeIntent, claims), which also

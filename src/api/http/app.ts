@@ -5,16 +5,19 @@
  * 127.0.0.1 port 0.
  *
  * Endpoints: /graphql (GraphiQL in browsers), /healthz, /readyz, /status (viewer token),
+ * /alertmanager (Alertmanager's webhook, `alertmanager` token; alertmanager.ts),
  * /metrics (Prometheus, unauthenticated like most exporters: bind to localhost or firewall it).
  * Anything else goes to the first `deps.routes` entry whose prefix matches (Slack, runbook), as a
  * raw node request with its body unread; otherwise 404.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { AlertRule } from '../../core/alerts.js';
 import type { Engine } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { ApiStore, ContractStatus, RawRoute, Readiness } from '../schema/ports.js';
 import { createUi } from '../ui/routes.js';
+import { ALERTMANAGER_PATH, createAlertReceiver } from './alertmanager.js';
 import { authenticate } from './auth.js';
 import { healthz, readyz } from './health.js';
 import { DEFAULT_LIMITS, type QueryLimits } from './limits.js';
@@ -54,6 +57,11 @@ export interface AppDeps {
   readCache?: boolean;
   /** Run queries through graphql-jit (default true; false = the reference executor, for the bench). */
   compiledQueries?: boolean;
+  /**
+   * The services' Alertmanager rules (the contract's), read per request: `POST /alertmanager`
+   * (alertmanager.ts). Without it, alerts map only through the `medic_service` label.
+   */
+  alertRules?: () => readonly { name: string; alerts?: readonly AlertRule[] }[];
 }
 
 export interface App {
@@ -106,6 +114,14 @@ export function createApp(deps: AppDeps): App {
     store: deps.store,
     now: () => deps.clock.now(),
   });
+  const alerts = createAlertReceiver({
+    engine,
+    store: deps.store,
+    services: deps.alertRules ?? (() => [...engine.services.keys()].map((name) => ({ name }))),
+    clock: deps.clock,
+    metrics,
+    logger: deps.logger,
+  });
   const routes = [...(deps.routes ?? [])].sort((a, b) => b.prefix.length - a.prefix.length);
 
   async function fetch(request: Request): Promise<Response> {
@@ -116,6 +132,8 @@ export function createApp(deps: AppDeps): App {
       return Response.json({ error: 'method not allowed' }, { status: 405, headers: { allow: 'GET, HEAD' } });
     }
     switch (pathname) {
+      case ALERTMANAGER_PATH:
+        return alerts(request);
       case '/healthz':
         return healthz();
       case '/readyz':
@@ -137,7 +155,7 @@ export function createApp(deps: AppDeps): App {
     }
   }
 
-  const builtIn = new Set([GRAPHQL_PATH, '/healthz', '/readyz', '/status', '/metrics']);
+  const builtIn = new Set([GRAPHQL_PATH, '/healthz', '/readyz', '/status', '/metrics', ALERTMANAGER_PATH]);
 
   function handler(req: IncomingMessage, res: ServerResponse): void {
     const pathname = (req.url ?? '/').split('?')[0];

@@ -36,6 +36,8 @@ export class Metrics {
   private readonly slackCalls: Counter<'method' | 'outcome'>;
   private readonly clockSteps: Counter;
   private readonly missedSignals: Counter<'service'>;
+  private readonly alerts: Counter<'outcome'>;
+  private readonly alertRequests: Counter<'status'>;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -87,6 +89,18 @@ export class Metrics {
       name: 'medic_missed_signals_total',
       help: 'Unit changes systemd made that no D-Bus signal told medic about (found by the periodic verification).',
       labelNames: ['service'],
+      registers,
+    });
+    this.alerts = new Counter({
+      name: 'medic_alerts_total',
+      help: 'Alerts in Alertmanager deliveries, by outcome: acted (first delivery), duplicate (a retry, re-send or HA replica), unmatched (no service), failed (not submitted; Alertmanager retries).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.alertRequests = new Counter({
+      name: 'medic_alertmanager_requests_total',
+      help: 'Requests to POST /alertmanager, by HTTP status.',
+      labelNames: ['status'],
       registers,
     });
     const self = this;
@@ -203,6 +217,16 @@ export class Metrics {
   /** Called by the watchdog for every missed D-Bus signal its verification found. */
   missedSignal(service: string): void {
     this.missedSignals.inc({ service });
+  }
+
+  /** Called by the Alertmanager receiver per alert of a delivery. */
+  alertReceived(outcome: 'acted' | 'duplicate' | 'unmatched' | 'failed'): void {
+    this.alerts.inc({ outcome });
+  }
+
+  /** Called by the Alertmanager receiver per request. */
+  alertRequest(status: number): void {
+    this.alertRequests.inc({ status: String(status) });
   }
 
   observeDecision(input: string, seconds: number): void {

@@ -17,6 +17,8 @@ export type ApiStore = Pick<
   Store,
   | 'listEvents'
   | 'findTokenByHash'
+  | 'claimAlert'
+  | 'unclaimAlert'
   | 'listTokens'
   | 'touchToken'
   | 'getPendingAction'
