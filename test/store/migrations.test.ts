@@ -7,6 +7,8 @@ import { openStore } from '../../src/store/sqlite.js';
 import { tempDir, trackStore } from './helpers.js';
 
 const TABLES = [
+  'alert_deliveries',
+  'alerts_firing',
   'api_tokens',
   'bot_cursors',
   'events',
