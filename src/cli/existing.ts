@@ -5,11 +5,12 @@
  * A new command in that style is one `leaf(...)` line here.
  */
 import type { Command as Commander } from 'commander';
-import { argvOf, type ExitSink } from './argv.js';
+import { argvOf, collect, type ExitSink } from './argv.js';
 import type { CliIo, Command } from './io.js';
 
 type Load = () => Promise<{ run: Command }>;
-type Flag = [flags: string, description: string];
+/** A flag: its commander spec, its help text, and `repeat` for a flag given more than once. */
+type Flag = [flags: string, description: string, repeat?: 'repeat'];
 
 /**
  * Declares a leaf whose module takes raw args. `prefix` is what the module expects before the
@@ -25,7 +26,10 @@ function leaf(
   const cmd = parent.command(spec.name).description(spec.summary);
   if (spec.usage) cmd.usage(spec.usage);
   if (spec.args) cmd.arguments(spec.args);
-  for (const [flags, description] of spec.flags ?? []) cmd.option(flags, description);
+  for (const [flags, description, repeat] of spec.flags ?? []) {
+    if (repeat) cmd.option(flags, description, collect);
+    else cmd.option(flags, description);
+  }
   cmd.action(async (...params: unknown[]) => {
     const self = params[params.length - 1] as Commander;
     const { run } = await load();
@@ -116,12 +120,14 @@ export function registerExisting(program: Commander, io: CliIo, exit: ExitSink):
     {
       name: 'init',
       summary: 'write a contract from the live units that match GLOB (read over D-Bus)',
-      usage: '--units GLOB [--scope system|user] [--out FILE] [--env NAME|PREFIX] [--force]',
+      usage:
+        '--units GLOB [--units GLOB…] [--scope system|user] [--out FILE] [--env NAME|PREFIX] [--no-probe] [--force]',
       flags: [
-        ['--units <glob>', "unit glob, e.g. 'shop-*.service'"],
+        ['--units <glob>', "unit glob, e.g. 'shop-*.service' (repeat for more)", 'repeat'],
         ['--scope <scope>', 'system (default) or user manager'],
         ['--out <file>', 'write the contract here (default: stdout)'],
         ['--env <name>', 'conda env (name or prefix) the contract names (default: the most used)'],
+        ['--no-probe', 'do not probe proposed health URLs on loopback'],
         ['--force', 'overwrite --out'],
       ],
       prefix: ['init'],

@@ -63,7 +63,12 @@ describe('plain HTTP endpoints on a real socket', () => {
     await h.engine.submit('api', { type: 'exited', code: 78 });
     await h.engine.submit('worker', { type: 'hold', ttlSec: 60, actor: 'ops', reason: 'deploy' });
     server = await listen(h.app);
-    expect((await fetch(`${server.url}/status`)).status).toBe(401);
+    const refused = await fetch(`${server.url}/status`);
+    expect([refused.status, refused.statusText]).toEqual([401, 'Unauthorized']);
+    expect(await refused.json()).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      error: expect.stringMatching(/^unauthorized: /),
+    });
     const res = await fetch(`${server.url}/status`, {
       headers: { authorization: `Bearer ${h.tokens.viewer}` },
     });

@@ -143,9 +143,14 @@ export function createApp(deps: AppDeps): App {
       case '/status': {
         const auth = authenticate(request.headers.get('authorization'), deps.store);
         if (!auth.ok) {
+          // A reason phrase beside the JSON body: clients that show only the status line still say why.
           return Response.json(
-            { error: `unauthorized: ${auth.reason}` },
-            { status: 401, headers: { 'www-authenticate': 'Bearer realm="medic"' } },
+            { error: `unauthorized: ${auth.reason}`, code: 'UNAUTHENTICATED' },
+            {
+              status: 401,
+              statusText: 'Unauthorized',
+              headers: { 'www-authenticate': 'Bearer realm="medic"' },
+            },
           );
         }
         return Response.json(statusPayload(engine, deps.publicUrl, deps.clock.now()));

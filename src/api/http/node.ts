@@ -46,6 +46,8 @@ export function tooLarge(limit: number): Response {
 
 async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
   res.statusCode = response.status;
+  // Keep the handler's reason phrase; node falls back to the standard one when it is empty.
+  if (response.statusText) res.statusMessage = response.statusText;
   response.headers.forEach((value, key) => {
     if (key !== 'set-cookie') res.setHeader(key, value);
   });
