@@ -5,6 +5,8 @@
  * enforces the roles again on every mutation; hiding buttons is only a courtesy.
  * Every text from the API is escaped by `html`.
  */
+
+import { relative } from '../../core/relative.js';
 import type { TokenRole } from '../../core/roles.js';
 import { type Html, html } from './html.js';
 
@@ -44,18 +46,6 @@ export interface CardService {
       };
     }[];
   };
-}
-
-/** `in 1m 05s` / `1m 05s ago`: the server's first rendering; the page script keeps it current. */
-export function relative(iso: string, now: number): string {
-  const ms = Date.parse(iso) - now;
-  const total = Math.round(Math.abs(ms) / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const text =
-    h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m ${String(s).padStart(2, '0')}s` : `${s}s`;
-  return ms >= 0 ? `in ${text}` : `${text} ago`;
 }
 
 const when = (iso: string, now: number) =>

@@ -1,6 +1,6 @@
 /**
  * Text output of the operator commands: aligned columns, colour only on a terminal (never when
- * piped, or with NO_COLOR set), times relative to now.
+ * piped, or with NO_COLOR set), times relative to now (core/relative.ts).
  */
 import { styleText } from 'node:util';
 import type { CliIo } from '../io.js';
@@ -20,18 +20,6 @@ export const STATE_COLOUR: Record<string, Colour> = {
   circuit_open: 'red',
   held: 'red',
 };
-
-/** `in 4m 10s` / `2m 05s ago`. */
-export function relative(iso: string, now: number): string {
-  const ms = Date.parse(iso) - now;
-  const total = Math.round(Math.abs(ms) / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const text = h > 0 ? `${h}h ${pad(m)}m` : m > 0 ? `${m}m ${pad(s)}s` : `${s}s`;
-  return ms >= 0 ? `in ${text}` : `${text} ago`;
-}
 
 /**
  * Rows as aligned columns. Widths are measured on the plain text; `paint` colours a cell after

@@ -3,9 +3,11 @@
  * circuit, hold, next deadline, recommended action), or one service in detail. `--json` prints
  * the API's answer unchanged. Exit 0; 2 for an unknown service.
  */
+
+import { relative } from '../../core/relative.js';
 import { type CliIo, EXIT_INVALID, EXIT_OK, writeLine } from '../io.js';
 import { OpsError, type OpsTarget, request } from './client.js';
-import { painter, relative, STATE_COLOUR, table } from './format.js';
+import { painter, STATE_COLOUR, table } from './format.js';
 
 const FIELDS = `name unit state mode approvalPending
   churn { restartsInWindow maxRestarts windowSec totalRestarts blockedAttempts }

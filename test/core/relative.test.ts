@@ -1,0 +1,25 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { relative } from '../../src/core/relative.js';
+
+const NOW = Date.parse('2026-01-01T00:00:00.000Z');
+const at = (ms: number) => new Date(NOW + ms).toISOString();
+
+describe('relative', () => {
+  it('says seconds, minutes and hours the way operators read them', () => {
+    expect(relative(at(12_000), NOW)).toBe('in 12s');
+    expect(relative(at(-125_000), NOW)).toBe('2m 05s ago');
+    expect(relative(at(3_780_000), NOW)).toBe('in 1h 03m');
+    expect(relative(at(0), NOW)).toBe('in 0s');
+  });
+
+  it('is the same wording both ways, only the direction differs (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 7 * 86_400 }), (sec) => {
+        const ahead = relative(at(sec * 1000), NOW);
+        const behind = relative(at(-sec * 1000), NOW);
+        expect(ahead).toBe(`in ${behind.replace(/ ago$/, '')}`);
+      }),
+    );
+  });
+});
