@@ -7,7 +7,6 @@
  * fresh (`npm run build`), the TypeScript sources through tsx otherwise; the mode is printed.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { createEngine } from '../src/engine/engine.js';
 import { createLogger } from '../src/log.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { openStore } from '../src/store/sqlite.js';
+import { ensureDist } from './dist.js';
 import { report } from './report.js';
 
 const run = promisify(execFile);
@@ -60,10 +60,7 @@ export async function runBench(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const env = { MEDIC_URL: url, MEDIC_TOKEN: token, NO_COLOR: '1' };
-  const built = join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js');
-  const mode =
-    existsSync(built) && statSync(built).mtimeMs > 0 ? 'dist/ if fresh, else tsx' : 'tsx (no build)';
-  console.log(`  bin mode: ${mode}; MEDIC_FROM_SOURCE=${process.env.MEDIC_FROM_SOURCE ?? ''}`);
+  console.log(`  bin mode: ${ensureDist()}`);
   try {
     const firstVersion = await wall(['--version'], env);
     const firstStatus = await wall(['status'], env);

@@ -24,6 +24,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { ensureDist } from './dist.js';
 import { report } from './report.js';
 
 const exec = promisify(execFile);
@@ -205,6 +206,7 @@ export async function run(): Promise<void> {
     );
     return;
   }
+  console.log(`  bin mode: ${ensureDist()}`);
   const only = process.env.MEDIC_BENCH_SCALE_SIZES?.split(',').map(Number);
   const sizes = (only ?? SIZES).filter((n) => n <= available);
   const idleMinutes = Number(process.env.MEDIC_BENCH_IDLE_MIN ?? 0);
