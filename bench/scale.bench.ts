@@ -12,6 +12,8 @@
  *   "settled" — then RSS and CPU over 10 s; baselines: N = 1 and a bare node process.
  * - with MEDIC_BENCH_IDLE_MIN=M (default 0: skipped), at 500 units RSS is sampled every 10 s for
  *   M minutes and the least-squares slope printed (MB/min).
+ * - with MEDIC_BENCH_PROFILE=DIR each medic run writes a V8 CPU profile (.cpuprofile) into DIR;
+ *   MEDIC_BENCH_SCALE_SIZES=500 runs one size only.
  *
  * Every unit drifts from the contract (a scale unit runs /bin/sleep, the contract python), so the
  * first check records one drift event per service: the worst case of a first start.
@@ -97,7 +99,13 @@ interface Medic {
 
 /** `medic serve` as installed; resolves once it logged its URL. */
 async function startMedic(contract: string, dir: string): Promise<Medic> {
-  const child = spawn(join(root, 'bin', 'medic.mjs'), ['serve', '--contract', contract], {
+  const bin = join(root, 'bin', 'medic.mjs');
+  const profile = process.env.MEDIC_BENCH_PROFILE;
+  // A V8 CPU profile (start-up through idle) needs node's own flag: not allowed in NODE_OPTIONS.
+  const [command, args] = profile
+    ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--expose-gc', bin]]
+    : [bin, []];
+  const child = spawn(command, [...args, 'serve', '--contract', contract], {
     env: {
       ...process.env,
       MEDIC_DB: join(dir, 'medic.db'),
