@@ -1,0 +1,165 @@
+/**
+ * The fleet restart budget's arbiter (issue 16), pure: given a group's leases and waiters, a lease
+ * request and the time, it says granted or denied (with when to ask again) and returns the group's
+ * next state. The hub runs it inside one PostgreSQL transaction that holds the group's row lock, so
+ * requests of one group are arbitrated one at a time and the state it sees is current.
+ *
+ * The promises (test/fleet/budget.test.ts checks them on random interleavings):
+ * - at most `maxConcurrent` automatic leases are in flight at any time (a lease is in flight from
+ *   its grant until it is finished or its TTL passes — a dead agent cannot hold the budget);
+ * - at most `maxPerWindow` automatic leases are granted in any `windowSec`;
+ * - operator restarts (forced, approved) are granted at once but count in both limits, so an
+ *   operator can exceed the budget and automatic restarts wait for it to drain;
+ * - fairness: an automatic request is granted only when no other service has been waiting longer
+ *   (oldest waiting first); a waiter that stops asking for a lease TTL is forgotten.
+ */
+
+export interface BudgetLimits {
+  maxConcurrent: number;
+  maxPerWindow: number;
+  windowSec: number;
+  /** A lease not finished after this long stops counting as in flight. */
+  leaseTtlSec: number;
+}
+
+export interface Lease {
+  id: string;
+  node: string;
+  service: string;
+  grantedAt: number;
+  /** When the lease stops counting as in flight if nobody finishes it. */
+  expiresAt: number;
+  /** When the restart's outcome was reported (null while in flight). */
+  endedAt: number | null;
+  operator: boolean;
+}
+
+export interface Waiter {
+  node: string;
+  service: string;
+  /** When it first asked in this wait. */
+  since: number;
+  /** When it last asked: a waiter silent for a lease TTL is dropped. */
+  seenAt: number;
+}
+
+/** Everything the arbiter needs of one group; leases older than the window may be pruned. */
+export interface GroupState {
+  leases: Lease[];
+  waiters: Waiter[];
+}
+
+export interface LeaseRequest {
+  /** The lease id to use when granted (minted by the caller, so a retry is idempotent). */
+  id: string;
+  node: string;
+  service: string;
+  /** A forced or approved restart: granted at once, counted. */
+  operator: boolean;
+}
+
+export interface GroupNumbers {
+  inFlight: number;
+  usedInWindow: number;
+  waiting: number;
+}
+
+export type LeaseAnswer =
+  | { granted: true; lease: Lease; numbers: GroupNumbers }
+  | { granted: false; retryAt: number; position: number; numbers: GroupNumbers };
+
+const key = (node: string, service: string) => `${node}/${service}`;
+
+export function inFlight(lease: Lease, now: number): boolean {
+  return lease.endedAt === null && lease.expiresAt > now;
+}
+
+/** Drops leases that can no longer count (ended or expired, and granted before the window) and silent waiters. */
+export function prune(group: GroupState, now: number, limits: BudgetLimits): GroupState {
+  const windowStart = now - limits.windowSec * 1000;
+  return {
+    leases: group.leases.filter((l) => inFlight(l, now) || l.grantedAt > windowStart),
+    waiters: group.waiters.filter((w) => now - w.seenAt < limits.leaseTtlSec * 1000),
+  };
+}
+
+export function numbers(group: GroupState, now: number, limits: BudgetLimits): GroupNumbers {
+  const windowStart = now - limits.windowSec * 1000;
+  return {
+    inFlight: group.leases.filter((l) => inFlight(l, now)).length,
+    usedInWindow: group.leases.filter((l) => l.grantedAt > windowStart).length,
+    waiting: group.waiters.length,
+  };
+}
+
+/**
+ * The earliest time capacity could free: the first in-flight lease's expiry, or the moment the
+ * oldest grant leaves the window — whichever limit is the binding one. Never before `now + 1 s`
+ * (agents are told to come back, not to spin).
+ */
+function nextChance(group: GroupState, now: number, limits: BudgetLimits, n: GroupNumbers): number {
+  const candidates: number[] = [];
+  if (n.inFlight >= limits.maxConcurrent) {
+    candidates.push(Math.min(...group.leases.filter((l) => inFlight(l, now)).map((l) => l.expiresAt)));
+  }
+  if (n.usedInWindow >= limits.maxPerWindow) {
+    const windowStart = now - limits.windowSec * 1000;
+    const grants = group.leases.filter((l) => l.grantedAt > windowStart).map((l) => l.grantedAt);
+    candidates.push(Math.min(...grants) + limits.windowSec * 1000);
+  }
+  return Math.max(now + 1000, candidates.length > 0 ? Math.max(...candidates) : now + 1000);
+}
+
+/** Arbitrates one request. A request for a service that already holds an in-flight lease gets that lease back. */
+export function arbitrate(
+  state: GroupState,
+  req: LeaseRequest,
+  now: number,
+  limits: BudgetLimits,
+): { group: GroupState; answer: LeaseAnswer } {
+  const group = prune(state, now, limits);
+  const k = key(req.node, req.service);
+  const held = group.leases.find((l) => key(l.node, l.service) === k && inFlight(l, now));
+  if (held) return { group, answer: { granted: true, lease: held, numbers: numbers(group, now, limits) } };
+
+  const others = group.waiters.filter((w) => key(w.node, w.service) !== k);
+  const mine = group.waiters.find((w) => key(w.node, w.service) === k);
+  const n = numbers(group, now, limits);
+  const since = mine?.since ?? now;
+  const ahead = others.filter((w) => w.since < since || (w.since === since && key(w.node, w.service) < k));
+  const room = n.inFlight < limits.maxConcurrent && n.usedInWindow < limits.maxPerWindow;
+
+  if (req.operator || (room && ahead.length === 0)) {
+    const lease: Lease = {
+      id: req.id,
+      node: req.node,
+      service: req.service,
+      grantedAt: now,
+      expiresAt: now + limits.leaseTtlSec * 1000,
+      endedAt: null,
+      operator: req.operator,
+    };
+    const next = { leases: [...group.leases, lease], waiters: others };
+    return { group: next, answer: { granted: true, lease, numbers: numbers(next, now, limits) } };
+  }
+
+  const waiter: Waiter = { node: req.node, service: req.service, since, seenAt: now };
+  const next = { leases: group.leases, waiters: [...others, waiter] };
+  return {
+    group: next,
+    answer: {
+      granted: false,
+      retryAt: nextChance(group, now, limits, n),
+      position: ahead.length + 1,
+      numbers: numbers(next, now, limits),
+    },
+  };
+}
+
+/** Ends a lease when its restart's outcome is known (idempotent; an unknown id changes nothing). */
+export function finish(state: GroupState, leaseId: string, now: number): GroupState {
+  return {
+    ...state,
+    leases: state.leases.map((l) => (l.id === leaseId && l.endedAt === null ? { ...l, endedAt: now } : l)),
+  };
+}
