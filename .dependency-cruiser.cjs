@@ -31,6 +31,8 @@ const MAY_IMPORT = {
   rollout: ['core/', 'contract/', 'engine/', 'store/', ...SUPPORT],
   runbook: ['core/', 'contract/', 'store/', 'rollout/', ...SUPPORT],
   api: ['core/', 'contract/', 'drift/', 'engine/', 'store/', 'rollout/', 'runbook/', ...SUPPORT],
+  // Escalation (PagerDuty, webhooks): plans from engine events into the store's outbox, delivers it.
+  escalation: ['core/', 'contract/', 'engine/', 'store/', ...SUPPORT],
   // Adoption (contract init, install): reads units and files, writes the store's first token.
   adopt: ['core/', 'contract/', 'systemd/', 'drift/', 'store/', 'api/', ...SUPPORT],
   cli: [

@@ -252,3 +252,44 @@ export const alertsFiring = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.fingerprint, t.service] })],
 );
+
+/**
+ * Open escalation episodes (src/escalation): at most one per service, from the trigger that
+ * opened it until its resolve. Its dedup key is what PagerDuty and webhook receivers dedupe on.
+ */
+export const escalationEpisodes = sqliteTable('escalation_episodes', {
+  service: text('service').primaryKey(),
+  dedupKey: text('dedup_key').notNull(),
+  trigger: text('trigger').notNull(),
+  openedAt: integer('opened_at').notNull(),
+  eventId: integer('event_id').notNull(),
+});
+
+/**
+ * The escalation outbox (store/escalations.ts): one row per message and target, written with its
+ * episode change; delivered at least once with retries (next_attempt_at), settled by delivered_at
+ * or failed_at (given up: an escalation_failed event).
+ */
+export const escalationOutbox = sqliteTable(
+  'escalation_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    target: text('target').notNull(),
+    dedupKey: text('dedup_key').notNull(),
+    action: text('action').notNull(),
+    /** The target-neutral message (src/escalation/message.ts) as JSON; never a secret. */
+    message: text('message').notNull(),
+    createdAt: integer('created_at').notNull(),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    deliveredAt: integer('delivered_at'),
+    failedAt: integer('failed_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('escalation_outbox_pending')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.deliveredAt} IS NULL AND ${t.failedAt} IS NULL`),
+    index('escalation_outbox_key').on(t.target, t.dedupKey, t.id),
+  ],
+);

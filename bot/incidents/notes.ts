@@ -104,6 +104,14 @@ export function threadNote(e: MedicEvent, tz: string): string | null {
       return `:warning: Drift still present at ${hhmm(e.at, tz)}${why(e)}`;
     case 'drift_resolved':
       return `:white_check_mark: Drift resolved at ${hhmm(e.at, tz)}`;
+    case 'escalation_sent':
+    case 'escalation_failed': {
+      const d = e.data as { target?: unknown; action?: unknown } | null;
+      const what = `${typeof d?.action === 'string' ? d.action : 'escalation'} to ${typeof d?.target === 'string' ? d.target : '?'}`;
+      return e.kind === 'escalation_sent'
+        ? `:pager: Escalated (${what}) at ${hhmm(e.at, tz)}`
+        : `:x: Escalation failed (${what}) at ${hhmm(e.at, tz)}${why(e)}`;
+    }
     default:
       return null;
   }

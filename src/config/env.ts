@@ -68,6 +68,12 @@ export const envSchema = z.object({
   /** `medic hub`: its PostgreSQL database, e.g. postgres://medic@db/medic. */
   MEDIC_HUB_DATABASE_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')),
   /** `medic hub`: a node silent longer than this is `unreachable`. */
+  /** Escalation (docs/ALERTS.md): PagerDuty Events API v2 endpoint (override for tests or a proxy). */
+  MEDIC_PAGERDUTY_URL: withDefault(z.url(), 'https://events.pagerduty.com/v2/enqueue'),
+  /** Outbox retries: first backoff, attempts before `escalation_failed`, one attempt's timeout. */
+  MEDIC_ESCALATION_RETRY_BASE_MS: withDefault(z.coerce.number().int().min(10), 1000),
+  MEDIC_ESCALATION_MAX_ATTEMPTS: withDefault(z.coerce.number().int().min(1).max(100), 8),
+  MEDIC_ESCALATION_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100), 10_000),
   MEDIC_HUB_SILENCE_SEC: withDefault(z.coerce.number().positive(), 30),
 });
 
@@ -106,4 +112,15 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
 /** True when the Slack bot has what it needs to run. */
 export function slackConfigured(env: Env): boolean {
   return Boolean(env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET && env.SLACK_CHANNEL);
+}
+
+/**
+ * A secret named by the contract (escalation `routingKeyEnv` / `secretEnv`), read from the
+ * environment here like every other variable; undefined when unset or empty.
+ */
+export function readSecret(
+  name: string,
+  source: Record<string, string | undefined> = process.env,
+): string | undefined {
+  return emptyAsUndefined(source[name]) as string | undefined;
 }

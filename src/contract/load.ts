@@ -81,6 +81,20 @@ function resolveContract(doc: ContractDocument, file: string): Contract {
     policies,
     services,
     repo: { units: [...doc.repo.units], scripts: [...doc.repo.scripts] },
+    ...(doc.escalation
+      ? {
+          escalation: {
+            pagerduty: doc.escalation.pagerduty ? { ...doc.escalation.pagerduty } : null,
+            webhooks: doc.escalation.webhooks.map((w, i) => ({
+              name: w.name ?? `webhook-${i + 1}`,
+              url: w.url,
+              secretEnv: w.secretEnv,
+            })),
+            on: [...doc.escalation.on],
+            approvalPendingSec: doc.escalation.after.approvalPendingSec ?? null,
+          },
+        }
+      : {}),
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ALERT_ACTIONS } from '../core/alerts.js';
+import { ESCALATION_TRIGGERS } from '../core/escalation.js';
 import { unitNameProblem } from './unit-name.js';
 
 /** An absolute path: starts with `/`; no `~` or `$VAR` (those belong in unit files, not here). */
@@ -132,6 +133,38 @@ export const repoSchema = z.strictObject({
   scripts: z.array(z.string().min(1)).default([]),
 });
 
+/**
+ * Escalation when medic gives up (docs/ALERTS.md): targets whose secrets are named, never
+ * written (`routingKeyEnv`, `secretEnv`: environment variable names), what triggers an episode,
+ * and how long an approval may wait.
+ */
+export const escalationSchema = z
+  .strictObject({
+    pagerduty: z.strictObject({ routingKeyEnv: envName }).optional(),
+    webhooks: z
+      .array(
+        z.strictObject({
+          name: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]+$/, 'a webhook name is [A-Za-z0-9_-]+')
+            .optional(),
+          url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+          secretEnv: envName,
+        }),
+      )
+      .default([]),
+    on: z
+      .array(z.enum(ESCALATION_TRIGGERS))
+      .min(1)
+      .default([...ESCALATION_TRIGGERS]),
+    after: z.strictObject({ approvalPendingSec: z.number().positive().optional() }).default({}),
+  })
+  .refine((e) => e.pagerduty !== undefined || e.webhooks.length > 0, 'name a target: pagerduty or webhooks')
+  .refine((e) => {
+    const names = e.webhooks.map((w, i) => w.name ?? `webhook-${i + 1}`);
+    return new Set(names).size === names.length;
+  }, 'webhook names must be unique');
+
 export const contractSchema = z.strictObject({
   version: z.literal(1, { error: 'version must be 1' }),
   supervisor: supervisorSchema,
@@ -142,6 +175,7 @@ export const contractSchema = z.strictObject({
     .default({}),
   services: z.array(serviceSchema).min(1, 'a contract names at least one service'),
   repo: repoSchema.default({ units: [], scripts: [] }),
+  escalation: escalationSchema.optional(),
 });
 
 export type ContractInput = z.input<typeof contractSchema>;

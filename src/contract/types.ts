@@ -4,6 +4,7 @@
  * defaults are filled in.
  */
 import type { AlertRule } from '../core/alerts.js';
+import type { EscalationTrigger } from '../core/escalation.js';
 import type { Policy } from '../core/policy.js';
 
 export type SupervisorKind = 'systemd' | 'process';
@@ -43,6 +44,14 @@ export interface ContractService {
   policy: Policy;
 }
 
+/** The contract's `escalation` block; secrets are environment variable names, read by serve. */
+export interface ContractEscalation {
+  pagerduty: { routingKeyEnv: string } | null;
+  webhooks: { name: string; url: string; secretEnv: string }[];
+  on: EscalationTrigger[];
+  approvalPendingSec: number | null;
+}
+
 export interface Contract {
   /** Absolute path of the contract file (`<memory>` paths are kept as given). */
   file: string;
@@ -65,6 +74,8 @@ export interface Contract {
   services: ContractService[];
   /** Globs relative to `dir` (may be empty). */
   repo: { units: string[]; scripts: string[] };
+  /** Escalation targets and triggers (docs/ALERTS.md); absent: medic escalates nowhere. */
+  escalation?: ContractEscalation;
 }
 
 export interface ContractProblem {

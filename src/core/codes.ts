@@ -26,6 +26,8 @@ export const EVENT_KINDS = [
   'policy_applied',
   'policy_rolled_back',
   'access_denied',
+  'escalation_sent',
+  'escalation_failed',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

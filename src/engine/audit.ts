@@ -49,6 +49,8 @@ export function decisionEvent(
     data: {
       detail: d.detail,
       source: meta.source ?? null,
+      // Why a circuit opened (churn, fatal_exit, probe_failed): escalation names it.
+      ...(d.next.tag === 'circuit_open' && d.decision === 'circuit_opened' ? { cause: d.next.cause } : {}),
       ...meta.data,
       // Repeats of refusals whose episode ended with this decision (not yet in any event).
       ...(refusals.length ? { refusals } : {}),

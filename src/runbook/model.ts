@@ -12,6 +12,7 @@ import { DECISION_CODES, type Effect, RECOMMENDED_ACTION_CODES } from '../core/t
 import { type PolicySet, policyOf } from '../rollout/policy-set.js';
 import { alertBlocks } from './alerts.js';
 import type { Block, RunbookDoc, Section } from './doc.js';
+import { ALERTS_ESCALATION_ID, escalationBlocks } from './escalation.js';
 import { recoveryBlocks, STORE_RECOVERY_ID } from './recovery.js';
 import { decisionTable } from './table.js';
 import { ACTION_TEXTS, DECISION_TEXTS } from './texts.js';
@@ -293,6 +294,7 @@ export function buildRunbook(input: RunbookModelInput): RunbookDoc {
     { id: 'policy-rollback', title: 'Rolling back a policy change', level: 3, blocks: r.rollback },
     { id: 'contract-rollout', title: 'Rolling out a contract change', level: 2, blocks: r.contract },
     { id: STORE_RECOVERY_ID, title: 'Store recovery', level: 2, blocks: recoveryBlocks() },
+    { id: ALERTS_ESCALATION_ID, title: 'Alerts and escalation', level: 2, blocks: escalationBlocks() },
   ];
   return { title: 'medic operator runbook', intro, sections };
 }

@@ -27,13 +27,14 @@ import { Metrics } from '../api/http/metrics.js';
 import type { RawRoute } from '../api/schema/ports.js';
 import { VERSION } from '../cli/version.js';
 import { systemClock } from '../clock/clock.js';
-import { type Env, slackConfigured } from '../config/env.js';
+import { type Env, readSecret, slackConfigured } from '../config/env.js';
 import { loadContract } from '../contract/load.js';
 import type { Contract } from '../contract/types.js';
 import { combineReadiness, type Readiness } from '../core/readiness.js';
 import { createEngine } from '../engine/engine.js';
 import { Timeline } from '../engine/timeline.js';
 import type { Clock, Engine } from '../engine/types.js';
+import { createEscalation, type Escalation, resolveEscalation } from '../escalation/escalation.js';
 import type { Logger } from '../log.js';
 import { resolveActivePolicies } from '../rollout/versions.js';
 import { watchPolicyVersions } from '../rollout/watch.js';
@@ -214,6 +215,20 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     // Closed before the watchdog stops: no request can reach a closing engine.
     cleanups.push(() => http.close());
     const publicUrl = env.MEDIC_PUBLIC_URL ?? http.url;
+    // Escalation's named secrets are checked before anything acts (an unset one: exit 2).
+    const escalationConfig = contract.escalation
+      ? resolveEscalation(contract.escalation, {
+          node: env.MEDIC_NODE_NAME,
+          publicUrl,
+          pagerDutyUrl: env.MEDIC_PAGERDUTY_URL,
+          secret: (name) => readSecret(name),
+          retry: {
+            baseMs: env.MEDIC_ESCALATION_RETRY_BASE_MS,
+            maxAttempts: env.MEDIC_ESCALATION_MAX_ATTEMPTS,
+            timeoutMs: env.MEDIC_ESCALATION_TIMEOUT_MS,
+          },
+        })
+      : null;
     const parts: ServeParts = {
       env,
       contract,
@@ -259,6 +274,20 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     await watchdog.start(engine, store);
     // Detection is armed and open intents are reconciled: decided effects may run now.
     engine.releaseEffects();
+    let escalation: Escalation | null = null;
+    if (escalationConfig) {
+      escalation = createEscalation({
+        config: escalationConfig,
+        engine,
+        store,
+        clock,
+        logger,
+        onOutcome: (target, outcome) => metrics.escalation(target, outcome),
+      });
+      escalation.start();
+      // Stopped before the engine closes (cleanups run in reverse): the outbox keeps what is pending.
+      cleanups.push(() => escalation?.stop());
+    }
     drift.start();
     cleanups.push(() => drift.stop());
     const shipper = startShipper(parts, clock);

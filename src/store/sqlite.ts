@@ -15,6 +15,13 @@ import { type AlertClaim, AlertMemory, type ClaimVerdict } from './alerts.js';
 import { type DbOptions, openDatabase } from './db.js';
 import { DecisionWriter, StateReader } from './decisions.js';
 import { isStoreFault } from './errors.js';
+import {
+  type Episode,
+  ESCALATION_CURSOR,
+  EscalationOutbox,
+  type EscalationPlan,
+  type OutboxRow,
+} from './escalations.js';
 import { EventReader, EventWriter } from './events.js';
 import { fileIdentity, StoreHealth } from './health.js';
 import { PendingActions } from './pending.js';
@@ -57,6 +64,7 @@ class SqliteStore implements Store {
   private readonly slack: SlackState;
   private readonly replays: ReplayMemory;
   private readonly alerts: AlertMemory;
+  private readonly outbox: EscalationOutbox;
   private readonly upsertServiceStmt: Database.Statement;
   private readonly now: () => number;
   readonly health: StoreHealth;
@@ -80,6 +88,7 @@ class SqliteStore implements Store {
     this.slack = new SlackState(orm);
     this.replays = new ReplayMemory(sqlite);
     this.alerts = new AlertMemory(sqlite);
+    this.outbox = new EscalationOutbox(sqlite);
     this.health = new StoreHealth(path, path === ':memory:' ? null : fileIdentity(path), this.now);
     this.upsertServiceStmt = sqlite.prepare(
       `INSERT INTO services (name, unit) VALUES (?, ?)
@@ -213,6 +222,33 @@ class SqliteStore implements Store {
   }
   unclaimAlert(key: string): void {
     this.guarded(() => this.alerts.unclaim(key));
+  }
+  planEscalation(plan: EscalationPlan): void {
+    this.guarded(() => this.outbox.plan(plan));
+  }
+  escalationEpisodes(): Episode[] {
+    return this.outbox.episodes();
+  }
+  escalationCursor(): number | null {
+    return this.slack.cursor(ESCALATION_CURSOR);
+  }
+  advanceEscalationCursor(eventId: number, at: number): void {
+    this.guarded(() => this.slack.advance(ESCALATION_CURSOR, eventId, at));
+  }
+  dueEscalations(now: number, limit?: number): OutboxRow[] {
+    return this.outbox.due(now, limit);
+  }
+  nextEscalationAt(): number | null {
+    return this.outbox.nextAttemptAt();
+  }
+  escalationDelivered(id: number, at: number): void {
+    this.guarded(() => this.outbox.delivered(id, at));
+  }
+  escalationRetry(id: number, nextAt: number, error: string): void {
+    this.guarded(() => this.outbox.retry(id, nextAt, error));
+  }
+  escalationFailed(id: number, at: number, error: string): void {
+    this.guarded(() => this.outbox.failed(id, at, error));
   }
   transaction<T>(fn: () => T): T {
     return this.guarded(() => this.sqlite.transaction(fn).immediate());

@@ -12,6 +12,7 @@ import type { PendingAction } from '../core/pending.js';
 import type { TokenRole } from '../core/roles.js';
 import type { EngineStore } from '../engine/store-port.js';
 import type { AlertClaim, ClaimVerdict } from './alerts.js';
+import type { Episode, EscalationPlan, OutboxRow } from './escalations.js';
 import type { StoreHealth } from './health.js';
 import type {
   ClaimResult,
@@ -32,6 +33,7 @@ export type {
   StoredService,
 } from '../engine/store-port.js';
 export type { AlertClaim, ClaimVerdict } from './alerts.js';
+export type { Episode, EscalationPlan, OutboxRow } from './escalations.js';
 export type * from './records.js';
 
 /**
@@ -85,6 +87,18 @@ export interface Store extends EngineStore {
   claimAlert(claim: AlertClaim): ClaimVerdict;
   /** Forgets a claimed key whose action could not be submitted (the next delivery acts). */
   unclaimAlert(key: string): void;
+  /** Escalation (escalations.ts): a step's outbox rows + episode change + cursor, one transaction. */
+  planEscalation(plan: EscalationPlan): void;
+  escalationEpisodes(): Episode[];
+  /** The escalation planner's event cursor (null: never set). */
+  escalationCursor(): number | null;
+  advanceEscalationCursor(eventId: number, at: number): void;
+  /** Pending outbox rows due at `now`, oldest first, none behind an undelivered earlier row of its key. */
+  dueEscalations(now: number, limit?: number): OutboxRow[];
+  nextEscalationAt(): number | null;
+  escalationDelivered(id: number, at: number): void;
+  escalationRetry(id: number, nextAt: number, error: string): void;
+  escalationFailed(id: number, at: number, error: string): void;
   /**
    * Whether the store can durably record now (health.ts): fed by every guarded write
    * (transaction, commitDecision, commitState, appendEvent, completeIntent, claims), which also

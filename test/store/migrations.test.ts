@@ -11,6 +11,8 @@ const TABLES = [
   'alerts_firing',
   'api_tokens',
   'bot_cursors',
+  'escalation_episodes',
+  'escalation_outbox',
   'events',
   'holds',
   'intents',

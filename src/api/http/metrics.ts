@@ -38,6 +38,7 @@ export class Metrics {
   private readonly missedSignals: Counter<'service'>;
   private readonly alerts: Counter<'outcome'>;
   private readonly alertRequests: Counter<'status'>;
+  private readonly escalations: Counter<'target' | 'outcome'>;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -101,6 +102,12 @@ export class Metrics {
       name: 'medic_alertmanager_requests_total',
       help: 'Requests to POST /alertmanager, by HTTP status.',
       labelNames: ['status'],
+      registers,
+    });
+    this.escalations = new Counter({
+      name: 'medic_escalations_total',
+      help: 'Escalation delivery attempts (PagerDuty, webhooks) by target and outcome: delivered, retried, rate_limited, failed (given up: an escalation_failed event).',
+      labelNames: ['target', 'outcome'],
       registers,
     });
     const self = this;
@@ -222,6 +229,11 @@ export class Metrics {
   /** Called by the Alertmanager receiver per alert of a delivery. */
   alertReceived(outcome: 'acted' | 'duplicate' | 'unmatched' | 'failed'): void {
     this.alerts.inc({ outcome });
+  }
+
+  /** Called by the escalation outbox worker per delivery attempt. */
+  escalation(target: string, outcome: 'delivered' | 'retried' | 'rate_limited' | 'failed'): void {
+    this.escalations.inc({ target, outcome });
   }
 
   /** Called by the Alertmanager receiver per request. */
