@@ -55,8 +55,9 @@ const layerRules = Object.entries(MAY_IMPORT).map(([part, allowed]) => ({
   name: `layer-${part.split(/[/|\\]/)[0]}`,
   comment: `src/${part} may import only: ${allowed.join(', ') || 'itself'}`,
   severity: 'error',
-  // The CLI's serve/demo/hub commands launch a composition root (rules serve-is-the-root, hub-is-a-root).
-  from: { path: `^src/${folder(part)}`, pathNot: '^src/cli/commands/(serve|demo|hub)\\.ts$' },
+  // The CLI's serve/demo/hub commands launch a composition root (rules serve-is-the-root, hub-is-a-root);
+  // hub-token manages the hub's tokens in its database.
+  from: { path: `^src/${folder(part)}`, pathNot: '^src/cli/commands/(serve|demo|hub|hub-token)\\.ts$' },
   to: {
     path: `^(src/(?!${[part.includes('|') ? part : `${part}/`, ...allowed].join('|')})|bot/|schema/${part === 'store' ? '' : '|db/'})`,
   },
@@ -90,7 +91,7 @@ module.exports = {
       name: 'hub-is-a-root',
       comment: 'Only the hub composition root and the CLI command that launches it import src/hub.',
       severity: 'error',
-      from: { path: '^(src/(?!hub/|cli/commands/hub\\.ts$)|bot/)' },
+      from: { path: '^(src/(?!hub/|cli/commands/hub(-token)?\\.ts$)|bot/)' },
       to: { path: '^src/hub/' },
     },
     {

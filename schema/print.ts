@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GraphQLSchema } from 'graphql';
 import { schema } from '../src/api/schema/index.js';
-import { hubSchema } from '../src/hub/schema.js';
+import { hubSchema } from '../src/hub/schema/index.js';
 
 // Load graphql the way Pothos does (node resolution), so the printer and the schema share one
 // graphql instance even under bundler-style resolvers (vitest prefers graphql's .mjs build).

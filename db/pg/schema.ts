@@ -5,7 +5,7 @@
  * Times are epoch milliseconds (bigint, read as JS numbers). Rows are keyed by node first: one
  * node's batch can never touch another node's rows.
  */
-import { bigint, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 
 /** One row per agent that ever reported; `cursor` is the highest event id stored for it. */
 export const nodes = pgTable('nodes', {
@@ -15,15 +15,95 @@ export const nodes = pgTable('nodes', {
   lastSeenAt: bigint('last_seen_at', { mode: 'number' }).notNull(),
   /** Every event of this node with an id <= cursor is stored (the agent ships without gaps). */
   cursor: bigint('cursor', { mode: 'number' }).notNull().default(0),
+  /** Set (hub clock) when the liveness sweep recorded `node_down`; cleared with `node_up`. */
+  downSince: bigint('down_since', { mode: 'number' }),
 });
 
-/** Agent tokens: only the sha256 of the secret; a token ships for exactly one node. */
+/**
+ * The hub's bearer tokens, every role (the table keeps its first-slice name): only the sha256 of
+ * the secret. `agent` tokens are bound to one `node` (they ship for it and receive its commands,
+ * nothing else); viewer/operator/admin/bot tokens use the hub's GraphQL and /metrics.
+ */
 export const agentTokens = pgTable('agent_tokens', {
   name: text('name').primaryKey(),
-  node: text('node').notNull(),
+  role: text('role').notNull().default('agent'),
+  node: text('node'),
   hash: text('hash').notNull().unique(),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  lastUsedAt: bigint('last_used_at', { mode: 'number' }),
   revokedAt: bigint('revoked_at', { mode: 'number' }),
+});
+
+/**
+ * Operator commands for one agent (hold/release/approve/force/reset of one service), delivered in
+ * the replies to the agent's own ship requests (the hub never dials an agent). `state`: pending
+ * (not yet fetched) → delivered (in a reply; re-sent until a result comes) → done (the agent's
+ * result is in `result`) | expired (no result by `expires_at`: audited `command_expired`).
+ */
+export const fleetCommands = pgTable(
+  'fleet_commands',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    node: text('node').notNull(),
+    service: text('service').notNull(),
+    /** The agent mutation: holdService, releaseService, approveRestart, forceRestart, resetCircuit. */
+    operation: text('operation').notNull(),
+    /** Arguments besides name and reason (holdService: ttlSec). */
+    args: jsonb('args').notNull(),
+    actor: text('actor').notNull(),
+    /** The role the hub granted the actor; the agent applies its own guards on top. */
+    role: text('role').notNull(),
+    reason: text('reason').notNull(),
+    state: text('state').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+    deliveredAt: bigint('delivered_at', { mode: 'number' }),
+    deliveries: integer('deliveries').notNull().default(0),
+    finishedAt: bigint('finished_at', { mode: 'number' }),
+    result: jsonb('result'),
+  },
+  (t) => [
+    index('fleet_commands_open').on(t.node, t.state, t.id),
+    index('fleet_commands_expiry').on(t.state, t.expiresAt),
+  ],
+);
+
+/**
+ * The hub's own audit log (append-only): command_issued, command_result, command_expired,
+ * node_down, node_up. The agents' events stay in fleet_events.
+ */
+export const hubEvents = pgTable(
+  'hub_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: bigint('at', { mode: 'number' }).notNull(),
+    kind: text('kind').notNull(),
+    node: text('node'),
+    service: text('service'),
+    actor: text('actor'),
+    data: jsonb('data').notNull(),
+  },
+  (t) => [index('hub_events_node').on(t.node, t.id)],
+);
+
+/**
+ * Slack at the hub: the one leader's progress through hub_events, and the incident thread per
+ * node episode, so a new leader neither re-posts nor loses a thread.
+ */
+export const hubSlack = pgTable('hub_slack', {
+  /** Always 'main': one row. */
+  key: text('key').primaryKey(),
+  /** Highest hub_events id handled by a leader. */
+  cursor: bigint('cursor', { mode: 'number' }).notNull(),
+});
+
+export const hubIncidents = pgTable('hub_incidents', {
+  /** `node:<name>` for a node-down episode. */
+  key: text('key').primaryKey(),
+  channel: text('channel').notNull(),
+  ts: text('ts').notNull(),
+  openedAt: bigint('opened_at', { mode: 'number' }).notNull(),
+  resolvedAt: bigint('resolved_at', { mode: 'number' }),
 });
 
 /** The agents' audit events, append-only, unique on (node, event id): re-shipping is harmless. */

@@ -6,13 +6,27 @@
  * hub is idempotent on node + event id) and a hub outage resumes where the hub stopped: no gap,
  * no duplicate. Decisions never wait on it: it only reads the store, on its own timer.
  *
+ * Commands down: the hub's reply carries the operator commands queued for this node; the shipper
+ * runs each id once, in order, through `execute` (the agent's own API: its role checks, engine,
+ * decide() and audit), and ships the results with the next batch — at once, not after the
+ * interval. A command the hub re-delivers (its result was not stored yet) is not run again.
+ *
  * Speaks once per outage: the first failure is logged (warn), repeats are counted, the recovery
  * is logged with the count.
  */
 import type { Clock, Timer } from '../clock/clock.js';
 import type { AuditEvent } from '../core/audit.js';
 import type { ServiceView } from '../core/view.js';
-import { MAX_BATCH_EVENTS, type OutgoingBatch, SHIP_PATH } from '../fleet/protocol.js';
+import {
+  type CommandResult,
+  type FleetCommand,
+  MAX_BATCH_EVENTS,
+  MAX_BATCH_RESULTS,
+  type OutgoingBatch,
+  SHIP_PATH,
+  type ShipReply,
+  shipReplySchema,
+} from '../fleet/protocol.js';
 import type { Logger } from '../log.js';
 
 export interface ShipperOptions {
@@ -29,7 +43,12 @@ export interface ShipperOptions {
   batchSize?: number;
   /** Longest wait between attempts while the hub fails (default 16 intervals, at most 30 s). */
   maxBackoffMs?: number;
+  /** Runs one hub command locally (through the agent's API); without it commands are not run. */
+  execute?: (command: FleetCommand) => Promise<CommandResult>;
 }
+
+/** Remember this many command ids already run (re-deliveries come within a few rounds). */
+const RAN_MEMORY = 10_000;
 
 export interface ShipperStatus {
   cursor: number | null;
@@ -44,6 +63,9 @@ export class Shipper {
   private stopped = false;
   private failures = 0;
   private readonly batchSize: number;
+  /** Results not yet confirmed by the hub, oldest first. */
+  private results: CommandResult[] = [];
+  private readonly ran = new Set<number>();
 
   constructor(private readonly opts: ShipperOptions) {
     this.batchSize = Math.min(opts.batchSize ?? 200, MAX_BATCH_EVENTS);
@@ -80,23 +102,64 @@ export class Shipper {
     const { opts } = this;
     try {
       const events = this.cursor === null ? [] : opts.readEvents(this.cursor, this.batchSize);
+      const results = this.results.slice(0, MAX_BATCH_RESULTS);
       const reply = await this.send({
         node: opts.node,
         version: opts.version,
         after: this.cursor,
         events,
         services: opts.views(),
+        results,
       });
       this.recovered();
       this.cursor = reply.cursor;
-      // A full batch: more are waiting, ship them now.
-      return events.length === this.batchSize ? 0 : opts.intervalMs;
+      // Stored by the hub in the same transaction as the batch.
+      this.results = this.results.slice(results.length);
+      await this.run(reply.commands);
+      // A full batch, or results to report: ship now.
+      return events.length === this.batchSize || this.results.length > 0 ? 0 : opts.intervalMs;
     } catch (err) {
       return this.failed(err as Error);
     }
   }
 
-  private async send(batch: OutgoingBatch): Promise<{ cursor: number }> {
+  /** Runs the commands not run yet, in order; their results wait for the next batch. */
+  private async run(commands: readonly FleetCommand[]): Promise<void> {
+    const { execute, logger, clock } = this.opts;
+    if (!execute) return;
+    for (const command of commands) {
+      if (this.ran.has(command.id)) continue;
+      this.ran.add(command.id);
+      if (this.ran.size > RAN_MEMORY) this.ran.delete(this.ran.values().next().value as number);
+      let result: CommandResult;
+      try {
+        result = await execute(command);
+      } catch (err) {
+        result = {
+          id: command.id,
+          at: clock.now(),
+          ok: false,
+          type: 'Error',
+          code: 'INTERNAL',
+          message: (err as Error).message.slice(0, 2000),
+          state: null,
+        };
+      }
+      logger.info(
+        {
+          command: command.id,
+          operation: command.operation,
+          service: command.service,
+          actor: command.actor,
+          type: result.type,
+        },
+        `hub command ${command.operation} ${command.service}: ${result.ok ? 'taken' : (result.code ?? result.type)}`,
+      );
+      this.results.push(result);
+    }
+  }
+
+  private async send(batch: OutgoingBatch): Promise<ShipReply> {
     // A hub that accepts the connection but never answers must not stall shipping forever.
     const abort = new AbortController();
     const timer = this.opts.clock.setTimeout(() => abort.abort(new Error('no answer within 10 s')), 10_000);
@@ -113,14 +176,17 @@ export class Shipper {
     } finally {
       this.opts.clock.clearTimeout(timer);
     }
-    if (res.ok && typeof body?.cursor === 'number') return { cursor: body.cursor };
+    if (res.ok) {
+      const reply = shipReplySchema.safeParse(body);
+      if (reply.success) return reply.data;
+    }
     // The hub holds less than we thought (its database was restored): resume from its cursor.
     if (res.status === 409 && typeof body?.cursor === 'number') {
       this.opts.logger.warn(
         { cursor: body.cursor, after: batch.after },
         'hub cursor behind ours: re-shipping',
       );
-      return { cursor: body.cursor };
+      return { cursor: body.cursor, commands: [] };
     }
     throw new Error(
       `hub answered ${res.status}: ${body?.error?.code ?? ''} ${body?.error?.message ?? ''}`.trim(),

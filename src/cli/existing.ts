@@ -322,16 +322,19 @@ export function registerExisting(program: Commander, io: CliIo, exit: ExitSink):
   );
 
   const tokenModule = () => import('./commands/token.js');
-  const token = program.command('token').description('token create|list|revoke: API bearer tokens');
+  const token = program
+    .command('token')
+    .description("token create|list|revoke: API bearer tokens (the hub's, with MEDIC_HUB_DATABASE_URL set)");
   leaf(
     token,
     {
       name: 'create',
       summary: 'create a token and print it once (last line of stdout)',
-      usage: '--name NAME --role viewer|operator|admin',
+      usage: '--name NAME --role viewer|operator|admin|bot | --role agent --node NODE (hub)',
       flags: [
         ['--name <name>', 'unique name, recorded as the actor of its actions'],
-        ['--role <role>', 'viewer, operator or admin'],
+        ['--role <role>', 'viewer, operator, admin or bot; agent (hub only: MEDIC_HUB_DATABASE_URL)'],
+        ['--node <node>', 'with --role agent: the node (MEDIC_NODE_NAME) the agent token ships for'],
       ],
       prefix: ['create'],
     },

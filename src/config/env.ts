@@ -75,6 +75,12 @@ export const envSchema = z.object({
   MEDIC_ESCALATION_MAX_ATTEMPTS: withDefault(z.coerce.number().int().min(1).max(100), 8),
   MEDIC_ESCALATION_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100), 10_000),
   MEDIC_HUB_SILENCE_SEC: withDefault(z.coerce.number().positive(), 30),
+  /** `medic hub`: a command its node has not answered within this expires (`command_expired`). */
+  MEDIC_HUB_COMMAND_TTL_SEC: withDefault(z.coerce.number().positive(), 60),
+  /** `medic hub`: how long a command mutation waits for the agent's result before answering `pending`. */
+  MEDIC_HUB_COMMAND_WAIT_MS: withDefault(z.coerce.number().int().min(0), 10_000),
+  /** `medic hub`: how often each replica expires commands and marks silent nodes down. */
+  MEDIC_HUB_SWEEP_MS: withDefault(z.coerce.number().int().min(50), 1000),
 });
 
 export type Env = z.output<typeof envSchema>;

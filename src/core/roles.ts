@@ -30,3 +30,15 @@ export function isRole(value: string): value is Role {
 export function isTokenRole(value: string): value is TokenRole {
   return (TOKEN_ROLES as readonly string[]).includes(value);
 }
+
+/**
+ * Roles of the fleet hub's tokens (issue 15): the API roles, plus `agent` — an agent token is
+ * bound to one node; it may ship that node's events and receive that node's commands, nothing else
+ * (it cannot read the hub's GraphQL or /metrics, and no API role may ship).
+ */
+export const HUB_TOKEN_ROLES = [...TOKEN_ROLES, 'agent'] as const;
+export type HubTokenRole = (typeof HUB_TOKEN_ROLES)[number];
+
+export function isHubTokenRole(value: string): value is HubTokenRole {
+  return (HUB_TOKEN_ROLES as readonly string[]).includes(value);
+}

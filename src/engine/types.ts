@@ -28,7 +28,8 @@ export interface SubmitMeta {
     | 'timer'
     | 'executor'
     | 'reconcile'
-    | 'alertmanager';
+    | 'alertmanager'
+    | 'hub';
   /** Extra details stored in the event's `data` (probe detail, exit info, ...). */
   data?: Record<string, unknown>;
   /** For restart outcomes: the intent this outcome completes (default: the oldest open one). */

@@ -7,7 +7,13 @@
  * resume. The reply: `{ cursor }`, the highest event id the hub holds for this node; every event
  * up to it is stored. Re-sending events the hub has is harmless (idempotent on node + event id).
  *
- * Refusals (JSON `{ error: { code, message }, cursor? }`): 401 UNAUTHENTICATED, 403 WRONG_NODE,
+ * Commands down (the hub never dials an agent): the reply also carries `commands`, the operator
+ * commands queued at the hub for this node and not yet answered (the same command again until its
+ * result arrives: the agent runs each id once). The agent runs them through its own API and
+ * engine (every local guard and audit applies) and sends their `results` with its next batch.
+ *
+ * Refusals (JSON `{ error: { code, message }, cursor? }`): 401 UNAUTHENTICATED, 403 WRONG_NODE /
+ * WRONG_ROLE (not an agent token),
  * 400 MALFORMED_BATCH / OUT_OF_ORDER, 409 GAP (after > cursor: the reply's cursor says where to
  * resume), 413 BATCH_TOO_LARGE, 503 HUB_UNAVAILABLE (PostgreSQL unreachable).
  */
@@ -36,12 +42,59 @@ export const shippedView = z.looseObject({
   state: z.looseObject({ tag: z.string().min(1).max(50) }),
 });
 
+/** The operations a hub command may carry: the agent's service mutations of the same name. */
+export const COMMAND_OPERATIONS = [
+  'holdService',
+  'releaseService',
+  'approveRestart',
+  'forceRestart',
+  'resetCircuit',
+] as const;
+export type CommandOperation = (typeof COMMAND_OPERATIONS)[number];
+
+/** A command as the hub delivers it. */
+export const fleetCommandSchema = z.object({
+  id: z.number().int().positive(),
+  service: name,
+  operation: z.enum(COMMAND_OPERATIONS),
+  /** Arguments besides name and reason (holdService: `{ ttlSec }`). */
+  args: z.record(z.string(), z.unknown()),
+  /** Who asked at the hub, and the role the hub granted them. */
+  actor: z.string().min(1).max(200),
+  role: z.enum(['viewer', 'operator', 'admin']),
+  reason: z.string().min(1).max(500),
+  expiresAt: z.number().int(),
+});
+export type FleetCommand = z.infer<typeof fleetCommandSchema>;
+
+/**
+ * What came of a command at the agent: the agent mutation's result type (`Service` when it was
+ * taken, or one of its typed errors with code and message) and the service state afterwards.
+ */
+export const commandResultSchema = z.object({
+  id: z.number().int().positive(),
+  at: z.number().int().nonnegative(),
+  ok: z.boolean(),
+  /** The agent's result __typename: Service, ConflictError, NotFoundError, NotAllowedError, ValidationError, or Error. */
+  type: z.string().min(1).max(100),
+  code: z.string().max(100).nullable(),
+  message: z.string().max(2000).nullable(),
+  /** The service's state tag after the command (null when there is no such service). */
+  state: z.string().max(50).nullable(),
+});
+export type CommandResult = z.infer<typeof commandResultSchema>;
+
+/** Most results one batch may carry. */
+export const MAX_BATCH_RESULTS = 100;
+
 export const batchSchema = z.object({
   node: name.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a node name is letters, digits, ".", "_" and "-"'),
   version: z.string().max(100).nullable(),
   after: z.number().int().nonnegative().nullable(),
   events: z.array(shippedEvent).max(MAX_BATCH_EVENTS),
   services: z.array(shippedView).max(10_000),
+  /** Results of commands delivered earlier (absent = none). */
+  results: z.array(commandResultSchema).max(MAX_BATCH_RESULTS).default([]),
 });
 
 export type Batch = z.infer<typeof batchSchema>;
@@ -53,16 +106,25 @@ export interface OutgoingBatch {
   after: number | null;
   events: readonly { id: number; at: number; service: string | null; kind: string }[];
   services: readonly { name: string; unit: string; state: { tag: string } }[];
+  results?: readonly CommandResult[];
 }
 export type ShippedEvent = z.infer<typeof shippedEvent>;
 
 export interface ShipReply {
   cursor: number;
+  /** Commands for this node waiting for a result (oldest first). */
+  commands: FleetCommand[];
 }
+
+export const shipReplySchema = z.object({
+  cursor: z.number().int().nonnegative(),
+  commands: z.array(fleetCommandSchema).default([]),
+});
 
 export type ShipErrorCode =
   | 'UNAUTHENTICATED'
   | 'WRONG_NODE'
+  | 'WRONG_ROLE'
   | 'MALFORMED_BATCH'
   | 'OUT_OF_ORDER'
   | 'GAP'

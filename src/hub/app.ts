@@ -1,38 +1,78 @@
 /**
  * The hub's HTTP app, built apart from listening (tests call `handler` on any server):
- * `/healthz`, `/readyz` (503 while PostgreSQL does not answer), `/metrics`, `/graphql` and the
- * agents' `POST /agent/v1/ship`.
+ * `/healthz`, `/readyz` (503 while PostgreSQL does not answer), `/metrics` and `/graphql` (hub
+ * tokens: viewer and up, auth.ts) and the agents' `POST /agent/v1/ship` (agent tokens).
+ * GraphQL subscriptions are served over SSE (graphql-yoga's default).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import type { Clock } from '../clock/clock.js';
 import { SHIP_PATH } from '../fleet/protocol.js';
 import type { Logger } from '../log.js';
+import { HubAuthenticator } from './auth.js';
+import type { HubBus } from './bus.js';
 import type { HubDatabase } from './db.js';
 import type { HubMetrics } from './metrics.js';
-import { type HubContext, hubSchema } from './schema.js';
+import { type HubContext, type HubPrincipal, hubSchema } from './schema/index.js';
 import { handleShip, sendJson } from './ship-route.js';
 
 export interface HubAppDeps {
   database: HubDatabase;
-  clock: Pick<Clock, 'now'>;
+  clock: Clock;
   metrics: HubMetrics;
   logger: Logger;
+  bus: HubBus;
   silenceMs: number;
+  commandTtlMs: number;
+  commandWaitMs: number;
 }
 
-export function createHubApp(deps: HubAppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { database, metrics, logger } = deps;
-  const context: HubContext = { db: database.db, clock: deps.clock, silenceMs: deps.silenceMs };
-  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse }>({
-    schema: hubSchema,
-    context: () => context,
-    graphiql: false,
-    logging: false,
+export interface HubApp {
+  handler(req: IncomingMessage, res: ServerResponse): void;
+  close(): Promise<void>;
+}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    ...(status === 401 ? { 'www-authenticate': 'Bearer realm="medic-hub"' } : {}),
   });
+  res.end(
+    JSON.stringify({
+      errors: [
+        { message: `${status === 401 ? 'unauthorized' : 'forbidden'}: ${message}`, extensions: { code } },
+      ],
+    }),
+  );
+}
+
+export function createHubApp(deps: HubAppDeps): HubApp {
+  const { database, metrics, logger } = deps;
+  const auth = new HubAuthenticator(database.db, () => deps.clock.now());
+  const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse; principal: HubPrincipal }, HubContext>(
+    {
+      schema: hubSchema,
+      context: ({ principal, request }): HubContext => ({
+        db: database.db,
+        clock: deps.clock,
+        silenceMs: deps.silenceMs,
+        principal,
+        bus: deps.bus,
+        commandTtlMs: deps.commandTtlMs,
+        commandWaitMs: deps.commandWaitMs,
+        signal: request.signal,
+      }),
+      graphiql: false,
+      logging: false,
+    },
+  );
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/graphql') return yoga(req, res);
+    if (path === '/graphql') {
+      const who = await auth.operator(req.headers.authorization);
+      if (!who.ok) return refuse(res, who.status, who.code, who.message);
+      return yoga(req, res, { principal: who.principal });
+    }
     if (path === SHIP_PATH) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
       return handleShip(req, res, { db: database.db, clock: deps.clock, metrics, logger });
@@ -45,6 +85,8 @@ export function createHubApp(deps: HubAppDeps): (req: IncomingMessage, res: Serv
       return sendJson(res, ok ? 200 : 503, { ready: ok, reasons: ok ? [] : ['PostgreSQL is unreachable'] });
     }
     if (path === '/metrics') {
+      const who = await auth.operator(req.headers.authorization);
+      if (!who.ok) return refuse(res, who.status, who.code, who.message);
       try {
         const text = await metrics.registry.metrics();
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
@@ -56,11 +98,16 @@ export function createHubApp(deps: HubAppDeps): (req: IncomingMessage, res: Serv
     }
     sendJson(res, 404, { error: 'not found' });
   };
-  return (req, res) => {
-    route(req, res).catch((err) => {
-      logger.error({ err }, 'hub request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.end();
-    });
+  return {
+    handler(req, res) {
+      route(req, res).catch((err) => {
+        logger.error({ err }, 'hub request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.end();
+      });
+    },
+    close: async () => {
+      await yoga.dispose();
+    },
   };
 }

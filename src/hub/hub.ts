@@ -1,7 +1,8 @@
 /**
- * The composition root of `medic hub` (issue 15, first slice): PostgreSQL pool → migrations
- * (advisory lock) → metrics → HTTP app → listen. Stateless apart from PostgreSQL: several
- * replicas may run against one database. `close()` stops listening, then ends the pool.
+ * The composition root of `medic hub` (issue 15): PostgreSQL pool → migrations (advisory lock)
+ * → event bus (LISTEN/NOTIFY) → metrics → HTTP app → listen → sweeper (command expiry, node
+ * liveness). Stateless apart from PostgreSQL: several replicas may run against one database.
+ * `close()` stops the sweeper, stops listening, then closes the bus and the pool.
  */
 
 import type { Clock } from '../clock/clock.js';
@@ -10,12 +11,16 @@ import type { Env } from '../config/env.js';
 import type { Logger } from '../log.js';
 import { listen } from '../serve/http.js';
 import { createHubApp } from './app.js';
+import { HubBus } from './bus.js';
 import { type HubDatabase, migrateHub, openHubDatabase } from './db.js';
 import { HubMetrics } from './metrics.js';
+import { Sweeper } from './sweeper.js';
 
 export interface RunningHub {
   url: string;
   database: HubDatabase;
+  bus: HubBus;
+  sweeper: Sweeper;
   close(): Promise<void>;
 }
 
@@ -30,23 +35,43 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
   if (!env.MEDIC_HUB_DATABASE_URL)
     throw new HubConfigError('MEDIC_HUB_DATABASE_URL is required for medic hub');
   const database = openHubDatabase(env.MEDIC_HUB_DATABASE_URL);
+  const bus = new HubBus(env.MEDIC_HUB_DATABASE_URL, database.db, clock, log.child({ component: 'hub-bus' }));
+  const undo: (() => Promise<void>)[] = [() => database.close(), () => bus.close()];
+  const closeAll = async () => {
+    for (const fn of undo.reverse()) await fn().catch(() => {});
+    undo.length = 0;
+  };
   try {
     await migrateHub(database.pool);
+    await bus.start();
     const silenceMs = env.MEDIC_HUB_SILENCE_SEC * 1000;
     const metrics = new HubMetrics(database.db, clock, silenceMs);
-    const handler = createHubApp({ database, clock, metrics, logger: log, silenceMs });
-    const http = await listen(handler, env.MEDIC_HOST, env.MEDIC_PORT);
-    log.info({ url: http.url }, `medic hub serving on ${http.url}`);
-    return {
-      url: http.url,
+    const app = createHubApp({
       database,
-      async close() {
-        await http.close();
-        await database.close();
-      },
-    };
+      clock,
+      metrics,
+      logger: log,
+      bus,
+      silenceMs,
+      commandTtlMs: env.MEDIC_HUB_COMMAND_TTL_SEC * 1000,
+      commandWaitMs: env.MEDIC_HUB_COMMAND_WAIT_MS,
+    });
+    undo.push(() => app.close());
+    const http = await listen(app.handler, env.MEDIC_HOST, env.MEDIC_PORT);
+    undo.push(() => http.close());
+    const sweeper = new Sweeper({
+      db: database.db,
+      clock,
+      logger: log,
+      intervalMs: env.MEDIC_HUB_SWEEP_MS,
+      silenceMs,
+    });
+    sweeper.start();
+    undo.push(() => sweeper.stop());
+    log.info({ url: http.url }, `medic hub serving on ${http.url}`);
+    return { url: http.url, database, bus, sweeper, close: closeAll };
   } catch (err) {
-    await database.close();
+    await closeAll();
     throw err;
   }
 }

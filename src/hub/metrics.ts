@@ -1,5 +1,6 @@
 /**
- * The hub's Prometheus registry: `medic_nodes{state}` (read from PostgreSQL at scrape time),
+ * The hub's Prometheus registry: `medic_nodes{state}` and `medic_node_up{node}` (read from
+ * PostgreSQL at scrape time),
  * events stored and batches refused by reason.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -22,6 +23,17 @@ export class HubMetrics {
       async collect() {
         const nodes = await listNodes(db, clock.now(), silenceMs);
         for (const state of NODE_STATES) this.set({ state }, nodes.filter((n) => n.state === state).length);
+      },
+    });
+    new Gauge({
+      name: 'medic_node_up',
+      help: 'Per agent: 1 while it reports, 0 once silent longer than MEDIC_HUB_SILENCE_SEC (alert: MedicNodeDown).',
+      labelNames: ['node'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const nodes = await listNodes(db, clock.now(), silenceMs);
+        for (const n of nodes) this.set({ node: n.name }, n.state === 'connected' ? 1 : 0);
       },
     });
     this.stored = new Counter({

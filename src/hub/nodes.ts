@@ -18,6 +18,8 @@ export interface FleetNode {
   firstSeenAt: number;
   lastSeenAt: number;
   cursor: number;
+  /** Set while the hub has recorded `node_down` for the current silence. */
+  downSince: number | null;
   state: NodeState;
   /** Services of this node by state tag. */
   counts: { state: string; count: number }[];
@@ -95,4 +97,41 @@ export async function listServices(
     services: rows.slice(0, first).map((r) => ({ ...r, view: r.view as Record<string, unknown> })),
     hasNextPage: rows.length > first,
   };
+}
+
+export type ServiceLookup =
+  | { ok: true; service: FleetService }
+  | { ok: false; code: 'NOT_FOUND' | 'AMBIGUOUS'; message: string };
+
+/**
+ * The service `name` on `node`; without `node`, the one node that has it (AMBIGUOUS when several
+ * do: the caller must say which).
+ */
+export async function findService(
+  db: HubDb,
+  node: string | null | undefined,
+  name: string,
+): Promise<ServiceLookup> {
+  const rows = await db
+    .select()
+    .from(fleetServices)
+    .where(
+      node ? and(eq(fleetServices.node, node), eq(fleetServices.name, name)) : eq(fleetServices.name, name),
+    )
+    .orderBy(asc(fleetServices.node))
+    .limit(node ? 1 : 20);
+  if (rows.length === 0)
+    return {
+      ok: false,
+      code: 'NOT_FOUND',
+      message: node ? `no service '${name}' on node ${node}` : `no service named '${name}'`,
+    };
+  if (rows.length > 1)
+    return {
+      ok: false,
+      code: 'AMBIGUOUS',
+      message: `service '${name}' runs on several nodes (${rows.map((r) => r.node).join(', ')}): pass node`,
+    };
+  const r = rows[0]!;
+  return { ok: true, service: { ...r, view: r.view as Record<string, unknown> } };
 }

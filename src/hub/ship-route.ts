@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { HubDb } from './db.js';
 import { ingest } from './ingest.js';
 import type { HubMetrics } from './metrics.js';
-import { findAgentToken } from './tokens.js';
+import { findHubToken } from './tokens.js';
 
 export interface ShipDeps {
   db: HubDb;
@@ -23,6 +23,7 @@ export interface ShipDeps {
 const STATUS: Record<ShipErrorCode, number> = {
   UNAUTHENTICATED: 401,
   WRONG_NODE: 403,
+  WRONG_ROLE: 403,
   MALFORMED_BATCH: 400,
   OUT_OF_ORDER: 400,
   GAP: 409,
@@ -70,16 +71,19 @@ export async function handleShip(req: IncomingMessage, res: ServerResponse, deps
   if (declared > MAX_BATCH_BYTES) return refuse('BATCH_TOO_LARGE', `body over ${MAX_BATCH_BYTES} bytes`);
   const body = await readBody(req, MAX_BATCH_BYTES);
   if (body === null) return refuse('BATCH_TOO_LARGE', `body over ${MAX_BATCH_BYTES} bytes`);
-  let token: Awaited<ReturnType<typeof findAgentToken>>;
+  let found: Awaited<ReturnType<typeof findHubToken>>;
   try {
-    token = await findAgentToken(deps.db, secret);
+    found = await findHubToken(deps.db, secret);
   } catch (err) {
     log.error({ err }, 'PostgreSQL unreachable while authenticating an agent');
     return sendJson(res, 503, {
       error: { code: 'HUB_UNAVAILABLE', message: 'the hub database is unreachable' },
     });
   }
-  if (!token) return refuse('UNAUTHENTICATED', 'invalid or revoked agent token');
+  if (!found) return refuse('UNAUTHENTICATED', 'invalid or revoked agent token');
+  if (found.role !== 'agent' || !found.node)
+    return refuse('WRONG_ROLE', `token '${found.name}' has role ${found.role}: only agent tokens may ship`);
+  const token = { name: found.name, node: found.node };
   let raw: unknown;
   try {
     raw = JSON.parse(body.toString('utf8'));
@@ -104,7 +108,7 @@ export async function handleShip(req: IncomingMessage, res: ServerResponse, deps
     const result = await ingest(deps.db, batch, deps.clock.now());
     if (!result.ok) return refuse(result.code, result.message, { node: batch.node, cursor: result.cursor });
     deps.metrics.eventsStored(result.stored);
-    sendJson(res, 200, { cursor: result.cursor });
+    sendJson(res, 200, { cursor: result.cursor, commands: result.commands });
   } catch (err) {
     log.error({ err, node: batch.node }, 'storing an agent batch failed');
     sendJson(res, 503, { error: { code: 'HUB_UNAVAILABLE', message: 'the hub could not store the batch' } });

@@ -1,10 +1,12 @@
 /**
- * Agent tokens at the hub: `medic_` + 32 random bytes, stored as sha256 only (the same scheme as
- * the API's tokens, src/api/http/auth.ts). A token is bound to one node.
+ * The hub's bearer tokens (table `agent_tokens`, every role): `medic_` + 32 random bytes, stored
+ * as sha256 only — the same scheme and roles as the single host's tokens (src/api/http/auth.ts,
+ * src/core/roles.ts), plus `agent`, bound to one node. Unknown and revoked tokens look the same.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { agentTokens } from '../../db/pg/schema.js';
 import { generateToken, hashToken } from '../api/http/auth.js';
+import type { HubTokenRole } from '../core/roles.js';
 import type { HubDb } from './db.js';
 
 export interface AgentToken {
@@ -12,18 +14,97 @@ export interface AgentToken {
   node: string;
 }
 
-/** Creates a token for `node`; returns the secret (shown once). Throws when the name is taken. */
-export async function createAgentToken(db: HubDb, name: string, node: string, now: number): Promise<string> {
+export interface HubToken {
+  name: string;
+  role: HubTokenRole;
+  /** The node an agent token ships for; null for the other roles. */
+  node: string | null;
+}
+
+export interface HubTokenRecord extends HubToken {
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export class HubTokenError extends Error {
+  constructor(
+    readonly code: 'TOKEN_EXISTS' | 'NODE_REQUIRED' | 'NODE_NOT_ALLOWED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Creates a token; returns the secret (shown once). `node` is required for, and only for, `agent`. */
+export async function createHubToken(
+  db: HubDb,
+  name: string,
+  role: HubTokenRole,
+  node: string | null,
+  now: number,
+): Promise<string> {
+  if (role === 'agent' && !node) throw new HubTokenError('NODE_REQUIRED', 'an agent token needs --node NAME');
+  if (role !== 'agent' && node)
+    throw new HubTokenError('NODE_NOT_ALLOWED', '--node is for --role agent only');
   const secret = generateToken();
-  await db.insert(agentTokens).values({ name, node, hash: hashToken(secret), createdAt: now });
+  const [row] = await db
+    .insert(agentTokens)
+    .values({ name, role, node, hash: hashToken(secret), createdAt: now })
+    .onConflictDoNothing({ target: agentTokens.name })
+    .returning({ name: agentTokens.name });
+  if (!row)
+    throw new HubTokenError(
+      'TOKEN_EXISTS',
+      `a token named '${name}' already exists (names are never reused)`,
+    );
   return secret;
 }
 
-/** The live token with this secret, or null (unknown and revoked look the same). */
-export async function findAgentToken(db: HubDb, secret: string): Promise<AgentToken | null> {
+/** An agent token for `node` (the first slice's helper, kept for tests and `medic hub token`). */
+export const createAgentToken = (db: HubDb, name: string, node: string, now: number) =>
+  createHubToken(db, name, 'agent', node, now);
+
+/** The live token with this secret, or null. */
+export async function findHubToken(db: HubDb, secret: string): Promise<HubToken | null> {
   const [row] = await db
-    .select({ name: agentTokens.name, node: agentTokens.node })
+    .select({ name: agentTokens.name, role: agentTokens.role, node: agentTokens.node })
     .from(agentTokens)
     .where(and(eq(agentTokens.hash, hashToken(secret)), isNull(agentTokens.revokedAt)));
-  return row ?? null;
+  return row ? { ...row, role: row.role as HubTokenRole } : null;
+}
+
+/** The live agent token with this secret, or null (other roles cannot ship). */
+export async function findAgentToken(db: HubDb, secret: string): Promise<AgentToken | null> {
+  const token = await findHubToken(db, secret);
+  return token?.role === 'agent' && token.node ? { name: token.name, node: token.node } : null;
+}
+
+export async function touchHubToken(db: HubDb, name: string, now: number): Promise<void> {
+  await db.update(agentTokens).set({ lastUsedAt: now }).where(eq(agentTokens.name, name));
+}
+
+export async function listHubTokens(db: HubDb): Promise<HubTokenRecord[]> {
+  const rows = await db
+    .select({
+      name: agentTokens.name,
+      role: agentTokens.role,
+      node: agentTokens.node,
+      createdAt: agentTokens.createdAt,
+      lastUsedAt: agentTokens.lastUsedAt,
+      revokedAt: agentTokens.revokedAt,
+    })
+    .from(agentTokens)
+    .orderBy(asc(agentTokens.name));
+  return rows.map((r) => ({ ...r, role: r.role as HubTokenRole }));
+}
+
+/** Revokes a live token; false when there is none by that name. */
+export async function revokeHubToken(db: HubDb, name: string, now: number): Promise<boolean> {
+  const rows = await db
+    .update(agentTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(agentTokens.name, name), isNull(agentTokens.revokedAt)))
+    .returning({ name: agentTokens.name });
+  return rows.length > 0;
 }

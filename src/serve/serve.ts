@@ -45,6 +45,7 @@ import type { Store } from '../store/types.js';
 import { DriftWatcher } from '../watchdog/drift.js';
 import { createWatchdog, type Watchdog } from '../watchdog/watchdog.js';
 import { basicHandler, listen, type NodeHandler } from './http.js';
+import { runHubCommand } from './hub-commands.js';
 import { registerStoreMetrics } from './store-metrics.js';
 import { watchStore } from './store-watch.js';
 
@@ -241,10 +242,12 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       logger,
       publicUrl,
     };
+    let apiYoga: (() => YogaLike) | null = null;
     if (opts.handler) {
       current = await opts.handler(parts);
     } else {
       let app: ReturnType<typeof createApp> | null = null;
+      apiYoga = () => app!.yoga;
       const bot = await startSlackBot(parts, () => app!.yoga, clock);
       app = createApp({
         engine,
@@ -290,7 +293,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     }
     drift.start();
     cleanups.push(() => drift.stop());
-    const shipper = startShipper(parts, clock);
+    const shipper = startShipper(parts, clock, apiYoga);
     // Stopped before the store closes (cleanups run in reverse); the next start resumes from the hub's cursor.
     if (shipper) cleanups.push(() => shipper.stop());
     // Ready means the first drift check ended too (/readyz says so): startServe resolves then.
@@ -319,7 +322,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
 }
 
 /** Ships the audit log to the hub when MEDIC_HUB_URL and MEDIC_HUB_TOKEN are set (docs/FLEET.md). */
-function startShipper(parts: ServeParts, clock: Clock): Shipper | null {
+function startShipper(parts: ServeParts, clock: Clock, yoga: (() => YogaLike) | null): Shipper | null {
   const { env, store, engine } = parts;
   if (!env.MEDIC_HUB_URL || !env.MEDIC_HUB_TOKEN) return null;
   const log = parts.logger.child({ component: 'shipper', node: env.MEDIC_NODE_NAME });
@@ -333,6 +336,8 @@ function startShipper(parts: ServeParts, clock: Clock): Shipper | null {
     clock,
     logger: log,
     intervalMs: env.MEDIC_HUB_SHIP_INTERVAL_MS,
+    // Hub commands run through this agent's own API (role checks, engine, decide(), audit).
+    execute: yoga ? (command) => runHubCommand(yoga(), command, () => clock.now()) : undefined,
   });
   shipper.start();
   log.info({ hub: env.MEDIC_HUB_URL }, `shipping events to the hub as node ${env.MEDIC_NODE_NAME}`);

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
-import { createAgentToken } from '../../src/hub/tokens.js';
+import { createAgentToken, createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../helpers/systemd.js';
 import { medicChild, tempDir, writeContract } from '../watchdog/helpers.js';
@@ -52,6 +52,7 @@ describe.skipIf(skipPg)('a real agent shipping to the hub (real PostgreSQL)', ()
     hubs.push(hub);
     const port = new URL(hub.url).port;
     const token = await createAgentToken(hub.database.db, 'agent-a', 'node-a', Date.now());
+    const viewer = await createHubToken(hub.database.db, 'viewer', 'viewer', null, Date.now());
 
     const dir = tempDir('fleet');
     const agentDb = join(dir, 'medic.db');
@@ -127,13 +128,15 @@ describe.skipIf(skipPg)('a real agent shipping to the hub (real PostgreSQL)', ()
     const nodeState = async () => {
       const res = await fetch(`${hub.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
         body: JSON.stringify({ query: '{ nodes { name state connected } }' }),
       });
       return ((await res.json()) as { data: { nodes: { state: string }[] } }).data.nodes[0]?.state;
     };
     await waitFor(async () => (await nodeState()) === 'unreachable', 10_000, 200);
-    const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${viewer}` } })
+    ).text();
     expect(metrics).toContain('medic_nodes{state="unreachable"} 1');
   }, 120_000);
 });

@@ -10,7 +10,7 @@ import { SimulatedClock } from '../../src/clock/clock.js';
 import { loadEnv } from '../../src/config/env.js';
 import { MAX_BATCH_EVENTS, SHIP_PATH } from '../../src/fleet/protocol.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
-import { createAgentToken } from '../../src/hub/tokens.js';
+import { createAgentToken, createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { freshDatabase, skipPg } from './pg.js';
 
@@ -29,6 +29,7 @@ describe.skipIf(skipPg)('hub ingest (real PostgreSQL)', () => {
   const clock = new SimulatedClock(T0);
   let tokenA = '';
   let tokenB = '';
+  let viewer = '';
   let url = '';
 
   beforeAll(async () => {
@@ -37,6 +38,7 @@ describe.skipIf(skipPg)('hub ingest (real PostgreSQL)', () => {
     hub = await startHub({ env, logger: createLogger('silent'), clock });
     tokenA = await createAgentToken(hub.database.db, 'agent-a', 'node-a', T0);
     tokenB = await createAgentToken(hub.database.db, 'agent-b', 'node-b', T0);
+    viewer = await createHubToken(hub.database.db, 'grafana', 'viewer', null, T0);
   });
   afterAll(async () => {
     await hub?.close();
@@ -60,7 +62,7 @@ describe.skipIf(skipPg)('hub ingest (real PostgreSQL)', () => {
   const gql = async (query: string) => {
     const res = await fetch(`${hub.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
       body: JSON.stringify({ query }),
     });
     return ((await res.json()) as { data: Record<string, never> }).data;
@@ -72,13 +74,16 @@ describe.skipIf(skipPg)('hub ingest (real PostgreSQL)', () => {
     );
 
   it('a heartbeat without a cursor learns the hub cursor (0 for a new node)', async () => {
-    expect(await ship(tokenA, batch('node-a', null, []))).toEqual({ status: 200, body: { cursor: 0 } });
+    expect(await ship(tokenA, batch('node-a', null, []))).toEqual({
+      status: 200,
+      body: { cursor: 0, commands: [] },
+    });
   });
 
   it('stores a batch once: re-sending it (a lost reply) changes nothing', async () => {
     const b = batch('node-a', 0, [ev(1), ev(2), ev(3)], [view('api', 'cooldown'), view('db', 'healthy')]);
-    expect(await ship(tokenA, b)).toEqual({ status: 200, body: { cursor: 3 } });
-    expect(await ship(tokenA, b)).toEqual({ status: 200, body: { cursor: 3 } });
+    expect(await ship(tokenA, b)).toEqual({ status: 200, body: { cursor: 3, commands: [] } });
+    expect(await ship(tokenA, b)).toEqual({ status: 200, body: { cursor: 3, commands: [] } });
     expect(await count('node-a')).toBe(3);
     const row = await hub.database.pool.query(
       'SELECT event FROM fleet_events WHERE node = $1 AND event_id = 2',
@@ -142,7 +147,9 @@ describe.skipIf(skipPg)('hub ingest (real PostgreSQL)', () => {
         counts: [{ state: 'held', count: 1 }],
       },
     ]);
-    const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${viewer}` } })
+    ).text();
     expect(metrics).toContain('medic_nodes{state="connected"} 1');
     expect(metrics).toContain('medic_nodes{state="unreachable"} 1');
   });

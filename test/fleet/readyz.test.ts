@@ -8,6 +8,7 @@ import { systemClock } from '../../src/clock/clock.js';
 import { ConfigError, loadEnv } from '../../src/config/env.js';
 import { SHIP_PATH } from '../../src/fleet/protocol.js';
 import { createHubApp } from '../../src/hub/app.js';
+import { HubBus } from '../../src/hub/bus.js';
 import { openHubDatabase } from '../../src/hub/db.js';
 import { HubMetrics } from '../../src/hub/metrics.js';
 import { createLogger } from '../../src/log.js';
@@ -29,17 +30,22 @@ describe('hub without PostgreSQL', () => {
   });
 
   it('answers /readyz 503, /healthz 200 and refuses batches with HUB_UNAVAILABLE', async () => {
-    const database = openHubDatabase(`postgres://medic@127.0.0.1:${await closedPort()}/medic`);
+    const url = `postgres://medic@127.0.0.1:${await closedPort()}/medic`;
+    const database = openHubDatabase(url);
     closers.push(() => database.close());
     const metrics = new HubMetrics(database.db, systemClock, 30_000);
-    const handler = createHubApp({
+    const logger = createLogger('silent');
+    const app = createHubApp({
       database,
       clock: systemClock,
       metrics,
-      logger: createLogger('silent'),
+      logger,
+      bus: new HubBus(url, database.db, systemClock, logger),
       silenceMs: 30_000,
+      commandTtlMs: 60_000,
+      commandWaitMs: 0,
     });
-    const http = await listen(handler, '127.0.0.1', 0);
+    const http = await listen(app.handler, '127.0.0.1', 0);
     closers.push(() => http.close());
     const ready = await fetch(`${http.url}/readyz`);
     expect(ready.status).toBe(503);
@@ -52,6 +58,14 @@ describe('hub without PostgreSQL', () => {
     });
     expect(ship.status).toBe(503);
     expect(((await ship.json()) as { error: { code: string } }).error.code).toBe('HUB_UNAVAILABLE');
+    // GraphQL and /metrics cannot check the token without PostgreSQL: 503, not 401 or a stack trace.
+    for (const path of ['/graphql', '/metrics']) {
+      const res = await fetch(http.url + path, { headers: { authorization: 'Bearer medic_x' } });
+      expect(res.status).toBe(503);
+      expect(
+        ((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code,
+      ).toBe('HUB_UNAVAILABLE');
+    }
   });
 
   it('needs MEDIC_HUB_URL and MEDIC_HUB_TOKEN together', () => {

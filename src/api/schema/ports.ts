@@ -85,8 +85,11 @@ export interface RawRoute {
 export interface Principal {
   name: string;
   role: TokenRole;
-  via: 'token' | 'in-process';
+  /** `hub`: an operator command from the fleet hub, run by this agent (issue 15). */
+  via: 'token' | 'in-process' | 'hub';
   bot?: boolean;
+  /** The hub's command id (via `hub`), recorded in the audit event's data. */
+  hubCommand?: number;
 }
 
 export type { Readiness } from '../../core/readiness.js';

@@ -3,6 +3,8 @@
  * prints it ONCE, as the last line of stdout (so `TOKEN=$(medic token create ... | tail -1)`
  * works); only its sha256 is stored. `medic token list [--json]`; `medic token revoke NAME`.
  * The store is MEDIC_DB (default ./data/medic.db); it may be open in `medic serve` at the same time.
+ * With MEDIC_HUB_DATABASE_URL set the same verbs manage the fleet hub's tokens in PostgreSQL,
+ * including `--role agent --node NAME` (hub-token.ts).
  * Exit codes: 0 ok, 2 invalid input (bad role/name, name taken, unknown token).
  */
 
@@ -13,6 +15,7 @@ import { StoreError } from '../../store/errors.js';
 import { openStore } from '../../store/sqlite.js';
 import type { Store, TokenRecord } from '../../store/types.js';
 import { type CliIo, type Command, EXIT_INVALID, EXIT_OK, parseFlags, UsageError, writeLine } from '../io.js';
+import { hubTokenCommand } from './hub-token.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const USAGE = `usage: medic token create --name NAME --role ${TOKEN_ROLES.join('|')}
@@ -22,9 +25,17 @@ const USAGE = `usage: medic token create --name NAME --role ${TOKEN_ROLES.join('
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
 function create(store: Store, args: string[], io: CliIo): number {
-  const { values, positionals } = parseFlags(args, { name: { type: 'string' }, role: { type: 'string' } });
+  const { values, positionals } = parseFlags(args, {
+    name: { type: 'string' },
+    role: { type: 'string' },
+    node: { type: 'string' },
+  });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
   const { name, role } = values;
+  if (role === 'agent' || values.node !== undefined)
+    throw new UsageError(
+      'agent tokens (--role agent --node NAME) live at the fleet hub: set MEDIC_HUB_DATABASE_URL to the hub database (docs/FLEET.md)',
+    );
   if (!name || !NAME.test(name)) throw new UsageError(`--name must match ${NAME.source}\n${USAGE}`);
   if (!role || !isTokenRole(role)) throw new UsageError(`--role must be one of ${TOKEN_ROLES.join(', ')}`);
   const token = generateToken();
@@ -90,6 +101,7 @@ export const run: Command = async (args, io) => {
   const action = verb ? VERBS[verb as keyof typeof VERBS] : undefined;
   if (!action) throw new UsageError(USAGE);
   const env = loadEnv(io.env);
+  if (env.MEDIC_HUB_DATABASE_URL) return hubTokenCommand(env.MEDIC_HUB_DATABASE_URL, args, io);
   const store = openStore(env.MEDIC_DB);
   try {
     return action(store, rest, io);

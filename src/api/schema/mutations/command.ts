@@ -87,8 +87,12 @@ export async function runCommand(
   if (!ctx.engine.services.has(spec.service)) return notFound(`no service named '${spec.service}'`);
   const operator: Operator = { actor: ctx.principal.name, reason: spec.reason.trim() };
   const { decision } = await ctx.engine.submit(spec.service, spec.input(operator), {
-    source: ctx.principal.via === 'in-process' ? 'slack' : 'graphql',
-    data: { operation: spec.operation, role: ctx.principal.role },
+    source: ctx.principal.via === 'in-process' ? 'slack' : ctx.principal.via === 'hub' ? 'hub' : 'graphql',
+    data: {
+      operation: spec.operation,
+      role: ctx.principal.role,
+      ...(ctx.principal.hubCommand !== undefined ? { hubCommand: ctx.principal.hubCommand } : {}),
+    },
   });
   if (!decision.taken)
     return conflict(decision.detail || `${spec.operation} changed nothing`, decision.decision);

@@ -1,0 +1,61 @@
+/**
+ * Who is calling the hub. Every endpoint but /healthz and /readyz needs `Authorization: Bearer
+ * <hub token>` (tokens.ts): /graphql and /metrics take viewer, operator, admin or bot tokens;
+ * the agent endpoints take agent tokens only. An agent token elsewhere, or an API token on the
+ * agent endpoints, is 403: each role has its own door.
+ */
+import { bearerToken } from '../api/http/auth.js';
+import type { HubDb } from './db.js';
+import type { HubPrincipal } from './schema/index.js';
+import { findHubToken, type HubToken, touchHubToken } from './tokens.js';
+
+export type HubAuth =
+  | { ok: true; token: HubToken }
+  | { ok: false; status: 401 | 403 | 503; code: string; message: string };
+
+/** Touch `last_used_at` at most this often per token. */
+const TOUCH_EVERY_MS = 60_000;
+
+export class HubAuthenticator {
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    private readonly db: HubDb,
+    private readonly now: () => number,
+  ) {}
+
+  async authenticate(header: string | undefined | null): Promise<HubAuth> {
+    const secret = bearerToken(header ?? null);
+    if (!secret) return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'missing bearer token' };
+    let token: HubToken | null;
+    try {
+      token = await findHubToken(this.db, secret);
+    } catch {
+      return { ok: false, status: 503, code: 'HUB_UNAVAILABLE', message: 'the hub database is unreachable' };
+    }
+    if (!token)
+      return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'invalid or revoked token' };
+    const now = this.now();
+    if (now - (this.touched.get(token.name) ?? Number.NEGATIVE_INFINITY) >= TOUCH_EVERY_MS) {
+      this.touched.set(token.name, now);
+      touchHubToken(this.db, token.name, now).catch(() => {});
+    }
+    return { ok: true, token };
+  }
+
+  /** A caller of /graphql or /metrics: any role but `agent`. */
+  async operator(
+    header: string | undefined | null,
+  ): Promise<{ ok: true; principal: HubPrincipal } | Extract<HubAuth, { ok: false }>> {
+    const auth = await this.authenticate(header);
+    if (!auth.ok) return auth;
+    if (auth.token.role === 'agent')
+      return {
+        ok: false,
+        status: 403,
+        code: 'FORBIDDEN',
+        message: `token '${auth.token.name}' is an agent token: it may only ship for node ${auth.token.node}`,
+      };
+    return { ok: true, principal: { name: auth.token.name, role: auth.token.role } };
+  }
+}

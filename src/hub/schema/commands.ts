@@ -1,0 +1,193 @@
+/**
+ * Operator commands at the hub: `holdService/releaseService/approveRestart/forceRestart/
+ * resetCircuit(node, name, reason[, ttlSec])` queue a command for the node (commands.ts); the
+ * agent runs it through its own API, engine and decide() and sends the result back. The mutation
+ * waits up to MEDIC_HUB_COMMAND_WAIT_MS for it, then answers with the command as it stands
+ * (`pending`/`delivered`: query `command(id)` later). Roles as on an agent: operator, and admin
+ * for forceRestart. Refusals are typed errors (NOT_FOUND, NOT_ALLOWED, VALIDATION).
+ */
+import { hasRole } from '../../core/roles.js';
+import type { CommandOperation, CommandResult } from '../../fleet/protocol.js';
+import {
+  type CommandState,
+  getCommand,
+  issueCommand,
+  listCommands,
+  type StoredCommand,
+} from '../commands.js';
+import { findService } from '../nodes.js';
+import { builder, type HubContext } from './builder.js';
+
+export const MAX_HOLD_SEC = 30 * 24 * 3600;
+const MAX_REASON = 500;
+const POLL_MS = 100;
+
+const CommandStateEnum = builder.enumType('CommandState', {
+  values: ['pending', 'delivered', 'done', 'expired'] as const,
+  description:
+    'pending: queued, not yet fetched by the agent; delivered: fetched, no result yet; done: the ' +
+    "agent's result is in `result`; expired: no result before `expiresAt` (audited command_expired).",
+});
+
+const CommandOutcomeRef = builder.objectRef<CommandResult>('CommandOutcome').implement({
+  description: "What the agent's own API answered (its mutation result).",
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok', {
+      description: 'The command was taken (the agent answered with the Service).',
+    }),
+    type: t.exposeString('type', {
+      description: "The agent's result type: Service, ConflictError, NotFoundError, ...",
+    }),
+    code: t.exposeString('code', { nullable: true }),
+    message: t.exposeString('message', { nullable: true }),
+    state: t.exposeString('state', { nullable: true, description: 'The service state afterwards.' }),
+    at: t.field({ type: 'DateTime', resolve: (r) => r.at }),
+  }),
+});
+
+export const CommandRef = builder.objectRef<StoredCommand>('Command').implement({
+  description: 'An operator command for one service on one node.',
+  fields: (t) => ({
+    id: t.float({ resolve: (c) => c.id }),
+    node: t.exposeString('node'),
+    service: t.exposeString('service'),
+    operation: t.exposeString('operation'),
+    args: t.field({ type: 'JSON', resolve: (c) => c.args }),
+    actor: t.exposeString('actor'),
+    reason: t.exposeString('reason'),
+    state: t.field({ type: CommandStateEnum, resolve: (c) => c.state }),
+    createdAt: t.field({ type: 'DateTime', resolve: (c) => c.createdAt }),
+    expiresAt: t.field({ type: 'DateTime', resolve: (c) => c.expiresAt }),
+    deliveredAt: t.field({ type: 'DateTime', nullable: true, resolve: (c) => c.deliveredAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (c) => c.finishedAt }),
+    result: t.field({ type: CommandOutcomeRef, nullable: true, resolve: (c) => c.result }),
+  }),
+});
+
+interface HubError {
+  code: 'NOT_FOUND' | 'NOT_ALLOWED' | 'VALIDATION';
+  message: string;
+}
+const HubErrorRef = builder.objectRef<HubError>('HubError').implement({
+  description: 'The hub refused the command before queuing it.',
+  fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),
+});
+
+const CommandResultRef = builder.unionType('CommandResult', {
+  types: [CommandRef, HubErrorRef],
+  resolveType: (v) => ('operation' in v ? 'Command' : 'HubError'),
+});
+
+/** Polls PostgreSQL until the command is done/expired or `waitMs` passed (any replica may store the result). */
+async function awaitCommand(ctx: HubContext, id: number, waitMs: number): Promise<StoredCommand> {
+  const deadline = ctx.clock.now() + waitMs;
+  for (;;) {
+    const cmd = (await getCommand(ctx.db, id))!;
+    if (cmd.state === 'done' || cmd.state === 'expired' || ctx.clock.now() >= deadline) return cmd;
+    await new Promise<void>((resolve) => ctx.clock.setTimeout(resolve, POLL_MS));
+  }
+}
+
+interface Spec {
+  operation: CommandOperation;
+  required: 'operator' | 'admin';
+  description: string;
+  ttl?: boolean;
+}
+
+const SPECS: Spec[] = [
+  {
+    operation: 'holdService',
+    required: 'operator',
+    ttl: true,
+    description: 'Hold a service on a node: no automatic restarts until the TTL expires or it is released.',
+  },
+  { operation: 'releaseService', required: 'operator', description: 'Release a hold on a node.' },
+  {
+    operation: 'approveRestart',
+    required: 'operator',
+    description: 'Approve one probe restart while the circuit is open.',
+  },
+  { operation: 'forceRestart', required: 'admin', description: 'Restart now regardless of guards (admin).' },
+  { operation: 'resetCircuit', required: 'operator', description: 'Reset the circuit breaker.' },
+];
+
+for (const spec of SPECS) {
+  builder.mutationField(spec.operation, (t) =>
+    t.field({
+      type: CommandResultRef,
+      description: `${spec.description} Queued for the node's agent, which runs it through its own guards; waits a bounded time for the result.`,
+      args: {
+        node: t.arg.string({
+          required: false,
+          description: 'Required when several nodes run a service of that name.',
+        }),
+        name: t.arg.string({ required: true }),
+        reason: t.arg.string({ required: true }),
+        ...(spec.ttl ? { ttlSec: t.arg.int({ required: true }) } : {}),
+      },
+      resolve: async (_r, a, ctx): Promise<StoredCommand | HubError> => {
+        const { principal } = ctx;
+        const role = principal.role === 'bot' ? 'viewer' : principal.role;
+        if (!hasRole(role, spec.required))
+          return {
+            code: 'NOT_ALLOWED',
+            message: `${spec.operation} needs role ${spec.required}; token '${principal.name}' has role ${principal.role}`,
+          };
+        const reason = a.reason.trim();
+        if (reason.length === 0 || reason.length > MAX_REASON)
+          return { code: 'VALIDATION', message: `reason must be 1 to ${MAX_REASON} characters` };
+        const ttlSec = (a as { ttlSec?: number }).ttlSec;
+        if (spec.ttl && !(ttlSec !== undefined && ttlSec >= 1 && ttlSec <= MAX_HOLD_SEC))
+          return { code: 'VALIDATION', message: `ttlSec must be between 1 and ${MAX_HOLD_SEC}` };
+        const found = await findService(ctx.db, a.node, a.name);
+        if (!found.ok)
+          return { code: found.code === 'AMBIGUOUS' ? 'VALIDATION' : 'NOT_FOUND', message: found.message };
+        const cmd = await issueCommand(
+          ctx.db,
+          {
+            node: found.service.node,
+            service: a.name,
+            operation: spec.operation,
+            args: spec.ttl ? { ttlSec } : {},
+            actor: principal.name,
+            role: role as StoredCommand['role'],
+            reason,
+          },
+          ctx.clock.now(),
+          ctx.commandTtlMs,
+        );
+        return awaitCommand(ctx, cmd.id, ctx.commandWaitMs);
+      },
+    }),
+  );
+}
+
+builder.queryField('command', (t) =>
+  t.field({
+    type: CommandRef,
+    nullable: true,
+    args: { id: t.arg.float({ required: true }) },
+    resolve: (_r, a, ctx) => getCommand(ctx.db, a.id),
+  }),
+);
+
+builder.queryField('commands', (t) =>
+  t.field({
+    type: [CommandRef],
+    description: 'Commands oldest first, optionally of one node and state; `after` is an id.',
+    args: {
+      node: t.arg.string({ required: false }),
+      state: t.arg({ type: CommandStateEnum, required: false }),
+      first: t.arg.int({ required: true, defaultValue: 50 }),
+      after: t.arg.float({ required: false }),
+    },
+    resolve: (_r, a, ctx) =>
+      listCommands(ctx.db, {
+        node: a.node,
+        state: (a.state as CommandState | null) ?? null,
+        first: a.first,
+        after: a.after,
+      }),
+  }),
+);

@@ -1,0 +1,151 @@
+/**
+ * A hold issued at the hub is executed by a real agent (`medic serve`, process backend) through
+ * its own API and engine, and audited on both sides: the hub's command is done with the agent's
+ * result (the service held), the agent's own audit log has the hold decision made for
+ * `hub:<operator>` naming the hub command, that event reaches the hub's fleet_events, and the
+ * hub's log has command_issued + command_result. An agent token of another node is refused.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadEnv } from '../../src/config/env.js';
+import { type RunningHub, startHub } from '../../src/hub/hub.js';
+import { createHubToken } from '../../src/hub/tokens.js';
+import { createLogger } from '../../src/log.js';
+import { waitFor } from '../helpers/systemd.js';
+import { medicChild, tempDir, writeContract } from '../watchdog/helpers.js';
+import { batch, gql, ship } from './hub-client.js';
+import { freshDatabase, skipPg } from './pg.js';
+
+const policy = {
+  failureThreshold: 1,
+  startupGraceSec: 1,
+  cooldownSec: 1,
+  maxRestarts: 100,
+  windowSec: 120,
+  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
+  stableSec: 60,
+  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
+};
+
+describe.skipIf(skipPg)('a hub command run by a real agent (real PostgreSQL)', () => {
+  let hub: RunningHub | null = null;
+  const children: ReturnType<typeof medicChild>[] = [];
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await hub?.close().catch(() => {});
+  });
+
+  it('holds a service on node-b from the hub, audited on both sides', async () => {
+    const env = loadEnv({
+      MEDIC_HUB_DATABASE_URL: await freshDatabase(),
+      MEDIC_PORT: '0',
+      MEDIC_HUB_COMMAND_WAIT_MS: '15000',
+    });
+    hub = await startHub({ env, logger: createLogger('silent') });
+    const db = hub.database.db;
+    const agentToken = await createHubToken(db, 'agent-b', 'agent', 'node-b', Date.now());
+    const operator = await createHubToken(db, 'alice', 'operator', null, Date.now());
+
+    const dir = tempDir('fleet-cmd');
+    const agentDb = join(dir, 'medic.db');
+    const contract = writeContract({
+      dir,
+      kind: 'process',
+      services: [
+        {
+          name: 'web',
+          unit: 'web.service',
+          command: ['python', '-c', 'import time; time.sleep(3600)'],
+          policy,
+        },
+      ],
+    });
+    const agent = medicChild(['serve', '--contract', contract], {
+      MEDIC_DB: agentDb,
+      MEDIC_PORT: '0',
+      LOG_LEVEL: 'info',
+      MEDIC_STATE_PROBE_INTERVAL_MS: '200',
+      MEDIC_DRIFT_INTERVAL_SEC: '3600',
+      MEDIC_HUB_URL: hub.url,
+      MEDIC_HUB_TOKEN: agentToken,
+      MEDIC_NODE_NAME: 'node-b',
+      MEDIC_HUB_SHIP_INTERVAL_MS: '200',
+    });
+    children.push(agent);
+    await waitFor(
+      async () =>
+        (await gql(hub!.url, operator, '{ service(node: "node-b", name: "web") { id } }')).data?.service !==
+        null,
+      30_000,
+      100,
+    ).catch((err) => {
+      throw new Error(`${err.message}\n${agent.output().slice(-3000)}`);
+    });
+
+    // The node-b agent token cannot ship as node-a.
+    const wrong = await ship(hub.url, agentToken, batch('node-a', null));
+    expect(wrong.status).toBe(403);
+    expect(wrong.body.error?.code).toBe('WRONG_NODE');
+
+    const answer = await gql(
+      hub.url,
+      operator,
+      `mutation { holdService(node: "node-b", name: "web", ttlSec: 600, reason: "db migration") {
+        ... on Command { id state result { ok type state } } } }`,
+    );
+    expect(answer.data.holdService).toMatchObject({
+      state: 'done',
+      result: { ok: true, type: 'Service', state: 'held' },
+    });
+    const id = answer.data.holdService.id as number;
+
+    // The agent's own audit log: the hold decision, for hub:alice, naming the hub command.
+    const sqlite = new Database(agentDb, { readonly: true });
+    const local = sqlite
+      .prepare(
+        "SELECT id, kind, actor, state_to AS stateTo, data FROM events WHERE service = 'web' AND actor = 'hub:alice'",
+      )
+      .all() as { id: number; kind: string; actor: string; stateTo: string; data: string }[];
+    sqlite.close();
+    expect(local).toHaveLength(1);
+    expect(local[0]).toMatchObject({ actor: 'hub:alice', stateTo: 'held' });
+    expect(JSON.parse(local[0]!.data)).toMatchObject({
+      hubCommand: id,
+      operation: 'holdService',
+      role: 'operator',
+    });
+
+    // That event is shipped to the hub like any other; the service view there says held.
+    await waitFor(
+      async () => {
+        const page = await gql(
+          hub!.url,
+          operator,
+          '{ recoveryEvents(node: "node-b", service: "web", first: 50) { nodes { eventId actor } } service(node: "node-b", name: "web") { state } }',
+        );
+        return (
+          page.data.recoveryEvents.nodes.some(
+            (e: { eventId: number; actor: string }) => e.eventId === local[0]!.id && e.actor === 'hub:alice',
+          ) && page.data.service.state === 'held'
+        );
+      },
+      15_000,
+      100,
+    );
+    const audit = await gql(
+      hub.url,
+      operator,
+      '{ hubEvents(node: "node-b", first: 50) { kind actor data } }',
+    );
+    expect(
+      audit.data.hubEvents
+        .filter((e: { data: { command?: number } }) => e.data.command === id)
+        .map((e: { kind: string; actor: string }) => [e.kind, e.actor]),
+    ).toEqual([
+      ['command_issued', 'alice'],
+      ['command_result', 'alice'],
+    ]);
+    expect(agent.output()).toContain('hub command holdService web: taken');
+  }, 120_000);
+});
