@@ -4,14 +4,14 @@
  */
 import SchemaBuilder from '@pothos/core';
 import type { Clock } from '../../clock/clock.js';
-import type { Role } from '../../core/roles.js';
+import type { TokenRole } from '../../core/roles.js';
 import type { HubBus } from '../bus.js';
 import type { HubDb } from '../db.js';
 
 export interface HubPrincipal {
   /** The token's name. */
   name: string;
-  role: Role | 'bot';
+  role: TokenRole;
 }
 
 export interface HubContext {

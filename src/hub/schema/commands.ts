@@ -128,7 +128,8 @@ for (const spec of SPECS) {
       },
       resolve: async (_r, a, ctx): Promise<StoredCommand | HubError> => {
         const { principal } = ctx;
-        const role = principal.role === 'bot' ? 'viewer' : principal.role;
+        const role =
+          principal.role === 'bot' || principal.role === 'alertmanager' ? 'viewer' : principal.role;
         if (!hasRole(role, spec.required))
           return {
             code: 'NOT_ALLOWED',
