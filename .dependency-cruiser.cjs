@@ -14,12 +14,18 @@
  * module cycles anywhere (type-only imports included).
  */
 const SUPPORT = ['clock/', 'config/', 'log\\.ts$', 'paths\\.ts$'];
+/**
+ * The one scope/bus selection (which manager, which address, which systemctl/journalctl flags):
+ * a leaf module that imports nothing of medic, so the contract renderer and the runbook print
+ * the same flags the systemd transport uses.
+ */
+const SCOPE = 'systemd/scope\\.ts$';
 
 /** Part → the src/ folders (or files) it may import besides itself. */
 const MAY_IMPORT = {
   core: [],
   'clock/|config/|log\\.ts$|paths\\.ts$': ['core/', ...SUPPORT],
-  contract: ['core/', ...SUPPORT],
+  contract: ['core/', SCOPE, ...SUPPORT],
   fleet: ['core/', ...SUPPORT],
   agent: ['core/', 'fleet/', ...SUPPORT],
   systemd: ['core/', 'contract/', ...SUPPORT],
@@ -29,7 +35,7 @@ const MAY_IMPORT = {
   executors: ['core/', 'contract/', 'engine/', 'systemd/', 'watchdog/', ...SUPPORT],
   watchdog: ['core/', 'contract/', 'engine/', 'systemd/', 'drift/', 'executors/', ...SUPPORT],
   rollout: ['core/', 'contract/', 'engine/', 'store/', ...SUPPORT],
-  runbook: ['core/', 'contract/', 'store/', 'rollout/', ...SUPPORT],
+  runbook: ['core/', 'contract/', 'store/', 'rollout/', SCOPE, ...SUPPORT],
   api: ['core/', 'contract/', 'drift/', 'engine/', 'store/', 'rollout/', 'runbook/', ...SUPPORT],
   // Escalation (PagerDuty, webhooks): plans from engine events into the store's outbox, delivers it.
   escalation: ['core/', 'contract/', 'engine/', 'store/', ...SUPPORT],

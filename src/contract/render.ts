@@ -6,6 +6,7 @@
  * A `process` supervisor has no systemd units, so only `runtime.env` is rendered for it.
  */
 import { basename } from 'node:path';
+import { systemctlCommand } from '../systemd/scope.js';
 import { shellQuote, systemdEnvAssignment, systemdExecLine, systemdPath } from './quote.js';
 import type { Contract, ContractService } from './types.js';
 
@@ -28,10 +29,8 @@ export function unitDir(scope: Contract['supervisor']['scope']): string {
   return scope === 'user' ? '~/.config/systemd/user' : '/etc/systemd/system';
 }
 
-/** `systemctl` or `systemctl --user`, as typed in a fix command. */
-export function systemctlCommand(scope: Contract['supervisor']['scope']): string {
-  return scope === 'user' ? 'systemctl --user' : 'systemctl';
-}
+/** `systemctl` or `systemctl --user`, as typed in a fix command (the one scope module, src/systemd/scope.ts). */
+export { systemctlCommand };
 
 /**
  * The environment medic sets for a service: its own, plus CONDA_PREFIX and PATH (`<prefix>/bin`

@@ -1,7 +1,8 @@
 /** The concrete commands that fix a finding. */
 import { shellQuote } from '../contract/quote.js';
-import { systemctlCommand, unitDir } from '../contract/render.js';
+import { unitDir } from '../contract/render.js';
 import type { Contract } from '../contract/types.js';
+import { systemctlCommand } from '../systemd/scope.js';
 
 /** Re-render the drop-in into the unit folder, reload, restart. */
 export function renderFix(contract: Contract, unit: string): string {

@@ -10,6 +10,7 @@ import type { Policy } from '../core/policy.js';
 import { runbookAnchor } from '../core/runbook-anchors.js';
 import { DECISION_CODES, type Effect, RECOMMENDED_ACTION_CODES } from '../core/types.js';
 import { type PolicySet, policyOf } from '../rollout/policy-set.js';
+import { journalctlCommand, systemctlCommand } from '../systemd/scope.js';
 import { alertBlocks } from './alerts.js';
 import type { Block, RunbookDoc, Section } from './doc.js';
 import { ALERTS_ESCALATION_ID, escalationBlocks } from './escalation.js';
@@ -58,7 +59,9 @@ function effectivePolicy(set: PolicySet, svc: ContractService): Policy {
 
 function serviceSections(input: RunbookModelInput): Section[] {
   const base = input.publicUrl?.replace(/\/+$/, '') ?? '';
-  const userFlag = input.contract.supervisor?.scope === 'user' ? ' --user' : '';
+  const scope = input.contract.supervisor?.scope ?? 'system';
+  const journalctl = journalctlCommand(scope);
+  const systemctl = systemctlCommand(scope);
   return input.contract.services.map((svc) => {
     const p = effectivePolicy(input.policies, svc);
     const u = svc.unit;
@@ -80,9 +83,9 @@ function serviceSections(input: RunbookModelInput): Section[] {
         {
           kind: 'code',
           text: [
-            `journalctl${userFlag} -u ${u} -n 200`,
-            `systemctl${userFlag} status ${u}`,
-            `systemctl${userFlag} show ${u} -p NRestarts,ExecMainStatus,Result,ExecStart`,
+            `${journalctl} -u ${u} -n 200`,
+            `${systemctl} status ${u}`,
+            `${systemctl} show ${u} -p NRestarts,ExecMainStatus,Result,ExecStart`,
             'medic contract check',
           ].join('\n'),
         },

@@ -15,11 +15,12 @@
  *   `/run/systemd/private`): `Hello` is refused (no daemon) and systemd writes every signal
  *   straight down the socket; match rules are neither needed nor possible.
  *
- * Every call has a timeout: a dead peer never hangs the watchdog.
+ * Every call has a timeout, on medic's Clock: a dead peer never hangs the watchdog. Which address
+ * a scope uses is `managerRoute` (scope.ts).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { DBusError, Message, type MessageBus, MessageType, sessionBus } from '@jellybrick/dbus-next';
+import { systemClock } from '../clock/clock.js';
+import type { Clock, Timer } from '../core/clock.js';
 
 export const SYSTEMD_DEST = 'org.freedesktop.systemd1';
 export const MANAGER_PATH = '/org/freedesktop/systemd1';
@@ -28,27 +29,11 @@ export const PROPS_IFACE = 'org.freedesktop.DBus.Properties';
 const BUS_DEST = 'org.freedesktop.DBus';
 const BUS_PATH = '/org/freedesktop/DBus';
 
-export type Scope = 'user' | 'system';
+export type { Scope } from './scope.js';
 
 /** Where the manager listens (a bus daemon or its private socket; `open` finds out which). */
 export interface BusTarget {
   address: string;
-}
-
-/**
- * The default address for a scope — what systemctl itself uses. `user`: the private socket under
- * XDG_RUNTIME_DIR (default /run/user/<uid>). `system`: the manager's private socket when we are
- * root and it exists, else the system bus (a non-root medic; see docs/WATCHDOG.md, permissions).
- */
-export function busTarget(scope: Scope, runtimeDir?: string): BusTarget {
-  if (scope === 'user') {
-    const dir = runtimeDir ?? `/run/user/${process.getuid?.() ?? 0}`;
-    return { address: `unix:path=${join(dir, 'systemd', 'private')}` };
-  }
-  if (process.getuid?.() === 0 && existsSync('/run/systemd/private')) {
-    return { address: 'unix:path=/run/systemd/private' };
-  }
-  return { address: 'unix:path=/run/dbus/system_bus_socket' };
 }
 
 /** The match rules a daemon-routed connection needs besides the per-unit ones. */
@@ -107,11 +92,11 @@ const untyped = (bus: MessageBus) => bus as unknown as NodeJS.EventEmitter;
  * sometimes never answers that first message (seen in ~1 of 3 connections here), while later
  * calls are answered; a silent peer is therefore asked again (`probeDaemon`).
  */
-function hello(bus: Internals, waitMs: number): Promise<string | 'refused' | 'silent'> {
+function hello(bus: Internals, waitMs: number, clock: Clock): Promise<string | 'refused' | 'silent'> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish('silent'), waitMs);
+    const timer = clock.setTimeout(() => finish('silent'), waitMs);
     const finish = (outcome: string | Error) => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       bus.off('connect', onConnect);
       untyped(bus).off('error', onError);
       bus._connection.off('end', onEnd);
@@ -131,11 +116,11 @@ function hello(bus: Internals, waitMs: number): Promise<string | 'refused' | 'si
  * Asks again after a silent Hello: a bus daemon answers `GetId` (after the Hello reply, in order:
  * our unique name is then known); a direct peer answers with an error.
  */
-async function probeDaemon(bus: Internals, timeoutMs: number): Promise<string | 'refused'> {
+async function probeDaemon(bus: Internals, timeoutMs: number, clock: Clock): Promise<string | 'refused'> {
   const msg = new Message({ destination: BUS_DEST, path: BUS_PATH, interface: BUS_DEST, member: 'GetId' });
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = clock.setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
     await Promise.race([bus.call(msg), timeout]);
@@ -144,7 +129,7 @@ async function probeDaemon(bus: Internals, timeoutMs: number): Promise<string | 
     if (err instanceof DBusError) return 'refused';
     throw err;
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
   }
 }
 
@@ -165,6 +150,8 @@ export class SystemdConnection {
     /** Our unique name on the bus daemon; null for a direct peer (private socket). */
     readonly uniqueName: string | null,
     private readonly timeoutMs: number,
+    /** Times every call (and the jobs `SystemdUnits` waits for). */
+    readonly clock: Clock,
   ) {
     bus.on('message', (msg) => {
       if (msg.type !== MessageType.SIGNAL) return;
@@ -188,7 +175,11 @@ export class SystemdConnection {
    * needs, and `Subscribe`s (which also proves the manager answers). Throws DbusUnavailable with
    * the reason when the socket is missing, refuses, is silent, or the manager is not on the bus.
    */
-  static async open(target: BusTarget, timeoutMs = 2000): Promise<SystemdConnection> {
+  static async open(
+    target: BusTarget,
+    timeoutMs = 2000,
+    clock: Clock = systemClock,
+  ): Promise<SystemdConnection> {
     let bus: Internals;
     try {
       bus = sessionBus({ busAddress: target.address, authMethods: ['EXTERNAL'] }) as Internals;
@@ -199,21 +190,21 @@ export class SystemdConnection {
     untyped(bus).on('error', () => {});
     let answer: string;
     try {
-      answer = await hello(bus, Math.min(HELLO_WAIT_MS, timeoutMs));
+      answer = await hello(bus, Math.min(HELLO_WAIT_MS, timeoutMs), clock);
     } catch (err) {
       bus.disconnect();
       throw new DbusUnavailable(`cannot connect to ${target.address}: ${(err as Error).message}`);
     }
     if (answer === 'silent') {
       try {
-        answer = await probeDaemon(bus, timeoutMs);
+        answer = await probeDaemon(bus, timeoutMs, clock);
       } catch (err) {
         bus.disconnect();
         throw new DbusUnavailable(`no answer at ${target.address}: ${(err as Error).message}`);
       }
     }
     const unique = answer === 'refused' ? null : answer;
-    const conn = new SystemdConnection(bus, target, unique, timeoutMs);
+    const conn = new SystemdConnection(bus, target, unique, timeoutMs, clock);
     try {
       if (conn.viaDaemon) {
         // Rules first, then the owner, then Subscribe: nothing systemd sends after Subscribe is lost.
@@ -289,9 +280,9 @@ export class SystemdConnection {
     if (this.closedReason !== null)
       throw new DbusUnavailable(`D-Bus connection closed: ${this.closedReason}`);
     const msg = new Message({ destination: dest, path, interface: iface, member, signature, body });
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
+      timer = this.clock.setTimeout(
         () => reject(new Error(`${member} timed out after ${this.timeoutMs} ms`)),
         this.timeoutMs,
       );
@@ -304,7 +295,7 @@ export class SystemdConnection {
       const reply = await Promise.race([this.bus.call(msg), timeout, onClose]);
       return reply?.body ?? [];
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       off?.();
     }
   }

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { assertUnitName } from '../contract/unit-name.js';
-import type { Scope } from './connection.js';
+import { type Scope, scopeFlags } from './scope.js';
 import type { UnitStatus } from './status.js';
 
 const run = promisify(execFile);
@@ -27,13 +27,9 @@ export const SHOW_PROPS = [
   'Restart',
 ] as const;
 
-function scopeArgs(scope: Scope): string[] {
-  return scope === 'user' ? ['--user'] : [];
-}
-
 /** `systemctl [--user] ARGS...`; unit names must already be validated by the caller. */
 export async function systemctlRun(scope: Scope, args: string[], timeoutMs = 90_000): Promise<string> {
-  const { stdout } = await run('systemctl', [...scopeArgs(scope), ...args], { timeout: timeoutMs });
+  const { stdout } = await run('systemctl', [...scopeFlags(scope), ...args], { timeout: timeoutMs });
   return stdout;
 }
 

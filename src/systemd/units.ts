@@ -131,12 +131,12 @@ export class SystemdUnits {
     return new Promise<JobResult>((resolve) => {
       let off = () => {};
       const finish = (result: JobResult) => {
-        clearTimeout(timer);
+        this.conn.clock.clearTimeout(timer);
         this.jobWaiters.delete(job);
         off();
         resolve(result);
       };
-      const timer = setTimeout(() => finish('timeout'), timeoutMs);
+      const timer = this.conn.clock.setTimeout(() => finish('timeout'), timeoutMs);
       this.jobWaiters.set(job, finish);
       off = this.conn.onClose(() => finish('failed'));
     });

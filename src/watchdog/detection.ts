@@ -2,8 +2,10 @@
  * Chooses the detection path: D-Bus when the manager answers, else `systemctl show` polling.
  * The choice and its reason are returned so the log and /readyz can say which one runs.
  */
+import type { Clock } from '../core/clock.js';
 import type { Logger } from '../log.js';
-import { type BusTarget, busTarget, type Scope, SystemdConnection } from '../systemd/connection.js';
+import { routeFor } from '../systemd/connect.js';
+import { type BusTarget, type Scope, SystemdConnection } from '../systemd/connection.js';
 import { DbusMonitor } from './dbus/monitor.js';
 import type { MonitorSink, UnitMonitor } from './monitor.js';
 import { PollingMonitor } from './polling.js';
@@ -17,6 +19,8 @@ export interface DetectionOptions {
   pollIntervalMs: number;
   sink: MonitorSink;
   logger?: Logger;
+  /** Times the connection's calls (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface DetectionChoice {
@@ -25,13 +29,12 @@ export interface DetectionChoice {
   fallbackReason: string | null;
 }
 
-/** The manager's bus address for these options; null when D-Bus is disabled (`none`). */
+/** The manager's bus address for these options (`managerRoute`); null when D-Bus is disabled (`none`). */
 export function detectionTarget(
   opts: Pick<DetectionOptions, 'scope' | 'runtimeDir' | 'busAddress'>,
 ): BusTarget | null {
-  if (opts.busAddress === 'none') return null;
-  if (opts.busAddress) return { address: opts.busAddress };
-  return busTarget(opts.scope, opts.runtimeDir);
+  const { address } = routeFor(opts);
+  return address === null ? null : { address };
 }
 
 /** Opens D-Bus detection, or polling with the reason D-Bus could not be used. */
@@ -39,7 +42,7 @@ export async function openDetection(opts: DetectionOptions): Promise<DetectionCh
   const t = detectionTarget(opts);
   if (t) {
     try {
-      const conn = await SystemdConnection.open(t);
+      const conn = await SystemdConnection.open(t, undefined, opts.clock);
       opts.logger?.info(
         { address: t.address, transport: conn.viaDaemon ? 'bus daemon' : 'private socket' },
         'detection: D-Bus (systemd PropertiesChanged signals)',

@@ -21,7 +21,7 @@ import { ProcessBackend } from '../executors/process.js';
 import { SystemdExecutor } from '../executors/systemd.js';
 import type { Logger } from '../log.js';
 import { oneShotReader } from '../systemd/connect.js';
-import type { SystemdConnection } from '../systemd/connection.js';
+import { SystemdConnection } from '../systemd/connection.js';
 import { readUnitProperties, type UnitPropertyReader } from '../systemd/properties.js';
 import type { SystemdUnits } from '../systemd/units.js';
 import { DbusMonitor } from './dbus/monitor.js';
@@ -148,7 +148,12 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
 
   const busTarget = processBackend ? null : detectionTarget({ scope, ...opts });
   const reconnector = busTarget
-    ? new Reconnector({ target: busTarget, connected: (conn) => switchToDbus(conn), logger: log })
+    ? new Reconnector({
+        target: busTarget,
+        connected: (conn) => switchToDbus(conn),
+        logger: log,
+        open: (t) => SystemdConnection.open(t, undefined, clock),
+      })
     : null;
 
   /**
@@ -276,6 +281,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
             pollIntervalMs: opts.pollIntervalMs,
             sink,
             logger: log,
+            clock,
           });
           monitor = choice.monitor;
           fallbackReason = choice.fallbackReason;

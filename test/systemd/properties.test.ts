@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { systemdExecLine } from '../../src/contract/quote.js';
-import { busTarget, SystemdConnection } from '../../src/systemd/connection.js';
+import { routeFor } from '../../src/systemd/connect.js';
+import { SystemdConnection } from '../../src/systemd/connection.js';
 import { environmentRecord, readUnitProperties } from '../../src/systemd/properties.js';
 import {
   describeSystemd,
@@ -20,7 +21,10 @@ describeSystemd('bulk unit properties over D-Bus (real systemd user manager)', (
   let conn: SystemdConnection;
   const units: string[] = [];
   beforeAll(async () => {
-    conn = await SystemdConnection.open(busTarget('user', process.env.XDG_RUNTIME_DIR), 10_000);
+    conn = await SystemdConnection.open(
+      { address: routeFor({ scope: 'user', runtimeDir: process.env.XDG_RUNTIME_DIR }).address! },
+      10_000,
+    );
   });
   afterAll(async () => {
     conn.close();

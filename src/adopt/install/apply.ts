@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { generateToken, hashToken } from '../../api/http/auth.js';
 import { openStore } from '../../store/sqlite.js';
+import { systemctlArgv } from '../../systemd/scope.js';
 import { InstallError } from './paths.js';
 import type { InstallPlan } from './plan.js';
 
@@ -105,16 +106,15 @@ export async function applyUninstall(
   opts: { purge: boolean },
 ): Promise<string[]> {
   const { paths } = plan;
-  const scope = paths.scope === 'user' ? ['--user'] : [];
   const removed: string[] = [];
   // disable --now on a unit that is already gone fails; that is fine for an uninstall.
-  await runCommand(['systemctl', ...scope, 'disable', '--now', paths.unitName]).catch(() => {});
+  await runCommand(systemctlArgv(paths.scope, 'disable', '--now', paths.unitName)).catch(() => {});
   if (await exists(paths.unitFile)) {
     await rm(paths.unitFile);
     removed.push(paths.unitFile);
   }
-  await runCommand(['systemctl', ...scope, 'daemon-reload']);
-  await runCommand(['systemctl', ...scope, 'reset-failed', paths.unitName]).catch(() => {});
+  await runCommand(systemctlArgv(paths.scope, 'daemon-reload'));
+  await runCommand(systemctlArgv(paths.scope, 'reset-failed', paths.unitName)).catch(() => {});
   if (opts.purge) {
     // The env file, and its folder only when nothing else is in it (the contract may live there).
     if (await exists(paths.envFile)) {

@@ -2,7 +2,7 @@
  * What `medic install` does, as data: folders (with modes), files (with modes), then commands.
  * `--dry-run` prints this plan; `apply.ts` carries it out. Pure given its inputs.
  */
-import { systemctlCommand } from '../../contract/render.js';
+import { systemctlArgv, systemctlCommand } from '../../systemd/scope.js';
 import { renderEnvFile } from './envfile.js';
 import type { InstallPaths } from './paths.js';
 import { renderMedicUnit } from './unit.js';
@@ -39,9 +39,8 @@ export interface PlanInput {
   env?: Record<string, string>;
 }
 
-export function systemctlArgv(scope: InstallPaths['scope'], ...args: string[]): string[] {
-  return ['systemctl', ...(scope === 'user' ? ['--user'] : []), ...args];
-}
+/** argv of `systemctl [--user] ARGS…` (the one scope module, src/systemd/scope.ts). */
+export { systemctlArgv };
 
 export function planInstall(input: PlanInput): InstallPlan {
   const { paths } = input;

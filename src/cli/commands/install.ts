@@ -16,10 +16,10 @@ import { InstallError, installPaths } from '../../adopt/install/paths.js';
 import { formatPlan, planInstall } from '../../adopt/install/plan.js';
 import { loadEnv } from '../../config/env.js';
 import { ContractError, contractPath, loadContract } from '../../contract/load.js';
-import { systemctlCommand } from '../../contract/render.js';
 import { checkDrift, DRIFT_SOURCES } from '../../drift/check.js';
 import { formatReport } from '../../drift/format.js';
 import { PACKAGE_ROOT } from '../../paths.js';
+import { journalctlCommand, systemctlCommand } from '../../systemd/scope.js';
 import {
   type Command,
   EXIT_FINDING,
@@ -97,7 +97,7 @@ export const run: Command = async (args, io) => {
         `medic install: ${paths.unitName} started but ${plan.url}/readyz did not answer 200 within ${readyTimeout} s`,
       );
       say(
-        `  see: journalctl${scope === 'user' ? ' --user' : ''} -u ${paths.unitName}; ${systemctlCommand(scope)} status ${paths.unitName}`,
+        `  see: ${journalctlCommand(scope)} -u ${paths.unitName}; ${systemctlCommand(scope)} status ${paths.unitName}`,
       );
     } else
       say(
