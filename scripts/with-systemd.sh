@@ -14,8 +14,10 @@
 # dbus.socket and dbus.service units run (manager_dbus_is_running), so the daemon is started through
 # those two units, written into the throwaway XDG_CONFIG_HOME (the same on machines with or without
 # dbus-user-session): socket-activated at the same address, restartable by tests with
-# `systemctl --user restart dbus.service`. The private socket ($XDG_RUNTIME_DIR/systemd/private)
-# works in both modes, so one run tests both transports. MEDIC_SYSTEMD_BUS=none: no bus daemon.
+# `systemctl --user restart dbus.service`. Its configuration is the distribution's session bus plus
+# policy files tests may add (MEDIC_TEST_BUS_POLICY_DIR; see bus_config). The private socket
+# ($XDG_RUNTIME_DIR/systemd/private) works in both modes, so one run tests both transports.
+# MEDIC_SYSTEMD_BUS=none: no bus daemon.
 #
 # MEDIC_SYSTEMD_UNITS=N (scale tests and benches): N unit files medic-scale-0.service …
 # medic-scale-(N-1).service (`/bin/sleep infinity`, not started) are written before the manager
@@ -23,6 +25,27 @@
 # MEDIC_SCALE_PREFIX=medic-scale-. Bounded: at most 10000 units, and writing them gives up (exit 2)
 # after 30 s.
 set -uo pipefail
+
+# The bus daemon's configuration: the distribution's session bus, plus policy files tests drop into
+# $XDG_RUNTIME_DIR/dbus-policy.d (MEDIC_TEST_BUS_POLICY_DIR) and apply with ReloadConfig -- e.g. a
+# deny that makes the bus refuse one method on one object, as a permission test needs.
+bus_config() {
+  local session=/usr/share/dbus-1/session.conf
+  if [ ! -f "$session" ]; then
+    echo --session
+    return
+  fi
+  mkdir -p "$XDG_RUNTIME_DIR/dbus-policy.d"
+  cat >"$XDG_CONFIG_HOME/medic-test-bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <include>$session</include>
+  <includedir>$XDG_RUNTIME_DIR/dbus-policy.d</includedir>
+</busconfig>
+CONF
+  echo "--config-file=$XDG_CONFIG_HOME/medic-test-bus.conf"
+}
 
 bus_units() {
   local dir=$1
@@ -41,7 +64,7 @@ Requires=dbus.socket
 [Service]
 Type=notify
 NotifyAccess=main
-ExecStart=$(command -v dbus-daemon) --session --address=systemd: --nofork --nopidfile --systemd-activation --syslog-only
+ExecStart=$(command -v dbus-daemon) $(bus_config) --address=systemd: --nofork --nopidfile --systemd-activation --syslog-only
 UNIT
   mkdir -p "$dir/sockets.target.wants"
   ln -sf ../dbus.socket "$dir/sockets.target.wants/dbus.socket"
@@ -101,6 +124,7 @@ if [ "${MEDIC_IN_NS:-}" = 1 ]; then
   fi
   export MEDIC_TEST_SYSTEMD=1
   if [ -n "$bus_address" ]; then export MEDIC_TEST_BUS_ADDRESS=$bus_address; fi
+  if [ -d "$XDG_RUNTIME_DIR/dbus-policy.d" ]; then export MEDIC_TEST_BUS_POLICY_DIR=$XDG_RUNTIME_DIR/dbus-policy.d; fi
   "$@"
   rc=$?
   kill "$sd_pid" 2>/dev/null

@@ -78,7 +78,9 @@ export function registerExisting(program: Commander, io: CliIo, exit: ExitSink):
   const contractModule = () => import('./commands/contract.js');
   const contract = program
     .command('contract')
-    .description('contract check|render|init: drift gate, renderer, contract from live units')
+    .description(
+      'contract check|render|init|permissions|polkit: drift gate, renderer, contract from live units, permissions',
+    )
     .addHelpText('after', '\nexit: 0 no drift, 1 drift found, 2 invalid contract or unreadable source');
   leaf(
     contract,
@@ -131,6 +133,32 @@ export function registerExisting(program: Commander, io: CliIo, exit: ExitSink):
         ['--force', 'overwrite --out'],
       ],
       prefix: ['init'],
+    },
+    contractModule,
+    io,
+    exit,
+  );
+  leaf(
+    contract,
+    {
+      name: 'permissions',
+      summary: "may medic (this user, this bus) manage the contract's units? (exit 2 when not)",
+      usage: '[--contract FILE] [--json]',
+      flags: [CONTRACT_FLAG, JSON_FLAG],
+      prefix: ['permissions'],
+    },
+    contractModule,
+    io,
+    exit,
+  );
+  leaf(
+    contract,
+    {
+      name: 'polkit',
+      summary: "print the polkit rule that lets medic's user manage the contract's units",
+      usage: '[--contract FILE] [--user NAME]',
+      flags: [CONTRACT_FLAG, ['--user <name>', 'the user medic runs as (default: the current user)']],
+      prefix: ['polkit'],
     },
     contractModule,
     io,

@@ -27,6 +27,7 @@ import type { SystemdUnits } from '../systemd/units.js';
 import { DbusMonitor } from './dbus/monitor.js';
 import { detectionTarget, openDetection } from './detection.js';
 import type { MonitorSink, UnitMonitor } from './monitor.js';
+import { PermissionWatch } from './permission.js';
 import { PollingMonitor } from './polling.js';
 import { Prober } from './probes.js';
 import { reconcileOpenIntents } from './reconcile.js';
@@ -104,6 +105,8 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
   /** Set when D-Bus missed signals repeatedly: polling from then on, no reconnect. */
   let distrusted = false;
   let verifyTimer: Timer | null = null;
+  /** May medic manage the units? Checked over every D-Bus connection (issue 20, docs/SYSTEMD.md). */
+  const permission = new PermissionWatch(scope, units, log);
 
   const submit = (service: string, obs: Observation, source: 'systemd' | 'process' | 'probe') => {
     if (!engine || stopped) return;
@@ -205,6 +208,8 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
     const round = async () => {
       verifyTimer = null;
       if (stopped || monitor !== dbus) return;
+      // A refused permission is asked again (an operator may have installed the rule meanwhile).
+      if (permission.current()?.ok === false) await permission.check(dbus.conn);
       try {
         for (const m of await verifier.round()) report(m);
       } catch (err) {
@@ -252,6 +257,8 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
       await switchToPolling((err as Error).message, dbus);
       throw err;
     }
+    if (stopped) return dbus.stop();
+    await permission.check(conn);
     if (stopped) return dbus.stop();
     fallbackReason = null;
     startVerifying(dbus);
@@ -316,7 +323,10 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
             await switchToPolling(`initial read failed: ${(err as Error).message}`, monitor);
           }
           if (monitor instanceof PollingMonitor) reconnector?.start();
-          if (monitor instanceof DbusMonitor) startVerifying(monitor);
+          if (monitor instanceof DbusMonitor) {
+            await permission.check(monitor.conn);
+            startVerifying(monitor);
+          }
         }
         prober = new Prober({
           targets: contract.services.map((s) => ({ service: s.name, unit: s.unit, health: s.health })),
@@ -345,8 +355,11 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
       if (fallbackReason) reasons.push(fallbackReason);
       if (monitor instanceof PollingMonitor && monitor.lastError)
         reasons.push(`last poll failed: ${monitor.lastError}`);
+      const allowed = permission.current();
+      if (allowed && !allowed.ok) reasons.push(allowed.message);
       return {
-        ready: started && !stopped && startError === null,
+        ready: started && !stopped && startError === null && allowed?.ok !== false,
+        ...(allowed ? { permission: allowed } : {}),
         reasons,
         // Mid-switch to D-Bus (fallback reason still set) we still say polling: the units are being re-read.
         detection: fallbackReason && monitor ? 'polling' : (monitor?.detection ?? null),

@@ -117,8 +117,7 @@ describe('one scope/bus selection (src/systemd/scope.ts)', () => {
           const text = await readFile(path, 'utf8');
           // A flag as a string in code ('--user', ' --user', ['--user']) is a second selection
           // (prose in backticks, e.g. the runbook's "`--user` for user scope", is not).
-          if (/['"]\s?--user['"]/.test(text))
-            offenders.push(path);
+          if (/['"]\s?--user['"]/.test(text)) offenders.push(path);
         }
       }
     };

@@ -3,7 +3,8 @@
  * `/readyz`: 200 when the store answers and the rest of medic says it is ready (detection
  * running); otherwise 503 with every reason. Reasons are listed even when ready, so a degraded
  * mode (e.g. polling instead of D-Bus) stays visible. `clock` counts wall-clock steps and shows
- * the last one (informational: delays and windows run on the monotonic clock).
+ * the last one (informational: delays and windows run on the monotonic clock). `permission`: may
+ * medic manage the contract's units (checked over D-Bus; a refusal is also a reason).
  */
 import type { ApiStore, Readiness } from '../schema/ports.js';
 
@@ -24,7 +25,13 @@ export function readyz(store: Pick<ApiStore, 'listEvents'>, readiness?: () => Re
   if (!rest.ready) ready = false;
   reasons.push(...rest.reasons);
   return Response.json(
-    { ready, reasons, detection: rest.detection ?? null, ...(rest.clock ? { clock: rest.clock } : {}) },
+    {
+      ready,
+      reasons,
+      detection: rest.detection ?? null,
+      ...(rest.clock ? { clock: rest.clock } : {}),
+      ...(rest.permission ? { permission: rest.permission } : {}),
+    },
     { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } },
   );
 }

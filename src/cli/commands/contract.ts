@@ -7,6 +7,8 @@
  *        writes `<unit>.d/medic-runtime.conf` per service and `runtime.env`, prints the files
  *        and the commands that install them.
  * init   --units GLOB … (src/cli/contract/init.ts): a contract from the units that exist.
+ * permissions [--contract FILE] [--json]: may medic manage the units (exit 0 yes, 2 no);
+ * polkit [--contract FILE] [--user NAME]: the polkit rule that lets it (src/cli/contract/permissions.ts).
  * The contract comes from --contract, else MEDIC_CONTRACT.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import { checkDrift } from '../../drift/check.js';
 import { formatReport } from '../../drift/format.js';
 import { DRIFT_SOURCES, type DriftSource, DriftSourceError } from '../../drift/types.js';
 import { INIT_USAGE, init } from '../contract/init.js';
+import { permissions, polkit } from '../contract/permissions.js';
 import {
   type CliIo,
   type Command,
@@ -33,6 +36,8 @@ import {
 const USAGE =
   'usage: medic contract check [--contract FILE] [--json] [--source systemd,fs,repo]\n' +
   '       medic contract render --out DIR [--contract FILE] [--only dropins|env]\n' +
+  '       medic contract permissions [--contract FILE] [--json]\n' +
+  '       medic contract polkit [--contract FILE] [--user NAME]\n' +
   `       ${INIT_USAGE}`;
 
 async function load(flag: string | undefined, io: CliIo): Promise<Contract> {
@@ -106,7 +111,13 @@ const render: Command = async (args, io) => {
   return EXIT_OK;
 };
 
-const SUBCOMMANDS: Record<string, Command> = { check, render, init };
+const SUBCOMMANDS: Record<string, Command> = {
+  check,
+  render,
+  init,
+  permissions: (args, io) => permissions(args, io, load),
+  polkit: (args, io) => polkit(args, io, load),
+};
 
 export const run: Command = async (args, io) => {
   const [sub, ...rest] = args;
