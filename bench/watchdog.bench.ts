@@ -9,6 +9,15 @@
  *    The crash time is systemd's ExecMainExitTimestamp; "restarted" is the next main process's
  *    ExecMainStartTimestamp.
  *
+ * 2. What detection's self-proof costs (issue 20), over both transports, at N watched units
+ *    (the MEDIC_SYSTEMD_UNITS scale units: 2,000 under `npm run bench`): one verification round
+ *    (verify.ts: `ListUnitsByNames` of every unit + a full read of 32) and the start-up permission
+ *    check (polkit + `Unit.Ref`/`Unref` per unit; through the bus daemon only), each against a bulk
+ *    property read of the same units on the same connection in the same run (what a naive
+ *    reconciliation poll would cost). Wall time and medic's CPU time, median of the rounds, after
+ *    detection started (steady state), not after a fixed sleep. MEDIC_BENCH_PROOF_ONLY=1 runs
+ *    only this part.
+ *
  * Start-up time, RSS and idle CPU at 1–2,000 units are bench/scale.bench.ts (measured after
  * /readyz and the start-up work, not after a fixed sleep).
  */
@@ -22,8 +31,13 @@ import { loadEnv } from '../src/config/env.js';
 import type { AuditEvent } from '../src/core/audit.js';
 import { createLogger } from '../src/log.js';
 import { startServe } from '../src/serve/serve.js';
+import { SystemdConnection } from '../src/systemd/connection.js';
+import { checkPermission } from '../src/systemd/polkit-check.js';
+import { readUnitProperties } from '../src/systemd/properties.js';
+import { DbusMonitor } from '../src/watchdog/dbus/monitor.js';
 import { openDetection } from '../src/watchdog/detection.js';
 import type { UnitStatus } from '../src/watchdog/unit-status.js';
+import { SignalVerifier } from '../src/watchdog/verify.js';
 import { report } from './report.js';
 
 const exec = promisify(execFile);
@@ -157,6 +171,87 @@ async function systemdFloor(crashes: number): Promise<number[]> {
   return out;
 }
 
+/** Wall ms and medic CPU ms of `fn`, median over `rounds` (after one warm-up). */
+async function timed(rounds: number, fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  await fn();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await fn();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return { wall: pct(wall, 50), cpu: pct(cpu, 50) };
+}
+
+/** One verification round, the permission check and a bulk read at N units over one transport. */
+async function proofCost(address: string, units: string[]) {
+  const conn = await SystemdConnection.open({ address }, 30_000);
+  const dbus = new DbusMonitor(conn, { observation() {} });
+  await dbus.start(units);
+  const verifier = new SignalVerifier(dbus.verifySource(), units, { sleep: () => Promise.resolve() });
+  const round = await timed(10, () => verifier.round());
+  const permission = conn.viaDaemon
+    ? await timed(5, () => checkPermission(conn, { scope: 'user', units }))
+    : null;
+  const bulk = await timed(5, () => readUnitProperties(conn, units));
+  await dbus.stop();
+  return { round, permission, bulk };
+}
+
+async function proofCosts(): Promise<void> {
+  const n = Number(process.env.MEDIC_SCALE_UNITS ?? 0);
+  if (n === 0) {
+    console.log('watchdog: no scale units (MEDIC_SYSTEMD_UNITS=N): proof costs not measured');
+    return;
+  }
+  const units = Array.from({ length: n }, (_, i) => `${process.env.MEDIC_SCALE_PREFIX}${i}.service`);
+  const transports: [string, string][] = [
+    [
+      'private socket',
+      `unix:path=${join(process.env.XDG_RUNTIME_DIR ?? '/run/user/0', 'systemd', 'private')}`,
+    ],
+  ];
+  if (process.env.MEDIC_TEST_BUS_ADDRESS) transports.push(['bus daemon', process.env.MEDIC_TEST_BUS_ADDRESS]);
+  for (const [name, address] of transports) {
+    const c = await proofCost(address, units);
+    const bulk = { name: `bulk read of ${n} units`, value: c.bulk.wall };
+    report({
+      bench: 'watchdog',
+      metric: `verification round, ${n} units, ${name}, wall`,
+      value: c.round.wall,
+      unit: 'ms',
+      baseline: bulk,
+    });
+    report({
+      bench: 'watchdog',
+      metric: `verification round, ${n} units, ${name}, medic CPU`,
+      value: c.round.cpu,
+      unit: 'ms',
+      baseline: { name: `bulk read of ${n} units`, value: c.bulk.cpu },
+    });
+    if (c.permission) {
+      report({
+        bench: 'watchdog',
+        metric: `permission check (polkit + Ref/Unref), ${n} units, ${name}, wall`,
+        value: c.permission.wall,
+        unit: 'ms',
+        baseline: bulk,
+      });
+      report({
+        bench: 'watchdog',
+        metric: `permission check, ${n} units, ${name}, medic CPU`,
+        value: c.permission.cpu,
+        unit: 'ms',
+        baseline: { name: `bulk read of ${n} units`, value: c.bulk.cpu },
+      });
+    }
+  }
+}
+
 export async function run(): Promise<void> {
   if (process.env.MEDIC_TEST_SYSTEMD !== '1') {
     console.log(
@@ -165,6 +260,8 @@ export async function run(): Promise<void> {
     return;
   }
   mkdirSync(unitDir(), { recursive: true });
+  await proofCosts();
+  if (process.env.MEDIC_BENCH_PROOF_ONLY === '1') return;
   const floor = await systemdFloor(20);
   const dbus = await medicLatency('dbus', 20);
   const bus = process.env.MEDIC_TEST_BUS_ADDRESS ? await medicLatency('bus', 20) : null;
