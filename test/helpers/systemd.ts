@@ -75,6 +75,35 @@ export function transports(): Transport[] {
   return list;
 }
 
+/**
+ * Waits until the manager owns org.freedesktop.systemd1 on the bus daemon (no-op without one).
+ * After a `daemon-reexec` it takes a while (seen: 0.1–1.5 s under load) to register again; a
+ * medic started through the bus meanwhile rightly polls — a test that means to start on D-Bus
+ * waits for this precondition first.
+ */
+export async function managerOnBus(timeoutMs = 15_000): Promise<void> {
+  if (!busDaemonAddress) return;
+  const address = busDaemonAddress;
+  await waitFor(
+    () =>
+      run('busctl', [
+        `--address=${address}`,
+        'call',
+        'org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus',
+        'GetNameOwner',
+        's',
+        'org.freedesktop.systemd1',
+      ]).then(
+        () => true,
+        () => false,
+      ),
+    timeoutMs,
+    50,
+  );
+}
+
 /** `systemctl --user ARGS` via execFile; resolves with stdout, rejects on non-zero exit. */
 export async function systemctl(...args: string[]): Promise<string> {
   const { stdout } = await run('systemctl', ['--user', ...args]);

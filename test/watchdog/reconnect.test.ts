@@ -17,6 +17,7 @@ import { DbusMonitor } from '../../src/watchdog/dbus/monitor.js';
 import {
   describeSystemd,
   installUnit,
+  managerOnBus,
   removeUnit,
   systemctl,
   type Transport,
@@ -66,6 +67,8 @@ function setup(name: string, extraEnv: (dir: string) => Record<string, string>) 
       policies: { fast: FAST_POLICY },
     });
     for (const k of ['during', 'after'] as const) await systemctl('start', units[k]);
+    // The test before may have re-executed the manager: start on D-Bus, not while it re-registers.
+    await managerOnBus();
     ctx.server = await serveInProcess(contract, dir, extraEnv(dir));
   });
   afterAll(async () => {
