@@ -28,10 +28,11 @@ import { register as medicCommand } from './listeners/commands/medic.js';
 import { register as appHome } from './listeners/events/app-home-opened.js';
 import { boltLogger } from './logger.js';
 import { MedicReceiver } from './receiver.js';
-import { BOT_ACTOR, slackActor } from './roles.js';
+import { BOT_ACTOR, roleResolver } from './roles.js';
 import { ChannelPoster, type PosterTiming } from './slack/poster.js';
 import { slackFetch } from './slack/web-fetch.js';
 import type { SlackBot, SlackBotDeps } from './types.js';
+import { GroupRoles } from './usergroups.js';
 
 /** Slack's Web API base URL, always with a trailing slash (the WebClient appends method names). */
 export function apiUrl(env: Pick<Env, 'SLACK_API_URL'>): string {
@@ -93,9 +94,22 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
     timeZone,
   });
   const ids = { team: env.SLACK_TEAM_ID, app: env.SLACK_APP_ID };
+  const groups = new GroupRoles(
+    app.client,
+    {
+      operatorGroups: env.SLACK_OPERATOR_GROUPS,
+      adminGroups: env.SLACK_ADMIN_GROUPS,
+      ttlMs: env.SLACK_USERGROUP_TTL_SEC * 1000,
+    },
+    clock,
+    (group, err) =>
+      logger.warn({ err, group }, 'slack user group not readable: its members get no role from it'),
+  );
+  const roles = roleResolver(env, groups);
 
   const ctx: BotContext = {
     env,
+    roles,
     graphql: deps.graphql,
     clock,
     timeZone,
@@ -103,7 +117,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
     tracker,
     client: app.client,
     async publishHome(userId) {
-      const services = await fetchServices(deps.graphql, slackActor(env, userId));
+      const services = await fetchServices(deps.graphql, await roles.actor(userId));
       const ids = await ensurePendingActions(
         deps.graphql,
         BOT_ACTOR,

@@ -21,6 +21,15 @@ const idList = z
       .filter(Boolean),
   )
   .pipe(z.array(z.string().regex(/^[A-Z0-9]+$/, 'Slack user ids look like U012ABCDEF')));
+const groupList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^S[A-Z0-9]+$/, 'Slack user group ids look like S012ABCDEF')));
 
 export const envSchema = z.object({
   MEDIC_DB: withDefault(z.string(), './data/medic.db'),
@@ -55,6 +64,11 @@ export const envSchema = z.object({
   SLACK_APP_ID: opt(z.string().regex(/^A[A-Z0-9]+$/, 'an app id looks like A012ABCDEF')),
   SLACK_OPERATORS: withDefault(idList, ''),
   SLACK_ADMINS: withDefault(idList, ''),
+  /** Slack user groups whose members are operators / admins (usergroups:read; docs/SLACK.md). */
+  SLACK_OPERATOR_GROUPS: withDefault(groupList, ''),
+  SLACK_ADMIN_GROUPS: withDefault(groupList, ''),
+  /** How long a group's member list is trusted; a removed member keeps the right at most this long. */
+  SLACK_USERGROUP_TTL_SEC: withDefault(z.coerce.number().positive().max(3600), 60),
   /** Fleet (docs/FLEET.md): the hub this agent ships its events to; with MEDIC_HUB_TOKEN. */
   MEDIC_HUB_URL: opt(z.url()),
   /** The agent token (`medic hub token create --node NAME`), bound to MEDIC_NODE_NAME. */

@@ -74,6 +74,8 @@ export class FakeSlack {
   latencyMs = 0;
   /** Answer the next calls of these methods with this HTTP status (e.g. 503), then behave. */
   readonly failNext = new Map<string, number>();
+  /** User groups (id → member user ids) that `usergroups.users.list` answers from. */
+  readonly userGroups = new Map<string, Set<string>>();
   /** Answer the next call of these methods with 429 and this `Retry-After` (seconds), then behave. */
   readonly rateLimitNext = new Map<string, number>();
 
@@ -248,6 +250,11 @@ export class FakeSlack {
         const problem = blockKitProblem(view.blocks, 100);
         if (problem) return { ok: false, error: 'invalid_blocks', detail: problem };
         return { ok: true, view: { id: `V${this.seq++}`, type: 'home' } };
+      }
+      case 'usergroups.users.list': {
+        const members = typeof a.usergroup === 'string' ? this.userGroups.get(a.usergroup) : undefined;
+        if (!members) return { ok: false, error: 'no_such_subteam' };
+        return { ok: true, users: [...members] };
       }
       default:
         return { ok: false, error: 'unknown_method' };

@@ -61,6 +61,10 @@ export async function startHarness(
     policy?: PolicyInput;
     /** The bot talks to the API over real HTTP with a `bot` token (as against a remote hub). */
     remote?: boolean;
+    /** Extra environment for the bot (e.g. SLACK_OPERATOR_GROUPS). */
+    env?: Record<string, string>;
+    /** Set up the fake Slack before the bot starts (e.g. its user groups). */
+    fakeSetup?: (fake: FakeSlack) => void;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'medic-slack-'));
@@ -97,6 +101,7 @@ export async function startHarness(
     },
   });
   const fake = await new FakeSlack().start();
+  opts.fakeSetup?.(fake);
   const env = loadEnv({
     SLACK_BOT_TOKEN: 'xoxb-medic-test',
     SLACK_SIGNING_SECRET: SECRET,
@@ -107,6 +112,7 @@ export async function startHarness(
     SLACK_OPERATORS: OPERATOR,
     SLACK_ADMINS: ADMIN,
     MEDIC_PUBLIC_URL: 'https://medic.example.com',
+    ...opts.env,
   });
   let baseUrl = '';
   const remoteToken = opts.remote ? generateToken() : null;

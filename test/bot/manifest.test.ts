@@ -18,7 +18,7 @@ describe('examples/slack/manifest.yaml', () => {
   it('subscribes to app_home_opened with the Home tab on and asks only for the scopes the bot uses', () => {
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
-    expect(manifest.oauth_config.scopes.bot).toEqual(['chat:write', 'commands']);
+    expect(manifest.oauth_config.scopes.bot).toEqual(['chat:write', 'commands', 'usergroups:read']);
     expect(manifest.settings.socket_mode_enabled).toBe(false);
   });
 });

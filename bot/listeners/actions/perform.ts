@@ -14,11 +14,13 @@ import { hasRole } from '../../../src/core/roles.js';
 import { duration, hhmm } from '../../blocks/format.js';
 import { claimPendingAction, getPendingAction, openPendingActions } from '../../graphql/bot-ops.js';
 import { fetchService, type MutationOutcome, mutate, type ServiceWithApproval } from '../../graphql/ops.js';
-import { BOT_ACTOR, mention, slackActor } from '../../roles.js';
+import { BOT_ACTOR, mention, type RoleResolver } from '../../roles.js';
 import type { BotClock, GraphqlFn } from '../../types.js';
 
 export interface ActionContext {
   env: Env;
+  /** The acting user's role, resolved at every click and command (id lists and user groups). */
+  roles: RoleResolver;
   graphql: GraphqlFn;
   clock: Pick<BotClock, 'now'>;
   timeZone: string;
@@ -66,7 +68,7 @@ async function runMutation(
   req: ActionRequest,
   service: string,
 ): Promise<MutationOutcome> {
-  const actor = slackActor(ctx.env, req.userId);
+  const actor = await ctx.roles.actor(req.userId);
   const reason = req.reason?.trim() || `${req.kind} from Slack by ${req.userId}`;
   if (req.kind === 'approve') return mutate(ctx.graphql, actor, 'approveRestart', { name: service, reason });
   if (req.kind === 'release') return mutate(ctx.graphql, actor, 'releaseService', { name: service, reason });
@@ -95,7 +97,7 @@ export async function performAction(ctx: ActionContext, req: ActionRequest): Pro
   const service = pa?.service ?? req.service;
   if (!service) return { ok: false, code: 'NOT_FOUND', message: 'Which service? See `/medic help`.' };
 
-  const actor = slackActor(ctx.env, req.userId);
+  const actor = await ctx.roles.actor(req.userId);
   if (!hasRole(actor.role, 'operator')) {
     const outcome = await runMutation(ctx, req, service); // refused and audited by the API
     const message = outcome.ok

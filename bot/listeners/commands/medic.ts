@@ -8,7 +8,6 @@ import { esc } from '../../blocks/format.js';
 import { statusMessage } from '../../blocks/status.js';
 import { type BotContext, ephemeral, replyTo } from '../../context.js';
 import { fetchDrift, fetchService, fetchServices } from '../../graphql/ops.js';
-import { slackActor } from '../../roles.js';
 import { performAction } from '../actions/perform.js';
 import { parseCommand, USAGE } from './parse.js';
 
@@ -17,7 +16,7 @@ export function register(app: App, ctx: BotContext): void {
     await ack();
     const target = { userId: command.user_id, channelId: command.channel_id, respond };
     const cmd = parseCommand(command.text ?? '');
-    const actor = slackActor(ctx.env, command.user_id);
+    const actor = await ctx.roles.actor(command.user_id);
     try {
       switch (cmd.type) {
         case 'help':
