@@ -259,10 +259,11 @@ async function outboxDelivery(dir: string): Promise<void> {
 async function crashPath(dir: string): Promise<void> {
   // A policy whose window never fills: every crash is a restart decision (the watchdog's path).
   const policy = policyOf({
-    maxRestarts: 100_000,
-    windowSec: 3600,
-    cooldownSec: 0,
-    backoff: { initialSec: 0, factor: 1, maxSec: 0 },
+    maxRestarts: 1000,
+    windowSec: 100_000,
+    cooldownSec: 0.001,
+    startupGraceSec: 0.001,
+    backoff: { initialSec: 0.001, factor: 1, maxSec: 0.001 },
     failureThreshold: 1,
   });
   const measure = async (withEscalation: boolean, n: number): Promise<number[]> => {
