@@ -5,7 +5,7 @@
  * Times are epoch milliseconds (bigint, read as JS numbers). Rows are keyed by node first: one
  * node's batch can never touch another node's rows.
  */
-import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 
 /** One row per agent that ever reported; `cursor` is the highest event id stored for it. */
 export const nodes = pgTable('nodes', {
@@ -144,4 +144,45 @@ export const fleetServices = pgTable(
     primaryKey({ columns: [t.node, t.name] }),
     index('fleet_services_state').on(t.state, t.node, t.name),
   ],
+);
+
+/**
+ * The fleet restart budget (issue 16, src/hub/budget.ts): one row per budget group, locked
+ * `FOR UPDATE` while a lease request is arbitrated, with the newest limits an agent sent.
+ */
+export const budgetGroups = pgTable('budget_groups', {
+  name: text('name').primaryKey(),
+  limits: jsonb('limits').notNull(),
+  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+});
+
+/** A restart's lease: in flight from grant until `ended_at` (outcome reported) or `expires_at`. */
+export const budgetLeases = pgTable(
+  'budget_leases',
+  {
+    /** Minted by the agent, so a retried request is the same lease. */
+    id: text('id').primaryKey(),
+    group: text('group').notNull(),
+    node: text('node').notNull(),
+    service: text('service').notNull(),
+    grantedAt: bigint('granted_at', { mode: 'number' }).notNull(),
+    expiresAt: bigint('expires_at', { mode: 'number' }).notNull(),
+    endedAt: bigint('ended_at', { mode: 'number' }),
+    /** A forced or approved restart: granted at once, counted. */
+    operator: boolean('operator').notNull(),
+  },
+  (t) => [index('budget_leases_group').on(t.group, t.grantedAt)],
+);
+
+/** Services waiting for a lease, oldest `since` first; dropped when silent for a lease TTL. */
+export const budgetWaiters = pgTable(
+  'budget_waiters',
+  {
+    group: text('group').notNull(),
+    node: text('node').notNull(),
+    service: text('service').notNull(),
+    since: bigint('since', { mode: 'number' }).notNull(),
+    seenAt: bigint('seen_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.group, t.node, t.service] })],
 );

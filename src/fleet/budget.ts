@@ -10,8 +10,9 @@
  * - at most `maxPerWindow` automatic leases are granted in any `windowSec`;
  * - operator restarts (forced, approved) are granted at once but count in both limits, so an
  *   operator can exceed the budget and automatic restarts wait for it to drain;
- * - fairness: an automatic request is granted only when no other service has been waiting longer
- *   (oldest waiting first); a waiter that stops asking for a lease TTL is forgotten.
+ * - fairness: an automatic request is granted only when the free slots outnumber the services
+ *   that have been waiting longer (their slots stay reserved for them: oldest waiting first); a
+ *   waiter that stops asking for a lease TTL is forgotten.
  */
 
 export interface BudgetLimits {
@@ -127,9 +128,11 @@ export function arbitrate(
   const n = numbers(group, now, limits);
   const since = mine?.since ?? now;
   const ahead = others.filter((w) => w.since < since || (w.since === since && key(w.node, w.service) < k));
-  const room = n.inFlight < limits.maxConcurrent && n.usedInWindow < limits.maxPerWindow;
+  // Free slots are reserved for the services that waited longer: this one gets a slot only when
+  // there are more free slots than services ahead of it.
+  const free = Math.min(limits.maxConcurrent - n.inFlight, limits.maxPerWindow - n.usedInWindow);
 
-  if (req.operator || (room && ahead.length === 0)) {
+  if (req.operator || free > ahead.length) {
     const lease: Lease = {
       id: req.id,
       node: req.node,

@@ -10,6 +10,7 @@ import type { Clock } from '../clock/clock.js';
 import { SHIP_PATH } from '../fleet/protocol.js';
 import type { Logger } from '../log.js';
 import { HubAuthenticator } from './auth.js';
+import { BUDGET_PATHS, handleBudget } from './budget-route.js';
 import type { HubBus } from './bus.js';
 import type { HubDatabase } from './db.js';
 import type { HubMetrics } from './metrics.js';
@@ -72,6 +73,9 @@ export function createHubApp(deps: HubAppDeps): HubApp {
       const who = await auth.operator(req.headers.authorization);
       if (!who.ok) return refuse(res, who.status, who.code, who.message);
       return yoga(req, res, { principal: who.principal });
+    }
+    if (BUDGET_PATHS.includes(path)) {
+      return handleBudget(req, res, { db: database.db, auth, clock: deps.clock, logger });
     }
     if (path === SHIP_PATH) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });

@@ -1,0 +1,93 @@
+/**
+ * The agent's side of the fleet restart budget (issue 16): asks the hub for a lease before an
+ * automatic restart and reports when the restart's outcome is known. The answer becomes one of
+ * three inputs for decide(): granted (with the lease), denied (with when to ask again and the
+ * group's numbers), unreachable (no answer within `timeoutMs`, a refusal, or a network error) —
+ * the policy's `onHubUnreachable` then decides, not this client.
+ *
+ * The lease id is minted from node, service and the restart's episode counter by the caller, so a
+ * request retried after a lost reply gets the same lease back (the hub is idempotent on it).
+ */
+import type { Clock } from '../clock/clock.js';
+import type { BudgetLimits, GroupNumbers, Lease } from '../fleet/budget.js';
+import { FINISH_PATH, LEASE_PATH, type LeaseRequestBody } from '../fleet/budget-protocol.js';
+
+export type BudgetAnswer =
+  | { type: 'budget_granted'; leaseId: string; numbers: GroupNumbers }
+  | { type: 'budget_denied'; retryAt: number; position: number; numbers: GroupNumbers }
+  | { type: 'budget_unreachable'; reason: string };
+
+export interface BudgetClientOptions {
+  hubUrl: string;
+  token: string;
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+}
+
+type Reply =
+  | { granted: true; lease: Lease; numbers: GroupNumbers }
+  | { granted: false; retryAt: number; position: number; numbers: GroupNumbers }
+  | { error?: { code: string; message: string } };
+
+export class BudgetClient {
+  constructor(private readonly opts: BudgetClientOptions) {}
+
+  private async post(
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+  ): Promise<{ status: number; body: Reply | null }> {
+    const abort = new AbortController();
+    const timer = this.opts.clock.setTimeout(
+      () => abort.abort(new Error(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    try {
+      const res = await fetch(new URL(path, this.opts.hubUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.opts.token}` },
+        body: JSON.stringify(body),
+        signal: abort.signal,
+      });
+      return { status: res.status, body: (await res.json().catch(() => null)) as Reply | null };
+    } finally {
+      this.opts.clock.clearTimeout(timer);
+    }
+  }
+
+  /** Asks for a lease; never throws: every failure is `budget_unreachable` with its reason. */
+  async request(
+    group: string,
+    limits: BudgetLimits,
+    lease: { id: string; service: string; operator: boolean },
+    timeoutMs: number,
+  ): Promise<BudgetAnswer> {
+    const body: LeaseRequestBody = { group, limits, ...lease };
+    try {
+      const res = await this.post(LEASE_PATH, body, timeoutMs);
+      const reply = res.body;
+      if (res.status === 200 && reply && 'granted' in reply) {
+        return reply.granted
+          ? { type: 'budget_granted', leaseId: reply.lease.id, numbers: reply.numbers }
+          : {
+              type: 'budget_denied',
+              retryAt: reply.retryAt,
+              position: reply.position,
+              numbers: reply.numbers,
+            };
+      }
+      const error = reply && 'error' in reply ? reply.error : undefined;
+      return { type: 'budget_unreachable', reason: `hub answered ${res.status} ${error?.code ?? ''}`.trim() };
+    } catch (err) {
+      return { type: 'budget_unreachable', reason: (err as Error).message };
+    }
+  }
+
+  /** Ends a lease; false when the hub could not be told (the lease then lapses at its TTL). */
+  async finish(leaseId: string, timeoutMs: number): Promise<boolean> {
+    try {
+      return (await this.post(FINISH_PATH, { id: leaseId }, timeoutMs)).status === 200;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * `POST /agent/v1/budget/lease` and `POST /agent/v1/budget/finish` (src/fleet/budget-protocol.ts):
+ * agent tokens only (the lease's node is the token's node, never the body's), a small JSON body
+ * validated with zod, then the PostgreSQL arbitration of src/hub/budget.ts. PostgreSQL
+ * unreachable → 503 HUB_UNAVAILABLE: the agent applies its policy's `onHubUnreachable`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { text } from 'node:stream/consumers';
+import type { Clock } from '../clock/clock.js';
+import {
+  FINISH_PATH,
+  finishRequestSchema,
+  LEASE_PATH,
+  leaseRequestSchema,
+} from '../fleet/budget-protocol.js';
+import type { Logger } from '../log.js';
+import type { HubAuthenticator } from './auth.js';
+import { finishLease, requestLease } from './budget.js';
+import type { HubDb } from './db.js';
+import { sendJson } from './ship-route.js';
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+export interface BudgetRouteDeps {
+  db: HubDb;
+  auth: HubAuthenticator;
+  clock: Pick<Clock, 'now'>;
+  logger: Logger;
+}
+
+export const BUDGET_PATHS: readonly string[] = [LEASE_PATH, FINISH_PATH];
+
+const refuse = (res: ServerResponse, status: number, code: string, message: string) =>
+  sendJson(res, status, { error: { code, message } });
+
+export async function handleBudget(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: BudgetRouteDeps,
+): Promise<void> {
+  if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+  const who = await deps.auth.authenticate(req.headers.authorization);
+  if (!who.ok) return refuse(res, who.status, who.code, who.message);
+  if (who.token.role !== 'agent' || !who.token.node)
+    return refuse(res, 403, 'WRONG_ROLE', `token '${who.token.name}' is not an agent token`);
+  const node = who.token.node;
+  // A declared length (node enforces it) bounds the read; chunked bodies are not needed here.
+  if (req.headers['content-length'] === undefined)
+    return refuse(res, 411, 'LENGTH_REQUIRED', 'send Content-Length');
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES)
+    return refuse(res, 413, 'REQUEST_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await text(req));
+  } catch {
+    return refuse(res, 400, 'MALFORMED_REQUEST', 'body is not JSON');
+  }
+  const path = (req.url ?? '').split('?')[0];
+  try {
+    if (path === LEASE_PATH) {
+      const parsed = leaseRequestSchema.safeParse(raw);
+      if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
+      const { group, limits, ...lease } = parsed.data;
+      return sendJson(res, 200, await requestLease(deps.db, group, limits, { ...lease, node }, deps.clock));
+    }
+    const parsed = finishRequestSchema.safeParse(raw);
+    if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
+    return sendJson(res, 200, { ended: await finishLease(deps.db, parsed.data.id, deps.clock.now()) });
+  } catch (err) {
+    deps.logger.error({ err, node }, 'budget request failed: PostgreSQL unreachable?');
+    return refuse(res, 503, 'HUB_UNAVAILABLE', 'the hub database is unreachable');
+  }
+}
