@@ -5,7 +5,17 @@
  * Times are epoch milliseconds (bigint, read as JS numbers). Rows are keyed by node first: one
  * node's batch can never touch another node's rows.
  */
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+} from 'drizzle-orm/pg-core';
 
 /** One row per agent that ever reported; `cursor` is the highest event id stored for it. */
 export const nodes = pgTable('nodes', {
