@@ -11,7 +11,6 @@
 import { App } from '@slack/bolt';
 import { systemClock } from '../src/clock/clock.js';
 import { type Env, slackConfigured } from '../src/config/env.js';
-import { type Clock, sleep } from '../src/core/clock.js';
 import { homeView } from './blocks/status.js';
 import type { BotContext } from './context.js';
 import { goHandler } from './go.js';
@@ -29,7 +28,7 @@ import { register as appHome } from './listeners/events/app-home-opened.js';
 import { boltLogger } from './logger.js';
 import { MedicReceiver } from './receiver.js';
 import { BOT_ACTOR, roleResolver } from './roles.js';
-import { ChannelPoster, type PosterTiming } from './slack/poster.js';
+import { ChannelPoster, clockTiming, type PosterTiming } from './slack/poster.js';
 import { slackFetch } from './slack/web-fetch.js';
 import type { SlackBot, SlackBotDeps } from './types.js';
 import { GroupRoles } from './usergroups.js';
@@ -52,11 +51,9 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
   const logger = deps.logger.child({ component: 'slack' });
   const clock = deps.clock ?? systemClock;
   const timeZone = deps.timeZone ?? 'UTC';
-  // Waits (post spacing, update coalescing, Retry-After) run on medic's one Clock when the bot
-  // is given one (simulated time in tests), else on real time.
-  const timed = 'setTimeout' in clock ? (clock as Clock) : null;
-  const timing: PosterTiming | undefined =
-    deps.posterTiming ?? (timed ? { now: () => timed.now(), sleep: (ms) => sleep(timed, ms) } : undefined);
+  // Waits (post spacing, update coalescing, Retry-After) run on medic's one Clock (simulated
+  // time in tests).
+  const timing: PosterTiming = deps.posterTiming ?? clockTiming(clock);
 
   const receiver = new MedicReceiver({
     signingSecret: env.SLACK_SIGNING_SECRET!,
@@ -78,7 +75,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
       retryConfig: { retries: 0 },
       timeout: 10_000,
       // 429 + Retry-After honoured for every method, each call counted (slack/web-fetch.ts).
-      fetch: slackFetch({ onCall: deps.onSlackCall, now: timing?.now, sleep: timing?.sleep }),
+      fetch: slackFetch({ onCall: deps.onSlackCall, now: timing.now, sleep: timing.sleep }),
     },
   });
   const poster = new ChannelPoster(app.client, deps.postIntervalMs ?? 1000, timing, {
@@ -167,6 +164,7 @@ export function createSlackBot(deps: SlackBotDeps): SlackBotHandle | null {
         logger,
         1000,
         () => catchUp(deps.graphql, tracker, logger),
+        clock,
       );
       await feed.ready;
       logger.info({ channel: env.SLACK_CHANNEL }, 'Slack bot started');

@@ -1,10 +1,12 @@
 /**
  * Feeds `recoveryEvents` (GraphQL subscription over SSE, in-process) into the tracker. If the
- * stream ends or fails it reconnects after `retryMs` until stopped. Each time the stream opens,
+ * stream ends or fails it reconnects after `retryMs` (on medic's Clock) until stopped. Each time the stream opens,
  * `catchUp` runs first (events committed while disconnected, see catch-up.ts); live events
  * arriving meanwhile are held and delivered after it, in order (the tracker dedupes by id).
  * `ready` resolves once the first catch-up has handed its events over.
  */
+import { systemClock } from '../../src/clock/clock.js';
+import type { Clock, Timer } from '../../src/core/clock.js';
 import type { Logger } from '../../src/log.js';
 import { EVENTS_SUBSCRIPTION, parseEvent } from '../graphql/ops.js';
 import { BOT_ACTOR } from '../roles.js';
@@ -22,8 +24,11 @@ export function subscribeEvents(
   logger: Logger,
   retryMs = 1000,
   catchUp: () => Promise<void> = async () => {},
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> = systemClock,
 ): EventFeed {
   let stopped = false;
+  // The wait before reconnecting, on medic's clock; stop() cuts it short.
+  let retry: { timer: Timer; wake: () => void } | null = null;
   const abort = new AbortController();
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => {
@@ -65,7 +70,12 @@ export function subscribeEvents(
       } catch (err) {
         if (!stopped) logger.warn({ err }, 'recoveryEvents subscription failed; reconnecting');
       }
-      if (!stopped) await new Promise((r) => setTimeout(r, retryMs).unref());
+      if (!stopped) {
+        await new Promise<void>((wake) => {
+          retry = { timer: clock.setTimeout(wake, retryMs), wake };
+        });
+        retry = null;
+      }
     }
   })();
   return {
@@ -73,6 +83,10 @@ export function subscribeEvents(
     stop: async () => {
       stopped = true;
       abort.abort();
+      if (retry) {
+        clock.clearTimeout(retry.timer);
+        retry.wake();
+      }
       await loop;
     },
   };

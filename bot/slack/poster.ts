@@ -7,6 +7,8 @@
  * resent by the transport (web-fetch.ts); any other failure is logged, never repeated here.
  */
 import type { webApi } from '@slack/bolt';
+import { systemClock } from '../../src/clock/clock.js';
+import { type Clock, sleep } from '../../src/core/clock.js';
 import { type UpdateArgs, UpdateCoalescer } from './coalesce.js';
 
 type WebClient = webApi.WebClient;
@@ -22,10 +24,10 @@ export interface PosterTiming {
   sleep(ms: number): Promise<void>;
 }
 
-const realTiming: PosterTiming = {
-  now: () => performance.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-};
+/** Spacing and waits on medic's clock (monotonic time). */
+export function clockTiming(clock: Clock): PosterTiming {
+  return { now: () => clock.monotonic(), sleep: (ms) => sleep(clock, ms) };
+}
 
 export class ChannelPoster {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -36,7 +38,7 @@ export class ChannelPoster {
   constructor(
     private readonly client: WebClient,
     private readonly intervalMs = 1000,
-    private readonly timing: PosterTiming = realTiming,
+    private readonly timing: PosterTiming = clockTiming(systemClock),
     opts: { updateIntervalMs?: number; onError?: (err: unknown, args: UpdateArgs) => void } = {},
   ) {
     this.coalescer = new UpdateCoalescer(

@@ -8,6 +8,8 @@
  * - reports each HTTP exchange as (method, outcome) for `medic_slack_api_calls_total`.
  */
 import type { webApi } from '@slack/bolt';
+import { systemClock } from '../../src/clock/clock.js';
+import { type Clock, sleep as clockSleep } from '../../src/core/clock.js';
 
 type FetchFunction = webApi.FetchFunction;
 
@@ -15,7 +17,11 @@ export type SlackCallOutcome = 'ok' | 'error' | 'rate_limited';
 
 export interface SlackFetchOptions {
   onCall?: (method: string, outcome: SlackCallOutcome) => void;
+  /** medic's clock: pauses are measured and waited on it (default: the system clock). */
+  clock?: Clock;
+  /** Overrides the clock's time source (monotonic ms). */
   now?: () => number;
+  /** Overrides the clock's wait. */
   sleep?: (ms: number) => Promise<void>;
   /** 429 answers of one call waited out before giving up (default 10). */
   maxRateLimited?: number;
@@ -24,8 +30,9 @@ export interface SlackFetchOptions {
 }
 
 export function slackFetch(opts: SlackFetchOptions = {}): FetchFunction {
-  const now = opts.now ?? (() => Date.now());
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const clock = opts.clock ?? systemClock;
+  const now = opts.now ?? (() => clock.monotonic());
+  const sleep = opts.sleep ?? ((ms: number) => clockSleep(clock, ms));
   const send = opts.fetch ?? (globalThis.fetch as unknown as FetchFunction);
   const max = opts.maxRateLimited ?? 10;
   const pausedUntil = new Map<string, number>();

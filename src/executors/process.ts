@@ -13,7 +13,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
+import { systemClock } from '../clock/clock.js';
 import type { ContractService } from '../contract/types.js';
+import type { Clock } from '../core/clock.js';
 import type { Effect } from '../core/types.js';
 import type { ExecResult, Executor, ServiceConfig } from '../engine/types.js';
 import type { Logger } from '../log.js';
@@ -30,6 +32,8 @@ export interface ProcessBackendOptions {
   /** Each line a child writes (stdout and stderr); default: dropped. */
   output?: (service: string, line: string) => void;
   logger?: Logger;
+  /** medic's clock: exit times and the kill grace (default: the system clock). */
+  clock?: Clock;
 }
 
 interface Slot {
@@ -60,8 +64,10 @@ export class ProcessBackend implements Executor, UnitMonitor {
   readonly detection = 'process' as const;
   private readonly slots = new Map<string, Slot>();
   private stopping = false;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: ProcessBackendOptions) {
+    this.clock = opts.clock ?? systemClock;
     for (const svc of opts.services) {
       this.slots.set(svc.unit, { svc, child: null, status: idle(), expected: new Set(), exited: null });
     }
@@ -93,7 +99,7 @@ export class ProcessBackend implements Executor, UnitMonitor {
           activeState: 'active',
           subState: 'running',
           result: 'success',
-          execMainStartUs: Date.now() * 1000,
+          execMainStartUs: this.clock.now() * 1000,
           invocationId: String(child.pid),
         };
         this.opts.sink.status?.(svc.unit, slot.status, undefined);
@@ -131,8 +137,8 @@ export class ProcessBackend implements Executor, UnitMonitor {
       result: exitCode === 0 ? 'success' : signal ? 'signal' : 'exit-code',
       execMainCode: signal ? 2 : 1,
       execMainStatus: signal ? sig : (code ?? 0),
-      execMainExitMono: Math.round(performance.now() * 1000),
-      execMainExitUs: Date.now() * 1000,
+      execMainExitMono: this.clock.monotonic() * 1000,
+      execMainExitUs: this.clock.now() * 1000,
     };
     const pid = child.pid ?? -1;
     if (slot.expected.delete(pid) || this.stopping) return;
@@ -142,7 +148,7 @@ export class ProcessBackend implements Executor, UnitMonitor {
     );
     this.opts.sink.observation(slot.svc.unit, {
       input: { type: 'exited', code: exitCode },
-      data: { pid, signal, code, exitedAt: Date.now() },
+      data: { pid, signal, code, exitedAt: this.clock.now() },
     });
   }
 
@@ -153,9 +159,9 @@ export class ProcessBackend implements Executor, UnitMonitor {
     if (child.pid !== undefined) slot.expected.add(child.pid);
     const exited = slot.exited;
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), this.opts.killGraceMs ?? 3000);
+    const timer = this.clock.setTimeout(() => child.kill('SIGKILL'), this.opts.killGraceMs ?? 3000);
     await exited;
-    clearTimeout(timer);
+    this.clock.clearTimeout(timer);
   }
 
   async execute(service: ServiceConfig, effect: Effect): Promise<ExecResult> {

@@ -11,7 +11,9 @@
  * within one interval leaves the active version number unchanged, and is still relayed.
  */
 
+import { systemClock } from '../clock/clock.js';
 import type { EventKind } from '../core/audit.js';
+import type { Clock, Timer } from '../core/clock.js';
 import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
@@ -29,6 +31,8 @@ export interface WatchOptions {
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Called after the engine switched to a new version (e.g. to refresh /readyz or the runbook). */
   onChange?: (version: number) => void;
+  /** medic's clock: the poll interval waits on it (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -115,8 +119,19 @@ export function watchPolicyVersions(
       opts.logger?.error({ err }, 'policy version poll failed');
     }
   };
+  const clock = opts.clock ?? systemClock;
+  let timer: Timer | null = null;
+  const loop = () => {
+    poll();
+    if (timer) timer = clock.setTimeout(loop, opts.intervalMs ?? 2000);
+  };
+  timer = clock.setTimeout(loop, opts.intervalMs ?? 2000);
   poll();
-  const timer = setInterval(poll, opts.intervalMs ?? 2000);
-  timer.unref();
-  return { check, stop: () => clearInterval(timer) };
+  return {
+    check,
+    stop: () => {
+      clock.clearTimeout(timer);
+      timer = null;
+    },
+  };
 }

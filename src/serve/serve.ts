@@ -88,6 +88,8 @@ export interface ServeParts {
 
 export interface RunningServe extends ServeParts {
   url: string;
+  /** The Slack bot when configured: `idle()` resolves once its queued Slack work is done. */
+  slack: { idle(): Promise<void> } | null;
   /** Graceful shutdown; idempotent. */
   close(): Promise<void>;
 }
@@ -189,6 +191,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     });
     const policyWatcher = watchPolicyVersions(store, engine, {
       intervalMs: opts.policyPollMs ?? 2000,
+      clock,
       logger: log,
       // Another version was applied or rolled back: the start-up warning no longer holds.
       onChange: (version) => {
@@ -243,12 +246,14 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       publicUrl,
     };
     let apiYoga: (() => YogaLike) | null = null;
+    let slack: RunningServe['slack'] = null;
     if (opts.handler) {
       current = await opts.handler(parts);
     } else {
       let app: ReturnType<typeof createApp> | null = null;
       apiYoga = () => app!.yoga;
       const bot = await startSlackBot(parts, () => app!.yoga, clock);
+      slack = bot;
       app = createApp({
         engine,
         store,
@@ -306,6 +311,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     return {
       ...parts,
       url: http.url,
+      slack,
       close() {
         closing ??= (async () => {
           log.info('shutting down: probes and detection stop, in-flight restarts finish');

@@ -15,6 +15,7 @@
  *   `medic serve` (which opens the file at the path afresh) clears it.
  */
 import { statSync } from 'node:fs';
+import { systemClock } from '../clock/clock.js';
 import { StoreError } from './errors.js';
 
 export interface FileIdentity {
@@ -55,7 +56,7 @@ export class StoreHealth {
   constructor(
     readonly path: string,
     private readonly identity: FileIdentity | null,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => systemClock.now(),
   ) {}
 
   /**

@@ -18,6 +18,7 @@
  */
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
+import { systemClock } from '../clock/clock.js';
 import { openDatabase } from './db.js';
 import { StoreError } from './errors.js';
 import { fileIdentity } from './health.js';
@@ -66,6 +67,7 @@ export class LockHeldError extends StoreError {
 export interface LockOptions {
   /** A holder on another host / pid namespace is alive while its heartbeat is younger (default 30 s). */
   staleMs?: number;
+  /** Wall time (default: the system clock's). */
   now?: () => number;
 }
 
@@ -73,7 +75,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Takes the database for this process or throws LockHeldError naming the holder. ':memory:' needs none. */
 export function acquireLock(dbPath: string, opts: LockOptions = {}): StoreLock {
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? (() => systemClock.now());
   const startedAt = now();
   const owner: LockOwner = { pid: process.pid, host: hostname(), since: iso(startedAt) };
   if (dbPath === ':memory:') return { path: dbPath, owner, heartbeat() {}, release() {} };

@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: the Store port's one implementation — each method a short
+ * delegation to its part (decisions, events, holds, tokens, ...), writes through one guard.
+ *
  * `openStore(path)`: the SQLite implementation of the Store (src/store/types.ts).
  *
  * Opening creates the directory, sets WAL + synchronous FULL + busy_timeout + foreign keys
@@ -8,6 +11,7 @@
  * single-instance serving is `acquireLock` (lock.ts).
  */
 import type Database from 'better-sqlite3';
+import { systemClock } from '../clock/clock.js';
 import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import type { PendingAction, PendingActionKind } from '../core/pending.js';
 import type { TokenRole } from '../core/roles.js';
@@ -77,7 +81,8 @@ class SqliteStore implements Store {
     orm: ReturnType<typeof openDatabase>['orm'],
     opts: StoreOptions,
   ) {
-    this.now = opts.clock ? () => opts.clock!.now() : Date.now;
+    const clock = opts.clock ?? systemClock;
+    this.now = () => clock.now();
     this.eventWriter = new EventWriter(sqlite);
     this.eventReader = new EventReader(orm);
     this.decisions = new DecisionWriter(sqlite, this.eventWriter);

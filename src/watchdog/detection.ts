@@ -19,7 +19,7 @@ export interface DetectionOptions {
   pollIntervalMs: number;
   sink: MonitorSink;
   logger?: Logger;
-  /** Times the connection's calls (default: the system clock). */
+  /** medic's clock: the connection's call deadlines, the monitors' timers (default: the system clock). */
   clock?: Clock;
 }
 
@@ -47,12 +47,12 @@ export async function openDetection(opts: DetectionOptions): Promise<DetectionCh
         { address: t.address, transport: conn.viaDaemon ? 'bus daemon' : 'private socket' },
         'detection: D-Bus (systemd PropertiesChanged signals)',
       );
-      return { monitor: new DbusMonitor(conn, opts.sink, opts.logger), fallbackReason: null };
+      return { monitor: new DbusMonitor(conn, opts.sink, opts.logger, opts.clock), fallbackReason: null };
     } catch (err) {
       const reason = `D-Bus unavailable (${(err as Error).message}); polling systemctl show every ${opts.pollIntervalMs} ms`;
       opts.logger?.warn({ address: t.address }, `detection: ${reason}`);
       return {
-        monitor: new PollingMonitor(opts.scope, opts.pollIntervalMs, opts.sink, opts.logger),
+        monitor: new PollingMonitor(opts.scope, opts.pollIntervalMs, opts.sink, opts.logger, opts.clock),
         fallbackReason: reason,
       };
     }
@@ -60,7 +60,7 @@ export async function openDetection(opts: DetectionOptions): Promise<DetectionCh
   const reason = `D-Bus disabled; polling systemctl show every ${opts.pollIntervalMs} ms`;
   opts.logger?.warn(`detection: ${reason}`);
   return {
-    monitor: new PollingMonitor(opts.scope, opts.pollIntervalMs, opts.sink, opts.logger),
+    monitor: new PollingMonitor(opts.scope, opts.pollIntervalMs, opts.sink, opts.logger, opts.clock),
     fallbackReason: reason,
   };
 }

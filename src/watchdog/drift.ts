@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: the watcher's check, the comparison with the last report
+ * and the events it records share one state (the last findings).
+ *
  * Drift, watched: the contract is checked on start and every
  * MEDIC_DRIFT_INTERVAL_SEC (`medic serve`), and on demand by the `checkDrift` mutation; a change of the findings is recorded as audit events —
  * `drift_detected` for new findings, `drift_resolved` for findings that went away — one event
@@ -59,6 +62,8 @@ export class DriftWatcher {
   private previous: Finding[] | null = null;
   private last: DriftReport | null = null;
   private timer: Timer | null = null;
+  /** Between start() and stop(): checks keep being scheduled. */
+  private started = false;
   /** The first check finished (passed, found drift, or failed); until then medic is not ready. */
   private firstDone = false;
   private markFirstDone: () => void = () => {};
@@ -244,14 +249,18 @@ export class DriftWatcher {
       this.checkDrift()
         .catch((err) => this.opts.logger?.warn({ err: (err as Error).message }, 'drift check failed'))
         .finally(() => {
-          if (this.timer === null) return;
+          if (!this.started) return;
           this.timer = this.opts.clock.setTimeout(tick, this.opts.intervalSec * 1000);
         });
     };
-    this.timer = this.opts.clock.setTimeout(tick, 0);
+    // The first check starts now, not on a 0 ms timer: startServe waits for it, and a
+    // simulated clock fires nothing until it is moved.
+    this.started = true;
+    tick();
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     this.opts.clock.clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);

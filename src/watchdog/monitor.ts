@@ -2,6 +2,8 @@
  * The common shape of every detection path (D-Bus, polling, the process backend) and the
  * per-unit bookkeeping they share: keep the last snapshot, translate changes, emit observations.
  */
+import { systemClock } from '../clock/clock.js';
+import type { Clock, Timer } from '../core/clock.js';
 import { type Observation, translate, type UnitStatus } from './unit-status.js';
 
 export type Detection = 'dbus' | 'polling' | 'process';
@@ -46,9 +48,12 @@ export const SETTLE_MS = 100;
 export class UnitTracker {
   private readonly snapshots = new Map<string, UnitStatus>();
   private readonly reportedExit = new Map<string, number>();
-  private readonly settleTimers = new Map<string, NodeJS.Timeout>();
+  private readonly settleTimers = new Map<string, Timer>();
 
-  constructor(private readonly sink: MonitorSink) {}
+  constructor(
+    private readonly sink: MonitorSink,
+    private readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> = systemClock,
+  ) {}
 
   get(unit: string): UnitStatus | undefined {
     return this.snapshots.get(unit);
@@ -57,7 +62,7 @@ export class UnitTracker {
   apply(unit: string, next: UnitStatus, final = false): void {
     const prev = this.snapshots.get(unit);
     if (prev && same(prev, next) && !final) return;
-    clearTimeout(this.settleTimers.get(unit));
+    this.clock.clearTimeout(this.settleTimers.get(unit));
     this.settleTimers.delete(unit);
     // A unit garbage-collected by systemd comes back with NRestarts 0: a new baseline, not a change.
     const base = prev && next.nRestarts < prev.nRestarts ? { ...prev, nRestarts: next.nRestarts } : prev;
@@ -71,11 +76,10 @@ export class UnitTracker {
 
   /** Re-translates `snap` as final after SETTLE_MS unless a newer snapshot arrived. */
   private settle(unit: string, snap: UnitStatus): void {
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       this.settleTimers.delete(unit);
       if (this.snapshots.get(unit) === snap) this.apply(unit, snap, true);
     }, SETTLE_MS);
-    timer.unref?.();
     this.settleTimers.set(unit, timer);
   }
 
@@ -96,7 +100,7 @@ export class UnitTracker {
 
   /** Cancels pending settle timers. */
   clear(): void {
-    for (const t of this.settleTimers.values()) clearTimeout(t);
+    for (const t of this.settleTimers.values()) this.clock.clearTimeout(t);
     this.settleTimers.clear();
   }
 }

@@ -3,6 +3,8 @@
  * `intervalMs` (MEDIC_POLL_INTERVAL_MS), the same `translate` as the D-Bus path. Polls never
  * overlap; a failed poll is logged and retried at the next interval.
  */
+import { systemClock } from '../clock/clock.js';
+import type { Clock, Timer } from '../core/clock.js';
 import type { Logger } from '../log.js';
 import type { Scope } from '../systemd/connection.js';
 import { showUnits } from '../systemd/systemctl.js';
@@ -13,7 +15,7 @@ export class PollingMonitor implements UnitMonitor {
   readonly detection = 'polling' as const;
   readonly tracker: UnitTracker;
   private units: string[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private stopped = false;
   private inFlight: Promise<void> | null = null;
   /** Last poll error, or null when the last poll succeeded. */
@@ -24,8 +26,9 @@ export class PollingMonitor implements UnitMonitor {
     private readonly intervalMs: number,
     sink: MonitorSink,
     private readonly logger?: Logger,
+    private readonly clock: Clock = systemClock,
   ) {
-    this.tracker = new UnitTracker(sink);
+    this.tracker = new UnitTracker(sink, clock);
   }
 
   private async poll(): Promise<void> {
@@ -41,13 +44,12 @@ export class PollingMonitor implements UnitMonitor {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.inFlight = this.poll().finally(() => {
         this.inFlight = null;
         this.schedule();
       });
     }, this.intervalMs);
-    this.timer.unref?.();
   }
 
   async start(units: string[]): Promise<void> {
@@ -70,7 +72,7 @@ export class PollingMonitor implements UnitMonitor {
 
   async stop(handOverTo?: UnitTracker): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     // A poll in flight applies nothing once stopped; wait for it so the hand-over is final.
     await this.inFlight;
     if (handOverTo) this.tracker.handOver(handOverTo);

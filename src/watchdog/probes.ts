@@ -8,7 +8,9 @@
  * and share one round per `stateIntervalMs` for all state-only services. Results go to `report` as probe_ok / probe_failed.
  */
 
+import { systemClock } from '../clock/clock.js';
 import type { ContractHealth } from '../contract/types.js';
+import type { Clock, Timer } from '../core/clock.js';
 import type { Input } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { stateVerdict, type UnitStatus } from './unit-status.js';
@@ -31,6 +33,8 @@ export interface ProbeOptions {
   /** Duration (seconds) and result of every HTTP probe (for metrics). */
   observe?: (service: string, seconds: number, ok: boolean) => void;
   logger?: Logger;
+  /** medic's clock: probe intervals wait on it (default: the system clock). */
+  clock?: Clock;
 }
 
 /** One HTTP probe: ok on 2xx; otherwise the status, the timeout or the connection error. */
@@ -63,11 +67,15 @@ export async function httpProbe(
 const STATE_ROUND = ' state round';
 
 export class Prober {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, Timer>();
   private readonly running = new Map<string, Promise<void>>();
   private stopped = true;
 
-  constructor(private readonly opts: ProbeOptions) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly opts: ProbeOptions) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   private async once(t: ProbeTarget): Promise<void> {
     if (t.health) {
@@ -108,7 +116,7 @@ export class Prober {
    */
   private scheduleStateRound(targets: ProbeTarget[], delayMs: number): void {
     if (this.stopped || targets.length === 0) return;
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       for (const t of targets) {
         try {
           this.stateOnce(t);
@@ -123,7 +131,7 @@ export class Prober {
 
   private schedule(t: ProbeTarget, delayMs: number): void {
     if (this.stopped) return;
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       const p = this.once(t)
         .catch((err) => this.opts.logger?.error({ err, service: t.service }, 'probe crashed'))
         .finally(() => {
@@ -152,7 +160,7 @@ export class Prober {
   /** Stops scheduling and waits for probes in flight (their results are dropped). */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
     this.timers.clear();
     await Promise.all(this.running.values());
   }

@@ -4,8 +4,10 @@
  * manager restart), it retries `SystemdConnection.open` with backoff: `initialDelayMs` (1 s),
  * doubling up to `maxDelayMs` (30 s). A successful connection goes to `connected`; if that throws
  * (e.g. the connection died while the units were read), the connection is closed and the retries
- * go on. Timers are unref'd (they never keep the process alive) and cleared by `stop()`.
+ * go on. Timers run on medic's Clock (never keeping the process alive) and are cleared by `stop()`.
  */
+import { systemClock } from '../clock/clock.js';
+import type { Clock, Timer } from '../core/clock.js';
 import type { Logger } from '../log.js';
 import { type BusTarget, SystemdConnection } from '../systemd/connection.js';
 
@@ -18,29 +20,33 @@ export interface ReconnectOptions {
   maxDelayMs?: number;
   /** How to open a connection (default `SystemdConnection.open`). */
   open?: (target: BusTarget) => Promise<SystemdConnection>;
+  /** medic's clock (default: the system clock). */
+  clock?: Clock;
 }
 
 export class Reconnector {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private attempt: Promise<void> | null = null;
   private delayMs: number;
   private stopped = false;
 
+  private readonly clock: Clock;
+
   constructor(private readonly opts: ReconnectOptions) {
     this.delayMs = opts.initialDelayMs ?? 1000;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Starts retrying; a no-op while a retry is already scheduled or running. */
   start(): void {
     if (this.stopped || this.timer || this.attempt) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       this.attempt = this.tryOnce().then((retry) => {
         this.attempt = null;
         if (retry) this.start();
       });
     }, this.delayMs);
-    this.timer.unref?.();
   }
 
   /** One attempt; true when it failed and another one is due (after a doubled delay). */
@@ -76,7 +82,7 @@ export class Reconnector {
   /** Stops retrying; waits for an attempt in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = null;
     await this.attempt;
   }

@@ -139,6 +139,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
           killGraceMs: opts.killGraceMs,
           output: opts.output,
           logger: log,
+          clock,
         })
       : null;
   const executor: Executor =
@@ -156,6 +157,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
         connected: (conn) => switchToDbus(conn),
         logger: log,
         open: (t) => SystemdConnection.open(t, undefined, clock),
+        clock,
       })
     : null;
 
@@ -167,7 +169,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
     if (stopped || monitor !== from) return;
     fallbackReason = `${fallback ?? `D-Bus connection lost (${reason})`}; polling systemctl show every ${opts.pollIntervalMs} ms`;
     log.warn(`detection: ${fallbackReason}`);
-    const polling = new PollingMonitor(scope, opts.pollIntervalMs, sink, log);
+    const polling = new PollingMonitor(scope, opts.pollIntervalMs, sink, log, clock);
     monitor = polling;
     await from.stop(polling.tracker);
     await polling.start(units);
@@ -245,7 +247,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
   async function switchToDbus(conn: SystemdConnection): Promise<void> {
     const from = monitor;
     if (stopped || !from) return conn.close();
-    const dbus = new DbusMonitor(conn, sink, log);
+    const dbus = new DbusMonitor(conn, sink, log, clock);
     dbus.onLost((reason) => {
       switchToPolling(reason, dbus).catch((err) => log.error({ err }, 'polling fallback failed'));
     });
@@ -335,6 +337,7 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
           stateIntervalMs: opts.stateIntervalMs,
           observe: opts.onProbe,
           logger: log,
+          clock,
         });
         prober.start();
         started = true;

@@ -9,6 +9,7 @@ import { access, chmod, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/pro
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { generateToken, hashToken } from '../../api/http/auth.js';
+import { type Clock, sleep, systemClock } from '../../clock/clock.js';
 import { openStore } from '../../store/sqlite.js';
 import { systemctlArgv } from '../../systemd/scope.js';
 import { InstallError } from './paths.js';
@@ -40,7 +41,7 @@ export async function runCommand(argv: string[]): Promise<void> {
 }
 
 /** Creates/migrates the store, sets its mode, and creates an admin token unless one is active. */
-function prepareStore(plan: InstallPlan): ApplyResult['token'] {
+function prepareStore(plan: InstallPlan, clock: Clock): ApplyResult['token'] {
   const store = openStore(plan.store.path);
   try {
     const tokens = store.listTokens();
@@ -49,29 +50,34 @@ function prepareStore(plan: InstallPlan): ApplyResult['token'] {
     let name = plan.store.tokenName;
     for (let i = 2; taken.has(name); i++) name = `${plan.store.tokenName}-${i}`;
     const value = generateToken();
-    store.createToken(name, 'admin', hashToken(value), Date.now());
+    store.createToken(name, 'admin', hashToken(value), clock.now());
     return { name, value };
   } finally {
     store.close();
   }
 }
 
-export async function waitReady(url: string, timeoutMs: number): Promise<number | null> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
+/** Asks /readyz every 100 ms until it answers 200; ms it took, or null after `timeoutMs`. */
+export async function waitReady(
+  url: string,
+  timeoutMs: number,
+  clock: Clock = systemClock,
+): Promise<number | null> {
+  const started = clock.monotonic();
+  while (clock.monotonic() - started < timeoutMs) {
     const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
       (r) => r.status === 200,
       () => false,
     );
-    if (ok) return Date.now() - started;
-    await new Promise((r) => setTimeout(r, 100));
+    if (ok) return clock.monotonic() - started;
+    await sleep(clock, 100);
   }
   return null;
 }
 
 export async function applyInstall(
   plan: InstallPlan,
-  opts: { readyTimeoutMs: number },
+  opts: { readyTimeoutMs: number; clock?: Clock },
 ): Promise<ApplyResult> {
   for (const d of plan.dirs) {
     await mkdir(d.path, { recursive: true, mode: d.mode });
@@ -88,12 +94,13 @@ export async function applyInstall(
     await writeFile(f.path, f.content, { mode: f.mode });
     await chmod(f.path, f.mode);
   }
-  const token = prepareStore(plan);
+  const clock = opts.clock ?? systemClock;
+  const token = prepareStore(plan, clock);
   for (const suffix of ['', '-wal', '-shm']) {
     if (await exists(plan.store.path + suffix)) await chmod(plan.store.path + suffix, plan.store.mode);
   }
   for (const argv of plan.commands) await runCommand(argv);
-  const readyAfterMs = await waitReady(plan.url, opts.readyTimeoutMs);
+  const readyAfterMs = await waitReady(plan.url, opts.readyTimeoutMs, clock);
   return { token, keptFiles, readyAfterMs };
 }
 

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { generateToken, hashToken } from '../../api/http/auth.js';
 import { loadEnv } from '../../config/env.js';
-import { sleep } from '../../core/clock.js';
+import { sleep, type Timer } from '../../core/clock.js';
 import { createLogger } from '../../log.js';
 import { demoPrinter } from '../../serve/demo-printer.js';
 import { prepareDemo } from '../../serve/demo-setup.js';
@@ -61,7 +61,13 @@ export const run: Command = async (args, io) => {
   }
   const printer = demoPrinter(say);
   server.engine.subscribe((e) => printer.event(e));
-  const polling = setInterval(() => printer.poll(server.engine.views()), 5000).unref();
+  // The state summary every 5 s, on the demo's clock.
+  let polling: Timer | null = null;
+  const pollViews = () => {
+    printer.poll(server.engine.views());
+    polling = io.clock.setTimeout(pollViews, 5000);
+  };
+  polling = io.clock.setTimeout(pollViews, 5000);
   // The demo DB is fresh each start, so a throwaway admin token lets a newcomer try the API.
   const token = generateToken();
   server.store.createToken('demo-admin', 'admin', hashToken(token), io.clock.now());
@@ -78,7 +84,7 @@ export const run: Command = async (args, io) => {
   await Promise.race([untilSignal(), ...(timer ? [timer] : [])]);
   say('');
   say('stopping the demo ...');
-  clearInterval(polling);
+  io.clock.clearTimeout(polling);
   printer.poll(server.engine.views());
   await server.close();
   const v = server.engine.view('flaky');

@@ -6,6 +6,8 @@
  * Through a bus daemon a unit's signals arrive only once its match rule is in place, so the rules
  * are added before the first read (a change in between is in the read or in a signal).
  */
+import { systemClock } from '../../clock/clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../log.js';
 import {
   ALL_UNITS_MATCH,
@@ -38,9 +40,10 @@ export class DbusMonitor implements UnitMonitor {
     readonly conn: SystemdConnection,
     sink: MonitorSink,
     private readonly logger?: Logger,
+    clock: Clock = systemClock,
   ) {
     this.units = new SystemdUnits(conn);
-    this.tracker = new UnitTracker(sink);
+    this.tracker = new UnitTracker(sink, clock);
     conn.onSignal((msg) => this.onSignal(msg));
     conn.onClose((reason) => {
       if (this.stopped) return;
