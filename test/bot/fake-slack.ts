@@ -124,6 +124,17 @@ export class FakeSlack {
     this.responded.length = 0;
   }
 
+  /** Resolves at the next recorded call (no deadline: race it against what else may happen). */
+  nextCall(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = () => {
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+    });
+  }
+
   /** Resolves when `pred()` holds (checked after every recorded call), or rejects after `timeoutMs`. */
   async waitFor<T>(pred: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
     const ok = pred();
