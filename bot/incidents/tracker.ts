@@ -1,34 +1,26 @@
 /**
  * Incidents in the channel: one parent message per incident (service + episode), follow-ups in
- * its thread, the parent kept current with `chat.update`.
+ * its thread, the parent kept current with `chat.update` (render.ts).
  *
- * Events are handled in order per service (a chain per incident key), so a thread note never
- * races its parent. Each event carries the service as it left it (`serviceView`), so the parent
+ * Events arrive through the intake (intake.ts: in order per service, deduped by id, the event
+ * cursor kept). Each event carries the service as it left it (`serviceView`), so the parent
  * shows that state and only the buttons that still apply, without a second query; a refresh
  * (or an event without a view) reads the service over GraphQL.
  *
  * Everything goes through GraphQL (src/api/schema/types/bot.ts): incidents are saved on every
  * change (`saveSlackIncident`) and loaded back by `load()`, so after a restart follow-ups go to
- * the same thread and the parent is still updated in place; the bot's event cursor — the highest
- * id below which every event was fully handled (see catch-up.ts) — is `advanceEventCursor`;
- * button ids come from `ensurePendingActions`. Events are deduped
- * by id (an id at or below the highest one seen is ignored), so catch-up and live delivery may
- * overlap.
+ * the same thread and the parent is still updated in place; button ids come from
+ * `ensurePendingActions`.
  */
 import type { Logger } from '../../src/log.js';
-import { type DriftFindingView, incidentMessage } from '../blocks/incident.js';
-import {
-  advanceEventCursor,
-  ensurePendingActions,
-  loadEventCursor,
-  loadIncidents,
-  saveIncident,
-} from '../graphql/bot-ops.js';
-import { fetchService, type ServiceWithApproval } from '../graphql/ops.js';
+import type { DriftFindingView } from '../blocks/incident.js';
+import { loadEventCursor, loadIncidents, saveIncident } from '../graphql/bot-ops.js';
+import type { ServiceWithApproval } from '../graphql/ops.js';
 import { BOT_ACTOR } from '../roles.js';
 import type { ChannelPoster } from '../slack/poster.js';
 import type { BotClock, GraphqlFn, MedicEvent } from '../types.js';
 import type { Incident } from './incident.js';
+import { EventIntake } from './intake.js';
 import {
   alertLinkOf,
   endsIncident,
@@ -40,6 +32,7 @@ import {
   threadNote,
 } from './notes.js';
 import { CURSOR_NAME, fromRecord, toRecord } from './persist.js';
+import { renderIncident } from './render.js';
 
 export type { Incident } from './incident.js';
 
@@ -60,17 +53,18 @@ function findingsOf(e: MedicEvent): DriftFindingView[] | undefined {
 export class IncidentTracker {
   /** Open (or latest) incident per slot: the service name, or `drift:<service|contract>`. */
   private readonly bySlot = new Map<string, Incident>();
-  private readonly chains = new Map<string, Promise<void>>();
-  /** Highest numeric event id handed to `handle` (dedupe; for tests and benches to wait on). */
-  lastEventId = 0;
+  private readonly intake: EventIntake;
   /** Whether a cursor was saved before `load()` (else catch-up starts at the newest event). */
   hadCursor = false;
-  /** Ids handed to `handle` whose work is not finished yet (they hold the stored cursor back). */
-  private readonly inFlight = new Set<number>();
-  /** Cursor writes not answered yet (idle() waits for them). */
-  private readonly writes = new Set<Promise<void>>();
 
-  constructor(private readonly deps: TrackerDeps) {}
+  constructor(private readonly deps: TrackerDeps) {
+    this.intake = new EventIntake(deps, (slot, e) => this.apply(slot, e));
+  }
+
+  /** Highest numeric event id handed to `handle` (dedupe; for tests and benches to wait on). */
+  get lastEventId(): number {
+    return this.intake.lastEventId;
+  }
 
   /** Loads the saved cursor and open incidents over GraphQL (before events are handled). */
   async load(): Promise<void> {
@@ -79,7 +73,7 @@ export class IncidentTracker {
       loadIncidents(this.deps.graphql, BOT_ACTOR),
     ]);
     this.hadCursor = cursor !== null;
-    if ((cursor ?? 0) > this.lastEventId) this.lastEventId = cursor ?? 0;
+    this.intake.seen(cursor ?? 0);
     for (const row of rows) {
       const inc = fromRecord(row);
       if (inc) this.bySlot.set(inc.slot, inc);
@@ -91,51 +85,12 @@ export class IncidentTracker {
    * the bot existed is not posted).
    */
   skipTo(id: number): Promise<void> {
-    if (id > this.lastEventId) this.lastEventId = id;
-    return this.persistCursor();
+    return this.intake.skipTo(id);
   }
 
   /** Handles one medic event; resolves when its Slack messages were sent (or failed). */
   handle(e: MedicEvent): Promise<void> {
-    const n = Number(e.id);
-    const numbered = Number.isInteger(n);
-    if (numbered) {
-      if (n <= this.lastEventId) return Promise.resolve(); // already handled (catch-up overlap)
-      this.lastEventId = n;
-    }
-    const slot = e.kind.startsWith('drift_') ? `drift:${e.service ?? 'contract'}` : e.service;
-    if (!slot) {
-      if (numbered) void this.persistCursor();
-      return Promise.resolve();
-    }
-    if (numbered) this.inFlight.add(n);
-    const prev = this.chains.get(slot) ?? Promise.resolve();
-    const next = prev
-      .then(() => this.apply(slot, e))
-      .catch((err: unknown) =>
-        this.deps.logger.error({ err, event: e.id, kind: e.kind }, 'slack incident update failed'),
-      )
-      .finally(() => {
-        if (!numbered) return;
-        this.inFlight.delete(n);
-        void this.persistCursor();
-      });
-    this.chains.set(slot, next);
-    void next.then(() => {
-      if (this.chains.get(slot) === next) this.chains.delete(slot);
-    });
-    return next;
-  }
-
-  /** Saves the highest id below which nothing is in flight (the API never moves it backwards). */
-  private persistCursor(): Promise<void> {
-    const done = this.inFlight.size === 0 ? this.lastEventId : Math.min(...this.inFlight) - 1;
-    const write = advanceEventCursor(this.deps.graphql, BOT_ACTOR, CURSOR_NAME, done).catch((err: unknown) =>
-      this.deps.logger.warn({ err }, 'slack event cursor not saved'),
-    );
-    this.writes.add(write);
-    void write.finally(() => this.writes.delete(write));
-    return write;
+    return this.intake.handle(e);
   }
 
   /** Saves an incident (a failure is logged; memory stays current). */
@@ -150,7 +105,7 @@ export class IncidentTracker {
   /** Renders (from `view` when the event carried one), then saves whatever state the incident reached. */
   private async renderAndSave(inc: Incident, view?: ServiceWithApproval | null): Promise<void> {
     try {
-      await this.render(inc, view);
+      await renderIncident(this.deps, inc, view);
     } finally {
       await this.save(inc);
     }
@@ -177,16 +132,15 @@ export class IncidentTracker {
   }
 
   /** Resolves when every queued event has been handled. */
-  async idle(): Promise<void> {
-    while (this.chains.size > 0 || this.writes.size > 0)
-      await Promise.allSettled([...this.chains.values(), ...this.writes]);
+  idle(): Promise<void> {
+    return this.intake.idle();
   }
 
   private async apply(slot: string, e: MedicEvent): Promise<void> {
     let inc = this.bySlot.get(slot);
     const open = inc && !inc.resolved ? inc : undefined;
     if (e.kind === 'refresh') {
-      if (open) await this.render(open);
+      if (open) await renderIncident(this.deps, open);
       return;
     }
     if (OPENING_KINDS.has(e.kind) && (!open || (open.quiet && e.kind !== open.kind))) {
@@ -244,47 +198,5 @@ export class IncidentTracker {
       await this.deps.poster.post({ channel: open.channel, thread_ts: open.ts, text: note });
     }
     await this.renderAndSave(open, e.view);
-  }
-
-  /** Posts the parent (first time) or updates it in place, from the event's view (else read now). */
-  private async render(inc: Incident, view?: ServiceWithApproval | null): Promise<void> {
-    let info: ServiceWithApproval | null = null;
-    if (inc.service && !inc.slot.startsWith('drift:')) {
-      info = view ?? (await fetchService(this.deps.graphql, BOT_ACTOR, inc.service));
-    }
-    const pending =
-      info && !inc.resolved
-        ? ((
-            await ensurePendingActions(this.deps.graphql, BOT_ACTOR, [
-              { service: info.name, incident: inc.key },
-            ])
-          ).get(info.name) ?? {})
-        : {};
-    const msg = incidentMessage({
-      kind: inc.kind,
-      service: inc.service,
-      info,
-      happened: inc.happened,
-      at: inc.at,
-      findings: inc.findings,
-      alert: inc.alert,
-      status: inc.status,
-      resolved: inc.resolved,
-      pending,
-      runbookUrl: info?.recommendedAction.runbookUrl ?? null,
-      timeZone: this.deps.timeZone,
-    });
-    if (inc.ts === null) {
-      const posted = await this.deps.poster.post({
-        channel: inc.channel,
-        text: msg.text,
-        blocks: msg.blocks,
-      });
-      inc.channel = posted.channel;
-      inc.ts = posted.ts;
-      this.deps.logger.info({ incident: inc.key, ts: inc.ts }, 'slack incident posted');
-    } else {
-      await this.deps.poster.update({ channel: inc.channel, ts: inc.ts, text: msg.text, blocks: msg.blocks });
-    }
   }
 }

@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: declarations (every local command's flags and help text)
+ * are data, one per line.
+ *
  * The local commands (`serve`, `demo`, `contract`, `policy`, `runbook`, `hub`, `token`, `store`) declared for
  * commander: synopsis, every flag with its meaning, operands. Their modules keep their
  * `run(args, io)` shape and receive the argv commander validated (see `argvOf`).

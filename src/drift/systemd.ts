@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: one drift source, its per-field comparisons and the
+ * argv rebuilt the way systemd splits it, read together.
+ *
  * Drift source 1, live systemd: systemd's own parse of each unit (drop-ins and specifiers
  * applied), read for every service at once as structured D-Bus properties (src/systemd: argv
  * arrays, environment assignments), compared with the contract: interpreter, command,

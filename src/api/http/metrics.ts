@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: each metric is declared next to the code that feeds it,
+ * so a name, its help text and its labels are checked in one place.
+ *
  * medic's own Prometheus metrics (prom-client, a private registry). Counters are fed from the
  * engine's committed events; gauges are read from `engine.views()` and the last drift report at
  * scrape time, so they can never disagree with GraphQL. The watchdog reports probe timings through

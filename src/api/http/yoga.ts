@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: the endpoint's guards (auth, refusals, limits) and the
+ * yoga assembly that orders them are one request path.
+ *
  * The GraphQL endpoint: graphql-yoga over the Pothos schema, with bearer auth, body-size and
  * batching bounds, depth/cost limits and masked internal errors.
  *
