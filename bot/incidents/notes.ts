@@ -5,7 +5,7 @@
 
 import { EVENT_KINDS, type EventKind } from '../../src/core/audit.js';
 import { esc, hhmm, toMs } from '../blocks/format.js';
-import type { AlertLinkView } from '../blocks/incident.js';
+import type { AlertLinkView, DriftFindingView } from '../blocks/incident.js';
 import { mention } from '../roles.js';
 import type { MedicEvent } from '../types.js';
 
@@ -33,6 +33,12 @@ const NOT_FOLLOW_UPS: ReadonlySet<EventKind> = new Set([
 export const FOLLOW_UP_KINDS: ReadonlySet<string> = new Set(
   EVENT_KINDS.filter((k) => !NOT_FOLLOW_UPS.has(k)),
 );
+
+/** The drift findings an event carries (`data.findings`), if any. */
+export function findingsOf(e: MedicEvent): DriftFindingView[] | undefined {
+  const data = e.data as { findings?: unknown } | null | undefined;
+  return Array.isArray(data?.findings) ? (data.findings as DriftFindingView[]) : undefined;
+}
 
 /**
  * The alert an event came from (`data.alert` of events caused by POST /alertmanager), when its

@@ -13,7 +13,6 @@
  * `ensurePendingActions`.
  */
 import type { Logger } from '../../src/log.js';
-import type { DriftFindingView } from '../blocks/incident.js';
 import { loadEventCursor, loadIncidents, saveIncident } from '../graphql/bot-ops.js';
 import type { ServiceWithApproval } from '../graphql/ops.js';
 import { BOT_ACTOR } from '../roles.js';
@@ -25,6 +24,7 @@ import {
   alertLinkOf,
   endsIncident,
   FOLLOW_UP_KINDS,
+  findingsOf,
   happened,
   OPENING_KINDS,
   statusLine,
@@ -43,11 +43,6 @@ export interface TrackerDeps {
   logger: Logger;
   clock: BotClock;
   timeZone: string;
-}
-
-function findingsOf(e: MedicEvent): DriftFindingView[] | undefined {
-  const data = e.data as { findings?: unknown } | null | undefined;
-  return Array.isArray(data?.findings) ? (data.findings as DriftFindingView[]) : undefined;
 }
 
 export class IncidentTracker {
