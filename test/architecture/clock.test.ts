@@ -33,10 +33,6 @@ const TIMER_GLOBALS = new Set(['setTimeout', 'setInterval', 'clearTimeout', 'cle
  */
 const ALLOWED: Record<string, { uses: RawTime[] | 'all'; why: string }> = {
   'src/clock/': { uses: 'all', why: 'the clock module: systemClock is the one place that reads real time' },
-  'src/systemd/': {
-    uses: ['setTimeout', 'clearTimeout'],
-    why: 'deadlines of D-Bus calls and jobs (real I/O timeouts); the systemd transport is issue 20, which moves them onto the Clock',
-  },
   'src/api/http/metrics.ts': {
     uses: ['performance.now()'],
     why: 'decision latency histogram: sub-millisecond CPU time of decide(), not a time medic decides on',
