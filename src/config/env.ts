@@ -95,6 +95,8 @@ export const envSchema = z.object({
   MEDIC_HUB_COMMAND_WAIT_MS: withDefault(z.coerce.number().int().min(0), 10_000),
   /** `medic hub`: how often each replica expires commands and marks silent nodes down. */
   MEDIC_HUB_SWEEP_MS: withDefault(z.coerce.number().int().min(50), 1000),
+  /** `medic hub` with Slack: how often a replica tries for Slack leadership (and the leader polls). */
+  MEDIC_HUB_LEADER_RETRY_MS: withDefault(z.coerce.number().int().min(50), 2000),
 });
 
 export type Env = z.output<typeof envSchema>;

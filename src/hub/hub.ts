@@ -14,13 +14,47 @@ import { createHubApp } from './app.js';
 import { HubBus } from './bus.js';
 import { type HubDatabase, migrateHub, openHubDatabase } from './db.js';
 import { HubMetrics } from './metrics.js';
+import { SlackLeader } from './slack.js';
 import { Sweeper } from './sweeper.js';
+
+/** One Slack contender per replica when Slack is configured (token and channel), else null. */
+function startSlack(
+  env: Env,
+  database: HubDatabase,
+  clock: Clock,
+  log: Logger,
+  metrics: HubMetrics,
+  url: string,
+): SlackLeader | null {
+  if (!env.SLACK_BOT_TOKEN || !env.SLACK_CHANNEL || !env.MEDIC_HUB_DATABASE_URL) {
+    log.info('hub Slack disabled (SLACK_BOT_TOKEN and SLACK_CHANNEL not set)');
+    return null;
+  }
+  const leader = new SlackLeader({
+    url: env.MEDIC_HUB_DATABASE_URL,
+    db: database.db,
+    clock,
+    logger: log.child({ component: 'hub-slack' }),
+    slack: {
+      token: env.SLACK_BOT_TOKEN,
+      channel: env.SLACK_CHANNEL,
+      apiUrl: env.SLACK_API_URL ?? 'https://slack.com/api/',
+    },
+    retryMs: env.MEDIC_HUB_LEADER_RETRY_MS,
+    replica: `${env.MEDIC_NODE_NAME}:${process.pid} ${url}`,
+    onLeadership: (on) => metrics.slackLeader(on),
+  });
+  leader.start();
+  return leader;
+}
 
 export interface RunningHub {
   url: string;
   database: HubDatabase;
   bus: HubBus;
   sweeper: Sweeper;
+  /** The Slack leadership contender, when SLACK_BOT_TOKEN and SLACK_CHANNEL are set. */
+  slack: SlackLeader | null;
   close(): Promise<void>;
 }
 
@@ -68,8 +102,10 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
     });
     sweeper.start();
     undo.push(() => sweeper.stop());
+    const slack = startSlack(env, database, clock, log, metrics, http.url);
+    if (slack) undo.push(() => slack.stop());
     log.info({ url: http.url }, `medic hub serving on ${http.url}`);
-    return { url: http.url, database, bus, sweeper, close: closeAll };
+    return { url: http.url, database, bus, sweeper, slack, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -13,6 +13,7 @@ export class HubMetrics {
   readonly registry = new Registry();
   private readonly stored: Counter;
   private readonly refused: Counter<'reason'>;
+  private readonly leader: Gauge;
 
   constructor(db: HubDb, clock: Pick<Clock, 'now'>, silenceMs: number) {
     new Gauge({
@@ -41,6 +42,11 @@ export class HubMetrics {
       help: 'Agent events stored at the hub (re-sent duplicates not counted).',
       registers: [this.registry],
     });
+    this.leader = new Gauge({
+      name: 'medic_hub_slack_leader',
+      help: '1 on the one hub replica that talks to Slack (PostgreSQL advisory lock), 0 elsewhere.',
+      registers: [this.registry],
+    });
     this.refused = new Counter({
       name: 'medic_hub_batches_refused_total',
       help: 'Agent batches refused, by reason.',
@@ -51,6 +57,10 @@ export class HubMetrics {
 
   eventsStored(n: number): void {
     this.stored.inc(n);
+  }
+
+  slackLeader(on: boolean): void {
+    this.leader.set(on ? 1 : 0);
   }
 
   batchRefused(reason: ShipErrorCode): void {
