@@ -1,0 +1,346 @@
+/**
+ * The fleet hub at scale (issue 15), against a real PostgreSQL (run under
+ * scripts/with-postgres.sh: `scripts/with-postgres.sh npx tsx bench/run.ts fleet`; skipped
+ * otherwise). One real `medic hub` process; agents are simulated clients speaking the real ship
+ * protocol over real HTTP. N nodes × 20 services (MEDIC_BENCH_FLEET_NODES, default 1000).
+ *
+ * - ingest: events/s stored through POST /agent/v1/ship (batches of 100 events, 16 in flight)
+ *   against a raw `pg` multi-row INSERT of the same rows into a same-shaped table on the same
+ *   server, same batch size and concurrency (goal ≥ 0.5×);
+ * - event → subscriber: an event shipped by one node until a hub subscriber (SSE) receives it,
+ *   p50/p99, with ~1,000 events/s of background traffic from other nodes (goal p99 ≤ 1 s);
+ * - `services(first: 100)` page over HTTP at N×20 services, p50/p99 (goal p99 ≤ 50 ms), against
+ *   the same page as one raw SQL query;
+ * - hub RSS at N×20 services (goal ≤ 300 MB), read from /proc.
+ * Not measured here: the agent's overhead of shipping on the store bench.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { SHIP_PATH } from '../src/fleet/protocol.js';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { report } from './report.js';
+
+const NODES = Number(process.env.MEDIC_BENCH_FLEET_NODES ?? 1000);
+const SERVICES = 20;
+const BATCH = 100;
+const IN_FLIGHT = 16;
+const BUDGET_MS = 5_000;
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freshDb(admin: string): Promise<string> {
+  const name = `bench_${randomBytes(4).toString('hex')}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function cli(args: string[], env: Record<string, string>): Promise<string> {
+  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'medic.mjs'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  await new Promise((r) => child.once('exit', r));
+  return out.trim().split('\n').at(-1)!;
+}
+
+export async function run(): Promise<void> {
+  const admin = process.env.MEDIC_TEST_PG_ADMIN_URL;
+  if (!admin) {
+    console.log('fleet: skipped (no PostgreSQL: run under scripts/with-postgres.sh)');
+    return;
+  }
+  const url = await freshDb(admin);
+  const env = {
+    MEDIC_HUB_DATABASE_URL: url,
+    MEDIC_HOST: '127.0.0.1',
+    MEDIC_PORT: '0',
+    LOG_LEVEL: 'warn',
+    MEDIC_HUB_SILENCE_SEC: '3600',
+  };
+  // Tokens straight into the table (the CLI per token would take minutes): same hashing as the CLI.
+  const viewer = await cli(['token', 'create', '--name', 'bench-viewer', '--role', 'viewer'], env);
+  const hub = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'medic.mjs'), 'hub'], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let hubOut = '';
+  hub.stdout.on('data', (d) => {
+    hubOut += d;
+  });
+  const started = () => /medic hub serving on (http:\/\/[0-9.:]+)/.exec(hubOut)?.[1];
+  while (!started()) await sleep(50);
+  const hubUrl = started()!;
+  const pool = new pg.Pool({ connectionString: url, max: IN_FLIGHT + 2 });
+  try {
+    const { createHash } = await import('node:crypto');
+    const secrets: string[] = [];
+    for (let i = 0; i < NODES; i++) secrets.push(`medic_bench_${i}_${randomBytes(16).toString('base64url')}`);
+    for (let i = 0; i < NODES; i += 500) {
+      const rows = secrets
+        .slice(i, i + 500)
+        .map((s, j) => [
+          `agent-${i + j}`,
+          'agent',
+          `n${i + j}`,
+          createHash('sha256').update(s).digest('hex'),
+          Date.now(),
+        ]);
+      await pool.query(
+        `INSERT INTO agent_tokens (name, role, node, hash, created_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
+        [0, 1, 2, 3, 4].map((k) => rows.map((r) => r[k])),
+      );
+    }
+    const cursors = new Array<number>(NODES).fill(0);
+    const post = async (i: number, body: unknown) => {
+      const res = await fetch(hubUrl + SHIP_PATH, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secrets[i]}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answer = (await res.json()) as { cursor: number };
+      if (!res.ok) throw new Error(`ship ${res.status}: ${JSON.stringify(answer)}`);
+      return answer;
+    };
+    const views = () =>
+      Array.from({ length: SERVICES }, (_, k) => ({
+        name: `svc-${k}`,
+        unit: `svc-${k}.service`,
+        state: { tag: k % 7 === 0 ? 'cooldown' : 'healthy' },
+      }));
+    // Register every node with its 20 services.
+    for (let i = 0; i < NODES; i += IN_FLIGHT)
+      await Promise.all(
+        Array.from({ length: Math.min(IN_FLIGHT, NODES - i) }, (_, k) =>
+          post(i + k, {
+            node: `n${i + k}`,
+            version: 'bench',
+            after: null,
+            events: [],
+            services: views(),
+          }),
+        ),
+      );
+    const event = (id: number, kind = 'decision') => ({
+      id,
+      at: Date.now(),
+      service: 'svc-1',
+      kind,
+      decision: 'restart',
+      actor: null,
+      reason: 'bench',
+    });
+    const batchOf = (i: number) => {
+      const after = cursors[i]!;
+      const events = Array.from({ length: BATCH }, (_, k) => event(after + k + 1));
+      cursors[i] = after + BATCH;
+      return { node: `n${i}`, version: 'bench', after, events, services: [] };
+    };
+
+    // 1. Ingest throughput vs raw multi-row INSERT.
+    const timed = async (fn: (slot: number) => Promise<void>) => {
+      let n = 0;
+      const end = performance.now() + BUDGET_MS;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async (_, slot) => {
+          while (performance.now() < end) {
+            await fn(slot);
+            n += BATCH;
+          }
+        }),
+      );
+      return n / ((performance.now() - t0) / 1000);
+    };
+    let next = 0;
+    const hubRate = await timed(async () => {
+      const i = next++ % NODES;
+      await post(i, batchOf(i));
+    });
+    await pool.query('CREATE TABLE bench_events (LIKE fleet_events INCLUDING ALL)');
+    let rawId = 0;
+    const rawRate = await timed(async (slot) => {
+      const values: unknown[] = [];
+      const rows: string[] = [];
+      for (let k = 0; k < BATCH; k++) {
+        const e = event(++rawId);
+        const b = values.length;
+        rows.push(`($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`);
+        values.push(`raw${slot}`, e.id, e.at, e.service, e.kind, JSON.stringify(e), Date.now());
+      }
+      await pool.query(
+        `INSERT INTO bench_events (node, event_id, at, service, kind, event, received_at) VALUES ${rows.join(',')} ON CONFLICT DO NOTHING`,
+        values,
+      );
+    });
+    report({
+      bench: 'fleet',
+      metric: `ingest events/s (${NODES} nodes, batches of ${BATCH})`,
+      value: hubRate,
+      unit: 'ev/s',
+      baseline: { name: 'raw pg multi-row INSERT', value: rawRate },
+      goal: '≥ 0.5x',
+    });
+
+    // 2. services(first: 100) at N×20 services.
+    const gql = async (query: string) => {
+      const res = await fetch(`${hubUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
+        body: JSON.stringify({ query }),
+      });
+      return (await res.json()) as { data: { services: { endCursor: string } } };
+    };
+    const pageMs: number[] = [];
+    const rawMs: number[] = [];
+    for (let k = 0; k < 200; k++) {
+      const after = `n${Math.floor(Math.random() * NODES)}/svc-${Math.floor(Math.random() * SERVICES)}`;
+      let t = performance.now();
+      await gql(
+        `{ services(first: 100, after: "${after}") { nodes { id name state unit updatedAt } hasNextPage endCursor } }`,
+      );
+      pageMs.push(performance.now() - t);
+      const [n, s] = after.split('/');
+      t = performance.now();
+      await pool.query(
+        'SELECT * FROM fleet_services WHERE (node > $1 OR (node = $1 AND name > $2)) ORDER BY node, name LIMIT 101',
+        [n, s],
+      );
+      rawMs.push(performance.now() - t);
+    }
+    report({
+      bench: 'fleet',
+      metric: `services(first: 100) p50 at ${NODES * SERVICES} services`,
+      value: pct(pageMs, 50),
+      unit: 'ms',
+      baseline: { name: 'raw SQL page', value: pct(rawMs, 50) },
+    });
+    report({
+      bench: 'fleet',
+      metric: `services(first: 100) p99 at ${NODES * SERVICES} services`,
+      value: pct(pageMs, 99),
+      unit: 'ms',
+      baseline: { name: 'raw SQL page', value: pct(rawMs, 99) },
+      goal: '≤ 50 ms',
+    });
+
+    // 3. Event → subscriber latency under ~1,000 events/s of background traffic.
+    const abort = new AbortController();
+    const res = await fetch(`${hubUrl}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${viewer}`,
+      },
+      body: JSON.stringify({
+        query: 'subscription { recoveryEvents(node: "n0", kinds: ["crash"]) { eventId } }',
+      }),
+      signal: abort.signal,
+    });
+    const arrived = new Map<number, number>();
+    void (async () => {
+      const reader = res.body!.getReader();
+      const dec = new TextDecoder();
+      let buf = '';
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buf += dec.decode(value, { stream: true });
+          for (const m of buf.matchAll(/"eventId":(\d+)/g))
+            if (!arrived.has(Number(m[1]))) arrived.set(Number(m[1]), performance.now());
+          buf = buf.slice(buf.lastIndexOf('\n'));
+        }
+      } catch {
+        // aborted
+      }
+    })();
+    await sleep(500);
+    let background = true;
+    const bg = (async () => {
+      // 10 batches of 10 events every 100 ms, from nodes other than n0: ~1,000 events/s.
+      let k = 1;
+      while (background) {
+        const t = performance.now();
+        await Promise.all(
+          Array.from({ length: 10 }, () => {
+            const i = 1 + (k++ % (NODES - 1));
+            const after = cursors[i]!;
+            cursors[i] = after + 10;
+            return post(i, {
+              node: `n${i}`,
+              version: 'bench',
+              after,
+              events: Array.from({ length: 10 }, (_, j) => event(after + j + 1)),
+              services: [],
+            });
+          }),
+        );
+        await sleep(Math.max(0, 100 - (performance.now() - t)));
+      }
+    })();
+    const latencies: number[] = [];
+    for (let k = 0; k < 60; k++) {
+      const id = cursors[0]! + 1;
+      cursors[0] = id;
+      const t = performance.now();
+      await post(0, {
+        node: 'n0',
+        version: 'bench',
+        after: id - 1,
+        events: [event(id, 'crash')],
+        services: [],
+      });
+      while (!arrived.has(id) && performance.now() - t < 5000) await sleep(2);
+      latencies.push((arrived.get(id) ?? Number.POSITIVE_INFINITY) - t);
+      await sleep(50);
+    }
+    background = false;
+    await bg;
+    abort.abort();
+    report({
+      bench: 'fleet',
+      metric: 'event shipped → hub subscriber p50 (1k ev/s bg)',
+      value: pct(latencies, 50),
+      unit: 'ms',
+    });
+    report({
+      bench: 'fleet',
+      metric: 'event shipped → hub subscriber p99 (1k ev/s bg)',
+      value: pct(latencies, 99),
+      unit: 'ms',
+      goal: '≤ 1000 ms',
+    });
+
+    // 4. Hub RSS at N×20 services, after all of the above.
+    const rss =
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hub.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    report({
+      bench: 'fleet',
+      metric: `hub RSS at ${NODES * SERVICES} services`,
+      value: rss,
+      unit: 'MB',
+      goal: '≤ 300 MB',
+    });
+  } finally {
+    hub.kill('SIGTERM');
+    await new Promise((r) => hub.once('exit', r));
+    await pool.end();
+  }
+}
