@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: the cursor, the command ids run and the results to ship are
+ * one state machine advanced by one timer; splitting it would share that state across files.
+ *
  * The agent's hub shipper (issue 15): ships the committed audit events of the local SQLite store
  * to the hub, in id order, at least once, plus the current service views; an empty batch is the
  * heartbeat. The cursor is the hub's: the shipper starts by asking (an empty batch with `after`

@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: one durable cursor and the episode map it guards; splitting
+ * the queue, approval timers and cursor saves apart would spread one transaction's invariants.
+ *
  * The escalation planner: turns committed audit events into outbox rows (core/escalation.ts
  * decides, store/escalations.ts writes), once per episode.
  *

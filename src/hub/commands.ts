@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: every state transition of a command (issue, deliver, result,
+ * expire) side by side, so each UPDATE ... WHERE state IN (...) can be read against the others.
+ *
  * Operator commands down to agents (issue 15), stored in PostgreSQL (table fleet_commands):
  * issued at the hub (audited `command_issued`), delivered in the replies to the node's own ship
  * requests until its result comes back (`command_result`), or expired when no result came by

@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: leadership (the advisory-lock session) and the post/commit
+ * order it protects are one protocol; apart, the at-least-once window would not be visible.
+ *
  * Slack at the hub (issue 15): exactly one replica talks to Slack. Leadership is a PostgreSQL
  * session advisory lock held on a dedicated connection (`pg_try_advisory_lock`, retried every
  * `retryMs`): when the leader dies its session ends, the lock is free, and another replica takes

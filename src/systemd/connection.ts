@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: the one connection to the manager — Hello, match rules,
+ * NameOwnerChanged, call timeouts and close handling share its socket and its lifecycle.
+ *
  * THE connection medic holds to the systemd manager — detection, jobs (restart/stop) and property
  * reads all go over it. Other parts get it from the watchdog (`Watchdog.systemd()`), never open
  * their own.

@@ -1,4 +1,7 @@
 /**
+ * Longer than ~200 lines on purpose: the one place the API's endpoints are composed (routing,
+ * limits, upgrade to graphql-ws); each endpoint's logic lives in its own file.
+ *
  * The API's composition: `createApp(deps)` returns the yoga instance, a WHATWG `fetch` for the
  * built-in endpoints, a node `handler(req, res)` for `http.createServer`, and `close()`.
  * Listening is the caller's job (`medic serve`); tests use `app.fetch`/`yoga.fetch` or listen on
