@@ -37,6 +37,7 @@ export const STATE_EMOJI: Record<string, string> = {
   circuit_open: ':red_circle:',
   half_open: ':large_yellow_circle:',
   held: ':double_vertical_bar:',
+  deferred: ':link:',
 };
 
 /** Whether a service needs an operator's attention (App Home, `/medic status`). */

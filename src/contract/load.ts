@@ -64,6 +64,8 @@ function resolveContract(doc: ContractDocument, file: string): Contract {
     activation: svc.activation,
     ...(svc.health ? { health: { ...svc.health } } : {}),
     ...(svc.alerts.length ? { alerts: svc.alerts.map((r) => ({ ...r, match: { ...r.match } })) } : {}),
+    ...(svc.dependsOn.length ? { dependsOn: [...svc.dependsOn] } : {}),
+    ...(svc.restartWith.length ? { restartWith: [...svc.restartWith] } : {}),
     ...resolvePolicy(policies, svc),
   }));
   return {

@@ -120,6 +120,15 @@ export const serviceSchema = z.strictObject({
    * interpreter, or `conda run` activates the environment itself).
    */
   activation: z.enum(ACTIVATIONS).default('env'),
+  /**
+   * Names of other services in this contract that this one needs (`db`, `broker`): while one of
+   * them is not healthy, automatic restarts of this service are deferred. `node/name` (a service
+   * on another node, fleet mode) is recognised and refused as not yet supported. Cycles and
+   * unknown names are checked in validate.ts.
+   */
+  dependsOn: z.array(z.string().min(1)).default([]),
+  /** Services restarted after this one, in order, each through its own guards (rest_for_one). */
+  restartWith: z.array(z.string().min(1)).default([]),
   /** A name from `policies`, or an inline policy object (validated in validate.ts). */
   policy: z
     .union([z.string().min(1), z.record(z.string(), z.unknown())], {

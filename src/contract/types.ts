@@ -38,6 +38,10 @@ export interface ContractService {
   health?: ContractHealth;
   /** Alertmanager alert mappings (core/alerts.ts); absent or empty: none. */
   alerts?: AlertRule[];
+  /** Services of this contract this one depends on (validated: known, no cycle). */
+  dependsOn?: string[];
+  /** Services restarted after this one, in order (validated: known, no cycle). */
+  restartWith?: string[];
   /** The named policy used, or null for an inline policy. */
   policyName: string | null;
   /** The effective policy, defaults filled in, feasibility checked. */

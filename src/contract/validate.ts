@@ -4,6 +4,7 @@
  * its feasibility check, policy references resolve, service names and units are unique.
  */
 import { parsePolicy } from '../core/policy.js';
+import { dependencyProblems } from './dependencies.js';
 import type { ContractProblem } from './types.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -18,6 +19,7 @@ export function crossCheck(raw: unknown): ContractProblem[] {
     if (!result.ok) problems.push(...result.problems);
   }
   if (!Array.isArray(raw.services)) return problems;
+  problems.push(...dependencyProblems(raw.services));
   const names = new Map<string, number>();
   const units = new Map<string, number>();
   raw.services.forEach((svc, i) => {

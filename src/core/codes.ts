@@ -39,6 +39,7 @@ export const DECISIONS = {
   skip_backoff: { kind: 'restart_blocked', taken: false },
   skip_circuit_open: { kind: 'restart_blocked', taken: false },
   skip_held: { kind: 'restart_blocked', taken: false },
+  skip_dependency_down: { kind: 'restart_blocked', taken: false },
   circuit_opened: { kind: 'circuit_opened', taken: true },
   circuit_half_open: { kind: 'circuit_half_open', taken: true },
   circuit_closed: { kind: 'circuit_closed', taken: true },
@@ -54,6 +55,7 @@ export const DECISIONS = {
   clean_exit: { kind: 'observation', taken: false },
   external_restart: { kind: 'observation', taken: false },
   not_pending: { kind: 'observation', taken: false },
+  dependency_recovered: { kind: 'observation', taken: false },
 } as const satisfies Record<string, { kind: EventKind; taken: boolean }>;
 
 export type DecisionCode = keyof typeof DECISIONS;

@@ -9,13 +9,15 @@
  * - half_open: the point where health lasted stableSec, or — probe unused and the service
  *   unhealthy — when the gate would let the probe restart through;
  * - held: hold expiry;
+ * - deferred: the restart after the dependency recovered (null while it is down);
  * - healthy: null (backoff decay is applied lazily by decide()).
  */
 import { earliestAutoRestartAt } from './gate.js';
+import { type JitterKey, NO_KEY } from './jitter.js';
 import type { Policy } from './policy.js';
 import type { ServiceState } from './types.js';
 
-export function nextWakeAt(state: ServiceState, policy: Policy): number | null {
+export function nextWakeAt(state: ServiceState, policy: Policy, key: JitterKey = NO_KEY): number | null {
   switch (state.tag) {
     case 'healthy':
       return null;
@@ -27,10 +29,13 @@ export function nextWakeAt(state: ServiceState, policy: Policy): number | null {
       return state.reopensAt;
     case 'held':
       return state.until;
+    case 'deferred':
+      // While the dependency is down only an input (or the engine's nudge on its recovery) acts.
+      return state.restartAt;
     case 'half_open': {
       let at: number | null = state.stableSince === null ? null : state.stableSince + policy.stableSec * 1000;
       if (!state.probeUsed && state.failures >= policy.failureThreshold) {
-        const probeAt = Math.max(state.since, earliestAutoRestartAt(state.churn, policy));
+        const probeAt = Math.max(state.since, earliestAutoRestartAt(state.churn, policy, key));
         at = at === null ? probeAt : Math.min(at, probeAt);
       }
       return at;

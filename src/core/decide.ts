@@ -28,7 +28,9 @@ import {
   release,
   resetCircuit,
 } from './decide/commands.js';
+import { restartWith } from './decide/companion.js';
 import { decideCooldown } from './decide/cooldown.js';
+import { decideDeferred } from './decide/deferred.js';
 import { decideHealthy } from './decide/healthy.js';
 import { decideHeld } from './decide/held.js';
 import { requestRestart } from './decide/request.js';
@@ -36,11 +38,24 @@ import { decideRestarting } from './decide/restarting.js';
 import type { Ctx } from './decide/shared.js';
 import type { Policy } from './policy.js';
 import { settle } from './state.js';
-import type { Decision, Input, ServiceState } from './types.js';
+import type { Decision, Input, ServiceState, Surroundings } from './types.js';
 
-export function decide(state: ServiceState, input: Input, now: number, policy: Policy): Decision {
+const NONE: Surroundings = {};
+
+/**
+ * `env` (optional) is what the engine knows around the service: its name and node (the seed of
+ * the policy's jitter) and the first dependency that is not healthy (automatic restarts are then
+ * deferred: decide/deferred.ts). Omitted, decide() decides as for a service without dependencies.
+ */
+export function decide(
+  state: ServiceState,
+  input: Input,
+  now: number,
+  policy: Policy,
+  env: Surroundings = NONE,
+): Decision {
   const s = settle(state, now, policy);
-  const ctx: Ctx = { now, policy };
+  const ctx: Ctx = { now, policy, env, key: { node: env.node ?? '', service: env.service ?? '' } };
   switch (input.type) {
     case 'hold':
       return hold(s, input, ctx);
@@ -56,6 +71,8 @@ export function decide(state: ServiceState, input: Input, now: number, policy: P
       return requestRestart(s, input, ctx);
     case 'external_restart':
       return externalRestart(s, input.count, ctx);
+    case 'restart_with':
+      return restartWith(s, input, ctx);
     case 'exited':
       if (input.code === 0) return cleanExit(s);
       break;
@@ -73,5 +90,7 @@ export function decide(state: ServiceState, input: Input, now: number, policy: P
       return decideHalfOpen(s, input, ctx);
     case 'held':
       return decideHeld(s, input, ctx);
+    case 'deferred':
+      return decideDeferred(s, input, ctx);
   }
 }

@@ -85,6 +85,8 @@ export function episodeOf(s: ServiceState): string {
       return `restarting@${s.issuedAt}`;
     case 'healthy':
       return 'healthy';
+    case 'deferred':
+      return `deferred@${s.since}`;
   }
 }
 

@@ -7,6 +7,7 @@
  * and therefore narrow what the gate allows next.
  */
 
+import { type JitterKey, NO_KEY, stretchSec } from './jitter.js';
 import type { Policy } from './policy.js';
 import { restartSpacingSec } from './policy.js';
 import type { Churn } from './types.js';
@@ -22,22 +23,28 @@ export type GateResult =
 /**
  * Minimal spacing (seconds) between the last restart and the next automatic one:
  * `max(cooldownSec, min(initialSec × factor^(n−1), maxSec))` with n = the backoff level (at
- * least 1, so the cooldown applies even after churn decay). 0 when nothing ever restarted.
+ * least 1, so the cooldown applies even after churn decay), stretched by the policy's jitter
+ * for this service and restart count (jitter.ts; never shorter). 0 when nothing ever restarted.
  */
-export function restartDelaySec(churn: Churn, policy: Policy): number {
-  return churn.lastRestartAt === null ? 0 : restartSpacingSec(policy, Math.max(1, churn.backoffLevel));
+export function restartDelaySec(churn: Churn, policy: Policy, key: JitterKey = NO_KEY): number {
+  if (churn.lastRestartAt === null) return 0;
+  const base = restartSpacingSec(policy, Math.max(1, churn.backoffLevel));
+  return stretchSec(base, policy.jitter, key, churn.totalRestarts);
 }
 
-/** Which limit the current delay comes from: plain cooldown, or backoff above it. */
+/** Which limit the current delay comes from: plain cooldown, or backoff above it (before jitter). */
 export function delayCause(churn: Churn, policy: Policy): 'cooldown' | 'backoff' {
-  return restartDelaySec(churn, policy) > policy.cooldownSec ? 'backoff' : 'cooldown';
+  if (churn.lastRestartAt === null) return 'cooldown';
+  return restartSpacingSec(policy, Math.max(1, churn.backoffLevel)) > policy.cooldownSec
+    ? 'backoff'
+    : 'cooldown';
 }
 
 /** Decides whether an automatic restart may happen at `now`. `churn` must be pruned to `now`. */
-export function gate(churn: Churn, now: number, policy: Policy): GateResult {
+export function gate(churn: Churn, now: number, policy: Policy, key: JitterKey = NO_KEY): GateResult {
   if (churn.window.length >= policy.maxRestarts) return { kind: 'full' };
   if (churn.lastRestartAt !== null) {
-    const until = churn.lastRestartAt + restartDelaySec(churn, policy) * 1000;
+    const until = churn.lastRestartAt + restartDelaySec(churn, policy, key) * 1000;
     if (now < until) return { kind: 'wait', until, cause: delayCause(churn, policy) };
   }
   return { kind: 'go' };
@@ -48,7 +55,7 @@ export function gate(churn: Churn, now: number, policy: Policy): GateResult {
  * the window must have room (its `maxRestarts`-th newest entry aged out) and the delay since
  * the last restart must have passed. Used to place `reopensAt` and to schedule ticks.
  */
-export function earliestAutoRestartAt(churn: Churn, policy: Policy): number {
+export function earliestAutoRestartAt(churn: Churn, policy: Policy, key: JitterKey = NO_KEY): number {
   let at = Number.NEGATIVE_INFINITY;
   const n = churn.window.length;
   if (n >= policy.maxRestarts) {
@@ -57,7 +64,7 @@ export function earliestAutoRestartAt(churn: Churn, policy: Policy): number {
     at = sorted[n - policy.maxRestarts] + policy.windowSec * 1000;
   }
   if (churn.lastRestartAt !== null) {
-    at = Math.max(at, churn.lastRestartAt + restartDelaySec(churn, policy) * 1000);
+    at = Math.max(at, churn.lastRestartAt + restartDelaySec(churn, policy, key) * 1000);
   }
   return at;
 }

@@ -37,6 +37,12 @@ export const policyShape = z.strictObject({
   stableSec: positive.default(600),
   circuit: circuitSchema,
   mode: z.enum(['enforce', 'shadow']).default('enforce'),
+  /**
+   * Restart delays are stretched by up to this fraction (0.25 = 25 %), spread per node and
+   * service, deterministically (core/jitter.ts); also spreads the restarts of dependents
+   * after their dependency recovered. 0 = no spread.
+   */
+  jitter: z.number().min(0).max(1).default(0),
 });
 
 export type Policy = z.output<typeof policyShape>;
@@ -60,8 +66,10 @@ export function restartSpacingSec(policy: Policy, n: number): number {
  */
 export function minSpanForCircuitSec(policy: Policy): number {
   let span = 0;
+  // Jitter only stretches delays: the check takes the longest stretch (×(1 + jitter)).
+  const stretch = 1 + policy.jitter;
   for (let n = 1; n <= policy.maxRestarts; n++) {
-    span += Math.max(restartSpacingSec(policy, n), policy.startupGraceSec);
+    span += Math.max(restartSpacingSec(policy, n) * stretch, policy.startupGraceSec);
   }
   return span;
 }
@@ -89,7 +97,7 @@ function checkFeasible(policy: Policy, ctx: z.RefinementCtx): void {
       path: ['windowSec'],
       message:
         `the circuit can never open: ${policy.maxRestarts + 1} restarts (maxRestarts + 1) need at least ` +
-        `${span}s given cooldownSec, backoff spacing and startupGraceSec, but windowSec is ${policy.windowSec}s; ` +
+        `${span}s given cooldownSec, backoff spacing (stretched by jitter) and startupGraceSec, but windowSec is ${policy.windowSec}s; ` +
         `raise windowSec above ${span} or lower maxRestarts/cooldownSec/backoff/startupGraceSec`,
     });
   }

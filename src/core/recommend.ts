@@ -65,6 +65,16 @@ export function recommend(
               `(\`medic\` / Slack) or inspect \`${journal}\` first.`,
             journal,
           );
+    case 'deferred':
+      return action(
+        'fix_dependency',
+        `${svc.name} is unhealthy because its dependency ${state.dependency} is not healthy: fix ` +
+          `${state.dependency} first (\`medic status ${state.dependency}\`). ${svc.name} is restarted once ` +
+          (state.restartAt === null
+            ? `${state.dependency} is healthy again.`
+            : `more, in ${inSec(state.restartAt - now)}.`),
+        `medic status ${state.dependency}`,
+      );
     case 'held':
       return action(
         'review_hold',

@@ -41,6 +41,8 @@ export function shiftState<S extends ServiceState>(state: S, deltaMs: number): S
       return { ...s, churn, openedAt: s.openedAt + d, reopensAt: s.reopensAt + d } as S;
     case 'half_open':
       return { ...s, churn, since: s.since + d, stableSince: opt(s.stableSince, d) } as S;
+    case 'deferred':
+      return { ...s, churn, since: s.since + d, restartAt: opt(s.restartAt, d) } as S;
     case 'held':
       return {
         ...s,

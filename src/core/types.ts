@@ -16,11 +16,18 @@ export const STATE_NAMES = [
   'circuit_open',
   'half_open',
   'held',
+  'deferred',
 ] as const;
 export type StateName = (typeof STATE_NAMES)[number];
 
 /** Why an automatic restart attempt was not carried out. */
-export const BLOCK_REASONS = ['skip_cooldown', 'skip_backoff', 'skip_circuit_open', 'skip_held'] as const;
+export const BLOCK_REASONS = [
+  'skip_cooldown',
+  'skip_backoff',
+  'skip_circuit_open',
+  'skip_held',
+  'skip_dependency_down',
+] as const;
 export type BlockReason = (typeof BLOCK_REASONS)[number];
 
 /** EX_CONFIG: the service says its configuration is broken; restarting cannot help. */
@@ -124,7 +131,24 @@ export interface HeldState extends Base {
   circuit: HeldCircuit | null;
 }
 
+/**
+ * The service wants an automatic restart, but a dependency (`dependsOn`) is not healthy: the
+ * restart is deferred, not refused as churn (nothing enters the window or the backoff run).
+ * When the dependency is healthy again, `restartAt` is set (spread by the policy's jitter) and
+ * the one restart goes through the gate then.
+ */
+export interface DeferredState extends Base {
+  tag: 'deferred';
+  /** The dependency waited for (the first one in `dependsOn` order that is not healthy). */
+  dependency: string;
+  /** Since when the restart is deferred (the episode). */
+  since: number;
+  /** Set once the dependency is healthy again: the restart is due then; null while it is down. */
+  restartAt: number | null;
+}
+
 export type ServiceState =
+  | DeferredState
   | HealthyState
   | RestartingState
   | CooldownState
@@ -156,6 +180,8 @@ export type Input =
   | ({ type: 'reset_circuit' } & Operator)
   /** Something outside (an alert) asks for an automatic restart: it passes the full gate. */
   | ({ type: 'restart_requested' } & Operator)
+  /** `service` restarted and names this one in its `restartWith` (rest_for_one): restart after it. */
+  | { type: 'restart_with'; service: string }
   | { type: 'tick' };
 
 export type InputType = Input['type'];
@@ -172,8 +198,21 @@ export const INPUT_TYPES: readonly InputType[] = [
   'force_restart',
   'reset_circuit',
   'restart_requested',
+  'restart_with',
   'tick',
 ];
+
+/**
+ * What decide() is told about the service's surroundings by the engine (all optional; without
+ * them decide() behaves as for a service with no dependencies and no jitter identity).
+ */
+export interface Surroundings {
+  /** Service and node name: the seed of the policy's jitter (jitter.ts). */
+  service?: string;
+  node?: string;
+  /** The first dependency (in `dependsOn` order) that is not healthy now, with its state. */
+  dependencyDown?: { name: string; state: StateName };
+}
 
 /** The reason codes of decisions (one table: code → audit event kind, taken). */
 import type { DecisionCode } from './codes.js';
@@ -206,6 +245,7 @@ export const RECOMMENDED_ACTION_CODES = [
   'inspect_and_approve',
   'watch_probe',
   'review_hold',
+  'fix_dependency',
 ] as const;
 export type RecommendedActionCode = (typeof RECOMMENDED_ACTION_CODES)[number];
 

@@ -41,6 +41,8 @@ export interface ViewArgs {
   state: ServiceState;
   now: number;
   lastDecision: ServiceView['lastDecision'];
+  /** This node's name: with `name`, the seed of the policy's jitter (shown delays include it). */
+  node?: string;
 }
 
 function circuitOf(state: ServiceState): ServiceView['circuit'] {
@@ -63,7 +65,7 @@ function closedCircuit(): ServiceView['circuit'] {
   return { state: 'closed', openedAt: null, reopensAt: null };
 }
 
-export function viewOf({ name, unit, policy, state: raw, now, lastDecision }: ViewArgs): ServiceView {
+export function viewOf({ name, unit, policy, state: raw, now, lastDecision, node }: ViewArgs): ServiceView {
   const state = settle(raw, now, policy);
   const { churn } = state;
   const blockedByReason: Record<string, number> = {};
@@ -90,7 +92,7 @@ export function viewOf({ name, unit, policy, state: raw, now, lastDecision }: Vi
         : { active: false, until: null },
     circuit: circuitOf(state),
     hold: state.tag === 'held' ? { actor: state.actor, reason: state.reason, until: state.until } : null,
-    backoff: { nextDelaySec: restartDelaySec(churn, policy) },
+    backoff: { nextDelaySec: restartDelaySec(churn, policy, { node: node ?? '', service: name }) },
     approvalPending: state.tag === 'circuit_open' || (state.tag === 'half_open' && !state.probeUsed),
     lastDecision,
   };

@@ -27,10 +27,11 @@
 import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import { nextWakeAt } from '../core/deadline.js';
 import { decide } from '../core/decide.js';
+import { firstDown, isUp } from '../core/dependency.js';
 import { compact, type RefusalSummary } from '../core/episode.js';
 import type { Policy } from '../core/policy.js';
 import { shiftState } from '../core/shift.js';
-import type { Input, ServiceState } from '../core/types.js';
+import type { Input, ServiceState, Surroundings } from '../core/types.js';
 import type { ServiceView } from '../core/view.js';
 import { viewOf } from '../core/view.js';
 import type { Logger } from '../log.js';
@@ -58,6 +59,8 @@ export interface EngineDeps {
    * are reconciled, so a restart can never run before its crash could be seen.
    */
   holdEffects?: boolean;
+  /** This node's name (MEDIC_NODE_NAME): with the service name, the seed of the policy's jitter. */
+  node?: string;
 }
 
 class GuardedEngine implements Engine {
@@ -74,6 +77,8 @@ class GuardedEngine implements Engine {
   private readonly effectsGate: Promise<void>;
   private openGate: () => void = () => {};
   private released: boolean;
+  /** For each service, the services that depend on it (contract order). */
+  private readonly dependents = new Map<string, string[]>();
 
   constructor(private readonly deps: EngineDeps) {
     this.log = deps.logger.child({ component: 'engine' });
@@ -111,8 +116,13 @@ class GuardedEngine implements Engine {
       const { config } = slot;
       this.slots.set(config.name, slot);
       this.services.set(config.name, config);
-      this.schedule(slot);
+      for (const dep of config.dependsOn ?? []) {
+        const list = this.dependents.get(dep) ?? [];
+        list.push(config.name);
+        this.dependents.set(dep, list);
+      }
     }
+    for (const slot of slots) this.schedule(slot);
     const open = store.openIntents().length;
     this.log.info(
       { services: this.slots.size, restored: stored.size, openIntents: open },
@@ -137,7 +147,7 @@ class GuardedEngine implements Engine {
     const reading = this.timeline.read();
     const now = Math.max(reading.engine, slot.lastAt);
     const prev = slot.state;
-    const d = decide(prev, input, now, policy);
+    const d = decide(prev, input, now, policy, this.surroundings(slot, input));
     // Recorded and stored in wall time: the same state, every time moved by the offset.
     const wall = wallOf(reading, now);
     const toWall = (s: ServiceState) => shiftState(s, wall - now);
@@ -161,6 +171,7 @@ class GuardedEngine implements Engine {
       slot.state = d.next;
       slot.lastAt = now;
       this.schedule(slot, d.decision === 'noop' ? tickFor : undefined);
+      this.nudgeDependents(slot, prev);
       return { decision: d, event: null };
     }
     const shown = { ...d, next: toWall(d.next) };
@@ -185,8 +196,65 @@ class GuardedEngine implements Engine {
     // A tick that changed the state made progress, so a deadline at the same instant (e.g.
     // circuit_open → half_open with the probe due now) is re-armed; only a no-op tick is not.
     this.schedule(slot, d.decision === 'noop' ? tickFor : undefined);
+    this.nudgeDependents(slot, prev);
     if (policy.mode === 'enforce') for (const intent of res.intents) this.execute(slot, intent);
+    else if (d.effects.some((e) => e.type === 'restart')) this.restartCompanions(slot);
     return { decision: d, event: res.event };
+  }
+
+  /**
+   * What decide() is told about `slot`'s surroundings: its name and node (jitter seed) and the
+   * first dependency that is down. A `restart_with` ignores the service it follows (that one
+   * is restarting on purpose, and the companion restarts because of it).
+   */
+  private surroundings(slot: Slot, input: Input): Surroundings {
+    const { name, dependsOn } = slot.config;
+    const env: Surroundings = { service: name, node: this.deps.node ?? '' };
+    if (!dependsOn?.length) return env;
+    const ignore = input.type === 'restart_with' ? input.service : undefined;
+    const down = firstDown(dependsOn, (dep) => this.slots.get(dep)?.state, ignore);
+    if (down) env.dependencyDown = down;
+    return env;
+  }
+
+  /**
+   * A dependency that just became healthy wakes its dependents (a tick each, in contract order):
+   * a deferred dependent schedules its one restart then (core/decide/deferred.ts), spread by
+   * its policy's jitter; the others decide nothing (a no-op tick is not even committed).
+   */
+  private nudgeDependents(slot: Slot, prev: ServiceState): void {
+    const dependents = this.dependents.get(slot.config.name);
+    if (!dependents || isUp(prev) || !isUp(slot.state)) return;
+    for (const name of dependents) {
+      const dep = this.slots.get(name);
+      if (!dep || this.closing) continue;
+      this.enqueue(
+        dep,
+        { type: 'tick' },
+        { source: 'dependency', data: { dependency: slot.config.name } },
+      ).catch((err) => this.log.error({ err, service: name }, 'dependency tick failed'));
+    }
+  }
+
+  /**
+   * rest_for_one: after `slot`'s restart, each service in its `restartWith` gets a
+   * `restart_with` input, in order, each decided through its own guards (the next one only
+   * after the previous one's decision was committed).
+   */
+  private restartCompanions(slot: Slot): void {
+    const companions = slot.config.restartWith ?? [];
+    if (companions.length === 0) return;
+    const input: Input = { type: 'restart_with', service: slot.config.name };
+    const run = async () => {
+      for (const name of companions) {
+        const c = this.slots.get(name);
+        if (!c || this.closing) continue;
+        await this.enqueue(c, input, { source: 'dependency', data: { restartWith: slot.config.name } });
+      }
+    };
+    this.track(run()).catch((err) =>
+      this.log.error({ err, service: slot.config.name }, 'restartWith companions failed'),
+    );
   }
 
   /** Runs one committed effect after the ones before it; feeds a restart's outcome back. */
@@ -205,6 +273,8 @@ class GuardedEngine implements Engine {
       const result = await runEffect(this.deps.executor, slot.config, intent);
       if (intent.effect.type === 'restart') {
         const data = result.ok ? undefined : { error: result.detail };
+        // The companions follow the restart that ran (rest_for_one), whatever its outcome.
+        this.restartCompanions(slot);
         await this.enqueue(slot, outcomeInput(result), { source: 'executor', intentId: intent.id, data });
         return;
       }
@@ -232,7 +302,10 @@ class GuardedEngine implements Engine {
     slot.timer?.cancel();
     slot.timer = null;
     if (this.closing) return;
-    const at = nextWakeAt(slot.state, slot.config.policy);
+    const at = nextWakeAt(slot.state, slot.config.policy, {
+      node: this.deps.node ?? '',
+      service: slot.config.name,
+    });
     if (at === null) return;
     if (tickFor !== undefined && at <= tickFor) {
       // A no-op tick at its deadline must move the deadline (core contract); never spin if not.
@@ -282,7 +355,15 @@ class GuardedEngine implements Engine {
     const now = Math.max(r.engine, slot.lastAt);
     const wall = wallOf(r, now);
     const state = shiftState(slot.state, wall - now);
-    return viewOf({ name, unit, policy, state, now: wall, lastDecision: slot.lastDecision });
+    return viewOf({
+      name,
+      unit,
+      policy,
+      state,
+      now: wall,
+      lastDecision: slot.lastDecision,
+      node: this.deps.node,
+    });
   }
 
   state(service: string): ServiceState | undefined {

@@ -14,6 +14,10 @@ export interface ServiceConfig {
   name: string;
   unit: string;
   policy: Policy;
+  /** Services this one depends on (contract `dependsOn`): its automatic restarts wait for them. */
+  dependsOn?: string[];
+  /** Services restarted after this one, in order, each through its own decide() (rest_for_one). */
+  restartWith?: string[];
 }
 
 /** Who/what produced an input; recorded in the audit event. */
@@ -29,7 +33,8 @@ export interface SubmitMeta {
     | 'executor'
     | 'reconcile'
     | 'alertmanager'
-    | 'hub';
+    | 'hub'
+    | 'dependency';
   /** Extra details stored in the event's `data` (probe detail, exit info, ...). */
   data?: Record<string, unknown>;
   /** For restart outcomes: the intent this outcome completes (default: the oldest open one). */

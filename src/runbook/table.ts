@@ -22,6 +22,7 @@ import {
   type ServiceState,
   STATE_NAMES,
   type StateName,
+  type Surroundings,
 } from '../core/types.js';
 
 /** A fixed origin, so the table is the same on every run (no clock is read). */
@@ -29,12 +30,17 @@ const T0 = Date.UTC(2026, 0, 1);
 const SEC = 1000;
 const OP = { actor: 'alice', reason: 'investigating' };
 const SVC = { name: '<service>', unit: '<unit>' };
+/** What the engine tells decide() when a dependency (`dependsOn`) is not healthy. */
+const DEP_DOWN: Surroundings = { dependencyDown: { name: '<dependency>', state: 'circuit_open' } };
+const NO_DEPS: Surroundings = {};
 
 export interface SampleInput {
   label: string;
   input: Input;
   /** 'next': one second after the state was reached; 'deadline': at nextWakeAt (ticks only). */
   when: 'next' | 'deadline';
+  /** The surroundings decided with; default: the scenario's (a dependency down for `deferred`). */
+  env?: Surroundings;
 }
 
 /** The inputs every state is tried with; every InputType appears at least once. */
@@ -57,12 +63,29 @@ export const SAMPLE_INPUTS: SampleInput[] = [
   { label: 'force_restart', input: { type: 'force_restart', ...OP }, when: 'next' },
   { label: 'reset_circuit', input: { type: 'reset_circuit', ...OP }, when: 'next' },
   { label: 'restart_requested (an alert)', input: { type: 'restart_requested', ...OP }, when: 'next' },
+  {
+    label: 'restart_with (a service listing this one in restartWith restarted)',
+    input: { type: 'restart_with', service: '<other>' },
+    when: 'next',
+  },
+  {
+    label: 'probe_failed (a dependency is down)',
+    input: { type: 'probe_failed' },
+    when: 'next',
+    env: DEP_DOWN,
+  },
+  {
+    label: 'tick (the dependency is healthy again)',
+    input: { type: 'tick' },
+    when: 'next',
+    env: NO_DEPS,
+  },
   { label: 'tick (nothing due)', input: { type: 'tick' }, when: 'next' },
   { label: 'tick (deadline due)', input: { type: 'tick' }, when: 'deadline' },
 ];
 
 /** [milliseconds after T0, input]: 1 ms spacing keeps every script inside any cooldown. */
-type Step = [ms: number, input: Input];
+type Step = [ms: number, input: Input, env?: Surroundings];
 
 interface Scenario {
   /** Stable anchor suffix. */
@@ -71,6 +94,8 @@ interface Scenario {
   /** How the representative state was reached, in words. */
   how: string;
   script: (p: Policy) => Step[];
+  /** The surroundings its sample inputs are decided with (default: no dependency down). */
+  env?: Surroundings;
 }
 
 const failures = (n: number, from: number): Step[] =>
@@ -127,6 +152,16 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    key: 'deferred',
+    state: 'deferred',
+    how: 'failureThreshold failed probes while a dependency (`dependsOn`) was not healthy',
+    env: DEP_DOWN,
+    script: (p) => [
+      [0, { type: 'probe_ok' }],
+      ...failures(p.failureThreshold, 1).map(([ms, input]): Step => [ms, input, DEP_DOWN]),
+    ],
+  },
+  {
     key: 'held',
     state: 'held',
     how: 'an operator set a 1 h hold',
@@ -163,9 +198,9 @@ export interface TableGroup {
 function reach(sc: Scenario, policy: Policy): { state: ServiceState; at: number } | null {
   let state: ServiceState = initialState();
   let at = T0;
-  for (const [ms, input] of sc.script(policy)) {
+  for (const [ms, input, env] of sc.script(policy)) {
     at = T0 + ms;
-    state = decide(state, input, at, policy).next;
+    state = decide(state, input, at, policy, env).next;
   }
   return state.tag === sc.state ? { state, at } : null;
 }
@@ -196,7 +231,7 @@ export function decisionTable(policy: Policy): TableGroup[] {
         if (wake === null) continue; // nothing is ever due in this state; the 'next' tick row covers it
         at = Math.max(wake, reachedAt);
       }
-      const d = decide(state, sample.input, at, policy);
+      const d = decide(state, sample.input, at, policy, sample.env ?? sc.env ?? NO_DEPS);
       rows.push({
         input: sample,
         inputType: sample.input.type,

@@ -71,6 +71,18 @@ export const ACTION_TEXTS: Record<RecommendedActionCode, ActionText> = {
       '**Release** the hold when it is; medic resumes guarding (an open circuit remains open).',
     ],
   },
+  fix_dependency: {
+    title: 'Fix the dependency first',
+    meaning:
+      'The service is unhealthy while a service it depends on (`dependsOn` in the contract) is not healthy: its ' +
+      'automatic restarts are deferred, not refused as churn (nothing enters its window or backoff). When the ' +
+      'dependency is healthy again, medic restarts it once (spread by the policy’s jitter), through its own guards.',
+    steps: [
+      'Look at the dependency the recommendation names: `medic status <dependency>` and its own recommended action.',
+      'Fix the dependency; nothing needs to be done for this service — it is restarted once the dependency is healthy.',
+      'If it must restart now anyway, **force** a restart (operator restarts are never deferred; it counts as churn).',
+    ],
+  },
 };
 
 export const DECISION_TEXTS: Record<DecisionCode, string> = {
@@ -84,6 +96,8 @@ export const DECISION_TEXTS: Record<DecisionCode, string> = {
     'A restart was wanted but the backoff delay (longer than the cooldown) is still running (blocked attempt).',
   skip_circuit_open: 'A restart was wanted but the circuit is open (blocked attempt).',
   skip_held: 'A restart was wanted but an operator hold is in place (blocked attempt).',
+  skip_dependency_down:
+    'A restart was wanted but a dependency (`dependsOn`) is not healthy: deferred until it is, not counted toward the window or backoff.',
   circuit_opened:
     'The churn limit was reached (maxRestarts in windowSec), a probe restart failed or the exit was fatal (78): the circuit opened.',
   circuit_half_open: 'The open period ended: one probe restart is now allowed.',
@@ -101,4 +115,6 @@ export const DECISION_TEXTS: Record<DecisionCode, string> = {
   clean_exit: 'The main process exited with code 0: a deliberate stop, not churn.',
   external_restart: 'systemd restarted the unit by itself (Restart=, NRestarts grew); counted as churn.',
   not_pending: 'An operator command that does not apply in this state (e.g. approve with no circuit open).',
+  dependency_recovered:
+    'The dependency a deferred restart waited for is healthy again: the one restart is scheduled, spread by the policy’s jitter.',
 };

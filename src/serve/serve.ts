@@ -166,12 +166,15 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
         name: s.name,
         unit: s.unit,
         policy: policies.policies.get(s.name) ?? s.policy,
+        ...(s.dependsOn ? { dependsOn: s.dependsOn } : {}),
+        ...(s.restartWith ? { restartWith: s.restartWith } : {}),
       })),
       executor: watchdog.executor,
       clock,
       logger,
       timeline,
       holdEffects: true,
+      node: env.MEDIC_NODE_NAME,
     });
     // Every submit (watchdog, API, bot) is timed into the decision-latency histogram.
     const engine = metrics.instrument(rawEngine);

@@ -10,7 +10,7 @@ const SERVICE_FIELDS = `name unit state mode approvalPending
   churn { restartsInWindow windowSec maxRestarts totalRestarts blockedAttempts blockedByReason { reason count } circuitOpens lastRestartAt }
   cooldown { active until } circuit { state openedAt reopensAt } hold { actor reason until } backoff { nextDelaySec }
   recommendedAction { code summary command runbookUrl }
-  policy { failureThreshold startupGraceSec cooldownSec maxRestarts windowSec stableSec mode backoff { initialSec factor maxSec } circuit { openSec maxOpenSec hardStop } }
+  policy { failureThreshold startupGraceSec cooldownSec maxRestarts windowSec stableSec mode jitter backoff { initialSec factor maxSec } circuit { openSec maxOpenSec hardStop } }
   lastDecision { decision reason at actor }`;
 
 let h: Harness;

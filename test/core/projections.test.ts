@@ -39,6 +39,7 @@ describe('recommend', () => {
       cooldown: 'wait_cooldown',
       circuit_open: 'inspect_and_approve',
       half_open: 'watch_probe',
+      deferred: 'fix_dependency',
       held: 'review_hold',
     };
     fc.assert(

@@ -64,6 +64,7 @@ describe('replay', () => {
               stableSec: 1,
               circuit: { openSec: 1, maxOpenSec: 1, hardStop: false },
               mode: 'enforce',
+              jitter: 0,
             },
             [
               { afterMs: 0, input: { type: 'probe_failed' } },

@@ -37,7 +37,7 @@ export function decideCircuitOpen(s: CircuitOpenState, input: StateInput, ctx: C
   if (input.type !== 'tick') return observeWhileRefusing(s, input, ctx, OPEN);
   const { now, policy } = ctx;
   if (now < s.reopensAt) return make('noop', s, `Circuit open for another ${secs(s.reopensAt - now)}.`);
-  const earliest = earliestAutoRestartAt(s.churn, policy);
+  const earliest = earliestAutoRestartAt(s.churn, policy, ctx.key);
   if (earliest > now) {
     return make(
       'noop',
@@ -129,7 +129,7 @@ export function decideHalfOpen(s: HalfOpenState, input: StateInput, ctx: Ctx) {
       if (
         !s.probeUsed &&
         s.failures >= policy.failureThreshold &&
-        earliestAutoRestartAt(s.churn, policy) <= now
+        earliestAutoRestartAt(s.churn, policy, ctx.key) <= now
       ) {
         return requestProbeRestart(s, ctx, 'Half-open and still unhealthy');
       }

@@ -14,6 +14,8 @@ export function requestRestart(s: ServiceState, input: Operator, ctx: Ctx): Deci
   switch (s.tag) {
     case 'healthy':
     case 'cooldown':
+    case 'deferred':
+      // A deferred service defers again while its dependency is down (requestAutoRestart).
       return requestAutoRestart({ churn: s.churn, failures: s.failures }, ctx, why, 'skip');
     case 'restarting':
       return make('noop', s, `${why}; a restart is already under way.`);

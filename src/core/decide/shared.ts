@@ -6,6 +6,7 @@
  */
 import { DECISIONS } from '../codes.js';
 import { earliestAutoRestartAt, gate } from '../gate.js';
+import type { JitterKey } from '../jitter.js';
 import type { Policy } from '../policy.js';
 import { countBlocked, countCircuitOpen, recordRestart } from '../state.js';
 import type {
@@ -14,14 +15,20 @@ import type {
   CircuitOpenState,
   Decision,
   DecisionCode,
+  DeferredState,
   Effect,
   HalfOpenState,
   ServiceState,
+  Surroundings,
 } from '../types.js';
 
 export interface Ctx {
   now: number;
   policy: Policy;
+  /** What the engine told decide() about dependencies and identity (may be empty). */
+  env: Surroundings;
+  /** The jitter seed: node and service (empty names when not given). */
+  key: JitterKey;
 }
 
 /** Fields every state carries. */
@@ -62,7 +69,7 @@ export function openCircuit(
   why: string,
 ): Decision {
   const churn = countCircuitOpen(base.churn);
-  const reopensAt = Math.max(ctx.now + openSec * 1000, earliestAutoRestartAt(churn, ctx.policy));
+  const reopensAt = Math.max(ctx.now + openSec * 1000, earliestAutoRestartAt(churn, ctx.policy, ctx.key));
   const next: CircuitOpenState = {
     tag: 'circuit_open',
     churn,
@@ -103,7 +110,9 @@ export type OnWait = 'skip' | 'restart_failed' | 'noop';
  */
 export function requestAutoRestart(base: Base, ctx: Ctx, why: string, onWait: OnWait): Decision {
   const { now, policy } = ctx;
-  const g = gate(base.churn, now, policy);
+  const down = ctx.env.dependencyDown;
+  if (down) return deferRestart(base, ctx, why, down, null);
+  const g = gate(base.churn, now, policy, ctx.key);
   if (g.kind === 'full') {
     return openCircuit(
       base,
@@ -147,7 +156,15 @@ export function requestAutoRestart(base: Base, ctx: Ctx, why: string, onWait: On
  */
 export function requestProbeRestart(s: HalfOpenState, ctx: Ctx, why: string): Decision {
   const { now, policy } = ctx;
-  const g = gate(s.churn, now, policy);
+  const down = ctx.env.dependencyDown;
+  if (down) {
+    return make(
+      'skip_dependency_down',
+      { ...s, churn: countBlocked(s.churn, 'skip_dependency_down') },
+      `${why}; probe restart deferred: dependency ${down.name} is ${down.state} (fix ${down.name} first).`,
+    );
+  }
+  const g = gate(s.churn, now, policy, ctx.key);
   if (g.kind === 'full') {
     return openCircuit(s, ctx, s.openSec, 'churn', `${why}; churn window still full, probe not possible`);
   }
@@ -173,5 +190,32 @@ export function requestProbeRestart(s: HalfOpenState, ctx: Ctx, why: string): De
     },
     `${why}; issuing the single half-open probe restart.`,
     [{ type: 'restart', initiator: 'auto', probe: true }],
+  );
+}
+
+/**
+ * A dependency is not healthy: the automatic restart is deferred (`skip_dependency_down`,
+ * counted as a refusal but never entering the window or the backoff run). `since` keeps the
+ * episode of a service that was already deferred.
+ */
+export function deferRestart(
+  base: Base,
+  ctx: Ctx,
+  why: string,
+  down: NonNullable<Ctx['env']['dependencyDown']>,
+  since: number | null,
+): Decision {
+  const next: DeferredState = {
+    tag: 'deferred',
+    churn: countBlocked(base.churn, 'skip_dependency_down'),
+    failures: base.failures,
+    dependency: down.name,
+    since: since ?? ctx.now,
+    restartAt: null,
+  };
+  return make(
+    'skip_dependency_down',
+    next,
+    `${why}; restart deferred: dependency ${down.name} is ${down.state} (fix ${down.name} first; restarted once it is healthy).`,
   );
 }

@@ -31,5 +31,10 @@ export const PolicyRef = builder.objectRef<Policy>('Policy').implement({
     stableSec: t.exposeFloat('stableSec'),
     circuit: t.field({ type: CircuitPolicyRef, resolve: (p) => p.circuit }),
     mode: t.field({ type: ModeEnum, resolve: (p) => p.mode }),
+    jitter: t.float({
+      description:
+        'Restart delays are stretched by up to this fraction, spread per node and service (0 = none).',
+      resolve: (p) => p.jitter,
+    }),
   }),
 });
