@@ -45,6 +45,16 @@ export function recommend(
         journal,
       );
     case 'circuit_open':
+      if (state.cause === 'start_limit_hit') {
+        return action(
+          'reset_failed',
+          `systemd refused to start ${svc.unit}: start-limit-hit (more than StartLimitBurst starts within ` +
+            `StartLimitIntervalSec), and refuses every start until \`systemctl reset-failed ${svc.unit}\` or the ` +
+            `interval passes. Inspect \`${journal}\`, run reset-failed, then approve one probe restart ` +
+            `(\`medic\` / Slack). So the limit stops fighting medic's policy: StartLimitIntervalSec=0 in the unit.`,
+          `systemctl reset-failed ${svc.unit}`,
+        );
+      }
       return action(
         'inspect_and_approve',
         `Circuit open for ${svc.name} (${state.cause}): inspect \`${journal}\`, then approve one probe restart ` +

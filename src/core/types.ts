@@ -91,7 +91,8 @@ export interface CircuitOpenState extends Base {
   reopensAt: number;
   /** Length of this open period (doubles after a failed half-open probe, capped). */
   openSec: number;
-  cause: 'churn' | 'fatal_exit' | 'probe_failed';
+  /** `start_limit_hit`: systemd refused medic's restart (its own start limit); see recommend.ts. */
+  cause: 'churn' | 'fatal_exit' | 'probe_failed' | 'start_limit_hit';
   /**
    * True while the unit stands stopped by medic's own hard stop (set when the circuit opens
    * with `circuit.hardStop`, cleared by any restart). Its failed probes and exits are then
@@ -171,7 +172,11 @@ export type Input =
   /** systemd restarted the unit by itself (`Restart=`); count = NRestarts increase. */
   | { type: 'external_restart'; count: number }
   | { type: 'restart_succeeded' }
-  | { type: 'restart_failed'; detail?: string }
+  /**
+   * `result`: the unit's `Result=` when systemd itself refused the start (`start-limit-hit`:
+   * StartLimitBurst starts within StartLimitIntervalSec), as the executor read it.
+   */
+  | { type: 'restart_failed'; detail?: string; result?: string }
   | ({ type: 'hold'; ttlSec: number } & Operator)
   /** `onlyIfActor`: release only a hold set by that actor (an alert's hold never ends an operator's). */
   | ({ type: 'release'; onlyIfActor?: string } & Operator)
@@ -246,6 +251,7 @@ export const RECOMMENDED_ACTION_CODES = [
   'watch_probe',
   'review_hold',
   'fix_dependency',
+  'reset_failed',
 ] as const;
 export type RecommendedActionCode = (typeof RECOMMENDED_ACTION_CODES)[number];
 

@@ -30,6 +30,7 @@ import type { UnitProperties } from '../systemd/properties.js';
 import { environmentRecord } from '../systemd/properties.js';
 import { parseEnvFile } from './env-file.js';
 import { renderFix } from './fix.js';
+import { limitFindings } from './limits.js';
 import { type DriftContext, DriftSourceError, type Finding } from './types.js';
 
 type Vars = Record<string, string | undefined>[];
@@ -179,6 +180,9 @@ export async function checkService(
     }
     if (!same) add({ field: `environment.${key}`, expected: want, actual: got, severity: 'error' });
   }
+
+  // systemd's own limits that would fight medic's policy (warnings).
+  findings.push(...limitFindings(svc, show));
 
   if (svc.workingDirectory) {
     const raw = show.workingDirectory;

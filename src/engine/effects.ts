@@ -24,7 +24,10 @@ export async function runEffect(
 
 /** The input that reports a restart's outcome back to decide(). */
 export function outcomeInput(result: ExecResult): Input {
-  return result.ok ? { type: 'restart_succeeded' } : { type: 'restart_failed', detail: result.detail };
+  if (result.ok) return { type: 'restart_succeeded' };
+  return result.result
+    ? { type: 'restart_failed', detail: result.detail, result: result.result }
+    : { type: 'restart_failed', detail: result.detail };
 }
 
 /**

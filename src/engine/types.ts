@@ -47,7 +47,8 @@ export interface Committed {
   event: AuditEvent | null;
 }
 
-export type ExecResult = { ok: true } | { ok: false; detail: string };
+/** `result`: the unit's `Result=` when systemd refused the job (e.g. `start-limit-hit`). */
+export type ExecResult = { ok: true } | { ok: false; detail: string; result?: string };
 
 /** Carries out effects; implemented by the systemd and process backends. */
 export interface Executor {

@@ -35,6 +35,8 @@ export class SystemdExecutor implements Executor {
     }
     const verb = effect.type === 'restart' ? 'restart' : 'stop';
     const started = performance.now();
+    // Read before a restart, to tell afterwards whether systemd refused it (start limit).
+    const before = effect.type === 'restart' ? await this.readUnit(unit) : null;
     const units = this.opts.dbus();
     let result: ExecResult;
     if (units && units.conn.closed === null) {
@@ -57,10 +59,59 @@ export class SystemdExecutor implements Executor {
         result = { ok: false, detail: `systemctl ${verb} failed: ${(e.stderr || e.message).trim()}` };
       }
     }
+    if (!result.ok && effect.type === 'restart') result = await this.whyRefused(unit, result, before);
     this.opts.logger?.info(
       { service: service.name, unit, effect, ok: result.ok, ms: Math.round(performance.now() - started) },
       result.ok ? `executed ${verb} of ${unit}` : `${verb} of ${unit} failed`,
     );
     return result;
+  }
+
+  /**
+   * A failed restart job: was it systemd's own start limit? systemd checks the limit before it
+   * starts anything, so a refused start leaves the unit's InvocationID as it was (a real start
+   * attempt always gets a new one), with its conditions and asserts passing; `Result=` says
+   * `start-limit-hit` only when the unit had not already failed (it keeps the earlier result).
+   * `before` is the reading taken before the job.
+   */
+  private async whyRefused(
+    unit: string,
+    failed: { ok: false; detail: string },
+    before: Record<string, string> | null,
+  ): Promise<ExecResult> {
+    const after = await this.readUnit(unit);
+    const refusedBeforeStart =
+      before !== null &&
+      after !== null &&
+      before.InvocationID === after.InvocationID &&
+      after.ConditionResult !== 'no' &&
+      after.AssertResult !== 'no';
+    if (after?.Result === 'start-limit-hit' || refusedBeforeStart) {
+      return {
+        ok: false,
+        detail: `systemd refused the start: start-limit-hit (${failed.detail})`,
+        result: 'start-limit-hit',
+      };
+    }
+    return failed;
+  }
+
+  /** The few properties that tell a refused start; null when they cannot be read (best effort). */
+  private async readUnit(unit: string): Promise<Record<string, string> | null> {
+    try {
+      const out = await systemctlRun(
+        this.opts.scope,
+        ['show', '-p', 'InvocationID,Result,ConditionResult,AssertResult', '--', unit],
+        10_000,
+      );
+      const props: Record<string, string> = {};
+      for (const line of out.split('\n')) {
+        const eq = line.indexOf('=');
+        if (eq > 0) props[line.slice(0, eq)] = line.slice(eq + 1);
+      }
+      return props;
+    } catch {
+      return null;
+    }
   }
 }

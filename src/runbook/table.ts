@@ -57,6 +57,11 @@ export const SAMPLE_INPUTS: SampleInput[] = [
   },
   { label: 'restart_succeeded', input: { type: 'restart_succeeded' }, when: 'next' },
   { label: 'restart_failed', input: { type: 'restart_failed' }, when: 'next' },
+  {
+    label: 'restart_failed (systemd: start-limit-hit)',
+    input: { type: 'restart_failed', result: 'start-limit-hit' },
+    when: 'next',
+  },
   { label: 'hold (1 h)', input: { type: 'hold', ttlSec: 3600, ...OP }, when: 'next' },
   { label: 'release', input: { type: 'release', ...OP }, when: 'next' },
   { label: 'approve', input: { type: 'approve', ...OP }, when: 'next' },

@@ -71,6 +71,19 @@ export const ACTION_TEXTS: Record<RecommendedActionCode, ActionText> = {
       '**Release** the hold when it is; medic resumes guarding (an open circuit remains open).',
     ],
   },
+  reset_failed: {
+    title: 'systemd refused the start: reset-failed, then approve',
+    meaning:
+      'systemd itself refused medic’s restart: the unit hit its start limit (`start-limit-hit`: more than ' +
+      '`StartLimitBurst` starts within `StartLimitIntervalSec`). systemd refuses every start until ' +
+      '`systemctl reset-failed` or until the interval passes, so medic opened the circuit instead of retrying.',
+    steps: [
+      'Inspect why it keeps failing: `journalctl -u <unit> -n 200`.',
+      'Clear systemd’s counter: `systemctl reset-failed <unit>`.',
+      'Then **approve** one probe restart (`medic` / Slack).',
+      'So that the two limits do not fight: set `StartLimitIntervalSec=0` in the unit (medic’s policy limits restarts); `medic contract check` warns about it.',
+    ],
+  },
   fix_dependency: {
     title: 'Fix the dependency first',
     meaning:

@@ -48,6 +48,8 @@ export interface UnitProperties {
   workingDirectoryOptional: boolean;
   user: string;
   restart: string;
+  /** `RestartSec=` in µs (absent when the manager did not report it). */
+  restartUSec?: number;
   result: string;
   nRestarts: number;
   execMainCode: number;
@@ -103,6 +105,7 @@ export function decodeUnit(unit: string, path: string, bag: Record<string, Varia
     workingDirectoryOptional: wd.startsWith('!'),
     user: str(p('User')),
     restart: str(p('Restart'), 'no'),
+    ...(p('RestartUSec') !== undefined ? { restartUSec: num(p('RestartUSec')) } : {}),
     result: str(p('Result'), 'success'),
     nRestarts: num(p('NRestarts')),
     execMainCode: num(p('ExecMainCode')),

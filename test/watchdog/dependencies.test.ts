@@ -92,7 +92,7 @@ describeSystemd('dependsOn against real systemd units', () => {
     const py = python3();
     await installUnit(
       u.db,
-      `[Service]\nExecStart=/bin/sh -c 'echo x >> ${starts('db')}; if [ -e ${flag} ]; then sleep 0.3; exit 1; fi; exec ${py} ${join(dir, 'db.py')}'\n`,
+      `[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart=/bin/sh -c 'echo x >> ${starts('db')}; if [ -e ${flag} ]; then sleep 0.3; exit 1; fi; exec ${py} ${join(dir, 'db.py')}'\n`,
     );
     await installUnit(
       u.api,

@@ -22,7 +22,12 @@ const lineSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...head, type: z.literal('exited'), code: z.number().int().min(0).max(255) }),
   z.strictObject({ ...head, type: z.literal('external_restart'), count: z.number().int().positive() }),
   z.strictObject({ ...head, type: z.literal('restart_succeeded') }),
-  z.strictObject({ ...head, type: z.literal('restart_failed'), detail: z.string().optional() }),
+  z.strictObject({
+    ...head,
+    type: z.literal('restart_failed'),
+    detail: z.string().optional(),
+    result: z.string().optional(),
+  }),
   z.strictObject({
     ...head,
     type: z.literal('hold'),

@@ -90,6 +90,18 @@ export function decideRestarting(s: RestartingState, input: StateInput, ctx: Ctx
     case 'restart_succeeded':
       return make('restart_succeeded', s, 'The restart command succeeded; waiting for a passing probe.');
     case 'restart_failed':
+      if (input.result === 'start-limit-hit') {
+        // systemd refuses every start until `systemctl reset-failed` or its interval passes:
+        // retrying would only fill the window with refused starts.
+        return openCircuit(
+          { churn: s.churn, failures: threshold },
+          ctx,
+          s.probe ? longerOpenSec(s.openSec, policy) : policy.circuit.openSec,
+          'start_limit_hit',
+          'systemd refused the start: start-limit-hit (more than StartLimitBurst starts within ' +
+            'StartLimitIntervalSec); it refuses every start until `systemctl reset-failed` or the interval passes',
+        );
+      }
       return restartFailed(
         s,
         threshold,
