@@ -50,9 +50,11 @@ async function storm(withDeps: boolean): Promise<Result> {
   const store = openStore(join(dir, 'medic.db'));
   const dbPolicy = policySchema.parse({
     failureThreshold: 1,
+    startupGraceSec: 5,
     cooldownSec: 5,
     maxRestarts: 30,
     windowSec: 600,
+    backoff: { initialSec: 1, factor: 1, maxSec: 1 },
   });
   const depPolicy = policySchema.parse({
     failureThreshold: 2,
