@@ -19,6 +19,7 @@ import { observeWhileRefusing, type Refusal } from './refusing.js';
 import {
   type Ctx,
   crashFailures,
+  fatalExit,
   longerOpenSec,
   make,
   openCircuit,
@@ -108,7 +109,7 @@ export function decideHalfOpen(s: HalfOpenState, input: StateInput, ctx: Ctx) {
       const next = { ...s, failures: crashFailures(s.failures, policy), stableSince: null };
       if (input.code === FATAL_EXIT) {
         const openSec = s.probeUsed ? longerOpenSec(s.openSec, policy) : s.openSec;
-        return openCircuit(next, ctx, openSec, 'fatal_exit', 'The service exited with 78 (EX_CONFIG)');
+        return fatalExit(next, ctx, openSec);
       }
       if (s.probeUsed) {
         return openCircuit(

@@ -8,7 +8,7 @@
 
 import { countBlocked } from '../state.js';
 import { type CooldownState, FATAL_EXIT } from '../types.js';
-import { type Ctx, crashFailures, make, openCircuit, requestAutoRestart, secs } from './shared.js';
+import { type Ctx, crashFailures, fatalExit, make, requestAutoRestart, secs } from './shared.js';
 import type { StateInput } from './types.js';
 
 function blockedOrGate(s: CooldownState, failures: number, ctx: Ctx, why: string) {
@@ -34,13 +34,7 @@ export function decideCooldown(s: CooldownState, input: StateInput, ctx: Ctx) {
       return blockedOrGate(s, s.failures + 1, ctx, 'Probe failed');
     case 'exited':
       if (input.code === FATAL_EXIT) {
-        return openCircuit(
-          s,
-          ctx,
-          policy.circuit.openSec,
-          'fatal_exit',
-          'The service exited with 78 (EX_CONFIG)',
-        );
+        return fatalExit(s, ctx);
       }
       return blockedOrGate(
         s,

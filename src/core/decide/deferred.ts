@@ -15,7 +15,7 @@ import { stretchSec } from '../jitter.js';
 import type { Policy } from '../policy.js';
 import { countBlocked } from '../state.js';
 import { type DeferredState, FATAL_EXIT } from '../types.js';
-import { type Ctx, crashFailures, make, openCircuit, requestAutoRestart, secs } from './shared.js';
+import { type Ctx, crashFailures, fatalExit, make, requestAutoRestart, secs } from './shared.js';
 import type { StateInput } from './types.js';
 
 /**
@@ -93,13 +93,7 @@ export function decideDeferred(s: DeferredState, input: StateInput, ctx: Ctx) {
       return due(s, s.failures + 1, ctx, 'Probe failed', false);
     case 'exited':
       if (input.code === FATAL_EXIT) {
-        return openCircuit(
-          s,
-          ctx,
-          policy.circuit.openSec,
-          'fatal_exit',
-          'The service exited with 78 (EX_CONFIG)',
-        );
+        return fatalExit(s, ctx);
       }
       return due(
         s,

@@ -6,7 +6,7 @@
  * - exit 78 (EX_CONFIG) → circuit_opened (fatal_exit): restarting cannot fix a config error.
  */
 import { FATAL_EXIT, type HealthyState } from '../types.js';
-import { type Ctx, crashFailures, make, openCircuit, requestAutoRestart } from './shared.js';
+import { type Ctx, crashFailures, fatalExit, make, requestAutoRestart } from './shared.js';
 import type { StateInput } from './types.js';
 
 export function decideHealthy(s: HealthyState, input: StateInput, ctx: Ctx) {
@@ -33,13 +33,7 @@ export function decideHealthy(s: HealthyState, input: StateInput, ctx: Ctx) {
     }
     case 'exited':
       if (input.code === FATAL_EXIT) {
-        return openCircuit(
-          s,
-          ctx,
-          policy.circuit.openSec,
-          'fatal_exit',
-          'The service exited with 78 (EX_CONFIG)',
-        );
+        return fatalExit(s, ctx);
       }
       return requestAutoRestart(
         { churn: s.churn, failures: crashFailures(s.failures, policy) },

@@ -13,6 +13,7 @@ import { FATAL_EXIT, type RestartingState } from '../types.js';
 import {
   type Ctx,
   crashFailures,
+  fatalExit,
   longerOpenSec,
   make,
   openCircuit,
@@ -79,7 +80,7 @@ export function decideRestarting(s: RestartingState, input: StateInput, ctx: Ctx
     case 'exited':
       if (input.code === FATAL_EXIT) {
         const openSec = s.probe ? longerOpenSec(s.openSec, policy) : policy.circuit.openSec;
-        return openCircuit(s, ctx, openSec, 'fatal_exit', 'The service exited with 78 (EX_CONFIG)');
+        return fatalExit(s, ctx, openSec);
       }
       return restartFailed(
         s,

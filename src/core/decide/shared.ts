@@ -90,6 +90,11 @@ export function openCircuit(
   );
 }
 
+/** Exit 78 (EX_CONFIG) opens the circuit at once, in every state: restarting cannot fix a config. */
+export function fatalExit(base: Base, ctx: Ctx, openSec = ctx.policy.circuit.openSec): Decision {
+  return openCircuit(base, ctx, openSec, 'fatal_exit', 'The service exited with 78 (EX_CONFIG)');
+}
+
 /** openSec after a failed half-open probe: doubled, capped at maxOpenSec. */
 export function longerOpenSec(openSec: number, policy: Policy): number {
   return Math.min(openSec * 2, policy.circuit.maxOpenSec);
