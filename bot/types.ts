@@ -8,7 +8,7 @@
 
 import type { Env } from '../src/config/env.js';
 import type { Clock } from '../src/core/clock.js';
-import type { Role, TokenRole } from '../src/core/roles.js';
+import type { Role } from '../src/core/roles.js';
 import type { ServiceStatus } from '../src/core/status.js';
 import type { Logger } from '../src/log.js';
 import type { ReplayGuard } from './replay.js';
@@ -57,7 +57,7 @@ export interface SlackBotDeps {
   onSlackCall?: (method: string, outcome: 'ok' | 'error' | 'rate_limited') => void;
   /** At most one chat.update per incident parent per this period (default 10,000 ms). */
   updateIntervalMs?: number;
-  /** Time source of the poster's spacing, coalescing and Retry-After waits (default: `clock` when it is a full Clock, else real time). */
+  /** Time source of the poster's spacing, coalescing and Retry-After waits (default: the bot's `clock`, its monotonic time). */
   posterTiming?: PosterTiming;
   /** Minimum spacing between posts to one channel (default 1000 ms, Slack's ~1 msg/s). */
   postIntervalMs?: number;

@@ -5,7 +5,6 @@
  * `hub:<operator>` naming the hub command, that event reaches the hub's fleet_events, and the
  * hub's log has command_issued + command_result. An agent token of another node is refused.
  */
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
@@ -13,7 +12,7 @@ import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../helpers/systemd.js';
-import { medicChild, tempDir, writeContract } from '../watchdog/helpers.js';
+import { type AgentProcess, startAgent } from './agent-process.js';
 import { batch, gql, ship } from './hub-client.js';
 import { freshDatabase, skipPg } from './pg.js';
 
@@ -30,7 +29,7 @@ const policy = {
 
 describe.skipIf(skipPg)('a hub command run by a real agent (real PostgreSQL)', () => {
   let hub: RunningHub | null = null;
-  const children: ReturnType<typeof medicChild>[] = [];
+  const children: AgentProcess['child'][] = [];
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await hub?.close().catch(() => {});
@@ -47,30 +46,11 @@ describe.skipIf(skipPg)('a hub command run by a real agent (real PostgreSQL)', (
     const agentToken = await createHubToken(db, 'agent-b', 'agent', 'node-b', Date.now());
     const operator = await createHubToken(db, 'alice', 'operator', null, Date.now());
 
-    const dir = tempDir('fleet-cmd');
-    const agentDb = join(dir, 'medic.db');
-    const contract = writeContract({
-      dir,
-      kind: 'process',
-      services: [
-        {
-          name: 'web',
-          unit: 'web.service',
-          command: ['python', '-c', 'import time; time.sleep(3600)'],
-          policy,
-        },
-      ],
-    });
-    const agent = medicChild(['serve', '--contract', contract], {
-      MEDIC_DB: agentDb,
-      MEDIC_PORT: '0',
-      LOG_LEVEL: 'info',
-      MEDIC_STATE_PROBE_INTERVAL_MS: '200',
-      MEDIC_DRIFT_INTERVAL_SEC: '3600',
-      MEDIC_HUB_URL: hub.url,
-      MEDIC_HUB_TOKEN: agentToken,
-      MEDIC_NODE_NAME: 'node-b',
-      MEDIC_HUB_SHIP_INTERVAL_MS: '200',
+    const { child: agent, db: agentDb } = startAgent({
+      hubUrl: hub.url,
+      token: agentToken,
+      node: 'node-b',
+      service: { name: 'web', python: 'import time; time.sleep(3600)', policy },
     });
     children.push(agent);
     await waitFor(

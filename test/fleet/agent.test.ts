@@ -4,7 +4,6 @@
  * and, once the hub is back, catches up with no gap and no duplicate (the hub's events equal the
  * agent's SQLite audit log up to the hub's cursor); a node that stops is marked unreachable.
  */
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
@@ -12,7 +11,7 @@ import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createAgentToken, createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../helpers/systemd.js';
-import { medicChild, tempDir, writeContract } from '../watchdog/helpers.js';
+import { type AgentProcess, hubEventRows, startAgent } from './agent-process.js';
 import { freshDatabase, skipPg } from './pg.js';
 
 const policy = {
@@ -38,7 +37,7 @@ function agentEvents(db: string): { id: number; kind: string; service: string | 
 
 describe.skipIf(skipPg)('a real agent shipping to the hub (real PostgreSQL)', () => {
   const hubs: RunningHub[] = [];
-  const children: ReturnType<typeof medicChild>[] = [];
+  const children: AgentProcess['child'][] = [];
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     for (const h of hubs) await h.close().catch(() => {});
@@ -54,41 +53,16 @@ describe.skipIf(skipPg)('a real agent shipping to the hub (real PostgreSQL)', ()
     const token = await createAgentToken(hub.database.db, 'agent-a', 'node-a', Date.now());
     const viewer = await createHubToken(hub.database.db, 'viewer', 'viewer', null, Date.now());
 
-    const dir = tempDir('fleet');
-    const agentDb = join(dir, 'medic.db');
-    const contract = writeContract({
-      dir,
-      kind: 'process',
-      services: [
-        {
-          name: 'crasher',
-          unit: 'crasher.service',
-          command: ['python', '-c', 'import time, sys; time.sleep(0.3); sys.exit(3)'],
-          policy,
-        },
-      ],
-    });
-    const agent = medicChild(['serve', '--contract', contract], {
-      MEDIC_DB: agentDb,
-      MEDIC_PORT: '0',
-      LOG_LEVEL: 'info',
-      MEDIC_STATE_PROBE_INTERVAL_MS: '200',
-      MEDIC_DRIFT_INTERVAL_SEC: '3600',
-      MEDIC_HUB_URL: hub.url,
-      MEDIC_HUB_TOKEN: token,
-      MEDIC_NODE_NAME: 'node-a',
-      MEDIC_HUB_SHIP_INTERVAL_MS: '200',
+    const { child: agent, db: agentDb } = startAgent({
+      hubUrl: hub.url,
+      token: token,
+      node: 'node-a',
+      service: { name: 'crasher', python: 'import time, sys; time.sleep(0.3); sys.exit(3)', policy },
     });
     children.push(agent);
     const exited = new Promise<void>((r) => agent.once('exit', () => r()));
 
-    const hubRows = async (h: RunningHub) =>
-      (
-        await h.database.pool.query(
-          'SELECT event_id AS id, kind, service FROM fleet_events WHERE node = $1 ORDER BY event_id',
-          ['node-a'],
-        )
-      ).rows.map((r) => ({ id: Number(r.id), kind: r.kind as string, service: r.service as string | null }));
+    const hubRows = (h: RunningHub) => hubEventRows(h.database.pool, 'node-a');
 
     // 1. The crash and the restart decisions reach the hub, with the service's view.
     await waitFor(

@@ -4,7 +4,6 @@
  * once PostgreSQL is back the agent re-ships, and the hub's events equal the agent's log up to
  * the hub's cursor: nothing lost, nothing doubled. The server is the test's own (own-pg.ts).
  */
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
@@ -12,7 +11,7 @@ import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../helpers/systemd.js';
-import { medicChild, tempDir, writeContract } from '../watchdog/helpers.js';
+import { type AgentProcess, hubEventRows, startAgent } from './agent-process.js';
 import { type OwnPg, ownPostgres } from './own-pg.js';
 import { skipPg } from './pg.js';
 
@@ -43,7 +42,7 @@ const agentEvents = (db: string) => {
 describe.skipIf(skipPg)('PostgreSQL restarted under load (real PostgreSQL, real agent)', () => {
   let pg: OwnPg | null = null;
   let hub: RunningHub | null = null;
-  const children: ReturnType<typeof medicChild>[] = [];
+  const children: AgentProcess['child'][] = [];
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await hub?.close().catch(() => {});
@@ -57,39 +56,14 @@ describe.skipIf(skipPg)('PostgreSQL restarted under load (real PostgreSQL, real 
       logger: createLogger('silent'),
     });
     const token = await createHubToken(hub.database.db, 'agent-a', 'agent', 'node-a', Date.now());
-    const dir = tempDir('fleet-pgrestart');
-    const agentDb = join(dir, 'medic.db');
-    const contract = writeContract({
-      dir,
-      kind: 'process',
-      services: [
-        {
-          name: 'crasher',
-          unit: 'crasher.service',
-          command: ['python', '-c', 'import time, sys; time.sleep(0.3); sys.exit(3)'],
-          policy,
-        },
-      ],
-    });
-    const agent = medicChild(['serve', '--contract', contract], {
-      MEDIC_DB: agentDb,
-      MEDIC_PORT: '0',
-      LOG_LEVEL: 'info',
-      MEDIC_STATE_PROBE_INTERVAL_MS: '200',
-      MEDIC_DRIFT_INTERVAL_SEC: '3600',
-      MEDIC_HUB_URL: hub.url,
-      MEDIC_HUB_TOKEN: token,
-      MEDIC_NODE_NAME: 'node-a',
-      MEDIC_HUB_SHIP_INTERVAL_MS: '200',
+    const { child: agent, db: agentDb } = startAgent({
+      hubUrl: hub.url,
+      token: token,
+      node: 'node-a',
+      service: { name: 'crasher', python: 'import time, sys; time.sleep(0.3); sys.exit(3)', policy },
     });
     children.push(agent);
-    const hubRows = async () =>
-      (
-        await hub!.database.pool.query(
-          'SELECT event_id AS id, kind, service FROM fleet_events WHERE node = $1 ORDER BY event_id',
-          ['node-a'],
-        )
-      ).rows.map((r) => ({ id: Number(r.id), kind: r.kind as string, service: r.service as string | null }));
+    const hubRows = () => hubEventRows(hub!.database.pool, 'node-a');
     await waitFor(
       async () => (await hubRows()).filter((e) => e.service === 'crasher').length >= 3,
       30_000,
