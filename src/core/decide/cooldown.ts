@@ -8,7 +8,7 @@
 
 import { countBlocked } from '../state.js';
 import { type CooldownState, FATAL_EXIT } from '../types.js';
-import { type Ctx, crashFailures, fatalExit, make, requestAutoRestart, secs } from './shared.js';
+import { type Ctx, crashFailures, fatalExit, make, recovered, requestAutoRestart, secs } from './shared.js';
 import type { StateInput } from './types.js';
 
 function blockedOrGate(s: CooldownState, failures: number, ctx: Ctx, why: string) {
@@ -25,11 +25,7 @@ export function decideCooldown(s: CooldownState, input: StateInput, ctx: Ctx) {
   const { now, policy } = ctx;
   switch (input.type) {
     case 'probe_ok':
-      return make(
-        'recovered',
-        { tag: 'healthy', churn: s.churn, failures: 0, healthySince: now },
-        'Probe passed during the cooldown; no restart needed.',
-      );
+      return recovered(s, ctx, 'Probe passed during the cooldown; no restart needed.');
     case 'probe_failed':
       return blockedOrGate(s, s.failures + 1, ctx, 'Probe failed');
     case 'exited':

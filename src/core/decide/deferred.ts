@@ -15,7 +15,7 @@ import { stretchSec } from '../jitter.js';
 import type { Policy } from '../policy.js';
 import { countBlocked } from '../state.js';
 import { type DeferredState, FATAL_EXIT } from '../types.js';
-import { type Ctx, crashFailures, fatalExit, make, requestAutoRestart, secs } from './shared.js';
+import { type Ctx, crashFailures, fatalExit, make, recovered, requestAutoRestart, secs } from './shared.js';
 import type { StateInput } from './types.js';
 
 /**
@@ -81,14 +81,10 @@ function due(s: DeferredState, failures: number, ctx: Ctx, why: string, isTick: 
 }
 
 export function decideDeferred(s: DeferredState, input: StateInput, ctx: Ctx) {
-  const { now, policy } = ctx;
+  const { policy } = ctx;
   switch (input.type) {
     case 'probe_ok':
-      return make(
-        'recovered',
-        { tag: 'healthy', churn: s.churn, failures: 0, healthySince: now },
-        'Probe passed while the restart was deferred; no restart needed.',
-      );
+      return recovered(s, ctx, 'Probe passed while the restart was deferred; no restart needed.');
     case 'probe_failed':
       return due(s, s.failures + 1, ctx, 'Probe failed', false);
     case 'exited':

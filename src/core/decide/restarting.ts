@@ -17,6 +17,7 @@ import {
   longerOpenSec,
   make,
   openCircuit,
+  recovered,
   requestAutoRestart,
   secs,
 } from './shared.js';
@@ -61,11 +62,7 @@ export function decideRestarting(s: RestartingState, input: StateInput, ctx: Ctx
           `Probe restart came up healthy; the circuit closes after ${policy.stableSec}s of health.`,
         );
       }
-      return make(
-        'recovered',
-        { tag: 'healthy', churn: s.churn, failures: 0, healthySince: now },
-        `Healthy again ${secs(now - s.issuedAt)} after the restart.`,
-      );
+      return recovered(s, ctx, `Healthy again ${secs(now - s.issuedAt)} after the restart.`);
     case 'probe_failed': {
       const failures = s.failures + 1;
       if (now < s.graceUntil) {

@@ -50,6 +50,11 @@ export function make(
   return { decision: code, taken: DECISIONS[code].taken, next, effects, detail };
 }
 
+/** Back to healthy with the failure count cleared; the churn history stays (it ages out of the window). */
+export function recovered(base: Pick<Base, 'churn'>, ctx: Ctx, why: string): Decision {
+  return make('recovered', { tag: 'healthy', churn: base.churn, failures: 0, healthySince: ctx.now }, why);
+}
+
 /** Seconds for humans: `60s`, `2.5s`. */
 export function secs(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
