@@ -11,6 +11,7 @@
 import type { Clock } from '../clock/clock.js';
 import type { BudgetLimits, GroupNumbers, Lease } from '../fleet/budget.js';
 import { FINISH_PATH, LEASE_PATH, type LeaseRequestBody } from '../fleet/budget-protocol.js';
+import { postToHub } from './hub-request.js';
 
 export type BudgetAnswer =
   | { type: 'budget_granted'; leaseId: string; numbers: GroupNumbers }
@@ -21,6 +22,8 @@ export interface BudgetClientOptions {
   hubUrl: string;
   token: string;
   clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  /** MEDIC_HUB_CA (PEM) for an https hub. */
+  ca?: string | Buffer;
 }
 
 type Reply =
@@ -36,22 +39,15 @@ export class BudgetClient {
     body: unknown,
     timeoutMs: number,
   ): Promise<{ status: number; body: Reply | null }> {
-    const abort = new AbortController();
-    const timer = this.opts.clock.setTimeout(
-      () => abort.abort(new Error(`no answer within ${timeoutMs} ms`)),
+    const res = await postToHub({
+      url: new URL(path, this.opts.hubUrl),
+      token: this.opts.token,
+      body,
+      ca: this.opts.ca,
       timeoutMs,
-    );
-    try {
-      const res = await fetch(new URL(path, this.opts.hubUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.opts.token}` },
-        body: JSON.stringify(body),
-        signal: abort.signal,
-      });
-      return { status: res.status, body: (await res.json().catch(() => null)) as Reply | null };
-    } finally {
-      this.opts.clock.clearTimeout(timer);
-    }
+      clock: this.opts.clock,
+    });
+    return { status: res.status, body: res.body as Reply | null };
   }
 
   /** Asks for a lease; never throws: every failure is `budget_unreachable` with its reason. */

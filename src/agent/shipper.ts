@@ -31,6 +31,7 @@ import {
   shipReplySchema,
 } from '../fleet/protocol.js';
 import type { Logger } from '../log.js';
+import { HubRequestError, postToHub } from './hub-request.js';
 
 export interface ShipperOptions {
   hubUrl: string;
@@ -46,6 +47,8 @@ export interface ShipperOptions {
   batchSize?: number;
   /** Longest wait between attempts while the hub fails (default 16 intervals, at most 30 s). */
   maxBackoffMs?: number;
+  /** MEDIC_HUB_CA (PEM): the only CA trusted for an https hub; unset: Node's default store. */
+  ca?: string | Buffer;
   /** Runs one hub command locally (through the agent's API); without it commands are not run. */
   execute?: (command: FleetCommand) => Promise<CommandResult>;
 }
@@ -163,23 +166,16 @@ export class Shipper {
   }
 
   private async send(batch: OutgoingBatch): Promise<ShipReply> {
-    // A hub that accepts the connection but never answers must not stall shipping forever.
-    const abort = new AbortController();
-    const timer = this.opts.clock.setTimeout(() => abort.abort(new Error('no answer within 10 s')), 10_000);
-    let res: Response;
-    let body: { cursor?: number; error?: { code: string; message: string } } | null;
-    try {
-      res = await fetch(new URL(SHIP_PATH, this.opts.hubUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.opts.token}` },
-        body: JSON.stringify(batch),
-        signal: abort.signal,
-      });
-      body = (await res.json().catch(() => null)) as typeof body;
-    } finally {
-      this.opts.clock.clearTimeout(timer);
-    }
-    if (res.ok) {
+    const res = await postToHub({
+      url: new URL(SHIP_PATH, this.opts.hubUrl),
+      token: this.opts.token,
+      body: batch,
+      ca: this.opts.ca,
+      timeoutMs: 10_000,
+      clock: this.opts.clock,
+    });
+    const body = res.body as { cursor?: number; error?: { code: string; message: string } } | null;
+    if (res.status >= 200 && res.status < 300) {
       const reply = shipReplySchema.safeParse(body);
       if (reply.success) return reply.data;
     }
@@ -206,9 +202,13 @@ export class Shipper {
   private failed(err: Error): number {
     this.failures += 1;
     if (this.failures === 1) {
-      this.opts.logger.warn(
+      // A certificate the agent does not trust is configuration, not an outage: say it louder.
+      const tls = err instanceof HubRequestError && err.tls;
+      this.opts.logger[tls ? 'error' : 'warn'](
         { err: err.message },
-        'cannot ship to the hub: retrying (decisions go on locally)',
+        tls
+          ? `cannot ship to the hub: ${err.message} (decisions go on locally; retrying)`
+          : 'cannot ship to the hub: retrying (decisions go on locally)',
       );
     }
     const backoff = this.opts.intervalMs * 2 ** Math.min(this.failures - 1, 10);

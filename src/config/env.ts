@@ -5,6 +5,7 @@
  * CLI turns that into exit code 2. Empty strings count as unset, so `FOO=` in a .env file
  * falls back to the default instead of failing.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -30,6 +31,22 @@ const groupList = z
       .filter(Boolean),
   )
   .pipe(z.array(z.string().regex(/^S[A-Z0-9]+$/, 'Slack user group ids look like S012ABCDEF')));
+
+/** Why a PEM file cannot be used (unreadable, or no PEM block in it), or null. */
+function pemProblem(path: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
+  return text.includes('-----BEGIN ') ? null : `${path} is not a PEM file (no -----BEGIN line)`;
+}
+/** A path to a readable PEM file (certificate, key or CA bundle); read again where it is used. */
+const pemFile = z.string().superRefine((path, ctx) => {
+  const problem = pemProblem(path);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const envSchema = z.object({
   MEDIC_DB: withDefault(z.string(), './data/medic.db'),
@@ -79,6 +96,15 @@ export const envSchema = z.object({
   ),
   /** How often the agent ships (and heartbeats) to the hub. */
   MEDIC_HUB_SHIP_INTERVAL_MS: withDefault(z.coerce.number().int().min(50), 2000),
+  /**
+   * The agent (and the CLI with an https MEDIC_URL): the CA certificate(s) that signed the hub's
+   * TLS certificate, PEM. Set: only these CAs are trusted for the hub; unset: Node's default store.
+   */
+  MEDIC_HUB_CA: opt(pemFile),
+  /** `medic hub`: serve HTTPS with this certificate (PEM, chain included) and MEDIC_TLS_KEY. */
+  MEDIC_TLS_CERT: opt(pemFile),
+  /** `medic hub`: the private key (PEM) of MEDIC_TLS_CERT. */
+  MEDIC_TLS_KEY: opt(pemFile),
   /** `medic hub`: its PostgreSQL database, e.g. postgres://medic@db/medic. */
   MEDIC_HUB_DATABASE_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')),
   /** `medic hub`: a node silent longer than this is `unreachable`. */
@@ -126,6 +152,12 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   if (hub.length === 1)
     problems.push(
       `${hub[0] === 'MEDIC_HUB_URL' ? 'MEDIC_HUB_TOKEN' : 'MEDIC_HUB_URL'}: required when ${hub[0]} is set`,
+    );
+  // TLS needs both halves.
+  const tls = ['MEDIC_TLS_CERT', 'MEDIC_TLS_KEY'].filter((k) => emptyAsUndefined(source[k]) !== undefined);
+  if (tls.length === 1)
+    problems.push(
+      `${tls[0] === 'MEDIC_TLS_CERT' ? 'MEDIC_TLS_KEY' : 'MEDIC_TLS_CERT'}: required when ${tls[0]} is set`,
     );
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;

@@ -1,15 +1,17 @@
 /**
  * The composition root of `medic hub` (issue 15): PostgreSQL pool → migrations (advisory lock)
- * → event bus (LISTEN/NOTIFY) → metrics → HTTP app → listen → sweeper (command expiry, node
- * liveness). Stateless apart from PostgreSQL: several replicas may run against one database.
+ * → event bus (LISTEN/NOTIFY) → metrics → HTTP app → listen (HTTPS with MEDIC_TLS_CERT and
+ * MEDIC_TLS_KEY) → sweeper (command expiry, node liveness). Stateless apart from PostgreSQL: several replicas may run against one database.
  * `close()` stops the sweeper, stops listening, then closes the bus and the pool.
  */
 
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { Clock } from '../clock/clock.js';
 import { systemClock } from '../clock/clock.js';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../log.js';
-import { listen } from '../serve/http.js';
+import { listen, type TlsFiles } from '../serve/http.js';
 import { createHubApp } from './app.js';
 import { HubBus } from './bus.js';
 import { type HubDatabase, migrateHub, openHubDatabase } from './db.js';
@@ -62,12 +64,31 @@ export class HubConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
 }
 
+/**
+ * The certificate and key when MEDIC_TLS_CERT and MEDIC_TLS_KEY are set (the config checked both
+ * are readable PEM files), else undefined: plain HTTP. Checked as a pair before anything starts,
+ * so a key that is not the certificate's is one configuration error (exit 2).
+ */
+export function hubTls(env: Env): TlsFiles | undefined {
+  if (!env.MEDIC_TLS_CERT || !env.MEDIC_TLS_KEY) return undefined;
+  const files = { cert: readFileSync(env.MEDIC_TLS_CERT), key: readFileSync(env.MEDIC_TLS_KEY) };
+  try {
+    createSecureContext(files);
+  } catch (err) {
+    throw new HubConfigError(
+      `MEDIC_TLS_CERT / MEDIC_TLS_KEY cannot be used: ${(err as Error).message} (is the key the certificate's?)`,
+    );
+  }
+  return files;
+}
+
 export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }): Promise<RunningHub> {
   const { env } = opts;
   const log = opts.logger.child({ component: 'hub' });
   const clock = opts.clock ?? systemClock;
   if (!env.MEDIC_HUB_DATABASE_URL)
     throw new HubConfigError('MEDIC_HUB_DATABASE_URL is required for medic hub');
+  const tls = hubTls(env);
   const database = openHubDatabase(env.MEDIC_HUB_DATABASE_URL);
   const bus = new HubBus(env.MEDIC_HUB_DATABASE_URL, database.db, clock, log.child({ component: 'hub-bus' }));
   const undo: (() => Promise<void>)[] = [() => database.close(), () => bus.close()];
@@ -91,7 +112,7 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
       commandWaitMs: env.MEDIC_HUB_COMMAND_WAIT_MS,
     });
     undo.push(() => app.close());
-    const http = await listen(app.handler, env.MEDIC_HOST, env.MEDIC_PORT);
+    const http = await listen(app.handler, env.MEDIC_HOST, env.MEDIC_PORT, tls);
     undo.push(() => http.close());
     const sweeper = new Sweeper({
       db: database.db,

@@ -2,9 +2,10 @@
  * The minimal HTTP surface `medic serve` needs before the API (src/server/app.ts) is wired in:
  * `GET /healthz` (the process is alive: 200) and `GET /readyz` (200 with the readiness payload,
  * 503 with the reasons when not ready). Everything else: 404. `listen` resolves with the bound
- * URL (port 0 picks a free port).
+ * URL (port 0 picks a free port); given a certificate and key it serves HTTPS (`https://` URL).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Readiness } from '../core/readiness.js';
 
@@ -55,8 +56,15 @@ export class ListenError extends Error {
   }
 }
 
-export function listen(handler: NodeHandler, host: string, port: number): Promise<Listening> {
-  const server = createServer(handler);
+/** A certificate (chain included) and its private key, PEM. */
+export interface TlsFiles {
+  cert: Buffer | string;
+  key: Buffer | string;
+}
+
+export function listen(handler: NodeHandler, host: string, port: number, tls?: TlsFiles): Promise<Listening> {
+  // Throws at once on a key that does not match the certificate (the caller reports it).
+  const server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler);
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code ? new ListenError(err.code, host, port) : err),
@@ -67,7 +75,7 @@ export function listen(handler: NodeHandler, host: string, port: number): Promis
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       resolve({
         server,
-        url: `http://${shownHost}:${addr.port}`,
+        url: `${tls ? 'https' : 'http'}://${shownHost}:${addr.port}`,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());

@@ -18,6 +18,7 @@
  * another medic serves this database file; UNUSABLE / DAMAGED store), ListenError (address in
  * use or not of this machine). The CLI turns each into one message and exit code 2.
  */
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { YogaLike } from '../../bot/graphql/transport.js';
@@ -338,6 +339,8 @@ function startShipper(parts: ServeParts, clock: Clock, yoga: (() => YogaLike) | 
   const shipper = new Shipper({
     hubUrl: env.MEDIC_HUB_URL,
     token: env.MEDIC_HUB_TOKEN,
+    // Read once at start (the config checked it is a readable PEM file).
+    ca: env.MEDIC_HUB_CA ? readFileSync(env.MEDIC_HUB_CA) : undefined,
     node: env.MEDIC_NODE_NAME,
     version: VERSION,
     readEvents: (after, first) => store.listEvents({ after, first, order: 'asc' }).events,

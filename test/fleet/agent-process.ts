@@ -15,6 +15,8 @@ export interface AgentSpec {
   node: string;
   /** The one service: its name (unit `<name>.service`), Python code and policy. */
   service: { name: string; python: string; policy: Record<string, unknown> };
+  /** More environment for `medic serve` (e.g. MEDIC_HUB_CA). */
+  env?: Record<string, string>;
 }
 
 export interface AgentProcess {
@@ -48,6 +50,7 @@ export function startAgent(spec: AgentSpec): AgentProcess {
     MEDIC_HUB_TOKEN: spec.token,
     MEDIC_NODE_NAME: spec.node,
     MEDIC_HUB_SHIP_INTERVAL_MS: '200',
+    ...spec.env,
   });
   return { child, db };
 }

@@ -22,6 +22,8 @@ export interface OpsTarget {
   /** Base URL, e.g. http://127.0.0.1:4000 (MEDIC_URL or --url). */
   url: string;
   token: string;
+  /** MEDIC_HUB_CA (PEM): the only CA trusted for an https URL (e.g. a hub with its own CA). */
+  ca?: Buffer;
 }
 
 /** A mutation's union result: the service, or a MutationError. */
@@ -38,9 +40,18 @@ interface GraphqlBody<T> {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
+/** OpenSSL's codes for a certificate that does not verify against the trusted CAs. */
+const UNTRUSTED =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)$/;
+
 const reach = (url: string, err: unknown) => {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const why = e.code ?? e.cause?.code ?? e.cause?.message ?? e.message;
+  if (why && UNTRUSTED.test(why))
+    return new OpsError(
+      `cannot reach medic at ${url}: its TLS certificate is not signed by a trusted CA (${why}); set MEDIC_HUB_CA to the CA certificate that signed it`,
+      EXIT_INVALID,
+    );
   return new OpsError(
     `cannot reach medic at ${url}: ${why} (is \`medic serve\` running? set MEDIC_URL or --url)`,
     EXIT_INVALID,
@@ -52,13 +63,18 @@ function post(
   url: string,
   body: string,
   headers: Record<string, string>,
+  ca?: Buffer,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(
       target,
-      { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        ...(ca && target.protocol === 'https:' ? { ca } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -80,11 +96,16 @@ export async function request<T>(
 ): Promise<T> {
   let res: { status: number; text: string };
   try {
-    res = await post(`${target.url}/graphql`, JSON.stringify({ query, variables }), {
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json, application/json',
-      authorization: `Bearer ${target.token}`,
-    });
+    res = await post(
+      `${target.url}/graphql`,
+      JSON.stringify({ query, variables }),
+      {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        authorization: `Bearer ${target.token}`,
+      },
+      target.ca,
+    );
   } catch (err) {
     throw reach(target.url, err);
   }
@@ -138,7 +159,14 @@ export async function subscribe<T>(
   const [{ createClient }, { default: WebSocket }] = await Promise.all([import('graphql-ws'), import('ws')]);
   const client = createClient({
     url: `${target.url.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
+    // graphql-ws constructs the socket itself: a subclass hands it the CA.
+    webSocketImpl: target.ca
+      ? class extends WebSocket {
+          constructor(address: string, protocols?: string | string[]) {
+            super(address, protocols, { ca: target.ca });
+          }
+        }
+      : WebSocket,
     connectionParams: { authorization: `Bearer ${target.token}` },
     retryAttempts: 0,
     on: { connected: () => onConnected?.() },

@@ -32,5 +32,7 @@ export async function targetOf(flags: TargetFlags, io: CliIo): Promise<OpsTarget
       'no token: set MEDIC_TOKEN or pass --token-file FILE (create one: medic token create --name me --role operator)',
     );
   }
-  return { url, token };
+  // The config checked MEDIC_HUB_CA is a readable PEM file.
+  const ca = env.MEDIC_HUB_CA && url.startsWith('https:') ? await readFile(env.MEDIC_HUB_CA) : undefined;
+  return { url, token, ...(ca ? { ca } : {}) };
 }
