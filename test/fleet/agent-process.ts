@@ -15,6 +15,8 @@ export interface AgentSpec {
   node: string;
   /** The one service: its name (unit `<name>.service`), Python code and policy. */
   service: { name: string; python: string; policy: Record<string, unknown> };
+  /** More services of the same shape (a busier agent). */
+  more?: AgentSpec['service'][];
   /** More environment for `medic serve` (e.g. MEDIC_HUB_CA). */
   env?: Record<string, string>;
 }
@@ -31,14 +33,12 @@ export function startAgent(spec: AgentSpec): AgentProcess {
   const contract = writeContract({
     dir,
     kind: 'process',
-    services: [
-      {
-        name: spec.service.name,
-        unit: `${spec.service.name}.service`,
-        command: ['python', '-c', spec.service.python],
-        policy: spec.service.policy,
-      },
-    ],
+    services: [spec.service, ...(spec.more ?? [])].map((s) => ({
+      name: s.name,
+      unit: `${s.name}.service`,
+      command: ['python', '-c', s.python],
+      policy: s.policy,
+    })),
   });
   const child = medicChild(['serve', '--contract', contract], {
     MEDIC_DB: db,
