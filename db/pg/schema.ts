@@ -5,6 +5,8 @@
  * Times are epoch milliseconds (bigint, read as JS numbers). Rows are keyed by node first: one
  * node's batch can never touch another node's rows.
  */
+
+import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
@@ -15,6 +17,7 @@ import {
   pgTable,
   primaryKey,
   text,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 /** One row per agent that ever reported; `cursor` is the highest event id stored for it. */
@@ -114,6 +117,50 @@ export const hubIncidents = pgTable('hub_incidents', {
   ts: text('ts').notNull(),
   openedAt: bigint('opened_at', { mode: 'number' }).notNull(),
   resolvedAt: bigint('resolved_at', { mode: 'number' }),
+});
+
+/**
+ * The hub's escalation outbox (issue 17, src/hub/escalation*.ts): one row per (dedup key, action,
+ * target) — unique, so replicas planning the same hub event at once write it once. A replica
+ * claims a due row with `FOR UPDATE SKIP LOCKED` and holds the lock for the one HTTP attempt: a
+ * replica killed mid-delivery loses its session, the lock with it, and another replica retries
+ * the row (the dedup key makes the second delivery harmless at PagerDuty).
+ */
+export const hubEscalations = pgTable(
+  'hub_escalations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The hub event that planned it. */
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    node: text('node').notNull(),
+    /** `pagerduty` or `webhook:<name>`. */
+    target: text('target').notNull(),
+    action: text('action').notNull(),
+    dedupKey: text('dedup_key').notNull(),
+    /** The target-neutral message (src/escalation/message.ts); secrets are added at send time. */
+    message: jsonb('message').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    nextAttemptAt: bigint('next_attempt_at', { mode: 'number' }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    deliveredAt: bigint('delivered_at', { mode: 'number' }),
+    failedAt: bigint('failed_at', { mode: 'number' }),
+  },
+  (t) => [
+    uniqueIndex('hub_escalations_once').on(t.dedupKey, t.action, t.target),
+    index('hub_escalations_due').on(t.nextAttemptAt).where(sql`delivered_at IS NULL AND failed_at IS NULL`),
+  ],
+);
+
+/**
+ * The escalation planner's progress through hub_events (one row, key 'main'): `cursor` the highest
+ * id planned; `floor` the newest id when paging first ran (older silences are never paged, even
+ * by the re-read margin below the cursor).
+ */
+export const hubEscalationCursor = pgTable('hub_escalation_cursor', {
+  key: text('key').primaryKey(),
+  cursor: bigint('cursor', { mode: 'number' }).notNull(),
+  floor: bigint('floor', { mode: 'number' }).notNull(),
 });
 
 /** The agents' audit events, append-only, unique on (node, event id): re-shipping is harmless. */

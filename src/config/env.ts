@@ -121,6 +121,14 @@ export const envSchema = z.object({
   MEDIC_HUB_COMMAND_WAIT_MS: withDefault(z.coerce.number().int().min(0), 10_000),
   /** `medic hub`: how often each replica expires commands and marks silent nodes down. */
   MEDIC_HUB_SWEEP_MS: withDefault(z.coerce.number().int().min(50), 1000),
+  /**
+   * `medic hub` escalation of nodes gone dark (docs/FLEET.md "Paging"): a PagerDuty Events v2
+   * routing key, and/or one signed generic webhook (URL and its HMAC secret, both or neither).
+   * Endpoint override and retries: MEDIC_PAGERDUTY_URL and MEDIC_ESCALATION_* as for an agent.
+   */
+  MEDIC_HUB_PAGERDUTY_ROUTING_KEY: opt(z.string().min(1)),
+  MEDIC_HUB_WEBHOOK_URL: opt(z.url()),
+  MEDIC_HUB_WEBHOOK_SECRET: opt(z.string().min(8, 'a webhook secret has at least 8 characters')),
   /** `medic hub` with Slack: how often a replica tries for Slack leadership (and the leader polls). */
   MEDIC_HUB_LEADER_RETRY_MS: withDefault(z.coerce.number().int().min(50), 2000),
 });
@@ -158,6 +166,14 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   if (tls.length === 1)
     problems.push(
       `${tls[0] === 'MEDIC_TLS_CERT' ? 'MEDIC_TLS_KEY' : 'MEDIC_TLS_CERT'}: required when ${tls[0]} is set`,
+    );
+  // The hub's webhook is both-or-neither too: an unsigned page cannot be verified.
+  const hook = ['MEDIC_HUB_WEBHOOK_URL', 'MEDIC_HUB_WEBHOOK_SECRET'].filter(
+    (k) => emptyAsUndefined(source[k]) !== undefined,
+  );
+  if (hook.length === 1)
+    problems.push(
+      `${hook[0] === 'MEDIC_HUB_WEBHOOK_URL' ? 'MEDIC_HUB_WEBHOOK_SECRET' : 'MEDIC_HUB_WEBHOOK_URL'}: required when ${hook[0]} is set`,
     );
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;

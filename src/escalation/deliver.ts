@@ -11,7 +11,7 @@
 import type { Clock, Timer } from '../core/clock.js';
 import type { Logger } from '../log.js';
 import type { OutboxRow } from '../store/escalations.js';
-import { backoffMs, retryAfterMs } from './backoff.js';
+import { backoffMs, type RetryPolicy, retryAfterMs } from './backoff.js';
 import type { EscalationConfig } from './config.js';
 import type { EscalationMessage } from './message.js';
 import { type FetchLike, type SendResult, sendOnce } from './send.js';
@@ -123,35 +123,67 @@ export class OutboxWorker {
   private settle(row: OutboxRow, r: SendResult): void {
     const { outbox, clock, config, logger } = this.deps;
     const now = clock.now();
-    const attempts = row.attempts + 1;
+    const s = settlement(row.attempts, r, config.retry, now, (this.deps.random ?? Math.random)());
     const fields = {
       outboxId: row.id,
       target: row.target,
       dedupKey: row.dedupKey,
       action: row.action,
-      attempts,
+      attempts: s.attempts,
     };
-    if (r.kind === 'delivered') {
+    if (s.kind === 'delivered') {
       outbox.delivered(row.id, now);
       this.deps.onOutcome?.(row.target, 'delivered');
       logger.info(fields, `escalation ${row.action} delivered to ${row.target}`);
       this.deps.onSettled?.(row, { ok: true });
       return;
     }
-    if (r.kind === 'retry' && attempts < config.retry.maxAttempts) {
-      const wait = Math.max(
-        backoffMs(attempts, config.retry, (this.deps.random ?? Math.random)()),
-        retryAfterMs(r.retryAfter, now) ?? 0,
+    if (s.kind === 'retry') {
+      outbox.retry(row.id, s.nextAt, s.error);
+      this.deps.onOutcome?.(row.target, s.outcome);
+      logger.warn(
+        { ...fields, error: s.error, retryInMs: s.nextAt - now },
+        `escalation to ${row.target}: retrying`,
       );
-      outbox.retry(row.id, now + wait, r.error);
-      this.deps.onOutcome?.(row.target, r.status === 429 ? 'rate_limited' : 'retried');
-      logger.warn({ ...fields, error: r.error, retryInMs: wait }, `escalation to ${row.target}: retrying`);
       return;
     }
-    const error = r.kind === 'retry' ? `gave up after ${attempts} attempts: ${r.error}` : r.error;
-    outbox.failed(row.id, now, error);
+    outbox.failed(row.id, now, s.error);
     this.deps.onOutcome?.(row.target, 'failed');
-    logger.error({ ...fields, error }, `escalation to ${row.target} failed`);
-    this.deps.onSettled?.(row, { ok: false, error, attempts });
+    logger.error({ ...fields, error: s.error }, `escalation to ${row.target} failed`);
+    this.deps.onSettled?.(row, { ok: false, error: s.error, attempts: s.attempts });
   }
+}
+
+/** What becomes of an outbox row after one attempt (shared by the agent's and the hub's outbox). */
+export type Settlement =
+  | { kind: 'delivered'; attempts: number }
+  | { kind: 'retry'; attempts: number; nextAt: number; outcome: 'retried' | 'rate_limited'; error: string }
+  | { kind: 'failed'; attempts: number; error: string };
+
+/**
+ * The outbox's rule, pure: delivered; or retry at now + max(backoff with jitter, Retry-After)
+ * while attempts < maxAttempts (a 429 counts as `rate_limited`); or failed (a permanent answer, or
+ * the bound reached). `priorAttempts` is the row's count before this attempt; `random` in [0, 1).
+ */
+export function settlement(
+  priorAttempts: number,
+  r: SendResult,
+  retry: RetryPolicy,
+  now: number,
+  random: number,
+): Settlement {
+  const attempts = priorAttempts + 1;
+  if (r.kind === 'delivered') return { kind: 'delivered', attempts };
+  if (r.kind === 'retry' && attempts < retry.maxAttempts) {
+    const wait = Math.max(backoffMs(attempts, retry, random), retryAfterMs(r.retryAfter, now) ?? 0);
+    return {
+      kind: 'retry',
+      attempts,
+      nextAt: now + wait,
+      outcome: r.status === 429 ? 'rate_limited' : 'retried',
+      error: r.error,
+    };
+  }
+  const error = r.kind === 'retry' ? `gave up after ${attempts} attempts: ${r.error}` : r.error;
+  return { kind: 'failed', attempts, error };
 }

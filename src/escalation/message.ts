@@ -6,6 +6,7 @@
  */
 
 import type { EscalationStep } from '../core/escalation.js';
+import type { NodeEscalationStep } from '../core/node-escalation.js';
 import { runbookAnchor } from '../core/runbook-anchors.js';
 
 export interface EscalationMessage {
@@ -48,6 +49,38 @@ export function buildMessage(opts: {
     links: [
       { href: `${base}/runbook#${runbookAnchor('inspect_and_approve')}`, text: 'medic runbook' },
       { href: `${base}/go/${encodeURIComponent(opts.service)}`, text: `${opts.service} in medic` },
+    ],
+  };
+}
+
+/**
+ * The message of a node gone dark or back (the hub's escalation, src/hub/escalation.ts): the
+ * component is medic itself on that node; the link is the hub's node view in GraphQL
+ * (`node(name:)`; docs/FLEET.md "A node goes dark" says what to do).
+ */
+export function buildNodeMessage(opts: {
+  step: NonNullable<NodeEscalationStep>;
+  eventId: number;
+  publicUrl: string;
+}): EscalationMessage {
+  const base = opts.publicUrl.replace(/\/+$/, '');
+  const s = opts.step;
+  return {
+    version: 1,
+    action: s.action,
+    dedupKey: s.dedupKey,
+    service: 'medic',
+    node: s.node,
+    trigger: s.action === 'trigger' ? 'node_down' : null,
+    severity: s.action === 'trigger' ? s.severity : null,
+    summary: s.summary.slice(0, 1000),
+    at: new Date(s.at).toISOString(),
+    eventId: opts.eventId,
+    links: [
+      {
+        href: `${base}/graphql?query=${encodeURIComponent(`{ node(name: ${JSON.stringify(s.node)}) { name state lastSeenAt } }`)}`,
+        text: `${s.node} at the hub`,
+      },
     ],
   };
 }

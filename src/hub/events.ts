@@ -16,6 +16,8 @@ export const HUB_EVENT_KINDS = [
   'command_expired',
   'node_down',
   'node_up',
+  'escalation_sent',
+  'escalation_failed',
 ] as const;
 export type HubEventKind = (typeof HUB_EVENT_KINDS)[number];
 

@@ -15,6 +15,7 @@ import { listen, type TlsFiles } from '../serve/http.js';
 import { createHubApp } from './app.js';
 import { HubBus } from './bus.js';
 import { type HubDatabase, migrateHub, openHubDatabase } from './db.js';
+import { HubEscalation, hubEscalationConfig } from './escalation.js';
 import { HubMetrics } from './metrics.js';
 import { SlackLeader } from './slack.js';
 import { Sweeper } from './sweeper.js';
@@ -57,6 +58,8 @@ export interface RunningHub {
   sweeper: Sweeper;
   /** The Slack leadership contender, when SLACK_BOT_TOKEN and SLACK_CHANNEL are set. */
   slack: SlackLeader | null;
+  /** Paging of nodes gone dark, when a PagerDuty key or a webhook is configured. */
+  escalation: HubEscalation | null;
   close(): Promise<void>;
 }
 
@@ -125,8 +128,24 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
     undo.push(() => sweeper.stop());
     const slack = startSlack(env, database, clock, log, metrics, http.url);
     if (slack) undo.push(() => slack.stop());
+    const escalationConfig = hubEscalationConfig(env, env.MEDIC_PUBLIC_URL ?? http.url);
+    const escalation = escalationConfig
+      ? new HubEscalation({
+          db: database.db,
+          bus,
+          config: escalationConfig,
+          clock,
+          logger: log.child({ component: 'hub-escalation' }),
+          pollMs: env.MEDIC_HUB_SWEEP_MS,
+          onOutcome: (target, outcome) => metrics.escalation(target, outcome),
+        })
+      : null;
+    if (escalation) {
+      await escalation.start();
+      undo.push(() => escalation.stop());
+    }
     log.info({ url: http.url }, `medic hub serving on ${http.url}`);
-    return { url: http.url, database, bus, sweeper, slack, close: closeAll };
+    return { url: http.url, database, bus, sweeper, slack, escalation, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -1,7 +1,7 @@
 /**
  * The hub's Prometheus registry: `medic_nodes{state}` and `medic_node_up{node}` (read from
  * PostgreSQL at scrape time),
- * events stored and batches refused by reason.
+ * events stored, batches refused by reason, escalations by target and outcome.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../clock/clock.js';
@@ -14,6 +14,7 @@ export class HubMetrics {
   private readonly stored: Counter;
   private readonly refused: Counter<'reason'>;
   private readonly leader: Gauge;
+  private readonly escalations: Counter<'target' | 'outcome'>;
 
   constructor(db: HubDb, clock: Pick<Clock, 'now'>, silenceMs: number) {
     new Gauge({
@@ -47,6 +48,12 @@ export class HubMetrics {
       help: '1 on the one hub replica that talks to Slack (PostgreSQL advisory lock), 0 elsewhere.',
       registers: [this.registry],
     });
+    this.escalations = new Counter({
+      name: 'medic_escalations_total',
+      help: 'Hub escalation delivery attempts (nodes gone dark), by target and outcome (delivered, retried, rate_limited, failed).',
+      labelNames: ['target', 'outcome'],
+      registers: [this.registry],
+    });
     this.refused = new Counter({
       name: 'medic_hub_batches_refused_total',
       help: 'Agent batches refused, by reason.',
@@ -61,6 +68,10 @@ export class HubMetrics {
 
   slackLeader(on: boolean): void {
     this.leader.set(on ? 1 : 0);
+  }
+
+  escalation(target: string, outcome: string): void {
+    this.escalations.inc({ target, outcome });
   }
 
   batchRefused(reason: ShipErrorCode): void {

@@ -23,6 +23,7 @@ export async function fakeReceiver() {
   const received: Received[] = [];
   const script: Answer[] = [];
   let holding = false;
+  let delayMs = 0;
   const held: ServerResponse[] = [];
   const server = createServer((req, res) => {
     let raw = '';
@@ -38,8 +39,12 @@ export async function fakeReceiver() {
         return;
       }
       const a = script.shift() ?? { status: 202, body: '{"status":"success","message":"Event processed"}' };
-      res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
-      res.end(a.body ?? '{}');
+      const answer = () => {
+        res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
+        res.end(a.body ?? '{}');
+      };
+      if (delayMs > 0) setTimeout(answer, delayMs);
+      else answer();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -53,6 +58,10 @@ export async function fakeReceiver() {
     },
     hold(on: boolean) {
       holding = on;
+    },
+    /** Answer every request this long after it arrived (a slow receiver: deliveries overlap). */
+    slow(ms: number) {
+      delayMs = ms;
     },
     /** PagerDuty requests by event_action. */
     actions: () =>
