@@ -293,3 +293,25 @@ export const escalationOutbox = sqliteTable(
     index('escalation_outbox_key').on(t.target, t.dedupKey, t.id),
   ],
 );
+
+/**
+ * Ad hoc maintenance windows (issue 18; src/store/maintenance.ts): scheduled from GraphQL, the
+ * CLI or Slack, each audited with its actor. `services` is a JSON list of names, or the string
+ * `all`. A cancelled window keeps its row (cancelled_at, cancelled_by); [from_at, until_at).
+ */
+export const maintenanceWindows = sqliteTable(
+  'maintenance_windows',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    services: text('services', { mode: 'json' }).notNull(),
+    mode: text('mode').notNull(),
+    fromAt: integer('from_at').notNull(),
+    untilAt: integer('until_at').notNull(),
+    reason: text('reason').notNull(),
+    actor: text('actor').notNull(),
+    createdAt: integer('created_at').notNull(),
+    cancelledAt: integer('cancelled_at'),
+    cancelledBy: text('cancelled_by'),
+  },
+  (t) => [index('maintenance_windows_until').on(t.untilAt)],
+);

@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../core/policy.js';
+import { resolveMaintenance } from './maintenance/contract.js';
 import { cleanPath } from './normalize.js';
 import { type ContractDocument, contractSchema } from './schema.js';
 import { type Contract, ContractError, type ContractProblem, type ContractService } from './types.js';
@@ -97,6 +98,7 @@ function resolveContract(doc: ContractDocument, file: string): Contract {
           },
         }
       : {}),
+    ...(doc.maintenance.length ? { maintenance: resolveMaintenance(doc.maintenance) } : {}),
   };
 }
 

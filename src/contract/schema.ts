@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ALERT_ACTIONS } from '../core/alerts.js';
 import { ESCALATION_TRIGGERS } from '../core/escalation.js';
+import { maintenanceSchema } from './maintenance/contract.js';
 import { unitNameProblem } from './unit-name.js';
 
 /** An absolute path: starts with `/`; no `~` or `$VAR` (those belong in unit files, not here). */
@@ -185,6 +186,8 @@ export const contractSchema = z.strictObject({
   services: z.array(serviceSchema).min(1, 'a contract names at least one service'),
   repo: repoSchema.default({ units: [], scripts: [] }),
   escalation: escalationSchema.optional(),
+  /** Maintenance windows (src/contract/maintenance/): hold or shadow automatic restarts. */
+  maintenance: z.array(maintenanceSchema).default([]),
 });
 
 export type ContractInput = z.input<typeof contractSchema>;

@@ -5,7 +5,9 @@
  */
 import type { AlertRule } from '../core/alerts.js';
 import type { EscalationTrigger } from '../core/escalation.js';
+import type { MaintenanceMode } from '../core/maintenance.js';
 import type { Policy } from '../core/policy.js';
+import type { Schedule } from './maintenance/schedule.js';
 
 export type SupervisorKind = 'systemd' | 'process';
 export type SupervisorScope = 'system' | 'user';
@@ -56,6 +58,16 @@ export interface ContractEscalation {
   approvalPendingSec: number | null;
 }
 
+/** A contract maintenance window, resolved (schedule parsed; src/contract/maintenance/). */
+export interface ContractMaintenance {
+  name: string;
+  schedule: Schedule;
+  timezone: string;
+  services: string[] | 'all';
+  mode: MaintenanceMode;
+  notify: boolean;
+}
+
 export interface Contract {
   /** Absolute path of the contract file (`<memory>` paths are kept as given). */
   file: string;
@@ -80,6 +92,8 @@ export interface Contract {
   repo: { units: string[]; scripts: string[] };
   /** Escalation targets and triggers (docs/ALERTS.md); absent: medic escalates nowhere. */
   escalation?: ContractEscalation;
+  /** Maintenance windows (src/contract/maintenance/); absent or empty: none. */
+  maintenance?: ContractMaintenance[];
 }
 
 export interface ContractProblem {

@@ -5,6 +5,7 @@
  */
 import { parsePolicy } from '../core/policy.js';
 import { dependencyProblems } from './dependencies.js';
+import { maintenanceProblems } from './maintenance/contract.js';
 import type { ContractProblem } from './types.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -18,6 +19,7 @@ export function crossCheck(raw: unknown): ContractProblem[] {
     const result = parsePolicy(value ?? {}, ['policies', name]);
     if (!result.ok) problems.push(...result.problems);
   }
+  problems.push(...maintenanceProblems(raw));
   if (!Array.isArray(raw.services)) return problems;
   problems.push(...dependencyProblems(raw.services));
   const names = new Map<string, number>();

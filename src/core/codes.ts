@@ -28,6 +28,8 @@ export const EVENT_KINDS = [
   'access_denied',
   'escalation_sent',
   'escalation_failed',
+  'maintenance_scheduled',
+  'maintenance_cancelled',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -40,6 +42,7 @@ export const DECISIONS = {
   skip_circuit_open: { kind: 'restart_blocked', taken: false },
   skip_held: { kind: 'restart_blocked', taken: false },
   skip_dependency_down: { kind: 'restart_blocked', taken: false },
+  skip_maintenance: { kind: 'restart_blocked', taken: false },
   circuit_opened: { kind: 'circuit_opened', taken: true },
   circuit_half_open: { kind: 'circuit_half_open', taken: true },
   circuit_closed: { kind: 'circuit_closed', taken: true },

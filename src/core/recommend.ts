@@ -38,6 +38,15 @@ export function recommend(
         `journalctl -u ${svc.unit} -f`,
       );
     case 'cooldown':
+      if (state.cause === 'maintenance') {
+        return action(
+          'wait_maintenance',
+          `${svc.name} is unhealthy during a maintenance window (hold): no automatic restart until it ends in ` +
+            `${inSec(state.until - now)}; then its policy handles it (a restart through the gate). Force a restart ` +
+            `now if needed, or end the window: \`medic maintenance list\`.`,
+          'medic maintenance list',
+        );
+      }
       return action(
         'wait_cooldown',
         `${svc.name} is unhealthy; the next automatic restart is in ${inSec(state.until - now)} (${state.cause}). ` +

@@ -25,6 +25,14 @@ export interface ServiceStatus {
   cooldown: { active: boolean; until: string | null };
   circuit: { state: 'closed' | 'open' | 'half_open'; openedAt: string | null; reopensAt: string | null };
   hold: { actor: string; reason: string; until: string } | null;
+  /** The maintenance window in force (hold or shadow) and when it ends, or null. */
+  maintenance: {
+    id: string;
+    name: string;
+    mode: 'hold' | 'shadow';
+    endsAt: string;
+    reason: string | null;
+  } | null;
   backoff: { nextDelaySec: number };
   approvalPending: boolean;
   recommendedAction: { code: RecommendedActionCode; summary: string; command: string; runbookUrl: string };
@@ -62,6 +70,15 @@ export function projectService(view: ServiceView, publicUrl: string): ServiceSta
     cooldown: { active: cooldown.active, until: iso(cooldown.until) },
     circuit: { state: circuit.state, openedAt: iso(circuit.openedAt), reopensAt: iso(circuit.reopensAt) },
     hold: hold ? { actor: hold.actor, reason: hold.reason, until: iso(hold.until)! } : null,
+    maintenance: view.maintenance
+      ? {
+          id: view.maintenance.id,
+          name: view.maintenance.name,
+          mode: view.maintenance.mode,
+          endsAt: iso(view.maintenance.endsAt)!,
+          reason: view.maintenance.reason,
+        }
+      : null,
     backoff: { nextDelaySec: view.backoff.nextDelaySec },
     approvalPending: view.approvalPending,
     recommendedAction: {

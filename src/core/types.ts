@@ -27,6 +27,7 @@ export const BLOCK_REASONS = [
   'skip_circuit_open',
   'skip_held',
   'skip_dependency_down',
+  'skip_maintenance',
 ] as const;
 export type BlockReason = (typeof BLOCK_REASONS)[number];
 
@@ -81,8 +82,11 @@ export interface CooldownState extends Base {
   tag: 'cooldown';
   /** The service wants a restart; it may not happen before this time. */
   until: number;
-  /** Which limit imposed the wait. */
-  cause: 'cooldown' | 'backoff';
+  /**
+   * Which limit imposed the wait. `maintenance`: a hold window (core/maintenance.ts) ends at
+   * `until`; the restart goes through the gate then, or as soon as no hold window applies.
+   */
+  cause: 'cooldown' | 'backoff' | 'maintenance';
 }
 
 export interface CircuitOpenState extends Base {
@@ -217,10 +221,17 @@ export interface Surroundings {
   node?: string;
   /** The first dependency (in `dependsOn` order) that is not healthy now, with its state. */
   dependencyDown?: { name: string; state: StateName };
+  /**
+   * The maintenance window in force for this service now (`endsAt` on decide()'s timebase):
+   * `hold` refuses automatic restarts (`skip_maintenance`); `shadow` changes nothing here (the
+   * engine records the effects without executing them).
+   */
+  maintenance?: ActiveMaintenance;
 }
 
 /** The reason codes of decisions (one table: code → audit event kind, taken). */
 import type { DecisionCode } from './codes.js';
+import type { ActiveMaintenance } from './maintenance.js';
 
 export { DECISION_CODES, type DecisionCode } from './codes.js';
 
@@ -252,6 +263,7 @@ export const RECOMMENDED_ACTION_CODES = [
   'review_hold',
   'fix_dependency',
   'reset_failed',
+  'wait_maintenance',
 ] as const;
 export type RecommendedActionCode = (typeof RECOMMENDED_ACTION_CODES)[number];
 

@@ -3,6 +3,7 @@
  * never disagree. The state is settled to `now` first (window pruned, backoff decayed).
  */
 import { restartDelaySec } from './gate.js';
+import type { ActiveMaintenance } from './maintenance.js';
 import type { Policy } from './policy.js';
 import { recommend } from './recommend.js';
 import { blockedTotal, settle } from './state.js';
@@ -28,6 +29,8 @@ export interface ServiceView {
   cooldown: { active: boolean; until: number | null };
   circuit: { state: 'closed' | 'open' | 'half_open'; openedAt: number | null; reopensAt: number | null };
   hold: { actor: string; reason: string; until: number } | null;
+  /** The maintenance window in force now (core/maintenance.ts), or null. */
+  maintenance: ActiveMaintenance | null;
   backoff: { nextDelaySec: number };
   /** True when an operator approval would be accepted now. */
   approvalPending: boolean;
@@ -43,6 +46,8 @@ export interface ViewArgs {
   lastDecision: ServiceView['lastDecision'];
   /** This node's name: with `name`, the seed of the policy's jitter (shown delays include it). */
   node?: string;
+  /** The maintenance window in force at `now` (the engine evaluates it), or none. */
+  maintenance?: ActiveMaintenance | null;
 }
 
 function circuitOf(state: ServiceState): ServiceView['circuit'] {
@@ -65,7 +70,16 @@ function closedCircuit(): ServiceView['circuit'] {
   return { state: 'closed', openedAt: null, reopensAt: null };
 }
 
-export function viewOf({ name, unit, policy, state: raw, now, lastDecision, node }: ViewArgs): ServiceView {
+export function viewOf({
+  name,
+  unit,
+  policy,
+  state: raw,
+  now,
+  lastDecision,
+  node,
+  maintenance,
+}: ViewArgs): ServiceView {
   const state = settle(raw, now, policy);
   const { churn } = state;
   const blockedByReason: Record<string, number> = {};
@@ -92,6 +106,7 @@ export function viewOf({ name, unit, policy, state: raw, now, lastDecision, node
         : { active: false, until: null },
     circuit: circuitOf(state),
     hold: state.tag === 'held' ? { actor: state.actor, reason: state.reason, until: state.until } : null,
+    maintenance: maintenance ?? null,
     backoff: { nextDelaySec: restartDelaySec(churn, policy, { node: node ?? '', service: name }) },
     approvalPending: state.tag === 'circuit_open' || (state.tag === 'half_open' && !state.probeUsed),
     lastDecision,

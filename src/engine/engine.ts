@@ -24,11 +24,13 @@
  * and re-based onto the timeline on start.
  */
 
+import type { MaintenanceWindow } from '../contract/maintenance/active.js';
 import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import { nextWakeAt } from '../core/deadline.js';
 import { decide } from '../core/decide.js';
 import { firstDown, isUp } from '../core/dependency.js';
 import { compact, type RefusalSummary } from '../core/episode.js';
+import { markOf } from '../core/maintenance.js';
 import type { Policy } from '../core/policy.js';
 import { shiftState } from '../core/shift.js';
 import type { Input, ServiceState, Surroundings } from '../core/types.js';
@@ -39,6 +41,7 @@ import { decisionEvent, logEvent, policyHash, summaryEvent } from './audit.js';
 import { EventBus } from './bus.js';
 import { hardStopEvent, outcomeInput, runEffect } from './effects.js';
 import { EngineError } from './errors.js';
+import { MaintenanceWatch } from './maintenance.js';
 import { PublishedIds } from './published.js';
 import { commitDecision, restoreSlot, type Slot } from './slot.js';
 import type { EngineStore } from './store-port.js';
@@ -61,6 +64,8 @@ export interface EngineDeps {
   holdEffects?: boolean;
   /** This node's name (MEDIC_NODE_NAME): with the service name, the seed of the policy's jitter. */
   node?: string;
+  /** Maintenance windows at start (contract + stored ad hoc ones); replaced by setMaintenance(). */
+  maintenance?: readonly MaintenanceWindow[];
 }
 
 class GuardedEngine implements Engine {
@@ -79,6 +84,8 @@ class GuardedEngine implements Engine {
   private released: boolean;
   /** For each service, the services that depend on it (contract order). */
   private readonly dependents = new Map<string, string[]>();
+  /** Which maintenance window applies to a service now; ticks services whose window ended. */
+  private readonly maint: MaintenanceWatch;
 
   constructor(private readonly deps: EngineDeps) {
     this.log = deps.logger.child({ component: 'engine' });
@@ -88,6 +95,11 @@ class GuardedEngine implements Engine {
       ? new Promise((resolve) => (this.openGate = resolve))
       : Promise.resolve();
     this.bus = new EventBus((err, e) => this.log.error({ err, eventId: e.id }, 'event subscriber failed'));
+    this.maint = new MaintenanceWatch(
+      deps.clock,
+      () => [...this.slots.keys()],
+      (service, ended) => this.windowEnded(service, ended),
+    );
   }
 
   /**
@@ -123,6 +135,7 @@ class GuardedEngine implements Engine {
       }
     }
     for (const slot of slots) this.schedule(slot);
+    this.maint.set(this.deps.maintenance ?? []);
     const open = store.openIntents().length;
     this.log.info(
       { services: this.slots.size, restored: stored.size, openIntents: open },
@@ -147,9 +160,16 @@ class GuardedEngine implements Engine {
     const reading = this.timeline.read();
     const now = Math.max(reading.engine, slot.lastAt);
     const prev = slot.state;
-    const d = decide(prev, input, now, policy, this.surroundings(slot, input));
     // Recorded and stored in wall time: the same state, every time moved by the offset.
     const wall = wallOf(reading, now);
+    const env = this.surroundings(slot, input);
+    const window = this.maint.at(name, wall);
+    // decide() compares the window's end with its own `now`: hand it over on engine time.
+    if (window) env.maintenance = { ...window, endsAt: now + (window.endsAt - wall) };
+    const d = decide(prev, input, now, policy, env);
+    // A shadow window records automatic effects without executing them (operator ones run).
+    const shadowed =
+      window?.mode === 'shadow' && d.effects.some((e) => e.type === 'stop' || e.initiator === 'auto');
     const toWall = (s: ServiceState) => shiftState(s, wall - now);
     const clock = this.timeline.anchor(reading);
     // Speak once (core/episode.ts): repeats of a refusal are counted, not written.
@@ -179,10 +199,19 @@ class GuardedEngine implements Engine {
     // After counted repeats the log alone no longer leads to `prev`: the event carries it.
     const from = slot.unwritten ? prevWall : undefined;
     const summaries = (x: RefusalSummary) => wallSummary(x, wall - now);
-    const event =
+    const written =
       rec.write === 'summary'
         ? summaryEvent(name, prevWall, input, shown, summaries(rec.summary), wall, policy, meta, from)
         : decisionEvent(name, prevWall, input, shown, wall, policy, meta, rec.refusals.map(summaries), from);
+    // Marked with the window in force (escalation and Slack read it); shadowed → mode shadow,
+    // so the store records its intents as 'shadow' and they never run.
+    const event = window
+      ? {
+          ...written,
+          ...(shadowed ? { mode: 'shadow' as const } : {}),
+          data: { ...written.data, maintenance: markOf(window) },
+        }
+      : written;
     const { res, approval } = commitDecision(store, slot, prevWall, shown, event, meta.intentId, clock);
     slot.runs = rec.runs;
     slot.unwritten = false;
@@ -190,14 +219,21 @@ class GuardedEngine implements Engine {
     slot.version = res.version;
     slot.lastAt = now;
     slot.lastDecision = { decision: d.decision, at: wall, actor: res.event.actor, reason: res.event.reason };
-    const shadow = policy.mode === 'shadow' && d.effects.length > 0;
-    this.publish(res.event, shadow ? 'shadow mode: effects recorded, not executed' : undefined);
+    const shadow = (policy.mode === 'shadow' && d.effects.length > 0) || shadowed;
+    this.publish(
+      res.event,
+      shadowed
+        ? `maintenance window ${window!.name} (shadow): effects recorded, not executed`
+        : shadow
+          ? 'shadow mode: effects recorded, not executed'
+          : undefined,
+    );
     if (approval) this.publish(approval);
     // A tick that changed the state made progress, so a deadline at the same instant (e.g.
     // circuit_open → half_open with the probe due now) is re-armed; only a no-op tick is not.
     this.schedule(slot, d.decision === 'noop' ? tickFor : undefined);
     this.nudgeDependents(slot, prev);
-    if (policy.mode === 'enforce') for (const intent of res.intents) this.execute(slot, intent);
+    if (policy.mode === 'enforce' && !shadowed) for (const intent of res.intents) this.execute(slot, intent);
     else if (d.effects.some((e) => e.type === 'restart')) this.restartCompanions(slot);
     return { decision: d, event: res.event };
   }
@@ -215,6 +251,27 @@ class GuardedEngine implements Engine {
     const down = firstDown(dependsOn, (dep) => this.slots.get(dep)?.state, ignore);
     if (down) env.dependencyDown = down;
     return env;
+  }
+
+  /**
+   * A maintenance window stopped applying to `service` (ended, cancelled, replaced): one tick,
+   * so a service that broke during the window is handled by its policy from this moment (a
+   * held restart goes through the gate now; decide/cooldown.ts).
+   */
+  private windowEnded(service: string, ended: string): void {
+    const slot = this.slots.get(service);
+    if (!slot || this.closing) return;
+    this.enqueue(slot, { type: 'tick' }, { source: 'maintenance', data: { maintenanceEnded: ended } }).catch(
+      (err) => this.log.error({ err, service }, 'maintenance tick failed'),
+    );
+  }
+
+  setMaintenance(windows: readonly MaintenanceWindow[]): void {
+    this.maint.set(windows);
+  }
+
+  maintenanceWindows(): readonly MaintenanceWindow[] {
+    return this.maint.list();
   }
 
   /**
@@ -355,7 +412,9 @@ class GuardedEngine implements Engine {
     const now = Math.max(r.engine, slot.lastAt);
     const wall = wallOf(r, now);
     const state = shiftState(slot.state, wall - now);
+    const maintenance = this.maint.at(name, wall);
     return viewOf({
+      maintenance,
       name,
       unit,
       policy,
@@ -411,6 +470,7 @@ class GuardedEngine implements Engine {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.maint.close();
     // Effects still held (start-up never finished) do not run; their intents stay open.
     this.openGate();
     for (const slot of this.slots.values()) {

@@ -5,6 +5,7 @@
  * go through `submit`; none of them decides anything.
  */
 
+import type { MaintenanceWindow } from '../contract/maintenance/active.js';
 import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import type { Policy } from '../core/policy.js';
 import type { Decision, Effect, Input, ServiceState } from '../core/types.js';
@@ -34,7 +35,8 @@ export interface SubmitMeta {
     | 'reconcile'
     | 'alertmanager'
     | 'hub'
-    | 'dependency';
+    | 'dependency'
+    | 'maintenance';
   /** Extra details stored in the event's `data` (probe detail, exit info, ...). */
   data?: Record<string, unknown>;
   /** For restart outcomes: the intent this outcome completes (default: the oldest open one). */
@@ -94,6 +96,13 @@ export interface Engine {
   resumeStop(intent: Intent): Promise<void>;
   /** Lets held effects run (see EngineDeps.holdEffects); a no-op when not held or already released. */
   releaseEffects(): void;
+  /**
+   * Replaces the maintenance windows (contract + ad hoc); services whose window stops applying
+   * are re-evaluated at once (a tick each).
+   */
+  setMaintenance(windows: readonly MaintenanceWindow[]): void;
+  /** The windows in force for evaluation (contract + ad hoc). */
+  maintenanceWindows(): readonly MaintenanceWindow[];
   /** Swap a service's policy (policy apply/rollback); state and counters carry over. */
   setPolicy(service: string, policy: Policy): void;
   /** Resolves once no decision is queued and no effect (or its outcome) is in flight. */

@@ -33,6 +33,17 @@ const SVC = { name: '<service>', unit: '<unit>' };
 /** What the engine tells decide() when a dependency (`dependsOn`) is not healthy. */
 const DEP_DOWN: Surroundings = { dependencyDown: { name: '<dependency>', state: 'circuit_open' } };
 const NO_DEPS: Surroundings = {};
+/** What the engine tells decide() during a `hold` maintenance window (ends 2 h after T0). */
+const IN_HOLD_WINDOW: Surroundings = {
+  maintenance: {
+    id: 'contract:<window>',
+    name: '<window>',
+    mode: 'hold',
+    endsAt: Date.UTC(2026, 0, 1, 2),
+    reason: null,
+    notify: false,
+  },
+};
 
 export interface SampleInput {
   label: string;
@@ -81,6 +92,18 @@ export const SAMPLE_INPUTS: SampleInput[] = [
   },
   {
     label: 'tick (the dependency is healthy again)',
+    input: { type: 'tick' },
+    when: 'next',
+    env: NO_DEPS,
+  },
+  {
+    label: 'probe_failed (a hold maintenance window is on)',
+    input: { type: 'probe_failed' },
+    when: 'next',
+    env: IN_HOLD_WINDOW,
+  },
+  {
+    label: 'tick (the maintenance window ended or was cancelled)',
     input: { type: 'tick' },
     when: 'next',
     env: NO_DEPS,
@@ -164,6 +187,16 @@ export const SCENARIOS: Scenario[] = [
     script: (p) => [
       [0, { type: 'probe_ok' }],
       ...failures(p.failureThreshold, 1).map(([ms, input]): Step => [ms, input, DEP_DOWN]),
+    ],
+  },
+  {
+    key: 'cooldown-maintenance',
+    state: 'cooldown',
+    how: 'failureThreshold failed probes during a `hold` maintenance window',
+    env: IN_HOLD_WINDOW,
+    script: (p) => [
+      [0, { type: 'probe_ok' }],
+      ...failures(p.failureThreshold, 1).map(([ms, input]): Step => [ms, input, IN_HOLD_WINDOW]),
     ],
   },
   {

@@ -96,6 +96,19 @@ export const ACTION_TEXTS: Record<RecommendedActionCode, ActionText> = {
       'If it must restart now anyway, **force** a restart (operator restarts are never deferred; it counts as churn).',
     ],
   },
+  wait_maintenance: {
+    title: 'Wait for the maintenance window to end',
+    meaning:
+      'The service is unhealthy during a `hold` maintenance window (contract `maintenance:` or ad hoc, ' +
+      '`medic maintenance list`): automatic restarts are held, recorded once as `skip_maintenance`, and nothing ' +
+      'enters the window or backoff. When the window ends (or is cancelled) the service is handled by its policy at ' +
+      'once: a restart through the normal gate if it is still unhealthy.',
+    steps: [
+      'If the outage is part of the maintenance, nothing to do: the restart follows when the window ends.',
+      'To hand it back to its policy now: `medic maintenance cancel <id>` (ad hoc windows).',
+      'To restart it now anyway: **force** a restart (operator overrides always work; it counts as churn).',
+    ],
+  },
 };
 
 export const DECISION_TEXTS: Record<DecisionCode, string> = {
@@ -111,6 +124,8 @@ export const DECISION_TEXTS: Record<DecisionCode, string> = {
   skip_held: 'A restart was wanted but an operator hold is in place (blocked attempt).',
   skip_dependency_down:
     'A restart was wanted but a dependency (`dependsOn`) is not healthy: deferred until it is, not counted toward the window or backoff.',
+  skip_maintenance:
+    'A restart was wanted during a `hold` maintenance window: held until the window ends (then through the gate), not counted toward the window or backoff.',
   circuit_opened:
     'The churn limit was reached (maxRestarts in windowSec), a probe restart failed or the exit was fatal (78): the circuit opened.',
   circuit_half_open: 'The open period ended: one probe restart is now allowed.',

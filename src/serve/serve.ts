@@ -41,6 +41,7 @@ import { resolveActivePolicies } from '../rollout/versions.js';
 import { watchPolicyVersions } from '../rollout/watch.js';
 import { createRunbookRoute } from '../runbook/route.js';
 import { acquireLock } from '../store/lock.js';
+import { maintenanceWindows } from '../store/maintenance.js';
 import { openStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { DriftWatcher } from '../watchdog/drift.js';
@@ -176,6 +177,8 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       timeline,
       holdEffects: true,
       node: env.MEDIC_NODE_NAME,
+      // Contract windows and the ad hoc ones stored (GraphQL / CLI / Slack) not yet over.
+      maintenance: maintenanceWindows(contract.maintenance ?? [], store.listMaintenance(clock.now())),
     });
     // Every submit (watchdog, API, bot) is timed into the decision-latency histogram.
     const engine = metrics.instrument(rawEngine);

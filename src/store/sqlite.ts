@@ -28,6 +28,7 @@ import {
 } from './escalations.js';
 import { EventReader, EventWriter } from './events.js';
 import { fileIdentity, StoreHealth } from './health.js';
+import { type MaintenanceRecord, MaintenanceRows, type NewMaintenance } from './maintenance.js';
 import { PendingActions } from './pending.js';
 import { PolicyVersions } from './policies.js';
 import { ReplayMemory } from './replays.js';
@@ -69,6 +70,7 @@ class SqliteStore implements Store {
   private readonly replays: ReplayMemory;
   private readonly alerts: AlertMemory;
   private readonly outbox: EscalationOutbox;
+  private readonly maintenance: MaintenanceRows;
   private readonly upsertServiceStmt: Database.Statement;
   private readonly now: () => number;
   readonly health: StoreHealth;
@@ -94,6 +96,7 @@ class SqliteStore implements Store {
     this.replays = new ReplayMemory(sqlite);
     this.alerts = new AlertMemory(sqlite);
     this.outbox = new EscalationOutbox(sqlite);
+    this.maintenance = new MaintenanceRows(sqlite);
     this.health = new StoreHealth(path, path === ':memory:' ? null : fileIdentity(path), this.now);
     this.upsertServiceStmt = sqlite.prepare(
       `INSERT INTO services (name, unit) VALUES (?, ?)
@@ -254,6 +257,32 @@ class SqliteStore implements Store {
   }
   escalationFailed(id: number, at: number, error: string): void {
     this.guarded(() => this.outbox.failed(id, at, error));
+  }
+  scheduleMaintenance(
+    w: NewMaintenance,
+    event: (rec: MaintenanceRecord) => NewEvent,
+  ): { window: MaintenanceRecord; event: AuditEvent } {
+    return this.transaction(() => {
+      const window = this.maintenance.add(w);
+      return { window, event: this.eventWriter.append(event(window)) };
+    });
+  }
+  cancelMaintenance(
+    id: number,
+    actor: string,
+    at: number,
+    event: (rec: MaintenanceRecord) => NewEvent,
+  ): { window: MaintenanceRecord; event: AuditEvent } | null {
+    return this.transaction(() => {
+      const window = this.maintenance.cancelWindow(id, actor, at);
+      return window ? { window, event: this.eventWriter.append(event(window)) } : null;
+    });
+  }
+  getMaintenance(id: number): MaintenanceRecord | null {
+    return this.maintenance.get(id);
+  }
+  listMaintenance(at: number): MaintenanceRecord[] {
+    return this.maintenance.list(at);
   }
   transaction<T>(fn: () => T): T {
     return this.guarded(() => this.sqlite.transaction(fn).immediate());

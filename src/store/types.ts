@@ -7,13 +7,14 @@
  * state, its audit event and its effect intents are written in ONE transaction, before any
  * effect runs (promise 4).
  */
-import type { AuditEvent } from '../core/audit.js';
+import type { AuditEvent, NewEvent } from '../core/audit.js';
 import type { PendingAction } from '../core/pending.js';
 import type { TokenRole } from '../core/roles.js';
 import type { EngineStore } from '../engine/store-port.js';
 import type { AlertClaim, ClaimVerdict } from './alerts.js';
 import type { Episode, EscalationPlan, OutboxRow } from './escalations.js';
 import type { StoreHealth } from './health.js';
+import type { MaintenanceRecord, NewMaintenance } from './maintenance.js';
 import type {
   ClaimResult,
   EventQuery,
@@ -34,6 +35,7 @@ export type {
 } from '../engine/store-port.js';
 export type { AlertClaim, ClaimVerdict } from './alerts.js';
 export type { Episode, EscalationPlan, OutboxRow } from './escalations.js';
+export type { MaintenanceRecord, NewMaintenance } from './maintenance.js';
 export type * from './records.js';
 
 /**
@@ -99,6 +101,21 @@ export interface Store extends EngineStore {
   escalationDelivered(id: number, at: number): void;
   escalationRetry(id: number, nextAt: number, error: string): void;
   escalationFailed(id: number, at: number, error: string): void;
+  /** Maintenance (maintenance.ts): the window row and its audit event, one transaction. */
+  scheduleMaintenance(
+    w: NewMaintenance,
+    event: (rec: MaintenanceRecord) => NewEvent,
+  ): { window: MaintenanceRecord; event: AuditEvent };
+  /** Cancels a window not yet over (null: unknown, over or already cancelled), with its event. */
+  cancelMaintenance(
+    id: number,
+    actor: string,
+    at: number,
+    event: (rec: MaintenanceRecord) => NewEvent,
+  ): { window: MaintenanceRecord; event: AuditEvent } | null;
+  getMaintenance(id: number): MaintenanceRecord | null;
+  /** Windows not cancelled and not over at `at`, by start. */
+  listMaintenance(at: number): MaintenanceRecord[];
   /**
    * Whether the store can durably record now (health.ts): fed by every guarded write
    * (transaction, commitDecision, commitState, appendEvent, completeIntent, claims), which also

@@ -180,6 +180,19 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'medic_maintenance_active',
+      help: '1 while a maintenance window applies to the service (mode label: hold or shadow); for Alertmanager inhibit rules.',
+      labelNames: ['service', 'mode'],
+      registers,
+      collect() {
+        this.reset();
+        for (const v of self.engine?.views() ?? []) {
+          for (const mode of ['hold', 'shadow'] as const)
+            this.set({ service: v.name, mode }, v.maintenance?.mode === mode ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
       name: 'medic_drift_findings',
       help: 'Findings of the latest runtime contract drift check, by severity.',
       labelNames: ['severity'],

@@ -4,16 +4,28 @@
  * - probe_failed / crash before `until` → skip_cooldown or skip_backoff (blocked, counted);
  * - a tick at/after `until`, or a failure after it → the gate (normally `restart`);
  * - exit 78 → circuit_opened (fatal_exit).
+ * cause `maintenance` (a hold window, decide/maintenance.ts): refusals are `skip_maintenance`;
+ * the wait ends at `until` or as soon as no hold window applies any more.
  */
 
 import { countBlocked } from '../state.js';
 import { type CooldownState, FATAL_EXIT } from '../types.js';
+import { holdingWindow } from './maintenance.js';
 import { type Ctx, crashFailures, fatalExit, make, recovered, requestAutoRestart, secs } from './shared.js';
 import type { StateInput } from './types.js';
 
+/**
+ * The wait is over at `until`, or — for a maintenance wait — as soon as no hold window applies
+ * (cancelled early, or shortened): the engine ticks the service then.
+ */
+function over(s: CooldownState, ctx: Ctx): boolean {
+  return ctx.now >= s.until || (s.cause === 'maintenance' && !holdingWindow(ctx.env, ctx.now));
+}
+
 function blockedOrGate(s: CooldownState, failures: number, ctx: Ctx, why: string) {
-  if (ctx.now >= s.until) return requestAutoRestart({ churn: s.churn, failures }, ctx, why, 'skip');
-  const reason = s.cause === 'backoff' ? 'skip_backoff' : 'skip_cooldown';
+  if (over(s, ctx)) return requestAutoRestart({ churn: s.churn, failures }, ctx, why, 'skip');
+  const reason =
+    s.cause === 'backoff' ? 'skip_backoff' : s.cause === 'maintenance' ? 'skip_maintenance' : 'skip_cooldown';
   return make(
     reason,
     { ...s, failures, churn: countBlocked(s.churn, reason) },
@@ -42,11 +54,13 @@ export function decideCooldown(s: CooldownState, input: StateInput, ctx: Ctx) {
     case 'restart_failed':
       return make(input.type, s, `Late restart outcome (${input.type}) during the cooldown.`);
     case 'tick':
-      if (now < s.until) return make('noop', s, `Cooldown runs for ${secs(s.until - now)}.`);
+      if (!over(s, ctx)) return make('noop', s, `Cooldown runs for ${secs(s.until - now)}.`);
       return requestAutoRestart(
         { churn: s.churn, failures: Math.max(s.failures, policy.failureThreshold) },
         ctx,
-        `Cooldown over and the service is still unhealthy`,
+        s.cause === 'maintenance'
+          ? 'Maintenance window over and the service is still unhealthy'
+          : `Cooldown over and the service is still unhealthy`,
         'noop',
       );
   }

@@ -21,6 +21,7 @@ import type {
   ServiceState,
   Surroundings,
 } from '../types.js';
+import { heldByWindow, holdingWindow } from './maintenance.js';
 
 export interface Ctx {
   now: number;
@@ -122,6 +123,15 @@ export function requestAutoRestart(base: Base, ctx: Ctx, why: string, onWait: On
   const { now, policy } = ctx;
   const down = ctx.env.dependencyDown;
   if (down) return deferRestart(base, ctx, why, down, null);
+  const held = holdingWindow(ctx.env, now);
+  if (held) {
+    return make(
+      'skip_maintenance',
+      heldByWindow(base, held),
+      `${why}; automatic restart held by maintenance window ${held.name} for another ` +
+        `${secs(held.endsAt - now)} (handled by the policy when it ends).`,
+    );
+  }
   const g = gate(base.churn, now, policy, ctx.key);
   if (g.kind === 'full') {
     return openCircuit(
@@ -172,6 +182,15 @@ export function requestProbeRestart(s: HalfOpenState, ctx: Ctx, why: string): De
       'skip_dependency_down',
       { ...s, churn: countBlocked(s.churn, 'skip_dependency_down') },
       `${why}; probe restart deferred: dependency ${down.name} is ${down.state} (fix ${down.name} first).`,
+    );
+  }
+  const held = holdingWindow(ctx.env, now);
+  if (held) {
+    // Stays half-open: the engine's tick at the window's end spends the probe (circuit.ts tick).
+    return make(
+      'skip_maintenance',
+      { ...s, churn: countBlocked(s.churn, 'skip_maintenance') },
+      `${why}; probe restart held by maintenance window ${held.name} for another ${secs(held.endsAt - now)}.`,
     );
   }
   const g = gate(s.churn, now, policy, ctx.key);
