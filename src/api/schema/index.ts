@@ -17,5 +17,7 @@ import './subscriptions/recovery-events.js';
 import './mutations/policy.js';
 import './types/event-view.js';
 import './types/bot.js';
+import './types/maintenance.js';
+import './mutations/maintenance.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -29,6 +29,10 @@ export type ApiStore = Pick<
   | 'openSlackIncidents'
   | 'eventCursor'
   | 'advanceEventCursor'
+  | 'scheduleMaintenance'
+  | 'cancelMaintenance'
+  | 'getMaintenance'
+  | 'listMaintenance'
 > &
   RolloutStore;
 

@@ -15,6 +15,7 @@ import {
   ServiceStateEnum,
 } from './enums.js';
 import { EventConnectionRef, eventPage } from './event.js';
+import { ServiceMaintenanceRef } from './maintenance.js';
 import { PolicyRef } from './policy.js';
 
 type Churn = ServiceStatus['churn'];
@@ -100,6 +101,12 @@ export const ServiceRef = builder.objectRef<ServiceStatus>('Service').implement(
     cooldown: t.field({ type: CooldownRef, resolve: (s) => s.cooldown }),
     circuit: t.field({ type: CircuitRef, resolve: (s) => s.circuit }),
     hold: t.field({ type: HoldRef, nullable: true, resolve: (s) => s.hold }),
+    maintenance: t.field({
+      type: ServiceMaintenanceRef,
+      nullable: true,
+      description: 'The maintenance window in force now (hold or shadow) and when it ends; null: none.',
+      resolve: (s) => s.maintenance,
+    }),
     backoff: t.field({ type: BackoffRef, resolve: (s) => s.backoff }),
     approvalPending: t.exposeBoolean('approvalPending', {
       description: 'True when approveRestart would be accepted now.',

@@ -1,0 +1,106 @@
+/**
+ * Ad hoc maintenance windows over GraphQL: scheduleMaintenance / cancelMaintenance (operator,
+ * audited with the actor; a viewer is refused and audited), maintenanceWindows, and
+ * `Service.maintenance`; a hold window scheduled over the API holds the automatic restart, and
+ * cancelling it hands the service back to its policy at once.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from './harness.js';
+
+const RESULT =
+  '__typename ... on MaintenanceWindow { id name source services mode reason actor from until active } ... on MutationError { code message } ... on ValidationError { field }';
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+type Data = Record<string, Record<string, unknown>>;
+
+describe('maintenance windows over GraphQL', () => {
+  it('an operator schedules a hold window: audited with the actor, shown on the service, restarts held until cancelled', async () => {
+    h = await startHarness();
+    const t0 = h.clock.now();
+    const { body } = await h.gql(
+      'operator',
+      `mutation { scheduleMaintenance(services: ["api"], durationSec: 7200, reason: "db migration") { ${RESULT} } }`,
+    );
+    const w = (body.data as Data).scheduleMaintenance;
+    expect(w).toMatchObject({
+      __typename: 'MaintenanceWindow',
+      id: 'adhoc:1',
+      name: 'adhoc-1',
+      source: 'adhoc',
+      services: ['api'],
+      mode: 'hold',
+      reason: 'db migration',
+      actor: 'operator-token',
+      from: new Date(t0).toISOString(),
+      until: new Date(t0 + 7200_000).toISOString(),
+      active: true,
+    });
+    const audited = h.store.listEvents({ kinds: ['maintenance_scheduled'] }).events;
+    expect(audited).toHaveLength(1);
+    expect(audited[0]).toMatchObject({ actor: 'operator-token', reason: 'db migration', service: 'api' });
+
+    const svc = await h.gql('viewer', '{ service(name: "api") { maintenance { id name mode endsAt reason } } }');
+    expect((svc.body.data as Data).service.maintenance).toEqual({
+      id: 'adhoc:1',
+      name: 'adhoc-1',
+      mode: 'hold',
+      endsAt: new Date(t0 + 7200_000).toISOString(),
+      reason: 'db migration (operator-token)',
+    });
+    const list = await h.gql('viewer', '{ maintenanceWindows { id active } }');
+    expect((list.body.data as { maintenanceWindows: unknown[] }).maintenanceWindows).toEqual([
+      { id: 'adhoc:1', active: true },
+    ]);
+
+    const crash = await h.engine.submit('api', { type: 'exited', code: 1 });
+    expect(crash.decision.decision).toBe('skip_maintenance');
+    await h.engine.idle();
+    expect(h.executor.calls).toHaveLength(0);
+
+    h.clock.advance(60_000);
+    const cancel = await h.gql('operator', `mutation { cancelMaintenance(id: "1", reason: "done early") { ${RESULT} } }`);
+    expect((cancel.body.data as Data).cancelMaintenance).toMatchObject({ id: 'adhoc:1', active: false });
+    await h.engine.idle();
+    expect(h.executor.calls.map((c) => c.service)).toEqual(['api']);
+    const cancelled = h.store.listEvents({ kinds: ['maintenance_cancelled'] }).events;
+    expect(cancelled[0]).toMatchObject({ actor: 'operator-token', reason: 'done early' });
+    const again = await h.gql('operator', `mutation { cancelMaintenance(id: "adhoc:1") { ${RESULT} } }`);
+    expect((again.body.data as Data).cancelMaintenance).toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('a viewer is refused (NOT_ALLOWED, audited once); bad arguments are VALIDATION / NOT_FOUND', async () => {
+    h = await startHarness();
+    const denied = await h.gql('viewer', `mutation { scheduleMaintenance(durationSec: 60, reason: "x") { ${RESULT} } }`);
+    expect((denied.body.data as Data).scheduleMaintenance).toMatchObject({ code: 'NOT_ALLOWED' });
+    expect(h.store.listEvents({ kinds: ['access_denied'] }).events).toHaveLength(1);
+    const cases: [string, string, string][] = [
+      ['durationSec: 60, until: "2030-01-01T00:00:00Z", reason: "x"', 'VALIDATION', 'until'],
+      ['reason: "x"', 'VALIDATION', 'until'],
+      ['durationSec: 0, reason: "x"', 'VALIDATION', 'until'],
+      ['durationSec: 60, reason: "  "', 'VALIDATION', 'reason'],
+      ['durationSec: 999999999, reason: "x"', 'VALIDATION', 'until'],
+      ['services: ["nope"], durationSec: 60, reason: "x"', 'NOT_FOUND', ''],
+    ];
+    for (const [args, code, field] of cases) {
+      const { body } = await h.gql('operator', `mutation { scheduleMaintenance(${args}) { ${RESULT} } }`);
+      const r = (body.data as Data).scheduleMaintenance;
+      expect(r.code, args).toBe(code);
+      if (field) expect(r.field, args).toBe(field);
+    }
+    expect(h.store.listMaintenance(h.clock.now())).toEqual([]);
+    const bad = await h.gql('operator', `mutation { cancelMaintenance(id: "contract:weekly") { ${RESULT} } }`);
+    expect((bad.body.data as Data).cancelMaintenance).toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('a shadow window for every service records the automatic restart as shadow, runs none', async () => {
+    h = await startHarness();
+    await h.gql('operator', `mutation { scheduleMaintenance(durationSec: 600, mode: shadow, reason: "canary") { ${RESULT} } }`);
+    const d = await h.engine.submit('worker', { type: 'exited', code: 1 });
+    expect(d.decision.decision).toBe('restart');
+    expect(d.event?.mode).toBe('shadow');
+    await h.engine.idle();
+    expect(h.executor.calls).toHaveLength(0);
+  });
+});
