@@ -5,7 +5,7 @@ import { type Harness, listen, startHarness } from './harness.js';
 
 const SERVICE_FIELDS = `name unit state mode approvalPending
   churn { restartsInWindow windowSec maxRestarts totalRestarts blockedAttempts blockedByReason { reason count } circuitOpens lastRestartAt }
-  cooldown { active until } circuit { state openedAt reopensAt } hold { actor reason until } backoff { nextDelaySec }
+  cooldown { active until } circuit { state openedAt reopensAt } hold { actor reason until } maintenance { id name mode endsAt reason } backoff { nextDelaySec }
   recommendedAction { code summary command runbookUrl }
   policy { failureThreshold startupGraceSec cooldownSec maxRestarts windowSec stableSec mode jitter backoff { initialSec factor maxSec } circuit { openSec maxOpenSec hardStop } }
   lastDecision { decision reason at actor }`;

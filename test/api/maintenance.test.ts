@@ -41,7 +41,10 @@ describe('maintenance windows over GraphQL', () => {
     expect(audited).toHaveLength(1);
     expect(audited[0]).toMatchObject({ actor: 'operator-token', reason: 'db migration', service: 'api' });
 
-    const svc = await h.gql('viewer', '{ service(name: "api") { maintenance { id name mode endsAt reason } } }');
+    const svc = await h.gql(
+      'viewer',
+      '{ service(name: "api") { maintenance { id name mode endsAt reason } } }',
+    );
     expect((svc.body.data as Data).service.maintenance).toEqual({
       id: 'adhoc:1',
       name: 'adhoc-1',
@@ -60,7 +63,10 @@ describe('maintenance windows over GraphQL', () => {
     expect(h.executor.calls).toHaveLength(0);
 
     h.clock.advance(60_000);
-    const cancel = await h.gql('operator', `mutation { cancelMaintenance(id: "1", reason: "done early") { ${RESULT} } }`);
+    const cancel = await h.gql(
+      'operator',
+      `mutation { cancelMaintenance(id: "1", reason: "done early") { ${RESULT} } }`,
+    );
     expect((cancel.body.data as Data).cancelMaintenance).toMatchObject({ id: 'adhoc:1', active: false });
     await h.engine.idle();
     expect(h.executor.calls.map((c) => c.service)).toEqual(['api']);
@@ -72,7 +78,10 @@ describe('maintenance windows over GraphQL', () => {
 
   it('a viewer is refused (NOT_ALLOWED, audited once); bad arguments are VALIDATION / NOT_FOUND', async () => {
     h = await startHarness();
-    const denied = await h.gql('viewer', `mutation { scheduleMaintenance(durationSec: 60, reason: "x") { ${RESULT} } }`);
+    const denied = await h.gql(
+      'viewer',
+      `mutation { scheduleMaintenance(durationSec: 60, reason: "x") { ${RESULT} } }`,
+    );
     expect((denied.body.data as Data).scheduleMaintenance).toMatchObject({ code: 'NOT_ALLOWED' });
     expect(h.store.listEvents({ kinds: ['access_denied'] }).events).toHaveLength(1);
     const cases: [string, string, string][] = [
@@ -90,13 +99,19 @@ describe('maintenance windows over GraphQL', () => {
       if (field) expect(r.field, args).toBe(field);
     }
     expect(h.store.listMaintenance(h.clock.now())).toEqual([]);
-    const bad = await h.gql('operator', `mutation { cancelMaintenance(id: "contract:weekly") { ${RESULT} } }`);
+    const bad = await h.gql(
+      'operator',
+      `mutation { cancelMaintenance(id: "contract:weekly") { ${RESULT} } }`,
+    );
     expect((bad.body.data as Data).cancelMaintenance).toMatchObject({ code: 'CONFLICT' });
   });
 
   it('a shadow window for every service records the automatic restart as shadow, runs none', async () => {
     h = await startHarness();
-    await h.gql('operator', `mutation { scheduleMaintenance(durationSec: 600, mode: shadow, reason: "canary") { ${RESULT} } }`);
+    await h.gql(
+      'operator',
+      `mutation { scheduleMaintenance(durationSec: 600, mode: shadow, reason: "canary") { ${RESULT} } }`,
+    );
     const d = await h.engine.submit('worker', { type: 'exited', code: 1 });
     expect(d.decision.decision).toBe('restart');
     expect(d.event?.mode).toBe('shadow');

@@ -16,7 +16,7 @@ const TABLES = [
   'events',
   'holds',
   'intents',
-      'maintenance_windows',
+  'maintenance_windows',
   'pending_actions',
   'policy_versions',
   'serve_instance',

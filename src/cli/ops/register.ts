@@ -1,6 +1,6 @@
 /**
  * The operator commands, all over the API (one path for commands: GraphQL → engine → decide()):
- * `status`, `hold`, `release`, `approve`, `force`, `reset`, `events`, `drift`. Each takes
+ * `status`, `hold`, `release`, `approve`, `force`, `reset`, `events`, `drift`, `maintenance`. Each takes
  * `--url URL` (default $MEDIC_URL, http://127.0.0.1:4000) and `--token-file FILE` (default
  * $MEDIC_TOKEN). Exit codes: 0 ok, 1 refused or drift found, 2 invalid input, unreachable or
  * refused token.
@@ -39,7 +39,8 @@ function ops(
         exit(await run(target, flags, cmd));
       } catch (err) {
         if (!(err instanceof OpsError)) throw err;
-        writeLine(io.stderr, `medic ${name}: ${err.message}`);
+        const label = parent.parent ? `${parent.name()} ${name}` : name;
+        writeLine(io.stderr, `medic ${label}: ${err.message}`);
         exit(err.exitCode);
       }
     });
@@ -123,4 +124,40 @@ export function registerOps(program: Commander, io: CliIo, exit: ExitSink): void
   )
     .option('--check', 'check now (operator role)')
     .option('--json', 'print the report as JSON');
+
+  registerMaintenance(program, io, exit);
+}
+
+/** `medic maintenance add|list|cancel` (ops/maintenance.ts). */
+function registerMaintenance(program: Commander, io: CliIo, exit: ExitSink): void {
+  const parent = program
+    .command('maintenance')
+    .description('ad hoc maintenance windows: hold or shadow automatic restarts for a while');
+  ops(parent, 'add', 'schedule a window (operator)', io, exit, async (target, flags) => {
+    const { addWindow } = await import('./maintenance.js');
+    return addWindow(target, flags as Parameters<typeof addWindow>[1], io);
+  })
+    .option('--services <names>', 'comma-separated services (default: every service)')
+    .option('--for <duration>', 'how long: 30m, 2h, 1d')
+    .option('--until <time>', 'instead of --for: the end, an ISO time')
+    .option('--from <time>', 'the start, an ISO time (default: now)')
+    .option('--mode <mode>', 'hold (no automatic restarts, default) or shadow (recorded, not executed)')
+    .requiredOption(REASON, REASON_HELP);
+  ops(
+    parent,
+    'list',
+    'windows in force now or to come (contract and ad hoc)',
+    io,
+    exit,
+    async (target, flags) => {
+      const { listWindows } = await import('./maintenance.js');
+      return listWindows(target, flags.json === true, io);
+    },
+  ).option('--json', 'print the windows as JSON');
+  ops(parent, 'cancel', 'end an ad hoc window now (operator)', io, exit, async (target, flags, cmd) => {
+    const { cancelWindow } = await import('./maintenance.js');
+    return cancelWindow(target, cmd.args[0]!, flags.reason as string | undefined, io);
+  })
+    .argument('<id>', 'the window id: 3, adhoc:3 or adhoc-3')
+    .option(REASON, 'why (recorded in the audit log)');
 }

@@ -12,6 +12,7 @@ import { painter, STATE_COLOUR, table } from './format.js';
 const FIELDS = `name unit state mode approvalPending
   churn { restartsInWindow maxRestarts windowSec totalRestarts blockedAttempts }
   cooldown { active until } circuit { state reopensAt } hold { actor reason until }
+  maintenance { id name mode endsAt reason }
   backoff { nextDelaySec } recommendedAction { code summary command runbookUrl }
   lastDecision { decision reason at actor }`;
 
@@ -31,12 +32,16 @@ interface Row {
   cooldown: { active: boolean; until: string | null };
   circuit: { state: string; reopensAt: string | null };
   hold: { actor: string; reason: string; until: string } | null;
+  maintenance: { id: string; name: string; mode: string; endsAt: string; reason: string | null } | null;
   backoff: { nextDelaySec: number };
   recommendedAction: { code: string; summary: string; command: string; runbookUrl: string };
   lastDecision: { decision: string; reason: string | null; at: string; actor: string | null } | null;
 }
 
 function next(s: Row, now: number): string {
+  // A window outranks the cooldown it causes: the end of the window is the next thing to happen.
+  if (s.maintenance)
+    return `maintenance ${s.maintenance.name} (${s.maintenance.mode}) ends ${relative(s.maintenance.endsAt, now)}`;
   if (s.hold) return `hold ends ${relative(s.hold.until, now)}`;
   if (s.circuit.reopensAt) return `half-open ${relative(s.circuit.reopensAt, now)}`;
   if (s.cooldown.active && s.cooldown.until) return `cooldown ends ${relative(s.cooldown.until, now)}`;
@@ -52,6 +57,7 @@ function detail(s: Row, now: number, io: CliIo): void {
     `  circuit    ${s.circuit.state}${s.circuit.reopensAt ? `, half-open ${relative(s.circuit.reopensAt, now)}` : ''}`,
     `  cooldown   ${s.cooldown.active && s.cooldown.until ? `ends ${relative(s.cooldown.until, now)}` : 'no'}; next delay ${s.backoff.nextDelaySec}s`,
     `  hold       ${s.hold ? `by ${s.hold.actor} until ${s.hold.until} (${relative(s.hold.until, now)}): ${s.hold.reason}` : 'no'}`,
+    `  maintenance ${s.maintenance ? `${s.maintenance.name} (${s.maintenance.mode}) until ${s.maintenance.endsAt} (${relative(s.maintenance.endsAt, now)})${s.maintenance.reason ? `: ${s.maintenance.reason}` : ''}` : 'no'}`,
     `  approval   ${s.approvalPending ? 'a probe restart awaits approval' : 'none pending'}`,
     `  last       ${s.lastDecision ? `${s.lastDecision.decision} ${relative(s.lastDecision.at, now)}${s.lastDecision.actor ? ` by ${s.lastDecision.actor}` : ''}${s.lastDecision.reason ? `: ${s.lastDecision.reason}` : ''}` : '-'}`,
     `  next step  ${s.recommendedAction.summary}`,

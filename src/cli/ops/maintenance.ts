@@ -1,0 +1,127 @@
+/**
+ * `medic maintenance add|list|cancel`: ad hoc maintenance windows over the API (GraphQL
+ * `scheduleMaintenance`, `maintenanceWindows`, `cancelMaintenance`), audited with the token's
+ * name. Exit 0 done; 1 refused (NOT_ALLOWED, CONFLICT); 2 invalid input.
+ */
+import { type CliIo, EXIT_INVALID, EXIT_OK, UsageError, writeLine } from '../io.js';
+import { durationSec } from './act.js';
+import { type MutationOutcome, OpsError, type OpsTarget, refusal, request } from './client.js';
+import { table } from './format.js';
+
+const WINDOW = 'id name source services mode reason actor schedule timezone from until active';
+
+interface Window {
+  id: string;
+  name: string;
+  source: string;
+  services: string[] | null;
+  mode: string;
+  reason: string | null;
+  actor: string | null;
+  schedule: string | null;
+  timezone: string | null;
+  from: string | null;
+  until: string | null;
+  active: boolean;
+}
+
+type Outcome = MutationOutcome & Partial<Window>;
+
+const RESULT = `__typename ... on MaintenanceWindow { ${WINDOW} } ... on MutationError { code message }
+  ... on NotAllowedError { requiredRole } ... on ValidationError { field }`;
+
+function checked(r: Outcome): Window {
+  const refused = refusal(r.__typename === 'MaintenanceWindow' ? { ...r, __typename: 'Service' } : r, null);
+  if (refused) throw refused;
+  if (!r.id) throw new OpsError(`unexpected answer ${JSON.stringify(r)}`, EXIT_INVALID);
+  return r as Window;
+}
+
+function time(text: string, flag: string): string {
+  if (Number.isNaN(Date.parse(text)))
+    throw new UsageError(`${flag} takes an ISO time such as 2026-05-01T22:00:00Z (got '${text}')`);
+  return text;
+}
+
+const servicesOf = (w: Window) => (w.services ? w.services.join(',') : 'all');
+
+export async function addWindow(
+  target: OpsTarget,
+  flags: { services?: string; for?: string; until?: string; from?: string; mode?: string; reason?: string },
+  io: CliIo,
+): Promise<number> {
+  const reason = String(flags.reason ?? '').trim();
+  if (!reason) throw new UsageError('--reason must not be empty (it is recorded in the audit log)');
+  if ((flags.for === undefined) === (flags.until === undefined))
+    throw new UsageError('give one of --for DURATION and --until TIME');
+  const mode = flags.mode ?? 'hold';
+  if (mode !== 'hold' && mode !== 'shadow') throw new UsageError(`--mode is hold or shadow (got '${mode}')`);
+  const services = flags.services
+    ? flags.services
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : null;
+  const variables: Record<string, unknown> = {
+    services,
+    reason,
+    mode,
+    from: flags.from ? time(flags.from, '--from') : null,
+    until: flags.until ? time(flags.until, '--until') : null,
+    durationSec: flags.for ? durationSec(flags.for) : null,
+  };
+  const data = await request<{ result: Outcome }>(
+    target,
+    `mutation($services: [String!], $from: DateTime, $until: DateTime, $durationSec: Int, $mode: MaintenanceMode, $reason: String!) {
+      result: scheduleMaintenance(services: $services, from: $from, until: $until, durationSec: $durationSec, mode: $mode, reason: $reason) { ${RESULT} } }`,
+    variables,
+  );
+  const w = checked(data.result);
+  writeLine(io.stdout, `scheduled ${w.id} (${w.mode}) for ${servicesOf(w)}: ${w.from} → ${w.until}`);
+  return EXIT_OK;
+}
+
+export async function listWindows(target: OpsTarget, json: boolean, io: CliIo): Promise<number> {
+  const data = await request<{ maintenanceWindows: Window[] }>(
+    target,
+    `{ maintenanceWindows { ${WINDOW} } }`,
+    {},
+  );
+  const list = data.maintenanceWindows;
+  if (json) {
+    writeLine(io.stdout, JSON.stringify(list, null, 2));
+    return EXIT_OK;
+  }
+  if (list.length === 0) {
+    writeLine(io.stdout, 'no maintenance windows now or to come');
+    return EXIT_OK;
+  }
+  const rows = list.map((w) => [
+    w.id,
+    w.mode,
+    w.active ? 'now' : 'next',
+    servicesOf(w),
+    w.from ?? '-',
+    w.until ?? '-',
+    w.schedule ? `${w.schedule} ${w.timezone}` : `${w.reason ?? ''} (${w.actor ?? ''})`,
+  ]);
+  for (const line of table(['ID', 'MODE', 'WHEN', 'SERVICES', 'FROM', 'UNTIL', 'SCHEDULE / REASON'], rows))
+    writeLine(io.stdout, line);
+  return EXIT_OK;
+}
+
+export async function cancelWindow(
+  target: OpsTarget,
+  id: string,
+  reason: string | undefined,
+  io: CliIo,
+): Promise<number> {
+  const data = await request<{ result: Outcome }>(
+    target,
+    `mutation($id: String!, $reason: String) { result: cancelMaintenance(id: $id, reason: $reason) { ${RESULT} } }`,
+    { id, reason: reason?.trim() || null },
+  );
+  const w = checked(data.result);
+  writeLine(io.stdout, `cancelled ${w.id}: its services are handed back to their policy now`);
+  return EXIT_OK;
+}
