@@ -12,6 +12,7 @@
  * the same thread and the parent is still updated in place; button ids come from
  * `ensurePendingActions`.
  */
+
 import type { Logger } from '../../src/log.js';
 import { loadEventCursor, loadIncidents, saveIncident } from '../graphql/bot-ops.js';
 import type { ServiceWithApproval } from '../graphql/ops.js';
@@ -20,6 +21,7 @@ import type { ChannelPoster } from '../slack/poster.js';
 import type { BotClock, GraphqlFn, MedicEvent } from '../types.js';
 import type { Incident } from './incident.js';
 import { EventIntake } from './intake.js';
+import { maintenancePrefix, suppressedByMaintenance } from './maintenance.js';
 import {
   alertLinkOf,
   endsIncident,
@@ -139,6 +141,7 @@ export class IncidentTracker {
       return;
     }
     if (OPENING_KINDS.has(e.kind) && (!open || (open.quiet && e.kind !== open.kind))) {
+      if (suppressedByMaintenance(e)) return; // expected during the window (maintenance.ts)
       if (open) {
         open.resolved = true;
         await this.renderAndSave(open, e.view);
@@ -148,7 +151,7 @@ export class IncidentTracker {
         slot,
         service: e.service,
         kind: e.kind,
-        happened: happened(e),
+        happened: maintenancePrefix(e) + happened(e),
         at: e.at,
         findings: findingsOf(e),
         alert: alertLinkOf(e),

@@ -1,5 +1,5 @@
 /**
- * `/medic`: status, approve, block, release, drift, help. Acks at once (Slack's 3 s), then
+ * `/medic`: status, approve, block, release, drift, maintenance, help. Acks at once (Slack's 3 s), then
  * answers privately. State changes go through the same path as the buttons (performAction);
  * the incident thread records them when their audit events arrive.
  */
@@ -9,6 +9,7 @@ import { statusMessage } from '../../blocks/status.js';
 import { type BotContext, ephemeral, replyTo } from '../../context.js';
 import { fetchDrift, fetchService, fetchServices } from '../../graphql/ops.js';
 import { performAction } from '../actions/perform.js';
+import { maintenanceReply } from './maintenance.js';
 import { parseCommand, USAGE } from './parse.js';
 
 export function register(app: App, ctx: BotContext): void {
@@ -31,6 +32,14 @@ export function register(app: App, ctx: BotContext): void {
             return await ephemeral(ctx, target, `No service named \`${esc(cmd.service)}\`.`);
           const msg = statusMessage(services, ctx.timeZone);
           return await ephemeral(ctx, target, msg.text, msg.blocks);
+        }
+        case 'maintenance': {
+          const text = await maintenanceReply(ctx, actor, cmd.cmd);
+          ctx.logger.info(
+            { command: 'maintenance', action: cmd.cmd.action, user: command.user_id },
+            'slack command',
+          );
+          return await ephemeral(ctx, target, text);
         }
         case 'drift': {
           const contract = await fetchDrift(ctx.graphql, actor);

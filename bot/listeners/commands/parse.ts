@@ -8,7 +8,22 @@ export type MedicCommand =
   | { type: 'block'; service: string; ttlSec: number; reason?: string }
   | { type: 'release'; service: string; reason?: string }
   | { type: 'drift' }
+  | { type: 'maintenance'; cmd: MaintenanceCommand }
   | { type: 'error'; message: string };
+
+export type MaintenanceCommand =
+  | {
+      action: 'add';
+      durationSec: number;
+      services: string[] | null;
+      mode: 'hold' | 'shadow';
+      reason?: string;
+    }
+  | { action: 'list' }
+  | { action: 'cancel'; id: string; reason?: string };
+
+const MAINTENANCE_USAGE =
+  'Usage: `/medic maintenance <duration e.g. 2h> [services=api,db] [mode=shadow] [reason]`, `/medic maintenance list`, `/medic maintenance cancel <id> [reason]`';
 
 export const USAGE = [
   '*/medic* commands:',
@@ -17,6 +32,7 @@ export const USAGE = [
   '• `/medic block <service> <ttl e.g. 30m|2h> [reason]` — no automatic restarts for a while (operator)',
   '• `/medic release <service> [reason]` — end a hold (operator)',
   '• `/medic drift` — runtime contract drift findings',
+  '• `/medic maintenance <duration> [services=a,b] [mode=shadow] [reason]` — a maintenance window from now (operator); `list`, `cancel <id>`',
   '• `/medic help` — this text',
 ].join('\n');
 
@@ -53,7 +69,40 @@ export function parseCommand(text: string): MedicCommand {
       }
       return { type: 'block', service: name, ttlSec, reason: reasonFrom(rest.slice(1)) };
     }
+    case 'maintenance':
+      return parseMaintenance(words.slice(1));
     default:
       return { type: 'error', message: `Unknown command \`${verb}\`.\n${USAGE}` };
   }
+}
+
+/** `/medic maintenance …` after the verb. */
+function parseMaintenance(words: string[]): MedicCommand {
+  const [first, ...rest] = words;
+  const reason = (parts: string[]) => (parts.length > 0 ? parts.join(' ') : undefined);
+  if (first === undefined) return { type: 'error', message: MAINTENANCE_USAGE };
+  if (first === 'list' && rest.length === 0) return { type: 'maintenance', cmd: { action: 'list' } };
+  if (first === 'cancel') {
+    const [id, ...why] = rest;
+    if (!id || !/^(adhoc[:-])?\d+$/.test(id)) return { type: 'error', message: MAINTENANCE_USAGE };
+    return { type: 'maintenance', cmd: { action: 'cancel', id, reason: reason(why) } };
+  }
+  const durationSec = parseTtl(first);
+  if (durationSec === null) return { type: 'error', message: MAINTENANCE_USAGE };
+  let services: string[] | null = null;
+  let mode: 'hold' | 'shadow' = 'hold';
+  let i = 0;
+  for (; i < rest.length; i++) {
+    const w = rest[i]!;
+    if (w.startsWith('services=')) {
+      services = w.slice('services='.length).split(',').filter(Boolean);
+      if (services.length === 0 || !services.every((n) => SERVICE.test(n)))
+        return { type: 'error', message: `Bad services in \`${w}\`.` };
+    } else if (w === 'mode=shadow' || w === 'mode=hold') mode = w === 'mode=shadow' ? 'shadow' : 'hold';
+    else break;
+  }
+  return {
+    type: 'maintenance',
+    cmd: { action: 'add', durationSec, services, mode, reason: reason(rest.slice(i)) },
+  };
 }

@@ -1,0 +1,53 @@
+/**
+ * `/medic maintenance …`: ad hoc maintenance windows from Slack, over GraphQL as the user
+ * (operator role, audited with `slack:<user>` as the actor).
+ * - `/medic maintenance 2h [services=api,db] [mode=shadow] [reason…]` — a window from now;
+ * - `/medic maintenance list` — windows in force or to come;
+ * - `/medic maintenance cancel <id> [reason…]` — end an ad hoc window now.
+ */
+import { esc } from '../../blocks/format.js';
+import type { BotContext } from '../../context.js';
+import {
+  cancelMaintenance,
+  listMaintenance,
+  scheduleMaintenance,
+  type WindowInfo,
+} from '../../graphql/maintenance.js';
+import type { GraphqlActor } from '../../types.js';
+import type { MaintenanceCommand } from './parse.js';
+
+const servicesOf = (w: WindowInfo) => (w.services ? w.services.join(', ') : 'all services');
+
+/** The private answer to one maintenance command. */
+export async function maintenanceReply(
+  ctx: BotContext,
+  actor: GraphqlActor,
+  cmd: MaintenanceCommand,
+): Promise<string> {
+  if (cmd.action === 'list') {
+    const list = await listMaintenance(ctx.graphql, actor);
+    if (list.length === 0) return 'No maintenance windows now or to come.';
+    return list
+      .map(
+        (w) =>
+          `• \`${w.id}\` *${w.mode}* ${w.active ? 'now' : 'next'} for ${esc(servicesOf(w))}: ${w.from ?? '?'} → ${w.until ?? '?'}` +
+          `${w.schedule ? ` (${esc(w.schedule)})` : w.reason ? ` — ${esc(w.reason)}` : ''}`,
+      )
+      .join('\n');
+  }
+  const r =
+    cmd.action === 'cancel'
+      ? await cancelMaintenance(ctx.graphql, actor, cmd.id, cmd.reason ?? 'cancelled from Slack')
+      : await scheduleMaintenance(ctx.graphql, actor, {
+          services: cmd.services,
+          durationSec: cmd.durationSec,
+          mode: cmd.mode,
+          reason: cmd.reason ?? 'maintenance (Slack)',
+        });
+  if (!r.ok) return `:no_entry: ${esc(r.message)}`;
+  const w = r.window;
+  return cmd.action === 'cancel'
+    ? `:white_check_mark: Maintenance window \`${w.id}\` cancelled: ${esc(servicesOf(w))} handed back to their policy.`
+    : `:wrench: Maintenance window \`${w.id}\` (${w.mode}) for ${esc(servicesOf(w))} until ${w.until}. ` +
+        `Cancel it with \`/medic maintenance cancel ${w.id}\`.`;
+}
