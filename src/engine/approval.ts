@@ -35,6 +35,13 @@ export function requestApproval(store: EngineStore, opened: AuditEvent, state: C
     effects: [],
     mode: opened.mode,
     // The action id itself is a capability: it is not copied into the (widely readable) log.
-    data: { incident, circuitEventId: opened.id, reopensAt: state.reopensAt, expiresAt: action.expiresAt },
+    data: {
+      incident,
+      circuitEventId: opened.id,
+      reopensAt: state.reopensAt,
+      expiresAt: action.expiresAt,
+      // Opened during a maintenance window: the request says so too (escalation, Slack).
+      ...(opened.data?.maintenance ? { maintenance: opened.data.maintenance } : {}),
+    },
   });
 }

@@ -337,7 +337,10 @@ class GuardedEngine implements Engine {
       }
       const at = this.deps.clock.now();
       this.deps.store.completeIntent(intent.id, result.ok ? 'done' : 'failed', at);
-      this.record(hardStopEvent(slot.config, intent, result, slot.state, at));
+      const stopped = hardStopEvent(slot.config, intent, result, slot.state, at);
+      // A hard stop during a maintenance window is marked like the decision that caused it.
+      const window = this.maint.at(slot.config.name, at);
+      this.record(window ? { ...stopped, data: { ...stopped.data, maintenance: markOf(window) } } : stopped);
     });
     this.track(job).catch((err) => this.log.error({ err, intentId: intent.id }, 'effect handling failed'));
   }

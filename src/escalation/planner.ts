@@ -21,6 +21,7 @@ import type { Engine } from '../engine/types.js';
 import type { Logger } from '../log.js';
 import type { Episode, EscalationPlan } from '../store/escalations.js';
 import { type EscalationConfig, targetsOf } from './config.js';
+import { duringMaintenance } from './maintenance.js';
 import { buildMessage } from './message.js';
 
 export interface PlannerStore {
@@ -128,7 +129,15 @@ export class EscalationPlanner {
     const { config } = this.deps;
     if (e.kind === 'approval_requested' && config.approvalPendingSec !== null) this.armApproval(e);
     const episode = this.open.get(e.service);
-    const step = escalationStep(e, episode !== undefined, config.on);
+    const { step, suppressedBy } = duringMaintenance(
+      escalationStep(e, episode !== undefined, config.on),
+      e.data,
+    );
+    if (suppressedBy)
+      this.deps.logger.info(
+        { service: e.service, eventId: e.id, window: suppressedBy },
+        'escalation suppressed: maintenance window',
+      );
     if (step) this.plan(e.service, step, e.at, e.id, e.id, episode);
     this.handled = e.id;
   }

@@ -5,7 +5,7 @@
  * opens no incident; after the window the service's policy speaks as usual.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, OPERATOR, send, settle, startHarness, VIEWER } from './harness.js';
+import { type Harness, OPERATOR, openCircuit, send, settle, startHarness, VIEWER } from './harness.js';
 import { FORM, slashCommand } from './slack-requests.js';
 
 let h: Harness;
@@ -54,6 +54,15 @@ describe('/medic maintenance', () => {
       actor: `slack:${OPERATOR}`,
       reason: 'done',
     });
+  });
+
+  it('a circuit opened during a window without notify opens no incident (nor its approval request)', async () => {
+    await command(OPERATOR, 'maintenance 1h migrating', 'w1');
+    const before = parents().length;
+    await openCircuit(h);
+    await settle(h);
+    expect(h.engine.view('api')?.state.tag).toBe('circuit_open');
+    expect(parents().length).toBe(before);
   });
 
   it('refuses a viewer and explains the usage', async () => {
