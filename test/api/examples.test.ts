@@ -60,7 +60,7 @@ describe('examples/prometheus/medic-alerts.yml', () => {
   it('passes promtool check rules', async (ctx) => {
     const bin = needPromtool(ctx);
     const { code, output } = await run(bin, ['check', 'rules', RULES]);
-    expect(output).toContain('SUCCESS: 6 rules found');
+    expect(output).toContain('SUCCESS: 7 rules found');
     expect(code).toBe(0);
   });
 
@@ -73,6 +73,7 @@ describe('examples/prometheus/medic-alerts.yml', () => {
       'MedicRestartsBlocked',
       'MedicContractDrift',
       'MedicStoreFailing',
+      'MedicMaintenanceWindow',
       'MedicDown',
     ]);
     for (const r of rules) expect(r.annotations.runbook_url).toMatch(/\/runbook#/);

@@ -119,3 +119,24 @@ describe('maintenance windows over GraphQL', () => {
     expect(h.executor.calls).toHaveLength(0);
   });
 });
+
+describe('the status page card', () => {
+  it('shows the window in force and its end (server-rendered, escaped)', async () => {
+    h = await startHarness();
+    await h.gql(
+      'operator',
+      `mutation { scheduleMaintenance(services: ["api"], durationSec: 5400, reason: "<b>kernel</b>") { ${RESULT} } }`,
+    );
+    const res = await h.app.fetch(
+      new Request('http://medic.test/ui/services/api', {
+        headers: { authorization: `Bearer ${h.tokens.viewer}` },
+      }),
+    );
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(body).toContain(
+      '<li class="maintenance">maintenance window <b>adhoc-1</b> (hold) ends <time datetime="2026-01-01T01:30:00.000Z" data-until="2026-01-01T01:30:00.000Z">in 1h 30m</time>',
+    );
+    expect(body).toContain('&lt;b&gt;kernel&lt;/b&gt;');
+  });
+});

@@ -27,6 +27,8 @@ export interface AlertmanagerOptions {
   groupWait?: string;
   groupInterval?: string;
   repeatInterval?: string;
+  /** YAML appended to the config (e.g. an `inhibit_rules:` block). */
+  extraConfig?: string;
 }
 
 export interface RunningAlertmanager {
@@ -74,7 +76,7 @@ receivers:
         http_config:
           authorization:
             credentials: ${JSON.stringify(o.token)}
-`;
+${o.extraConfig ?? ''}`;
 }
 
 export async function startAlertmanager(o: AlertmanagerOptions): Promise<RunningAlertmanager> {

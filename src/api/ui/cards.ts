@@ -13,6 +13,7 @@ import { type Html, html } from './html.js';
 export const CARD_FIELDS = `id name unit state mode approvalPending
   churn { restartsInWindow windowSec maxRestarts totalRestarts blockedAttempts }
   cooldown { active until } circuit { state openedAt reopensAt } hold { actor reason until }
+  maintenance { name mode endsAt reason }
   backoff { nextDelaySec } recommendedAction { code summary command runbookUrl }
   events(first: 5) { edges { node { at kind decision reason actor } } }`;
 
@@ -33,6 +34,7 @@ export interface CardService {
   cooldown: { active: boolean; until: string | null };
   circuit: { state: string; openedAt: string | null; reopensAt: string | null };
   hold: { actor: string; reason: string; until: string } | null;
+  maintenance?: { name: string; mode: string; endsAt: string; reason: string | null } | null;
   backoff: { nextDelaySec: number };
   recommendedAction: { code: string; summary: string; command: string; runbookUrl: string };
   events: {
@@ -70,7 +72,14 @@ function buttons(s: CardService, role: TokenRole): Html {
 
 function guards(s: CardService, now: number): Html {
   const rows: Html[] = [];
-  if (s.cooldown.active && s.cooldown.until)
+  const m = s.maintenance;
+  if (m) {
+    rows.push(
+      html`<li class="maintenance">maintenance window <b>${m.name}</b> (${m.mode}) ends ${when(m.endsAt, now)}${m.reason ? html`: <q class="reason">${m.reason}</q>` : ''}</li>`,
+    );
+  }
+  // A hold window's cooldown ends with the window, shown above.
+  if (s.cooldown.active && !(m && m.mode === 'hold') && s.cooldown.until)
     rows.push(html`<li>cooldown ends ${when(s.cooldown.until, now)}</li>`);
   if (s.backoff.nextDelaySec > 0) rows.push(html`<li>next restart delay ${s.backoff.nextDelaySec}s</li>`);
   if (s.circuit.state !== 'closed') {
