@@ -7,7 +7,7 @@ import type { Block } from './doc.js';
 
 export interface AlertText {
   alert: string;
-  severity: 'page' | 'warning';
+  severity: 'page' | 'warning' | 'none';
   means: string;
   who: string;
   act: string;
@@ -57,6 +57,16 @@ export const ALERT_TEXTS: AlertText[] = [
       'filesystem, or the database file was deleted under medic. medic records nothing and restarts nothing meanwhile.',
     who: 'The on-call engineer of the host (paged).',
     act: '`curl $URL/readyz` names the error; follow [store recovery](#store-recovery).',
+  },
+  {
+    alert: 'MedicMaintenanceWindow',
+    severity: 'none',
+    means:
+      'A maintenance window applies to the service (`medic_maintenance_active == 1`, label `mode` hold or shadow): ' +
+      'medic holds or only records its automatic restarts until the window ends. Not a page: the shipped ' +
+      'Alertmanager inhibit rule silences the service’s other pages and warnings while it fires.',
+    who: 'Nobody; it is the inhibit source (and a dashboard marker).',
+    act: 'None. To end the window early: `medic maintenance cancel <id>` ([wait_maintenance](#action-wait-maintenance)).',
   },
   {
     alert: 'MedicDown',
