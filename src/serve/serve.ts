@@ -286,7 +286,14 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       }
     }
     log.info({ url: http.url, db: env.MEDIC_DB, contract: contract.file }, `medic serving on ${http.url}`);
-    await watchdog.start(engine, store);
+    // The first read commits one observation per service while effects are held: one fsync for
+    // all of them at the barrier, before any effect can run (src/store/durability.ts).
+    const durable = store.deferSync();
+    try {
+      await watchdog.start(engine, store);
+    } finally {
+      durable();
+    }
     // Detection is armed and open intents are reconciled: decided effects may run now.
     engine.releaseEffects();
     let escalation: Escalation | null = null;

@@ -16,8 +16,9 @@ import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import type { PendingAction, PendingActionKind } from '../core/pending.js';
 import type { TokenRole } from '../core/roles.js';
 import { type AlertClaim, AlertMemory, type ClaimVerdict } from './alerts.js';
-import { type DbOptions, openDatabase } from './db.js';
+import { type DbOptions, openDatabase, type Synchronous } from './db.js';
 import { DecisionWriter, StateReader } from './decisions.js';
+import { deferSync } from './durability.js';
 import { isStoreFault } from './errors.js';
 import {
   type Episode,
@@ -73,6 +74,7 @@ class SqliteStore implements Store {
   private readonly maintenance: MaintenanceRows;
   private readonly upsertServiceStmt: Database.Statement;
   private readonly now: () => number;
+  private readonly synchronous: Synchronous;
   readonly health: StoreHealth;
   /** Depth of guarded writes: only the outermost one checks identity and reports success. */
   private depth = 0;
@@ -84,6 +86,7 @@ class SqliteStore implements Store {
     opts: StoreOptions,
   ) {
     const clock = opts.clock ?? systemClock;
+    this.synchronous = opts.synchronous ?? 'full';
     this.now = () => clock.now();
     this.eventWriter = new EventWriter(sqlite);
     this.eventReader = new EventReader(orm);
@@ -286,6 +289,9 @@ class SqliteStore implements Store {
   }
   transaction<T>(fn: () => T): T {
     return this.guarded(() => this.sqlite.transaction(fn).immediate());
+  }
+  deferSync(): () => void {
+    return deferSync(this.sqlite, this.path, this.synchronous);
   }
   close(): void {
     if (this.sqlite.open) this.sqlite.close();

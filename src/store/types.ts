@@ -44,6 +44,11 @@ export type * from './records.js';
  */
 export interface Store extends EngineStore {
   readonly path: string;
+  /**
+   * Commits skip their fsync until the returned barrier runs; the barrier makes them all durable
+   * at once (src/store/durability.ts). For start-up bursts nothing acts on before the barrier.
+   */
+  deferSync(): () => void;
   listEvents(q: EventQuery): { events: AuditEvent[]; hasMore: boolean };
   getEvent(id: number): AuditEvent | null;
   listIntents(service?: string): IntentRecord[];

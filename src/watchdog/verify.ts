@@ -7,8 +7,9 @@
  *
  * - the active/sub state of EVERY watched unit, in one call (`ListUnitsByNames`) — a crash that
  *   leaves a unit failed or inactive shows here;
- * - the full snapshot (exit identity, NRestarts, invocation) of a rotating slice of units
- *   (`sliceSize` per round) — a crash systemd restarted by itself shows here, so every unit is
+ * - the run identity (exit timestamp, NRestarts, invocation) of a rotating slice of units
+ *   (`sliceSize` per round; three small property reads each when the source offers `identity`,
+ *   a full read otherwise) — a crash systemd restarted by itself shows here, so every unit is
  *   fully checked once per ceil(units / sliceSize) rounds.
  *
  * A difference is only a suspect: systemd queues its PropertiesChanged signals while a read
@@ -25,6 +26,13 @@ export interface VerifySource {
   states(units: string[]): Promise<Map<string, Pick<UnitStatus, 'activeState' | 'subState'>>>;
   /** A fresh full read of one unit. */
   read(unit: string): Promise<UnitStatus | undefined>;
+  /**
+   * Optional cheap read of what tells one run from the next (src/systemd/run-identity.ts);
+   * undefined when it does not apply to the unit (then `read` is used).
+   */
+  identity?(
+    unit: string,
+  ): Promise<Pick<UnitStatus, 'invocationId' | 'nRestarts' | 'execMainExitMono'> | undefined>;
   /** What medic believes; a new object whenever a signal changed it. */
   believed(unit: string): UnitStatus | undefined;
   /** Applies a snapshot read from systemd (translated and decided like a signal's). */
@@ -82,6 +90,20 @@ export class SignalVerifier {
     return out;
   }
 
+  /**
+   * A slice unit's current status for the comparison: the believed snapshot with the states
+   * just listed and a fresh run identity, or a full read when no cheap identity read applies.
+   */
+  private async sliceRead(
+    unit: string,
+    believed: UnitStatus,
+    listed: Pick<UnitStatus, 'activeState' | 'subState'> | undefined,
+  ): Promise<UnitStatus | undefined> {
+    const id = listed ? await this.src.identity?.(unit) : undefined;
+    if (!id || !listed) return this.src.read(unit);
+    return { ...believed, ...listed, ...id };
+  }
+
   /** One round; returns the signals found missing (already applied). */
   async round(): Promise<MissedSignal[]> {
     const before = new Map<string, UnitStatus>();
@@ -98,7 +120,7 @@ export class SignalVerifier {
     for (const unit of this.slice()) {
       const b = before.get(unit);
       if (!b || suspects.has(unit)) continue;
-      const actual = await this.src.read(unit);
+      const actual = await this.sliceRead(unit, b, states.get(unit));
       if (actual && missedChange(b, actual)) suspects.add(unit);
     }
     if (suspects.size === 0) return [];

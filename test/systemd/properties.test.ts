@@ -6,6 +6,7 @@ import { systemdExecLine } from '../../src/contract/quote.js';
 import { routeFor } from '../../src/systemd/connect.js';
 import { SystemdConnection } from '../../src/systemd/connection.js';
 import { environmentRecord, readUnitProperties } from '../../src/systemd/properties.js';
+import { readRunIdentity } from '../../src/systemd/run-identity.js';
 import {
   describeSystemd,
   installUnit,
@@ -132,6 +133,28 @@ describeSystemd('bulk unit properties over D-Bus (real systemd user manager)', (
       show.Result,
       show.NRestarts,
     ]);
+  });
+
+  it('reads the run identity (invocation, restart count, last exit) exactly as the full read does', async () => {
+    const unit = await install(
+      'identity',
+      // Two automatic restarts, then the start limit leaves it failed: nothing moves while we read.
+      '[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=3\n[Service]\nExecStart=/bin/sh -c "exit 3"\nRestart=on-failure\nRestartSec=50ms\n',
+    );
+    await systemctl('start', unit).catch(() => {});
+    await waitFor(async () => {
+      const p = (await readUnitProperties(conn, [unit])).get(unit)!;
+      return p.activeState === 'failed' && p.nRestarts >= 2 ? true : null;
+    });
+    const full = (await readUnitProperties(conn, [unit])).get(unit)!;
+    const light = await readRunIdentity(conn, full.path);
+    expect(light).toEqual({
+      invocationId: full.invocationId,
+      nRestarts: full.nRestarts,
+      execMainExitMono: full.execMainExitMono,
+    });
+    expect(light.nRestarts).toBeGreaterThanOrEqual(2);
+    expect(light.execMainExitMono).toBeGreaterThan(0);
   });
 
   it('answers a unit systemd does not know with loadState not-found', async () => {

@@ -88,6 +88,54 @@ describe('the signal verification', () => {
     expect((await h.verifier.round()).map((m) => m.unit)).toEqual(['c.service']);
   });
 
+  it('reads only the run identity of slice units, and in full only the ones that look changed', async () => {
+    const units = ['a.service', 'b.service', 'c.service'];
+    const actual = new Map(units.map((u) => [u, running]));
+    actual.set('b.service', restartedBySystemd);
+    const belief = new Map(units.map((u) => [u, running]));
+    const fullReads: string[] = [];
+    const identityReads: string[] = [];
+    const src: VerifySource = {
+      states: async (us) => new Map(us.map((u) => [u, { ...actual.get(u)! }] as const)),
+      read: async (u) => {
+        fullReads.push(u);
+        return actual.get(u);
+      },
+      identity: async (u) => {
+        identityReads.push(u);
+        const { invocationId, nRestarts, execMainExitMono } = actual.get(u)!;
+        return { invocationId, nRestarts, execMainExitMono };
+      },
+      believed: (u) => belief.get(u),
+      apply: (u, s) => belief.set(u, s),
+    };
+    const verifier = new SignalVerifier(src, units, { sliceSize: 3, sleep: async () => {} });
+    const missed = await verifier.round();
+    expect(missed).toEqual([{ unit: 'b.service', believed: running, actual: restartedBySystemd }]);
+    expect(identityReads).toEqual(units);
+    // The confirming read after the grace period, for the suspect only.
+    expect(fullReads).toEqual(['b.service']);
+  });
+
+  it('falls back to a full read for a unit without a run identity (not a service)', async () => {
+    const actual = new Map([['a.socket', restartedBySystemd]]);
+    const belief = new Map([['a.socket', running]]);
+    const fullReads: string[] = [];
+    const src: VerifySource = {
+      states: async (us) => new Map(us.map((u) => [u, { ...actual.get(u)! }] as const)),
+      read: async (u) => {
+        fullReads.push(u);
+        return actual.get(u);
+      },
+      identity: async () => undefined,
+      believed: (u) => belief.get(u),
+      apply: (u, s) => belief.set(u, s),
+    };
+    const verifier = new SignalVerifier(src, ['a.socket'], { sliceSize: 1, sleep: async () => {} });
+    expect((await verifier.round()).map((m) => m.unit)).toEqual(['a.socket']);
+    expect(fullReads).toEqual(['a.socket', 'a.socket']);
+  });
+
   it('does not count a garbage-collected unit loaded again as a change', () => {
     expect(missedChange({ ...running, activeState: 'inactive', subState: 'dead' }, reloaded)).toBe(false);
   });

@@ -79,7 +79,14 @@ export const run: Command = async (args, io) => {
         contract.conda.prefix,
         ...contract.services.flatMap((s) => [s.argv[0]!, s.workingDirectory ?? '/']),
       ],
-      medic: [process.execPath, '--max-semi-space-size=2', join(PACKAGE_ROOT, 'bin', 'medic.mjs')],
+      // The V8 flags of bin/medic.mjs's shebang (a unit runs node directly, not the shebang).
+      medic: [
+        process.execPath,
+        '--max-semi-space-size=2',
+        '--optimize-for-size',
+        '--expose-gc',
+        join(PACKAGE_ROOT, 'bin', 'medic.mjs'),
+      ],
       host: values.host ?? env.MEDIC_HOST,
       port,
       env: scope === 'user' && env.XDG_RUNTIME_DIR ? { XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR } : {},

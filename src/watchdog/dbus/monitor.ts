@@ -19,6 +19,7 @@ import {
   unitObjectPath,
 } from '../../systemd/connection.js';
 import { readUnitProperties, type UnitProperties } from '../../systemd/properties.js';
+import { readRunIdentity } from '../../systemd/run-identity.js';
 import { bagOf, pickProps, type RawProps, SystemdUnits, statusFromProps } from '../../systemd/units.js';
 import { type MonitorSink, type UnitMonitor, UnitTracker } from '../monitor.js';
 import type { UnitStatus } from '../unit-status.js';
@@ -137,6 +138,11 @@ export class DbusMonitor implements UnitMonitor {
     return {
       states: (units) => this.units.listStates(units),
       read: (unit) => this.reread(unit),
+      identity: async (unit) => {
+        const path = this.unitToPath.get(unit);
+        // Only services have the Service interface (NRestarts, the main process's exit).
+        return path && unit.endsWith('.service') ? readRunIdentity(this.conn, path) : undefined;
+      },
       believed: (unit) => this.tracker.get(unit),
       apply: (unit, status) => {
         if (!this.stopped) this.tracker.apply(unit, status);
