@@ -49,6 +49,7 @@ const combine = (runs: Run[]): Run => ({
   p99: Math.max(...runs.map((r) => r.p99)),
 });
 const CONNECTIONS = 10;
+const WORKERS = Number(process.env.MEDIC_BENCH_CANNON_WORKERS ?? 0);
 
 const SERVICES_QUERY = `{ services { name unit state mode approvalPending
   churn { restartsInWindow maxRestarts windowSec totalRestarts blockedAttempts }
@@ -71,6 +72,10 @@ async function load(
     url,
     method: 'POST',
     connections: CONNECTIONS,
+    // MEDIC_BENCH_CANNON_WORKERS=1 puts the load generator in its own thread (parsing 100 kB
+    // answers on the servers' event loop charges the client's work to every server alike); on a
+    // loaded 2-core machine the extra thread competes with the servers, so the default is 0.
+    ...(WORKERS > 0 ? { workers: WORKERS } : {}),
     duration: seconds,
     headers: { 'content-type': 'application/json', ...headers },
     body,

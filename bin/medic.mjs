@@ -1,11 +1,14 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --optimize-for-size --expose-gc
+#!/usr/bin/env -S node --max-semi-space-size=2 --v8-pool-size=1 --expose-gc
 // Entry point for `npx medic` / `npm start`.
 //
 // The 2 MB young generation: medic is a long-running daemon that allocates in bursts (start-up,
 // a drift check of hundreds of units) and little otherwise; V8's default 16 MB semi-spaces keep
 // ~60 MB of RSS after such a burst for nothing (bench/watchdog.bench.ts: 500 units ~180 → ~120 MB,
-// idle CPU unchanged). --optimize-for-size: V8 trades a little peak speed for a smaller heap
-// (bench/scale.bench.ts: ~7 MB less RSS at 500 units, same CPU to ready). Run as
+// idle CPU unchanged). --v8-pool-size=1: one V8 worker thread instead of node's default 4, for
+// concurrent compilation and GC; each thread keeps its own malloc arena and
+// compiler zones after the start-up burst (bench/scale.bench.ts at 500 units: ~102 MB instead of
+// 109–162 MB, CPU to ready unchanged; --optimize-for-size gave ~105 MB for +25 % start-up CPU,
+// MALLOC_ARENA_MAX=1 alone nothing). Run as
 // `node bin/medic.mjs` the flags are not applied (same behaviour, more RSS); `medic install`
 // writes them into the unit (src/cli/commands/install.ts).
 //

@@ -83,7 +83,7 @@ export const run: Command = async (args, io) => {
       medic: [
         process.execPath,
         '--max-semi-space-size=2',
-        '--optimize-for-size',
+        '--v8-pool-size=1',
         '--expose-gc',
         join(PACKAGE_ROOT, 'bin', 'medic.mjs'),
       ],
