@@ -54,6 +54,12 @@ export interface DriftWatcherOptions {
   /** Environment for `$VAR`/`~` expansion in drift checks. */
   env?: Readonly<Record<string, string | undefined>>;
   logger?: Logger;
+  /**
+   * Called after every scheduled check, passed or failed (serve: one full GC — a check of
+   * hundreds of units leaves ~100 MB of old-space garbage that V8 would keep for tens of
+   * seconds; docs/BENCHMARKS.md, scale).
+   */
+  afterCheck?: () => void;
   /** Injected drift check (default: the real one). */
   check?: (contract: Contract, sources: readonly DriftSource[]) => Promise<DriftReport>;
 }
@@ -249,6 +255,7 @@ export class DriftWatcher {
       this.checkDrift()
         .catch((err) => this.opts.logger?.warn({ err: (err as Error).message }, 'drift check failed'))
         .finally(() => {
+          this.opts.afterCheck?.();
           if (!this.started) return;
           this.timer = this.opts.clock.setTimeout(tick, this.opts.intervalSec * 1000);
         });
