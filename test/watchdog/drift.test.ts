@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock/clock.js';
+import { SimulatedClock, systemClock } from '../../src/clock/clock.js';
 import type { Contract } from '../../src/contract/types.js';
 import type { DriftReport, Finding } from '../../src/drift/check.js';
 import { createLogger } from '../../src/log.js';
@@ -142,5 +142,40 @@ describe('drift inside medic serve', () => {
     await expect(running).rejects.toThrow('timed out');
     expect(w.readiness()).toMatchObject({ ready: true, reasons: [] });
     expect(w.lastError).toBe('ListUnitsByNames timed out');
+  });
+});
+
+describe('the periodic drift check and memory', () => {
+  it('calls afterCheck once after every scheduled check, passed or failed', async () => {
+    const { store } = tempStore();
+    const clock = new SimulatedClock();
+    let calls = 0;
+    let round = 0;
+    const w = new DriftWatcher({
+      contract,
+      store,
+      engine: { recordAll: () => [] },
+      intervalSec: 60,
+      clock,
+      afterCheck: () => {
+        calls += 1;
+      },
+      check: async (): Promise<DriftReport> => {
+        round += 1;
+        if (round === 2) throw new Error('systemd did not answer');
+        return { ok: true, checkedAt: new Date(0).toISOString(), findings: [] };
+      },
+    });
+    w.start();
+    await w.firstCheck;
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(calls).toBe(1);
+    for (const expected of [2, 3]) {
+      clock.advance(60_000);
+      // The check's promise chain settles over a few turns.
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(calls).toBe(expected);
+    }
+    await w.stop();
   });
 });
