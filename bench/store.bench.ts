@@ -8,11 +8,19 @@
  * synchronous=FULL (medic's default: an fsync per commit) and once with NORMAL (shows the CPU
  * overhead without fsync). Also: p50/p99 commit latency, and engine.submit() end to end
  * (decide + commit + publish + log line) for context. Each measurement runs for a fixed time.
+ *
+ * Fleet (issue 15): the agent's overhead of shipping to a hub — engine.submit() end to end with
+ * the hub shipper running in the same process (reading the committed events back from SQLite,
+ * JSON, HTTP to a hub stand-in in a child process that confirms every batch) against the same
+ * loop without it, alternating runs (goal: ≤ 10 % slower). Both loops yield to the event loop
+ * every 50 decisions, as a serving agent does between inputs, so the shipper's timers can run.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimulatedClock } from '../src/clock/clock.js';
+import { Shipper } from '../src/agent/shipper.js';
+import { SimulatedClock, systemClock } from '../src/clock/clock.js';
 import { DEFAULT_POLICY } from '../src/core/policy.js';
 import type { ServiceState } from '../src/core/types.js';
 import { createEngine } from '../src/engine/engine.js';
@@ -187,6 +195,98 @@ async function engineSubmit(dir: string, sync: Synchronous): Promise<number> {
   return rate;
 }
 
+/** A hub stand-in in its own process: confirms every batch (cursor = its last event id). */
+async function sinkHub(): Promise<{ url: string; stop: () => void }> {
+  const code = `
+    const http = require('node:http');
+    const srv = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const b = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        const cursor = b.events.length ? b.events[b.events.length - 1].id : (b.after ?? 0);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ cursor, commands: [] }));
+      });
+    });
+    srv.listen(0, '127.0.0.1', () => console.log(srv.address().port));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) =>
+    child.stdout.once('data', (d) => resolve(String(d).trim())),
+  );
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+/** engine.submit/s for `ms`, yielding every 50 decisions; with a shipper to `hubUrl` when given. */
+async function submitLoop(dir: string, name: string, sync: Synchronous, ms: number, hubUrl?: string) {
+  const store = storeAt(dir, name, sync);
+  const clock = new SimulatedClock();
+  const services = [
+    { name: 'api', unit: 'api.service', policy: { ...DEFAULT_POLICY, mode: 'shadow' as const } },
+  ];
+  const executor = { execute: async () => ({ ok: true as const }) };
+  const engine = await createEngine({ store, services, executor, clock, logger: createLogger('silent') });
+  const shipper = hubUrl
+    ? new Shipper({
+        hubUrl,
+        token: 'medic_bench_token',
+        node: 'bench',
+        version: 'bench',
+        readEvents: (after, first) => store.listEvents({ after, first, order: 'asc' }).events,
+        views: () => engine.views(),
+        storeId: () => store.storeId(),
+        clock: systemClock,
+        logger: createLogger('silent'),
+        intervalMs: 200,
+      })
+    : null;
+  shipper?.start();
+  const inputs = [{ type: 'probe_failed' as const }, { type: 'probe_ok' as const }];
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < ms) {
+    clock.advance(500);
+    await engine.submit('api', inputs[n++ % 2]);
+    if (n % 50 === 0) await new Promise((r) => setImmediate(r));
+  }
+  const rate = n / ((performance.now() - start) / 1000);
+  const shipped = shipper?.status().cursor ?? 0;
+  await shipper?.stop();
+  const logged = store.listEvents({ first: 1, order: 'desc' }).events[0]?.id ?? 0;
+  await engine.close();
+  store.close();
+  return { rate, shipped, logged };
+}
+
+async function shippingOverhead(dir: string, sync: Synchronous): Promise<void> {
+  const hub = await sinkHub();
+  try {
+    const without: number[] = [];
+    const withShipper: number[] = [];
+    let shipped = 0;
+    let events = 0;
+    for (let k = 0; k < 3; k++) {
+      without.push((await submitLoop(dir, `plain-${k}`, sync, BUDGET_MS)).rate);
+      const r = await submitLoop(dir, `shipping-${k}`, sync, BUDGET_MS, hub.url);
+      withShipper.push(r.rate);
+      shipped += r.shipped;
+      events += r.logged;
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const tag = `synchronous=${sync.toUpperCase()}`;
+    report({
+      bench: 'store',
+      metric: `engine.submit/s while shipping to a hub (${tag}; ${shipped} of ${events} events shipped by the end)`,
+      value: mean(withShipper),
+      unit: '/s',
+      baseline: { name: 'the same loop without the shipper', value: mean(without) },
+      goal: '≥ 0.9x (≤ 10 % overhead)',
+    });
+  } finally {
+    hub.stop();
+  }
+}
+
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'medic-bench-'));
   try {
@@ -216,6 +316,7 @@ export async function run(): Promise<void> {
         value: await engineSubmit(dir, sync),
         unit: '/s',
       });
+      await shippingOverhead(dir, sync);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -315,3 +315,14 @@ export const maintenanceWindows = sqliteTable(
   },
   (t) => [index('maintenance_windows_until').on(t.untilAt)],
 );
+
+/**
+ * The store's identity (fleet mode, docs/FLEET.md): one row (`id` = 1) with a random id made
+ * when the database is created (or first migrated), shipped with every batch to the hub. A
+ * replaced database has another id, so the hub knows its event ids start again at 1.
+ */
+export const storeIdentity = sqliteTable('store_identity', {
+  id: integer('id').primaryKey(),
+  storeId: text('store_id').notNull(),
+  createdAt: integer('created_at').notNull(),
+});

@@ -30,6 +30,16 @@ export const nodes = pgTable('nodes', {
   cursor: bigint('cursor', { mode: 'number' }).notNull().default(0),
   /** Set (hub clock) when the liveness sweep recorded `node_down`; cleared with `node_up`. */
   downSince: bigint('down_since', { mode: 'number' }),
+  /**
+   * The agent's store identity (a random id made with its SQLite database) the node ships from;
+   * null until an agent that sends one reports (src/hub/ingest.ts).
+   */
+  storeId: text('store_id'),
+  /**
+   * Hub event id = id_offset + the agent's event id: when a node's store is replaced (its ids
+   * restart at 1) the offset moves to the cursor, so the new store's events follow the old ones.
+   */
+  idOffset: bigint('id_offset', { mode: 'number' }).notNull().default(0),
 });
 
 /**

@@ -27,8 +27,8 @@ export class HubRequestError extends Error {
     message: string,
     /** The Node/OpenSSL error code when there is one. */
     readonly code: string | null,
-    /** True for TLS verification failures (a configuration problem, not an outage). */
-    readonly tls: boolean,
+    /** True for a configuration problem (an untrusted certificate, a refused token), not an outage. */
+    readonly config: boolean,
   ) {
     super(message);
     this.name = 'HubRequestError';

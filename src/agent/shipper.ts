@@ -47,11 +47,23 @@ export interface ShipperOptions {
   batchSize?: number;
   /** Longest wait between attempts while the hub fails (default 16 intervals, at most 30 s). */
   maxBackoffMs?: number;
+  /** The store's identity (shipped with each batch: a new store's ids restart at 1). */
+  storeId?: () => string;
+  /** The newest event id in the store (0 when empty): a hub cursor above it is reported. */
+  lastEventId?: () => number;
+  /**
+   * Remembers durably that `command` is being run; false when it was already (before a restart):
+   * then it is not run again. Without it, the ids run are remembered in memory only.
+   */
+  claimCommand?: (command: FleetCommand) => boolean;
   /** MEDIC_HUB_CA (PEM): the only CA trusted for an https hub; unset: Node's default store. */
   ca?: string | Buffer;
   /** Runs one hub command locally (through the agent's API); without it commands are not run. */
   execute?: (command: FleetCommand) => Promise<CommandResult>;
 }
+
+/** Refusals that retrying does not fix (a token, node name or store problem). */
+const CONFIG_REFUSALS = new Set(['UNAUTHENTICATED', 'WRONG_NODE', 'WRONG_ROLE', 'STORE_CHANGED']);
 
 /** Remember this many command ids already run (re-deliveries come within a few rounds). */
 const RAN_MEMORY = 10_000;
@@ -72,6 +84,7 @@ export class Shipper {
   /** Results not yet confirmed by the hub, oldest first. */
   private results: CommandResult[] = [];
   private readonly ran = new Set<number>();
+  private warnedAhead = false;
 
   constructor(private readonly opts: ShipperOptions) {
     this.batchSize = Math.min(opts.batchSize ?? 200, MAX_BATCH_EVENTS);
@@ -109,15 +122,18 @@ export class Shipper {
     try {
       const events = this.cursor === null ? [] : opts.readEvents(this.cursor, this.batchSize);
       const results = this.results.slice(0, MAX_BATCH_RESULTS);
+      const store = opts.storeId?.();
       const reply = await this.send({
         node: opts.node,
         version: opts.version,
+        ...(store ? { store } : {}),
         after: this.cursor,
         events,
         services: opts.views(),
         results,
       });
       this.recovered();
+      if (this.cursor === null) this.checkAhead(reply.cursor);
       this.cursor = reply.cursor;
       // Stored by the hub in the same transaction as the batch.
       this.results = this.results.slice(results.length);
@@ -127,6 +143,21 @@ export class Shipper {
     } catch (err) {
       return this.failed(err as Error);
     }
+  }
+
+  /**
+   * At the handshake: the hub holding more of this store's events than the store has means the
+   * database was replaced by an older copy of itself (a backup restored): its next ids repeat ids
+   * the hub has, and the hub takes them for re-sends. Said once, loudly; see docs/FLEET.md.
+   */
+  private checkAhead(cursor: number): void {
+    const newest = this.opts.lastEventId?.();
+    if (newest === undefined || cursor <= newest || this.warnedAhead) return;
+    this.warnedAhead = true;
+    this.opts.logger.error(
+      { hubCursor: cursor, newest },
+      `the hub holds events of this store up to ${cursor} but its newest event is ${newest}: the database was restored from an older copy; events ${newest + 1}..${cursor} will not reach the hub (docs/FLEET.md, failure modes)`,
+    );
   }
 
   /** Runs the commands not run yet, in order; their results wait for the next batch. */
@@ -139,7 +170,19 @@ export class Shipper {
       if (this.ran.size > RAN_MEMORY) this.ran.delete(this.ran.values().next().value as number);
       let result: CommandResult;
       try {
-        result = await execute(command);
+        // Claimed durably before it runs: at most once, also across a restart of this agent.
+        if (this.opts.claimCommand && !this.opts.claimCommand(command)) {
+          result = {
+            id: command.id,
+            at: clock.now(),
+            ok: false,
+            type: 'Error',
+            code: 'ALREADY_TAKEN',
+            message:
+              'this agent took the command before it restarted (its outcome is in the agent audit log); not run again',
+            state: null,
+          };
+        } else result = await execute(command);
       } catch (err) {
         result = {
           id: command.id,
@@ -187,8 +230,12 @@ export class Shipper {
       );
       return { cursor: body.cursor, commands: [] };
     }
-    throw new Error(
-      `hub answered ${res.status}: ${body?.error?.code ?? ''} ${body?.error?.message ?? ''}`.trim(),
+    const code = body?.error?.code ?? '';
+    throw new HubRequestError(
+      `hub answered ${res.status}: ${code} ${body?.error?.message ?? ''}`.trim(),
+      code || null,
+      // Refusals only the operator can fix: said at error level, like an untrusted certificate.
+      CONFIG_REFUSALS.has(code),
     );
   }
 
@@ -202,11 +249,11 @@ export class Shipper {
   private failed(err: Error): number {
     this.failures += 1;
     if (this.failures === 1) {
-      // A certificate the agent does not trust is configuration, not an outage: say it louder.
-      const tls = err instanceof HubRequestError && err.tls;
-      this.opts.logger[tls ? 'error' : 'warn'](
+      // An untrusted certificate or a refused token is configuration, not an outage: say it louder.
+      const config = err instanceof HubRequestError && err.config;
+      this.opts.logger[config ? 'error' : 'warn'](
         { err: err.message },
-        tls
+        config
           ? `cannot ship to the hub: ${err.message} (decisions go on locally; retrying)`
           : 'cannot ship to the hub: retrying (decisions go on locally)',
       );

@@ -15,7 +15,11 @@
  * Refusals (JSON `{ error: { code, message }, cursor? }`): 401 UNAUTHENTICATED, 403 WRONG_NODE /
  * WRONG_ROLE (not an agent token),
  * 400 MALFORMED_BATCH / OUT_OF_ORDER, 409 GAP (after > cursor: the reply's cursor says where to
- * resume), 413 BATCH_TOO_LARGE, 503 HUB_UNAVAILABLE (PostgreSQL unreachable).
+ * resume), 409 STORE_CHANGED (events from a store the node no longer ships from: two agents
+ * with one node name), 413 BATCH_TOO_LARGE, 503 HUB_UNAVAILABLE (PostgreSQL unreachable).
+ *
+ * Event ids in a batch and the cursor in the reply are always the agent's own numbering (of its
+ * current store); the hub maps them (src/hub/ingest.ts).
  */
 import { z } from 'zod';
 
@@ -90,6 +94,15 @@ export const MAX_BATCH_RESULTS = 100;
 export const batchSchema = z.object({
   node: name.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a node name is letters, digits, ".", "_" and "-"'),
   version: z.string().max(100).nullable(),
+  /**
+   * The agent's store identity (random, made with its SQLite database): a new store restarts its
+   * event ids at 1, and the hub numbers them after the old store's (src/hub/ingest.ts). Absent
+   * from agents older than it (then ids are taken as they come).
+   */
+  store: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{8,64}$/, 'a store id is 8-64 letters, digits and "-"')
+    .optional(),
   after: z.number().int().nonnegative().nullable(),
   events: z.array(shippedEvent).max(MAX_BATCH_EVENTS),
   services: z.array(shippedView).max(10_000),
@@ -103,6 +116,7 @@ export type Batch = z.infer<typeof batchSchema>;
 export interface OutgoingBatch {
   node: string;
   version: string | null;
+  store?: string;
   after: number | null;
   events: readonly { id: number; at: number; service: string | null; kind: string }[];
   services: readonly { name: string; unit: string; state: { tag: string } }[];
@@ -128,6 +142,7 @@ export type ShipErrorCode =
   | 'MALFORMED_BATCH'
   | 'OUT_OF_ORDER'
   | 'GAP'
+  | 'STORE_CHANGED'
   | 'BATCH_TOO_LARGE'
   | 'HUB_UNAVAILABLE';
 

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
+import { bearerToken } from '../api/http/auth.js';
 import type { Clock } from '../clock/clock.js';
 import { SHIP_PATH } from '../fleet/protocol.js';
 import type { Logger } from '../log.js';
@@ -13,9 +14,11 @@ import { HubAuthenticator } from './auth.js';
 import { BUDGET_PATHS, handleBudget } from './budget-route.js';
 import type { HubBus } from './bus.js';
 import type { HubDatabase } from './db.js';
+import { HubDenials } from './denials.js';
 import type { HubMetrics } from './metrics.js';
 import { type HubContext, type HubPrincipal, hubSchema } from './schema/index.js';
 import { handleShip, sendJson } from './ship-route.js';
+import { findHubToken } from './tokens.js';
 
 export interface HubAppDeps {
   database: HubDatabase;
@@ -50,6 +53,25 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
 export function createHubApp(deps: HubAppDeps): HubApp {
   const { database, metrics, logger } = deps;
   const auth = new HubAuthenticator(database.db, () => deps.clock.now());
+  const denials = new HubDenials(database.db, () => deps.clock.now(), logger);
+  /** An agent token at an API door: refused by role (audited once a minute per token). */
+  const operatorOnly = async (req: IncomingMessage, operation: string) => {
+    const who = await auth.operator(req.headers.authorization);
+    if (!who.ok && who.status === 403) {
+      const secret = bearerToken(req.headers.authorization ?? null);
+      const token = secret ? await findHubToken(database.db, secret).catch(() => null) : null;
+      if (token)
+        denials.refuse({
+          actor: token.name,
+          role: token.role,
+          operation,
+          required: 'viewer',
+          node: token.node,
+          service: null,
+        });
+    }
+    return who;
+  };
   const yoga = createYoga<{ req: IncomingMessage; res: ServerResponse; principal: HubPrincipal }, HubContext>(
     {
       schema: hubSchema,
@@ -62,6 +84,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
         commandTtlMs: deps.commandTtlMs,
         commandWaitMs: deps.commandWaitMs,
         signal: request.signal,
+        denials,
       }),
       graphiql: false,
       logging: false,
@@ -70,7 +93,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/graphql') {
-      const who = await auth.operator(req.headers.authorization);
+      const who = await operatorOnly(req, 'graphql');
       if (!who.ok) return refuse(res, who.status, who.code, who.message);
       return yoga(req, res, { principal: who.principal });
     }
@@ -79,7 +102,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
     }
     if (path === SHIP_PATH) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
-      return handleShip(req, res, { db: database.db, clock: deps.clock, metrics, logger });
+      return handleShip(req, res, { db: database.db, clock: deps.clock, metrics, logger, denials });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return sendJson(res, 405, { error: 'method not allowed' });
@@ -89,7 +112,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
       return sendJson(res, ok ? 200 : 503, { ready: ok, reasons: ok ? [] : ['PostgreSQL is unreachable'] });
     }
     if (path === '/metrics') {
-      const who = await auth.operator(req.headers.authorization);
+      const who = await operatorOnly(req, 'metrics');
       if (!who.ok) return refuse(res, who.status, who.code, who.message);
       try {
         const text = await metrics.registry.metrics();

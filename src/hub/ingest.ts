@@ -1,106 +1,179 @@
 /**
- * Stores one agent batch in one transaction: the node row (heartbeat, version), the events
- * (ON CONFLICT DO NOTHING on node + event id: a re-sent batch changes nothing), the service
- * views, the node's cursor, the results of its commands; and reads the commands waiting for it.
- * The node row is locked first (the upsert), so two batches of one node never interleave; a batch
- * only ever touches rows of its own node. A node the liveness sweep had marked down is up again
- * (`node_up`). New events are NOTIFYed at commit (bus.ts) for every replica's subscribers.
+ * Stores one agent batch in ONE SQL statement (one round trip, atomic by itself): the node row
+ * (heartbeat, version, store identity), the events (`jsonb_array_elements` of the batch, one
+ * multi-row INSERT … ON CONFLICT (node, event id) DO NOTHING: a re-sent batch changes nothing),
+ * the service views (one multi-row upsert), the node's cursor, `node_up` / `store_changed` hub
+ * events, one NOTIFY per batch, and the commands waiting for the node (marked delivered). The
+ * node row is locked first (`FOR UPDATE`), so two batches of one node never interleave; a batch
+ * only ever touches rows of its own node. Command results, when the batch has any, are stored
+ * first in their own transaction (commands.ts), so a command answered in this batch is not
+ * delivered again in its reply.
+ *
+ * Store identity: a batch names the agent's store (`store`, a random id made with its SQLite
+ * database). The hub numbers a node's events across its stores: hub event id = the node's
+ * `id_offset` + the agent's id. When a node's store changes (the agent's database was lost and
+ * recreated: its ids restart at 1), the new store's handshake (`after` null) sets the offset to
+ * the hub's cursor, audited once as `store_changed`, and the reply's cursor (always in the
+ * agent's numbering) is 0: the new store ships from its first event, nothing is taken for a
+ * duplicate of the old store's. A batch with events from the previous store after that (`after`
+ * set, another store) is refused (STORE_CHANGED): two agents are claiming one node name.
  */
-import { eq, sql } from 'drizzle-orm';
-import { fleetEvents, fleetServices, nodes } from '../../db/pg/schema.js';
+import { sql } from 'drizzle-orm';
+import { nodes } from '../../db/pg/schema.js';
 import type { Batch, FleetCommand } from '../fleet/protocol.js';
-import { applyResults, deliverCommands } from './commands.js';
+import { applyResults } from './commands.js';
 import type { HubDb } from './db.js';
-import { HUB_CHANNEL, recordHubEvent } from './events.js';
+import { HUB_CHANNEL } from './events.js';
 
 export type IngestResult =
   | { ok: true; cursor: number; stored: number; commands: FleetCommand[] }
-  | { ok: false; code: 'GAP'; cursor: number; message: string };
+  | { ok: false; code: 'GAP'; cursor: number; message: string }
+  | { ok: false; code: 'STORE_CHANGED'; message: string };
+
+type Row = {
+  old_cursor: string;
+  cursor: string;
+  off: string;
+  ok: boolean;
+  stale: boolean;
+  old_store: string | null;
+  stored: string;
+  commands: {
+    id: number;
+    service: string;
+    operation: FleetCommand['operation'];
+    args: Record<string, unknown>;
+    actor: string;
+    role: FleetCommand['role'];
+    reason: string;
+    expires_at: number;
+  }[];
+};
+
+/** The one statement; see the file comment. Parameters are bound, never spliced. */
+function statement(batch: Batch, now: number) {
+  const last = batch.events.at(-1)?.id ?? null;
+  const store = batch.store ?? null;
+  return sql`
+WITH old AS (
+  SELECT cursor, down_since, store_id, id_offset FROM ${nodes} WHERE name = ${batch.node} FOR UPDATE
+), d AS (
+  SELECT old.*,
+    -- another store of this node: its ids restart at 1
+    (${store}::text IS NOT NULL AND old.store_id IS NOT NULL AND old.store_id <> ${store}::text) AS other
+  FROM old
+), e AS (
+  SELECT d.*,
+    (d.other AND ${batch.after}::bigint IS NULL) AS switch,
+    (d.other AND ${batch.after}::bigint IS NOT NULL) AS stale,
+    CASE WHEN d.other AND ${batch.after}::bigint IS NULL THEN d.cursor ELSE d.id_offset END AS off
+  FROM d
+), f AS (
+  SELECT e.*, (NOT e.stale AND (${batch.after}::bigint IS NULL OR e.off + ${batch.after}::bigint <= e.cursor)) AS ok
+  FROM e
+), touched AS (
+  UPDATE ${nodes} AS n SET
+    version = ${batch.version}, last_seen_at = ${now}, down_since = NULL,
+    store_id = CASE WHEN f.stale THEN f.store_id ELSE coalesce(${store}::text, f.store_id) END,
+    id_offset = f.off,
+    cursor = CASE WHEN f.ok AND ${last}::bigint IS NOT NULL THEN greatest(f.cursor, f.off + ${last}::bigint) ELSE f.cursor END
+  FROM f WHERE n.name = ${batch.node}
+  RETURNING f.cursor AS old_cursor, n.cursor, f.off, f.ok, f.stale, f.switch, f.store_id AS old_store, f.down_since AS was_down
+), ins AS (
+  INSERT INTO fleet_events (node, event_id, at, service, kind, event, received_at)
+  SELECT ${batch.node}::text, t.off + (ev->>'id')::bigint, (ev->>'at')::bigint, ev->>'service', ev->>'kind', ev, ${now}::bigint
+  FROM touched t, jsonb_array_elements(${JSON.stringify(batch.events)}::jsonb) AS ev
+  WHERE t.ok
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), views AS (
+  INSERT INTO fleet_services (node, name, state, view, updated_at)
+  SELECT ${batch.node}::text, v->>'name', v->'state'->>'tag', v, ${now}::bigint
+  FROM touched t, jsonb_array_elements(${JSON.stringify(batch.services)}::jsonb) AS v
+  WHERE t.ok
+  ON CONFLICT (node, name) DO UPDATE
+    SET state = excluded.state, view = excluded.view, updated_at = excluded.updated_at
+  RETURNING 1
+), hub AS (
+  INSERT INTO hub_events (at, kind, node, service, actor, data)
+  SELECT ${now}::bigint, 'node_up', ${batch.node}::text, NULL::text, NULL::text,
+    jsonb_build_object('downSince', t.was_down, 'downForMs', ${now}::bigint - t.was_down, 'version', ${batch.version}::text)
+  FROM touched t WHERE t.was_down IS NOT NULL
+  UNION ALL
+  SELECT ${now}::bigint, 'store_changed', ${batch.node}::text, NULL::text, NULL::text,
+    jsonb_build_object('from', t.old_store, 'to', ${store}::text, 'idOffset', t.off, 'version', ${batch.version}::text)
+  FROM touched t WHERE t.switch
+  RETURNING id
+), cmds AS (
+  UPDATE fleet_commands AS c SET
+    state = 'delivered', delivered_at = coalesce(c.delivered_at, ${now}), deliveries = c.deliveries + 1
+  FROM touched t
+  WHERE t.ok AND c.node = ${batch.node} AND c.state IN ('pending', 'delivered') AND c.expires_at > ${now}
+  RETURNING c.id, c.service, c.operation, c.args, c.actor, c.role, c.reason, c.expires_at
+), notes AS (
+  -- One NOTIFY for the batch's new events and one per hub event (delivered at commit, bus.ts).
+  SELECT pg_notify(${HUB_CHANNEL}, json_build_object(
+    'node', ${batch.node}::text, 'from', t.off + coalesce(${batch.after}::bigint, 0), 'to', t.off + ${last}::bigint)::text)
+  FROM touched t WHERE EXISTS (SELECT 1 FROM ins)
+  UNION ALL
+  SELECT pg_notify(${HUB_CHANNEL}, json_build_object('hub', h.id)::text) FROM hub h
+)
+SELECT t.old_cursor, t.cursor, t.off, t.ok, t.stale, t.old_store,
+  (SELECT count(*) FROM ins) AS stored,
+  (SELECT count(*) FROM views) AS views,
+  (SELECT count(*) FROM notes) AS notified,
+  (SELECT coalesce(json_agg(c ORDER BY c.id), '[]'::json) FROM cmds c) AS commands
+FROM touched t`;
+}
 
 export async function ingest(db: HubDb, batch: Batch, now: number): Promise<IngestResult> {
-  return db.transaction(async (tx) => {
-    // Lock the node row and read its old down_since (FOR UPDATE re-reads the newest version after
-    // waiting, so two batches of one node see each other's changes); a new node is inserted first.
-    const touch = () =>
-      tx.execute<{ cursor: string; was_down: string | null }>(sql`
-        UPDATE ${nodes} AS n SET version = ${batch.version}, last_seen_at = ${now}, down_since = NULL
-        FROM (SELECT down_since FROM ${nodes} WHERE name = ${batch.node} FOR UPDATE) AS old
-        WHERE n.name = ${batch.node}
-        RETURNING n.cursor, old.down_since AS was_down`);
-    let [row] = (await touch()).rows;
-    if (!row) {
-      await tx
-        .insert(nodes)
-        .values({ name: batch.node, version: batch.version, firstSeenAt: now, lastSeenAt: now })
-        .onConflictDoNothing();
-      [row] = (await touch()).rows;
-    }
-    const cursor = Number(row!.cursor);
-    if (row!.was_down !== null) {
-      const downSince = Number(row!.was_down);
-      await recordHubEvent(tx, {
-        at: now,
-        kind: 'node_up',
-        node: batch.node,
-        service: null,
-        actor: null,
-        data: { downSince, downForMs: now - downSince, version: batch.version },
-      });
-    }
-    // The batch covers (after, last id]; anything above the cursor would leave a hole.
-    if (batch.after !== null && batch.after > cursor) {
-      return {
-        ok: false as const,
-        code: 'GAP' as const,
-        cursor,
-        message: `batch starts after event ${batch.after} but the hub holds events up to ${cursor} only`,
-      };
-    }
-    let stored = 0;
-    if (batch.events.length > 0) {
-      const inserted = await tx
-        .insert(fleetEvents)
-        .values(
-          batch.events.map((e) => ({
-            node: batch.node,
-            eventId: e.id,
-            at: e.at,
-            service: e.service,
-            kind: e.kind,
-            event: e,
-            receivedAt: now,
-          })),
-        )
-        .onConflictDoNothing()
-        .returning({ id: fleetEvents.eventId });
-      stored = inserted.length;
-    }
-    if (batch.services.length > 0) {
-      await tx
-        .insert(fleetServices)
-        .values(
-          batch.services.map((v) => ({
-            node: batch.node,
-            name: v.name,
-            state: v.state.tag,
-            view: v,
-            updatedAt: now,
-          })),
-        )
-        .onConflictDoUpdate({
-          target: [fleetServices.node, fleetServices.name],
-          set: { state: sql`excluded.state`, view: sql`excluded.view`, updatedAt: sql`excluded.updated_at` },
-        });
-    }
-    const last = batch.events.at(-1)?.id ?? cursor;
-    const next = Math.max(cursor, last);
-    if (next !== cursor) await tx.update(nodes).set({ cursor: next }).where(eq(nodes.name, batch.node));
-    if (stored > 0) {
-      const payload = JSON.stringify({ node: batch.node, from: batch.after ?? 0, to: last });
-      await tx.execute(sql`SELECT pg_notify(${HUB_CHANNEL}, ${payload})`);
-    }
-    if (batch.results.length > 0) await applyResults(tx, batch.node, batch.results, now);
-    const commands = await deliverCommands(tx, batch.node, now);
-    return { ok: true as const, cursor: next, stored, commands };
-  });
+  if (batch.results.length > 0) {
+    await db.transaction((tx) => applyResults(tx, batch.node, batch.results, now));
+  }
+  let [row] = (await db.execute<Row>(statement(batch, now))).rows;
+  if (!row) {
+    // A node's first batch: its row, then the same statement.
+    await db
+      .insert(nodes)
+      .values({
+        name: batch.node,
+        version: batch.version,
+        firstSeenAt: now,
+        lastSeenAt: now,
+        storeId: batch.store ?? null,
+      })
+      .onConflictDoNothing();
+    [row] = (await db.execute<Row>(statement(batch, now))).rows;
+  }
+  if (!row) throw new Error(`node ${batch.node} has no row after inserting it`);
+  const off = Number(row.off);
+  const held = Number(row.old_cursor) - off;
+  if (row.stale)
+    return {
+      ok: false,
+      code: 'STORE_CHANGED',
+      message: `node ${batch.node} ships from another store now (${row.old_store}); this batch comes from store ${batch.store}: is a second agent using the node name ${batch.node}?`,
+    };
+  if (!row.ok)
+    return {
+      ok: false,
+      code: 'GAP',
+      cursor: held,
+      message: `batch starts after event ${batch.after} but the hub holds events up to ${held} only`,
+    };
+  return {
+    ok: true,
+    cursor: Number(row.cursor) - off,
+    stored: Number(row.stored),
+    commands: row.commands.map((c) => ({
+      id: Number(c.id),
+      service: c.service,
+      operation: c.operation,
+      args: c.args,
+      actor: c.actor,
+      role: c.role,
+      reason: c.reason,
+      expiresAt: Number(c.expires_at),
+    })),
+  };
 }

@@ -9,6 +9,7 @@ import type { Clock } from '../clock/clock.js';
 import { batchSchema, MAX_BATCH_BYTES, orderProblem, type ShipErrorCode } from '../fleet/protocol.js';
 import type { Logger } from '../log.js';
 import type { HubDb } from './db.js';
+import type { HubDenials } from './denials.js';
 import { ingest } from './ingest.js';
 import type { HubMetrics } from './metrics.js';
 import { findHubToken } from './tokens.js';
@@ -18,6 +19,8 @@ export interface ShipDeps {
   clock: Pick<Clock, 'now'>;
   metrics: HubMetrics;
   logger: Logger;
+  /** Refusals by role or node binding, audited at the hub (denials.ts). */
+  denials?: HubDenials;
 }
 
 const STATUS: Record<ShipErrorCode, number> = {
@@ -27,6 +30,7 @@ const STATUS: Record<ShipErrorCode, number> = {
   MALFORMED_BATCH: 400,
   OUT_OF_ORDER: 400,
   GAP: 409,
+  STORE_CHANGED: 409,
   BATCH_TOO_LARGE: 413,
   HUB_UNAVAILABLE: 503,
 };
@@ -81,8 +85,17 @@ export async function handleShip(req: IncomingMessage, res: ServerResponse, deps
     });
   }
   if (!found) return refuse('UNAUTHENTICATED', 'invalid or revoked agent token');
-  if (found.role !== 'agent' || !found.node)
+  if (found.role !== 'agent' || !found.node) {
+    deps.denials?.refuse({
+      actor: found.name,
+      role: found.role,
+      operation: 'ship',
+      required: 'agent',
+      node: null,
+      service: null,
+    });
     return refuse('WRONG_ROLE', `token '${found.name}' has role ${found.role}: only agent tokens may ship`);
+  }
   const token = { name: found.name, node: found.node };
   let raw: unknown;
   try {
@@ -98,6 +111,14 @@ export async function handleShip(req: IncomingMessage, res: ServerResponse, deps
   }
   const batch = parsed.data;
   if (batch.node !== token.node) {
+    deps.denials?.refuse({
+      actor: token.name,
+      role: 'agent',
+      operation: `ship for node ${batch.node}`,
+      required: `agent token of node ${batch.node}`,
+      node: token.node,
+      service: null,
+    });
     return refuse('WRONG_NODE', `this token ships for node ${token.node}, not ${batch.node}`, {
       token: token.name,
     });
@@ -106,7 +127,11 @@ export async function handleShip(req: IncomingMessage, res: ServerResponse, deps
   if (order) return refuse('OUT_OF_ORDER', order, { node: batch.node });
   try {
     const result = await ingest(deps.db, batch, deps.clock.now());
-    if (!result.ok) return refuse(result.code, result.message, { node: batch.node, cursor: result.cursor });
+    if (!result.ok)
+      return refuse(result.code, result.message, {
+        node: batch.node,
+        ...(result.code === 'GAP' ? { cursor: result.cursor } : {}),
+      });
     deps.metrics.eventsStored(result.stored);
     sendJson(res, 200, { cursor: result.cursor, commands: result.commands });
   } catch (err) {

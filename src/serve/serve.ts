@@ -354,6 +354,15 @@ function startShipper(parts: ServeParts, clock: Clock, yoga: (() => YogaLike) | 
     node: env.MEDIC_NODE_NAME,
     version: VERSION,
     readEvents: (after, first) => store.listEvents({ after, first, order: 'asc' }).events,
+    storeId: () => store.storeId(),
+    lastEventId: () => store.listEvents({ first: 1, order: 'desc' }).events[0]?.id ?? 0,
+    // Durable: a command taken before a restart is not run again (remembered past its expiry).
+    claimCommand: (c) =>
+      store.claimReplay(
+        [`hub-command:${env.MEDIC_NODE_NAME}:${c.id}`],
+        c.expiresAt + 3_600_000,
+        clock.now(),
+      ) === 'new',
     views: () => engine.views(),
     clock,
     logger: log,

@@ -30,6 +30,7 @@ import {
 import { EventReader, EventWriter } from './events.js';
 import { fileIdentity, StoreHealth } from './health.js';
 import { type MaintenanceRecord, MaintenanceRows, type NewMaintenance } from './maintenance.js';
+import { StoreIdentity } from './identity.js';
 import { PendingActions } from './pending.js';
 import { PolicyVersions } from './policies.js';
 import { ReplayMemory } from './replays.js';
@@ -72,6 +73,7 @@ class SqliteStore implements Store {
   private readonly alerts: AlertMemory;
   private readonly outbox: EscalationOutbox;
   private readonly maintenance: MaintenanceRows;
+  private readonly identity: StoreIdentity;
   private readonly upsertServiceStmt: Database.Statement;
   private readonly now: () => number;
   private readonly synchronous: Synchronous;
@@ -100,6 +102,7 @@ class SqliteStore implements Store {
     this.alerts = new AlertMemory(sqlite);
     this.outbox = new EscalationOutbox(sqlite);
     this.maintenance = new MaintenanceRows(sqlite);
+    this.identity = new StoreIdentity(sqlite);
     this.health = new StoreHealth(path, path === ':memory:' ? null : fileIdentity(path), this.now);
     this.upsertServiceStmt = sqlite.prepare(
       `INSERT INTO services (name, unit) VALUES (?, ?)
@@ -224,6 +227,9 @@ class SqliteStore implements Store {
   }
   advanceEventCursor(name: string, eventId: number, at: number): number {
     return this.slack.advance(name, eventId, at);
+  }
+  storeId(): string {
+    return this.guarded(() => this.identity.get(this.now()));
   }
   claimReplay(keys: string[], expiresAt: number, at: number): 'new' | 'seen' {
     return this.guarded(() => this.replays.claim(keys, expiresAt, at));

@@ -87,6 +87,8 @@ export interface Store extends EngineStore {
    * 'seen' when any key is already remembered and unexpired at `at`, else 'new'.
    */
   claimReplay(keys: string[], expiresAt: number, at: number): 'new' | 'seen';
+  /** The store's identity: random, made with the database (identity.ts; shipped to the hub). */
+  storeId(): string;
   /**
    * Alertmanager dedupe (alerts.ts): records the delivery's key and the firing set in one
    * transaction; `first: false` when the key was already recorded (the delivery must not act).

@@ -7,6 +7,7 @@ import type { Clock } from '../../clock/clock.js';
 import type { TokenRole } from '../../core/roles.js';
 import type { HubBus } from '../bus.js';
 import type { HubDb } from '../db.js';
+import type { HubDenials } from '../denials.js';
 
 export interface HubPrincipal {
   /** The token's name. */
@@ -24,6 +25,8 @@ export interface HubContext {
   commandTtlMs: number;
   /** A mutation waits this long for the agent's result before answering `pending`. */
   commandWaitMs: number;
+  /** Refusals by role, audited once per minute per token and operation (denials.ts). */
+  denials: HubDenials;
   /** Aborted when the client goes away (subscriptions end on it). */
   signal: AbortSignal;
 }

@@ -130,11 +130,20 @@ for (const spec of SPECS) {
         const { principal } = ctx;
         const role =
           principal.role === 'bot' || principal.role === 'alertmanager' ? 'viewer' : principal.role;
-        if (!hasRole(role, spec.required))
+        if (!hasRole(role, spec.required)) {
+          ctx.denials.refuse({
+            actor: principal.name,
+            role: principal.role,
+            operation: spec.operation,
+            required: spec.required,
+            node: a.node ?? null,
+            service: a.name,
+          });
           return {
             code: 'NOT_ALLOWED',
             message: `${spec.operation} needs role ${spec.required}; token '${principal.name}' has role ${principal.role}`,
           };
+        }
         const reason = a.reason.trim();
         if (reason.length === 0 || reason.length > MAX_REASON)
           return { code: 'VALIDATION', message: `reason must be 1 to ${MAX_REASON} characters` };
