@@ -2,14 +2,14 @@
  * Fan-out across hub replicas with PostgreSQL LISTEN/NOTIFY: every replica holds one connection
  * listening on the hub channel; the writer NOTIFYs inside its transaction (delivered at commit,
  * in commit order), and each replica reads the rows named by the payload and hands them to its
- * own subscribers. Payloads are small (`{ hub: id }` or `{ node, from, to }`): NOTIFY payloads are
+ * own subscribers (agent-event ranges queued meanwhile are read together, in one query). Payloads are small (`{ hub: id }` or `{ node, from, to }`): NOTIFY payloads are
  * capped at 8000 bytes.
  *
  * When the listening connection drops (PostgreSQL restarted) it reconnects with backoff on the
  * Clock and replays hub events committed meanwhile (ids > the last one seen). Agent events
  * stored meanwhile are not replayed to live subscribers: read them with `recoveryEvents`.
  */
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { asc, eq, gt, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { fleetEvents, hubEvents } from '../../db/pg/schema.js';
 import type { Clock, Timer } from '../clock/clock.js';
@@ -42,6 +42,8 @@ export class HubBus {
   /** Hub event ids delivered recently (a notification and a replay may name the same one). */
   private readonly seen = new Set<number>();
   private chain: Promise<void> = Promise.resolve();
+  /** Agent-event ranges notified and not yet read (drainFleet). */
+  private readonly pendingFleet: { node: string; from: number; to: number }[] = [];
   private readonly fleet = new Set<Listener<FleetEvent>>();
   private readonly hub = new Set<Listener<HubEvent>>();
   /** Resolves once the first LISTEN is in place. */
@@ -111,8 +113,7 @@ export class HubBus {
     client.on('end', () => drop());
     client.on('notification', (msg) => {
       if (msg.channel !== HUB_CHANNEL || !msg.payload) return;
-      const payload = msg.payload;
-      this.enqueue(() => this.dispatch(payload));
+      this.notified(msg.payload);
     });
     client
       .connect()
@@ -137,36 +138,59 @@ export class HubBus {
     });
   }
 
-  private async dispatch(payload: string): Promise<void> {
+  private notified(payload: string): void {
     let msg: { hub?: number; node?: string; from?: number; to?: number };
     try {
       msg = JSON.parse(payload);
     } catch {
       return;
     }
-    if (typeof msg.hub === 'number') {
-      if (this.seen.has(msg.hub)) return;
-      const rows = await this.db.select().from(hubEvents).where(eq(hubEvents.id, msg.hub));
-      for (const r of rows) this.deliverHub(r);
+    const hub = msg.hub;
+    if (typeof hub === 'number') {
+      this.enqueue(async () => {
+        if (this.seen.has(hub)) return;
+        const rows = await this.db.select().from(hubEvents).where(eq(hubEvents.id, hub));
+        for (const r of rows) this.deliverHub(r);
+      });
       return;
     }
     if (typeof msg.node === 'string' && typeof msg.from === 'number' && typeof msg.to === 'number') {
-      if (this.fleet.size === 0) return;
-      const rows = await this.db
-        .select()
-        .from(fleetEvents)
-        .where(
-          and(
-            eq(fleetEvents.node, msg.node),
-            gt(fleetEvents.eventId, msg.from),
-            lte(fleetEvents.eventId, msg.to),
-          ),
-        )
-        .orderBy(asc(fleetEvents.eventId));
-      for (const r of rows) {
-        const event: FleetEvent = { ...r, event: r.event as Record<string, unknown> };
-        for (const l of this.fleet) l(event);
-      }
+      this.pendingFleet.push({ node: msg.node, from: msg.from, to: msg.to });
+      // One drain reads every range queued by the time it runs with ONE query: under a steady
+      // stream of batches the listener keeps up instead of paying a round trip per batch.
+      if (this.pendingFleet.length === 1) this.enqueue(() => this.drainFleet());
+    }
+  }
+
+  /** Reads every queued (node, from, to] range in one query; delivers in notification order. */
+  private async drainFleet(): Promise<void> {
+    const ranges = this.pendingFleet.splice(0);
+    if (ranges.length === 0 || this.fleet.size === 0) return;
+    const { rows } = await this.db.execute<{
+      node: string;
+      event_id: string;
+      at: string;
+      service: string | null;
+      kind: string;
+      event: Record<string, unknown>;
+      received_at: string;
+    }>(sql`
+      SELECT e.node, e.event_id, e.at, e.service, e.kind, e.event, e.received_at
+      FROM jsonb_to_recordset(${JSON.stringify(ranges.map((r, ord) => ({ ...r, ord })))}::jsonb)
+        AS r(node text, "from" bigint, "to" bigint, ord int)
+      JOIN ${fleetEvents} AS e ON e.node = r.node AND e.event_id > r."from" AND e.event_id <= r."to"
+      ORDER BY r.ord, e.event_id`);
+    for (const r of rows) {
+      const event: FleetEvent = {
+        node: r.node,
+        eventId: Number(r.event_id),
+        at: Number(r.at),
+        service: r.service,
+        kind: r.kind,
+        event: r.event,
+        receivedAt: Number(r.received_at),
+      };
+      for (const l of this.fleet) l(event);
     }
   }
 
