@@ -24,6 +24,7 @@ const TABLES = [
   'services',
   'slack_incidents',
   'slack_replays',
+  'store_identity',
 ];
 
 describe('migrations', () => {
