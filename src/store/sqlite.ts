@@ -29,8 +29,8 @@ import {
 } from './escalations.js';
 import { EventReader, EventWriter } from './events.js';
 import { fileIdentity, StoreHealth } from './health.js';
-import { type MaintenanceRecord, MaintenanceRows, type NewMaintenance } from './maintenance.js';
 import { StoreIdentity } from './identity.js';
+import { type MaintenanceRecord, MaintenanceRows, type NewMaintenance } from './maintenance.js';
 import { PendingActions } from './pending.js';
 import { PolicyVersions } from './policies.js';
 import { ReplayMemory } from './replays.js';
