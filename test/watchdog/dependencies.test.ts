@@ -22,7 +22,16 @@ import {
   uniqueUnit,
   waitFor,
 } from '../helpers/systemd.js';
-import { countLines, eventsOf, python3, serveInProcess, sleep, tempDir, writeContract } from './helpers.js';
+import {
+  countLines,
+  eventsOf,
+  FAST_POLICY,
+  python3,
+  serveInProcess,
+  sleep,
+  tempDir,
+  writeContract,
+} from './helpers.js';
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -64,16 +73,7 @@ const apiServer = (port: number, dbPort: number) =>
     `http.server.ThreadingHTTPServer(("127.0.0.1", ${port}), H).serve_forever()`,
   ].join('\n');
 
-const POLICY = {
-  failureThreshold: 2,
-  startupGraceSec: 2,
-  cooldownSec: 1,
-  maxRestarts: 20,
-  windowSec: 600,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  stableSec: 60,
-  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: true },
-};
+const POLICY = { ...FAST_POLICY, maxRestarts: 20, windowSec: 600 };
 
 describeSystemd('dependsOn against real systemd units', () => {
   const transport = transports()[0]!;

@@ -18,18 +18,17 @@ import {
   uniqueUnit,
   waitFor,
 } from '../helpers/systemd.js';
-import { countLines, eventsOf, serveInProcess, sleep, tempDir, writeContract } from './helpers.js';
+import {
+  countLines,
+  eventsOf,
+  FAST_POLICY,
+  serveInProcess,
+  sleep,
+  tempDir,
+  writeContract,
+} from './helpers.js';
 
-const POLICY = {
-  failureThreshold: 1,
-  startupGraceSec: 2,
-  cooldownSec: 1,
-  maxRestarts: 5,
-  windowSec: 120,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  stableSec: 60,
-  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: true },
-};
+const POLICY = { ...FAST_POLICY, failureThreshold: 1, maxRestarts: 5 };
 
 describeSystemd('a hold maintenance window against a real systemd unit', () => {
   const transport = transports()[0]!;
