@@ -100,6 +100,23 @@ export function alertInput(a: AlertFacts, target: AlertTarget, otherHoldsFiring 
 }
 
 /**
+ * Whether a re-send of a still-firing `hold` alert renews its hold (Alertmanager re-sends a firing
+ * alert every repeat_interval with the same dedupe key): only a hold the alert itself set
+ * (`actor` alertmanager, still in force) and only once less than half its TTL remains, so the
+ * HA pair's second copy and quick re-sends change nothing and record nothing (speak once). A hold
+ * that lapsed or that an operator released or replaced is not taken back.
+ */
+export function renewsHold(
+  hold: { actor: string; until: number } | null,
+  target: AlertTarget,
+  now: number,
+): boolean {
+  if (target.action !== 'hold' || hold === null || hold.actor !== ALERT_ACTOR) return false;
+  const remaining = hold.until - now;
+  return remaining > 0 && remaining < (target.holdTtlSec * 1000) / 2;
+}
+
+/**
  * The identity of one delivery's meaning: the same alert (fingerprint), occurrence (startsAt) and
  * status. Alertmanager's retries, its repeat_interval re-sends and the second replica of an HA
  * pair all carry the same key, so each acts once.

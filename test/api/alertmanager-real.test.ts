@@ -244,6 +244,39 @@ describe.skipIf(!alertmanagerAvailable && process.env.MEDIC_REQUIRE_SYSTEMD !== 
       expect(m.executor.calls).toEqual([]);
     });
 
+    it('a hold alert that keeps firing keeps its hold past holdTtlSec: repeat_interval re-sends renew it', async () => {
+      const m = await setup('renew');
+      const a = await am();
+      const alert = {
+        labels: { alertname: 'DatabaseDown', cluster: 'main' },
+        startsAt: iso(Date.now() - 1000),
+      };
+      await a.post([alert]);
+      await until('the hold', () => m.engine.state('worker')?.tag === 'held');
+      const first = m.engine.view('worker')!.hold!.until;
+      // 400 of the hold's 600 s pass on medic's clock while Alertmanager keeps re-sending.
+      m.clock.advance(400_000);
+      await until(
+        'a renewal',
+        async () => (await counter(m.app, 'medic_alerts_total', 'outcome', 'renewed')) >= 1,
+      );
+      const renewed = m.engine.view('worker')!.hold!.until;
+      expect(renewed).toBeGreaterThan(first);
+      // More re-sends while most of the renewed hold remains: no more renewals, nothing recorded.
+      const dups = await counter(m.app, 'medic_alerts_total', 'outcome', 'duplicate');
+      await until(
+        'three more re-sends',
+        async () => (await counter(m.app, 'medic_alerts_total', 'outcome', 'duplicate')) >= dups + 3,
+      );
+      expect(await counter(m.app, 'medic_alerts_total', 'outcome', 'renewed')).toBe(1);
+      expect(m.store.listEvents({ service: 'worker', kinds: ['hold_set'] }).events).toHaveLength(2);
+      // Past the first TTL the service is still held: the alert still fires.
+      m.clock.advance(300_000);
+      expect(m.engine.state('worker')).toMatchObject({ tag: 'held', actor: 'alertmanager' });
+      await a.post([{ ...alert, endsAt: iso(Date.now() - 10) }]);
+      await until('the release', () => m.engine.state('worker')?.tag !== 'held');
+    });
+
     it('dedupe is durable: after medic restarts on the same database, re-sends of an alert already acted on do nothing', async () => {
       let m = await setup('durable');
       const a = await am();
@@ -275,6 +308,10 @@ describe.skipIf(!alertmanagerAvailable && process.env.MEDIC_REQUIRE_SYSTEMD !== 
       );
       expect(m.executor.calls).toEqual([]);
       expect(m.store.listEvents({ service: 'api' }).events).toEqual([]);
+      // Audited once (access_denied), however often Alertmanager tried.
+      const denied = m.store.listEvents({ kinds: ['access_denied'] }).events;
+      expect(denied).toHaveLength(1);
+      expect(denied[0]).toMatchObject({ actor: 'unauthenticated', data: { status: 401, count: 1 } });
     });
   },
 );

@@ -77,7 +77,7 @@ function post(body: unknown, auth: string | null = token, method = 'POST') {
 }
 
 describe('POST /alertmanager: refused requests', () => {
-  it('401 without or with an unknown token, 403 for another role, 405 for GET; nothing is recorded', async () => {
+  it('401 without or with an unknown token, 403 for another role, 405 for GET; nothing acts', async () => {
     await start();
     const ok = payload([alert('ApiWedged', 'firing')]);
     expect((await post(ok, null)).status).toBe(401);
@@ -87,7 +87,35 @@ describe('POST /alertmanager: refused requests', () => {
     expect((await viewer.json()).error).toMatch(/needs role alertmanager/);
     expect((await post(ok, h.tokens.operator)).status).toBe(403);
     expect((await post(ok, token, 'GET')).status).toBe(405);
-    expect(h.store.listEvents({}).events).toEqual([]);
+    // Only the refusals are recorded (next test), nothing about a service.
+    expect(h.store.listEvents({}).events.every((e) => e.kind === 'access_denied' && e.service === null)).toBe(
+      true,
+    );
+    expect(h.executor.calls).toEqual([]);
+  });
+
+  it('refusals are audited as access_denied: the first of each caller, then once a minute with the count', async () => {
+    await start();
+    const ok = payload([alert('ApiWedged', 'firing')]);
+    const denied = () => h.store.listEvents({ kinds: ['access_denied'], order: 'asc' }).events;
+    for (let i = 0; i < 5; i++) expect((await post(ok, i % 2 ? 'medic_nope' : null)).status).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await post(ok, h.tokens.viewer)).status).toBe(403);
+    expect(denied().map((e) => [e.actor, (e.data as { status: number; count: number }).count])).toEqual([
+      ['unauthenticated', 1],
+      ['viewer-token', 1],
+    ]);
+    expect(denied()[1]!.data).toMatchObject({
+      operation: 'POST /alertmanager',
+      status: 403,
+      required: 'alertmanager',
+      role: 'viewer',
+    });
+    // A minute later the next refusal is written, standing for itself and the 4 counted since.
+    h.clock.advance(61_000);
+    expect((await post(ok, null)).status).toBe(401);
+    const last = denied().at(-1)!;
+    expect(last.actor).toBe('unauthenticated');
+    expect(last.data).toMatchObject({ status: 401, count: 5 });
     expect(h.executor.calls).toEqual([]);
   });
 
@@ -170,6 +198,55 @@ describe('POST /alertmanager: alerts through decide()', () => {
     await h.engine.idle();
     expect(h.executor.calls).toHaveLength(1);
     expect(await h.app.metrics.text()).toMatch(/medic_alerts_total\{outcome="unmatched"\} 1/);
+  });
+
+  it('a re-send of a still-firing hold alert renews its hold once less than half the TTL remains', async () => {
+    await start();
+    const a = alert('DatabaseDown', 'firing', 'ae1');
+    const body = async (r: Response) => (await r.json()) as Record<string, number>;
+    expect(await body(await post(payload([a])))).toMatchObject({ acted: 1 });
+    const until0 = h.engine.view('worker')!.hold!.until;
+    // Re-sends (repeat_interval, the HA pair) while most of the hold remains: nothing happens.
+    h.clock.advance(1000_000);
+    for (let i = 0; i < 3; i++) expect(await body(await post(payload([a])))).toMatchObject({ duplicate: 1 });
+    expect(h.engine.view('worker')!.hold!.until).toBe(until0);
+    // Past half the TTL (default 3600 s): the next re-send extends it, the one after does not.
+    h.clock.advance(900_000);
+    expect(await body(await post(payload([a])))).toMatchObject({ renewed: 1, duplicate: 0 });
+    const again = await body(await post(payload([a])));
+    expect(again).toMatchObject({ duplicate: 1 });
+    expect(again.renewed).toBeUndefined();
+    const hold = h.engine.view('worker')!.hold!;
+    expect(hold).toMatchObject({ actor: 'alertmanager' });
+    expect(hold.until).toBe(h.clock.now() + 3600_000);
+    const sets = h.store.listEvents({ service: 'worker', kinds: ['hold_set'], order: 'asc' }).events;
+    expect(sets).toHaveLength(2);
+    expect(sets[1]!.data).toMatchObject({ alert: { action: 'hold', renewed: true, fingerprint: 'ae1' } });
+    // The hold outlives its first TTL while the alert fires; its resolve still ends it.
+    h.clock.advance(2000_000);
+    expect(h.engine.state('worker')?.tag).toBe('held');
+    await post(payload([alert('DatabaseDown', 'resolved', 'ae1')]));
+    expect(h.engine.state('worker')?.tag).toBe('healthy');
+  });
+
+  it('re-sends never renew an operator-replaced hold, nor act again for observe and restart', async () => {
+    await start();
+    const db = alert('DatabaseDown', 'firing', 'ab1');
+    await post(payload([db]));
+    await h.engine.submit('worker', { type: 'hold', ttlSec: 3600, actor: 'alice', reason: 'migration' });
+    h.clock.advance(2000_000);
+    await post(payload([db]));
+    expect(h.engine.view('worker')!.hold).toMatchObject({ actor: 'alice' });
+    const wedged = alert('ApiWedged', 'firing', 'ac1');
+    await post(payload([wedged]));
+    h.clock.advance(3600_000);
+    await h.engine.idle();
+    await post(payload([wedged]));
+    await h.engine.idle();
+    // One input from the alert; later restarts are medic's own (ticks), not the re-send's.
+    expect(
+      h.store.listEvents({ service: 'api' }).events.filter((e) => e.actor === 'alertmanager'),
+    ).toHaveLength(1);
   });
 
   it("an alert's end never releases an operator's hold", async () => {

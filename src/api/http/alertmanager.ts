@@ -9,7 +9,12 @@
  * - each alert maps to services through their contract rules (core/alerts.ts `alertTargets`);
  * - each alert's delivery acts once: its dedupe key (fingerprint, startsAt, status) is claimed in
  *   the store (durable, shared by every replica posting to this medic) before any input is
- *   submitted; a repeat is counted (`medic_alerts_total{outcome="duplicate"}`) and ignored;
+ *   submitted; a repeat is counted (`medic_alerts_total{outcome="duplicate"}`) and ignored --
+ *   except that a re-send of a still-firing `hold` alert renews the alert's hold once less than
+ *   half its TTL remains (core/alerts.ts `renewsHold`; outcome `renewed`), so a hold outlives
+ *   holdTtlSec while Alertmanager keeps re-sending at repeat_interval;
+ * - refused requests (401, 403) are audited as `access_denied` (service null), at most once per
+ *   caller per minute with the count of refusals it stands for (core/throttle.ts);
  * - inputs go through `engine.submit` → decide(), like every other input; their audit events
  *   carry the alert (labels, fingerprint, generatorURL, status, startsAt) in `data.alert`;
  * - an input that cannot be submitted (engine closing, store failing) un-claims the key and the
@@ -17,8 +22,16 @@
  *   decision's commit loses that delivery's action (never doubles it: promise 4, no extra restart).
  */
 import { performance } from 'node:perf_hooks';
-import { ALERT_ACTOR, type AlertRule, alertDedupeKey, alertInput, alertTargets } from '../../core/alerts.js';
+import {
+  ALERT_ACTOR,
+  type AlertRule,
+  alertDedupeKey,
+  alertInput,
+  alertTargets,
+  renewsHold,
+} from '../../core/alerts.js';
 import { hasRole } from '../../core/roles.js';
+import { RefusalThrottle } from '../../core/throttle.js';
 import type { Engine } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/types.js';
@@ -36,13 +49,58 @@ export interface AlertReceiverDeps {
   clock: { now(): number };
   metrics: Metrics;
   logger: Logger;
+  /** Refusal counting (default: core/throttle.ts defaults, one record per caller per minute). */
+  denials?: RefusalThrottle;
 }
+
+/** The operation named in access_denied events of this endpoint. */
+const OPERATION = `POST ${ALERTMANAGER_PATH}`;
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   Response.json(body, { status, headers });
 
 export function createAlertReceiver(deps: AlertReceiverDeps): (request: Request) => Promise<Response> {
   const log = deps.logger.child({ component: 'alertmanager' });
+  const denials = deps.denials ?? new RefusalThrottle();
+  /** Speak once: the first refusal of a caller, then one record per minute counting the rest. */
+  const denied = (
+    who: string,
+    status: 401 | 403,
+    reason: string,
+    principal: { role: string; via?: string } | null,
+  ) => {
+    const now = deps.clock.now();
+    const verdict = denials.refuse(who, OPERATION, now);
+    if (!verdict.write) return;
+    try {
+      deps.engine.record({
+        service: null,
+        kind: 'access_denied',
+        decision: null,
+        taken: false,
+        input: null,
+        actor: who,
+        reason: `${OPERATION} refused (${status}): ${reason}`,
+        stateFrom: null,
+        stateTo: null,
+        counters: null,
+        effects: [],
+        mode: null,
+        data: {
+          operation: OPERATION,
+          status,
+          required: 'alertmanager',
+          role: principal?.role ?? null,
+          via: principal?.via ?? null,
+          count: verdict.count,
+          firstAt: verdict.firstAt,
+          lastAt: verdict.lastAt,
+        },
+      });
+    } catch (err) {
+      log.error({ err }, 'access_denied not recorded');
+    }
+  };
   return async (request) => {
     const res = await receive(request);
     deps.metrics.alertRequest(res.status);
@@ -53,6 +111,8 @@ export function createAlertReceiver(deps: AlertReceiverDeps): (request: Request)
     if (request.method !== 'POST') return json(405, { error: 'method not allowed' }, { allow: 'POST' });
     const auth = authenticate(request.headers.get('authorization'), deps.store);
     if (!auth.ok) {
+      // No principal: one caller, "unauthenticated" (the token is never logged).
+      denied('unauthenticated', 401, auth.reason, null);
       return json(
         401,
         { error: `unauthorized: ${auth.reason}` },
@@ -60,6 +120,7 @@ export function createAlertReceiver(deps: AlertReceiverDeps): (request: Request)
       );
     }
     if (!hasRole(auth.principal.role, 'alertmanager')) {
+      denied(auth.principal.name, 403, `needs role alertmanager, has ${auth.principal.role}`, auth.principal);
       return json(403, {
         error: `POST /alertmanager needs role alertmanager; token '${auth.principal.name}' has role ${auth.principal.role}`,
       });
@@ -76,9 +137,11 @@ export function createAlertReceiver(deps: AlertReceiverDeps): (request: Request)
     }
     const started = performance.now();
     const counts = { acted: 0, duplicate: 0, unmatched: 0, failed: 0 };
+    let renewed = 0;
     for (const alert of parsed.data.alerts) {
       const outcome = await actOn(alert, parsed.data.receiver);
-      counts[outcome] += 1;
+      if (outcome === 'renewed') renewed += 1;
+      else counts[outcome] += 1;
       deps.metrics.alertReceived(outcome);
     }
     log.debug(
@@ -92,7 +155,8 @@ export function createAlertReceiver(deps: AlertReceiverDeps): (request: Request)
         { 'retry-after': '5' },
       );
     }
-    return json(200, counts);
+    // `renewed` only when a hold was renewed: the answer keeps its shape otherwise.
+    return json(200, renewed > 0 ? { ...counts, renewed } : counts);
   }
 
   async function actOn(alert: WebhookAlert, receiver: string) {
@@ -112,7 +176,6 @@ export function createAlertReceiver(deps: AlertReceiverDeps): (request: Request)
       log.error({ err, fingerprint: alert.fingerprint }, 'alert not claimed (store failing)');
       return 'failed' as const;
     }
-    if (!verdict.first) return 'duplicate' as const;
     const data = {
       alert: {
         name: alert.labels.alertname ?? null,
@@ -124,6 +187,7 @@ export function createAlertReceiver(deps: AlertReceiverDeps): (request: Request)
         receiver,
       },
     };
+    if (!verdict.first) return renew(alert, targets, data);
     try {
       for (const target of targets) {
         const input = alertInput(alert, target, verdict.othersHolding.has(target.service));
@@ -143,6 +207,36 @@ export function createAlertReceiver(deps: AlertReceiverDeps): (request: Request)
       } catch (e) {
         log.error({ err: e }, 'alert claim not released');
       }
+      return 'failed' as const;
+    }
+  }
+
+  /**
+   * A repeat delivery: nothing, unless it is a still-firing hold alert whose hold needs renewing
+   * (renewsHold). The renewal is the same hold input (decide() replaces the hold: a new TTL from
+   * now), audited with `data.alert.renewed`. A failing renewal answers 503: Alertmanager retries.
+   */
+  async function renew(
+    alert: WebhookAlert,
+    targets: ReturnType<typeof alertTargets>,
+    data: { alert: Record<string, unknown> },
+  ) {
+    if (alert.status !== 'firing') return 'duplicate' as const;
+    const now = deps.clock.now();
+    const due = targets.filter((t) => renewsHold(deps.engine.view(t.service)?.hold ?? null, t, now));
+    if (due.length === 0) return 'duplicate' as const;
+    try {
+      for (const target of due) {
+        const input = alertInput(alert, target);
+        if (!input) continue;
+        await deps.engine.submit(target.service, input, {
+          source: 'alertmanager',
+          data: { ...data, alert: { ...data.alert, action: target.action, renewed: true } },
+        });
+      }
+      return 'renewed' as const;
+    } catch (err) {
+      log.error({ err, fingerprint: alert.fingerprint }, 'alert hold not renewed');
       return 'failed' as const;
     }
   }

@@ -97,7 +97,7 @@ export class Metrics {
     });
     this.alerts = new Counter({
       name: 'medic_alerts_total',
-      help: 'Alerts in Alertmanager deliveries, by outcome: acted (first delivery), duplicate (a retry, re-send or HA replica), unmatched (no service), failed (not submitted; Alertmanager retries).',
+      help: 'Alerts in Alertmanager deliveries, by outcome: acted (first delivery), renewed (a re-send of a firing hold alert extended its hold), duplicate (a retry, re-send or HA replica), unmatched (no service), failed (not submitted; Alertmanager retries).',
       labelNames: ['outcome'],
       registers,
     });
@@ -243,7 +243,7 @@ export class Metrics {
   }
 
   /** Called by the Alertmanager receiver per alert of a delivery. */
-  alertReceived(outcome: 'acted' | 'duplicate' | 'unmatched' | 'failed'): void {
+  alertReceived(outcome: 'acted' | 'renewed' | 'duplicate' | 'unmatched' | 'failed'): void {
     this.alerts.inc({ outcome });
   }
 
