@@ -121,12 +121,14 @@ export const hubSlack = pgTable('hub_slack', {
 });
 
 export const hubIncidents = pgTable('hub_incidents', {
-  /** `node:<name>` for a node-down episode. */
+  /** `node:<name>` for a node-down episode, `svc:<node>/<service>` for a service incident. */
   key: text('key').primaryKey(),
   channel: text('channel').notNull(),
   ts: text('ts').notNull(),
   openedAt: bigint('opened_at', { mode: 'number' }).notNull(),
   resolvedAt: bigint('resolved_at', { mode: 'number' }),
+  /** The incident message's text (service incidents: re-rendered when a click's result comes). */
+  text: text('text'),
 });
 
 /**

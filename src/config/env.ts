@@ -86,6 +86,11 @@ export const envSchema = z.object({
   SLACK_ADMIN_GROUPS: withDefault(groupList, ''),
   /** How long a group's member list is trusted; a removed member keeps the right at most this long. */
   SLACK_USERGROUP_TTL_SEC: withDefault(z.coerce.number().positive().max(3600), 60),
+  /**
+   * An agent shipping to a hub leaves Slack to the hub (one bot for the fleet, no double posts):
+   * its own Slack bot stays off unless this is 1 (e.g. a per-host channel beside the fleet's).
+   */
+  MEDIC_SLACK_IN_FLEET: withDefault(z.enum(['0', '1']), '0'),
   /** Fleet (docs/FLEET.md): the hub this agent ships its events to; with MEDIC_HUB_TOKEN. */
   MEDIC_HUB_URL: opt(z.url()),
   /** The agent token (`medic hub token create --node NAME`), bound to MEDIC_NODE_NAME. */

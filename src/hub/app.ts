@@ -18,6 +18,7 @@ import { HubDenials } from './denials.js';
 import type { HubMetrics } from './metrics.js';
 import { type HubContext, type HubPrincipal, hubSchema } from './schema/index.js';
 import { handleShip, sendJson } from './ship-route.js';
+import { SLACK_EVENTS_PATH } from './slack-route.js';
 import { findHubToken } from './tokens.js';
 
 export interface HubAppDeps {
@@ -29,6 +30,8 @@ export interface HubAppDeps {
   silenceMs: number;
   commandTtlMs: number;
   commandWaitMs: number;
+  /** Slack's interactivity requests (slack-route.ts), when Slack is configured at the hub. */
+  slackEvents?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 export interface HubApp {
@@ -104,6 +107,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
       return handleShip(req, res, { db: database.db, clock: deps.clock, metrics, logger, denials });
     }
+    if (path === SLACK_EVENTS_PATH && deps.slackEvents) return deps.slackEvents(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return sendJson(res, 405, { error: 'method not allowed' });
     if (path === '/healthz') return sendJson(res, 200, { ok: true });

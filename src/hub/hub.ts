@@ -7,6 +7,8 @@
 
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
+import { roleResolver } from '../../bot/roles.js';
+import { GroupRoles } from '../../bot/usergroups.js';
 import type { Clock } from '../clock/clock.js';
 import { systemClock } from '../clock/clock.js';
 import type { Env } from '../config/env.js';
@@ -18,6 +20,8 @@ import { type HubDatabase, migrateHub, openHubDatabase } from './db.js';
 import { HubEscalation, hubEscalationConfig } from './escalation.js';
 import { HubMetrics } from './metrics.js';
 import { SlackLeader } from './slack.js';
+import { slackCall } from './slack-api.js';
+import { createSlackRoute } from './slack-route.js';
 import { Sweeper } from './sweeper.js';
 
 /** One Slack contender per replica when Slack is configured (token and channel), else null. */
@@ -49,6 +53,43 @@ function startSlack(
   });
   leader.start();
   return leader;
+}
+
+/**
+ * `POST /slack/events` on every replica when Slack is fully configured (signing secret too):
+ * clicks on the hub's incidents, roles from the id lists and user groups at click time.
+ */
+function slackRoute(env: Env, database: HubDatabase, clock: Clock, log: Logger) {
+  if (!env.SLACK_BOT_TOKEN || !env.SLACK_CHANNEL || !env.SLACK_SIGNING_SECRET) return undefined;
+  const target = {
+    token: env.SLACK_BOT_TOKEN,
+    channel: env.SLACK_CHANNEL,
+    apiUrl: env.SLACK_API_URL ?? 'https://slack.com/api/',
+  };
+  const logger = log.child({ component: 'hub-slack-events' });
+  const groups = new GroupRoles(
+    {
+      usergroups: {
+        users: { list: (args) => slackCall(target, clock, 'usergroups.users.list', args) },
+      },
+    },
+    {
+      operatorGroups: env.SLACK_OPERATOR_GROUPS,
+      adminGroups: env.SLACK_ADMIN_GROUPS,
+      ttlMs: env.SLACK_USERGROUP_TTL_SEC * 1000,
+    },
+    clock,
+    (group, err) =>
+      logger.warn({ err, group }, 'slack user group not readable: its members get no role from it'),
+  );
+  return createSlackRoute({
+    db: database.db,
+    clock,
+    logger,
+    signingSecret: env.SLACK_SIGNING_SECRET,
+    roles: roleResolver(env, groups),
+    commandTtlMs: env.MEDIC_HUB_COMMAND_TTL_SEC * 1000,
+  });
 }
 
 export interface RunningHub {
@@ -113,6 +154,7 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
       silenceMs,
       commandTtlMs: env.MEDIC_HUB_COMMAND_TTL_SEC * 1000,
       commandWaitMs: env.MEDIC_HUB_COMMAND_WAIT_MS,
+      slackEvents: slackRoute(env, database, clock, log),
     });
     undo.push(() => app.close());
     const http = await listen(app.handler, env.MEDIC_HOST, env.MEDIC_PORT, tls);

@@ -41,7 +41,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 /** The body, or null once it exceeds `limit` bytes (the rest is not read). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -14,6 +14,10 @@
  *
  * Posting uses Slack's Web API (chat.postMessage) at SLACK_API_URL with SLACK_BOT_TOKEN into
  * SLACK_CHANNEL. A failing call (Slack down, 429) leaves the cursor: retried next round.
+ *
+ * The leader also posts the agents' service incidents with Approve / Block controls and updates
+ * them with the result of a click's command (slack-services.ts; clicks arrive at any replica,
+ * slack-route.ts).
  */
 import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import pg from 'pg';
@@ -22,17 +26,14 @@ import type { Clock, Timer } from '../clock/clock.js';
 import type { Logger } from '../log.js';
 import type { HubDb } from './db.js';
 import { type HubEvent, toHubEvent } from './events.js';
+import { type SlackTarget, slackCall } from './slack-api.js';
+import { postServiceIncidents, type ServiceIncidentDeps, updateWithResult } from './slack-services.js';
 
 /** The advisory lock key of Slack leadership (any fixed number, distinct from migrations'). */
 export const SLACK_LEADER_LOCK = 0x6d65646c;
-const KINDS = ['node_down', 'node_up'];
+const KINDS = ['node_down', 'node_up', 'command_result', 'command_expired'];
 
-export interface SlackTarget {
-  token: string;
-  channel: string;
-  /** Ends with /api/ (default https://slack.com/api/). */
-  apiUrl: string;
-}
+export type { SlackTarget };
 
 export interface SlackLeaderOptions {
   url: string;
@@ -54,8 +55,16 @@ export class SlackLeader {
   private stopped = false;
   private leader = false;
   private failures = 0;
+  private readonly services: ServiceIncidentDeps;
 
-  constructor(private readonly opts: SlackLeaderOptions) {}
+  constructor(private readonly opts: SlackLeaderOptions) {
+    this.services = {
+      db: opts.db,
+      clock: opts.clock,
+      slack: opts.slack,
+      leading: () => this.leader && !this.stopped,
+    };
+  }
 
   isLeader(): boolean {
     return this.leader;
@@ -139,6 +148,7 @@ export class SlackLeader {
       if (!this.leader || this.stopped) return;
       await this.handle(toHubEvent(r));
     }
+    if (this.leader && !this.stopped) await postServiceIncidents(this.services);
   }
 
   private async handle(event: HubEvent): Promise<void> {
@@ -149,6 +159,11 @@ export class SlackLeader {
         .update(hubSlack)
         .set({ cursor: sql`greatest(${hubSlack.cursor}, ${event.id})` })
         .where(eq(hubSlack.key, 'main'));
+    if (event.kind === 'command_result' || event.kind === 'command_expired') {
+      await updateWithResult(this.services, event);
+      await advance(db);
+      return;
+    }
     if (event.kind === 'node_down') {
       const silentSec = Math.round(Number(event.data.silentForMs ?? 0) / 1000);
       const ts = await this.call('chat.postMessage', {
@@ -188,29 +203,8 @@ export class SlackLeader {
 
   /** One Web API call; returns the message ts. Throws on any failure (the round is retried). */
   private async call(method: string, args: Record<string, unknown>): Promise<string> {
-    const abort = new AbortController();
-    const timer = this.opts.clock.setTimeout(
-      () => abort.abort(new Error('Slack did not answer within 10 s')),
-      10_000,
-    );
-    let res: Response;
-    let body: { ok?: boolean; ts?: string; error?: string } | null;
-    try {
-      res = await fetch(new URL(method, this.opts.slack.apiUrl), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          authorization: `Bearer ${this.opts.slack.token}`,
-        },
-        body: JSON.stringify(args),
-        signal: abort.signal,
-      });
-      body = (await res.json().catch(() => null)) as typeof body;
-    } finally {
-      this.opts.clock.clearTimeout(timer);
-    }
-    if (!res.ok || !body?.ok || typeof body.ts !== 'string')
-      throw new Error(`Slack ${method} failed: HTTP ${res.status} ${body?.error ?? ''}`.trim());
+    const body = await slackCall(this.opts.slack, this.opts.clock, method, args);
+    if (typeof body.ts !== 'string') throw new Error(`Slack ${method} answered without a ts`);
     return body.ts;
   }
 }

@@ -375,6 +375,11 @@ function startShipper(parts: ServeParts, clock: Clock, yoga: (() => YogaLike) | 
   return shipper;
 }
 
+/** In fleet mode the hub talks to Slack; an agent's own bot only with MEDIC_SLACK_IN_FLEET=1. */
+export function agentSlackOn(env: Pick<Env, 'MEDIC_HUB_URL' | 'MEDIC_SLACK_IN_FLEET'>): boolean {
+  return !env.MEDIC_HUB_URL || env.MEDIC_SLACK_IN_FLEET === '1';
+}
+
 /**
  * The Slack bot when Slack is configured (loaded lazily: Bolt is not loaded otherwise), or null
  * after saying "Slack bot disabled" once. It reaches medic through the API's yoga in-process.
@@ -383,6 +388,12 @@ async function startSlackBot(parts: ServeParts, yoga: () => YogaLike, clock: Clo
   const log = parts.logger.child({ component: 'serve' });
   if (!slackConfigured(parts.env)) {
     log.info('Slack bot disabled (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL not set)');
+    return null;
+  }
+  if (!agentSlackOn(parts.env)) {
+    log.info(
+      'Slack bot off: this agent ships to a hub, which posts for the fleet (MEDIC_SLACK_IN_FLEET=1 keeps it)',
+    );
     return null;
   }
   const { createSlackBot } = await import('../../bot/app.js');

@@ -1,0 +1,1 @@
+ALTER TABLE "hub_incidents" ADD COLUMN "text" text;
