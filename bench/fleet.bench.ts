@@ -204,7 +204,7 @@ export async function run(): Promise<void> {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
         body: JSON.stringify({ query }),
       });
-      return (await res.json()) as { data: { services: { endCursor: string } } };
+      return (await res.json()) as { data: { servicePage: { endCursor: string } } };
     };
     const pageMs: number[] = [];
     const rawMs: number[] = [];
@@ -212,7 +212,7 @@ export async function run(): Promise<void> {
       const after = `n${Math.floor(Math.random() * NODES)}/svc-${Math.floor(Math.random() * SERVICES)}`;
       let t = performance.now();
       await gql(
-        `{ services(first: 100, after: "${after}") { nodes { id name state unit updatedAt } hasNextPage endCursor } }`,
+        `{ servicePage(first: 100, after: "${after}") { nodes { id name state unit updatedAt } hasNextPage endCursor } }`,
       );
       pageMs.push(performance.now() - t);
       const [n, s] = after.split('/');

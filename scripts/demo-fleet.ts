@@ -195,14 +195,14 @@ say(
   `  curl -s ${hubUrl}/graphql -H "authorization: Bearer ${viewer}" -H 'content-type: application/json' \\`,
 );
 say(
-  `    -d '{"query":"{ nodes { name state counts { state count } } services(first: 20) { nodes { id state } } }"}'`,
+  `    -d '{"query":"{ nodes { name state counts { state count } } services(first: 20) { id node name state recommendedAction { summary } } }"}'`,
 );
 say("Hold a worker from the hub (run by that node's agent, through its own guards):");
 say(
   `  curl -s ${hubUrl}/graphql -H "authorization: Bearer ${operator}" -H 'content-type: application/json' \\`,
 );
 say(
-  `    -d '{"query":"mutation { holdService(node: \\"demo-2\\", name: \\"worker\\", ttlSec: 300, reason: \\"demo\\") { ... on Command { id state result { ok type state } } } }"}'`,
+  `    -d '{"query":"mutation { holdService(node: \\"demo-2\\", name: \\"worker\\", ttlSec: 300, reason: \\"demo\\") { __typename ... on Service { id state hold { actor until } } ... on PendingCommand { message } ... on MutationError { code message } } }"}'`,
 );
 say(`Metrics: curl -s -H "authorization: Bearer ${viewer}" ${hubUrl}/metrics | grep medic_node`);
 say('Stop an agent (kill its process) and watch it go unreachable after 10 s. Ctrl-C ends the demo.');

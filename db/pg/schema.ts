@@ -40,6 +40,8 @@ export const nodes = pgTable('nodes', {
    * restart at 1) the offset moves to the cursor, so the new store's events follow the old ones.
    */
   idOffset: bigint('id_offset', { mode: 'number' }).notNull().default(0),
+  /** The agent's runtime contract and latest drift report as last shipped (fleet ContractSnapshot). */
+  contract: jsonb('contract'),
 });
 
 /**

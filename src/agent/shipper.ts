@@ -22,6 +22,7 @@ import type { AuditEvent } from '../core/audit.js';
 import type { ServiceView } from '../core/view.js';
 import {
   type CommandResult,
+  type ContractSnapshot,
   type FleetCommand,
   MAX_BATCH_EVENTS,
   MAX_BATCH_RESULTS,
@@ -60,6 +61,8 @@ export interface ShipperOptions {
   ca?: string | Buffer;
   /** Runs one hub command locally (through the agent's API); without it commands are not run. */
   execute?: (command: FleetCommand) => Promise<CommandResult>;
+  /** The runtime contract as the API answers it (null: none); shipped when it changed. */
+  contract?: () => Promise<ContractSnapshot | null>;
 }
 
 /** Refusals that retrying does not fix (a token, node name or store problem). */
@@ -85,6 +88,8 @@ export class Shipper {
   private results: CommandResult[] = [];
   private readonly ran = new Set<number>();
   private warnedAhead = false;
+  /** The contract snapshot the hub last accepted (JSON), or undefined before the first. */
+  private shippedContract: string | undefined;
 
   constructor(private readonly opts: ShipperOptions) {
     this.batchSize = Math.min(opts.batchSize ?? 200, MAX_BATCH_EVENTS);
@@ -123,6 +128,9 @@ export class Shipper {
       const events = this.cursor === null ? [] : opts.readEvents(this.cursor, this.batchSize);
       const results = this.results.slice(0, MAX_BATCH_RESULTS);
       const store = opts.storeId?.();
+      const contract = opts.contract ? await opts.contract() : undefined;
+      const contractJson = contract === undefined ? undefined : JSON.stringify(contract);
+      const changed = contractJson !== undefined && contractJson !== this.shippedContract;
       const reply = await this.send({
         node: opts.node,
         version: opts.version,
@@ -131,7 +139,9 @@ export class Shipper {
         events,
         services: opts.views(),
         results,
+        ...(changed ? { contract } : {}),
       });
+      if (changed) this.shippedContract = contractJson;
       this.recovered();
       if (this.cursor === null) this.checkAhead(reply.cursor);
       this.cursor = reply.cursor;

@@ -46,14 +46,54 @@ export const shippedView = z.looseObject({
   state: z.looseObject({ tag: z.string().min(1).max(50) }),
 });
 
-/** The operations a hub command may carry: the agent's service mutations of the same name. */
+/**
+ * The operations a hub command may carry: the agent's mutations of the same name. checkDrift is
+ * node-wide: its `service` is NODE_WIDE and its result carries the report (`drift`).
+ */
 export const COMMAND_OPERATIONS = [
   'holdService',
   'releaseService',
   'approveRestart',
   'forceRestart',
   'resetCircuit',
+  'checkDrift',
 ] as const;
+
+/** `service` of a command that addresses the whole node (checkDrift). */
+export const NODE_WIDE = '*';
+
+/** A drift report (the agent's DriftReport: src/api/schema/ports.ts), as shipped. */
+export const driftReportSchema = z.object({
+  ok: z.boolean(),
+  checkedAt: z.union([z.number(), z.string()]),
+  findings: z
+    .array(
+      z.object({
+        source: z.enum(['systemd', 'fs', 'repo']),
+        service: z.string().nullable(),
+        field: z.string(),
+        expected: z.unknown(),
+        actual: z.unknown(),
+        severity: z.enum(['error', 'warning']),
+        fix: z.string().nullable(),
+      }),
+    )
+    .max(1000),
+});
+
+/**
+ * The agent's runtime contract as its API's `runtimeContract` answers it (valid, errors, declared
+ * services, the latest drift report); shipped when it changed (absent = unchanged), null when the
+ * agent runs without a contract.
+ */
+export const contractSnapshotSchema = z.object({
+  path: z.string().max(4096),
+  valid: z.boolean(),
+  errors: z.array(z.string().max(2000)).max(200),
+  services: z.array(z.string().max(200)).max(10_000),
+  drift: driftReportSchema.nullable(),
+});
+export type ContractSnapshot = z.infer<typeof contractSnapshotSchema>;
 export type CommandOperation = (typeof COMMAND_OPERATIONS)[number];
 
 /** A command as the hub delivers it. */
@@ -85,6 +125,8 @@ export const commandResultSchema = z.object({
   message: z.string().max(2000).nullable(),
   /** The service's state tag after the command (null when there is no such service). */
   state: z.string().max(50).nullable(),
+  /** checkDrift: the report (absent for other operations). */
+  drift: driftReportSchema.optional(),
 });
 export type CommandResult = z.infer<typeof commandResultSchema>;
 
@@ -108,6 +150,8 @@ export const batchSchema = z.object({
   services: z.array(shippedView).max(10_000),
   /** Results of commands delivered earlier (absent = none). */
   results: z.array(commandResultSchema).max(MAX_BATCH_RESULTS).default([]),
+  /** The agent's runtime contract when it changed since the last accepted batch (absent = unchanged). */
+  contract: contractSnapshotSchema.nullable().optional(),
 });
 
 export type Batch = z.infer<typeof batchSchema>;
@@ -121,6 +165,7 @@ export interface OutgoingBatch {
   events: readonly { id: number; at: number; service: string | null; kind: string }[];
   services: readonly { name: string; unit: string; state: { tag: string } }[];
   results?: readonly CommandResult[];
+  contract?: ContractSnapshot | null;
 }
 export type ShippedEvent = z.infer<typeof shippedEvent>;
 

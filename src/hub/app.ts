@@ -32,6 +32,8 @@ export interface HubAppDeps {
   commandWaitMs: number;
   /** Slack's interactivity requests (slack-route.ts), when Slack is configured at the hub. */
   slackEvents?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** Base of runbook links (MEDIC_PUBLIC_URL, or the hub's URL once it listens); default relative links. */
+  publicUrl?: () => string;
 }
 
 export interface HubApp {
@@ -86,6 +88,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
         bus: deps.bus,
         commandTtlMs: deps.commandTtlMs,
         commandWaitMs: deps.commandWaitMs,
+        publicUrl: deps.publicUrl?.() ?? '',
         signal: request.signal,
         denials,
       }),

@@ -145,6 +145,7 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
     await bus.start();
     const silenceMs = env.MEDIC_HUB_SILENCE_SEC * 1000;
     const metrics = new HubMetrics(database.db, clock, silenceMs);
+    let publicUrl = env.MEDIC_PUBLIC_URL ?? '';
     const app = createHubApp({
       database,
       clock,
@@ -155,10 +156,12 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
       commandTtlMs: env.MEDIC_HUB_COMMAND_TTL_SEC * 1000,
       commandWaitMs: env.MEDIC_HUB_COMMAND_WAIT_MS,
       slackEvents: slackRoute(env, database, clock, log),
+      publicUrl: () => publicUrl,
     });
     undo.push(() => app.close());
     const http = await listen(app.handler, env.MEDIC_HOST, env.MEDIC_PORT, tls);
     undo.push(() => http.close());
+    publicUrl ||= http.url;
     const sweeper = new Sweeper({
       db: database.db,
       clock,

@@ -54,6 +54,8 @@ type Row = {
 function statement(batch: Batch, now: number) {
   const last = batch.events.at(-1)?.id ?? null;
   const store = batch.store ?? null;
+  const hasContract = batch.contract !== undefined;
+  const contract = hasContract ? JSON.stringify(batch.contract) : null;
   return sql`
 WITH old AS (
   SELECT cursor, down_since, store_id, id_offset FROM ${nodes} WHERE name = ${batch.node} FOR UPDATE
@@ -76,6 +78,8 @@ WITH old AS (
     version = ${batch.version}, last_seen_at = ${now}, down_since = NULL,
     store_id = CASE WHEN f.stale THEN f.store_id ELSE coalesce(${store}::text, f.store_id) END,
     id_offset = f.off,
+    -- the runtime contract comes only when it changed (runtimeContract at the hub reads it)
+    contract = CASE WHEN ${hasContract}::boolean AND NOT f.stale THEN ${contract}::jsonb ELSE n.contract END,
     cursor = CASE WHEN f.ok AND ${last}::bigint IS NOT NULL THEN greatest(f.cursor, f.off + ${last}::bigint) ELSE f.cursor END
   FROM f WHERE n.name = ${batch.node}
   RETURNING f.cursor AS old_cursor, n.cursor, f.off, f.ok, f.stale, f.switch, f.store_id AS old_store, f.down_since AS was_down

@@ -101,7 +101,7 @@ export async function listServices(
 
 export type ServiceLookup =
   | { ok: true; service: FleetService }
-  | { ok: false; code: 'NOT_FOUND' | 'AMBIGUOUS'; message: string };
+  | { ok: false; code: 'NOT_FOUND' | 'AMBIGUOUS'; message: string; nodes?: string[] };
 
 /**
  * The service `name` on `node`; without `node`, the one node that has it (AMBIGUOUS when several
@@ -131,7 +131,45 @@ export async function findService(
       ok: false,
       code: 'AMBIGUOUS',
       message: `service '${name}' runs on several nodes (${rows.map((r) => r.node).join(', ')}): pass node`,
+      nodes: rows.map((r) => r.node),
     };
   const r = rows[0]!;
   return { ok: true, service: { ...r, view: r.view as Record<string, unknown> } };
+}
+
+export type NodeLookup =
+  | { ok: true; node: string }
+  | { ok: false; code: 'NOT_FOUND' | 'AMBIGUOUS'; message: string; nodes?: string[] };
+
+/**
+ * The node a node-wide call (checkDrift, runtimeContract) addresses: `node` when the hub knows
+ * it; without `node`, the one node the hub knows (AMBIGUOUS when several: the caller must say which).
+ */
+export async function resolveNode(db: HubDb, node: string | null | undefined): Promise<NodeLookup> {
+  const rows = await db
+    .select({ name: nodes.name })
+    .from(nodes)
+    .where(node ? eq(nodes.name, node) : undefined)
+    .orderBy(asc(nodes.name))
+    .limit(node ? 1 : 20);
+  if (rows.length === 0)
+    return {
+      ok: false,
+      code: 'NOT_FOUND',
+      message: node ? `no node named '${node}'` : 'no node has reported yet',
+    };
+  if (rows.length > 1)
+    return {
+      ok: false,
+      code: 'AMBIGUOUS',
+      message: `several nodes report to this hub (${rows.map((r) => r.name).join(', ')}): pass node`,
+      nodes: rows.map((r) => r.name),
+    };
+  return { ok: true, node: rows[0]!.name };
+}
+
+/** A node's runtime contract as its agent last shipped it (null: none, or not shipped yet). */
+export async function nodeContract(db: HubDb, node: string): Promise<unknown> {
+  const [row] = await db.select({ contract: nodes.contract }).from(nodes).where(eq(nodes.name, node));
+  return row?.contract ?? null;
 }

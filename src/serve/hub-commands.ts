@@ -20,13 +20,20 @@ const MUTATION = {
     'mutation($name: String!, $reason: String!) { r: forceRestart(name: $name, reason: $reason) { ...R } }',
   resetCircuit:
     'mutation($name: String!, $reason: String!) { r: resetCircuit(name: $name, reason: $reason) { ...R } }',
+  // Node-wide: no service, no reason argument (the hub records its own reason).
+  checkDrift:
+    'mutation { r: checkDrift { __typename ... on DriftReport { ok checkedAt findings { source service field expected actual severity fix } } ... on MutationError { code message } } }',
 } as const;
 
 const FRAGMENT =
   'fragment R on ServiceResult { __typename ... on Service { state } ... on MutationError { code message } }';
 
+type Report = NonNullable<CommandResult['drift']>;
+
 interface Answer {
-  data?: { r?: { __typename: string; state?: string; code?: string; message?: string } };
+  data?: {
+    r?: { __typename: string; state?: string; code?: string; message?: string } & Partial<Report>;
+  };
   errors?: { message: string }[];
 }
 
@@ -41,13 +48,15 @@ export async function runHubCommand(
     via: 'hub',
     hubCommand: command.id,
   };
-  const variables = { name: command.service, reason: command.reason, ...command.args };
+  const nodeWide = command.operation === 'checkDrift';
+  const variables = nodeWide ? {} : { name: command.service, reason: command.reason, ...command.args };
+  const query = nodeWide ? MUTATION[command.operation] : `${MUTATION[command.operation]} ${FRAGMENT}`;
   const res = await yoga.fetch(
     new URL('http://medic.local/graphql'),
     {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: `${MUTATION[command.operation]} ${FRAGMENT}`, variables }),
+      body: JSON.stringify({ query, variables }),
     },
     { principal },
   );
@@ -66,7 +75,7 @@ export async function runHubCommand(
       state: null,
     };
   }
-  const ok = r.__typename === 'Service';
+  const ok = r.__typename === (nodeWide ? 'DriftReport' : 'Service');
   return {
     id: command.id,
     at,
@@ -75,5 +84,6 @@ export async function runHubCommand(
     code: ok ? null : (r.code ?? null),
     message: ok ? null : (r.message ?? null),
     state: r.state ?? null,
+    ...(nodeWide && ok ? { drift: { ok: r.ok!, checkedAt: r.checkedAt!, findings: r.findings! } } : {}),
   };
 }

@@ -46,6 +46,7 @@ import { openStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { DriftWatcher } from '../watchdog/drift.js';
 import { createWatchdog, type Watchdog } from '../watchdog/watchdog.js';
+import { contractSnapshots } from './contract-snapshot.js';
 import { basicHandler, listen, type NodeHandler } from './http.js';
 import { runHubCommand } from './hub-commands.js';
 import { registerStoreMetrics } from './store-metrics.js';
@@ -269,6 +270,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
         logger,
         clock,
         publicUrl,
+        node: env.MEDIC_NODE_NAME,
         contract: drift,
         metrics,
         alertRules: () => contract.services,
@@ -369,6 +371,7 @@ function startShipper(parts: ServeParts, clock: Clock, yoga: (() => YogaLike) | 
     intervalMs: env.MEDIC_HUB_SHIP_INTERVAL_MS,
     // Hub commands run through this agent's own API (role checks, engine, decide(), audit).
     execute: yoga ? (command) => runHubCommand(yoga(), command, () => clock.now()) : undefined,
+    contract: contractSnapshots(parts.drift, () => clock.now()),
   });
   shipper.start();
   log.info({ hub: env.MEDIC_HUB_URL }, `shipping events to the hub as node ${env.MEDIC_NODE_NAME}`);

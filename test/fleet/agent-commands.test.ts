@@ -72,13 +72,27 @@ describe.skipIf(skipPg)('a hub command run by a real agent (real PostgreSQL)', (
       hub.url,
       operator,
       `mutation { holdService(node: "node-b", name: "web", ttlSec: 600, reason: "db migration") {
-        ... on Command { id state result { ok type state } } } }`,
+        __typename ... on Service { id node name state hold { actor reason } }
+        ... on PendingCommand { message } ... on MutationError { code message } } }`,
     );
-    expect(answer.data.holdService).toMatchObject({
-      state: 'done',
-      result: { ok: true, type: 'Service', state: 'held' },
+    // The agent's own answer, the same type its API gives: the Service, held by hub:alice.
+    expect(answer.data.holdService).toEqual({
+      __typename: 'Service',
+      id: 'node-b/web',
+      node: 'node-b',
+      name: 'web',
+      state: 'held',
+      hold: { actor: 'hub:alice', reason: 'db migration' },
     });
-    const id = answer.data.holdService.id as number;
+    const commands = await gql(
+      hub.url,
+      operator,
+      '{ commands(node: "node-b") { id state result { ok type state } } }',
+    );
+    expect(commands.data.commands).toEqual([
+      { id: expect.any(Number), state: 'done', result: { ok: true, type: 'Service', state: 'held' } },
+    ]);
+    const id = commands.data.commands[0].id as number;
 
     // The agent's own audit log: the hold decision, for hub:alice, naming the hub command.
     const sqlite = new Database(agentDb, { readonly: true });

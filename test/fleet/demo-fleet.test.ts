@@ -44,9 +44,9 @@ it.skipIf(skipPg)(
       const held = await gql(
         hub,
         operator,
-        'mutation { holdService(node: "demo-2", name: "worker", ttlSec: 300, reason: "demo test") { ... on Command { state result { ok state } } } }',
+        'mutation { holdService(node: "demo-2", name: "worker", ttlSec: 300, reason: "demo test") { __typename ... on Service { node state } } }',
       );
-      expect(held.data.holdService).toEqual({ state: 'done', result: { ok: true, state: 'held' } });
+      expect(held.data.holdService).toEqual({ __typename: 'Service', node: 'demo-2', state: 'held' });
       expect(await exited).toBe(0);
       expect(out).toContain('demo:fleet: stopped');
     } finally {

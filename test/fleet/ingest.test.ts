@@ -19,7 +19,7 @@ const ev = (id: number, service = 'api') => ({
   id,
   at: T0 + id,
   service,
-  kind: 'decision',
+  kind: 'restart_decided',
   decision: 'restart',
 });
 const view = (name: string, tag: string) => ({ name, unit: `${name}.service`, state: { tag } });
@@ -156,22 +156,25 @@ describe.skipIf(skipPg)('hub ingest (real PostgreSQL)', () => {
 
   it('pages fleet services by node/name and filters by node and state', async () => {
     const page1 = await gql(
-      '{ services(first: 2) { nodes { id name state node { name } } hasNextPage endCursor } }',
+      '{ servicePage(first: 2) { nodes { id node name state nodeInfo { name } } hasNextPage endCursor } }',
     );
-    expect(page1.services).toEqual({
+    expect(page1.servicePage).toEqual({
       nodes: [
-        { id: 'node-a/api', name: 'api', state: 'cooldown', node: { name: 'node-a' } },
-        { id: 'node-a/db', name: 'db', state: 'healthy', node: { name: 'node-a' } },
+        { id: 'node-a/api', node: 'node-a', name: 'api', state: 'cooldown', nodeInfo: { name: 'node-a' } },
+        { id: 'node-a/db', node: 'node-a', name: 'db', state: 'healthy', nodeInfo: { name: 'node-a' } },
       ],
       hasNextPage: true,
       endCursor: 'node-a/db',
     });
-    const page2 = await gql('{ services(first: 2, after: "node-a/db") { nodes { id } hasNextPage } }');
-    expect(page2.services).toEqual({ nodes: [{ id: 'node-b/web' }], hasNextPage: false });
-    const held = await gql('{ services(first: 10, state: "held") { nodes { id } } }');
-    expect(held.services).toEqual({ nodes: [{ id: 'node-b/web' }] });
-    const onA = await gql('{ services(first: 10, node: "node-a") { nodes { id } } }');
-    expect(onA.services).toEqual({ nodes: [{ id: 'node-a/api' }, { id: 'node-a/db' }] });
+    const page2 = await gql('{ servicePage(first: 2, after: "node-a/db") { nodes { id } hasNextPage } }');
+    expect(page2.servicePage).toEqual({ nodes: [{ id: 'node-b/web' }], hasNextPage: false });
+    const held = await gql('{ servicePage(first: 10, state: held) { nodes { id } } }');
+    expect(held.servicePage).toEqual({ nodes: [{ id: 'node-b/web' }] });
+    // The list form, as on an agent (the same arguments).
+    const onA = await gql('{ services(first: 10, node: "node-a") { id } }');
+    expect(onA.services).toEqual([{ id: 'node-a/api' }, { id: 'node-a/db' }]);
+    const all = await gql('{ services { id } }');
+    expect(all.services).toEqual([{ id: 'node-a/api' }, { id: 'node-a/db' }, { id: 'node-b/web' }]);
   });
 
   it('`medic hub token create --node` prints a token that ships for that node only', async () => {

@@ -13,7 +13,7 @@ import { waitFor } from '../helpers/systemd.js';
 import { batch, gql, ship, subscribe } from './hub-client.js';
 import { freshDatabase, skipPg } from './pg.js';
 
-const ev = (id: number) => ({ id, at: Date.now(), service: 'api', kind: 'decision' });
+const ev = (id: number) => ({ id, at: Date.now(), service: 'api', kind: 'restart_decided' });
 
 describe.skipIf(skipPg)('hub replicas (real PostgreSQL)', () => {
   const hubs: RunningHub[] = [];
@@ -67,7 +67,7 @@ describe.skipIf(skipPg)('hub replicas (real PostgreSQL)', () => {
     expect((await ship(one.url, agent, batch('n1', 0, [ev(1), ev(2)]))).body.cursor).toBe(3);
     await waitFor(() => events.received.length >= 3, 5_000, 20);
     expect(events.received).toEqual(
-      [1, 2, 3].map((id) => ({ recoveryEvents: { node: 'n1', eventId: id, kind: 'decision' } })),
+      [1, 2, 3].map((id) => ({ recoveryEvents: { node: 'n1', eventId: id, kind: 'restart_decided' } })),
     );
 
     // Silent for longer than 1 s: one node_down, whichever replica swept first.

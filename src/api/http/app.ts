@@ -48,6 +48,8 @@ export interface AppDeps {
   clock: { now(): number };
   /** Base of links (runbook URLs): MEDIC_PUBLIC_URL, or http://host:port. */
   publicUrl: string;
+  /** This agent's node name (MEDIC_NODE_NAME): `Service.node` and `id`; default the hostname. */
+  node?: string;
   contract?: ContractStatus | null;
   /** Readiness beyond the store (detection running...); default ready. */
   readiness?: () => Readiness;
@@ -100,6 +102,7 @@ export function createApp(deps: AppDeps): App {
     contract,
     logger: deps.logger,
     publicUrl: deps.publicUrl,
+    node: deps.node,
     clock: deps.clock,
     limits,
     readCache: deps.readCache ?? true,

@@ -42,6 +42,8 @@ export interface YogaDeps {
   contract: ContractStatus | null;
   logger: Logger;
   publicUrl: string;
+  /** This agent's node name (MEDIC_NODE_NAME); default the hostname. */
+  node?: string;
   clock: Pick<Clock, 'now'>;
   limits: QueryLimits & { maxBodyBytes: number; maxBatch: number };
   /** Result cache for services/service (src/server/cache.ts); default true. */
@@ -212,6 +214,7 @@ export function createApiYoga(deps: YogaDeps) {
         signal: request.signal,
         denials,
         now: () => deps.clock.now(),
+        ...(deps.node !== undefined ? { node: deps.node } : {}),
       };
     },
   });

@@ -20,4 +20,6 @@ export interface ApiContext {
   /** Refusals by role: one access_denied event per principal+operation per minute (core/throttle.ts). */
   denials: RefusalThrottle;
   now: () => number;
+  /** This agent's node name (MEDIC_NODE_NAME); default the hostname (service-id.ts). */
+  node?: string;
 }

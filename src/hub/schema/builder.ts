@@ -1,8 +1,10 @@
 /**
- * The hub's Pothos builder and context. Every request carries the authenticated principal (a hub
+ * The hub's Pothos builder and context. The builder is configured like the agent's
+ * (src/api/schema/shared/builder.ts: same scalars and defaults), and the types both schemas show
+ * come from src/api/schema/shared. Every request carries the authenticated principal (a hub
  * token: viewer, operator, admin or bot; agent tokens never reach GraphQL).
  */
-import SchemaBuilder from '@pothos/core';
+import { createMedicBuilder } from '../../api/schema/shared/builder.js';
 import type { Clock } from '../../clock/clock.js';
 import type { TokenRole } from '../../core/roles.js';
 import type { HubBus } from '../bus.js';
@@ -27,23 +29,10 @@ export interface HubContext {
   commandWaitMs: number;
   /** Refusals by role, audited once per minute per token and operation (denials.ts). */
   denials: HubDenials;
+  /** Base of runbook links in the services' recommended actions (MEDIC_PUBLIC_URL or the hub's URL). */
+  publicUrl: string;
   /** Aborted when the client goes away (subscriptions end on it). */
   signal: AbortSignal;
 }
 
-export const builder = new SchemaBuilder<{
-  Context: HubContext;
-  DefaultFieldNullability: false;
-  Scalars: { DateTime: { Input: number; Output: number }; JSON: { Input: unknown; Output: unknown } };
-}>({ defaultFieldNullability: false });
-
-builder.scalarType('DateTime', {
-  description: 'An instant as an ISO-8601 string in UTC.',
-  serialize: (ms) => new Date(ms).toISOString(),
-  parseValue: (v) => Date.parse(String(v)),
-});
-builder.scalarType('JSON', { description: 'Free-form JSON.', serialize: (v) => v, parseValue: (v) => v });
-
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+export const builder = createMedicBuilder<HubContext>();

@@ -2,10 +2,16 @@
  * Operator commands at the hub: `holdService/releaseService/approveRestart/forceRestart/
  * resetCircuit(node, name, reason[, ttlSec])` queue a command for the node (commands.ts); the
  * agent runs it through its own API, engine and decide() and sends the result back. The mutation
- * waits up to MEDIC_HUB_COMMAND_WAIT_MS for it, then answers with the command as it stands
- * (`pending`/`delivered`: query `command(id)` later). Roles as on an agent: operator, and admin
- * for forceRestart. Refusals are typed errors (NOT_FOUND, NOT_ALLOWED, VALIDATION).
+ * waits up to MEDIC_HUB_COMMAND_WAIT_MS for it and answers what the agent's own mutation answered
+ * (the agent's `ServiceResult`: the Service afterwards, or its typed error), or `PendingCommand`
+ * (query `command(id)` later). Roles as on an agent: operator, and admin for forceRestart.
+ * Refusals at the hub are the same typed errors (NOT_FOUND, NOT_ALLOWED, VALIDATION) plus
+ * AmbiguousError (a name several nodes run, given without `node`).
  */
+
+import { invalid, type MutationErrorShape, notFound, resultUnion } from '../../api/schema/shared/errors.js';
+import { type PendingShape, pendingCommandType } from '../../api/schema/shared/pending-command.js';
+import type { TokenRole } from '../../core/roles.js';
 import { hasRole } from '../../core/roles.js';
 import type { CommandOperation, CommandResult } from '../../fleet/protocol.js';
 import {
@@ -15,8 +21,10 @@ import {
   listCommands,
   type StoredCommand,
 } from '../commands.js';
+import type { FleetServiceShape } from '../fleet-view.js';
 import { findService } from '../nodes.js';
 import { builder, type HubContext } from './builder.js';
+import { ServiceRef, serviceAt } from './service.js';
 
 export const MAX_HOLD_SEC = 30 * 24 * 3600;
 const MAX_REASON = 500;
@@ -64,22 +72,46 @@ export const CommandRef = builder.objectRef<StoredCommand>('Command').implement(
   }),
 });
 
-interface HubError {
-  code: 'NOT_FOUND' | 'NOT_ALLOWED' | 'VALIDATION';
-  message: string;
-}
-const HubErrorRef = builder.objectRef<HubError>('HubError').implement({
-  description: 'The hub refused the command before queuing it.',
-  fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),
-});
+export type Pending = PendingShape & { pending: StoredCommand };
+export const PendingCommandRef = pendingCommandType(builder);
+builder.objectField(PendingCommandRef, 'command', (t) =>
+  t.field({
+    type: CommandRef,
+    description: 'Hub only: the command as it stands.',
+    resolve: (p) => (p as Pending).pending,
+  }),
+);
 
-const CommandResultRef = builder.unionType('CommandResult', {
-  types: [CommandRef, HubErrorRef],
-  resolveType: (v) => ('operation' in v ? 'Command' : 'HubError'),
-});
+/**
+ * The hub's `ServiceResult` (the agent's union, src/api/schema/shared/errors.ts): the Service
+ * afterwards or the agent's typed error, AmbiguousError (a name several nodes run, without
+ * `node`), or PendingCommand.
+ */
+export const ServiceResultRef = resultUnion(builder, 'ServiceResult', ServiceRef);
+
+const AGENT_CODES = new Set<string>(['NOT_FOUND', 'NOT_ALLOWED', 'CONFLICT', 'VALIDATION']);
+
+/** The agent's answer as the result the agent's own mutation gave (its Service now, or its error). */
+export async function outcomeOf(
+  ctx: HubContext,
+  cmd: StoredCommand,
+  required: TokenRole,
+): Promise<FleetServiceShape | MutationErrorShape | Pending> {
+  const r = cmd.result;
+  if (cmd.state !== 'done' || !r) return { pending: cmd };
+  if (r.ok)
+    return (
+      (await serviceAt(ctx, cmd.node, cmd.service)) ??
+      notFound(`no service '${cmd.service}' on node ${cmd.node}`)
+    );
+  const message = r.message ?? `${r.type} ${r.code ?? ''}`.trim();
+  if (r.code && AGENT_CODES.has(r.code))
+    return { code: r.code as MutationErrorShape['code'], message, requiredRole: required };
+  return invalid('agent', `node ${cmd.node} answered ${r.type}${r.code ? ` ${r.code}` : ''}: ${message}`);
+}
 
 /** Polls PostgreSQL until the command is done/expired or `waitMs` passed (any replica may store the result). */
-async function awaitCommand(ctx: HubContext, id: number, waitMs: number): Promise<StoredCommand> {
+export async function awaitCommand(ctx: HubContext, id: number, waitMs: number): Promise<StoredCommand> {
   const deadline = ctx.clock.now() + waitMs;
   for (;;) {
     const cmd = (await getCommand(ctx.db, id))!;
@@ -115,18 +147,18 @@ const SPECS: Spec[] = [
 for (const spec of SPECS) {
   builder.mutationField(spec.operation, (t) =>
     t.field({
-      type: CommandResultRef,
-      description: `${spec.description} Queued for the node's agent, which runs it through its own guards; waits a bounded time for the result.`,
+      type: ServiceResultRef,
+      description: `${spec.description} Queued for the node's agent, which runs it through its own guards; answers its result, or PendingCommand after a bounded wait.`,
       args: {
         node: t.arg.string({
           required: false,
-          description: 'Required when several nodes run a service of that name.',
+          description: 'Required when several nodes run a service of that name (else AmbiguousError).',
         }),
         name: t.arg.string({ required: true }),
         reason: t.arg.string({ required: true }),
         ...(spec.ttl ? { ttlSec: t.arg.int({ required: true }) } : {}),
       },
-      resolve: async (_r, a, ctx): Promise<StoredCommand | HubError> => {
+      resolve: async (_r, a, ctx) => {
         const { principal } = ctx;
         const role =
           principal.role === 'bot' || principal.role === 'alertmanager' ? 'viewer' : principal.role;
@@ -140,19 +172,22 @@ for (const spec of SPECS) {
             service: a.name,
           });
           return {
-            code: 'NOT_ALLOWED',
+            code: 'NOT_ALLOWED' as const,
             message: `${spec.operation} needs role ${spec.required}; token '${principal.name}' has role ${principal.role}`,
+            requiredRole: spec.required,
           };
         }
         const reason = a.reason.trim();
         if (reason.length === 0 || reason.length > MAX_REASON)
-          return { code: 'VALIDATION', message: `reason must be 1 to ${MAX_REASON} characters` };
+          return invalid('reason', `reason must be 1 to ${MAX_REASON} characters`);
         const ttlSec = (a as { ttlSec?: number }).ttlSec;
         if (spec.ttl && !(ttlSec !== undefined && ttlSec >= 1 && ttlSec <= MAX_HOLD_SEC))
-          return { code: 'VALIDATION', message: `ttlSec must be between 1 and ${MAX_HOLD_SEC}` };
+          return invalid('ttlSec', `ttlSec must be between 1 and ${MAX_HOLD_SEC}`);
         const found = await findService(ctx.db, a.node, a.name);
         if (!found.ok)
-          return { code: found.code === 'AMBIGUOUS' ? 'VALIDATION' : 'NOT_FOUND', message: found.message };
+          return found.code === 'AMBIGUOUS'
+            ? { code: 'AMBIGUOUS' as const, message: found.message, nodes: found.nodes ?? [] }
+            : notFound(found.message);
         const cmd = await issueCommand(
           ctx.db,
           {
@@ -167,7 +202,7 @@ for (const spec of SPECS) {
           ctx.clock.now(),
           ctx.commandTtlMs,
         );
-        return awaitCommand(ctx, cmd.id, ctx.commandWaitMs);
+        return outcomeOf(ctx, await awaitCommand(ctx, cmd.id, ctx.commandWaitMs), spec.required);
       },
     }),
   );

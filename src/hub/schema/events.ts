@@ -1,41 +1,99 @@
 /**
- * Events at the hub: the agents' audit events (`FleetEvent`, as shipped, with their node) and the
- * hub's own audit log (`HubEvent`: commands issued/answered/expired, nodes down/up), as paginated
- * queries and as subscriptions fed by PostgreSQL LISTEN/NOTIFY (bus.ts): a subscriber on any
- * replica sees what every replica stored. Each subscriber holds a bounded buffer (1000 events);
- * one that falls further behind loses the oldest and can catch up with the queries.
+ * Events at the hub: the agents' audit events as the agent's own `Event` type (shared:
+ * src/api/schema/shared/event.ts; `id` = `node/eventId`, plus hub-only `eventId` and `event`, the
+ * AuditEvent as shipped) and the hub's own audit log (`HubEvent`: commands issued/answered/expired,
+ * nodes down/up), as paginated queries (`events` like an agent's, `recoveryEvents`, `hubEvents`)
+ * and as subscriptions fed by PostgreSQL LISTEN/NOTIFY (bus.ts): a subscriber on any replica sees
+ * what every replica stored. Each subscriber holds a bounded buffer (1000 events); one that falls
+ * further behind loses the oldest and can catch up with the queries.
  */
 import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
-import { Repeater, SlidingBuffer } from 'graphql-yoga';
+import { createGraphQLError, Repeater, SlidingBuffer } from 'graphql-yoga';
 import { fleetEvents } from '../../../db/pg/schema.js';
+import { enumTypes } from '../../api/schema/shared/enums.js';
+import { eventTypes } from '../../api/schema/shared/event.js';
 import type { FleetEvent } from '../bus.js';
 import { type HubEvent, listHubEvents } from '../events.js';
+import { CursorError, type FleetEventShape, fleetEventPage, fleetEventShape } from '../fleet-events.js';
 import { findService } from '../nodes.js';
-import { builder } from './builder.js';
+import { builder, type HubContext } from './builder.js';
+import { ServiceRef, serviceAt } from './service.js';
 
 const SUBSCRIBER_BUFFER = 1000;
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 500;
 
-export const FleetEventRef = builder.objectRef<FleetEvent>('FleetEvent').implement({
-  description: "One agent's audit event as the hub stored it.",
-  fields: (t) => ({
-    id: t.id({ description: '`node/eventId`, stable.', resolve: (e) => `${e.node}/${e.eventId}` }),
-    node: t.exposeString('node'),
-    eventId: t.float({ description: "The event's id in its agent's log.", resolve: (e) => e.eventId }),
-    at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
-    service: t.exposeString('service', { nullable: true }),
-    kind: t.exposeString('kind'),
-    actor: t.string({ nullable: true, resolve: (e) => (e.event.actor as string | null | undefined) ?? null }),
-    reason: t.string({
-      nullable: true,
-      resolve: (e) => (e.event.reason as string | null | undefined) ?? null,
-    }),
-    event: t.field({
-      type: 'JSON',
-      description: 'The AuditEvent as the agent recorded it.',
-      resolve: (e) => e.event,
-    }),
+export const { EventRef, EventConnectionRef } = eventTypes(builder);
+const { EventKindEnum, EventOrderEnum } = enumTypes(builder);
+
+builder.objectFields(EventRef, (t) => ({
+  eventId: t.float({
+    description: "Hub only: the event's id in its agent's log.",
+    resolve: (e) => (e as FleetEventShape).eventId,
   }),
-});
+  event: t.field({
+    type: 'JSON',
+    description: 'Hub only: the AuditEvent as the agent recorded it.',
+    resolve: (e) => (e as FleetEventShape).event,
+  }),
+  serviceView: t.field({
+    type: ServiceRef,
+    nullable: true,
+    description: 'The service now, as its node last shipped it (the hub keeps no view per event).',
+    resolve: (e, _a, ctx: HubContext) => (e.service ? serviceAt(ctx, e.node, e.service) : null),
+  }),
+}));
+
+function pageSize(first: number | null | undefined): number {
+  const n = first ?? DEFAULT_PAGE;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE)
+    throw createGraphQLError(`first must be between 1 and ${MAX_PAGE}`, {
+      extensions: { code: 'VALIDATION' },
+    });
+  return n;
+}
+
+async function eventsOf(ctx: HubContext, q: Parameters<typeof fleetEventPage>[1]) {
+  try {
+    return await fleetEventPage(ctx.db, q);
+  } catch (err) {
+    if (err instanceof CursorError)
+      throw createGraphQLError('invalid cursor', { extensions: { code: 'VALIDATION' } });
+    throw err;
+  }
+}
+
+builder.queryField('events', (t) =>
+  t.field({
+    type: EventConnectionRef,
+    description: "The agents' audit logs, cursor-paginated (of one node, or the fleet by time).",
+    args: {
+      node: t.arg.string(),
+      service: t.arg.string({ description: 'Of every node running that name, unless `node` is given.' }),
+      kinds: t.arg({ type: [EventKindEnum] }),
+      since: t.arg({ type: 'DateTime' }),
+      first: t.arg.int({ description: `Page size (default ${DEFAULT_PAGE}, max ${MAX_PAGE}).` }),
+      after: t.arg.string({ description: 'Cursor of the last edge seen.' }),
+      order: t.arg({ type: EventOrderEnum, description: 'desc (newest first, default) or asc.' }),
+    },
+    resolve: (_r, a, ctx) => eventsOf(ctx, { ...a, first: pageSize(a.first) }),
+  }),
+);
+
+builder.objectField(ServiceRef, 'events', (t) =>
+  t.field({
+    type: EventConnectionRef,
+    description: "This service's audit events, newest first.",
+    args: {
+      kinds: t.arg({ type: [EventKindEnum] }),
+      first: t.arg.int(),
+      after: t.arg.string(),
+      order: t.arg({ type: EventOrderEnum }),
+    },
+    resolve: (s, a, ctx: HubContext) =>
+      eventsOf(ctx, { ...a, node: s.node, service: s.name, first: pageSize(a.first) }),
+  }),
+);
 
 export const HubEventRef = builder.objectRef<HubEvent>('HubEvent').implement({
   description:
@@ -52,10 +110,10 @@ export const HubEventRef = builder.objectRef<HubEvent>('HubEvent').implement({
 });
 
 const FleetEventPage = builder
-  .objectRef<{ events: FleetEvent[]; hasNextPage: boolean }>('FleetEventPage')
+  .objectRef<{ events: FleetEventShape[]; hasNextPage: boolean }>('FleetEventPage')
   .implement({
     fields: (t) => ({
-      nodes: t.field({ type: [FleetEventRef], resolve: (p) => p.events }),
+      nodes: t.field({ type: [EventRef], resolve: (p) => p.events }),
       hasNextPage: t.exposeBoolean('hasNextPage'),
       endCursor: t.string({
         nullable: true,
@@ -109,7 +167,9 @@ builder.queryField('recoveryEvents', (t) =>
         .orderBy(desc(fleetEvents.eventId), desc(fleetEvents.node))
         .limit(first + 1);
       return {
-        events: rows.slice(0, first).map((r) => ({ ...r, event: r.event as Record<string, unknown> })),
+        events: rows
+          .slice(0, first)
+          .map((r) => fleetEventShape({ ...r, event: r.event as Record<string, unknown> })),
         hasNextPage: rows.length > first,
       };
     },
@@ -153,16 +213,16 @@ function stream<T>(signal: AbortSignal, attach: (push: (v: T) => void) => () => 
 
 builder.subscriptionField('recoveryEvents', (t) =>
   t.field({
-    type: FleetEventRef,
+    type: EventRef,
     description:
       'Agent events as any hub replica stores them, optionally filtered by node, service and kinds.',
     args: {
       node: t.arg.string({ required: false }),
       service: t.arg.string({ required: false }),
-      kinds: t.arg.stringList({ required: false }),
+      kinds: t.arg({ type: [EventKindEnum], required: false }),
     },
     subscribe: (_r, a, ctx) => {
-      const kinds = a.kinds && a.kinds.length > 0 ? new Set(a.kinds) : null;
+      const kinds = a.kinds && a.kinds.length > 0 ? new Set<string>(a.kinds) : null;
       return stream<FleetEvent>(ctx.signal, (push) =>
         ctx.bus.onFleetEvent((e) => {
           if (a.node && e.node !== a.node) return;
@@ -172,7 +232,7 @@ builder.subscriptionField('recoveryEvents', (t) =>
         }),
       );
     },
-    resolve: (e) => e,
+    resolve: (e: FleetEvent) => fleetEventShape(e),
   }),
 );
 

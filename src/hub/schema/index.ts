@@ -9,6 +9,7 @@ import './node.js';
 import './service.js';
 import './events.js';
 import './commands.js';
+import './contract.js';
 
 export type { HubContext, HubPrincipal } from './builder.js';
 export const hubSchema = builder.toSchema();

@@ -1,76 +1,95 @@
 /**
- * `Service` at the hub (stable `id` = `node/name`, its `node`), the paginated fleet `services`
- * and `service(node, name)` (`node` may be left out when only one node has that name).
+ * `Service` at the hub: the agent's type (src/api/schema/shared/service.ts: the same fields,
+ * `node`, `id` = `node/name`) from the views the agents ship, plus hub-only `updatedAt`, `view`
+ * and `nodeInfo`. Queries as on an agent: `services(first, after, node, state)` (a list; 500 at
+ * most), `servicePage(...)` (keyset pages on (node, name)) and `service(name, node)` (`node` may be
+ * left out when only one node runs that name; otherwise an AMBIGUOUS error listing the nodes).
  */
-import { GraphQLError } from 'graphql';
-import { type FleetService, findService, listNodes, listServices } from '../nodes.js';
-import { builder } from './builder.js';
+import { createGraphQLError } from 'graphql-yoga';
+import { enumTypes } from '../../api/schema/shared/enums.js';
+import { serviceTypes } from '../../api/schema/shared/service.js';
+import { servicePageType } from '../../api/schema/shared/service-page.js';
+import { type FleetServiceShape, fleetServiceShape } from '../fleet-view.js';
+import { findService, listNodes, listServices, MAX_SERVICE_PAGE } from '../nodes.js';
+import { builder, type HubContext } from './builder.js';
 import { NodeRef } from './node.js';
 
-export const ServiceRef = builder.objectRef<FleetService>('Service').implement({
-  fields: (t) => ({
-    id: t.id({ description: '`node/name`, stable.', resolve: (s) => `${s.node}/${s.name}` }),
-    name: t.exposeString('name'),
-    state: t.exposeString('state'),
-    unit: t.string({ resolve: (s) => String(s.view.unit ?? '') }),
-    view: t.field({
-      type: 'JSON',
-      description: 'The agent-side ServiceView as shipped.',
-      resolve: (s) => s.view,
-    }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (s) => s.updatedAt }),
-    nodeName: t.string({
-      description: 'The name of the node (cheap: no node lookup).',
-      resolve: (s) => s.node,
-    }),
-    node: t.field({
-      type: NodeRef,
-      resolve: async (s, _a, ctx) => (await listNodes(ctx.db, ctx.clock.now(), ctx.silenceMs, s.node))[0]!,
-    }),
+export const { ServiceRef } = serviceTypes(builder);
+const ServicePageRef = servicePageType(builder);
+const { ServiceStateEnum } = enumTypes(builder);
+
+const DEFAULT_PAGE = 100;
+
+builder.objectFields(ServiceRef, (t) => ({
+  updatedAt: t.field({
+    type: 'DateTime',
+    description: 'Hub only: when the agent last shipped this view.',
+    resolve: (s) => (s as FleetServiceShape).updatedAt,
   }),
+  view: t.field({
+    type: 'JSON',
+    description: 'Hub only: the agent-side ServiceView as shipped.',
+    resolve: (s) => (s as FleetServiceShape).view,
+  }),
+  nodeInfo: t.field({
+    type: NodeRef,
+    description: 'Hub only: the node with its liveness.',
+    resolve: async (s, _a, ctx: HubContext) =>
+      (await listNodes(ctx.db, ctx.clock.now(), ctx.silenceMs, (s as FleetServiceShape).node))[0]!,
+  }),
+}));
+
+/** One service of the fleet by name (and node), or a GraphQL AMBIGUOUS error naming the nodes. */
+export async function serviceAt(ctx: HubContext, node: string | null | undefined, name: string) {
+  const found = await findService(ctx.db, node, name);
+  if (found.ok) return fleetServiceShape(found.service, ctx.publicUrl);
+  if (found.code === 'AMBIGUOUS')
+    throw createGraphQLError(found.message, { extensions: { code: 'AMBIGUOUS', nodes: found.nodes } });
+  return null;
+}
+
+builder.queryFields((t) => {
+  const args = {
+    first: t.arg.int({
+      description: `At most this many (1..${MAX_SERVICE_PAGE}); at the hub 500 by default.`,
+    }),
+    after: t.arg.string({ description: 'The `id` of the last service seen (the previous endCursor).' }),
+    node: t.arg.string({ description: 'Only this node.' }),
+    state: t.arg({ type: ServiceStateEnum }),
+  };
+  const page = async (
+    ctx: HubContext,
+    a: { first?: number | null; after?: string | null; node?: string | null; state?: string | null },
+    first: number,
+  ) => {
+    if (!Number.isInteger(first) || first < 1 || first > MAX_SERVICE_PAGE)
+      throw createGraphQLError(`first must be between 1 and ${MAX_SERVICE_PAGE}`, {
+        extensions: { code: 'VALIDATION' },
+      });
+    const p = await listServices(ctx.db, { first, after: a.after, node: a.node, state: a.state });
+    return {
+      services: p.services.map((s) => fleetServiceShape(s, ctx.publicUrl)),
+      hasNextPage: p.hasNextPage,
+    };
+  };
+  return {
+    services: t.field({
+      type: [ServiceRef],
+      args,
+      resolve: async (_r, a, ctx) => (await page(ctx, a, a.first ?? MAX_SERVICE_PAGE)).services,
+    }),
+    servicePage: t.field({
+      type: ServicePageRef,
+      description: `Fleet services one page at a time (default ${DEFAULT_PAGE}), ordered by node and name.`,
+      args,
+      resolve: (_r, a, ctx) => page(ctx, a, a.first ?? DEFAULT_PAGE),
+    }),
+    service: t.field({
+      type: ServiceRef,
+      nullable: true,
+      description: 'One service; `node` is required when several nodes run a service of that name.',
+      args: { name: t.arg.string({ required: true }), node: t.arg.string() },
+      resolve: (_r, a, ctx) => serviceAt(ctx, a.node, a.name),
+    }),
+  };
 });
-
-const ServicePage = builder
-  .objectRef<{ services: FleetService[]; hasNextPage: boolean }>('ServicePage')
-  .implement({
-    fields: (t) => ({
-      nodes: t.field({ type: [ServiceRef], resolve: (p) => p.services }),
-      hasNextPage: t.exposeBoolean('hasNextPage'),
-      endCursor: t.string({
-        nullable: true,
-        resolve: (p) => {
-          const last = p.services.at(-1);
-          return last ? `${last.node}/${last.name}` : null;
-        },
-      }),
-    }),
-  });
-
-builder.queryField('services', (t) =>
-  t.field({
-    type: ServicePage,
-    args: {
-      first: t.arg.int({ required: true, defaultValue: 100 }),
-      after: t.arg.string({ required: false }),
-      node: t.arg.string({ required: false }),
-      state: t.arg.string({ required: false }),
-    },
-    resolve: (_r, a, ctx) => listServices(ctx.db, a),
-  }),
-);
-
-builder.queryField('service', (t) =>
-  t.field({
-    type: ServiceRef,
-    nullable: true,
-    description: 'One service; `node` is required when several nodes run a service of that name.',
-    args: { node: t.arg.string({ required: false }), name: t.arg.string({ required: true }) },
-    resolve: async (_r, a, ctx) => {
-      const found = await findService(ctx.db, a.node, a.name);
-      if (found.ok) return found.service;
-      if (found.code === 'AMBIGUOUS')
-        throw new GraphQLError(found.message, { extensions: { code: 'AMBIGUOUS' } });
-      return null;
-    },
-  }),
-);

@@ -8,6 +8,7 @@ import { hasRole, type TokenRole } from '../../../core/roles.js';
 import type { ServiceStatus } from '../../../core/status.js';
 import type { Input, Operator } from '../../../core/types.js';
 import type { ApiContext } from '../context.js';
+import { isLocal, localNode } from '../service-id.js';
 import { conflict, invalid, type MutationErrorShape, notFound } from '../types/errors.js';
 import { serviceStatus } from '../types/service.js';
 
@@ -66,8 +67,14 @@ export function checkReason(reason: string): MutationErrorShape | null {
   return null;
 }
 
+/** The `node` argument every service-addressed mutation takes (one query for agent and hub). */
+export const NODE_ARG =
+  'The node (MEDIC_NODE_NAME): on an agent its own name or nothing; required at the hub when several nodes run that name.';
+
 export interface CommandSpec {
   operation: string;
+  /** The node the caller addressed (null: this one). */
+  node?: string | null;
   required: TokenRole;
   service: string;
   reason: string;
@@ -84,6 +91,10 @@ export async function runCommand(
   if (denied) return denied;
   const problem = checkReason(spec.reason) ?? spec.validate?.() ?? null;
   if (problem) return problem;
+  if (!isLocal(ctx, spec.node))
+    return notFound(
+      `this medic is node ${localNode(ctx)}, not ${spec.node}: ask the fleet hub for other nodes`,
+    );
   if (!ctx.engine.services.has(spec.service)) return notFound(`no service named '${spec.service}'`);
   const operator: Operator = { actor: ctx.principal.name, reason: spec.reason.trim() };
   const { decision } = await ctx.engine.submit(spec.service, spec.input(operator), {

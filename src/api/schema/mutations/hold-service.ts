@@ -1,7 +1,7 @@
 /** `holdService(name, ttlSec, reason)`: block automatic restarts for a while (operator). */
 import { builder } from '../builder.js';
 import { invalid } from '../types/errors.js';
-import { runCommand } from './command.js';
+import { NODE_ARG, runCommand } from './command.js';
 import { ServiceResultRef } from './service-result.js';
 
 /** 30 days: longer holds are almost certainly typos (seconds vs minutes). */
@@ -12,14 +12,16 @@ builder.mutationField('holdService', (t) =>
     type: ServiceResultRef,
     description: 'Hold a service: no automatic restarts until the TTL expires or it is released.',
     args: {
+      node: t.arg.string({ description: NODE_ARG }),
       name: t.arg.string({ required: true }),
       ttlSec: t.arg.int({ required: true }),
       reason: t.arg.string({ required: true }),
     },
-    resolve: (_root, { name, ttlSec, reason }, ctx) =>
+    resolve: (_root, { node, name, ttlSec, reason }, ctx) =>
       runCommand(ctx, {
         operation: 'holdService',
         required: 'operator',
+        node,
         service: name,
         reason,
         validate: () =>

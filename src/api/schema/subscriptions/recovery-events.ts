@@ -6,6 +6,7 @@
  */
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
 import { builder } from '../builder.js';
+import { isLocal } from '../service-id.js';
 import { EventKindEnum } from '../types/enums.js';
 import { EventRef } from '../types/event.js';
 import type { LiveEvent } from '../types/event-view.js';
@@ -17,13 +18,17 @@ builder.subscriptionField('recoveryEvents', (t) =>
     type: EventRef,
     description: 'Audit events as they are committed, optionally filtered by service and kinds.',
     args: {
+      node: t.arg.string({ description: 'This host; another node streams nothing here.' }),
       service: t.arg.string(),
       kinds: t.arg({ type: [EventKindEnum] }),
     },
-    subscribe: (_root, { service, kinds }, { engine, signal }) => {
+    subscribe: (_root, { node, service, kinds }, ctx) => {
+      const { engine, signal } = ctx;
+      const local = isLocal(ctx, node);
       const wanted = kinds && kinds.length > 0 ? new Set(kinds) : null;
       return new Repeater<LiveEvent>(async (push, stop) => {
         const unsubscribe = engine.subscribe((event) => {
+          if (!local) return;
           if (service && event.service !== service) return;
           if (wanted && !wanted.has(event.kind)) return;
           // The view as this commit left it (the bus publishes synchronously after the commit).

@@ -1,22 +1,19 @@
 /**
- * `MaintenanceWindow` (contract windows and ad hoc ones, issue 18) and `ServiceMaintenance` (the
- * window in force for a service: `Service.maintenance`). Query `maintenanceWindows` (viewer):
- * the windows now in force or still to come, contract ones with their current or next span.
+ * `MaintenanceWindow` (contract windows and ad hoc ones, issue 18). Query `maintenanceWindows`
+ * (viewer): the windows now in force or still to come, contract ones with their current or next
+ * span. `ServiceMaintenance` (the window in force for a service, `Service.maintenance`) is shared
+ * with the hub (shared/service.ts).
  */
 
 import { covers, type MaintenanceWindow, spanOf } from '../../../contract/maintenance/active.js';
 import { nextSpanAfter } from '../../../contract/maintenance/window.js';
-import { MAINTENANCE_MODES } from '../../../core/maintenance.js';
-import type { ServiceStatus } from '../../../core/status.js';
 import { iso } from '../../../core/status.js';
 import type { MaintenanceRecord } from '../../../store/maintenance.js';
 import { builder } from '../builder.js';
 import type { ApiContext } from '../context.js';
+import { enumTypes } from '../shared/enums.js';
 
-export const MaintenanceModeEnum = builder.enumType('MaintenanceMode', {
-  description: 'hold: no automatic restarts; shadow: automatic restarts decided and recorded, not executed.',
-  values: MAINTENANCE_MODES,
-});
+export const { MaintenanceModeEnum } = enumTypes(builder);
 
 /** One window as the API shows it. */
 export interface WindowView {
@@ -59,19 +56,6 @@ export const MaintenanceWindowRef = builder.objectRef<WindowView>('MaintenanceWi
     active: t.exposeBoolean('active', { description: 'In force now.' }),
   }),
 });
-
-export const ServiceMaintenanceRef = builder
-  .objectRef<NonNullable<ServiceStatus['maintenance']>>('ServiceMaintenance')
-  .implement({
-    description: 'The maintenance window in force for a service, and when it ends.',
-    fields: (t) => ({
-      id: t.exposeString('id'),
-      name: t.exposeString('name'),
-      mode: t.field({ type: MaintenanceModeEnum, resolve: (m) => m.mode }),
-      endsAt: t.field({ type: 'DateTime', resolve: (m) => m.endsAt }),
-      reason: t.exposeString('reason', { nullable: true }),
-    }),
-  });
 
 /** An ad hoc window's view. */
 export function adhocView(r: MaintenanceRecord, now: number): WindowView {

@@ -1,40 +1,5 @@
-/** The effective restart policy of a service (core/policy.ts, defaults applied). */
-import type { Policy } from '../../../core/policy.js';
+/** The agent's `Policy` type: the shared definition (shared/policy.ts). */
 import { builder } from '../builder.js';
-import { ModeEnum } from './enums.js';
+import { policyTypes } from '../shared/policy.js';
 
-const BackoffRef = builder.objectRef<Policy['backoff']>('BackoffPolicy').implement({
-  fields: (t) => ({
-    initialSec: t.exposeFloat('initialSec'),
-    factor: t.exposeFloat('factor'),
-    maxSec: t.exposeFloat('maxSec'),
-  }),
-});
-
-const CircuitPolicyRef = builder.objectRef<Policy['circuit']>('CircuitPolicy').implement({
-  fields: (t) => ({
-    openSec: t.exposeFloat('openSec'),
-    maxOpenSec: t.exposeFloat('maxOpenSec'),
-    hardStop: t.exposeBoolean('hardStop'),
-  }),
-});
-
-export const PolicyRef = builder.objectRef<Policy>('Policy').implement({
-  description: 'Effective policy values (defaults applied).',
-  fields: (t) => ({
-    failureThreshold: t.exposeInt('failureThreshold'),
-    startupGraceSec: t.exposeFloat('startupGraceSec'),
-    cooldownSec: t.exposeFloat('cooldownSec'),
-    maxRestarts: t.exposeInt('maxRestarts'),
-    windowSec: t.exposeFloat('windowSec'),
-    backoff: t.field({ type: BackoffRef, resolve: (p) => p.backoff }),
-    stableSec: t.exposeFloat('stableSec'),
-    circuit: t.field({ type: CircuitPolicyRef, resolve: (p) => p.circuit }),
-    mode: t.field({ type: ModeEnum, resolve: (p) => p.mode }),
-    jitter: t.float({
-      description:
-        'Restart delays are stretched by up to this fraction, spread per node and service (0 = none).',
-      resolve: (p) => p.jitter,
-    }),
-  }),
-});
+export const { PolicyRef } = policyTypes(builder);
