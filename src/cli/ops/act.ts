@@ -2,21 +2,30 @@
  * `medic hold SERVICE --for 30m --reason …` and `medic release|approve|force|reset SERVICE
  * --reason …`: one GraphQL mutation each, so the action goes through the API's roles, the
  * engine and decide() like any other, and is audited with the token's name as the actor.
- * Exit 0 done; 1 refused (NOT_ALLOWED names the role needed, CONFLICT why nothing changed);
- * 2 invalid input (unknown service, bad duration, reason too long).
+ * Exit 0 done; 1 refused (NOT_ALLOWED names the role needed, CONFLICT why nothing changed), or at
+ * the fleet hub not confirmed (the node's agent did not answer within the hub's wait: the command
+ * stays queued until its TTL); 2 invalid input (unknown service, bad duration, reason too long, or
+ * at the hub a name several nodes run without `--node`: the message lists them).
  */
 import ms from 'ms';
 import { type CliIo, EXIT_INVALID, EXIT_OK, UsageError, writeLine } from '../io.js';
-import { type MutationOutcome, OpsError, type OpsTarget, refusal, request } from './client.js';
+import {
+  type MutationOutcome,
+  OpsError,
+  type OpsTarget,
+  OUTCOME_FIELDS,
+  refusal,
+  request,
+} from './client.js';
 
 export type Action = 'hold' | 'release' | 'approve' | 'force' | 'reset';
 
 const FIELD: Record<Action, string> = {
-  hold: 'holdService(name: $name, reason: $reason, ttlSec: $ttlSec)',
-  release: 'releaseService(name: $name, reason: $reason)',
-  approve: 'approveRestart(name: $name, reason: $reason)',
-  force: 'forceRestart(name: $name, reason: $reason)',
-  reset: 'resetCircuit(name: $name, reason: $reason)',
+  hold: 'holdService(node: $node, name: $name, reason: $reason, ttlSec: $ttlSec)',
+  release: 'releaseService(node: $node, name: $name, reason: $reason)',
+  approve: 'approveRestart(node: $node, name: $name, reason: $reason)',
+  force: 'forceRestart(node: $node, name: $name, reason: $reason)',
+  reset: 'resetCircuit(node: $node, name: $name, reason: $reason)',
 };
 
 const DONE: Record<Action, string> = {
@@ -38,6 +47,7 @@ export function durationSec(text: string): number {
 
 interface Outcome extends MutationOutcome {
   name?: string;
+  node?: string;
   state?: string;
   hold?: { until: string } | null;
 }
@@ -46,22 +56,20 @@ export async function act(
   target: OpsTarget,
   action: Action,
   name: string,
-  opts: { reason: string; for?: string },
+  opts: { reason: string; for?: string; node?: string },
   io: CliIo,
 ): Promise<number> {
   const reason = opts.reason.trim();
   if (!reason) throw new UsageError('--reason must not be empty (it is recorded in the audit log)');
   const hold = action === 'hold';
   if (hold && !opts.for) throw new UsageError('hold needs --for DURATION (e.g. --for 30m)');
-  const variables: Record<string, unknown> = { name, reason };
+  const variables: Record<string, unknown> = { name, reason, node: opts.node ?? null };
   if (hold) variables.ttlSec = durationSec(opts.for!);
-  const query = `mutation($name: String!, $reason: String!${hold ? ', $ttlSec: Int!' : ''}) {
+  const query = `mutation($node: String, $name: String!, $reason: String!${hold ? ', $ttlSec: Int!' : ''}) {
     result: ${FIELD[action]} {
       __typename
-      ... on Service { name state hold { until } }
-      ... on MutationError { code message }
-      ... on NotAllowedError { requiredRole }
-      ... on ConflictError { decision }
+      ... on Service { node name state hold { until } }
+      ${OUTCOME_FIELDS}
     } }`;
   const data = await request<{ result: Outcome }>(target, query, variables);
   const refused = refusal(data.result, null);

@@ -26,18 +26,37 @@ export interface OpsTarget {
   ca?: Buffer;
 }
 
-/** A mutation's union result: the service, or a MutationError. */
+/**
+ * A mutation's union result: the service (or drift report), a MutationError, or at the fleet hub
+ * an AmbiguousError (`nodes`) or a PendingCommand (the node's agent has not answered yet).
+ */
 export interface MutationOutcome {
   __typename: string;
   code?: string;
   message?: string;
   requiredRole?: string;
   decision?: string | null;
+  nodes?: string[];
+  commandId?: number;
 }
+
+/** The selection every command asks for beside its own result (works on agent and hub alike). */
+export const OUTCOME_FIELDS = `... on MutationError { code message }
+      ... on NotAllowedError { requiredRole }
+      ... on ConflictError { decision }
+      ... on AmbiguousError { nodes }
+      ... on PendingCommand { message commandId }`;
+
+/** "several nodes run 'api' (a, b): pass --node NAME" (exit 2): the fleet hub needs the node. */
+export const ambiguous = (message: string, nodes: readonly string[]) =>
+  new OpsError(
+    `${message.replace(/: pass node$/, '')}: pass --node NAME${nodes.length ? ` (one of: ${nodes.join(', ')})` : ''}`,
+    EXIT_INVALID,
+  );
 
 interface GraphqlBody<T> {
   data?: T;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: { message: string; extensions?: { code?: string; nodes?: string[] } }[];
 }
 
 /** OpenSSL's codes for a certificate that does not verify against the trusted CAs. */
@@ -120,6 +139,8 @@ export async function request<T>(
     );
   }
   const message = body.errors?.map((e) => e.message).join('; ');
+  const unclear = body.errors?.find((e) => e.extensions?.code === 'AMBIGUOUS');
+  if (unclear) throw ambiguous(unclear.message, (unclear.extensions as { nodes?: string[] }).nodes ?? []);
   if (res.status === 401) {
     throw new OpsError(
       `medic refused the token (401 ${message}); set MEDIC_TOKEN or --token-file`,
@@ -133,7 +154,12 @@ export async function request<T>(
 /** Exit code and message for a mutation result that is an error, or null when it is the service. */
 export function refusal(outcome: MutationOutcome, role: string | null): OpsError | null {
   if (outcome.__typename === 'Service' || outcome.__typename === 'DriftReport') return null;
+  // At the hub: not answered by the node's agent within the hub's wait; not done (yet).
+  if (outcome.__typename === 'PendingCommand')
+    return new OpsError(`not confirmed: ${outcome.message}`, EXIT_FINDING);
   switch (outcome.code) {
+    case 'AMBIGUOUS':
+      return ambiguous(outcome.message ?? 'several nodes match', outcome.nodes ?? []);
     case 'NOT_ALLOWED':
       return new OpsError(
         `not allowed: this needs the ${outcome.requiredRole} role${role ? ` (your token is ${role})` : ''}`,

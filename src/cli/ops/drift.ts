@@ -1,10 +1,18 @@
 /**
  * `medic drift [--check] [--json]`: the runtime contract's drift as the running medic last saw
  * it; `--check` runs the check now (operator role; audited like the periodic check).
- * Exit 0 no drift, 1 drift found, 2 no contract or not reachable.
+ * Exit 0 no drift, 1 drift found (or, at the fleet hub, the node's agent did not answer the check
+ * in time), 2 no contract or not reachable, or at the hub several nodes and no `--node`.
  */
 import { type CliIo, EXIT_FINDING, EXIT_INVALID, EXIT_OK, writeLine } from '../io.js';
-import { type MutationOutcome, OpsError, type OpsTarget, refusal, request } from './client.js';
+import {
+  type MutationOutcome,
+  OpsError,
+  type OpsTarget,
+  OUTCOME_FIELDS,
+  refusal,
+  request,
+} from './client.js';
 
 const REPORT = 'ok checkedAt findings { source service field expected actual severity fix }';
 
@@ -24,7 +32,7 @@ interface Report {
 
 export async function drift(
   target: OpsTarget,
-  flags: { check?: boolean; json?: boolean },
+  flags: { check?: boolean; json?: boolean; node?: string },
   io: CliIo,
 ): Promise<number> {
   let report: Report | null;
@@ -32,7 +40,8 @@ export async function drift(
   if (flags.check) {
     const data = await request<{ checkDrift: MutationOutcome & Partial<Report> }>(
       target,
-      `mutation { checkDrift { __typename ... on DriftReport { ${REPORT} } ... on MutationError { code message } ... on NotAllowedError { requiredRole } } }`,
+      `mutation($node: String) { checkDrift(node: $node) { __typename ... on DriftReport { ${REPORT} } ${OUTCOME_FIELDS} } }`,
+      { node: flags.node ?? null },
     );
     const refused = refusal(data.checkDrift, null);
     if (refused) throw refused;
@@ -40,7 +49,13 @@ export async function drift(
   } else {
     const data = await request<{
       runtimeContract: { path: string; valid: boolean; errors: string[]; drift: Report | null } | null;
-    }>(target, `{ runtimeContract { path valid errors drift { ${REPORT} } } }`);
+    }>(
+      target,
+      `query($node: String) { runtimeContract(node: $node) { path valid errors drift { ${REPORT} } } }`,
+      {
+        node: flags.node ?? null,
+      },
+    );
     if (!data.runtimeContract) throw new OpsError('medic runs without a runtime contract', EXIT_INVALID);
     path = data.runtimeContract.path;
     report = data.runtimeContract.drift;

@@ -3,16 +3,18 @@
  * oldest first; `--follow` then keeps printing events as medic commits them, from the
  * `recoveryEvents` subscription over graphql-ws, until Ctrl-C. The subscription starts before
  * the history is read, and events are printed once each (by id), so none falls in between.
- * `--json` prints one JSON object per line.
+ * `--json` prints one JSON object per line. `--node` narrows to one node; against the fleet hub
+ * (whose event ids are `node/id`) each line names the node as `node/service`.
  */
 import ms from 'ms';
 import { type CliIo, EXIT_OK, UsageError, writeLine } from '../io.js';
 import { type OpsTarget, request, subscribe } from './client.js';
 
-const FIELDS = 'id at service kind decision actor reason';
+const FIELDS = 'id node at service kind decision actor reason';
 
 export interface EventLine {
   id: string;
+  node?: string;
   at: string;
   service: string | null;
   kind: string;
@@ -22,6 +24,7 @@ export interface EventLine {
 }
 
 export interface EventsFlags {
+  node?: string;
   service?: string;
   since?: string;
   limit?: string;
@@ -31,7 +34,9 @@ export interface EventsFlags {
 
 export function formatEvent(e: EventLine): string {
   const what = e.decision && e.decision !== e.kind ? `${e.kind}/${e.decision}` : e.kind;
-  return `${e.at}  ${(e.service ?? '-').padEnd(16)} ${what}${e.actor ? ` by ${e.actor}` : ''}${e.reason ? `: ${e.reason}` : ''}`;
+  // The hub's ids are `node/id`: several nodes' logs interleave, so say whose each line is.
+  const where = e.id.includes('/') && e.node ? `${e.node}/${e.service ?? '-'}` : (e.service ?? '-');
+  return `${e.at}  ${where.padEnd(16)} ${what}${e.actor ? ` by ${e.actor}` : ''}${e.reason ? `: ${e.reason}` : ''}`;
 }
 
 function sinceIso(text: string | undefined, now: number): string | undefined {
@@ -80,8 +85,8 @@ export async function events(target: OpsTarget, flags: EventsFlags, io: CliIo): 
     });
     following = subscribe<{ recoveryEvents: EventLine }>(
       target,
-      `subscription($service: String) { recoveryEvents(service: $service) { ${FIELDS} } }`,
-      { service: flags.service ?? null },
+      `subscription($node: String, $service: String) { recoveryEvents(node: $node, service: $service) { ${FIELDS} } }`,
+      { node: flags.node ?? null, service: flags.service ?? null },
       ({ recoveryEvents: e }) => (historyDone ? print(e) : early.push(e)),
       signal,
       connected,
@@ -90,9 +95,9 @@ export async function events(target: OpsTarget, flags: EventsFlags, io: CliIo): 
   }
   const data = await request<{ events: { edges: { node: EventLine }[] } }>(
     target,
-    `query($service: String, $since: DateTime, $first: Int) {
-      events(service: $service, since: $since, first: $first) { edges { node { ${FIELDS} } } } }`,
-    { service: flags.service ?? null, since: since ?? null, first },
+    `query($node: String, $service: String, $since: DateTime, $first: Int) {
+      events(node: $node, service: $service, since: $since, first: $first) { edges { node { ${FIELDS} } } } }`,
+    { node: flags.node ?? null, service: flags.service ?? null, since: since ?? null, first },
   );
   for (const { node } of [...data.events.edges].reverse()) print(node);
   historyDone = true;

@@ -1,8 +1,9 @@
 /**
  * The operator commands, all over the API (one path for commands: GraphQL → engine → decide()):
- * `status`, `hold`, `release`, `approve`, `force`, `reset`, `events`, `drift`, `maintenance`. Each takes
- * `--url URL` (default $MEDIC_URL, http://127.0.0.1:4000) and `--token-file FILE` (default
- * $MEDIC_TOKEN). Exit codes: 0 ok, 1 refused or drift found, 2 invalid input, unreachable or
+ * `status`, `hold`, `release`, `approve`, `force`, `reset`, `events`, `drift`, `maintenance`. Each
+ * takes `--url URL` (default $MEDIC_URL, http://127.0.0.1:4000), `--token-file FILE` (default
+ * $MEDIC_TOKEN) and `--node NAME` (the same commands against the fleet hub: MEDIC_URL = the hub).
+ * Exit codes: 0 ok, 1 refused or drift found, 2 invalid input, unreachable or
  * refused token.
  */
 import type { Command as Commander } from 'commander';
@@ -29,6 +30,7 @@ function ops(
     .command(name)
     .description(summary)
     .option('--url <url>', 'medic API base URL (default: $MEDIC_URL or http://127.0.0.1:4000)')
+    .option('--node <name>', 'the node (at a fleet hub; required when several nodes run the name)')
     .option('--token-file <file>', 'file holding the bearer token (default: $MEDIC_TOKEN)')
     .action(async (...params: unknown[]) => {
       const cmd = params[params.length - 1] as Commander;
@@ -58,7 +60,7 @@ export function registerOps(program: Commander, io: CliIo, exit: ExitSink): void
     exit,
     async (target, flags, cmd) => {
       const { status } = await import('./status.js');
-      return status(target, cmd.args[0], flags.json === true, io);
+      return status(target, cmd.args[0], flags.json === true, io, flags.node as string | undefined);
     },
   )
     .argument('[service]', 'one service in detail')
@@ -72,7 +74,13 @@ export function registerOps(program: Commander, io: CliIo, exit: ExitSink): void
     exit,
     async (target, flags, cmd) => {
       const { act } = await import('./act.js');
-      return act(target, 'hold', cmd.args[0], { reason: String(flags.reason), for: String(flags.for) }, io);
+      return act(
+        target,
+        'hold',
+        cmd.args[0],
+        { reason: String(flags.reason), for: String(flags.for), node: flags.node as string | undefined },
+        io,
+      );
     },
   )
     .argument('<service>', 'the service')
@@ -88,7 +96,13 @@ export function registerOps(program: Commander, io: CliIo, exit: ExitSink): void
   for (const [action, summary] of simple) {
     ops(program, action, summary, io, exit, async (target, flags, cmd) => {
       const { act } = await import('./act.js');
-      return act(target, action, cmd.args[0], { reason: String(flags.reason) }, io);
+      return act(
+        target,
+        action,
+        cmd.args[0],
+        { reason: String(flags.reason), node: flags.node as string | undefined },
+        io,
+      );
     })
       .argument('<service>', 'the service')
       .requiredOption(REASON, REASON_HELP);

@@ -1,7 +1,10 @@
 /**
- * `medic status [SERVICE] [--json]`: every service as a table (state, restarts vs limit,
- * circuit, hold, next deadline, recommended action), or one service in detail. `--json` prints
- * the API's answer unchanged. Exit 0; 2 for an unknown service.
+ * `medic status [SERVICE] [--node NODE] [--json]`: every service as a table (state, restarts vs
+ * limit, circuit, hold, next deadline, recommended action), or one service in detail. `--json`
+ * prints the API's answer unchanged. The same against an agent and the fleet hub (MEDIC_URL):
+ * the list is read page by page (`servicePage`), a NODE column appears when the services span
+ * several nodes, and `--node` narrows to one. Exit 0; 2 for an unknown service, or at the hub a
+ * name several nodes run without `--node` (the message lists them).
  */
 
 import { relative } from '../../core/relative.js';
@@ -9,7 +12,7 @@ import { type CliIo, EXIT_INVALID, EXIT_OK, writeLine } from '../io.js';
 import { OpsError, type OpsTarget, request } from './client.js';
 import { painter, STATE_COLOUR, table } from './format.js';
 
-const FIELDS = `name unit state mode approvalPending
+const FIELDS = `id node name unit state mode approvalPending
   churn { restartsInWindow maxRestarts windowSec totalRestarts blockedAttempts }
   cooldown { active until } circuit { state reopensAt } hold { actor reason until }
   maintenance { id name mode endsAt reason }
@@ -17,6 +20,8 @@ const FIELDS = `name unit state mode approvalPending
   lastDecision { decision reason at actor }`;
 
 interface Row {
+  id: string;
+  node: string;
   name: string;
   unit: string;
   state: string;
@@ -67,27 +72,48 @@ function detail(s: Row, now: number, io: CliIo): void {
   for (const l of lines) writeLine(io.stdout, l);
 }
 
+/** Every service (of `node`), page by page: an agent answers in one page, the hub in several. */
+async function allServices(target: OpsTarget, node: string | undefined): Promise<Row[]> {
+  const rows: Row[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const {
+      servicePage: page,
+    }: { servicePage: { nodes: Row[]; hasNextPage: boolean; endCursor: string | null } } = await request(
+      target,
+      `query($node: String, $after: String) {
+          servicePage(node: $node, first: ${PAGE}, after: $after) { nodes { ${FIELDS} } hasNextPage endCursor } }`,
+      { node: node ?? null, after },
+    );
+    rows.push(...page.nodes);
+    if (!page.hasNextPage || !page.endCursor) return rows;
+    after = page.endCursor;
+  }
+}
+
+const PAGE = 500;
+
 export async function status(
   target: OpsTarget,
   service: string | undefined,
   json: boolean,
   io: CliIo,
+  node?: string,
 ): Promise<number> {
   const now = io.clock.now();
   if (service) {
     const data = await request<{ service: Row | null }>(
       target,
-      `query($n: String!) { service(name: $n) { ${FIELDS} } }`,
-      {
-        n: service,
-      },
+      `query($n: String!, $node: String) { service(name: $n, node: $node) { ${FIELDS} } }`,
+      { n: service, node: node ?? null },
     );
-    if (!data.service) throw new OpsError(`no service named '${service}'`, EXIT_INVALID);
+    if (!data.service)
+      throw new OpsError(`no service named '${service}'${node ? ` on node ${node}` : ''}`, EXIT_INVALID);
     if (json) writeLine(io.stdout, JSON.stringify(data.service));
     else detail(data.service, now, io);
     return EXIT_OK;
   }
-  const { services } = await request<{ services: Row[] }>(target, `{ services { ${FIELDS} } }`);
+  const services = await allServices(target, node);
   if (json) {
     writeLine(io.stdout, JSON.stringify(services));
     return EXIT_OK;
@@ -97,7 +123,10 @@ export async function status(
     return EXIT_OK;
   }
   const paint = painter(io);
+  // A NODE column when the services span several nodes (the fleet hub).
+  const many = new Set(services.map((s) => s.node)).size > 1;
   const rows = services.map((s) => [
+    ...(many ? [s.node] : []),
     s.name,
     s.state,
     `${s.churn.restartsInWindow}/${s.churn.maxRestarts}`,
@@ -106,10 +135,11 @@ export async function status(
     s.state === 'healthy' ? '' : s.recommendedAction.summary,
   ]);
   const lines = table(
-    ['SERVICE', 'STATE', 'RESTARTS', 'CIRCUIT', 'NEXT', 'RECOMMENDED'],
+    [...(many ? ['NODE'] : []), 'SERVICE', 'STATE', 'RESTARTS', 'CIRCUIT', 'NEXT', 'RECOMMENDED'],
     rows,
-    (row, col, text) => {
+    (row, c, text) => {
       const s = services[row];
+      const col = many ? c - 1 : c;
       if (col === 1) return paint(STATE_COLOUR[s.state] ?? 'dim', text);
       if (col === 2 && s.churn.restartsInWindow >= s.churn.maxRestarts) return paint('red', text);
       return text;
