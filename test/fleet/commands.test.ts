@@ -17,7 +17,7 @@ import { freshDatabase, skipPg } from './pg.js';
 const HOLD = `mutation($node: String, $name: String!) {
   holdService(node: $node, name: $name, ttlSec: 600, reason: "deploy") {
     __typename
-    ... on PendingCommand { commandId node state message command { id node service state result { ok type state code } } }
+    ... on PendingCommand { commandId node commandState message command { id node service state result { ok type state code } } }
     ... on Service { id node name state }
     ... on MutationError { code message }
     ... on AmbiguousError { nodes }
@@ -87,6 +87,7 @@ describe.skipIf(skipPg)('commands down (real PostgreSQL)', () => {
   it('delivers a hold to its node only, re-delivers it until the result, and answers with the result', async () => {
     // Nobody answers within the wait: the mutation says pending, with the command id.
     const issued = await gql(hub.url, tokens.operator!, HOLD, { node: 'node-b', name: 'web' });
+    expect(issued.errors).toBeUndefined();
     expect(issued.data.holdService).toMatchObject({
       __typename: 'PendingCommand',
       command: { node: 'node-b', service: 'web', state: 'pending', result: null },

@@ -21,7 +21,8 @@ export const pendingCommandType = perBuilder((builder) =>
     fields: (t) => ({
       commandId: t.float({ description: "The hub's command id.", resolve: (p) => p.pending.id }),
       node: t.string({ resolve: (p) => p.pending.node }),
-      state: t.string({
+      // Not `state`: it would clash with Service.state (ServiceState!) in one selection of the union.
+      commandState: t.string({
         description: 'pending (not fetched yet), delivered (no result yet) or expired (never run).',
         resolve: (p) => p.pending.state,
       }),
