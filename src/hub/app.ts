@@ -2,9 +2,11 @@
  * The hub's HTTP app, built apart from listening (tests call `handler` on any server):
  * `/healthz`, `/readyz` (503 while PostgreSQL does not answer), `/metrics` and `/graphql` (hub
  * tokens: viewer and up, auth.ts) and the agents' `POST /agent/v1/ship` (agent tokens).
- * GraphQL subscriptions are served over SSE (graphql-yoga's default).
+ * GraphQL subscriptions are served over SSE (graphql-yoga's default) and graphql-ws (ws.ts);
+ * `/runbook` and `/status` as on an agent (pages.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createYoga } from 'graphql-yoga';
 import { bearerToken } from '../api/http/auth.js';
 import type { Clock } from '../clock/clock.js';
@@ -16,10 +18,12 @@ import type { HubBus } from './bus.js';
 import type { HubDatabase } from './db.js';
 import { HubDenials } from './denials.js';
 import type { HubMetrics } from './metrics.js';
+import { createPages, PAGE_PATHS } from './pages.js';
 import { type HubContext, type HubPrincipal, hubSchema } from './schema/index.js';
 import { handleShip, sendJson } from './ship-route.js';
 import { SLACK_EVENTS_PATH } from './slack-route.js';
 import { findHubToken } from './tokens.js';
+import { createHubWs } from './ws.js';
 
 export interface HubAppDeps {
   database: HubDatabase;
@@ -38,6 +42,8 @@ export interface HubAppDeps {
 
 export interface HubApp {
   handler(req: IncomingMessage, res: ServerResponse): void;
+  /** For `server.on('upgrade', …)`: GraphQL over WebSocket at /graphql (ws.ts). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   close(): Promise<void>;
 }
 
@@ -96,8 +102,17 @@ export function createHubApp(deps: HubAppDeps): HubApp {
       logging: false,
     },
   );
+  // Subscriptions over graphql-ws too, as on an agent; 100 KiB messages like the agent's body limit.
+  const ws = createHubWs({ yoga, auth, logger, maxPayload: 100 * 1024 });
+  const pages = createPages({
+    db: database.db,
+    auth,
+    now: () => deps.clock.now(),
+    publicUrl: () => deps.publicUrl?.() ?? '',
+  });
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (PAGE_PATHS.includes(path)) return pages(req, res, path);
     if (path === '/graphql') {
       const who = await operatorOnly(req, 'graphql');
       if (!who.ok) return refuse(res, who.status, who.code, who.message);
@@ -140,7 +155,9 @@ export function createHubApp(deps: HubAppDeps): HubApp {
         else res.end();
       });
     },
+    upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
     close: async () => {
+      await ws.close();
       await yoga.dispose();
     },
   };

@@ -161,6 +161,7 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
     undo.push(() => app.close());
     const http = await listen(app.handler, env.MEDIC_HOST, env.MEDIC_PORT, tls);
     undo.push(() => http.close());
+    http.server.on('upgrade', app.upgrade);
     publicUrl ||= http.url;
     const sweeper = new Sweeper({
       db: database.db,

@@ -30,7 +30,7 @@ const policy = {
 };
 const sleeper = (name: string) => ({ name, python: 'import time; time.sleep(3600)', policy });
 
-async function medic(args: string[], env: Record<string, string>) {
+async function medic(args: string[], env: Record<string, string>, signal?: AbortSignal) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -41,7 +41,7 @@ async function medic(args: string[], env: Record<string, string>) {
   stderr.on('data', (b) => {
     err += b;
   });
-  const code = await main(args, { stdout, stderr, env, cwd: process.cwd() });
+  const code = await main(args, { stdout, stderr, env, cwd: process.cwd(), signal });
   return { code, out, err };
 }
 
@@ -169,6 +169,32 @@ describe.skipIf(skipPg)('the CLI against the fleet hub and an agent (real Postgr
     const all = await medic(['events', '--limit', '200'], viewer);
     expect(all.out).toContain('node-b/web');
     expect(all.out).toContain('node-a/api');
+  });
+
+  it('follows events at the hub over graphql-ws (medic events --follow)', async () => {
+    const stop = new AbortController();
+    let seen = '';
+    const following = (async () => {
+      const stdout = new PassThrough();
+      stdout.on('data', (b) => {
+        seen += b;
+      });
+      return main(['events', '--follow', '--node', 'node-b', '--limit', '1'], {
+        stdout,
+        stderr: new PassThrough(),
+        env: viewer,
+        cwd: process.cwd(),
+        signal: stop.signal,
+      });
+    })();
+    await waitFor(() => hub.bus.listeners().fleet >= 1, 15_000, 50);
+    expect(
+      (await medic(['hold', 'web', '--node', 'node-b', '--for', '1m', '--reason', 'follow'], operator)).code,
+    ).toBe(0);
+    await waitFor(() => /node-b\/web\s+hold_set by hub:alice: follow/.test(seen), 15_000, 50);
+    stop.abort();
+    expect(await following).toBe(0);
+    expect((await medic(['release', 'web', '--node', 'node-b', '--reason', 'done'], operator)).code).toBe(0);
   });
 
   it("checks a node's drift through its agent and shows the shipped report", async () => {

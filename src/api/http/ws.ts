@@ -58,7 +58,7 @@ export function authorizationParam(params: Readonly<Record<string, unknown>> | u
 }
 
 /** Wraps a subscription's iterator so `return()` (client complete, socket close) aborts first. */
-function abortingIterator<T>(inner: AsyncIterator<T>, abort: AbortController): AsyncGenerator<T> {
+export function abortingIterator<T>(inner: AsyncIterator<T>, abort: AbortController): AsyncGenerator<T> {
   const wrapper = {
     next: () => inner.next(),
     return: async (value?: unknown) => {

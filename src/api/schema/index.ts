@@ -7,6 +7,7 @@ import './types/service.js';
 import './types/contract.js';
 import './types/errors.js';
 import './types/token.js';
+import './types/node.js';
 import './mutations/hold-service.js';
 import './mutations/release-service.js';
 import './mutations/approve-restart.js';
