@@ -43,7 +43,7 @@ describe.skipIf(skipPg)('refusals by role at the hub (real PostgreSQL)', () => {
     gql(
       hub.url,
       tokens.viewer!,
-      'mutation { holdService(node: "node-a", name: "api", ttlSec: 60, reason: "x") { ... on HubError { code } } }',
+      'mutation { holdService(node: "node-a", name: "api", ttlSec: 60, reason: "x") { ... on MutationError { code } } }',
     );
 
   it('audits the first refusal of a minute and counts the rest', async () => {
