@@ -43,6 +43,7 @@ export const DECISIONS = {
   skip_held: { kind: 'restart_blocked', taken: false },
   skip_dependency_down: { kind: 'restart_blocked', taken: false },
   skip_maintenance: { kind: 'restart_blocked', taken: false },
+  skip_fleet_budget: { kind: 'restart_blocked', taken: false },
   circuit_opened: { kind: 'circuit_opened', taken: true },
   circuit_half_open: { kind: 'circuit_half_open', taken: true },
   circuit_closed: { kind: 'circuit_closed', taken: true },
@@ -59,6 +60,10 @@ export const DECISIONS = {
   external_restart: { kind: 'observation', taken: false },
   not_pending: { kind: 'observation', taken: false },
   dependency_recovered: { kind: 'observation', taken: false },
+  // fleet budget (issue 16): asking the hub, an operator restart's lease counted, a lease not needed
+  budget_requested: { kind: 'observation', taken: false },
+  budget_counted: { kind: 'observation', taken: false },
+  budget_released: { kind: 'observation', taken: false },
 } as const satisfies Record<string, { kind: EventKind; taken: boolean }>;
 
 export type DecisionCode = keyof typeof DECISIONS;

@@ -9,6 +9,7 @@
  * - half_open: the point where health lasted stableSec, or — probe unused and the service
  *   unhealthy — when the gate would let the probe restart through;
  * - held: hold expiry;
+ * - budget_wait: when to ask the hub (again);
  * - deferred: the restart after the dependency recovered (null while it is down);
  * - healthy: null (backoff decay is applied lazily by decide()).
  */
@@ -29,6 +30,9 @@ export function nextWakeAt(state: ServiceState, policy: Policy, key: JitterKey =
       return state.reopensAt;
     case 'held':
       return state.until;
+    case 'budget_wait':
+      // When to ask the hub (again): its retry after a denial, or a re-ask of an unanswered request.
+      return state.askAt;
     case 'deferred':
       // While the dependency is down only an input (or the engine's nudge on its recovery) acts.
       return state.restartAt;

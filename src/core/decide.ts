@@ -18,6 +18,7 @@
  * (operator commands, systemd's own restarts, clean exits) in decide/commands.ts.
  * docs/CORE.md has the full state × input table.
  */
+import { budgetAnswer, budgetBookkeeping, decideBudgetWait } from './decide/budget.js';
 import { decideCircuitOpen, decideHalfOpen } from './decide/circuit.js';
 import {
   approve,
@@ -56,7 +57,16 @@ export function decide(
 ): Decision {
   const s = settle(state, now, policy);
   const ctx: Ctx = { now, policy, env, key: { node: env.node ?? '', service: env.service ?? '' } };
+  // The fleet budget's leases end with the restart they were granted for (decide/budget.ts).
+  return budgetBookkeeping(s, decideSettled(s, input, ctx), ctx);
+}
+
+function decideSettled(s: ServiceState, input: Input, ctx: Ctx): Decision {
   switch (input.type) {
+    case 'budget_granted':
+    case 'budget_denied':
+    case 'budget_unreachable':
+      return budgetAnswer(s, input, ctx);
     case 'hold':
       return hold(s, input, ctx);
     case 'release':
@@ -92,5 +102,7 @@ export function decide(
       return decideHeld(s, input, ctx);
     case 'deferred':
       return decideDeferred(s, input, ctx);
+    case 'budget_wait':
+      return decideBudgetWait(s, input, ctx);
   }
 }

@@ -87,6 +87,8 @@ export function episodeOf(s: ServiceState): string {
       return 'healthy';
     case 'deferred':
       return `deferred@${s.since}`;
+    case 'budget_wait':
+      return `budget_wait@${s.since}`;
   }
 }
 
@@ -97,7 +99,14 @@ const REASONS: ReadonlySet<string> = new Set(BLOCK_REASONS);
  * — exits, restart outcomes, systemd's own restarts, operator commands — is rare, carries its
  * own information and is always written (policy replay reads those inputs from the log).
  */
-const PERIODIC: ReadonlySet<Input['type']> = new Set<Input['type']>(['probe_failed', 'probe_ok', 'tick']);
+const PERIODIC: ReadonlySet<Input['type']> = new Set<Input['type']>([
+  'probe_failed',
+  'probe_ok',
+  'tick',
+  // The hub's answers to the re-asks of one budget wait (issue 16): the first denial is written.
+  'budget_denied',
+  'budget_unreachable',
+]);
 
 function isRefusal(code: string): code is BlockReason {
   return REASONS.has(code);
@@ -125,6 +134,15 @@ export function sameState(a: ServiceState, b: ServiceState): boolean {
 export function compact(runs: Runs, prev: ServiceState, input: Input, d: Decision, now: number): Recording {
   const periodic = PERIODIC.has(input.type);
   const episode = episodeOf(d.next);
+  // Re-asking the hub during one budget wait: its state is committed, the first ask was written.
+  if (
+    d.decision === 'budget_requested' &&
+    periodic &&
+    prev.tag === 'budget_wait' &&
+    episodeOf(prev) === episode
+  ) {
+    return { write: 'state', runs };
+  }
   if (isRefusal(d.decision) && periodic && d.effects.length === 0) {
     const run = runs[d.decision];
     if (run && run.episode === episode && run.repeating) {

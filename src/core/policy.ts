@@ -26,6 +26,31 @@ export const circuitSchema = z
   })
   .prefault({});
 
+/**
+ * The fleet restart budget (issue 16): services naming the same `group` share it across every
+ * node. Before an automatic restart the agent asks the hub for a lease (decide/budget.ts).
+ */
+export const budgetSchema = z.strictObject({
+  /** Services in the same group share the budget, across all nodes. */
+  group: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+      'a group name is 1-100 of A-Z a-z 0-9 . _ - (starting alphanumeric)',
+    ),
+  /** Restarts in flight at once, fleet-wide (from the grant until healthy or failed). */
+  maxConcurrent: positiveInt,
+  /** Restarts started per window, fleet-wide. */
+  maxPerWindow: positiveInt,
+  windowSec: positive,
+  /** No answer from the hub: `local` = restart under the local limits only; `wait` = no automatic restart. */
+  onHubUnreachable: z.enum(['local', 'wait']).default('local'),
+  /** How long to wait for the hub's answer before `onHubUnreachable` applies. */
+  timeoutMs: positiveInt.max(60_000).default(500),
+});
+
+export type BudgetPolicy = z.output<typeof budgetSchema>;
+
 /** Shape and defaults only; see `policySchema` for the cross-field rules. */
 export const policyShape = z.strictObject({
   failureThreshold: positiveInt.default(3),
@@ -43,6 +68,8 @@ export const policyShape = z.strictObject({
    * after their dependency recovered. 0 = no spread.
    */
   jitter: z.number().min(0).max(1).default(0),
+  /** Fleet restart budget (issue 16); absent = no budget, behaviour exactly as without fleet mode. */
+  budget: budgetSchema.optional(),
 });
 
 export type Policy = z.output<typeof policyShape>;
@@ -88,6 +115,25 @@ function checkFeasible(policy: Policy, ctx: z.RefinementCtx): void {
       code: 'custom',
       path: ['circuit', 'maxOpenSec'],
       message: `circuit.maxOpenSec (${policy.circuit.maxOpenSec}) is below circuit.openSec (${policy.circuit.openSec})`,
+    });
+  }
+  const b = policy.budget;
+  if (b && b.maxPerWindow < b.maxConcurrent) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['budget', 'maxPerWindow'],
+      message:
+        `budget.maxPerWindow (${b.maxPerWindow}) is below budget.maxConcurrent (${b.maxConcurrent}): ` +
+        `that many restarts could never be in flight at once; raise maxPerWindow or lower maxConcurrent`,
+    });
+  }
+  if (b && b.timeoutMs >= policy.startupGraceSec * 1000) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['budget', 'timeoutMs'],
+      message:
+        `budget.timeoutMs (${b.timeoutMs}) is not below startupGraceSec (${policy.startupGraceSec}s): ` +
+        `asking the hub would take longer than judging a restart; lower timeoutMs`,
     });
   }
   const span = minSpanForCircuitSec(policy);

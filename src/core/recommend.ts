@@ -94,6 +94,21 @@ export function recommend(
             : `more, in ${inSec(state.restartAt - now)}.`),
         `medic status ${state.dependency}`,
       );
+    case 'budget_wait': {
+      const n = state.denied;
+      const numbers = n
+        ? ` (${n.inFlight} in flight, ${n.usedInWindow} used in window, ${n.waiting} waiting)`
+        : '';
+      return action(
+        'wait_fleet_budget',
+        state.unreachable
+          ? `${svc.name} waits for the hub (${state.unreachable}): its fleet budget ${state.group} says onHubUnreachable: wait. ` +
+              `Bring the hub back, or restart it yourself: \`medic force ${svc.name} --reason …\` (counted, never waits).`
+          : `${svc.name} waits for a restart lease in fleet budget ${state.group}${numbers}; it restarts when one frees ` +
+              `(oldest waiting first). See \`medic budget\`; to bypass: \`medic force ${svc.name} --reason …\` (counted, audited).`,
+        'medic budget',
+      );
+    }
     case 'held':
       return action(
         'review_hold',

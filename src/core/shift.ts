@@ -43,6 +43,8 @@ export function shiftState<S extends ServiceState>(state: S, deltaMs: number): S
       return { ...s, churn, since: s.since + d, stableSince: opt(s.stableSince, d) } as S;
     case 'deferred':
       return { ...s, churn, since: s.since + d, restartAt: opt(s.restartAt, d) } as S;
+    case 'budget_wait':
+      return { ...s, churn, since: s.since + d, askAt: s.askAt + d } as S;
     case 'held':
       return {
         ...s,

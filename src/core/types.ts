@@ -17,6 +17,7 @@ export const STATE_NAMES = [
   'half_open',
   'held',
   'deferred',
+  'budget_wait',
 ] as const;
 export type StateName = (typeof STATE_NAMES)[number];
 
@@ -28,6 +29,7 @@ export const BLOCK_REASONS = [
   'skip_held',
   'skip_dependency_down',
   'skip_maintenance',
+  'skip_fleet_budget',
 ] as const;
 export type BlockReason = (typeof BLOCK_REASONS)[number];
 
@@ -76,6 +78,46 @@ export interface RestartingState extends Base {
   openSec: number;
   /** Operator who approved this probe restart (approved probes only). */
   approvedBy?: string;
+  /**
+   * The fleet budget lease this restart holds (issue 16), as the hub granted it: finished
+   * (`finish_budget`) when this restarting state ends, i.e. once the outcome is known.
+   */
+  lease?: BudgetLease;
+}
+
+/** A fleet budget lease held by a restart: its group and the hub's lease id. */
+export interface BudgetLease {
+  group: string;
+  id: string;
+}
+
+/** The group's numbers as the hub last told them (for the audit log, views and Slack). */
+export interface BudgetNumbers {
+  inFlight: number;
+  usedInWindow: number;
+  waiting: number;
+  /** This service's place among the waiters (1 = next), when denied. */
+  position?: number;
+}
+
+/**
+ * The service wants an automatic restart that passed every local limit, but its policy names a
+ * fleet budget (issue 16): it waits for the hub's lease. `askAt` is when it asks (again): the
+ * retry the hub named after a denial, or a safety re-ask when no answer came (medic restarted).
+ */
+export interface BudgetWaitState extends Base {
+  tag: 'budget_wait';
+  group: string;
+  /** Since when the restart waits (the episode). */
+  since: number;
+  askAt: number;
+  /** The restart waited for is the half-open probe (with the open period it would re-open for). */
+  probe: boolean;
+  openSec: number;
+  /** The last denial's numbers (null until denied); `skip_fleet_budget` is written once per episode. */
+  denied: BudgetNumbers | null;
+  /** Why the hub could not be asked (onHubUnreachable: wait), or null. */
+  unreachable: string | null;
 }
 
 export interface CooldownState extends Base {
@@ -153,6 +195,7 @@ export interface DeferredState extends Base {
 }
 
 export type ServiceState =
+  | BudgetWaitState
   | DeferredState
   | HealthyState
   | RestartingState
@@ -191,6 +234,13 @@ export type Input =
   | ({ type: 'restart_requested' } & Operator)
   /** `service` restarted and names this one in its `restartWith` (rest_for_one): restart after it. */
   | { type: 'restart_with'; service: string }
+  /**
+   * The hub's answers to a `request_budget` effect (issue 16). `retryInMs` is a duration, not a
+   * time: the hub's clock is not the engine's monotonic timeline.
+   */
+  | ({ type: 'budget_granted'; leaseId: string } & BudgetNumbers)
+  | ({ type: 'budget_denied'; retryInMs: number } & BudgetNumbers)
+  | { type: 'budget_unreachable'; reason: string }
   | { type: 'tick' };
 
 export type InputType = Input['type'];
@@ -208,6 +258,9 @@ export const INPUT_TYPES: readonly InputType[] = [
   'reset_circuit',
   'restart_requested',
   'restart_with',
+  'budget_granted',
+  'budget_denied',
+  'budget_unreachable',
   'tick',
 ];
 
@@ -239,7 +292,22 @@ export { DECISION_CODES, type DecisionCode } from './codes.js';
 export type Effect =
   | { type: 'restart'; initiator: Exclude<Initiator, 'external'>; probe: boolean }
   /** Hard stop on churn: stop the unit so systemd's own Restart= loop ends. */
-  | { type: 'stop'; reason: 'hard_stop' };
+  | { type: 'stop'; reason: 'hard_stop' }
+  /**
+   * Ask the hub for a lease in the fleet budget group (issue 16); the answer comes back as a
+   * `budget_*` input. `operator`: a forced/approved restart that already runs, only counted.
+   * Carried out by the engine itself (not an intent: a lost request is re-asked at `askAt`).
+   */
+  | { type: 'request_budget'; group: string; operator: boolean }
+  /** The restart holding `leaseId` has its outcome (or the lease is not needed): end the lease. */
+  | { type: 'finish_budget'; group: string; leaseId: string; outcome: 'healthy' | 'failed' | 'unused' };
+
+/** Effects the engine carries out itself, without an intent (the fleet budget's messages). */
+export type BudgetEffect = Extract<Effect, { type: 'request_budget' | 'finish_budget' }>;
+
+export function isBudgetEffect(e: Effect): e is BudgetEffect {
+  return e.type === 'request_budget' || e.type === 'finish_budget';
+}
 
 /**
  * What the operator should do next. It follows from the state alone (core/recommend.ts:
@@ -264,6 +332,7 @@ export const RECOMMENDED_ACTION_CODES = [
   'fix_dependency',
   'reset_failed',
   'wait_maintenance',
+  'wait_fleet_budget',
 ] as const;
 export type RecommendedActionCode = (typeof RECOMMENDED_ACTION_CODES)[number];
 

@@ -169,7 +169,8 @@ class GuardedEngine implements Engine {
     const d = decide(prev, input, now, policy, env);
     // A shadow window records automatic effects without executing them (operator ones run).
     const shadowed =
-      window?.mode === 'shadow' && d.effects.some((e) => e.type === 'stop' || e.initiator === 'auto');
+      window?.mode === 'shadow' &&
+      d.effects.some((e) => e.type === 'stop' || (e.type === 'restart' && e.initiator === 'auto'));
     const toWall = (s: ServiceState) => shiftState(s, wall - now);
     const clock = this.timeline.anchor(reading);
     // Speak once (core/episode.ts): repeats of a refusal are counted, not written.

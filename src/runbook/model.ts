@@ -43,9 +43,18 @@ const actionLink = (c: string) => `[${c}](#${runbookAnchor(c as never)})`;
 function effectText(e: Effect[]): string {
   if (e.length === 0) return '—';
   return e
-    .map((x) =>
-      x.type === 'restart' ? `restart (${x.initiator}${x.probe ? ', probe' : ''})` : `stop (${x.reason})`,
-    )
+    .map((x) => {
+      switch (x.type) {
+        case 'restart':
+          return `restart (${x.initiator}${x.probe ? ', probe' : ''})`;
+        case 'stop':
+          return `stop (${x.reason})`;
+        case 'request_budget':
+          return `request_budget (${x.operator ? 'operator, counted' : 'lease'})`;
+        default:
+          return `finish_budget (${x.outcome})`;
+      }
+    })
     .join(', ');
 }
 

@@ -44,6 +44,8 @@ const IN_HOLD_WINDOW: Surroundings = {
     notify: false,
   },
 };
+/** The group numbers a hub answers with (fleet budget, issue 16). */
+const NUMBERS = { inFlight: 2, usedInWindow: 2, waiting: 3 };
 
 export interface SampleInput {
   label: string;
@@ -108,6 +110,21 @@ export const SAMPLE_INPUTS: SampleInput[] = [
     when: 'next',
     env: NO_DEPS,
   },
+  {
+    label: 'budget_granted (the hub grants a fleet budget lease)',
+    input: { type: 'budget_granted', leaseId: '<lease>', ...NUMBERS },
+    when: 'next',
+  },
+  {
+    label: 'budget_denied (the fleet budget is full)',
+    input: { type: 'budget_denied', retryInMs: 1000, position: 2, ...NUMBERS },
+    when: 'next',
+  },
+  {
+    label: 'budget_unreachable (no answer within timeoutMs)',
+    input: { type: 'budget_unreachable', reason: 'no answer within 500 ms' },
+    when: 'next',
+  },
   { label: 'tick (nothing due)', input: { type: 'tick' }, when: 'next' },
   { label: 'tick (deadline due)', input: { type: 'tick' }, when: 'deadline' },
 ];
@@ -124,6 +141,25 @@ interface Scenario {
   script: (p: Policy) => Step[];
   /** The surroundings its sample inputs are decided with (default: no dependency down). */
   env?: Surroundings;
+  /** The policy the scenario needs on top of the table's (e.g. a fleet budget for budget_wait). */
+  policy?: (p: Policy) => Policy;
+}
+
+/** A fleet budget (issue 16) on top of the table's policy. */
+function withBudget(p: Policy): Policy {
+  if (p.budget) return p;
+  const timeoutMs = Math.min(500, Math.max(1, Math.floor(p.startupGraceSec * 1000) - 1));
+  return {
+    ...p,
+    budget: {
+      group: '<group>',
+      maxConcurrent: 2,
+      maxPerWindow: 10,
+      windowSec: 300,
+      onHubUnreachable: 'wait',
+      timeoutMs,
+    },
+  };
 }
 
 const failures = (n: number, from: number): Step[] =>
@@ -200,6 +236,13 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    key: 'budget-wait',
+    state: 'budget_wait',
+    how: 'failureThreshold failed probes with a fleet budget (`budget`, onHubUnreachable: wait); the lease is asked for',
+    policy: withBudget,
+    script: (p) => [[0, { type: 'probe_ok' }], ...failures(p.failureThreshold, 1)],
+  },
+  {
     key: 'held',
     state: 'held',
     how: 'an operator set a 1 h hold',
@@ -233,7 +276,8 @@ export interface TableGroup {
 }
 
 /** Drives decide() through the script; null when this policy cannot reach the state that way. */
-function reach(sc: Scenario, policy: Policy): { state: ServiceState; at: number } | null {
+function reach(sc: Scenario, table: Policy): { state: ServiceState; at: number } | null {
+  const policy = sc.policy ? sc.policy(table) : table;
   let state: ServiceState = initialState();
   let at = T0;
   for (const [ms, input, env] of sc.script(policy)) {
@@ -244,11 +288,12 @@ function reach(sc: Scenario, policy: Policy): { state: ServiceState; at: number 
 }
 
 /** The full table for one policy: every scenario × every sample input. */
-export function decisionTable(policy: Policy): TableGroup[] {
+export function decisionTable(table: Policy): TableGroup[] {
   const groups: TableGroup[] = [];
   for (const sc of SCENARIOS) {
+    const policy = sc.policy ? sc.policy(table) : table;
     if (sc.key === 'healthy-near-threshold' && policy.failureThreshold < 2) continue;
-    const reached = reach(sc, policy);
+    const reached = reach(sc, table);
     if (!reached) {
       groups.push({
         key: sc.key,

@@ -84,6 +84,22 @@ export const ACTION_TEXTS: Record<RecommendedActionCode, ActionText> = {
       'So that the two limits do not fight: set `StartLimitIntervalSec=0` in the unit (medic’s policy limits restarts); `medic contract check` warns about it.',
     ],
   },
+  wait_fleet_budget: {
+    title: 'Waiting for the fleet budget',
+    meaning:
+      'Many services of the same budget group (`budget.group`) need a restart at once — typically a shared database or ' +
+      'broker went down — and the fleet budget lets only `maxConcurrent` restart at a time (and `maxPerWindow` per ' +
+      '`windowSec`), fleet-wide, so the restarts do not keep the dependency down. This service restarts as soon as a lease ' +
+      'frees, oldest waiting first; nothing needs to be done. With `onHubUnreachable: wait` and the hub down, nothing ' +
+      'restarts automatically until the hub answers again.',
+    steps: [
+      'See the group: `medic budget` (in flight, used in window, waiting services), the status page, or `budgetGroups` in GraphQL.',
+      'Fix the shared dependency first; the waiting services restart on their own once it is back.',
+      '**Bypass** for one service (admin override, audited): `medic force <service> --reason …` — an operator restart never waits for the budget but is counted in it.',
+      '**Raise** the budget: edit `budget.maxConcurrent` / `budget.maxPerWindow` in the policy and `medic policy apply` (audited as `policy_applied`); the hub takes the newest limits with the next request.',
+      '**Remove** the budget for a policy (no fleet-wide limit): delete its `budget` key and apply; local limits still hold.',
+    ],
+  },
   fix_dependency: {
     title: 'Fix the dependency first',
     meaning:
@@ -145,4 +161,14 @@ export const DECISION_TEXTS: Record<DecisionCode, string> = {
   not_pending: 'An operator command that does not apply in this state (e.g. approve with no circuit open).',
   dependency_recovered:
     'The dependency a deferred restart waited for is healthy again: the one restart is scheduled, spread by the policy’s jitter.',
+  skip_fleet_budget:
+    'A restart passed every local limit but its fleet budget (`budget.group`) is full — `maxConcurrent` restarts in flight ' +
+    'or `maxPerWindow` used in the window, fleet-wide — or the hub did not answer and the policy says `onHubUnreachable: wait`. ' +
+    'Written once per wait with the group’s numbers; the service restarts when a lease frees (oldest waiting first).',
+  budget_requested:
+    'A restart passed every local limit; the policy names a fleet budget, so the agent asks the hub for a lease first (state budget_wait).',
+  budget_counted:
+    'An operator restart (forced or approved) of a budgeted service ran at once; the hub counted it in the group (it never waits).',
+  budget_released:
+    'A fleet budget lease arrived that nothing waits for any more (the service recovered, or an operator acted): it is returned at once.',
 };

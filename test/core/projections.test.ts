@@ -41,6 +41,7 @@ describe('recommend', () => {
       half_open: 'watch_probe',
       deferred: 'fix_dependency',
       held: 'review_hold',
+      budget_wait: 'wait_fleet_budget',
     };
     fc.assert(
       fc.property(policyArb, stepsArb, (policy, steps) => {

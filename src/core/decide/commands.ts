@@ -32,6 +32,7 @@ function circuitToRemember(s: ServiceState, now: number): HeldCircuit | null {
       // Already past its open period: on release it is half-open again.
       return { openedAt: s.since, reopensAt: s.since, openSec: s.openSec };
     case 'restarting':
+    case 'budget_wait':
       return s.probe ? { openedAt: now, reopensAt: now, openSec: s.openSec } : null;
     case 'held':
       return s.circuit;

@@ -21,6 +21,8 @@ export function restartWith(s: ServiceState, input: { service: string }, ctx: Ct
   switch (s.tag) {
     case 'restarting':
       return make('noop', s, `${why}; already restarting.`);
+    case 'budget_wait':
+      return make('noop', s, `${why}; a restart already waits for the fleet budget (${s.group}).`);
     case 'held':
       return refuse(s, 'skip_held', `${why}; not restarted: held by ${s.actor} (${s.reason}).`);
     case 'circuit_open':

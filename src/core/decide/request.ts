@@ -19,6 +19,8 @@ export function requestRestart(s: ServiceState, input: Operator, ctx: Ctx): Deci
       return requestAutoRestart({ churn: s.churn, failures: s.failures }, ctx, why, 'skip');
     case 'restarting':
       return make('noop', s, `${why}; a restart is already under way.`);
+    case 'budget_wait':
+      return make('noop', s, `${why}; a restart already waits for the fleet budget (${s.group}).`);
     case 'half_open':
       if (!s.probeUsed) return requestProbeRestart(s, ctx, why);
       return make('noop', s, `${why}; the half-open probe restart was already used.`);

@@ -11,6 +11,7 @@ import type { Policy } from '../policy.js';
 import { countBlocked, countCircuitOpen, recordRestart } from '../state.js';
 import type {
   BlockReason,
+  BudgetWaitState,
   Churn,
   CircuitOpenState,
   Decision,
@@ -152,6 +153,8 @@ export function requestAutoRestart(base: Base, ctx: Ctx, why: string, onWait: On
       `${why}; next automatic restart not before ${secs(g.until - now)} from now (${g.cause}).`,
     );
   }
+  // A fleet budget (issue 16): the restart waits for the hub's lease (decide/budget.ts).
+  if (policy.budget) return waitForBudget(base, ctx, why, false, policy.circuit.openSec);
   return make(
     'restart',
     {
@@ -205,6 +208,7 @@ export function requestProbeRestart(s: HalfOpenState, ctx: Ctx, why: string): De
       `${why}; probe restart not before ${secs(g.until - now)} from now (${g.cause}).`,
     );
   }
+  if (policy.budget) return waitForBudget(s, ctx, why, true, s.openSec);
   return make(
     'restart',
     {
@@ -246,5 +250,36 @@ export function deferRestart(
     'skip_dependency_down',
     next,
     `${why}; restart deferred: dependency ${down.name} is ${down.state} (fix ${down.name} first; restarted once it is healthy).`,
+  );
+}
+
+/** A request with no answer (medic restarted meanwhile) is asked again after timeoutMs plus this. */
+export const UNANSWERED_MS = 5000;
+
+/** Asking again after an unanswered request: the answer normally comes within `timeoutMs`. */
+export function askAgainAt(ctx: Ctx): number {
+  return ctx.now + (ctx.policy.budget?.timeoutMs ?? 0) + UNANSWERED_MS;
+}
+
+/** The local gate said go: wait for the fleet budget's lease instead of restarting. */
+export function waitForBudget(base: Base, ctx: Ctx, why: string, probe: boolean, openSec: number): Decision {
+  const budget = ctx.policy.budget!;
+  const next: BudgetWaitState = {
+    tag: 'budget_wait',
+    churn: base.churn,
+    failures: base.failures,
+    group: budget.group,
+    since: ctx.now,
+    askAt: askAgainAt(ctx),
+    probe,
+    openSec,
+    denied: null,
+    unreachable: null,
+  };
+  return make(
+    'budget_requested',
+    next,
+    `${why}; asking the hub for a lease in fleet budget ${budget.group} before the ${probe ? 'probe ' : ''}restart.`,
+    [{ type: 'request_budget', group: budget.group, operator: false }],
   );
 }

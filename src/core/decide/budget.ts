@@ -1,0 +1,216 @@
+/**
+ * The fleet restart budget in decide() (issue 16). A policy with `budget` makes every automatic
+ * restart that passed the local gate ask the hub first: instead of the restart, decide() returns
+ * a `request_budget` effect and the state `budget_wait`; the hub's answer comes back as an input.
+ * - `budget_granted` → the restart, holding the lease (`restarting.lease`);
+ * - `budget_denied` → `skip_fleet_budget` (written once per episode, repeats counted by
+ *   core/episode.ts), asking again at the hub's retry (at most `RECHECK_MS` later: the hub cannot
+ *   know when a lease will be finished), stretched by the policy's jitter;
+ * - `budget_unreachable` → `onHubUnreachable: local` restarts under the local limits alone;
+ *   `wait` restarts nothing automatically (`skip_fleet_budget`), asking again every
+ *   `UNREACHABLE_RETRY_MS`.
+ * Operator restarts (forced, approved) never wait: they run at once and a `request_budget` with
+ * `operator: true` only counts them. A lease is finished (`finish_budget`) as soon as the
+ * restarting state it was granted for ends — healthy or failed, whatever ended it — and a grant
+ * nobody waits for any more is returned at once (`budget_released`).
+ */
+import { stretchSec } from '../jitter.js';
+import { countBlocked, recordRestart } from '../state.js';
+import type {
+  BudgetLease,
+  BudgetNumbers,
+  BudgetWaitState,
+  Decision,
+  Effect,
+  Input,
+  RestartingState,
+  ServiceState,
+} from '../types.js';
+import { FATAL_EXIT } from '../types.js';
+import { askAgainAt, type Ctx, crashFailures, fatalExit, make, recovered, secs } from './shared.js';
+import type { StateInput } from './types.js';
+
+/** A denied service asks again at the hub's retry, but never later than this after the denial. */
+export const RECHECK_MS = 1000;
+/** With the hub unreachable and `onHubUnreachable: wait`, the hub is asked again this often. */
+export const UNREACHABLE_RETRY_MS = 10_000;
+type BudgetAnswer = Extract<Input, { type: 'budget_granted' | 'budget_denied' | 'budget_unreachable' }>;
+
+/** The restart a budget wait was for (the gate already let it through when the wait began). */
+function startRestart(s: BudgetWaitState, ctx: Ctx, why: string, lease: BudgetLease | null): Decision {
+  const { now, policy } = ctx;
+  const next: RestartingState = {
+    tag: 'restarting',
+    churn: recordRestart(s.churn, now),
+    failures: s.failures,
+    initiator: 'auto',
+    issuedAt: now,
+    graceUntil: now + policy.startupGraceSec * 1000,
+    probe: s.probe,
+    openSec: s.openSec,
+  };
+  if (lease) next.lease = lease;
+  return make(
+    'restart',
+    next,
+    `${why}; ${s.probe ? 'issuing the half-open probe restart' : 'restarting'} (${s.churn.window.length + 1}/${policy.maxRestarts} in window) after ${secs(now - s.since)} waiting.`,
+    [{ type: 'restart', initiator: 'auto', probe: s.probe }],
+  );
+}
+
+function numbersText(s: BudgetWaitState, n: BudgetNumbers, ctx: Ctx): string {
+  const b = ctx.policy.budget;
+  const limits = b ? { c: b.maxConcurrent, w: b.maxPerWindow, sec: b.windowSec } : null;
+  return (
+    `${n.inFlight}${limits ? `/${limits.c}` : ''} in flight, ${n.usedInWindow}${limits ? `/${limits.w} in ${limits.sec}s` : ' in window'}, ` +
+    `${n.waiting} waiting${n.position ? `, this service #${n.position}` : ''} in ${s.group}`
+  );
+}
+
+/** The hub's answer, in any state (a late answer for a wait that ended returns its lease). */
+export function budgetAnswer(s: ServiceState, input: BudgetAnswer, ctx: Ctx): Decision {
+  const { now, policy } = ctx;
+  if (input.type === 'budget_granted') {
+    const group = s.tag === 'budget_wait' ? s.group : (policy.budget?.group ?? '');
+    const lease = { group, id: input.leaseId };
+    if (s.tag === 'budget_wait') return startRestart(s, ctx, 'Fleet budget lease granted', lease);
+    if (s.tag === 'restarting' && !s.lease && s.initiator !== 'external' && policy.budget) {
+      return make(
+        'budget_counted',
+        { ...s, lease },
+        `The ${s.initiator} restart is counted in fleet budget ${group} (lease ${input.leaseId}).`,
+      );
+    }
+    if (s.tag === 'restarting' && s.lease?.id === input.leaseId) {
+      return make('noop', s, 'The lease this restart holds was granted again.');
+    }
+    return make(
+      'budget_released',
+      s,
+      `A fleet budget lease arrived that nothing waits for (state ${s.tag}); returned at once.`,
+      [{ type: 'finish_budget', group, leaseId: input.leaseId, outcome: 'unused' }],
+    );
+  }
+  if (s.tag !== 'budget_wait')
+    return make('noop', s, `Late fleet budget answer (${input.type}); nothing waits.`);
+  const budget = policy.budget;
+  if (input.type === 'budget_unreachable') {
+    if (!budget || budget.onHubUnreachable === 'local') {
+      return startRestart(
+        s,
+        ctx,
+        `The hub did not answer (${input.reason}); onHubUnreachable: local restarts under the local limits only`,
+        null,
+      );
+    }
+    return make(
+      'skip_fleet_budget',
+      {
+        ...s,
+        churn: countBlocked(s.churn, 'skip_fleet_budget'),
+        unreachable: input.reason,
+        askAt: now + UNREACHABLE_RETRY_MS,
+      },
+      `The hub did not answer (${input.reason}); onHubUnreachable: wait, so no automatic restart ` +
+        `until it does (asking again in ${secs(UNREACHABLE_RETRY_MS)}); an operator restart still works.`,
+    );
+  }
+  const { inFlight, usedInWindow, waiting } = input;
+  const n: BudgetNumbers = { inFlight, usedInWindow, waiting };
+  if (input.position !== undefined) n.position = input.position;
+  const blocked = s.churn.blocked.skip_fleet_budget ?? 0;
+  const retry = stretchSec(
+    Math.min(Math.max(input.retryInMs, 0), RECHECK_MS) / 1000,
+    policy.jitter,
+    ctx.key,
+    blocked,
+  );
+  const askAt = now + Math.max(1, Math.round(retry * 1000));
+  return make(
+    'skip_fleet_budget',
+    { ...s, churn: countBlocked(s.churn, 'skip_fleet_budget'), denied: n, unreachable: null, askAt },
+    `Fleet budget full: ${numbersText(s, n, ctx)}; the restart waits (asking again in ${secs(askAt - now)}).`,
+  );
+}
+
+/** budget_wait: the other inputs while the lease is awaited. */
+export function decideBudgetWait(s: BudgetWaitState, input: StateInput, ctx: Ctx): Decision {
+  const { now, policy } = ctx;
+  switch (input.type) {
+    case 'probe_ok':
+      if (s.probe) {
+        return make(
+          'recovered',
+          {
+            tag: 'half_open',
+            churn: s.churn,
+            failures: 0,
+            since: now,
+            openSec: s.openSec,
+            probeUsed: true,
+            stableSince: now,
+            approvedBy: null,
+          },
+          `Healthy on its own while the probe restart waited for the fleet budget; the circuit closes after ${policy.stableSec}s of health.`,
+        );
+      }
+      return recovered(
+        s,
+        ctx,
+        'Probe passed while the restart waited for the fleet budget; no restart needed.',
+      );
+    case 'probe_failed':
+      return make(
+        'failure_counted',
+        { ...s, failures: s.failures + 1 },
+        'Probe failed; the restart waits for the fleet budget.',
+      );
+    case 'exited':
+      if (input.code === FATAL_EXIT) return fatalExit(s, ctx, s.probe ? s.openSec : policy.circuit.openSec);
+      return make(
+        'failure_counted',
+        { ...s, failures: crashFailures(s.failures, policy) },
+        `The service crashed (exit ${input.code}); the restart waits for the fleet budget.`,
+      );
+    case 'restart_succeeded':
+    case 'restart_failed':
+      return make(input.type, s, `Late restart outcome (${input.type}) while waiting for the fleet budget.`);
+    case 'tick':
+      if (now < s.askAt)
+        return make('noop', s, `Waiting for the fleet budget; asking again in ${secs(s.askAt - now)}.`);
+      return make(
+        'budget_requested',
+        { ...s, askAt: askAgainAt(ctx) },
+        `Asking the hub again for a lease in ${s.group}.`,
+        [{ type: 'request_budget', group: s.group, operator: false }],
+      );
+  }
+}
+
+/**
+ * Applied to every decision: a lease ends with the restarting state it was granted for (the
+ * outcome is known), and an operator restart of a budgeted service is counted at the hub.
+ */
+export function budgetBookkeeping(prev: ServiceState, d: Decision, ctx: Ctx): Decision {
+  const held = prev.tag === 'restarting' ? prev.lease : undefined;
+  const budget = ctx.policy.budget;
+  if (!held && !budget) return d;
+  const extra: Effect[] = [];
+  if (held && !(d.next.tag === 'restarting' && d.next.lease?.id === held.id)) {
+    const healthy = d.next.tag === 'healthy' || d.next.tag === 'half_open';
+    extra.push({
+      type: 'finish_budget',
+      group: held.group,
+      leaseId: held.id,
+      outcome: healthy ? 'healthy' : 'failed',
+    });
+  }
+  if (budget) {
+    for (const e of d.effects) {
+      if (e.type === 'restart' && e.initiator !== 'auto') {
+        extra.push({ type: 'request_budget', group: budget.group, operator: true });
+      }
+    }
+  }
+  return extra.length === 0 ? d : { ...d, effects: [...d.effects, ...extra] };
+}
