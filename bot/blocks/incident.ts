@@ -56,6 +56,11 @@ export const KIND_TITLE: Record<string, { emoji: string; title: string }> = {
   drift_detected: { emoji: ':warning:', title: 'runtime contract drift' },
 };
 
+export const FLEET_BUDGET_TITLE = {
+  emoji: ':hourglass_flowing_sand:',
+  title: 'waiting for fleet budget — restarts in turn, oldest first',
+};
+
 const md = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text });
 
 function findingText(f: DriftFindingView): string {
@@ -65,7 +70,11 @@ function findingText(f: DriftFindingView): string {
 }
 
 export function incidentMessage(input: IncidentMessageInput): { blocks: KnownBlock[]; text: string } {
-  const t = KIND_TITLE[input.kind] ?? { emoji: ':information_source:', title: input.kind };
+  // A restart held back by the fleet budget (issue 16) says so: it is waiting, not refused.
+  const t =
+    input.kind === 'restart_blocked' && input.info?.state === 'budget_wait'
+      ? FLEET_BUDGET_TITLE
+      : (KIND_TITLE[input.kind] ?? { emoji: ':information_source:', title: input.kind });
   const name = input.service ?? 'runtime contract';
   const prefix = input.resolved ? ':white_check_mark: [resolved] ' : `${t.emoji} `;
   const head: KnownBlock[] = [

@@ -38,6 +38,7 @@ export const STATE_EMOJI: Record<string, string> = {
   half_open: ':large_yellow_circle:',
   held: ':double_vertical_bar:',
   deferred: ':link:',
+  budget_wait: ':hourglass_flowing_sand:',
 };
 
 /** Whether a service needs an operator's attention (App Home, `/medic status`). */

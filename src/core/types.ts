@@ -238,7 +238,8 @@ export type Input =
    * The hub's answers to a `request_budget` effect (issue 16). `retryInMs` is a duration, not a
    * time: the hub's clock is not the engine's monotonic timeline.
    */
-  | ({ type: 'budget_granted'; leaseId: string } & BudgetNumbers)
+  /** `operator`: the answer to an operator restart's request (counted only; never starts a restart). */
+  | ({ type: 'budget_granted'; leaseId: string; operator?: boolean } & BudgetNumbers)
   | ({ type: 'budget_denied'; retryInMs: number } & BudgetNumbers)
   | { type: 'budget_unreachable'; reason: string }
   | { type: 'tick' };

@@ -33,7 +33,14 @@ import { compact, type RefusalSummary } from '../core/episode.js';
 import { markOf } from '../core/maintenance.js';
 import type { Policy } from '../core/policy.js';
 import { shiftState } from '../core/shift.js';
-import type { Input, ServiceState, Surroundings } from '../core/types.js';
+import {
+  type BudgetEffect,
+  type Effect,
+  type Input,
+  isBudgetEffect,
+  type ServiceState,
+  type Surroundings,
+} from '../core/types.js';
 import type { ServiceView } from '../core/view.js';
 import { viewOf } from '../core/view.js';
 import type { Logger } from '../log.js';
@@ -43,10 +50,20 @@ import { hardStopEvent, outcomeInput, runEffect } from './effects.js';
 import { EngineError } from './errors.js';
 import { MaintenanceWatch } from './maintenance.js';
 import { PublishedIds } from './published.js';
+import { SerialQueue } from './queue.js';
 import { commitDecision, restoreSlot, type Slot } from './slot.js';
 import type { EngineStore } from './store-port.js';
 import { type ClockAnchor, type Reading, Timeline } from './timeline.js';
-import type { Clock, Committed, Engine, Executor, ServiceConfig, SubmitMeta } from './types.js';
+import type {
+  BudgetPort,
+  BudgetReply,
+  Clock,
+  Committed,
+  Engine,
+  Executor,
+  ServiceConfig,
+  SubmitMeta,
+} from './types.js';
 
 export interface EngineDeps {
   store: EngineStore;
@@ -66,6 +83,8 @@ export interface EngineDeps {
   node?: string;
   /** Maintenance windows at start (contract + stored ad hoc ones); replaced by setMaintenance(). */
   maintenance?: readonly MaintenanceWindow[];
+  /** The fleet restart budget's hub client (issue 16); absent = no hub (onHubUnreachable applies). */
+  budget?: BudgetPort;
 }
 
 class GuardedEngine implements Engine {
@@ -82,6 +101,8 @@ class GuardedEngine implements Engine {
   private readonly effectsGate: Promise<void>;
   private openGate: () => void = () => {};
   private released: boolean;
+  /** Per service, its fleet budget messages in decision order: a lease's finish never overtakes the next request. */
+  private readonly budgetQueues = new Map<string, SerialQueue>();
   /** For each service, the services that depend on it (contract order). */
   private readonly dependents = new Map<string, string[]>();
   /** Which maintenance window applies to a service now; ticks services whose window ended. */
@@ -170,7 +191,12 @@ class GuardedEngine implements Engine {
     // A shadow window records automatic effects without executing them (operator ones run).
     const shadowed =
       window?.mode === 'shadow' &&
-      d.effects.some((e) => e.type === 'stop' || (e.type === 'restart' && e.initiator === 'auto'));
+      d.effects.some(
+        (e) =>
+          e.type === 'stop' ||
+          (e.type === 'restart' && e.initiator === 'auto') ||
+          (e.type === 'request_budget' && !e.operator),
+      );
     const toWall = (s: ServiceState) => shiftState(s, wall - now);
     const clock = this.timeline.anchor(reading);
     // Speak once (core/episode.ts): repeats of a refusal are counted, not written.
@@ -193,6 +219,11 @@ class GuardedEngine implements Engine {
       slot.lastAt = now;
       this.schedule(slot, d.decision === 'noop' ? tickFor : undefined);
       this.nudgeDependents(slot, prev);
+      // A shadow window asks the hub for no lease: the wait ends as unreachable (recorded, not run).
+      const noAsk = shadowed
+        ? `maintenance window ${window!.name} (shadow): the hub is not asked`
+        : undefined;
+      this.budgetEffects(slot, prev, d.next, d.effects, now, noAsk);
       return { decision: d, event: null };
     }
     const shown = { ...d, next: toWall(d.next) };
@@ -236,7 +267,63 @@ class GuardedEngine implements Engine {
     this.nudgeDependents(slot, prev);
     if (policy.mode === 'enforce' && !shadowed) for (const intent of res.intents) this.execute(slot, intent);
     else if (d.effects.some((e) => e.type === 'restart')) this.restartCompanions(slot);
+    // A shadow window asks the hub for no lease: the wait ends as unreachable (recorded, not run).
+    const noAsk = shadowed ? `maintenance window ${window!.name} (shadow): the hub is not asked` : undefined;
+    this.budgetEffects(slot, prev, d.next, d.effects, now, noAsk);
     return { decision: d, event: res.event };
+  }
+
+  /**
+   * The fleet budget's effects (issue 16) are carried out here, not as intents: a request lost
+   * to a crash is asked again at the state's `askAt`, a lost finish lapses at the lease's TTL.
+   * The answer comes back as an input (source 'hub'). In shadow mode the hub is never asked:
+   * the answer is `budget_unreachable`, so the policy's onHubUnreachable decides what is recorded.
+   */
+  private budgetEffects(
+    slot: Slot,
+    prev: ServiceState,
+    next: ServiceState,
+    effects: Effect[],
+    now: number,
+    noAsk?: string,
+  ): void {
+    if (prev.tag === 'budget_wait' && next.tag !== 'budget_wait') {
+      this.deps.budget?.waited?.(slot.config, prev.group, now - prev.since);
+    }
+    for (const e of effects) if (isBudgetEffect(e)) this.runBudget(slot, e, noAsk);
+  }
+
+  /** `noAsk`: why an automatic request is answered `budget_unreachable` without asking the hub. */
+  private runBudget(slot: Slot, e: BudgetEffect, noAsk?: string): void {
+    const port = this.deps.budget;
+    const { config } = slot;
+    const queue = this.budgetQueues.get(config.name) ?? new SerialQueue();
+    this.budgetQueues.set(config.name, queue);
+    if (e.type === 'finish_budget') {
+      if (port && config.policy.mode === 'enforce') {
+        this.track(queue.push(() => port.finish(config, e.leaseId))).catch((err) =>
+          this.log.error({ err, service: config.name }, 'budget finish failed'),
+        );
+      }
+      return;
+    }
+    const ask = async (): Promise<BudgetReply> => {
+      if (config.policy.mode !== 'enforce') {
+        return { type: 'budget_unreachable', reason: 'shadow mode: the hub is not asked' };
+      }
+      if (noAsk && !e.operator) return { type: 'budget_unreachable', reason: noAsk };
+      if (!port) return { type: 'budget_unreachable', reason: 'no hub configured (MEDIC_HUB_URL unset)' };
+      return port.request(config, e.operator);
+    };
+    const job = (async () => {
+      const reply = await queue.push(ask);
+      // An operator restart's grant is marked: decide() never starts an automatic restart with it.
+      const answer: BudgetReply =
+        reply.type === 'budget_granted' && e.operator ? { ...reply, operator: true } : reply;
+      if (this.closing) return;
+      await this.enqueue(slot, answer, { source: 'hub', data: { group: e.group, operator: e.operator } });
+    })();
+    this.track(job).catch((err) => this.log.error({ err, service: config.name }, 'budget request failed'));
   }
 
   /**

@@ -10,7 +10,7 @@ import type { Timer } from '../core/clock.js';
 import type { Runs } from '../core/episode.js';
 import { shiftState } from '../core/shift.js';
 import { initialState } from '../core/state.js';
-import type { Decision, ServiceState } from '../core/types.js';
+import { type Decision, isBudgetEffect, type ServiceState } from '../core/types.js';
 import type { ServiceView } from '../core/view.js';
 import { approvalOpen, requestApproval } from './approval.js';
 import { policyHash } from './audit.js';
@@ -89,7 +89,8 @@ export function commitDecision(
       prev: slot.version,
       next: d.next,
       event,
-      effects: d.effects,
+      // The fleet budget's messages are the engine's own (engine.ts runBudget), never intents.
+      effects: d.effects.filter((e) => !isBudgetEffect(e)),
       policyHash: slot.hash,
       intentId,
       clock,

@@ -64,6 +64,23 @@ export interface Executor {
 
 export type { Clock } from '../core/clock.js';
 
+/** The hub's answer to a budget request, as the input decide() takes. */
+export type BudgetReply = Extract<Input, { type: 'budget_granted' | 'budget_denied' | 'budget_unreachable' }>;
+
+/**
+ * The fleet restart budget's edge (issue 16; `medic serve` passes the hub client when
+ * MEDIC_HUB_URL/TOKEN are set). Without it every request is answered `budget_unreachable` and
+ * the policy's `onHubUnreachable` applies.
+ */
+export interface BudgetPort {
+  /** Asks the hub for a lease for `service`; never rejects (a failure is `budget_unreachable`). */
+  request(service: ServiceConfig, operator: boolean): Promise<BudgetReply>;
+  /** Ends a lease (the restart's outcome is known); never rejects (the lease then lapses at its TTL). */
+  finish(service: ServiceConfig, leaseId: string): Promise<void>;
+  /** A budget wait ended after `waitedMs` (engine time) — granted, restarted locally, or given up. */
+  waited?(service: ServiceConfig, group: string, waitedMs: number): void;
+}
+
 export interface Engine {
   readonly services: ReadonlyMap<string, ServiceConfig>;
   /** Decide, commit, publish, execute. Serialized per service; rejects for unknown services. */

@@ -111,7 +111,7 @@ function nextChance(group: GroupState, now: number, limits: BudgetLimits, n: Gro
   return Math.max(now + 1000, candidates.length > 0 ? Math.max(...candidates) : now + 1000);
 }
 
-/** Arbitrates one request. A request for a service that already holds an in-flight lease gets that lease back. */
+/** Arbitrates one request. A request for a service that already holds an in-flight lease of its kind (automatic / operator) gets that lease back. */
 export function arbitrate(
   state: GroupState,
   req: LeaseRequest,
@@ -120,7 +120,11 @@ export function arbitrate(
 ): { group: GroupState; answer: LeaseAnswer } {
   const group = prune(state, now, limits);
   const k = key(req.node, req.service);
-  const held = group.leases.find((l) => key(l.node, l.service) === k && inFlight(l, now));
+  // Only a lease of the same kind is handed back: an operator restart's lease (counted only) must
+  // never let an automatic restart of the same service skip the limits, and the other way round.
+  const held = group.leases.find(
+    (l) => key(l.node, l.service) === k && inFlight(l, now) && l.operator === req.operator,
+  );
   if (held) return { group, answer: { granted: true, lease: held, numbers: numbers(group, now, limits) } };
 
   const others = group.waiters.filter((w) => key(w.node, w.service) !== k);

@@ -46,6 +46,7 @@ import { openStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { DriftWatcher } from '../watchdog/drift.js';
 import { createWatchdog, type Watchdog } from '../watchdog/watchdog.js';
+import { createAgentBudget } from './budget.js';
 import { contractSnapshots } from './contract-snapshot.js';
 import { basicHandler, listen, type NodeHandler } from './http.js';
 import { runHubCommand } from './hub-commands.js';
@@ -163,6 +164,22 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       now: clock.now(),
     });
     if (policies.warning) log.warn({ version: policies.version.version }, policies.warning);
+    // The fleet restart budget's hub client (issue 16); without a hub, onHubUnreachable applies.
+    const budget =
+      env.MEDIC_HUB_URL && env.MEDIC_HUB_TOKEN
+        ? createAgentBudget({
+            hubUrl: env.MEDIC_HUB_URL,
+            token: env.MEDIC_HUB_TOKEN,
+            node: env.MEDIC_NODE_NAME,
+            clock,
+            logger,
+            hooks: {
+              answered: (group, reply) => metrics.budgetAnswered(group, reply.type),
+              waited: (group, seconds) => metrics.budgetWaited(group, seconds),
+            },
+          })
+        : undefined;
+    if (budget) metrics.budgetHeard(() => budget.heard());
     const rawEngine = await createEngine({
       store,
       services: contract.services.map((s) => ({
@@ -180,6 +197,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       node: env.MEDIC_NODE_NAME,
       // Contract windows and the ad hoc ones stored (GraphQL / CLI / Slack) not yet over.
       maintenance: maintenanceWindows(contract.maintenance ?? [], store.listMaintenance(clock.now())),
+      ...(budget ? { budget } : {}),
     });
     // Every submit (watchdog, API, bot) is timed into the decision-latency histogram.
     const engine = metrics.instrument(rawEngine);

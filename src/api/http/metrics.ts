@@ -42,6 +42,9 @@ export class Metrics {
   private readonly alerts: Counter<'outcome'>;
   private readonly alertRequests: Counter<'status'>;
   private readonly escalations: Counter<'target' | 'outcome'>;
+  private readonly budgetDenied: Counter<'group'>;
+  private readonly budgetWait: Histogram;
+  private heard: (() => ReadonlyMap<string, { inFlight: number }>) | null = null;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -113,7 +116,29 @@ export class Metrics {
       labelNames: ['target', 'outcome'],
       registers,
     });
+    this.budgetDenied = new Counter({
+      name: 'medic_budget_denied_total',
+      help: 'Fleet restart budget requests the hub denied (the group was full), by budget group.',
+      labelNames: ['group'],
+      registers,
+    });
+    this.budgetWait = new Histogram({
+      name: 'medic_budget_wait_seconds',
+      help: 'How long an automatic restart waited for its fleet budget lease (until granted, restarted locally, or the wait ended otherwise).',
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+      registers,
+    });
     const self = this;
+    new Gauge({
+      name: 'medic_budget_in_flight',
+      help: 'Restarts in flight in the fleet budget group, fleet-wide, as the hub last told this agent.',
+      labelNames: ['group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [group, n] of self.heard?.() ?? []) this.set({ group }, n.inFlight);
+      },
+    });
     new Gauge({
       name: 'medic_circuit_state',
       help: 'Circuit breaker per service: 0 closed, 1 half-open, 2 open.',
@@ -245,6 +270,22 @@ export class Metrics {
   /** Called by the Alertmanager receiver per alert of a delivery. */
   alertReceived(outcome: 'acted' | 'renewed' | 'duplicate' | 'unmatched' | 'failed'): void {
     this.alerts.inc({ outcome });
+  }
+
+  /** Called by the fleet budget's hub client per answer (issue 16). */
+  budgetAnswered(group: string, answer: 'budget_granted' | 'budget_denied' | 'budget_unreachable'): void {
+    if (answer === 'budget_denied') this.budgetDenied.inc({ group });
+    else this.budgetDenied.inc({ group }, 0);
+  }
+
+  /** Called when a wait for the fleet budget ended. */
+  budgetWaited(_group: string, seconds: number): void {
+    this.budgetWait.observe(seconds);
+  }
+
+  /** The numbers the hub last gave per group (medic_budget_in_flight). */
+  budgetHeard(heard: () => ReadonlyMap<string, { inFlight: number }>): void {
+    this.heard = heard;
   }
 
   /** Called by the escalation outbox worker per delivery attempt. */

@@ -4,8 +4,9 @@
  * a `request_budget` effect and the state `budget_wait`; the hub's answer comes back as an input.
  * - `budget_granted` → the restart, holding the lease (`restarting.lease`);
  * - `budget_denied` → `skip_fleet_budget` (written once per episode, repeats counted by
- *   core/episode.ts), asking again at the hub's retry (at most `RECHECK_MS` later: the hub cannot
- *   know when a lease will be finished), stretched by the policy's jitter;
+ *   core/episode.ts), asking again at the hub's retry but at most `RECHECK_MS` per round of
+ *   `maxConcurrent` services ahead (the hub cannot know when a lease will be finished), stretched
+ *   by the policy's jitter;
  * - `budget_unreachable` → `onHubUnreachable: local` restarts under the local limits alone;
  *   `wait` restarts nothing automatically (`skip_fleet_budget`), asking again every
  *   `UNREACHABLE_RETRY_MS`.
@@ -73,7 +74,10 @@ export function budgetAnswer(s: ServiceState, input: BudgetAnswer, ctx: Ctx): De
   if (input.type === 'budget_granted') {
     const group = s.tag === 'budget_wait' ? s.group : (policy.budget?.group ?? '');
     const lease = { group, id: input.leaseId };
-    if (s.tag === 'budget_wait') return startRestart(s, ctx, 'Fleet budget lease granted', lease);
+    // An operator restart's lease only counts that restart: it never starts an automatic one.
+    if (s.tag === 'budget_wait' && !input.operator) {
+      return startRestart(s, ctx, 'Fleet budget lease granted', lease);
+    }
     if (s.tag === 'restarting' && !s.lease && s.initiator !== 'external' && policy.budget) {
       return make(
         'budget_counted',
@@ -111,7 +115,7 @@ export function budgetAnswer(s: ServiceState, input: BudgetAnswer, ctx: Ctx): De
         unreachable: input.reason,
         askAt: now + UNREACHABLE_RETRY_MS,
       },
-      `The hub did not answer (${input.reason}); onHubUnreachable: wait, so no automatic restart ` +
+      `Waiting for fleet budget ${s.group}: the hub did not answer (${input.reason}); onHubUnreachable: wait, so no automatic restart ` +
         `until it does (asking again in ${secs(UNREACHABLE_RETRY_MS)}); an operator restart still works.`,
     );
   }
@@ -119,8 +123,12 @@ export function budgetAnswer(s: ServiceState, input: BudgetAnswer, ctx: Ctx): De
   const n: BudgetNumbers = { inFlight, usedInWindow, waiting };
   if (input.position !== undefined) n.position = input.position;
   const blocked = s.churn.blocked.skip_fleet_budget ?? 0;
+  // The hub names when capacity could free at the latest (a lease's TTL); leases usually end
+  // much sooner, so a waiter asks again after RECHECK_MS per round of maxConcurrent services ahead
+  // of it: the head of the queue every second, the tail less often (the hub's load stays bounded).
+  const rounds = Math.max(1, Math.ceil((input.position ?? 1) / (budget?.maxConcurrent ?? 1)));
   const retry = stretchSec(
-    Math.min(Math.max(input.retryInMs, 0), RECHECK_MS) / 1000,
+    Math.min(Math.max(input.retryInMs, 0), RECHECK_MS * rounds) / 1000,
     policy.jitter,
     ctx.key,
     blocked,
@@ -129,7 +137,7 @@ export function budgetAnswer(s: ServiceState, input: BudgetAnswer, ctx: Ctx): De
   return make(
     'skip_fleet_budget',
     { ...s, churn: countBlocked(s.churn, 'skip_fleet_budget'), denied: n, unreachable: null, askAt },
-    `Fleet budget full: ${numbersText(s, n, ctx)}; the restart waits (asking again in ${secs(askAt - now)}).`,
+    `Waiting for fleet budget: ${numbersText(s, n, ctx)}; the restart runs when a lease frees, oldest waiting first (asking again in ${secs(askAt - now)}).`,
   );
 }
 
@@ -195,10 +203,13 @@ export function budgetBookkeeping(prev: ServiceState, d: Decision, ctx: Ctx): De
   const held = prev.tag === 'restarting' ? prev.lease : undefined;
   const budget = ctx.policy.budget;
   if (!held && !budget) return d;
-  const extra: Effect[] = [];
+  // The finish comes first: a request in the same decision (a failed restart asking again) must
+  // reach the hub after it, or the hub would hand the ending lease back to the new restart.
+  const before: Effect[] = [];
+  const after: Effect[] = [];
   if (held && !(d.next.tag === 'restarting' && d.next.lease?.id === held.id)) {
     const healthy = d.next.tag === 'healthy' || d.next.tag === 'half_open';
-    extra.push({
+    before.push({
       type: 'finish_budget',
       group: held.group,
       leaseId: held.id,
@@ -208,9 +219,9 @@ export function budgetBookkeeping(prev: ServiceState, d: Decision, ctx: Ctx): De
   if (budget) {
     for (const e of d.effects) {
       if (e.type === 'restart' && e.initiator !== 'auto') {
-        extra.push({ type: 'request_budget', group: budget.group, operator: true });
+        after.push({ type: 'request_budget', group: budget.group, operator: true });
       }
     }
   }
-  return extra.length === 0 ? d : { ...d, effects: [...d.effects, ...extra] };
+  return before.length + after.length === 0 ? d : { ...d, effects: [...before, ...d.effects, ...after] };
 }

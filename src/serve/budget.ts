@@ -1,0 +1,108 @@
+/**
+ * The agent's fleet budget edge (issue 16): the engine's `BudgetPort` over the hub client
+ * (src/agent/budget-client.ts) when MEDIC_HUB_URL and MEDIC_HUB_TOKEN are set. Without a hub
+ * there is no port: the engine answers every request `budget_unreachable` and the policy's
+ * `onHubUnreachable` decides (local: restart under the local limits; wait: no automatic restart).
+ *
+ * - Each request mints a fresh lease id `node/service/uuid`; the hub keys leases and waiters by
+ *   node and service, so a re-ask while holding a lease gets that lease back and a waiter keeps
+ *   its place (oldest waiting first) whatever the id.
+ * - The lease's TTL at the hub is `leaseTtlSec(policy)`: longer than any restart's startup grace,
+ *   so a lease lapses only when the agent died (its outcome would otherwise be known first).
+ * - The hub's `retryAt` is a time on the hub's clock; decide() gets a duration (`retryInMs`).
+ * - The last numbers heard per group are kept for the views and `medic_budget_in_flight`.
+ */
+import { randomUUID } from 'node:crypto';
+import { BudgetClient } from '../agent/budget-client.js';
+import type { Clock } from '../clock/clock.js';
+import type { Policy } from '../core/policy.js';
+import type { BudgetNumbers } from '../core/types.js';
+import type { BudgetPort, BudgetReply, ServiceConfig } from '../engine/types.js';
+import type { Logger } from '../log.js';
+
+/** The lease TTL the hub is told: twice the startup grace plus a minute (a dead agent frees it then). */
+export function leaseTtlSec(policy: Policy): number {
+  return Math.ceil(2 * policy.startupGraceSec + 60);
+}
+
+export interface HeardNumbers extends BudgetNumbers {
+  /** When the hub last answered for this group (agent wall time). */
+  at: number;
+}
+
+export interface AgentBudget extends BudgetPort {
+  /** The last numbers the hub gave per group (empty until it answered once). */
+  heard(): ReadonlyMap<string, HeardNumbers>;
+}
+
+export interface BudgetHooks {
+  answered?(group: string, reply: BudgetReply): void;
+  waited?(group: string, seconds: number): void;
+}
+
+export function createAgentBudget(opts: {
+  hubUrl: string;
+  token: string;
+  node: string;
+  clock: Clock;
+  logger: Logger;
+  hooks?: BudgetHooks;
+}): AgentBudget {
+  const client = new BudgetClient({ hubUrl: opts.hubUrl, token: opts.token, clock: opts.clock });
+  const heard = new Map<string, HeardNumbers>();
+  const log = opts.logger.child({ component: 'budget' });
+  return {
+    heard: () => heard,
+    async request(service: ServiceConfig, operator: boolean): Promise<BudgetReply> {
+      const budget = service.policy.budget;
+      if (!budget) return { type: 'budget_unreachable', reason: 'the policy names no budget' };
+      const limits = {
+        maxConcurrent: budget.maxConcurrent,
+        maxPerWindow: budget.maxPerWindow,
+        windowSec: budget.windowSec,
+        leaseTtlSec: leaseTtlSec(service.policy),
+      };
+      const id = `${opts.node}/${service.name}/${randomUUID()}`;
+      const answer = await client.request(
+        budget.group,
+        limits,
+        { id, service: service.name, operator },
+        budget.timeoutMs,
+      );
+      let reply: BudgetReply;
+      if (answer.type === 'budget_unreachable') {
+        log.warn(
+          { service: service.name, group: budget.group, reason: answer.reason },
+          'fleet budget: hub unreachable',
+        );
+        reply = answer;
+      } else {
+        heard.set(budget.group, { ...answer.numbers, at: opts.clock.now() });
+        reply =
+          answer.type === 'budget_granted'
+            ? { type: 'budget_granted', leaseId: answer.leaseId, ...answer.numbers }
+            : {
+                type: 'budget_denied',
+                retryInMs: Math.max(0, answer.retryAt - opts.clock.now()),
+                position: answer.position,
+                ...answer.numbers,
+              };
+      }
+      opts.hooks?.answered?.(budget.group, reply);
+      return reply;
+    },
+    async finish(service: ServiceConfig, leaseId: string): Promise<void> {
+      const timeoutMs = service.policy.budget?.timeoutMs ?? 500;
+      if (!(await client.finish(leaseId, timeoutMs))) {
+        log.warn(
+          { service: service.name, leaseId },
+          'fleet budget: could not end the lease; it lapses at its TTL',
+        );
+      }
+    },
+    waited(service: ServiceConfig, group: string, waitedMs: number): void {
+      opts.hooks?.waited?.(group, waitedMs / 1000);
+      void service;
+    },
+  };
+}
