@@ -10,6 +10,7 @@
  * - at most `maxPerWindow` automatic leases are granted in any `windowSec`;
  * - operator restarts (forced, approved) are granted at once but count in both limits, so an
  *   operator can exceed the budget and automatic restarts wait for it to drain;
+ * - idempotent on the request id: a retried request gets its lease back;
  * - fairness: an automatic request is granted only when the free slots outnumber the services
  *   that have been waiting longer (their slots stay reserved for them: oldest waiting first); a
  *   waiter that stops asking for a lease TTL is forgotten.
@@ -111,7 +112,7 @@ function nextChance(group: GroupState, now: number, limits: BudgetLimits, n: Gro
   return Math.max(now + 1000, candidates.length > 0 ? Math.max(...candidates) : now + 1000);
 }
 
-/** Arbitrates one request. A request for a service that already holds an in-flight lease of its kind (automatic / operator) gets that lease back. */
+/** Arbitrates one request. A retried request (same id) whose lease is in flight gets that lease back. */
 export function arbitrate(
   state: GroupState,
   req: LeaseRequest,
@@ -120,11 +121,11 @@ export function arbitrate(
 ): { group: GroupState; answer: LeaseAnswer } {
   const group = prune(state, now, limits);
   const k = key(req.node, req.service);
-  // Only a lease of the same kind is handed back: an operator restart's lease (counted only) must
-  // never let an automatic restart of the same service skip the limits, and the other way round.
-  const held = group.leases.find(
-    (l) => key(l.node, l.service) === k && inFlight(l, now) && l.operator === req.operator,
-  );
+  // Idempotent on the request id (a retried request gets its lease back), never on the service:
+  // a later request of the same service may be answered after that service already ended the
+  // lease it held (its finish still on the way), and must not get that lease back (found by the
+  // fleet property in test/core/budget.test.ts).
+  const held = group.leases.find((l) => l.id === req.id && inFlight(l, now));
   if (held) return { group, answer: { granted: true, lease: held, numbers: numbers(group, now, limits) } };
 
   const others = group.waiters.filter((w) => key(w.node, w.service) !== k);

@@ -78,7 +78,11 @@ export function budgetAnswer(s: ServiceState, input: BudgetAnswer, ctx: Ctx): De
     if (s.tag === 'budget_wait' && !input.operator) {
       return startRestart(s, ctx, 'Fleet budget lease granted', lease);
     }
-    if (s.tag === 'restarting' && !s.lease && s.initiator !== 'external' && policy.budget) {
+    // An operator's lease counts an operator restart only (an automatic restart that went on
+    // without the hub, onHubUnreachable: local, must not pass as counted by it).
+    const fits =
+      s.tag === 'restarting' && (input.operator ? s.initiator !== 'auto' : s.initiator !== 'external');
+    if (s.tag === 'restarting' && !s.lease && fits && policy.budget) {
       return make(
         'budget_counted',
         { ...s, lease },
