@@ -7,7 +7,12 @@
  * recorded (`node_down.at`, which `node_up` carries back as `data.downSince`), so a trigger and its
  * resolve share a key without any lookup, every replica computes the same key, and a new silence
  * of the same node is a new page.
+ *
+ * A node that went dark inside a maintenance window (`data.maintenance`, core/node-maintenance.ts)
+ * pages nothing when the window does not `notify`, and pages marked `[maintenance <name>]` when
+ * it does; its `node_up` then resolves only what was triggered (the outbox checks).
  */
+import { maintenanceMarkOf } from './maintenance.js';
 
 /** The fields of a hub event the decision reads. */
 export interface NodeEscalationEvent {
@@ -31,6 +36,9 @@ export function nodeDedupKey(node: string, downSince: number): string {
 export function nodeEscalationStep(e: NodeEscalationEvent): NodeEscalationStep {
   if (e.node === null) return null;
   if (e.kind === 'node_down') {
+    const window = maintenanceMarkOf(e.data);
+    if (window && !window.notify) return null;
+    const marked = window ? `[maintenance ${window.name}, ${window.mode}] ` : '';
     const silentSec = Math.round(Number(e.data.silentForMs ?? 0) / 1000);
     return {
       action: 'trigger',
@@ -38,7 +46,7 @@ export function nodeEscalationStep(e: NodeEscalationEvent): NodeEscalationStep {
       dedupKey: nodeDedupKey(e.node, e.at),
       // Nothing watches this node's services while its medic is dark: page like a hard stop.
       severity: 'critical',
-      summary: `medic on ${e.node} stopped reporting to the hub (silent ${silentSec}s): its services are not watched from the fleet`,
+      summary: `${marked}medic on ${e.node} stopped reporting to the hub (silent ${silentSec}s): its services are not watched from the fleet`,
       at: e.at,
     };
   }

@@ -32,6 +32,8 @@ export interface ServiceStatus {
     mode: 'hold' | 'shadow';
     endsAt: string;
     reason: string | null;
+    /** Escalations and incidents are sent marked as maintenance (true) or suppressed (false). */
+    notify: boolean;
   } | null;
   backoff: { nextDelaySec: number };
   approvalPending: boolean;
@@ -77,6 +79,7 @@ export function projectService(view: ServiceView, publicUrl: string): ServiceSta
           mode: view.maintenance.mode,
           endsAt: iso(view.maintenance.endsAt)!,
           reason: view.maintenance.reason,
+          notify: view.maintenance.notify,
         }
       : null,
     backoff: { nextDelaySec: view.backoff.nextDelaySec },

@@ -3,10 +3,13 @@
  * sweep (every replica runs it) marks it with one UPDATE ... WHERE down_since IS NULL RETURNING,
  * so exactly one replica records the audited `node_down` per silence, however many run; the
  * node's next batch clears the mark and records `node_up` (ingest.ts). Both are hub events
- * (events.ts): subscriptions, Slack (slack.ts) and paging (issue 17) hook in there.
+ * (events.ts): subscriptions, Slack (slack.ts) and paging (issue 17) hook in there. A node whose
+ * services were all inside a maintenance window carries it (`data.maintenance`,
+ * core/node-maintenance.ts), so paging and Slack suppress or mark it.
  */
-import { and, isNull, lt } from 'drizzle-orm';
-import { nodes } from '../../db/pg/schema.js';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { fleetServices, nodes } from '../../db/pg/schema.js';
+import { nodeWindow, type ShippedWindow } from '../core/node-maintenance.js';
 import type { HubDb } from './db.js';
 import { type HubEvent, recordHubEvent } from './events.js';
 
@@ -19,6 +22,14 @@ export async function sweepLiveness(db: HubDb, now: number, silenceMs: number): 
       .returning({ name: nodes.name, lastSeenAt: nodes.lastSeenAt, version: nodes.version });
     const events: HubEvent[] = [];
     for (const row of rows.sort((a, b) => a.name.localeCompare(b.name))) {
+      const views = await tx
+        .select({ window: sql<ShippedWindow | null>`${fleetServices.view}->'maintenance'` })
+        .from(fleetServices)
+        .where(eq(fleetServices.node, row.name));
+      const window = nodeWindow(
+        views.map((v) => v.window),
+        now,
+      );
       events.push(
         await recordHubEvent(tx, {
           at: now,
@@ -31,6 +42,7 @@ export async function sweepLiveness(db: HubDb, now: number, silenceMs: number): 
             silentForMs: now - row.lastSeenAt,
             silenceLimitMs: silenceMs,
             version: row.version,
+            ...(window ? { maintenance: window } : {}),
           },
         }),
       );

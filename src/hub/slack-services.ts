@@ -13,11 +13,13 @@
  *
  * A click (slack-route.ts, any replica) becomes a fleet command; its `command_result` /
  * `command_expired` hub event reaches the leader, which updates the incident message with the
- * result (`updateWithResult`).
+ * result (`updateWithResult`). Maintenance windows are honoured as by the agent's bot: an event
+ * decided in a window without `notify` opens no incident; with `notify` the incident says so.
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { hubIncidents, hubSlack } from '../../db/pg/schema.js';
 import type { Clock } from '../clock/clock.js';
+import { maintenanceMarkOf } from '../core/maintenance.js';
 import type { HubDb } from './db.js';
 import type { HubEvent } from './events.js';
 import { type SlackTarget, slackCall } from './slack-api.js';
@@ -54,6 +56,8 @@ interface AgentEvent {
   stateFrom?: string | null;
   stateTo?: string | null;
   reason?: string | null;
+  /** The agent's event data: `maintenance` when it was decided inside a maintenance window. */
+  data?: Record<string, unknown> | null;
 }
 
 export type IncidentStep = { kind: 'open' | 'note' | 'resolve'; text: string } | null;
@@ -72,7 +76,15 @@ export function serviceIncidentStep(e: AgentEvent, node: string, open: boolean):
     return opening ? { kind: 'note', text: `${TEXT[e.kind] ?? e.kind}${why}` } : null;
   }
   if (!opening) return null;
-  return { kind: 'open', text: `:rotating_light: *${e.service}* on *${node}*: ${TEXT[e.kind]}${why}` };
+  // A maintenance window (issue 18) without `notify` opens nothing (the outage is expected; the
+  // agent's audit log has it); with `notify` the incident says it happened during the window.
+  const window = maintenanceMarkOf(e.data);
+  if (window && !window.notify) return null;
+  const during = window ? `:wrench: During maintenance window ${window.name} (${window.mode}): ` : '';
+  return {
+    kind: 'open',
+    text: `:rotating_light: *${e.service}* on *${node}*: ${during}${TEXT[e.kind]}${why}`,
+  };
 }
 
 const TEXT: Record<string, string> = {

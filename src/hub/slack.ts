@@ -23,6 +23,7 @@ import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { hubEvents, hubIncidents, hubSlack } from '../../db/pg/schema.js';
 import type { Clock, Timer } from '../clock/clock.js';
+import { maintenanceMarkOf } from '../core/maintenance.js';
 import type { Logger } from '../log.js';
 import type { HubDb } from './db.js';
 import { type HubEvent, toHubEvent } from './events.js';
@@ -165,10 +166,14 @@ export class SlackLeader {
       return;
     }
     if (event.kind === 'node_down') {
+      // Dark inside a maintenance window (liveness.ts): nothing without notify, marked with it.
+      const window = maintenanceMarkOf(event.data);
+      if (window && !window.notify) return void (await advance(db));
+      const during = window ? `:wrench: During maintenance window ${window.name} (${window.mode}): ` : '';
       const silentSec = Math.round(Number(event.data.silentForMs ?? 0) / 1000);
       const ts = await this.call('chat.postMessage', {
         channel: slack.channel,
-        text: `:red_circle: medic on *${event.node}* stopped reporting to the hub (silent ${silentSec}s). Its services are not watched from the hub; check the host and \`systemctl status medic\` there.`,
+        text: `:red_circle: ${during}medic on *${event.node}* stopped reporting to the hub (silent ${silentSec}s). Its services are not watched from the hub; check the host and \`systemctl status medic\` there.`,
       });
       await db.transaction(async (tx) => {
         await tx

@@ -2,10 +2,12 @@
  * The hub's escalation outbox against a real PostgreSQL and a fake PagerDuty at the wire (in
  * process, real clock): 429 + Retry-After respected, the bound gives up with one audited
  * `escalation_failed`, a resolve never overtakes its trigger, silences from before paging was
- * configured are not paged, and outcomes reach `medic_escalations_total`.
+ * configured are not paged, outcomes reach `medic_escalations_total`, and a node that goes dark
+ * while all its services are inside a maintenance window pages nothing (or marked, with notify).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleetServices, nodes } from '../../db/pg/schema.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { loadEnv } from '../../src/config/env.js';
 import { DEFAULT_RETRY } from '../../src/escalation/backoff.js';
@@ -14,6 +16,7 @@ import { settlement } from '../../src/escalation/deliver.js';
 import { type HubDatabase, migrateHub, openHubDatabase } from '../../src/hub/db.js';
 import { HubEscalation, hubEscalationConfig } from '../../src/hub/escalation.js';
 import { listHubEvents, recordHubEvent } from '../../src/hub/events.js';
+import { sweepLiveness } from '../../src/hub/liveness.js';
 import { createLogger } from '../../src/log.js';
 import { fakeReceiver } from '../escalation/fake-receiver.js';
 import { waitFor } from '../helpers/systemd.js';
@@ -186,6 +189,65 @@ describe.skipIf(skipPg)('hub escalation outbox (real PostgreSQL)', () => {
       });
       expect(failed).toHaveLength(1);
       expect(String(failed[0]!.data.error)).toMatch(/gave up after 2 attempts: HTTP 503/);
+    } finally {
+      await esc.stop();
+      await pd.close();
+    }
+  });
+
+  it('pages nothing for a node gone dark inside a maintenance window; with notify, pages it marked', async () => {
+    const pd = await fakeReceiver();
+    const { esc } = await run(pd.url);
+    const base = pd.received.length;
+    const now = Date.now();
+    const window = (notify: boolean, endsInMs: number) => ({
+      id: 'contract:reboot',
+      name: 'reboot',
+      mode: 'hold',
+      endsAt: new Date(now + endsInMs).toISOString(),
+      reason: null,
+      notify,
+    });
+    // quiet: both services in a window without notify; told: one window notifies;
+    // open: one service is outside any window; over: the window ended before the silence.
+    const shipped: Record<string, (ReturnType<typeof window> | null)[]> = {
+      quiet: [window(false, 3_600_000), window(false, 7_200_000)],
+      told: [window(false, 3_600_000), window(true, 3_600_000)],
+      open: [window(false, 3_600_000), null],
+      over: [window(false, -1000)],
+    };
+    try {
+      for (const [node, views] of Object.entries(shipped)) {
+        await database.db
+          .insert(nodes)
+          .values({ name: `mw-${node}`, version: 't', firstSeenAt: now - 60_000, lastSeenAt: now - 60_000 });
+        for (const [i, maintenance] of views.entries())
+          await database.db.insert(fleetServices).values({
+            node: `mw-${node}`,
+            name: `svc${i}`,
+            state: 'healthy',
+            view: { name: `svc${i}`, state: { tag: 'healthy' }, maintenance },
+            updatedAt: now - 60_000,
+          });
+      }
+      const events = (await sweepLiveness(database.db, now, 30_000)).filter((e) => e.node?.startsWith('mw-'));
+      expect(events.map((e) => [e.node, e.data.maintenance ?? null])).toEqual([
+        ['mw-open', null],
+        ['mw-over', null],
+        ['mw-quiet', { id: 'contract:reboot', name: 'reboot', mode: 'hold', notify: false }],
+        ['mw-told', { id: 'contract:reboot', name: 'reboot', mode: 'hold', notify: true }],
+      ]);
+      esc.kick();
+      await waitFor(() => pd.received.length >= base + 3, 10_000, 20);
+      await new Promise((r) => setTimeout(r, 300)); // nothing else arrives
+      const paged = pd.received
+        .slice(base)
+        .map((r) => r.body as { dedup_key: string; payload: { summary: string } });
+      expect(paged.map((r) => r.dedup_key.split('/')[2]).sort()).toEqual(['mw-open', 'mw-over', 'mw-told']);
+      const told = paged.find((r) => r.dedup_key.includes('/mw-told/'))!;
+      expect(told.payload.summary).toMatch(
+        /^\[maintenance reboot, hold\] medic on mw-told stopped reporting/,
+      );
     } finally {
       await esc.stop();
       await pd.close();

@@ -8,7 +8,9 @@
  * - the leader is stopped; an operator's click on the OLD leader's message at the new leader
  *   becomes an approveRestart command for the node's agent, and when the agent's result comes
  *   back the new leader updates that message with it; Block becomes holdService with its TTL;
- * - recovery closes the incident (thread reply, controls removed); nothing is posted twice.
+ * - recovery closes the incident (thread reply, controls removed); nothing is posted twice;
+ * - an incident event decided in a maintenance window opens nothing without the window's
+ *   `notify`, and opens naming the window with it.
  */
 import { PassThrough } from 'node:stream';
 import pg from 'pg';
@@ -17,6 +19,7 @@ import { signV0 } from '../../bot/verify.js';
 import { main } from '../../src/cli/main.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { loadEnv } from '../../src/config/env.js';
+import { recordHubEvent } from '../../src/hub/events.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { controlValue, HUB_ACTION } from '../../src/hub/slack-services.js';
 import { createLogger } from '../../src/log.js';
@@ -229,6 +232,43 @@ describe.skipIf(skipPg)('service incidents in Slack at the hub (real PostgreSQL,
       );
       expect(closed.args.ts).toBe(threadTs);
       expect(top()).toHaveLength(1);
+
+      // Maintenance windows (issue 18): a circuit opened in a window without notify opens no
+      // incident; with notify the incident opens and names the window.
+      const inWindow = (notify: boolean) => ({
+        maintenance: { id: 'contract:db-upgrade', name: 'db-upgrade', mode: 'hold', notify },
+      });
+      await ship(
+        second.url,
+        token,
+        batch('node-a', 3, [
+          event(4, 'circuit_opened', { service: 'worker', data: inWindow(false) }),
+          event(5, 'circuit_opened', { service: 'cron', data: inWindow(true) }),
+        ]),
+      );
+      await slack.waitFor(() => top().length === 2, 10_000);
+      expect(String(top()[1]!.args.text)).toContain(
+        '*cron* on *node-a*: :wrench: During maintenance window db-upgrade (hold): circuit opened',
+      );
+      expect(top().some((m) => String(m.args.text).includes('*worker*'))).toBe(false);
+
+      // A node gone dark inside a window (the sweep marks node_down, liveness.ts): the same rule.
+      const dark = (node: string, notify: boolean) =>
+        recordHubEvent(second.database.db, {
+          at: Date.now(),
+          kind: 'node_down',
+          node,
+          service: null,
+          actor: null,
+          data: { silentForMs: 31_000, ...inWindow(notify) },
+        });
+      await dark('node-quiet', false);
+      await dark('node-told', true);
+      await slack.waitFor(() => top().length === 3, 10_000);
+      expect(String(top()[2]!.args.text)).toContain(
+        ':wrench: During maintenance window db-upgrade (hold): medic on *node-told* stopped reporting',
+      );
+      expect(top().some((m) => String(m.args.text).includes('node-quiet'))).toBe(false);
     } finally {
       await sql.end();
     }

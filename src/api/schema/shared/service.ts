@@ -79,6 +79,11 @@ export const serviceTypes = perBuilder((builder) => {
         mode: t.field({ type: MaintenanceModeEnum, resolve: (m) => m.mode }),
         endsAt: t.field({ type: 'DateTime', resolve: (m) => m.endsAt }),
         reason: t.exposeString('reason', { nullable: true }),
+        notify: t.boolean({
+          description: 'True: escalations and incidents are sent, marked as maintenance; false: suppressed.',
+          // `?? false`: a view shipped by an agent older than this field.
+          resolve: (m) => m.notify ?? false,
+        }),
       }),
     });
 

@@ -1,0 +1,39 @@
+/**
+ * Is a node that went dark inside a declared maintenance window? (issue 17 × issue 18, fleet
+ * mode). A host rebooted or upgraded during maintenance stops reporting on purpose: when EVERY
+ * service the node last shipped was inside a maintenance window that had not ended at the moment
+ * the silence was recorded, the hub's `node_down` carries that window (`data.maintenance`, the
+ * same mark agents put on their events, core/maintenance.ts) and paging / Slack treat it like an
+ * agent's incident in a window: suppressed without `notify`, marked with it. A node with one
+ * service outside any window, or with no services, is paged as before. Pure.
+ */
+import type { MaintenanceMark } from './maintenance.js';
+
+/** The `maintenance` field of a service view as shipped (ServiceStatus, ISO endsAt). */
+export interface ShippedWindow {
+  id: string;
+  name: string;
+  mode: 'hold' | 'shadow';
+  endsAt: string;
+  notify?: boolean;
+}
+
+/**
+ * The window a dark node is in at `now`, or null. With several windows, the one ending first
+ * names it (the node is covered until then at least); `notify` if any of them notifies, so a
+ * window that asked to be told is never silenced by another.
+ */
+export function nodeWindow(
+  windows: readonly (ShippedWindow | null | undefined)[],
+  now: number,
+): MaintenanceMark | null {
+  if (windows.length === 0) return null;
+  let first: ShippedWindow | null = null;
+  let notify = false;
+  for (const w of windows) {
+    if (!w || !(Date.parse(w.endsAt) > now)) return null;
+    if (!first || Date.parse(w.endsAt) < Date.parse(first.endsAt)) first = w;
+    notify ||= w.notify === true;
+  }
+  return first && { id: first.id, name: first.name, mode: first.mode, notify };
+}
