@@ -11,31 +11,31 @@ const MUTATIONS = {
     title: 'Hold',
     what: 'No automatic restarts until the hold expires or is released.',
     query:
-      'mutation($name:String!,$reason:String!,$ttl:Int!){ r: holdService(name:$name, reason:$reason, ttlSec:$ttl) { __typename ... on MutationError { code message } } }',
+      'mutation($node:String,$name:String!,$reason:String!,$ttl:Int!){ r: holdService(node:$node, name:$name, reason:$reason, ttlSec:$ttl) { __typename ... on MutationError { code message } ... on PendingCommand { message } } }',
   },
   release: {
     title: 'Release',
     what: 'Automatic restarts resume.',
     query:
-      'mutation($name:String!,$reason:String!){ r: releaseService(name:$name, reason:$reason) { __typename ... on MutationError { code message } } }',
+      'mutation($node:String,$name:String!,$reason:String!){ r: releaseService(node:$node, name:$name, reason:$reason) { __typename ... on MutationError { code message } ... on PendingCommand { message } } }',
   },
   approve: {
     title: 'Approve a probe restart of',
     what: 'Exactly one restart is allowed while the circuit is open.',
     query:
-      'mutation($name:String!,$reason:String!){ r: approveRestart(name:$name, reason:$reason) { __typename ... on MutationError { code message } } }',
+      'mutation($node:String,$name:String!,$reason:String!){ r: approveRestart(node:$node, name:$name, reason:$reason) { __typename ... on MutationError { code message } ... on PendingCommand { message } } }',
   },
   reset: {
     title: 'Reset the circuit of',
     what: 'The circuit closes and counters start over.',
     query:
-      'mutation($name:String!,$reason:String!){ r: resetCircuit(name:$name, reason:$reason) { __typename ... on MutationError { code message } } }',
+      'mutation($node:String,$name:String!,$reason:String!){ r: resetCircuit(node:$node, name:$name, reason:$reason) { __typename ... on MutationError { code message } ... on PendingCommand { message } } }',
   },
   force: {
     title: 'Force a restart of',
     what: 'Restarts now regardless of guards; audited and counted as churn.',
     query:
-      'mutation($name:String!,$reason:String!){ r: forceRestart(name:$name, reason:$reason) { __typename ... on MutationError { code message } } }',
+      'mutation($node:String,$name:String!,$reason:String!){ r: forceRestart(node:$node, name:$name, reason:$reason) { __typename ... on MutationError { code message } ... on PendingCommand { message } } }',
   },
 };
 
@@ -67,10 +67,16 @@ function fragment(markup) {
   return template.content;
 }
 
+const cardFor = (node, name) =>
+  document.querySelector(`article.card[data-id="${CSS.escape(`${node}/${name}`)}"]`);
+
 function focusRequested() {
   const wanted = new URLSearchParams(location.search).get('service');
   if (!wanted) return;
-  const card = document.querySelector(`article.card[data-service="${CSS.escape(wanted)}"]`);
+  // `node/name` (the fleet's links) or a bare name (an agent's /go/<service>).
+  const card =
+    document.querySelector(`article.card[data-id="${CSS.escape(wanted)}"]`) ??
+    document.querySelector(`article.card[data-service="${CSS.escape(wanted)}"]`);
   if (card) {
     card.classList.add('focus');
     card.scrollIntoView({ block: 'center' });
@@ -89,28 +95,47 @@ async function renderAll() {
   document.body.dataset.rendered = String(performance.now());
 }
 
-async function renderOne(name) {
-  const markup = await fetchCards(`/ui/services/${encodeURIComponent(name)}`);
+async function renderOne(node, name) {
+  const query = node ? `?node=${encodeURIComponent(node)}` : '';
+  const markup = await fetchCards(`/ui/services/${encodeURIComponent(name)}${query}`);
   if (markup === null) return;
   const card = fragment(markup).firstElementChild;
-  const old = document.querySelector(`article.card[data-service="${CSS.escape(name)}"]`);
+  const old = cardFor(card.dataset.node, card.dataset.service);
   if (old) {
     if (old.classList.contains('focus')) card.classList.add('focus');
     old.replaceWith(card);
-  } else $('cards')?.append(card);
+  } else {
+    // A service not on the page yet: into its node's section at the hub, else the list.
+    const section = document.querySelector(
+      `section.node[data-node="${CSS.escape(card.dataset.node)}"] .node-cards`,
+    );
+    if (section) section.querySelector(':scope > p.muted')?.remove();
+    (section ?? $('cards'))?.append(card);
+  }
   tick();
 }
 
 // Several events for one service in a burst re-render its card once.
-function refresh(name) {
-  if (pending.has(name)) return;
+function refresh(node, name) {
+  const key = `${node}/${name}`;
+  if (pending.has(key)) return;
   pending.set(
-    name,
+    key,
     setTimeout(() => {
-      pending.delete(name);
-      renderOne(name).catch((err) => showError('error', err.message));
+      pending.delete(key);
+      renderOne(node, name).catch((err) => showError('error', err.message));
     }, 50),
   );
+}
+
+// A node going dark or coming back re-renders the whole page once (its section's state).
+let whole = null;
+function refreshAll() {
+  if (whole) return;
+  whole = setTimeout(() => {
+    whole = null;
+    renderAll().catch((err) => showError('error', err.message));
+  }, 50);
 }
 
 function subscribe() {
@@ -131,16 +156,22 @@ function subscribe() {
       },
     },
   });
+  const stopped = (err) => showError('error', `live updates stopped: ${err?.message ?? err?.reason ?? err}`);
   client.subscribe(
-    { query: 'subscription { recoveryEvents { service kind } }' },
+    { query: 'subscription { recoveryEvents { node service kind } }' },
     {
       next: ({ data }) => {
-        const service = data?.recoveryEvents?.service;
-        if (service) refresh(service);
+        const event = data?.recoveryEvents;
+        if (event?.service) refresh(event.node, event.service);
       },
-      error: (err) => showError('error', `live updates stopped: ${err?.message ?? err?.reason ?? err}`),
+      error: stopped,
       complete: () => {},
     },
+  );
+  if (!$('cards')?.dataset.fleet) return;
+  client.subscribe(
+    { query: 'subscription { hubEvents(kinds: ["node_down", "node_up"]) { kind node } }' },
+    { next: refreshAll, error: stopped, complete: () => {} },
   );
 }
 
@@ -160,7 +191,7 @@ function tick() {
     el.textContent = countdown(el.dataset.until);
 }
 
-async function mutate(action, name, reason, ttl) {
+async function mutate(action, node, name, reason, ttl) {
   const spec = MUTATIONS[action];
   const res = await fetch('/graphql', {
     method: 'POST',
@@ -169,25 +200,30 @@ async function mutate(action, name, reason, ttl) {
       'content-type': 'application/json',
       accept: 'application/graphql-response+json',
     },
-    body: JSON.stringify({ query: spec.query, variables: { name, reason, ttl } }),
+    body: JSON.stringify({ query: spec.query, variables: { node, name, reason, ttl } }),
   });
   const body = await res.json().catch(() => ({ errors: [{ message: `HTTP ${res.status}` }] }));
   if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
   const result = body.data.r;
+  // At the hub: the node's agent has not answered within the hub's wait; it runs when it does.
+  if (result.__typename === 'PendingCommand') return `pending: ${result.message}`;
   if (result.__typename !== 'Service' && result.__typename !== 'DriftReport') {
     throw new Error(`${result.code}: ${result.message}`);
   }
+  return null;
 }
 
-function ask(action, name) {
+function ask(action, node, name) {
   const spec = MUTATIONS[action];
   const dialog = $('confirm');
-  $('confirm-title').textContent = `${spec.title} ${name}?`;
+  const fleet = Boolean($('cards')?.dataset.fleet);
+  $('confirm-title').textContent = `${spec.title} ${fleet ? `${node}/${name}` : name}?`;
   $('confirm-what').textContent = spec.what;
   $('ttl-row').hidden = action !== 'hold';
   $('reason').value = '';
   showError('confirm-error', '');
   dialog.dataset.action = action;
+  dialog.dataset.node = node ?? '';
   dialog.dataset.service = name;
   dialog.showModal();
   $('reason').focus();
@@ -202,11 +238,12 @@ async function confirmed(event) {
     showError('confirm-error', 'A reason is required (it is recorded in the audit log).');
     return;
   }
-  const { action, service } = dialog.dataset;
+  const { action, node, service } = dialog.dataset;
   try {
-    await mutate(action, service, reason, Number($('ttl').value));
+    const note = await mutate(action, node || null, service, reason, Number($('ttl').value));
     dialog.close();
-    await renderOne(service);
+    showError('error', note ?? '');
+    await renderOne(node || null, service);
   } catch (err) {
     showError('confirm-error', err.message);
   }
@@ -248,7 +285,7 @@ $('sign-in').addEventListener('submit', (event) => {
 $('sign-out').addEventListener('click', () => signOut());
 $('services').addEventListener('click', (event) => {
   const button = event.target.closest('button[data-action]');
-  if (button) ask(button.dataset.action, button.dataset.service);
+  if (button) ask(button.dataset.action, button.dataset.node, button.dataset.service);
 });
 $('confirm-form').addEventListener('submit', (event) => {
   confirmed(event);

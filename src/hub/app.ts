@@ -3,7 +3,8 @@
  * `/healthz`, `/readyz` (503 while PostgreSQL does not answer), `/metrics` and `/graphql` (hub
  * tokens: viewer and up, auth.ts) and the agents' `POST /agent/v1/ship` (agent tokens).
  * GraphQL subscriptions are served over SSE (graphql-yoga's default) and graphql-ws (ws.ts);
- * `/runbook` and `/status` as on an agent (pages.ts).
+ * `/runbook` and `/status` as on an agent (pages.ts); the agent's status page at `/` for the
+ * fleet (ui.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -23,6 +24,7 @@ import { type HubContext, type HubPrincipal, hubSchema } from './schema/index.js
 import { handleShip, sendJson } from './ship-route.js';
 import { SLACK_EVENTS_PATH } from './slack-route.js';
 import { findHubToken } from './tokens.js';
+import { createHubUi, isUiPath } from './ui.js';
 import { createHubWs } from './ws.js';
 
 export interface HubAppDeps {
@@ -110,9 +112,11 @@ export function createHubApp(deps: HubAppDeps): HubApp {
     now: () => deps.clock.now(),
     publicUrl: () => deps.publicUrl?.() ?? '',
   });
+  const ui = createHubUi({ yoga, auth, now: () => deps.clock.now() });
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (PAGE_PATHS.includes(path)) return pages(req, res, path);
+    if (isUiPath(path) && (await ui(req, res))) return;
     if (path === '/graphql') {
       const who = await operatorOnly(req, 'graphql');
       if (!who.ok) return refuse(res, who.status, who.code, who.message);

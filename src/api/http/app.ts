@@ -18,7 +18,7 @@ import type { Duplex } from 'node:stream';
 import type { AlertRule } from '../../core/alerts.js';
 import type { Engine } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
-import type { ApiStore, ContractStatus, RawRoute, Readiness } from '../schema/ports.js';
+import type { ApiStore, ContractStatus, Principal, RawRoute, Readiness } from '../schema/ports.js';
 import { createUi } from '../ui/routes.js';
 import { ALERTMANAGER_PATH, createAlertReceiver } from './alertmanager.js';
 import { authenticate } from './auth.js';
@@ -115,9 +115,12 @@ export function createApp(deps: AppDeps): App {
     maxPayload: limits.maxBodyBytes,
   });
   // The status page, its cards and /static/ assets; /go/ only when no raw route (the Slack bot) owns it.
-  const ui = createUi({
+  const ui = createUi<Principal>({
     graphql: (url, init, serverContext) => yoga.fetch(url, init, serverContext),
-    store: deps.store,
+    authenticate: (header) => {
+      const auth = authenticate(header, deps.store);
+      return auth.ok ? auth : { ok: false, status: 401, reason: auth.reason };
+    },
     now: () => deps.clock.now(),
   });
   const alerts = createAlertReceiver({

@@ -10,7 +10,7 @@ import { relative } from '../../core/relative.js';
 import type { TokenRole } from '../../core/roles.js';
 import { type Html, html } from './html.js';
 
-export const CARD_FIELDS = `id name unit state mode approvalPending
+export const CARD_FIELDS = `id node name unit state mode approvalPending
   churn { restartsInWindow windowSec maxRestarts totalRestarts blockedAttempts }
   cooldown { active until } circuit { state openedAt reopensAt } hold { actor reason until }
   maintenance { name mode endsAt reason }
@@ -18,7 +18,9 @@ export const CARD_FIELDS = `id name unit state mode approvalPending
   events(first: 5) { edges { node { at kind decision reason actor } } }`;
 
 export interface CardService {
+  /** `node/name`: unique across a fleet. */
   id: string;
+  node: string;
   name: string;
   unit: string;
   state: string;
@@ -53,11 +55,11 @@ export interface CardService {
 const when = (iso: string, now: number) =>
   html`<time datetime="${iso}" data-until="${iso}">${relative(iso, now)}</time>`;
 
-/** Card element id for a service name (any text: encoded so it is a valid, unique id). */
-export const cardId = (name: string) => `svc-${encodeURIComponent(name)}`;
+/** Card element id for a service's `node/name` (any text: encoded so it is a valid, unique id). */
+export const cardId = (id: string) => `svc-${encodeURIComponent(id)}`;
 
 function button(action: string, label: string, s: CardService): Html {
-  return html`<button type="button" data-action="${action}" data-service="${s.name}">${label}</button>`;
+  return html`<button type="button" data-action="${action}" data-service="${s.name}" data-node="${s.node}">${label}</button>`;
 }
 
 function buttons(s: CardService, role: TokenRole): Html {
@@ -105,11 +107,16 @@ function decisions(s: CardService): Html {
   )}</ol>`;
 }
 
-export function renderCard(s: CardService, role: TokenRole, now: number): Html {
+/**
+ * One service's card. `fleet` (the hub's page): the title is the service's `node/name`, a link
+ * that focuses this card (`/?service=node/name`), since several nodes may run one name.
+ */
+export function renderCard(s: CardService, role: TokenRole, now: number, fleet = false): Html {
   const c = s.churn;
   const near = c.restartsInWindow >= c.maxRestarts ? 'over' : c.restartsInWindow > 0 ? 'some' : 'none';
-  return html`<article class="card state-${s.state}" id="${cardId(s.name)}" data-service="${s.name}" data-state="${s.state}">
-  <header><h2>${s.name}</h2> <span class="badge">${s.state}</span>${s.mode === 'shadow' ? html` <span class="badge shadow">shadow</span>` : ''} <small>${s.unit}</small></header>
+  const title = fleet ? html`<a href="/?service=${encodeURIComponent(s.id)}">${s.id}</a>` : s.name;
+  return html`<article class="card state-${s.state}" id="${cardId(s.id)}" data-id="${s.id}" data-node="${s.node}" data-service="${s.name}" data-state="${s.state}">
+  <header><h2>${title}</h2> <span class="badge">${s.state}</span>${s.mode === 'shadow' ? html` <span class="badge shadow">shadow</span>` : ''} <small>${s.unit}</small></header>
   <p class="churn churn-${near}">restarts ${c.restartsInWindow} / ${c.maxRestarts} in ${c.windowSec}s · total ${c.totalRestarts} · blocked ${c.blockedAttempts}</p>
   ${guards(s, now)}
   <p class="recommended"><b>${s.recommendedAction.summary}</b><br><code>${s.recommendedAction.command}</code> · <a href="${s.recommendedAction.runbookUrl}">runbook</a></p>
@@ -125,5 +132,43 @@ export function renderCards(
 ): Html {
   return html`<div id="cards" data-role="${principal.role}" data-principal="${principal.name}">
 ${services.length === 0 ? html`<p class="muted">medic supervises no services.</p>` : services.map((s) => renderCard(s, principal.role, now))}
+</div>`;
+}
+
+/** The fields of `Node` the hub's page shows per node. */
+export const NODE_FIELDS = 'name state connected lastSeenAt downSince';
+
+export interface CardNode {
+  name: string;
+  /** connected | unreachable */
+  state: string;
+  connected: boolean;
+  lastSeenAt: string;
+  downSince: string | null;
+}
+
+/**
+ * The fleet hub's cards: one section per node (its connected/unreachable state and when it was
+ * last heard from), each holding its services' cards as an agent renders them. A node that ships
+ * no service still gets its section (an empty agent is worth seeing).
+ */
+export function renderFleetCards(
+  nodes: CardNode[],
+  services: CardService[],
+  principal: { name: string; role: TokenRole },
+  now: number,
+): Html {
+  const byNode = new Map<string, CardService[]>();
+  for (const s of services) byNode.set(s.node, [...(byNode.get(s.node) ?? []), s]);
+  const sections = nodes.map((n) => {
+    const own = byNode.get(n.name) ?? [];
+    const since = n.downSince ? html`, unreachable since ${when(n.downSince, now)}` : '';
+    return html`<section class="node node-${n.state}" id="node-${encodeURIComponent(n.name)}" data-node="${n.name}" data-node-state="${n.state}">
+  <header><h2>${n.name}</h2> <span class="badge">${n.state}</span> <small>last seen <time datetime="${n.lastSeenAt}">${relative(n.lastSeenAt, now)}</time>${since}</small></header>
+  <div class="node-cards">${own.length === 0 ? html`<p class="muted">no services shipped</p>` : own.map((s) => renderCard(s, principal.role, now, true))}</div>
+</section>`;
+  });
+  return html`<div id="cards" class="fleet" data-fleet="1" data-role="${principal.role}" data-principal="${principal.name}">
+${nodes.length === 0 ? html`<p class="muted">no node has shipped to this hub yet.</p>` : sections}
 </div>`;
 }

@@ -4,25 +4,47 @@
  * `/go/<service>` when no Slack bot claims it (it then lands on that service's card).
  *
  * Cards are rendered from one GraphQL query run in-process with the caller's principal, so the
- * page shows exactly what the API allows that token to see.
+ * page shows exactly what the API allows that token to see. The fleet hub serves the same page
+ * (`fleet: true`): the same queries against its schema (the agent's types), the cards grouped by
+ * node under each node's connected/unreachable state (`renderFleetCards`).
  */
-import { authenticate } from '../http/auth.js';
-import type { ApiStore, Principal } from '../schema/ports.js';
+import type { TokenRole } from '../../core/roles.js';
 import { serveStatic } from './assets.js';
-import { CARD_FIELDS, type CardService, renderCard, renderCards } from './cards.js';
+import {
+  CARD_FIELDS,
+  type CardNode,
+  type CardService,
+  NODE_FIELDS,
+  renderCard,
+  renderCards,
+  renderFleetCards,
+} from './cards.js';
 import { pageHeaders, renderStatusPage, STATUS_CSP } from './page.js';
 
+/** Who asks for cards: the token's name and role (an agent's Principal or the hub's). */
+export interface UiPrincipal {
+  name: string;
+  role: TokenRole;
+}
+
 /** The in-process GraphQL fetch (`yoga.fetch`), taking the principal in the server context. */
-export type InProcessFetch = (
+export type InProcessFetch<P extends UiPrincipal> = (
   url: string,
   init: RequestInit,
-  serverContext: { principal: Principal },
+  serverContext: { principal: P },
 ) => Promise<Response> | Response;
 
-export interface UiDeps {
-  graphql: InProcessFetch;
-  store: Pick<ApiStore, 'findTokenByHash'>;
+/** A bearer token checked: the principal, or why not (401 unknown/missing, 403 wrong role, 503). */
+export type UiAuth<P extends UiPrincipal> =
+  | { ok: true; principal: P }
+  | { ok: false; status: 401 | 403 | 503; reason: string };
+
+export interface UiDeps<P extends UiPrincipal> {
+  graphql: InProcessFetch<P>;
+  authenticate(header: string | null): UiAuth<P> | Promise<UiAuth<P>>;
   now(): number;
+  /** The fleet hub: cards of every node, grouped by node (default false: one agent's services). */
+  fleet?: boolean;
 }
 
 export interface Ui {
@@ -37,12 +59,22 @@ const text = (status: number, body: string, headers: Record<string, string> = {}
   });
 
 const CARDS_QUERY = `query Cards { services { ${CARD_FIELDS} } }`;
-const CARD_QUERY = `query Card($name: String!) { service(name: $name) { ${CARD_FIELDS} } }`;
+const CARD_QUERY = `query Card($name: String!, $node: String) { service(name: $name, node: $node) { ${CARD_FIELDS} } }`;
+// The hub lists at most 500 services per call: its cards are read page by page (keyset on node/name).
+const FLEET_QUERY = `query FleetCards($after: String) {
+  nodes { ${NODE_FIELDS} }
+  servicePage(first: 500, after: $after) { nodes { ${CARD_FIELDS} } hasNextPage endCursor }
+}`;
 
-export function createUi(deps: UiDeps): Ui {
+interface FleetPage {
+  nodes: CardNode[];
+  servicePage: { nodes: CardService[]; hasNextPage: boolean; endCursor: string | null };
+}
+
+export function createUi<P extends UiPrincipal>(deps: UiDeps<P>): Ui {
   let page: string | null = null;
 
-  async function query<T>(principal: Principal, q: string, variables: Record<string, unknown>) {
+  async function query<T>(principal: P, q: string, variables: Record<string, unknown>) {
     const res = await deps.graphql(
       'http://medic.internal/graphql',
       {
@@ -59,20 +91,44 @@ export function createUi(deps: UiDeps): Ui {
     return body.data;
   }
 
+  /** Every node and every service of the fleet (pages of 500; the nodes from the first page). */
+  async function fleet(principal: P): Promise<{ nodes: CardNode[]; services: CardService[] }> {
+    const services: CardService[] = [];
+    let nodes: CardNode[] | null = null;
+    let after: string | null = null;
+    for (;;) {
+      const data: FleetPage = await query<FleetPage>(principal, FLEET_QUERY, { after });
+      nodes ??= data.nodes;
+      services.push(...data.servicePage.nodes);
+      if (!data.servicePage.hasNextPage || !data.servicePage.endCursor) return { nodes, services };
+      after = data.servicePage.endCursor;
+    }
+  }
+
   async function cards(request: Request, name: string | null): Promise<Response> {
-    const auth = authenticate(request.headers.get('authorization'), deps.store);
+    const auth = await deps.authenticate(request.headers.get('authorization'));
     if (!auth.ok) {
-      return text(401, `unauthorized: ${auth.reason}`, { 'www-authenticate': 'Bearer realm="medic"' });
+      const why = auth.status === 401 ? 'unauthorized' : auth.status === 403 ? 'forbidden' : 'unavailable';
+      return text(
+        auth.status,
+        `${why}: ${auth.reason}`,
+        auth.status === 401 ? { 'www-authenticate': 'Bearer realm="medic"' } : {},
+      );
     }
     const now = deps.now();
     const headers = pageHeaders(STATUS_CSP);
     if (name === null) {
+      if (deps.fleet) {
+        const { nodes, services } = await fleet(auth.principal);
+        return new Response(renderFleetCards(nodes, services, auth.principal, now).text, { headers });
+      }
       const data = await query<{ services: CardService[] }>(auth.principal, CARDS_QUERY, {});
       return new Response(renderCards(data.services, auth.principal, now).text, { headers });
     }
-    const data = await query<{ service: CardService | null }>(auth.principal, CARD_QUERY, { name });
-    if (!data.service) return text(404, `no service named ${name}`);
-    return new Response(renderCard(data.service, auth.principal.role, now).text, { headers });
+    const node = new URL(request.url).searchParams.get('node');
+    const data = await query<{ service: CardService | null }>(auth.principal, CARD_QUERY, { name, node });
+    if (!data.service) return text(404, `no service named ${name}${node ? ` on ${node}` : ''}`);
+    return new Response(renderCard(data.service, auth.principal.role, now, deps.fleet).text, { headers });
   }
 
   return {

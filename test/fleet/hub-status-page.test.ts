@@ -1,0 +1,221 @@
+/**
+ * The status page at the fleet hub, in a real headless Chromium, against a real `medic hub` on a
+ * real PostgreSQL and two real `medic serve` agents (process backend) shipping to it. node-a runs
+ * `web` and `api`, node-b runs `web`: the cards are grouped by node under each node's state, each
+ * titled and linked by `node/name`; a crash on node-a reaches its card live (graphql-ws through
+ * the hub); an operator's hold on node-b's `web` runs on node-b's agent and leaves node-a's alone;
+ * a viewer sees no button; node-b's agent stopping turns its section `unreachable` without a
+ * reload. The page loads nothing from outside the hub.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEnv } from '../../src/config/env.js';
+import { type RunningHub, startHub } from '../../src/hub/hub.js';
+import { createHubToken } from '../../src/hub/tokens.js';
+import { createLogger } from '../../src/log.js';
+import { type BrowserSession, describeBrowser, launchBrowser, outside, watch } from '../helpers/browser.js';
+import { waitFor } from '../helpers/systemd.js';
+import { tempDir } from '../watchdog/helpers.js';
+import { type AgentProcess, startAgent } from './agent-process.js';
+import { gql } from './hub-client.js';
+import { freshDatabase, skipPg } from './pg.js';
+
+const policy = {
+  failureThreshold: 1,
+  startupGraceSec: 1,
+  cooldownSec: 1,
+  maxRestarts: 100,
+  windowSec: 120,
+  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
+  stableSec: 60,
+  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
+};
+const sleeper = (name: string) => ({ name, python: 'import time; time.sleep(3600)', policy });
+const pidFile = join(tempDir('hub-status-page'), 'api.pid');
+const api = {
+  name: 'api',
+  python: `import os, time; open(${JSON.stringify(pidFile)}, 'w').write(str(os.getpid())); time.sleep(3600)`,
+  policy,
+};
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.waitForSelector('#sign-in:not([hidden])');
+  await page.type('#token', token);
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForSelector('#cards');
+  await page.waitForSelector('#live:not([hidden])');
+}
+
+const card = (id: string) => `article.card[data-id="${id}"]`;
+const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.textContent ?? '');
+
+(skipPg ? describe.skip : describeBrowser)(
+  'the status page at the fleet hub (Chromium, real hub and agents)',
+  () => {
+    let hub: RunningHub;
+    let session: BrowserSession;
+    const agents = new Map<string, AgentProcess>();
+    const tokens = { operator: '', viewer: '' };
+
+    beforeAll(async () => {
+      const env = loadEnv({
+        MEDIC_HUB_DATABASE_URL: await freshDatabase(),
+        MEDIC_PORT: '0',
+        MEDIC_HUB_COMMAND_WAIT_MS: '15000',
+        MEDIC_HUB_SILENCE_SEC: '5',
+        MEDIC_HUB_SWEEP_MS: '200',
+      });
+      hub = await startHub({ env, logger: createLogger('silent') });
+      const db = hub.database.db;
+      const now = Date.now();
+      tokens.operator = await createHubToken(db, 'alice', 'operator', null, now);
+      tokens.viewer = await createHubToken(db, 'grafana', 'viewer', null, now);
+      for (const [node, service, more] of [
+        ['node-a', sleeper('web'), [api]],
+        ['node-b', sleeper('web'), []],
+      ] as const) {
+        const token = await createHubToken(db, `agent-${node}`, 'agent', node, now);
+        agents.set(node, startAgent({ hubUrl: hub.url, token, node, service, more: [...more] }));
+      }
+      await waitFor(
+        async () =>
+          (await gql(hub.url, tokens.viewer, '{ services { id state } }')).data?.services?.filter(
+            (s: { state: string }) => s.state === 'healthy',
+          ).length === 3,
+        60_000,
+        200,
+      ).catch((err) => {
+        throw new Error(
+          `${err.message}\n${[...agents.values()].map((a) => a.child.output().slice(-2000)).join('\n')}`,
+        );
+      });
+      await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').length > 0, 10_000, 50);
+      session = await launchBrowser();
+    }, 90_000);
+    afterAll(async () => {
+      await session?.close();
+      for (const a of agents.values()) if (a.child.exitCode === null) a.child.kill('SIGKILL');
+      await hub?.close().catch(() => {});
+    });
+
+    it('groups the cards by node, links each by node/name, and shows a crash on node-a live', async () => {
+      const page = await session.browser.newPage();
+      const seen = watch(page);
+      await page.goto(`${hub.url}/`, { waitUntil: 'networkidle0' });
+      await signIn(page, tokens.operator);
+      expect(await page.$eval('#who', (e) => e.textContent)).toBe('alice (operator)');
+      const sections = await page.$$eval('section.node', (els) =>
+        els.map((e) => ({
+          node: e.getAttribute('data-node'),
+          state: e.getAttribute('data-node-state'),
+          cards: [...e.querySelectorAll('article.card')].map((c) => c.getAttribute('data-id')),
+        })),
+      );
+      expect(sections).toEqual([
+        { node: 'node-a', state: 'connected', cards: ['node-a/api', 'node-a/web'] },
+        { node: 'node-b', state: 'connected', cards: ['node-b/web'] },
+      ]);
+      expect(
+        await page.$eval(`${card('node-b/web')} h2 a`, (a) => [a.textContent, a.getAttribute('href')]),
+      ).toEqual(['node-b/web', '/?service=node-b%2Fweb']);
+      // The recommended action's runbook link points at the hub's runbook.
+      expect(await page.$eval(`${card('node-a/web')} .recommended a`, (a) => a.getAttribute('href'))).toMatch(
+        new RegExp(`^${hub.url}/runbook#`),
+      );
+      expect(await cardText(page, 'node-a/api')).toContain('total 0');
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      // No reload: the agent ships the crash, the hub's subscription says so, the card re-renders.
+      await page.waitForFunction(
+        () => document.querySelector('article.card[data-id="node-a/api"]')?.textContent?.includes('total 1'),
+        { timeout: 30_000 },
+      );
+      expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+      // A node/name link focuses that card.
+      await page.goto(`${hub.url}/?service=node-b%2Fweb`, { waitUntil: 'networkidle0' });
+      await page.waitForSelector(`${card('node-b/web')}.focus`);
+      expect(outside(seen.requests, hub.url)).toEqual([]);
+      expect(seen.errors).toEqual([]);
+      await page.close();
+    }, 90_000);
+
+    it("holds node-b's web through node-b's agent and leaves node-a's web alone", async () => {
+      const page = await session.browser.newPage();
+      const seen = watch(page);
+      await page.goto(`${hub.url}/`, { waitUntil: 'networkidle0' });
+      await signIn(page, tokens.operator);
+      await page.click(`${card('node-b/web')} button[data-action="hold"]`);
+      await page.waitForSelector('#confirm[open]');
+      expect(await page.$eval('#confirm-title', (e) => e.textContent)).toBe('Hold node-b/web?');
+      await page.type('#reason', 'deploy <b>2</b>');
+      await page.click('#confirm-ok');
+      await page.waitForSelector('#confirm:not([open])', { timeout: 30_000 });
+      await page.waitForSelector(`${card('node-b/web')}[data-state="held"]`, { timeout: 30_000 });
+      expect(await page.$eval(`${card('node-b/web')} q.reason`, (e) => e.textContent)).toBe(
+        'deploy <b>2</b>',
+      );
+      expect(await page.$eval(card('node-a/web'), (e) => e.getAttribute('data-state'))).toBe('healthy');
+      // The agent's own audit log holds it, for the hub's operator.
+      const events = await gql(
+        hub.url,
+        tokens.viewer,
+        '{ events(node: "node-b", service: "web", kinds: [hold_set]) { edges { node { actor reason } } } }',
+      );
+      expect(events.data.events.edges).toEqual([{ node: { actor: 'hub:alice', reason: 'deploy <b>2</b>' } }]);
+      await page.click(`${card('node-b/web')} button[data-action="release"]`);
+      await page.waitForSelector('#confirm[open]');
+      await page.type('#reason', 'done');
+      await page.click('#confirm-ok');
+      await page.waitForSelector(`${card('node-b/web')}:not([data-state="held"])`, { timeout: 30_000 });
+      expect(outside(seen.requests, hub.url)).toEqual([]);
+      expect(seen.errors).toEqual([]);
+      await page.close();
+    }, 90_000);
+
+    it('shows a viewer every card and no button; an agent token reads no cards', async () => {
+      const context = await session.browser.createBrowserContext();
+      const page = await context.newPage();
+      const seen = watch(page);
+      await page.goto(`${hub.url}/`, { waitUntil: 'networkidle0' });
+      await signIn(page, tokens.viewer);
+      expect(await page.$$eval('article.card', (els) => els.map((e) => e.getAttribute('data-id')))).toEqual([
+        'node-a/api',
+        'node-a/web',
+        'node-b/web',
+      ]);
+      expect(await page.$$('button[data-action]')).toHaveLength(0);
+      expect(seen.errors).toEqual([]);
+      await context.close();
+      const agentToken = await createHubToken(hub.database.db, 'agent-x', 'agent', 'node-x', Date.now());
+      const refused = await fetch(`${hub.url}/ui/services`, {
+        headers: { authorization: `Bearer ${agentToken}` },
+      });
+      expect(refused.status).toBe(403);
+      expect((await fetch(`${hub.url}/ui/services`)).status).toBe(401);
+    }, 60_000);
+
+    it("turns node-b's section unreachable without a reload when its agent stops", async () => {
+      const page = await session.browser.newPage();
+      const seen = watch(page);
+      await page.goto(`${hub.url}/`, { waitUntil: 'networkidle0' });
+      await signIn(page, tokens.viewer);
+      await page.waitForSelector('#live:not([hidden])');
+      const b = agents.get('node-b')!;
+      b.child.kill('SIGTERM');
+      await page.waitForSelector('section.node[data-node="node-b"][data-node-state="unreachable"]', {
+        timeout: 30_000,
+      });
+      expect(
+        await page.$eval('section.node[data-node="node-a"]', (e) => e.getAttribute('data-node-state')),
+      ).toBe('connected');
+      expect(await page.$eval('section.node[data-node="node-b"] header', (e) => e.textContent)).toContain(
+        'unreachable since',
+      );
+      expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+      expect(outside(seen.requests, hub.url)).toEqual([]);
+      expect(seen.errors).toEqual([]);
+      await page.close();
+    }, 60_000);
+  },
+);
