@@ -50,7 +50,10 @@ export interface ShipperOptions {
   maxBackoffMs?: number;
   /** The store's identity (shipped with each batch: a new store's ids restart at 1). */
   storeId?: () => string;
-  /** The newest event id in the store (0 when empty): a hub cursor above it is reported. */
+  /**
+   * The store's newest event id when this process opened it, before writing (0 when empty): sent
+   * with the handshake, so a hub holding more of this store (a backup restored) renumbers.
+   */
   lastEventId?: () => number;
   /**
    * Remembers durably that `command` is being run; false when it was already (before a restart):
@@ -136,6 +139,8 @@ export class Shipper {
         version: opts.version,
         ...(store ? { store } : {}),
         after: this.cursor,
+        // The handshake names the store's newest event: a hub holding more knows it was restored.
+        ...(this.cursor === null && opts.lastEventId ? { newest: opts.lastEventId() } : {}),
         events,
         services: opts.views(),
         results,
@@ -157,8 +162,9 @@ export class Shipper {
 
   /**
    * At the handshake: the hub holding more of this store's events than the store has means the
-   * database was replaced by an older copy of itself (a backup restored): its next ids repeat ids
-   * the hub has, and the hub takes them for re-sends. Said once, loudly; see docs/FLEET.md.
+   * database was replaced by an older copy of itself (a backup restored). A hub that knows
+   * `newest` renumbers and answers `newest` (never ahead); a hub older than that answers its
+   * cursor, and the store's next ids would be taken for re-sends. Said once, loudly.
    */
   private checkAhead(cursor: number): void {
     const newest = this.opts.lastEventId?.();
@@ -166,7 +172,7 @@ export class Shipper {
     this.warnedAhead = true;
     this.opts.logger.error(
       { hubCursor: cursor, newest },
-      `the hub holds events of this store up to ${cursor} but its newest event is ${newest}: the database was restored from an older copy; events ${newest + 1}..${cursor} will not reach the hub (docs/FLEET.md, failure modes)`,
+      `the hub holds events of this store up to ${cursor} but its newest event is ${newest}: the database was restored from an older copy; events ${newest + 1}..${cursor} will not reach this hub, which is older than the agent (docs/FLEET.md, failure modes)`,
     );
   }
 

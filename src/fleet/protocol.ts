@@ -146,6 +146,12 @@ export const batchSchema = z.object({
     .regex(/^[A-Za-z0-9-]{8,64}$/, 'a store id is 8-64 letters, digits and "-"')
     .optional(),
   after: z.number().int().nonnegative().nullable(),
+  /**
+   * On a handshake (`after` null): the id of the store's newest event. A hub holding more of
+   * this store's events than that knows the store was restored from an older copy and numbers
+   * its next events after the ones it holds (src/hub/ingest.ts). Absent from older agents.
+   */
+  newest: z.number().int().nonnegative().optional(),
   events: z.array(shippedEvent).max(MAX_BATCH_EVENTS),
   services: z.array(shippedView).max(10_000),
   /** Results of commands delivered earlier (absent = none). */
@@ -162,6 +168,7 @@ export interface OutgoingBatch {
   version: string | null;
   store?: string;
   after: number | null;
+  newest?: number;
   events: readonly { id: number; at: number; service: string | null; kind: string }[];
   services: readonly { name: string; unit: string; state: { tag: string } }[];
   results?: readonly CommandResult[];

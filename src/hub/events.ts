@@ -1,6 +1,7 @@
 /**
  * The hub's own audit log (table hub_events): what the hub itself did or saw — a command issued,
- * its result, its expiry, a node gone dark and back, a node's store replaced (ingest.ts), a
+ * its result, its expiry, a node gone dark and back, a node's store replaced or restored
+ * from a backup (ingest.ts), a
  * refusal by role (denials.ts). Each insert also NOTIFYs the hub channel in
  * the same transaction (delivered at commit), so every replica's subscribers see it (bus.ts).
  *
@@ -20,6 +21,7 @@ export const HUB_EVENT_KINDS = [
   'escalation_sent',
   'escalation_failed',
   'store_changed',
+  'store_restored',
   'access_denied',
 ] as const;
 export type HubEventKind = (typeof HUB_EVENT_KINDS)[number];

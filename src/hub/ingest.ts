@@ -17,6 +17,13 @@
  * agent's numbering) is 0: the new store ships from its first event, nothing is taken for a
  * duplicate of the old store's. A batch with events from the previous store after that (`after`
  * set, another store) is refused (STORE_CHANGED): two agents are claiming one node name.
+ *
+ * A store restored from a backup keeps its identity but holds fewer events than the hub has of
+ * it; its next ids would repeat ids the hub holds and be taken for re-sends. The handshake says
+ * the store's newest id (`newest`); when the hub holds more, the offset moves so that the next
+ * id (newest + 1) follows the hub's cursor, audited once as `store_restored`, and the reply's
+ * cursor is `newest`: the store ships its new events, none taken for duplicates. (The events the
+ * copy lost stay at the hub, numbered as they were.)
  */
 import { sql } from 'drizzle-orm';
 import { nodes } from '../../db/pg/schema.js';
@@ -54,6 +61,7 @@ type Row = {
 function statement(batch: Batch, now: number) {
   const last = batch.events.at(-1)?.id ?? null;
   const store = batch.store ?? null;
+  const newest = batch.after === null ? (batch.newest ?? null) : null;
   const hasContract = batch.contract !== undefined;
   const contract = hasContract ? JSON.stringify(batch.contract) : null;
   return sql`
@@ -64,12 +72,20 @@ WITH old AS (
     -- another store of this node: its ids restart at 1
     (${store}::text IS NOT NULL AND old.store_id IS NOT NULL AND old.store_id <> ${store}::text) AS other
   FROM old
-), e AS (
+), r AS (
   SELECT d.*,
-    (d.other AND ${batch.after}::bigint IS NULL) AS switch,
-    (d.other AND ${batch.after}::bigint IS NOT NULL) AS stale,
-    CASE WHEN d.other AND ${batch.after}::bigint IS NULL THEN d.cursor ELSE d.id_offset END AS off
+    -- the same store holding fewer events than the hub has of it: restored from an older copy
+    (NOT d.other AND ${batch.after}::bigint IS NULL AND ${newest}::bigint IS NOT NULL
+      AND d.cursor - d.id_offset > ${newest}::bigint) AS restored
   FROM d
+), e AS (
+  SELECT r.*,
+    (r.other AND ${batch.after}::bigint IS NULL) AS switch,
+    (r.other AND ${batch.after}::bigint IS NOT NULL) AS stale,
+    CASE WHEN r.other AND ${batch.after}::bigint IS NULL THEN r.cursor
+      WHEN r.restored THEN r.cursor - ${newest}::bigint
+      ELSE r.id_offset END AS off
+  FROM r
 ), f AS (
   SELECT e.*, (NOT e.stale AND (${batch.after}::bigint IS NULL OR e.off + ${batch.after}::bigint <= e.cursor)) AS ok
   FROM e
@@ -82,7 +98,8 @@ WITH old AS (
     contract = CASE WHEN ${hasContract}::boolean AND NOT f.stale THEN ${contract}::jsonb ELSE n.contract END,
     cursor = CASE WHEN f.ok AND ${last}::bigint IS NOT NULL THEN greatest(f.cursor, f.off + ${last}::bigint) ELSE f.cursor END
   FROM f WHERE n.name = ${batch.node}
-  RETURNING f.cursor AS old_cursor, n.cursor, f.off, f.ok, f.stale, f.switch, f.store_id AS old_store, f.down_since AS was_down
+  RETURNING f.cursor AS old_cursor, n.cursor, f.off, f.ok, f.stale, f.switch, f.restored, f.id_offset AS old_off,
+    f.store_id AS old_store, f.down_since AS was_down
 ), ins AS (
   INSERT INTO fleet_events (node, event_id, at, service, kind, event, received_at)
   SELECT ${batch.node}::text, t.off + (ev->>'id')::bigint, (ev->>'at')::bigint, ev->>'service', ev->>'kind', ev, ${now}::bigint
@@ -107,6 +124,11 @@ WITH old AS (
   SELECT ${now}::bigint, 'store_changed', ${batch.node}::text, NULL::text, NULL::text,
     jsonb_build_object('from', t.old_store, 'to', ${store}::text, 'idOffset', t.off, 'version', ${batch.version}::text)
   FROM touched t WHERE t.switch
+  UNION ALL
+  SELECT ${now}::bigint, 'store_restored', ${batch.node}::text, NULL::text, NULL::text,
+    jsonb_build_object('store', ${store}::text, 'hubHeld', t.old_cursor - t.old_off, 'newest', ${newest}::bigint,
+      'idOffset', t.off, 'version', ${batch.version}::text)
+  FROM touched t WHERE t.restored
   RETURNING id
 ), cmds AS (
   UPDATE fleet_commands AS c SET

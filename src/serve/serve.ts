@@ -117,6 +117,9 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const contract = await loadContract(opts.contractPath);
   // Checked (quick_check) and migrated before the claim, which writes to it.
   const store = openStore(env.MEDIC_DB, { clock });
+  // Before this process writes anything: the hub compares it with what it holds of this store
+  // (a store restored from an older copy holds fewer events; src/hub/ingest.ts).
+  const newestAtOpen = store.listEvents({ first: 1, order: 'desc' }).events[0]?.id ?? 0;
   const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
   const undo = async () => {
     for (const fn of cleanups.reverse()) {
@@ -334,7 +337,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     }
     drift.start();
     cleanups.push(() => drift.stop());
-    const shipper = startShipper(parts, clock, apiYoga);
+    const shipper = startShipper(parts, clock, apiYoga, newestAtOpen);
     // Stopped before the store closes (cleanups run in reverse); the next start resumes from the hub's cursor.
     if (shipper) cleanups.push(() => shipper.stop());
     // Ready means the first drift check ended too (/readyz says so): startServe resolves then.
@@ -362,7 +365,12 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
 }
 
 /** Ships the audit log to the hub when MEDIC_HUB_URL and MEDIC_HUB_TOKEN are set (docs/FLEET.md). */
-function startShipper(parts: ServeParts, clock: Clock, yoga: (() => YogaLike) | null): Shipper | null {
+function startShipper(
+  parts: ServeParts,
+  clock: Clock,
+  yoga: (() => YogaLike) | null,
+  newestAtOpen: number,
+): Shipper | null {
   const { env, store, engine } = parts;
   if (!env.MEDIC_HUB_URL || !env.MEDIC_HUB_TOKEN) return null;
   const log = parts.logger.child({ component: 'shipper', node: env.MEDIC_NODE_NAME });
@@ -375,7 +383,7 @@ function startShipper(parts: ServeParts, clock: Clock, yoga: (() => YogaLike) | 
     version: VERSION,
     readEvents: (after, first) => store.listEvents({ after, first, order: 'asc' }).events,
     storeId: () => store.storeId(),
-    lastEventId: () => store.listEvents({ first: 1, order: 'desc' }).events[0]?.id ?? 0,
+    lastEventId: () => newestAtOpen,
     // Durable: a command taken before a restart is not run again (remembered past its expiry).
     claimCommand: (c) =>
       store.claimReplay(

@@ -6,6 +6,9 @@
  * (STORE_CHANGED); agents that send no store are taken as before. Protocol level on an
  * in-process hub, then with real `medic serve` agents (a second agent process on a new store).
  */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -123,6 +126,48 @@ describe.skipIf(skipPg)('store identity in batches (real PostgreSQL)', () => {
     expect((await ship(hub.url, legacy, batch('node-old', 0, [ev(1)]))).body.cursor).toBe(1);
   });
 
+  it('renumbers after a store restored from an older copy (same identity, fewer events), once audited', async () => {
+    const hub = await start();
+    const token = await createAgentToken(hub.database.db, 'agent-b', 'node-b', Date.now());
+    const send = (after: number | null, evs: unknown[] = [], newest?: number) =>
+      ship(hub.url, token, {
+        ...batch('node-b', after, evs),
+        store: STORE_A,
+        ...(newest === undefined ? {} : { newest }),
+      });
+    expect((await send(null, [], 0)).body.cursor).toBe(0);
+    expect((await send(0, [ev(1), ev(2), ev(3), ev(4), ev(5)])).body.cursor).toBe(5);
+    // A normal restart says its newest (5): nothing changes.
+    expect((await send(null, [], 5)).body.cursor).toBe(5);
+    // The file is replaced by a copy holding events 1..3: its next ids 4, 5 are new events.
+    expect((await send(null, [], 3)).body.cursor).toBe(3);
+    expect((await send(3, [ev(4, 'restart_decided'), ev(5, 'restart_decided')])).body.cursor).toBe(5);
+    expect(await rows(hub, 'node-b')).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 5],
+      [6, 4],
+      [7, 5],
+    ]);
+    const restored = await hub.database.pool.query<{ data: Record<string, unknown> }>(
+      "SELECT data FROM hub_events WHERE kind = 'store_restored' AND node = 'node-b'",
+    );
+    expect(restored.rows.map((r) => r.data)).toEqual([
+      { store: STORE_A, hubHeld: 5, newest: 3, idOffset: 2, version: 'test' },
+    ]);
+    // The next start of that store says 5 again: no second renumbering; re-sends stay no-ops.
+    expect((await send(null, [], 5)).body.cursor).toBe(5);
+    expect((await send(3, [ev(4, 'restart_decided'), ev(5, 'restart_decided')])).body.cursor).toBe(5);
+    expect(await rows(hub, 'node-b')).toHaveLength(7);
+    const again = await hub.database.pool.query("SELECT 1 FROM hub_events WHERE kind = 'store_restored'");
+    expect(again.rowCount).toBe(1);
+    // `newest` counts on a handshake only (a batch with `after` set never renumbers).
+    expect((await send(5, [ev(6)], 1)).body.cursor).toBe(6);
+    expect(await rows(hub, 'node-b')).toHaveLength(8);
+  });
+
   it('a real agent on a recreated store ships its new events next to the old ones, none lost', async () => {
     const hub = await start();
     const token = await createAgentToken(hub.database.db, 'agent-r', 'node-r', Date.now());
@@ -170,4 +215,57 @@ describe.skipIf(skipPg)('store identity in batches (real PostgreSQL)', () => {
     expect(secondLog[0]!.id).toBe(1);
     expect((await storeChanges(hub)).map((d) => d.idOffset)).toEqual([held]);
   }, 120_000);
+
+  it('a real agent restarted on a backup of its store ships its new events after the hub’s, none lost', async () => {
+    const hub = await start();
+    const token = await createAgentToken(hub.database.db, 'agent-k', 'node-k', Date.now());
+    const dir = mkdtempSync(join(tmpdir(), 'medic-restore-'));
+    const db = join(dir, 'medic.db');
+    const spec = {
+      hubUrl: hub.url,
+      token,
+      node: 'node-k',
+      service: { name: 'crasher', python: 'import time, sys; time.sleep(0.3); sys.exit(3)', policy },
+      env: { MEDIC_DB: db },
+    };
+    const run = async (until: () => Promise<boolean>) => {
+      const agent = startAgent(spec);
+      children.push(agent.child);
+      await waitFor(until, 30_000, 100).catch((err) => {
+        throw new Error(`${err.message}\n${agent.child.output().slice(-3000)}`);
+      });
+      agent.child.kill('SIGTERM');
+      await new Promise((r) => agent.child.once('exit', r));
+    };
+    const count = async () => (await rows(hub, 'node-k')).length;
+    const shippedAll = async (offset: number) =>
+      (await rows(hub, 'node-k')).some(([id]) => id === offset + (agentLog(db).at(-1)!.id as number));
+    // Run 1, then the backup (a clean shutdown leaves everything in the main file).
+    await run(async () => (await count()) >= 6);
+    copyFileSync(db, `${db}.bak`);
+    const backupNewest = agentLog(db).at(-1)!.id as number;
+    // Run 2 ships more; then the file is replaced by the backup.
+    await run(async () => (await count()) >= backupNewest + 8 && (await shippedAll(0)));
+    const hubHeld = await count();
+    expect(hubHeld).toBeGreaterThan(backupNewest);
+    for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+    copyFileSync(`${db}.bak`, db);
+    // Run 3 on the restored copy: its next ids (backupNewest + 1 ...) are new events.
+    const offset = hubHeld - backupNewest;
+    await run(async () => (await count()) >= hubHeld + 6 && (await shippedAll(offset)));
+    const atHub = await hub.database.pool.query<{ id: string; event: Record<string, unknown> }>(
+      'SELECT event_id AS id, event FROM fleet_events WHERE node = $1 AND event_id > $2 ORDER BY event_id',
+      ['node-k', hubHeld],
+    );
+    const log = agentLog(db);
+    // Every event the restored store wrote is at the hub, in order, right after the hub's cursor.
+    expect(atHub.rows.map((r) => Number(r.id))).toEqual(atHub.rows.map((_, i) => hubHeld + 1 + i));
+    expect(atHub.rows.map((r) => r.event)).toEqual(log.slice(backupNewest));
+    const restored = await hub.database.pool.query<{ data: Record<string, unknown> }>(
+      "SELECT data FROM hub_events WHERE kind = 'store_restored' AND node = 'node-k'",
+    );
+    expect(restored.rows.map((r) => r.data)).toEqual([
+      expect.objectContaining({ hubHeld, newest: backupNewest, idOffset: offset }),
+    ]);
+  }, 150_000);
 });
