@@ -15,7 +15,14 @@ import { postToHub } from './hub-request.js';
 
 export type BudgetAnswer =
   | { type: 'budget_granted'; leaseId: string; numbers: GroupNumbers }
-  | { type: 'budget_denied'; retryAt: number; position: number; numbers: GroupNumbers }
+  | {
+      type: 'budget_denied';
+      retryAt: number;
+      /** The hub's retryAt as a duration on its own clock (absent from an older hub). */
+      retryInMs?: number;
+      position: number;
+      numbers: GroupNumbers;
+    }
   | { type: 'budget_unreachable'; reason: string };
 
 export interface BudgetClientOptions {
@@ -28,7 +35,7 @@ export interface BudgetClientOptions {
 
 type Reply =
   | { granted: true; lease: Lease; numbers: GroupNumbers }
-  | { granted: false; retryAt: number; position: number; numbers: GroupNumbers }
+  | { granted: false; retryAt: number; retryInMs?: number; position: number; numbers: GroupNumbers }
   | { error?: { code: string; message: string } };
 
 export class BudgetClient {
@@ -67,6 +74,7 @@ export class BudgetClient {
           : {
               type: 'budget_denied',
               retryAt: reply.retryAt,
+              ...(typeof reply.retryInMs === 'number' ? { retryInMs: reply.retryInMs } : {}),
               position: reply.position,
               numbers: reply.numbers,
             };

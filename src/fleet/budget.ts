@@ -94,22 +94,63 @@ export function numbers(group: GroupState, now: number, limits: BudgetLimits): G
   };
 }
 
+/** The shortest re-ask the hub suggests: agents are told to come back, not to spin. */
+export const MIN_RETRY_MS = 50;
+
 /**
- * The earliest time capacity could free: the first in-flight lease's expiry, or the moment the
- * oldest grant leaves the window — whichever limit is the binding one. Never before `now + 1 s`
- * (agents are told to come back, not to spin).
+ * How long this group's automatic leases typically last from grant to finish: the median of
+ * the ones that ended inside the window (null before any did).
  */
-function nextChance(group: GroupState, now: number, limits: BudgetLimits, n: GroupNumbers): number {
+export function typicalLeaseMs(group: GroupState): number | null {
+  const spans = group.leases
+    .filter((l) => !l.operator && l.endedAt !== null)
+    .map((l) => (l.endedAt as number) - l.grantedAt)
+    .sort((a, b) => a - b);
+  return spans.length > 0 ? (spans[Math.floor(spans.length / 2)] as number) : null;
+}
+
+/**
+ * When to ask again. The latest moment capacity surely frees: the first in-flight lease's
+ * expiry, or the moment the oldest grant leaves the window — whichever limit is the binding one,
+ * never before `now + 1 s`. When the concurrency limit binds and this group's leases have ended
+ * before, the hub estimates better: the in-flight leases end about a typical lease after their
+ * grant, each freed slot goes to the next waiter in line, so the waiter with `ahead` services
+ * before it gets the slot that opens `ahead` openings from now (round after round of a typical
+ * lease). Never sooner than MIN_RETRY_MS, never later than the latest moment.
+ */
+function nextChance(
+  group: GroupState,
+  now: number,
+  limits: BudgetLimits,
+  n: GroupNumbers,
+  ahead: number,
+): number {
   const candidates: number[] = [];
+  const live = group.leases.filter((l) => inFlight(l, now));
   if (n.inFlight >= limits.maxConcurrent) {
-    candidates.push(Math.min(...group.leases.filter((l) => inFlight(l, now)).map((l) => l.expiresAt)));
+    candidates.push(Math.min(...live.map((l) => l.expiresAt)));
   }
-  if (n.usedInWindow >= limits.maxPerWindow) {
+  const windowBinds = n.usedInWindow >= limits.maxPerWindow;
+  if (windowBinds) {
     const windowStart = now - limits.windowSec * 1000;
     const grants = group.leases.filter((l) => l.grantedAt > windowStart).map((l) => l.grantedAt);
     candidates.push(Math.min(...grants) + limits.windowSec * 1000);
   }
-  return Math.max(now + 1000, candidates.length > 0 ? Math.max(...candidates) : now + 1000);
+  const latest = Math.max(now + 1000, candidates.length > 0 ? Math.max(...candidates) : now + 1000);
+  const typical = typicalLeaseMs(group);
+  // The window's limit binds for this waiter too when the grants left in it go to those ahead.
+  if (windowBinds || n.usedInWindow + ahead >= limits.maxPerWindow || typical === null) return latest;
+  // A lease already past its typical length may end any moment: expect it a tenth of one later.
+  const soonest = now + Math.max(MIN_RETRY_MS, typical / 10);
+  const free = Math.max(0, limits.maxConcurrent - n.inFlight);
+  const openings = [
+    ...Array.from({ length: free }, () => now),
+    ...live.map((l) => Math.max(l.grantedAt + typical, soonest)).sort((a, b) => a - b),
+  ];
+  // Operator leases beyond the limit must end before any slot opens: they come first in line.
+  const k = ahead + Math.max(0, n.inFlight - limits.maxConcurrent);
+  const at = openings[k % openings.length]! + Math.floor(k / openings.length) * typical;
+  return Math.min(latest, Math.max(now + MIN_RETRY_MS, at));
 }
 
 /** Arbitrates one request. A retried request (same id) whose lease is in flight gets that lease back. */
@@ -157,7 +198,7 @@ export function arbitrate(
     group: next,
     answer: {
       granted: false,
-      retryAt: nextChance(group, now, limits, n),
+      retryAt: nextChance(group, now, limits, n, ahead.length),
       position: ahead.length + 1,
       numbers: numbers(next, now, limits),
     },

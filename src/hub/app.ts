@@ -14,6 +14,7 @@ import type { Clock } from '../clock/clock.js';
 import { SHIP_PATH } from '../fleet/protocol.js';
 import type { Logger } from '../log.js';
 import { HubAuthenticator } from './auth.js';
+import { LeaseBatcher } from './budget-batch.js';
 import { BUDGET_PATHS, handleBudget } from './budget-route.js';
 import type { HubBus } from './bus.js';
 import type { HubDatabase } from './db.js';
@@ -67,6 +68,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
   const { database, metrics, logger } = deps;
   const auth = new HubAuthenticator(database.db, () => deps.clock.now());
   const denials = new HubDenials(database.db, () => deps.clock.now(), logger);
+  const leases = new LeaseBatcher(database.db, deps.clock);
   /** An agent token at an API door: refused by role (audited once a minute per token). */
   const operatorOnly = async (req: IncomingMessage, operation: string) => {
     const who = await auth.operator(req.headers.authorization);
@@ -123,7 +125,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
       return yoga(req, res, { principal: who.principal });
     }
     if (BUDGET_PATHS.includes(path)) {
-      return handleBudget(req, res, { db: database.db, auth, clock: deps.clock, logger });
+      return handleBudget(req, res, { db: database.db, leases, auth, clock: deps.clock, logger });
     }
     if (path === SHIP_PATH) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });

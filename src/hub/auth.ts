@@ -4,7 +4,7 @@
  * the agent endpoints take agent tokens only. An agent token elsewhere, or an API token on the
  * agent endpoints, is 403: each role has its own door.
  */
-import { bearerToken } from '../api/http/auth.js';
+import { bearerToken, hashToken } from '../api/http/auth.js';
 import type { HubDb } from './db.js';
 import type { HubPrincipal } from './schema/index.js';
 import { findHubToken, type HubToken, touchHubToken } from './tokens.js';
@@ -15,18 +15,34 @@ export type HubAuth =
 
 /** Touch `last_used_at` at most this often per token. */
 const TOUCH_EVERY_MS = 60_000;
+/**
+ * How long a looked-up agent token is trusted without asking PostgreSQL again on the budget
+ * endpoints (`cached`): a lease request needs no database round trip of its own for the token.
+ * A revoked agent token is refused there within this long (at once everywhere else).
+ */
+export const AGENT_TOKEN_CACHE_MS = 5_000;
+const CACHE_MAX = 50_000;
 
 export class HubAuthenticator {
   private readonly touched = new Map<string, number>();
+  /** sha256 of a secret → its agent token and until when it is trusted (see AGENT_TOKEN_CACHE_MS). */
+  private readonly agents = new Map<string, { token: HubToken; until: number }>();
 
   constructor(
     private readonly db: HubDb,
     private readonly now: () => number,
   ) {}
 
-  async authenticate(header: string | undefined | null): Promise<HubAuth> {
+  /**
+   * `cached`: an agent token looked up less than AGENT_TOKEN_CACHE_MS ago is trusted without a
+   * query (the budget endpoints' hot path); unknown tokens and other roles are always looked up.
+   */
+  async authenticate(header: string | undefined | null, cached = false): Promise<HubAuth> {
     const secret = bearerToken(header ?? null);
     if (!secret) return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'missing bearer token' };
+    const key = cached ? hashToken(secret) : '';
+    const hit = cached ? this.agents.get(key) : undefined;
+    if (hit && hit.until > this.now()) return { ok: true, token: hit.token };
     let token: HubToken | null;
     try {
       token = await findHubToken(this.db, secret);
@@ -36,6 +52,10 @@ export class HubAuthenticator {
     if (!token)
       return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'invalid or revoked token' };
     const now = this.now();
+    if (cached && token.role === 'agent') {
+      if (this.agents.size >= CACHE_MAX) this.agents.clear();
+      this.agents.set(key, { token, until: now + AGENT_TOKEN_CACHE_MS });
+    }
     if (now - (this.touched.get(token.name) ?? Number.NEGATIVE_INFINITY) >= TOUCH_EVERY_MS) {
       this.touched.set(token.name, now);
       touchHubToken(this.db, token.name, now).catch(() => {});

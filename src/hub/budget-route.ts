@@ -1,7 +1,9 @@
 /**
  * `POST /agent/v1/budget/lease` and `POST /agent/v1/budget/finish` (src/fleet/budget-protocol.ts):
  * agent tokens only (the lease's node is the token's node, never the body's), a small JSON body
- * validated with zod, then the PostgreSQL arbitration of src/hub/budget.ts. PostgreSQL
+ * validated with zod, then the PostgreSQL arbitration of src/hub/budget.ts, batched per group
+ * (src/hub/budget-batch.ts). A denial carries `retryInMs` too: the hub's `retryAt` as a duration
+ * on the hub's own clock, so an agent whose clock differs still waits the right time. PostgreSQL
  * unreachable → 503 HUB_UNAVAILABLE: the agent applies its policy's `onHubUnreachable`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,7 +17,8 @@ import {
 } from '../fleet/budget-protocol.js';
 import type { Logger } from '../log.js';
 import type { HubAuthenticator } from './auth.js';
-import { finishLease, requestLease } from './budget.js';
+import { finishLease } from './budget.js';
+import type { LeaseBatcher } from './budget-batch.js';
 import type { HubDb } from './db.js';
 import { sendJson } from './ship-route.js';
 
@@ -23,6 +26,8 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 export interface BudgetRouteDeps {
   db: HubDb;
+  /** The replica's lease batcher (one per hub process). */
+  leases: LeaseBatcher;
   auth: HubAuthenticator;
   clock: Pick<Clock, 'now'>;
   logger: Logger;
@@ -39,7 +44,8 @@ export async function handleBudget(
   deps: BudgetRouteDeps,
 ): Promise<void> {
   if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
-  const who = await deps.auth.authenticate(req.headers.authorization);
+  // The token cached a few seconds (auth.ts AGENT_TOKEN_CACHE_MS): no query of its own per request.
+  const who = await deps.auth.authenticate(req.headers.authorization, true);
   if (!who.ok) return refuse(res, who.status, who.code, who.message);
   if (who.token.role !== 'agent' || !who.token.node)
     return refuse(res, 403, 'WRONG_ROLE', `token '${who.token.name}' is not an agent token`);
@@ -61,7 +67,9 @@ export async function handleBudget(
       const parsed = leaseRequestSchema.safeParse(raw);
       if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
       const { group, limits, ...lease } = parsed.data;
-      return sendJson(res, 200, await requestLease(deps.db, group, limits, { ...lease, node }, deps.clock));
+      const answer = await deps.leases.request(group, limits, { ...lease, node });
+      if (answer.granted) return sendJson(res, 200, answer);
+      return sendJson(res, 200, { ...answer, retryInMs: Math.max(0, answer.retryAt - deps.clock.now()) });
     }
     const parsed = finishRequestSchema.safeParse(raw);
     if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);

@@ -9,7 +9,8 @@
  *   its place (oldest waiting first) whatever the id.
  * - The lease's TTL at the hub is `leaseTtlSec(policy)`: longer than any restart's startup grace,
  *   so a lease lapses only when the agent died (its outcome would otherwise be known first).
- * - The hub's `retryAt` is a time on the hub's clock; decide() gets a duration (`retryInMs`).
+ * - decide() gets a duration (`retryInMs`): the hub's own when it sends one (measured on its
+ *   clock), else its `retryAt` (a time on the hub's clock) less this agent's now.
  * - The last numbers heard per group are kept for the views and `medic_budget_in_flight`.
  */
 import { randomUUID } from 'node:crypto';
@@ -83,7 +84,7 @@ export function createAgentBudget(opts: {
             ? { type: 'budget_granted', leaseId: answer.leaseId, ...answer.numbers }
             : {
                 type: 'budget_denied',
-                retryInMs: Math.max(0, answer.retryAt - opts.clock.now()),
+                retryInMs: Math.max(0, answer.retryInMs ?? answer.retryAt - opts.clock.now()),
                 position: answer.position,
                 ...answer.numbers,
               };
