@@ -1,11 +1,12 @@
 /**
- * The hub's Prometheus registry: `medic_nodes{state}` and `medic_node_up{node}` (read from
- * PostgreSQL at scrape time),
+ * The hub's Prometheus registry: `medic_nodes{state}`, `medic_node_up{node}` and
+ * `medic_budget_in_flight{group}` (read from PostgreSQL at scrape time),
  * events stored, batches refused by reason, escalations by target and outcome.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../clock/clock.js';
 import type { ShipErrorCode } from '../fleet/protocol.js';
+import { groupViews } from './budget.js';
 import type { HubDb } from './db.js';
 import { listNodes, NODE_STATES } from './nodes.js';
 
@@ -36,6 +37,16 @@ export class HubMetrics {
         this.reset();
         const nodes = await listNodes(db, clock.now(), silenceMs);
         for (const n of nodes) this.set({ node: n.name }, n.state === 'connected' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'medic_budget_in_flight',
+      help: 'Restarts in flight in the fleet restart budget group (leases granted, not yet ended or lapsed), fleet-wide.',
+      labelNames: ['group'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const g of await groupViews(db, clock.now())) this.set({ group: g.group }, g.inFlight);
       },
     });
     this.stored = new Counter({

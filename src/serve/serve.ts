@@ -292,6 +292,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
         clock,
         publicUrl,
         node: env.MEDIC_NODE_NAME,
+        ...(budget ? { budget } : {}),
         contract: drift,
         metrics,
         alertRules: () => contract.services,

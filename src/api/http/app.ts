@@ -18,7 +18,14 @@ import type { Duplex } from 'node:stream';
 import type { AlertRule } from '../../core/alerts.js';
 import type { Engine } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
-import type { ApiStore, ContractStatus, Principal, RawRoute, Readiness } from '../schema/ports.js';
+import type {
+  ApiStore,
+  BudgetHeardPort,
+  ContractStatus,
+  Principal,
+  RawRoute,
+  Readiness,
+} from '../schema/ports.js';
 import { createUi } from '../ui/routes.js';
 import { ALERTMANAGER_PATH, createAlertReceiver } from './alertmanager.js';
 import { authenticate } from './auth.js';
@@ -50,6 +57,8 @@ export interface AppDeps {
   publicUrl: string;
   /** This agent's node name (MEDIC_NODE_NAME): `Service.node` and `id`; default the hostname. */
   node?: string;
+  /** The fleet budget's last answers from the hub (issue 16), for `budgetGroups`. */
+  budget?: BudgetHeardPort;
   contract?: ContractStatus | null;
   /** Readiness beyond the store (detection running...); default ready. */
   readiness?: () => Readiness;
@@ -103,6 +112,7 @@ export function createApp(deps: AppDeps): App {
     logger: deps.logger,
     publicUrl: deps.publicUrl,
     node: deps.node,
+    ...(deps.budget ? { budget: deps.budget } : {}),
     clock: deps.clock,
     limits,
     readCache: deps.readCache ?? true,

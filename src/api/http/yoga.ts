@@ -19,7 +19,7 @@ import type { Engine } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { ApiContext } from '../schema/context.js';
 import { schema } from '../schema/index.js';
-import type { ApiStore, ContractStatus, Principal } from '../schema/ports.js';
+import type { ApiStore, BudgetHeardPort, ContractStatus, Principal } from '../schema/ports.js';
 import { GRAPHIQL_CSP, type GraphiqlOptions, renderGraphiqlPage } from '../ui/graphiql.js';
 import { pageHeaders } from '../ui/page.js';
 import { actingPrincipal, authenticate } from './auth.js';
@@ -52,6 +52,8 @@ export interface YogaDeps {
   compiledQueries?: boolean;
   /** Refused-by-role throttle (default: core/throttle.ts defaults). */
   denials?: RefusalThrottle;
+  /** The fleet budget's last answers from the hub (issue 16), for `budgetGroups`. */
+  budget?: BudgetHeardPort;
 }
 
 /** Media type of GraphQL-over-HTTP responses; refusals use it too so clients show the message. */
@@ -215,6 +217,7 @@ export function createApiYoga(deps: YogaDeps) {
         denials,
         now: () => deps.clock.now(),
         ...(deps.node !== undefined ? { node: deps.node } : {}),
+        ...(deps.budget ? { budget: deps.budget } : {}),
       };
     },
   });

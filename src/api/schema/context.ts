@@ -5,7 +5,7 @@
 import type { RefusalThrottle } from '../../core/throttle.js';
 import type { Engine } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
-import type { ApiStore, ContractStatus, Principal } from './ports.js';
+import type { ApiStore, BudgetHeardPort, ContractStatus, Principal } from './ports.js';
 
 export interface ApiContext {
   principal: Principal;
@@ -22,4 +22,6 @@ export interface ApiContext {
   now: () => number;
   /** This agent's node name (MEDIC_NODE_NAME); default the hostname (service-id.ts). */
   node?: string;
+  /** The hub's last answers per budget group (absent without a hub: `budgetGroups` numbers are null). */
+  budget?: BudgetHeardPort;
 }

@@ -20,5 +20,6 @@ import './types/event-view.js';
 import './types/bot.js';
 import './types/maintenance.js';
 import './mutations/maintenance.js';
+import './types/budget.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -75,6 +75,11 @@ export interface ContractStatus {
   lastDrift(): DriftReport | null;
 }
 
+/** The fleet budget's numbers as the hub last answered them, per group (src/serve/budget.ts). */
+export interface BudgetHeardPort {
+  heard(): ReadonlyMap<string, { inFlight: number; usedInWindow: number; waiting: number; at: number }>;
+}
+
 /** Raw node route mounted next to the API (Slack `/slack/events`, runbook `/runbook`, ...). */
 export interface RawRoute {
   prefix: string;

@@ -1,6 +1,7 @@
 /**
  * The operator commands, all over the API (one path for commands: GraphQL → engine → decide()):
- * `status`, `hold`, `release`, `approve`, `force`, `reset`, `events`, `drift`, `maintenance`. Each
+ * `status`, `hold`, `release`, `approve`, `force`, `reset`, `events`, `drift`, `maintenance`,
+ * `budget`. Each
  * takes `--url URL` (default $MEDIC_URL, http://127.0.0.1:4000), `--token-file FILE` (default
  * $MEDIC_TOKEN) and `--node NAME` (the same commands against the fleet hub: MEDIC_URL = the hub).
  * Exit codes: 0 ok, 1 refused or drift found, 2 invalid input, unreachable or
@@ -138,6 +139,20 @@ export function registerOps(program: Commander, io: CliIo, exit: ExitSink): void
   )
     .option('--check', 'check now (operator role)')
     .option('--json', 'print the report as JSON');
+
+  ops(
+    program,
+    'budget',
+    'fleet restart budget groups: in flight, used in the window, waiting services',
+    io,
+    exit,
+    async (target, flags, cmd) => {
+      const { budget } = await import('./budget.js');
+      return budget(target, cmd.args[0], flags.json === true, io);
+    },
+  )
+    .argument('[group]', 'one group, with its waiting services')
+    .option('--json', 'print the groups as JSON');
 
   registerMaintenance(program, io, exit);
 }

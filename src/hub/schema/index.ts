@@ -10,6 +10,7 @@ import './service.js';
 import './events.js';
 import './commands.js';
 import './contract.js';
+import './budget.js';
 
 export type { HubContext, HubPrincipal } from './builder.js';
 export const hubSchema = builder.toSchema();
