@@ -11,7 +11,11 @@
  *   p50/p99, with ~1,000 events/s of background traffic from other nodes (goal p99 ≤ 1 s);
  * - `services(first: 100)` page over HTTP at N×20 services, p50/p99 (goal p99 ≤ 50 ms), against
  *   the same page as one raw SQL query;
- * - hub RSS at N×20 services (goal ≤ 300 MB), read from /proc.
+ * - hub RSS at N×20 services (goal ≤ 300 MB), read from /proc;
+ * - the fleet restart budget (issue 16, bench/fleet-budget.ts): lease p50/p99 at ~1,000
+ *   requests/s, an N×20 storm's time to all healthy against its theoretical minimum, and the
+ *   peak restarts in flight from the hub's lease table.
+ * MEDIC_BENCH_FLEET_ONLY=budget runs the budget section alone (after registering the tokens).
  * Not measured here: the agent's overhead of shipping on the store bench.
  */
 import { spawn } from 'node:child_process';
@@ -21,6 +25,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { SHIP_PATH } from '../src/fleet/protocol.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { budgetSection } from './fleet-budget.js';
 import { report } from './report.js';
 
 const NODES = Number(process.env.MEDIC_BENCH_FLEET_NODES ?? 1000);
@@ -105,6 +110,10 @@ export async function run(): Promise<void> {
         `INSERT INTO agent_tokens (name, role, node, hash, created_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
         [0, 1, 2, 3, 4].map((k) => rows.map((r) => r[k])),
       );
+    }
+    if (process.env.MEDIC_BENCH_FLEET_ONLY === 'budget') {
+      await budgetSection(hubUrl, secrets, pool);
+      return;
     }
     const cursors = new Array<number>(NODES).fill(0);
     const post = async (i: number, body: unknown) => {
@@ -338,6 +347,9 @@ export async function run(): Promise<void> {
       unit: 'MB',
       goal: '≤ 300 MB',
     });
+
+    // 5. The fleet restart budget (issue 16).
+    await budgetSection(hubUrl, secrets, pool);
   } finally {
     hub.kill('SIGTERM');
     await new Promise((r) => hub.once('exit', r));
