@@ -80,17 +80,21 @@ export async function run(): Promise<void> {
   };
   // Tokens straight into the table (the CLI per token would take minutes): same hashing as the CLI.
   const viewer = await cli(['token', 'create', '--name', 'bench-viewer', '--role', 'viewer'], env);
-  const hub = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'medic.mjs'), 'hub'], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let hubOut = '';
-  hub.stdout.on('data', (d) => {
-    hubOut += d;
-  });
-  const started = () => /medic hub serving on (http:\/\/[0-9.:]+)/.exec(hubOut)?.[1];
-  while (!started()) await sleep(50);
-  const hubUrl = started()!;
+  /** A `medic hub` process on the bench database; more environment for a variant. */
+  const spawnHub = async (more: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'medic.mjs'), 'hub'], {
+      env: { ...process.env, ...env, LOG_LEVEL: 'info', ...more },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const started = () => /medic hub serving on (http:\/\/[0-9.:]+)/.exec(out)?.[1];
+    while (!started()) await sleep(50);
+    return { child, url: started()! };
+  };
+  const { child: hub, url: hubUrl } = await spawnHub();
   const pool = new pg.Pool({ connectionString: url, max: IN_FLIGHT + 2 });
   try {
     const { createHash } = await import('node:crypto');
@@ -112,7 +116,7 @@ export async function run(): Promise<void> {
       );
     }
     if (process.env.MEDIC_BENCH_FLEET_ONLY === 'budget') {
-      await budgetSection(hubUrl, secrets, pool);
+      await budgetSection(hubUrl, secrets, pool, spawnHub);
       return;
     }
     const cursors = new Array<number>(NODES).fill(0);
@@ -349,7 +353,7 @@ export async function run(): Promise<void> {
     });
 
     // 5. The fleet restart budget (issue 16).
-    await budgetSection(hubUrl, secrets, pool);
+    await budgetSection(hubUrl, secrets, pool, spawnHub);
   } finally {
     hub.kill('SIGTERM');
     await new Promise((r) => hub.once('exit', r));

@@ -124,6 +124,11 @@ export const envSchema = z.object({
   MEDIC_HUB_COMMAND_TTL_SEC: withDefault(z.coerce.number().positive(), 60),
   /** `medic hub`: how long a command mutation waits for the agent's result before answering `pending`. */
   MEDIC_HUB_COMMAND_WAIT_MS: withDefault(z.coerce.number().int().min(0), 10_000),
+  /**
+   * `medic hub`: at most this many lease requests of one budget group per transaction (the
+   * replica batches a group's requests while its previous transaction runs; 1 = one each).
+   */
+  MEDIC_HUB_BUDGET_BATCH: withDefault(z.coerce.number().int().min(1).max(10_000), 500),
   /** `medic hub`: how often each replica expires commands and marks silent nodes down. */
   MEDIC_HUB_SWEEP_MS: withDefault(z.coerce.number().int().min(50), 1000),
   /**

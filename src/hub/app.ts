@@ -37,6 +37,8 @@ export interface HubAppDeps {
   silenceMs: number;
   commandTtlMs: number;
   commandWaitMs: number;
+  /** Lease requests of one budget group per transaction (MEDIC_HUB_BUDGET_BATCH; default 500). */
+  budgetBatch?: number;
   /** Slack's interactivity requests (slack-route.ts), when Slack is configured at the hub. */
   slackEvents?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** Base of runbook links (MEDIC_PUBLIC_URL, or the hub's URL once it listens); default relative links. */
@@ -68,7 +70,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
   const { database, metrics, logger } = deps;
   const auth = new HubAuthenticator(database.db, () => deps.clock.now());
   const denials = new HubDenials(database.db, () => deps.clock.now(), logger);
-  const leases = new LeaseBatcher(database.db, deps.clock);
+  const leases = new LeaseBatcher(database.db, deps.clock, deps.budgetBatch);
   /** An agent token at an API door: refused by role (audited once a minute per token). */
   const operatorOnly = async (req: IncomingMessage, operation: string) => {
     const who = await auth.operator(req.headers.authorization);
