@@ -50,7 +50,7 @@ export async function budget(
     writeLine(io.stdout, 'no fleet budget groups (no policy names `budget`)');
     return EXIT_OK;
   }
-  const now = Date.now();
+  const now = io.clock.now();
   const rows = groups.map((g) => [
     g.name,
     `${num(g.inFlight)}/${g.maxConcurrent}`,
