@@ -153,7 +153,7 @@ async function leaseLoop(hubUrl: string, secrets: string[], tag: string): Promis
     if (res.status !== 200) throw new Error(`lease ${res.status}`);
     if (res.body?.granted) {
       granted++;
-      finishes.push(sleep(100).then(() => post(FINISH_PATH, secrets[i]!, { id })));
+      finishes.push(sleep(100).then(() => post(FINISH_PATH, secrets[i]!, { id }).catch(() => null)));
     } else denied++;
   });
   await Promise.all(finishes);
