@@ -84,6 +84,9 @@ function poster(hubUrl: string) {
         },
       );
       req.on('timeout', () => req.destroy(new Error('timeout')));
+      // As a real agent: the timeout runs from the call, waiting for a socket included.
+      const deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
+      req.on('close', () => clearTimeout(deadline));
       req.on('error', reject);
       req.end(data);
     });
@@ -402,6 +405,7 @@ export async function budgetSection(
   pool: pg.Pool,
   spawnHub: (env: Record<string, string>) => Promise<{ child: ChildProcess; url: string }>,
 ): Promise<void> {
+  if (process.env.MEDIC_BENCH_BUDGET_ONLY === 'storm') return storm(hubUrl, secrets, pool);
   // The same-run baseline of the lease path: a second hub on the same database that runs one
   // transaction per lease request (MEDIC_HUB_BUDGET_BATCH=1), measured first.
   const single = await spawnHub({ MEDIC_HUB_BUDGET_BATCH: '1' });
