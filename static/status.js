@@ -84,7 +84,9 @@ function focusRequested() {
 }
 
 async function renderAll() {
-  const markup = await fetchCards('/ui/services');
+  // At the hub, `?node=NAME` shows that node's section only.
+  const node = new URLSearchParams(location.search).get('node');
+  const markup = await fetchCards(`/ui/services${node ? `?node=${encodeURIComponent(node)}` : ''}`);
   if (markup === null) return;
   const main = $('services');
   main.replaceChildren(fragment(markup));

@@ -22,6 +22,7 @@
  * current store); the hub maps them (src/hub/ingest.ts).
  */
 import { z } from 'zod';
+import { policyShape } from '../core/policy.js';
 
 export const SHIP_PATH = '/agent/v1/ship';
 /** Most events one batch may carry. */
@@ -92,6 +93,29 @@ export const contractSnapshotSchema = z.object({
   errors: z.array(z.string().max(2000)).max(200),
   services: z.array(z.string().max(200)).max(10_000),
   drift: driftReportSchema.nullable(),
+  /**
+   * What the agent's `/runbook` says per service (unit, active policy, health probe) and its
+   * systemd scope, so the hub's `/runbook` renders the same sections for the fleet. Absent from
+   * agents older than this field (the hub then has no section for their services).
+   */
+  runbook: z
+    .object({
+      scope: z.enum(['system', 'user']),
+      services: z
+        .array(
+          z.object({
+            name,
+            unit: z.string().min(1).max(256),
+            policyName: z.string().min(1).max(200),
+            policy: policyShape,
+            health: z
+              .object({ url: z.string().max(2048), intervalSec: z.number(), timeoutMs: z.number() })
+              .nullable(),
+          }),
+        )
+        .max(10_000),
+    })
+    .optional(),
 });
 export type ContractSnapshot = z.infer<typeof contractSnapshotSchema>;
 export type CommandOperation = (typeof COMMAND_OPERATIONS)[number];

@@ -5,8 +5,10 @@
  * `unreachable` otherwise; judged at read time against the hub's clock, so every replica agrees
  * without a timer.
  */
-import { and, asc, count, eq, gt, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gt, or, type SQL, sql } from 'drizzle-orm';
 import { fleetServices, nodes } from '../../db/pg/schema.js';
+import { contractSnapshotSchema } from '../fleet/protocol.js';
+import type { RunbookNode } from '../runbook/model.js';
 import type { HubDb } from './db.js';
 
 export type NodeState = 'connected' | 'unreachable';
@@ -172,4 +174,23 @@ export async function resolveNode(db: HubDb, node: string | null | undefined): P
 export async function nodeContract(db: HubDb, node: string): Promise<unknown> {
   const [row] = await db.select({ contract: nodes.contract }).from(nodes).where(eq(nodes.name, node));
   return row?.contract ?? null;
+}
+
+/**
+ * Every node's per-service runbook sources, as its agent last shipped them with its contract
+ * (`ContractSnapshot.runbook`), by node name; a node without them (no contract, an older agent,
+ * nothing shipped yet) is left out.
+ */
+export async function fleetRunbook(db: HubDb): Promise<RunbookNode[]> {
+  const rows = await db
+    .select({ name: nodes.name, runbook: sql<unknown>`${nodes.contract} -> 'runbook'` })
+    .from(nodes)
+    .orderBy(asc(nodes.name));
+  const out: RunbookNode[] = [];
+  for (const row of rows) {
+    // Validated when it was shipped; parsed again so a row of another version cannot break the page.
+    const parsed = contractSnapshotSchema.shape.runbook.safeParse(row.runbook ?? undefined);
+    if (parsed.success && parsed.data) out.push({ node: row.name, ...parsed.data });
+  }
+  return out;
 }

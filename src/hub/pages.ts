@@ -2,8 +2,9 @@
  * The hub's pages for the fleet, from the agent's own renderers:
  * - `GET /runbook` (HTML; `/runbook.md` or `?format=md` for Markdown), no token, like an agent's:
  *   the runbook's fleet-wide part (recommended actions, operator commands, alerts, the decision
- *   table), rendered by src/runbook/render.ts without per-service sections (each node's contract
- *   is its own: its agent's `/runbook` has those). The services' `recommendedAction.runbookUrl`
+ *   table) and a section per node and service (anchor `service-<node>--<name>`), rendered by
+ *   src/runbook/render.ts from what each agent shipped with its contract snapshot (its units,
+ *   active policies, health probes and systemd scope). The services' `recommendedAction.runbookUrl`
  *   at the hub points here (MEDIC_PUBLIC_URL or the hub's URL).
  * - `GET /status` (viewer token or above): the agent's `/status` payload for the fleet,
  *   `{ generatedAt, services }` where each service is the agent's projection plus `node`
@@ -14,7 +15,7 @@ import { type RunbookFormat, renderRunbook } from '../runbook/render.js';
 import type { HubAuthenticator } from './auth.js';
 import type { HubDb } from './db.js';
 import { type FleetServiceShape, fleetServiceShape } from './fleet-view.js';
-import { listServices, MAX_SERVICE_PAGE } from './nodes.js';
+import { fleetRunbook, listServices, MAX_SERVICE_PAGE } from './nodes.js';
 
 const TYPES: Record<RunbookFormat, string> = {
   html: 'text/html; charset=utf-8',
@@ -30,19 +31,29 @@ export interface PageDeps {
   publicUrl: () => string;
 }
 
-/** The runbook's fleet-wide part, rendered once per format (it depends on nothing that changes). */
-function runbook(format: RunbookFormat, publicUrl: string, cache: Map<string, string>): string {
-  const key = `${format} ${publicUrl}`;
-  let text = cache.get(key);
-  if (text === undefined) {
-    text = renderRunbook({
-      contract: { services: [] },
-      format,
-      source: { contract: 'medic hub (per-service sections: each node runs its own /runbook)' },
-      ...(publicUrl ? { publicUrl } : {}),
-    });
-    cache.set(key, text);
-  }
+/**
+ * The runbook for the fleet: the fleet-wide part and one section per node and service, from what
+ * each agent shipped with its contract (nodes.ts `fleetRunbook`). Rendered again only when that
+ * changed (the key is the sources' JSON).
+ */
+async function runbook(
+  db: HubDb,
+  format: RunbookFormat,
+  publicUrl: string,
+  cache: Map<string, { key: string; text: string }>,
+): Promise<string> {
+  const fleet = await fleetRunbook(db);
+  const key = JSON.stringify(fleet);
+  const hit = cache.get(`${format} ${publicUrl}`);
+  if (hit?.key === key) return hit.text;
+  const text = renderRunbook({
+    contract: { services: [] },
+    format,
+    source: { contract: "medic hub (each node's contract and active policies, as its agent shipped them)" },
+    ...(publicUrl ? { publicUrl } : {}),
+    fleet,
+  });
+  cache.set(`${format} ${publicUrl}`, { key, text });
   return text;
 }
 
@@ -60,7 +71,7 @@ async function fleet(db: HubDb, node: string | null, publicUrl: string): Promise
 }
 
 export function createPages(deps: PageDeps) {
-  const cache = new Map<string, string>();
+  const cache = new Map<string, { key: string; text: string }>();
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
@@ -95,7 +106,7 @@ export function createPages(deps: PageDeps) {
       path === '/runbook.md' || (path === '/runbook' && url.searchParams.get('format') === 'md')
         ? 'md'
         : 'html';
-    const body = runbook(format, deps.publicUrl(), cache);
+    const body = await runbook(deps.db, format, deps.publicUrl(), cache);
     res.writeHead(200, { 'content-type': TYPES[format], 'cache-control': 'no-cache' });
     res.end(req.method === 'HEAD' ? undefined : body);
   };

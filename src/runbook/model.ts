@@ -5,7 +5,7 @@
  * rendered to Markdown or HTML (render.ts), so both formats carry the same anchors and words.
  */
 
-import type { Contract, ContractService } from '../contract/types.js';
+import type { Contract, ContractService, SupervisorScope } from '../contract/types.js';
 import type { Policy } from '../core/policy.js';
 import { runbookAnchor } from '../core/runbook-anchors.js';
 import { DECISION_CODES, type Effect, RECOMMENDED_ACTION_CODES } from '../core/types.js';
@@ -29,6 +29,29 @@ export interface RunbookModelInput {
   source?: { contract?: string; version?: number | null };
   /** Base of `/go/<service>` links (MEDIC_PUBLIC_URL); relative links when absent. */
   publicUrl?: string;
+  /**
+   * The fleet hub: every node's per-service sections, from what its agent shipped
+   * (`runbookServices`), after the contract's own (empty at the hub). Anchors are
+   * `service-<node>--<name>`, unique per node and service; links focus the hub's card.
+   */
+  fleet?: RunbookNode[];
+}
+
+/** What one service's runbook section says: resolved once, on the agent, from contract + policies. */
+export interface RunbookService {
+  name: string;
+  unit: string;
+  /** The active policy's name (`inline:<service>` for a policy written in the service). */
+  policyName: string;
+  policy: Policy;
+  health: { url: string; intervalSec: number; timeoutMs: number } | null;
+}
+
+/** One node's sections at the hub: its systemd scope and its services, as its agent shipped them. */
+export interface RunbookNode {
+  node: string;
+  scope: SupervisorScope;
+  services: RunbookService[];
 }
 
 export const slug = (s: string) =>
@@ -66,41 +89,76 @@ function effectivePolicy(set: PolicySet, svc: ContractService): Policy {
   return policyOf(set, svc.name) ?? svc.policy;
 }
 
+/** The services' sections' sources: each service with its effective policy under the active set. */
+export function runbookServices(contract: Pick<Contract, 'services'>, policies: PolicySet): RunbookService[] {
+  return contract.services.map((svc) => ({
+    name: svc.name,
+    unit: svc.unit,
+    policyName: policyNameOf(policies, svc),
+    policy: effectivePolicy(policies, svc),
+    health: svc.health
+      ? { url: svc.health.url, intervalSec: svc.health.intervalSec, timeoutMs: svc.health.timeoutMs }
+      : null,
+  }));
+}
+
+function serviceSection(
+  svc: RunbookService,
+  scope: SupervisorScope,
+  at: { id: string; title: string; go: string },
+): Section {
+  const journalctl = journalctlCommand(scope);
+  const systemctl = systemctlCommand(scope);
+  const u = svc.unit;
+  return {
+    id: at.id,
+    title: at.title,
+    level: 3,
+    blocks: [
+      {
+        kind: 'p',
+        text:
+          `Policy ${code(svc.policyName)}. Health: ` +
+          (svc.health
+            ? `${code(svc.health.url)} every ${svc.health.intervalSec} s (timeout ${svc.health.timeoutMs} ms).`
+            : 'systemd unit state only (no HTTP probe).') +
+          ` Pending actions and the incident thread: [${at.go}](${at.go}).`,
+      },
+      { kind: 'list', items: policyInWords(svc.policy) },
+      {
+        kind: 'code',
+        text: [
+          `${journalctl} -u ${u} -n 200`,
+          `${systemctl} status ${u}`,
+          `${systemctl} show ${u} -p NRestarts,ExecMainStatus,Result,ExecStart`,
+          'medic contract check',
+        ].join('\n'),
+      },
+    ],
+  };
+}
+
 function serviceSections(input: RunbookModelInput): Section[] {
   const base = input.publicUrl?.replace(/\/+$/, '') ?? '';
   const scope = input.contract.supervisor?.scope ?? 'system';
-  const journalctl = journalctlCommand(scope);
-  const systemctl = systemctlCommand(scope);
-  return input.contract.services.map((svc) => {
-    const p = effectivePolicy(input.policies, svc);
-    const u = svc.unit;
-    return {
+  const own = runbookServices(input.contract, input.policies).map((svc) =>
+    serviceSection(svc, scope, {
       id: `service-${slug(svc.name)}`,
-      title: `${svc.name} (${u})`,
-      level: 3,
-      blocks: [
-        {
-          kind: 'p',
-          text:
-            `Policy ${code(policyNameOf(input.policies, svc))}. Health: ` +
-            (svc.health
-              ? `${code(svc.health.url)} every ${svc.health.intervalSec} s (timeout ${svc.health.timeoutMs} ms).`
-              : 'systemd unit state only (no HTTP probe).') +
-            ` Pending actions and the incident thread: [${base}/go/${svc.name}](${base}/go/${svc.name}).`,
-        },
-        { kind: 'list', items: policyInWords(p) },
-        {
-          kind: 'code',
-          text: [
-            `${journalctl} -u ${u} -n 200`,
-            `${systemctl} status ${u}`,
-            `${systemctl} show ${u} -p NRestarts,ExecMainStatus,Result,ExecStart`,
-            'medic contract check',
-          ].join('\n'),
-        },
-      ],
-    };
-  });
+      title: `${svc.name} (${svc.unit})`,
+      go: `${base}/go/${svc.name}`,
+    }),
+  );
+  // A slug never holds `--` (runs of other characters become one `-`): node and name stay apart.
+  const fleet = (input.fleet ?? []).flatMap((n) =>
+    n.services.map((svc) =>
+      serviceSection(svc, n.scope, {
+        id: `service-${slug(n.node)}--${slug(svc.name)}`,
+        title: `${n.node}/${svc.name} (${svc.unit})`,
+        go: `${base}/?service=${encodeURIComponent(`${n.node}/${svc.name}`)}`,
+      }),
+    ),
+  );
+  return [...own, ...fleet];
 }
 
 function operatorCommands(): Block[] {

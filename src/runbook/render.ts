@@ -17,6 +17,8 @@ export interface RenderOptions {
   format: RunbookFormat;
   source?: RunbookModelInput['source'];
   publicUrl?: string;
+  /** The fleet hub's per-node service sections (model.ts `RunbookNode`). */
+  fleet?: RunbookModelInput['fleet'];
 }
 
 export function renderRunbook(opts: RenderOptions): string {
@@ -28,6 +30,7 @@ export function renderRunbook(opts: RenderOptions): string {
     policies,
     ...(opts.source ? { source: opts.source } : {}),
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+    ...(opts.fleet ? { fleet: opts.fleet } : {}),
   });
   return opts.format === 'html'
     ? toHtml(doc.title, doc.intro, doc.sections)

@@ -37,8 +37,10 @@ import { Timeline } from '../engine/timeline.js';
 import type { Clock, Engine } from '../engine/types.js';
 import { createEscalation, type Escalation, resolveEscalation } from '../escalation/escalation.js';
 import type { Logger } from '../log.js';
-import { resolveActivePolicies } from '../rollout/versions.js';
+import { policySetOfContract } from '../rollout/policy-set.js';
+import { activePolicySet, resolveActivePolicies } from '../rollout/versions.js';
 import { watchPolicyVersions } from '../rollout/watch.js';
+import { runbookServices } from '../runbook/model.js';
 import { createRunbookRoute } from '../runbook/route.js';
 import { acquireLock } from '../store/lock.js';
 import { maintenanceWindows } from '../store/maintenance.js';
@@ -398,7 +400,19 @@ function startShipper(
     intervalMs: env.MEDIC_HUB_SHIP_INTERVAL_MS,
     // Hub commands run through this agent's own API (role checks, engine, decide(), audit).
     execute: yoga ? (command) => runHubCommand(yoga(), command, () => clock.now()) : undefined,
-    contract: contractSnapshots(parts.drift, () => clock.now()),
+    contract: contractSnapshots(
+      parts.drift,
+      () => clock.now(),
+      undefined,
+      () => {
+        // The same sources as this agent's /runbook: the contract and the ACTIVE policy version.
+        const policies = activePolicySet(store)?.set ?? policySetOfContract(parts.contract);
+        return {
+          scope: parts.contract.supervisor.scope,
+          services: runbookServices(parts.contract, policies),
+        };
+      },
+    ),
   });
   shipper.start();
   log.info({ hub: env.MEDIC_HUB_URL }, `shipping events to the hub as node ${env.MEDIC_NODE_NAME}`);

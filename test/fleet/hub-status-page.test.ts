@@ -5,7 +5,8 @@
  * titled and linked by `node/name`; a crash on node-a reaches its card live (graphql-ws through
  * the hub); an operator's hold on node-b's `web` runs on node-b's agent and leaves node-a's alone;
  * a viewer sees no button; node-b's agent stopping turns its section `unreachable` without a
- * reload. The page loads nothing from outside the hub.
+ * reload. The page loads nothing from outside the hub. The hub's `/runbook` has a section per
+ * node and service, worded as that node's own `/runbook` words it (from the shipped contract).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -135,6 +136,17 @@ const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.tex
       // A node/name link focuses that card.
       await page.goto(`${hub.url}/?service=node-b%2Fweb`, { waitUntil: 'networkidle0' });
       await page.waitForSelector(`${card('node-b/web')}.focus`);
+      // A node's title opens that node alone.
+      await page.click('section.node[data-node="node-a"] > header h2 a');
+      await page.waitForFunction(() => location.search === '?node=node-a');
+      await page.waitForSelector('#cards');
+      expect(await page.$$eval('section.node', (els) => els.map((e) => e.getAttribute('data-node')))).toEqual(
+        ['node-a'],
+      );
+      expect(await page.$$eval('article.card', (els) => els.map((e) => e.getAttribute('data-id')))).toEqual([
+        'node-a/api',
+        'node-a/web',
+      ]);
       expect(outside(seen.requests, hub.url)).toEqual([]);
       expect(seen.errors).toEqual([]);
       await page.close();
@@ -194,6 +206,31 @@ const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.tex
       expect(refused.status).toBe(403);
       expect((await fetch(`${hub.url}/ui/services`)).status).toBe(401);
     }, 60_000);
+
+    it("serves each node's per-service runbook sections, as that node's agent renders them", async () => {
+      const md = await (await fetch(`${hub.url}/runbook.md`)).text();
+      const ids = [...md.matchAll(/<a id="(service-[^"]+)"><\/a>/g)].map((m) => m[1]);
+      // Nodes by name, each node's services in its contract's order.
+      expect(ids).toEqual(['service-node-a--web', 'service-node-a--api', 'service-node-b--web']);
+      const html = await (await fetch(`${hub.url}/runbook`)).text();
+      for (const id of ids) expect(html).toContain(`id="${id}"`);
+      expect(html).toContain(`href="${hub.url}/?service=node-b%2Fweb"`);
+      // The same words as node-a's own /runbook for its api (only the anchor, title and link differ).
+      const agentUrl = /medic serving on (http:\/\/[0-9.:]+)/.exec(agents.get('node-a')!.child.output())![1]!;
+      const own = await (await fetch(`${agentUrl}/runbook.md`)).text();
+      const section = (text: string, id: string) => {
+        const from = text.indexOf(`<a id="${id}"></a>`);
+        expect(from).toBeGreaterThan(-1);
+        return text
+          .slice(from, text.indexOf('<a id=', from + 1))
+          .replace(/^<a id="[^"]+"><\/a>\n\n### .*\n/, '')
+          .replace(/incident thread: \[[^\]]*\]\([^)]*\)/, 'incident thread: LINK');
+      };
+      const atHub = section(md, 'service-node-a--api');
+      expect(atHub).toBe(section(own, 'service-api'));
+      expect(atHub).toContain('-u api.service -n 200');
+      expect(md).toContain('### node-a/api (api.service)');
+    });
 
     it("turns node-b's section unreachable without a reload when its agent stops", async () => {
       const page = await session.browser.newPage();

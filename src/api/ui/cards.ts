@@ -150,7 +150,8 @@ export interface CardNode {
 /**
  * The fleet hub's cards: one section per node (its connected/unreachable state and when it was
  * last heard from), each holding its services' cards as an agent renders them. A node that ships
- * no service still gets its section (an empty agent is worth seeing).
+ * no service still gets its section (an empty agent is worth seeing). The node's title links to
+ * the page of that node alone (`/?node=NAME`).
  */
 export function renderFleetCards(
   nodes: CardNode[],
@@ -164,7 +165,7 @@ export function renderFleetCards(
     const own = byNode.get(n.name) ?? [];
     const since = n.downSince ? html`, unreachable since ${when(n.downSince, now)}` : '';
     return html`<section class="node node-${n.state}" id="node-${encodeURIComponent(n.name)}" data-node="${n.name}" data-node-state="${n.state}">
-  <header><h2>${n.name}</h2> <span class="badge">${n.state}</span> <small>last seen <time datetime="${n.lastSeenAt}">${relative(n.lastSeenAt, now)}</time>${since}</small></header>
+  <header><h2><a href="/?node=${encodeURIComponent(n.name)}">${n.name}</a></h2> <span class="badge">${n.state}</span> <small>last seen <time datetime="${n.lastSeenAt}">${relative(n.lastSeenAt, now)}</time>${since}</small></header>
   <div class="node-cards">${own.length === 0 ? html`<p class="muted">no services shipped</p>` : own.map((s) => renderCard(s, principal.role, now, true))}</div>
 </section>`;
   });

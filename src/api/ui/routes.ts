@@ -61,9 +61,9 @@ const text = (status: number, body: string, headers: Record<string, string> = {}
 const CARDS_QUERY = `query Cards { services { ${CARD_FIELDS} } }`;
 const CARD_QUERY = `query Card($name: String!, $node: String) { service(name: $name, node: $node) { ${CARD_FIELDS} } }`;
 // The hub lists at most 500 services per call: its cards are read page by page (keyset on node/name).
-const FLEET_QUERY = `query FleetCards($after: String) {
+const FLEET_QUERY = `query FleetCards($after: String, $node: String) {
   nodes { ${NODE_FIELDS} }
-  servicePage(first: 500, after: $after) { nodes { ${CARD_FIELDS} } hasNextPage endCursor }
+  servicePage(first: 500, after: $after, node: $node) { nodes { ${CARD_FIELDS} } hasNextPage endCursor }
 }`;
 
 interface FleetPage {
@@ -91,14 +91,17 @@ export function createUi<P extends UiPrincipal>(deps: UiDeps<P>): Ui {
     return body.data;
   }
 
-  /** Every node and every service of the fleet (pages of 500; the nodes from the first page). */
-  async function fleet(principal: P): Promise<{ nodes: CardNode[]; services: CardService[] }> {
+  /** Every node and service of the fleet, or of one node (pages of 500; nodes from the first page). */
+  async function fleet(
+    principal: P,
+    node: string | null,
+  ): Promise<{ nodes: CardNode[]; services: CardService[] }> {
     const services: CardService[] = [];
     let nodes: CardNode[] | null = null;
     let after: string | null = null;
     for (;;) {
-      const data: FleetPage = await query<FleetPage>(principal, FLEET_QUERY, { after });
-      nodes ??= data.nodes;
+      const data: FleetPage = await query<FleetPage>(principal, FLEET_QUERY, { after, node });
+      nodes ??= node === null ? data.nodes : data.nodes.filter((n) => n.name === node);
       services.push(...data.servicePage.nodes);
       if (!data.servicePage.hasNextPage || !data.servicePage.endCursor) return { nodes, services };
       after = data.servicePage.endCursor;
@@ -117,15 +120,16 @@ export function createUi<P extends UiPrincipal>(deps: UiDeps<P>): Ui {
     }
     const now = deps.now();
     const headers = pageHeaders(STATUS_CSP);
+    const node = new URL(request.url).searchParams.get('node');
     if (name === null) {
       if (deps.fleet) {
-        const { nodes, services } = await fleet(auth.principal);
+        // `?node=NAME`: that node's section only (a fleet too large for one page).
+        const { nodes, services } = await fleet(auth.principal, node);
         return new Response(renderFleetCards(nodes, services, auth.principal, now).text, { headers });
       }
       const data = await query<{ services: CardService[] }>(auth.principal, CARDS_QUERY, {});
       return new Response(renderCards(data.services, auth.principal, now).text, { headers });
     }
-    const node = new URL(request.url).searchParams.get('node');
     const data = await query<{ service: CardService | null }>(auth.principal, CARD_QUERY, { name, node });
     if (!data.service) return text(404, `no service named ${name}${node ? ` on ${node}` : ''}`);
     return new Response(renderCard(data.service, auth.principal.role, now, deps.fleet).text, { headers });
