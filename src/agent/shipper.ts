@@ -27,6 +27,7 @@ import {
   MAX_BATCH_EVENTS,
   MAX_BATCH_RESULTS,
   type OutgoingBatch,
+  type RemoteState,
   SHIP_PATH,
   type ShipReply,
   shipReplySchema,
@@ -66,6 +67,10 @@ export interface ShipperOptions {
   execute?: (command: FleetCommand) => Promise<CommandResult>;
   /** The runtime contract as the API answers it (null: none); shipped when it changed. */
   contract?: () => Promise<ContractSnapshot | null>;
+  /** Services on other nodes this agent depends on (`node/name`), named in every batch. */
+  watch?: () => readonly string[];
+  /** The hub's answer about the watched services (each successful round that carries one). */
+  onRemote?: (remote: RemoteState[]) => void;
 }
 
 /** Refusals that retrying does not fix (a token, node name or store problem). */
@@ -134,6 +139,7 @@ export class Shipper {
       const contract = opts.contract ? await opts.contract() : undefined;
       const contractJson = contract === undefined ? undefined : JSON.stringify(contract);
       const changed = contractJson !== undefined && contractJson !== this.shippedContract;
+      const watch = opts.watch?.() ?? [];
       const reply = await this.send({
         node: opts.node,
         version: opts.version,
@@ -145,6 +151,7 @@ export class Shipper {
         services: opts.views(),
         results,
         ...(changed ? { contract } : {}),
+        ...(watch.length > 0 ? { watch } : {}),
       });
       if (changed) this.shippedContract = contractJson;
       this.recovered();
@@ -152,6 +159,7 @@ export class Shipper {
       this.cursor = reply.cursor;
       // Stored by the hub in the same transaction as the batch.
       this.results = this.results.slice(results.length);
+      if (reply.remote) opts.onRemote?.(reply.remote);
       await this.run(reply.commands);
       // A full batch, or results to report: ship now.
       return events.length === this.batchSize || this.results.length > 0 ? 0 : opts.intervalMs;

@@ -30,6 +30,10 @@ export const EVENT_KINDS = [
   'escalation_failed',
   'maintenance_scheduled',
   'maintenance_cancelled',
+  'maintenance_started',
+  'maintenance_ended',
+  'remote_dependency_unknown',
+  'remote_dependency_known',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

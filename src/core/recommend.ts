@@ -3,6 +3,7 @@
  * the concrete command, the command alone, and a stable runbook anchor. It follows from the
  * state alone, so Slack, GraphQL, /status and `policy simulate` always agree.
  */
+import { remoteRef } from './dependency.js';
 import type { Policy } from './policy.js';
 import { runbookAnchor } from './runbook-anchors.js';
 import type { RecommendedAction, RecommendedActionCode, ServiceState } from './types.js';
@@ -84,16 +85,22 @@ export function recommend(
               `(\`medic\` / Slack) or inspect \`${journal}\` first.`,
             journal,
           );
-    case 'deferred':
+    case 'deferred': {
+      // A dependency on another node (fleet mode) is looked at through the hub: `--node`.
+      const remote = remoteRef(state.dependency);
+      const look = remote
+        ? `medic status ${remote.name} --node ${remote.node}`
+        : `medic status ${state.dependency}`;
       return action(
         'fix_dependency',
         `${svc.name} is unhealthy because its dependency ${state.dependency} is not healthy: fix ` +
-          `${state.dependency} first (\`medic status ${state.dependency}\`). ${svc.name} is restarted once ` +
+          `${state.dependency} first (\`${look}\`). ${svc.name} is restarted once ` +
           (state.restartAt === null
             ? `${state.dependency} is healthy again.`
             : `more, in ${inSec(state.restartAt - now)}.`),
-        `medic status ${state.dependency}`,
+        look,
       );
+    }
     case 'budget_wait': {
       const n = state.denied;
       const numbers = n

@@ -28,7 +28,7 @@ import type { MaintenanceWindow } from '../contract/maintenance/active.js';
 import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
 import { nextWakeAt } from '../core/deadline.js';
 import { decide } from '../core/decide.js';
-import { firstDown, isUp } from '../core/dependency.js';
+import { firstDown, isUp, type RemoteVerdict, remoteDown, remoteRef } from '../core/dependency.js';
 import { compact, type RefusalSummary } from '../core/episode.js';
 import { markOf } from '../core/maintenance.js';
 import type { Policy } from '../core/policy.js';
@@ -48,7 +48,7 @@ import { decisionEvent, logEvent, policyHash, summaryEvent } from './audit.js';
 import { EventBus } from './bus.js';
 import { hardStopEvent, outcomeInput, runEffect } from './effects.js';
 import { EngineError } from './errors.js';
-import { MaintenanceWatch } from './maintenance.js';
+import { MaintenanceWatch, type OpenSpan, type SpanChange } from './maintenance.js';
 import { PublishedIds } from './published.js';
 import { SerialQueue } from './queue.js';
 import { commitDecision, restoreSlot, type Slot } from './slot.js';
@@ -61,6 +61,7 @@ import type {
   Committed,
   Engine,
   Executor,
+  RemoteDependencyPort,
   ServiceConfig,
   SubmitMeta,
 } from './types.js';
@@ -85,6 +86,8 @@ export interface EngineDeps {
   maintenance?: readonly MaintenanceWindow[];
   /** The fleet restart budget's hub client (issue 16); absent = no hub (onHubUnreachable applies). */
   budget?: BudgetPort;
+  /** What is known of dependencies on other nodes (`node/name`, fleet mode); absent = nothing (unknown: not down). */
+  remote?: RemoteDependencyPort;
 }
 
 class GuardedEngine implements Engine {
@@ -107,6 +110,9 @@ class GuardedEngine implements Engine {
   private readonly dependents = new Map<string, string[]>();
   /** Which maintenance window applies to a service now; ticks services whose window ended. */
   private readonly maint: MaintenanceWatch;
+  /** Remote dependencies whose turning unknown was audited (their return is audited once too). */
+  private readonly unknownAudited = new Set<string>();
+  private unwatchRemote: (() => void) | null = null;
 
   constructor(private readonly deps: EngineDeps) {
     this.log = deps.logger.child({ component: 'engine' });
@@ -120,6 +126,7 @@ class GuardedEngine implements Engine {
       deps.clock,
       () => [...this.slots.keys()],
       (service, ended) => this.windowEnded(service, ended),
+      (change) => this.spanChanged(change),
     );
   }
 
@@ -156,7 +163,10 @@ class GuardedEngine implements Engine {
       }
     }
     for (const slot of slots) this.schedule(slot);
+    this.maint.seed(openSpans(store));
     this.maint.set(this.deps.maintenance ?? []);
+    this.unwatchRemote =
+      this.deps.remote?.onChange((id, now, before) => this.remoteChanged(id, now, before)) ?? null;
     const open = store.openIntents().length;
     this.log.info(
       { services: this.slots.size, restored: stored.size, openIntents: open },
@@ -336,9 +346,74 @@ class GuardedEngine implements Engine {
     const env: Surroundings = { service: name, node: this.deps.node ?? '' };
     if (!dependsOn?.length) return env;
     const ignore = input.type === 'restart_with' ? input.service : undefined;
-    const down = firstDown(dependsOn, (dep) => this.slots.get(dep)?.state, ignore);
+    const down = firstDown(dependsOn, (dep) => this.dependencyState(dep), ignore);
     if (down) env.dependencyDown = down;
     return env;
+  }
+
+  /**
+   * A dependency's state: a local service's, or what the hub said of a `node/name` one (fleet
+   * mode); undefined when unknown (not down: the dependent's local limits apply).
+   */
+  private dependencyState(dep: string): ServiceState | undefined {
+    if (!remoteRef(dep)) return this.slots.get(dep)?.state;
+    const v = this.deps.remote?.verdict(dep);
+    return v?.known ? v.state : undefined;
+  }
+
+  /**
+   * A remote dependency's verdict changed (fleet mode). Down → not down (up, or unknown) wakes
+   * its dependents like a local recovery; a state turning unknown is audited once
+   * (`remote_dependency_unknown`, with why and the dependents now under their local limits), and
+   * its return once (`remote_dependency_known`). A log line for every change of down-ness.
+   */
+  private remoteChanged(id: string, now: RemoteVerdict, before: RemoteVerdict): void {
+    if (this.closing) return;
+    const dependents = this.dependents.get(id) ?? [];
+    const wasDown = remoteDown(before);
+    const isDown = remoteDown(now);
+    if (wasDown !== isDown || now.known !== before.known) {
+      this.log.info(
+        { dependency: id, dependents, state: now.known ? now.state.tag : null },
+        now.known
+          ? `remote dependency ${id} is ${isDown ? 'down' : 'up'} (${now.state.tag})`
+          : `remote dependency ${id} is unknown (${now.reason}): not treated as down`,
+      );
+    }
+    // Unknown at start (the hub has not answered yet) is not news; losing a known state is.
+    if (!now.known && (before.known || now.reason === 'not_reported') && !this.unknownAudited.has(id)) {
+      this.unknownAudited.add(id);
+      this.record({
+        service: null,
+        kind: 'remote_dependency_unknown',
+        ...NO_DECISION,
+        actor: 'medic',
+        reason: UNKNOWN_WHY[now.reason],
+        data: {
+          dependency: id,
+          why: now.reason,
+          lastState: before.known ? before.state.tag : null,
+          dependents,
+        },
+      });
+    } else if (now.known && this.unknownAudited.delete(id)) {
+      this.record({
+        service: null,
+        kind: 'remote_dependency_known',
+        ...NO_DECISION,
+        actor: 'medic',
+        reason: `the hub reports ${id} again`,
+        data: { dependency: id, state: now.state.tag, dependents },
+      });
+    }
+    if (!wasDown || isDown) return;
+    for (const name of dependents) {
+      const dep = this.slots.get(name);
+      if (!dep) continue;
+      this.enqueue(dep, { type: 'tick' }, { source: 'dependency', data: { dependency: id } }).catch((err) =>
+        this.log.error({ err, service: name }, 'dependency tick failed'),
+      );
+    }
   }
 
   /**
@@ -352,6 +427,36 @@ class GuardedEngine implements Engine {
     this.enqueue(slot, { type: 'tick' }, { source: 'maintenance', data: { maintenanceEnded: ended } }).catch(
       (err) => this.log.error({ err, service }, 'maintenance tick failed'),
     );
+  }
+
+  /**
+   * A window's span started or ended (ended, cancelled, replaced): one audit event each, not
+   * per service (the services it covers are listed), written by the maintenance watch.
+   */
+  private spanChanged(change: SpanChange): void {
+    if (this.closing) return;
+    const { span } = change;
+    const data = {
+      window: span.id,
+      name: span.name,
+      mode: span.mode,
+      start: span.start,
+      end: span.end,
+      services: span.services,
+      notify: span.notify,
+      ...(change.kind === 'ended' ? { how: change.how } : {}),
+    };
+    this.record({
+      service: null,
+      kind: change.kind === 'started' ? 'maintenance_started' : 'maintenance_ended',
+      ...NO_DECISION,
+      actor: 'medic',
+      reason:
+        change.kind === 'started'
+          ? `maintenance window ${span.name} (${span.mode}) started${span.reason ? `: ${span.reason}` : ''}`
+          : `maintenance window ${span.name} (${span.mode}) ${change.how}`,
+      data,
+    });
   }
 
   setMaintenance(windows: readonly MaintenanceWindow[]): void {
@@ -562,6 +667,7 @@ class GuardedEngine implements Engine {
   async close(): Promise<void> {
     this.closing = true;
     this.maint.close();
+    this.unwatchRemote?.();
     // Effects still held (start-up never finished) do not run; their intents stay open.
     this.openGate();
     for (const slot of this.slots.values()) {
@@ -571,6 +677,47 @@ class GuardedEngine implements Engine {
     await this.idle();
   }
 }
+
+/** How far back the start-up read looks for maintenance spans still open in the log. */
+const SPAN_LOOKBACK = 200;
+
+/** The spans the audit log holds as started and not ended (the newest events of the two kinds). */
+function openSpans(store: EngineStore): OpenSpan[] {
+  const { events } = store.listEvents({
+    kinds: ['maintenance_started', 'maintenance_ended'],
+    first: SPAN_LOOKBACK,
+    order: 'desc',
+  });
+  const open = new Map<string, OpenSpan>();
+  for (const e of events.reverse()) {
+    const d = e.data as (OpenSpan & { window: string }) | null;
+    if (!d || typeof d.window !== 'string') continue;
+    if (e.kind === 'maintenance_started') open.set(d.window, { ...d, id: d.window, reason: null });
+    else if (open.get(d.window)?.start === d.start) open.delete(d.window);
+  }
+  return [...open.values()];
+}
+
+/** The fields of an event that is no decision. */
+const NO_DECISION: Pick<
+  NewEvent,
+  'decision' | 'taken' | 'input' | 'stateFrom' | 'stateTo' | 'counters' | 'effects' | 'mode'
+> = Object.freeze({
+  decision: null,
+  taken: null,
+  input: null,
+  stateFrom: null,
+  stateTo: null,
+  counters: null,
+  effects: Object.freeze([]) as unknown as Effect[],
+  mode: null,
+});
+
+const UNKNOWN_WHY: Record<Exclude<RemoteVerdict, { known: true }>['reason'], string> = {
+  no_answer: 'the hub has not answered yet',
+  not_reported: 'the hub holds no such service (is the node or service name right?)',
+  stale: "its state is older than the node's silence (the node or the hub is unreachable)",
+};
 
 /** The stored state's clock anchor (wall time only for rows written before anchors existed). */
 function anchorOf(s: { updatedAt: number; monoAt?: number | null; monoOrigin?: string | null }): ClockAnchor {

@@ -3,7 +3,7 @@
  * the store): load and commit decisions in one transaction, append events, settle intents,
  * and the approval request's pending action. `src/store/types.ts` `Store` extends it.
  */
-import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
+import type { AuditEvent, EventKind, Intent, NewEvent } from '../core/audit.js';
 import type { PendingAction, PendingActionKind } from '../core/pending.js';
 import type { Effect, ServiceState } from '../core/types.js';
 
@@ -75,6 +75,11 @@ export interface EngineStore {
   /** The state alone, same optimistic version rule; returns the new version. */
   commitState(commit: StateCommit): number;
   appendEvent(event: NewEvent): AuditEvent;
+  /** Events by kind, newest first with `order: 'desc'` (the maintenance watch's start-up read). */
+  listEvents(q: { kinds?: EventKind[]; first?: number; order?: 'asc' | 'desc' }): {
+    events: AuditEvent[];
+    hasMore: boolean;
+  };
   /** The newest decision event of a service, or null. */
   lastDecisionEvent(service: string): AuditEvent | null;
   openIntents(): Intent[];

@@ -7,6 +7,7 @@
 
 import type { MaintenanceWindow } from '../contract/maintenance/active.js';
 import type { AuditEvent, Intent, NewEvent } from '../core/audit.js';
+import type { RemoteVerdict } from '../core/dependency.js';
 import type { Policy } from '../core/policy.js';
 import type { Decision, Effect, Input, ServiceState } from '../core/types.js';
 import type { ServiceView } from '../core/view.js';
@@ -79,6 +80,18 @@ export interface BudgetPort {
   finish(service: ServiceConfig, leaseId: string): Promise<void>;
   /** A budget wait ended after `waitedMs` (engine time) — granted, restarted locally, or given up. */
   waited?(service: ServiceConfig, group: string, waitedMs: number): void;
+}
+
+/**
+ * Fleet dependencies (issue 18; `medic serve` passes the agent's RemoteDependencies when
+ * MEDIC_HUB_URL is set): what this agent knows of the services on other nodes that its services
+ * depend on (`node/name`), from the hub. Unknown is not down: the dependent's local limits apply.
+ */
+export interface RemoteDependencyPort {
+  /** What is known of `id` (node/name) now. */
+  verdict(id: string): RemoteVerdict;
+  /** Called when a verdict changed (state, known or unknown); returns the unsubscribe. */
+  onChange(listener: (id: string, now: RemoteVerdict, before: RemoteVerdict) => void): () => void;
 }
 
 export interface Engine {

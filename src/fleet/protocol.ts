@@ -157,6 +157,28 @@ export type CommandResult = z.infer<typeof commandResultSchema>;
 /** Most results one batch may carry. */
 export const MAX_BATCH_RESULTS = 100;
 
+/** Most remote services one agent may watch. */
+export const MAX_WATCH = 1000;
+
+/** `node/name`: a service on another node (a fleet dependency). */
+export const remoteRefSchema = z
+  .string()
+  .max(401)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[^/]+$/, 'a remote service is node/name');
+
+/**
+ * The hub's answer about one watched service: its state as its node last shipped it (null: the
+ * hub holds no such service), how old that is, and the node silence beyond which it is stale.
+ * The agent judges it (core/dependency.ts judgeRemote).
+ */
+export const remoteStateSchema = z.object({
+  id: remoteRefSchema,
+  state: z.looseObject({ tag: z.string().min(1).max(50) }).nullable(),
+  ageMs: z.number().int().nonnegative(),
+  staleAfterMs: z.number().int().nonnegative(),
+});
+export type RemoteState = z.infer<typeof remoteStateSchema>;
+
 export const batchSchema = z.object({
   node: name.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a node name is letters, digits, ".", "_" and "-"'),
   version: z.string().max(100).nullable(),
@@ -182,6 +204,11 @@ export const batchSchema = z.object({
   results: z.array(commandResultSchema).max(MAX_BATCH_RESULTS).default([]),
   /** The agent's runtime contract when it changed since the last accepted batch (absent = unchanged). */
   contract: contractSnapshotSchema.nullable().optional(),
+  /**
+   * Services on other nodes this agent's services depend on (`node/name`, fleet dependencies):
+   * the reply's `remote` carries their current state (absent = none watched).
+   */
+  watch: z.array(remoteRefSchema).max(MAX_WATCH).optional(),
 });
 
 export type Batch = z.infer<typeof batchSchema>;
@@ -197,6 +224,7 @@ export interface OutgoingBatch {
   services: readonly { name: string; unit: string; state: { tag: string } }[];
   results?: readonly CommandResult[];
   contract?: ContractSnapshot | null;
+  watch?: readonly string[];
 }
 export type ShippedEvent = z.infer<typeof shippedEvent>;
 
@@ -204,11 +232,14 @@ export interface ShipReply {
   cursor: number;
   /** Commands for this node waiting for a result (oldest first). */
   commands: FleetCommand[];
+  /** The watched remote services' states (absent: the batch watched none, or an older hub). */
+  remote?: RemoteState[];
 }
 
 export const shipReplySchema = z.object({
   cursor: z.number().int().nonnegative(),
   commands: z.array(fleetCommandSchema).default([]),
+  remote: z.array(remoteStateSchema).optional(),
 });
 
 export type ShipErrorCode =

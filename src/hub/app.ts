@@ -131,7 +131,14 @@ export function createHubApp(deps: HubAppDeps): HubApp {
     }
     if (path === SHIP_PATH) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
-      return handleShip(req, res, { db: database.db, clock: deps.clock, metrics, logger, denials });
+      return handleShip(req, res, {
+        db: database.db,
+        clock: deps.clock,
+        metrics,
+        logger,
+        denials,
+        silenceMs: deps.silenceMs,
+      });
     }
     if (path === SLACK_EVENTS_PATH && deps.slackEvents) return deps.slackEvents(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD')

@@ -12,6 +12,7 @@ import type { HubDb } from './db.js';
 import type { HubDenials } from './denials.js';
 import { ingest } from './ingest.js';
 import type { HubMetrics } from './metrics.js';
+import { remoteStates } from './remote-states.js';
 import { findHubToken } from './tokens.js';
 
 export interface ShipDeps {
@@ -21,6 +22,8 @@ export interface ShipDeps {
   logger: Logger;
   /** Refusals by role or node binding, audited at the hub (denials.ts). */
   denials?: HubDenials;
+  /** MEDIC_HUB_SILENCE_SEC in ms: a watched remote state older than this is stale (default 30 s). */
+  silenceMs?: number;
 }
 
 const STATUS: Record<ShipErrorCode, number> = {
@@ -133,9 +136,24 @@ export async function handleShip(req: IncomingMessage, res: ServerResponse, deps
         ...(result.code === 'GAP' ? { cursor: result.cursor } : {}),
       });
     deps.metrics.eventsStored(result.stored);
-    sendJson(res, 200, { cursor: result.cursor, commands: result.commands });
+    const remote = await watched(deps, batch.watch, batch.node);
+    sendJson(res, 200, { cursor: result.cursor, commands: result.commands, ...(remote ? { remote } : {}) });
   } catch (err) {
     log.error({ err, node: batch.node }, 'storing an agent batch failed');
     sendJson(res, 503, { error: { code: 'HUB_UNAVAILABLE', message: 'the hub could not store the batch' } });
+  }
+}
+
+/**
+ * The states of the remote services the batch watches (fleet dependencies), or undefined: none
+ * watched, or the query failed (the batch is stored; the agent's knowledge ages and turns stale).
+ */
+async function watched(deps: ShipDeps, watch: readonly string[] | undefined, node: string) {
+  if (!watch?.length) return undefined;
+  try {
+    return await remoteStates(deps.db, watch, deps.clock.now(), deps.silenceMs ?? 30_000);
+  } catch (err) {
+    deps.logger.error({ err, node }, 'reading the watched remote services failed');
+    return undefined;
   }
 }

@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { YogaLike } from '../../bot/graphql/transport.js';
+import { RemoteDependencies } from '../agent/remote-deps.js';
 import { Shipper } from '../agent/shipper.js';
 import { createApp } from '../api/http/app.js';
 import { Metrics } from '../api/http/metrics.js';
@@ -29,7 +30,8 @@ import type { RawRoute } from '../api/schema/ports.js';
 import { VERSION } from '../cli/version.js';
 import { systemClock } from '../clock/clock.js';
 import { type Env, readSecret, slackConfigured } from '../config/env.js';
-import { loadContract } from '../contract/load.js';
+import { fleetDependencyProblems } from '../contract/dependencies.js';
+import { ContractError, loadContract } from '../contract/load.js';
 import type { Contract } from '../contract/types.js';
 import { combineReadiness, type Readiness } from '../core/readiness.js';
 import { createEngine } from '../engine/engine.js';
@@ -117,6 +119,10 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const log = logger.child({ component: 'serve' });
   const clock = opts.clock ?? systemClock;
   const contract = await loadContract(opts.contractPath);
+  // A `node/name` dependency needs a hub to learn the other node's state (docs/FLEET.md).
+  const hub = Boolean(env.MEDIC_HUB_URL && env.MEDIC_HUB_TOKEN);
+  const fleetProblems = fleetDependencyProblems(contract, { hub, node: env.MEDIC_NODE_NAME });
+  if (fleetProblems.length > 0) throw new ContractError(contract.file, fleetProblems);
   // Checked (quick_check) and migrated before the claim, which writes to it.
   const store = openStore(env.MEDIC_DB, { clock });
   // Before this process writes anything: the hub compares it with what it holds of this store
@@ -185,6 +191,12 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
           })
         : undefined;
     if (budget) metrics.budgetHeard(() => budget.heard());
+    // Dependencies on other nodes (fleet mode): their states come with the ship replies.
+    const remoteIds = [
+      ...new Set(contract.services.flatMap((s) => (s.dependsOn ?? []).filter((d) => d.includes('/')))),
+    ];
+    const remote = hub && remoteIds.length > 0 ? new RemoteDependencies(remoteIds, clock) : undefined;
+    if (remote) cleanups.push(() => remote.close());
     const rawEngine = await createEngine({
       store,
       services: contract.services.map((s) => ({
@@ -203,6 +215,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
       // Contract windows and the ad hoc ones stored (GraphQL / CLI / Slack) not yet over.
       maintenance: maintenanceWindows(contract.maintenance ?? [], store.listMaintenance(clock.now())),
       ...(budget ? { budget } : {}),
+      ...(remote ? { remote } : {}),
     });
     // Every submit (watchdog, API, bot) is timed into the decision-latency histogram.
     const engine = metrics.instrument(rawEngine);
@@ -340,7 +353,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
     }
     drift.start();
     cleanups.push(() => drift.stop());
-    const shipper = startShipper(parts, clock, apiYoga, newestAtOpen);
+    const shipper = startShipper(parts, clock, apiYoga, newestAtOpen, remote);
     // Stopped before the store closes (cleanups run in reverse); the next start resumes from the hub's cursor.
     if (shipper) cleanups.push(() => shipper.stop());
     // Ready means the first drift check ended too (/readyz says so): startServe resolves then.
@@ -373,6 +386,7 @@ function startShipper(
   clock: Clock,
   yoga: (() => YogaLike) | null,
   newestAtOpen: number,
+  remote?: RemoteDependencies,
 ): Shipper | null {
   const { env, store, engine } = parts;
   if (!env.MEDIC_HUB_URL || !env.MEDIC_HUB_TOKEN) return null;
@@ -413,6 +427,8 @@ function startShipper(
         };
       },
     ),
+    // Fleet dependencies: named in each batch, the hub's answer feeds the engine.
+    ...(remote ? { watch: () => remote.watched(), onRemote: (r) => remote.received(r) } : {}),
   });
   shipper.start();
   log.info({ hub: env.MEDIC_HUB_URL }, `shipping events to the hub as node ${env.MEDIC_NODE_NAME}`);

@@ -2,10 +2,17 @@
 import { Writable } from 'node:stream';
 import { afterEach } from 'vitest';
 import { SimulatedClock } from '../../src/clock/clock.js';
+import type { MaintenanceWindow } from '../../src/contract/maintenance/active.js';
 import { type Policy, type PolicyInput, policySchema } from '../../src/core/policy.js';
 import type { Effect } from '../../src/core/types.js';
 import { createEngine } from '../../src/engine/engine.js';
-import type { Engine, ExecResult, Executor, ServiceConfig } from '../../src/engine/types.js';
+import type {
+  Engine,
+  ExecResult,
+  Executor,
+  RemoteDependencyPort,
+  ServiceConfig,
+} from '../../src/engine/types.js';
 import { createLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
@@ -34,7 +41,8 @@ export interface Rig {
   executor: RecordingExecutor;
   /** Parsed JSON log lines. */
   logs: Record<string, unknown>[];
-  reopen(): Promise<Rig>;
+  /** Closes and starts the engine again on the same store (with these maintenance windows at start). */
+  reopen(maintenance?: readonly MaintenanceWindow[]): Promise<Rig>;
   /** Simulates a crash: the engine is dropped without close() (its store connection is closed). */
   abandon(): void;
 }
@@ -49,7 +57,12 @@ afterEach(async () => {
 
 export async function rig(
   services: ServiceConfig[] = [{ name: 'api', unit: 'api.service', policy: policy() }],
-  at?: { path?: string; clock?: SimulatedClock },
+  at?: {
+    path?: string;
+    clock?: SimulatedClock;
+    remote?: RemoteDependencyPort;
+    maintenance?: readonly MaintenanceWindow[];
+  },
 ): Promise<Rig> {
   const path = at?.path ?? `${tempDir()}/medic.db`;
   const clock = at?.clock ?? new SimulatedClock();
@@ -63,7 +76,15 @@ export async function rig(
     },
   });
   const logger = createLogger('info', sink);
-  const engine = await createEngine({ store, services, executor, clock, logger });
+  const engine = await createEngine({
+    store,
+    services,
+    executor,
+    clock,
+    logger,
+    ...(at?.remote ? { remote: at.remote } : {}),
+    ...(at?.maintenance ? { maintenance: at.maintenance } : {}),
+  });
   const entry = { engine, store };
   open.push(entry);
   const r: Rig = {
@@ -73,10 +94,15 @@ export async function rig(
     clock,
     executor,
     logs,
-    async reopen() {
+    async reopen(maintenance) {
       await engine.close();
       store.close();
-      return rig(services, { path, clock });
+      return rig(services, {
+        path,
+        clock,
+        ...(at?.remote ? { remote: at.remote } : {}),
+        ...(maintenance ? { maintenance } : {}),
+      });
     },
     abandon() {
       open.splice(open.indexOf(entry), 1);

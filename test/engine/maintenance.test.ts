@@ -106,4 +106,76 @@ describe('engine: maintenance windows', () => {
       'forced',
     ]);
   });
+
+  it('audits a window span once when it starts and once when it ends, not per service or probe', async () => {
+    const r = await rig([
+      { name: 'api', unit: 'api.service', policy: fast },
+      { name: 'db', unit: 'db.service', policy: fast },
+      { name: 'web', unit: 'web.service', policy: fast },
+    ]);
+    const t0 = r.clock.now();
+    const w = adhoc(t0 + MIN, t0 + 31 * MIN, 'hold', ['api', 'db', 'other-node-svc']);
+    r.engine.setMaintenance([w]);
+    expect(spanEvents(r)).toEqual([]); // not started yet
+    r.clock.advance(MIN);
+    await r.engine.idle();
+    for (let i = 0; i < 5; i++) {
+      r.clock.advance(MIN);
+      await r.engine.submit('api', { type: 'probe_failed' });
+      await r.engine.submit('db', { type: 'probe_ok' });
+    }
+    // medic restarts inside the window: the span is not started again.
+    const again = await r.reopen([w]);
+    again.clock.advance(25 * MIN);
+    await again.engine.idle();
+    again.clock.advance(MIN);
+    await again.engine.idle();
+    const data = { window: 'adhoc:1', name: 'adhoc-1', mode: 'hold', start: t0 + MIN, end: t0 + 31 * MIN };
+    expect(spanEvents(again)).toEqual([
+      {
+        kind: 'maintenance_started',
+        service: null,
+        data: { ...data, services: ['api', 'db'], notify: false },
+      },
+      {
+        kind: 'maintenance_ended',
+        service: null,
+        data: { ...data, services: ['api', 'db'], notify: false, how: 'ended' },
+      },
+    ]);
+  });
+
+  it('a window cancelled inside its span ends it once (how: cancelled); one that ended while medic was down is ended at start', async () => {
+    const r = await rig();
+    const t0 = r.clock.now();
+    r.engine.setMaintenance([adhoc(t0, t0 + 60 * MIN, 'shadow')]);
+    r.clock.advance(5 * MIN);
+    r.engine.setMaintenance([]);
+    r.engine.setMaintenance([]);
+    await r.engine.idle();
+    expect(spanEvents(r).map((e) => [e.kind, e.data.how ?? null])).toEqual([
+      ['maintenance_started', null],
+      ['maintenance_ended', 'cancelled'],
+    ]);
+    // Another span, then medic is down past its end.
+    const t1 = r.clock.now();
+    const w = { ...adhoc(t1, t1 + 10 * MIN), id: 'adhoc:2', name: 'adhoc-2' };
+    r.engine.setMaintenance([w]);
+    await r.engine.idle();
+    r.clock.advance(20 * MIN);
+    const later = await r.reopen([w]);
+    await later.engine.idle();
+    expect(spanEvents(later).map((e) => [e.kind, e.data.window, e.data.how ?? null])).toEqual([
+      ['maintenance_started', 'adhoc:1', null],
+      ['maintenance_ended', 'adhoc:1', 'cancelled'],
+      ['maintenance_started', 'adhoc:2', null],
+      ['maintenance_ended', 'adhoc:2', 'ended'],
+    ]);
+  });
 });
+
+function spanEvents(r: Awaited<ReturnType<typeof rig>>) {
+  return r.store
+    .listEvents({ kinds: ['maintenance_started', 'maintenance_ended'], first: 100 })
+    .events.map((e) => ({ kind: e.kind, service: e.service, data: e.data as Record<string, unknown> }));
+}

@@ -14,7 +14,7 @@ export interface AgentSpec {
   token: string;
   node: string;
   /** The one service: its name (unit `<name>.service`), Python code and policy. */
-  service: { name: string; python: string; policy: Record<string, unknown> };
+  service: { name: string; python: string; policy: Record<string, unknown>; dependsOn?: string[] };
   /** More services of the same shape (a busier agent). */
   more?: AgentSpec['service'][];
   /** More environment for `medic serve` (e.g. MEDIC_HUB_CA). */
@@ -38,6 +38,7 @@ export function startAgent(spec: AgentSpec): AgentProcess {
       unit: `${s.name}.service`,
       command: ['python', '-c', s.python],
       policy: s.policy,
+      ...(s.dependsOn ? { dependsOn: s.dependsOn } : {}),
     })),
   });
   const child = medicChild(['serve', '--contract', contract], {

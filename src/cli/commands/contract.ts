@@ -14,6 +14,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { loadEnv } from '../../config/env.js';
+import { fleetDependencyProblems } from '../../contract/dependencies.js';
 import { type Contract, ContractError, contractPath, loadContract } from '../../contract/load.js';
 import { installCommands, renderContract } from '../../contract/render.js';
 import { checkDrift } from '../../drift/check.js';
@@ -70,6 +71,13 @@ const check: Command = async (args, io) => {
   noExtraArgs(positionals);
   const sources = parseSources(values.source);
   const contract = await load(values.contract, io);
+  // A `node/name` dependency is valid only where the agent ships to a hub (docs/FLEET.md).
+  const env = loadEnv(io.env);
+  const fleet = fleetDependencyProblems(contract, {
+    hub: Boolean(env.MEDIC_HUB_URL && env.MEDIC_HUB_TOKEN),
+    node: env.MEDIC_NODE_NAME,
+  });
+  if (fleet.length > 0) throw new ContractError(contract.file, fleet);
   const report = await checkDrift(contract, { sources, env: io.env });
   if (values.json)
     writeLine(
