@@ -14,7 +14,16 @@ export interface AgentSpec {
   token: string;
   node: string;
   /** The one service: its name (unit `<name>.service`), Python code and policy. */
-  service: { name: string; python: string; policy: Record<string, unknown>; dependsOn?: string[] };
+  service: {
+    name: string;
+    python: string;
+    policy: Record<string, unknown>;
+    dependsOn?: string[];
+    /** An HTTP health probe (then the probe, not the process being alive, says healthy). */
+    health?: { url: string; intervalSec: number; timeoutMs: number };
+    /** Instead of `python -c <python>`. */
+    command?: string[];
+  };
   /** More services of the same shape (a busier agent). */
   more?: AgentSpec['service'][];
   /** More environment for `medic serve` (e.g. MEDIC_HUB_CA). */
@@ -36,7 +45,8 @@ export function startAgent(spec: AgentSpec): AgentProcess {
     services: [spec.service, ...(spec.more ?? [])].map((s) => ({
       name: s.name,
       unit: `${s.name}.service`,
-      command: ['python', '-c', s.python],
+      command: s.command ?? ['python', '-c', s.python],
+      ...(s.health ? { health: s.health } : {}),
       policy: s.policy,
       ...(s.dependsOn ? { dependsOn: s.dependsOn } : {}),
     })),

@@ -6,6 +6,7 @@
  * naming node-b/db), no api restart while db stays down; db back → exactly one api restart.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,6 +29,30 @@ const policy = {
   stableSec: 60,
   circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
 };
+
+const dbPolicy = { ...policy, startupGraceSec: 3, windowSec: 1200 };
+
+/** db: exits 3 at start and at its next probe while the flag exists; else /health answers 200. */
+const dbServer = (port: number, flag: string) =>
+  [
+    'import http.server, os, sys',
+    `F = ${JSON.stringify(flag)}`,
+    'if os.path.exists(F): sys.exit(3)',
+    'class H(http.server.BaseHTTPRequestHandler):',
+    '    def do_GET(self):',
+    '        if os.path.exists(F): os._exit(3)',
+    '        self.send_response(200); self.end_headers()',
+    '    def log_message(self, *a): pass',
+    `http.server.HTTPServer(("127.0.0.1", ${port}), H).serve_forever()`,
+  ].join('\n');
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 /** A service that runs until its flag file exists, then exits 3 (at once on every start while it does). */
 const untilFlag = (flag: string) =>
@@ -68,11 +93,22 @@ describe.skipIf(skipPg)('a dependency on another node (real hub, real PostgreSQL
     const apiDown = join(flags, 'api-down');
     const tokenA = await createAgentToken(hub.database.db, 'agent-a', 'node-a', Date.now());
     const tokenB = await createAgentToken(hub.database.db, 'agent-b', 'node-b', Date.now());
+    // db is healthy only while its HTTP probe passes (a process that is merely alive for a
+    // moment before it sees the flag is not a healthy db).
+    const dbPort = await freePort();
+    const dbScript = join(flags, 'db.py');
+    writeFileSync(dbScript, dbServer(dbPort, dbDown));
     const b = startAgent({
       hubUrl: hub.url,
       token: tokenB,
       node: 'node-b',
-      service: { name: 'db', python: untilFlag(dbDown), policy },
+      service: {
+        name: 'db',
+        python: '',
+        command: ['python', dbScript],
+        health: { url: `http://127.0.0.1:${dbPort}/health`, intervalSec: 0.2, timeoutMs: 500 },
+        policy: dbPolicy,
+      },
     });
     children.push(b.child);
     const a = startAgent({
@@ -115,7 +151,13 @@ describe.skipIf(skipPg)('a dependency on another node (real hub, real PostgreSQL
     const during = decisions(a.db, 'api').filter(
       (d) => d.id > deferred.id && d.decision.startsWith('restart'),
     );
-    expect(during).toEqual([]);
+    const remoteLog = () =>
+      a.child
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('remote dependency'))
+        .join('\n');
+    expect(during, remoteLog()).toEqual([]);
 
     // 3. db comes back: exactly one api restart, after node-a hears it is up.
     rmSync(apiDown);
