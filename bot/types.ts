@@ -90,6 +90,10 @@ export type ServiceInfo = Pick<ServiceStatus, 'name' | 'unit' | 'state' | 'coold
   churn: Omit<ServiceStatus['churn'], 'blockedByReason'>;
   recommendedAction: ServiceStatus['recommendedAction'];
   lastDecision: ServiceStatus['lastDecision'];
+  /** The maintenance window in force and its end (absent from older callers' selections). */
+  maintenance?: Omit<NonNullable<ServiceStatus['maintenance']>, 'reason'> | null;
+  /** Only the fleet budget's group is read (`budget_wait` says which group it waits in). */
+  policy?: { budget: { group: string } | null } | null;
 };
 
 /** An audit event as delivered by `recoveryEvents`. */

@@ -312,6 +312,8 @@ export const maintenanceWindows = sqliteTable(
     createdAt: integer('created_at').notNull(),
     cancelledAt: integer('cancelled_at'),
     cancelledBy: text('cancelled_by'),
+    /** Escalations and new Slack incidents during the window: sent marked (true) or suppressed. */
+    notify: integer('notify', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [index('maintenance_windows_until').on(t.untilAt)],
 );

@@ -23,6 +23,21 @@ export function holdText(s: ServiceInfo, tz: string, mention: (a: string) => str
   return `held by ${mention(s.hold.actor)} until ${hhmm(s.hold.until, tz)} — ${esc(s.hold.reason)}`;
 }
 
+/** The maintenance window in force and its end, or null outside one. */
+export function maintenanceText(s: ServiceInfo, tz: string): string | null {
+  const m = s.maintenance;
+  if (!m) return null;
+  const what = m.mode === 'hold' ? 'no automatic restarts' : 'decisions recorded, not executed';
+  return `:wrench: Maintenance window ${esc(m.name)} (${m.mode}: ${what}) until ${hhmm(m.endsAt, tz)}`;
+}
+
+/** For a service waiting for a fleet restart lease: the budget group it waits in, else null. */
+export function budgetText(s: ServiceInfo): string | null {
+  if (s.state !== 'budget_wait') return null;
+  const group = s.policy?.budget?.group;
+  return `Fleet budget: waiting for a restart lease in group ${group ? `\`${esc(group)}\`` : '(unknown)'}`;
+}
+
 export function recommendedText(s: ServiceInfo): string {
   const r = s.recommendedAction;
   const runbook = r.runbookUrl ? `  <${r.runbookUrl}|Runbook>` : '';

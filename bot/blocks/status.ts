@@ -5,7 +5,16 @@ import { mention } from '../roles.js';
 import { approveButton, blockSelect, releaseButton, runbookButton } from './actions.js';
 import { type Budget, fitBlocks, MESSAGE_BUDGET, VIEW_BUDGET } from './budget.js';
 import { esc } from './format.js';
-import { churnText, circuitText, holdText, needsAttention, recommendedText, STATE_EMOJI } from './service.js';
+import {
+  budgetText,
+  churnText,
+  circuitText,
+  holdText,
+  maintenanceText,
+  needsAttention,
+  recommendedText,
+  STATE_EMOJI,
+} from './service.js';
 
 type KnownBlock = types.KnownBlock;
 
@@ -18,6 +27,7 @@ export function serviceCard(s: ServiceWithApproval, tz: string): KnownBlock {
         `${STATE_EMOJI[s.state] ?? ''} *${esc(s.name)}* \`${s.state}\` (${esc(s.unit)})`,
         `Churn: ${churnText(s)}`,
         `Circuit: ${circuitText(s, tz)} · Hold: ${holdText(s, tz, mention)}`,
+        ...[maintenanceText(s, tz), budgetText(s)].filter((x): x is string => x !== null),
         recommendedText(s),
       ].join('\n'),
     },
@@ -58,13 +68,17 @@ export function statusMessage(services: ServiceWithApproval[], tz: string, budge
   );
 }
 
-/** The App Home tab: services that need attention, each with its buttons. */
+/** The App Home tab: services that need attention or are in a maintenance window, each with its buttons. */
 export function homeView(
   services: ServiceWithApproval[],
   pendingOf: (s: ServiceWithApproval) => { approve?: string; block?: string; release?: string },
   tz: string,
 ) {
   const attention = services.filter(needsAttention).sort((a, b) => a.name.localeCompare(b.name));
+  // Healthy services inside a maintenance window are shown too: the window and its end.
+  const shown = services
+    .filter((s) => needsAttention(s) || s.maintenance)
+    .sort((a, b) => a.name.localeCompare(b.name));
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: 'medic — services that need attention' } },
     {
@@ -77,13 +91,13 @@ export function homeView(
       ],
     },
   ];
-  if (attention.length === 0) {
+  if (shown.length === 0) {
     blocks.push({
       type: 'section',
       text: { type: 'mrkdwn', text: ':large_green_circle: All services are healthy.' },
     });
   }
-  for (const s of attention) {
+  for (const s of shown) {
     blocks.push({ type: 'divider' }, serviceCard(s, tz));
     const buttons = serviceButtons(s, pendingOf(s));
     if (buttons) blocks.push(buttons);

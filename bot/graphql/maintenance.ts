@@ -8,6 +8,7 @@ import type { GraphqlActor, GraphqlFn } from '../types.js';
 export interface WindowInfo {
   id: string;
   mode: string;
+  notify: boolean;
   services: string[] | null;
   from: string | null;
   until: string | null;
@@ -18,7 +19,7 @@ export interface WindowInfo {
 
 export type WindowOutcome = { ok: true; window: WindowInfo } | { ok: false; code: string; message: string };
 
-const FIELDS = 'id mode services from until active reason schedule';
+const FIELDS = 'id mode notify services from until active reason schedule';
 const RESULT = `__typename ... on MaintenanceWindow { ${FIELDS} } ... on MutationError { code message }`;
 
 async function run(gql: GraphqlFn, actor: GraphqlActor, query: string, vars: Record<string, unknown>) {
@@ -42,13 +43,19 @@ async function run(gql: GraphqlFn, actor: GraphqlActor, query: string, vars: Rec
 export function scheduleMaintenance(
   gql: GraphqlFn,
   actor: GraphqlActor,
-  v: { services: string[] | null; durationSec: number; mode: 'hold' | 'shadow'; reason: string },
+  v: {
+    services: string[] | null;
+    durationSec: number;
+    mode: 'hold' | 'shadow';
+    notify: boolean;
+    reason: string;
+  },
 ): Promise<WindowOutcome> {
   return run(
     gql,
     actor,
-    `mutation MedicBotMaintenance($services: [String!], $durationSec: Int!, $mode: MaintenanceMode!, $reason: String!) {
-      result: scheduleMaintenance(services: $services, durationSec: $durationSec, mode: $mode, reason: $reason) { ${RESULT} } }`,
+    `mutation MedicBotMaintenance($services: [String!], $durationSec: Int!, $mode: MaintenanceMode!, $notify: Boolean!, $reason: String!) {
+      result: scheduleMaintenance(services: $services, durationSec: $durationSec, mode: $mode, notify: $notify, reason: $reason) { ${RESULT} } }`,
     v,
   );
 }

@@ -21,12 +21,14 @@ export interface MaintenanceRecord {
   createdAt: number;
   cancelledAt: number | null;
   cancelledBy: string | null;
+  /** Like the contract's `notify`: escalations and new incidents during it are sent, marked (else suppressed). */
+  notify: boolean;
 }
 
 export type NewMaintenance = Pick<
   MaintenanceRecord,
   'services' | 'mode' | 'from' | 'until' | 'reason' | 'actor' | 'createdAt'
->;
+> & { notify?: boolean };
 
 interface Row {
   id: number;
@@ -39,6 +41,7 @@ interface Row {
   created_at: number;
   cancelled_at: number | null;
   cancelled_by: string | null;
+  notify: number;
 }
 
 function recordOf(r: Row): MaintenanceRecord {
@@ -54,6 +57,7 @@ function recordOf(r: Row): MaintenanceRecord {
     createdAt: r.created_at,
     cancelledAt: r.cancelled_at,
     cancelledBy: r.cancelled_by,
+    notify: r.notify === 1,
   };
 }
 
@@ -67,7 +71,7 @@ export function adhocWindow(r: MaintenanceRecord): MaintenanceWindow {
     name: adhocName(r.id),
     services: r.services,
     mode: r.mode,
-    notify: false,
+    notify: r.notify,
     reason: `${r.reason} (${r.actor})`,
     when: { kind: 'fixed', from: r.from, until: r.until },
   };
@@ -82,8 +86,8 @@ export class MaintenanceRows {
 
   constructor(sqlite: Database.Database) {
     this.insert = sqlite.prepare(
-      `INSERT INTO maintenance_windows (services, mode, from_at, until_at, reason, actor, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO maintenance_windows (services, mode, from_at, until_at, reason, actor, created_at, notify)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.cancel = sqlite.prepare(
       `UPDATE maintenance_windows SET cancelled_at = ?, cancelled_by = ?
@@ -105,6 +109,7 @@ export class MaintenanceRows {
       w.reason,
       w.actor,
       w.createdAt,
+      w.notify ? 1 : 0,
     );
     return this.get(Number(info.lastInsertRowid))!;
   }

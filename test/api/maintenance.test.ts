@@ -120,6 +120,35 @@ describe('maintenance windows over GraphQL', () => {
   });
 });
 
+describe('maintenance windows with notify', () => {
+  it('an ad hoc window with notify is stored with it, and marks what happens inside it notify: true (like the contract key)', async () => {
+    h = await startHarness();
+    const { body } = await h.gql(
+      'operator',
+      `mutation { scheduleMaintenance(services: ["api"], durationSec: 600, notify: true, reason: "kernel") { ${RESULT} ... on MaintenanceWindow { notify } } }`,
+    );
+    expect((body.data as Data).scheduleMaintenance).toMatchObject({ id: 'adhoc:1', notify: true });
+    expect(h.store.listMaintenance(h.clock.now()).map((w) => w.notify)).toEqual([true]);
+    expect(h.store.listEvents({ kinds: ['maintenance_scheduled'] }).events[0]?.data).toMatchObject({
+      notify: true,
+    });
+    const d = await h.engine.submit('api', { type: 'exited', code: 1 });
+    expect(d.decision.decision).toBe('skip_maintenance');
+    expect(d.event?.data).toMatchObject({ maintenance: { id: 'adhoc:1', mode: 'hold', notify: true } });
+    // Without it (the default): notify false, as before.
+    const plain = await h.gql(
+      'operator',
+      `mutation { scheduleMaintenance(services: ["worker"], durationSec: 600, reason: "x") { ${RESULT} ... on MaintenanceWindow { notify } } }`,
+    );
+    expect((plain.body.data as Data).scheduleMaintenance).toMatchObject({ id: 'adhoc:2', notify: false });
+    const list = await h.gql('viewer', '{ maintenanceWindows { id notify } }');
+    expect((list.body.data as { maintenanceWindows: unknown[] }).maintenanceWindows).toEqual([
+      { id: 'adhoc:1', notify: true },
+      { id: 'adhoc:2', notify: false },
+    ]);
+  });
+});
+
 describe('the status page card', () => {
   it('shows the window in force and its end (server-rendered, escaped)', async () => {
     h = await startHarness();

@@ -65,6 +65,20 @@ describe('/medic maintenance', () => {
     expect(parents().length).toBe(before);
   });
 
+  it('`notify` schedules a window whose incidents are opened, marked as maintenance', async () => {
+    const reply = await command(OPERATOR, 'maintenance 1h notify migrating', 'n1');
+    expect(reply).toContain('Maintenance window `adhoc:1` (hold, notify) for all services');
+    expect(reply).toContain('Incidents and escalations during it are sent, marked as maintenance.');
+    expect(h.store.listMaintenance(h.clock.now())[0]).toMatchObject({ notify: true, reason: 'migrating' });
+    const before = parents().length;
+    await openCircuit(h);
+    await settle(h);
+    expect(h.engine.view('api')?.state.tag).toBe('circuit_open');
+    const opened = parents().slice(before);
+    expect(opened).toHaveLength(1);
+    expect(JSON.stringify(opened[0]!.args)).toContain('During maintenance window adhoc-1 (hold)');
+  });
+
   it('refuses a viewer and explains the usage', async () => {
     const denied = await command(VIEWER, 'maintenance 1h', 'v1');
     expect(denied).toContain('scheduleMaintenance needs role operator');

@@ -87,6 +87,22 @@ describe('medic maintenance', () => {
     ]);
   });
 
+  it('--notify schedules a window whose incidents and escalations are sent, marked', async () => {
+    const add = await medic(
+      ['maintenance', 'add', '--services', 'worker', '--for', '1h', '--notify', '--reason', 'kernel'],
+      'operator',
+    );
+    expect(add.code).toBe(0);
+    expect(add.out).toMatch(/^scheduled (adhoc:\d+) \(hold, notify\) for worker: /);
+    const id = /^scheduled (adhoc:\d+)/.exec(add.out)![1];
+    const json = JSON.parse((await medic(['maintenance', 'list', '--json'], 'viewer')).out);
+    expect(json.find((w: { id: string }) => w.id === id)).toMatchObject({
+      notify: true,
+      services: ['worker'],
+    });
+    await medic(['maintenance', 'cancel', id!, '--reason', 'done'], 'operator');
+  });
+
   it('refuses a viewer (exit 1) and bad input (exit 2) with one message each', async () => {
     const viewer = await medic(['maintenance', 'add', '--for', '1h', '--reason', 'x'], 'viewer');
     expect(viewer).toMatchObject({

@@ -1,7 +1,8 @@
 /**
  * `/medic maintenance …`: ad hoc maintenance windows from Slack, over GraphQL as the user
  * (operator role, audited with `slack:<user>` as the actor).
- * - `/medic maintenance 2h [services=api,db] [mode=shadow] [reason…]` — a window from now;
+ * - `/medic maintenance 2h [services=api,db] [mode=shadow] [notify] [reason…]` — a window from now
+ *   (`notify`: escalations and new incidents during it are sent, marked; else suppressed);
  * - `/medic maintenance list` — windows in force or to come;
  * - `/medic maintenance cancel <id> [reason…]` — end an ad hoc window now.
  */
@@ -42,12 +43,16 @@ export async function maintenanceReply(
           services: cmd.services,
           durationSec: cmd.durationSec,
           mode: cmd.mode,
+          notify: cmd.notify,
           reason: cmd.reason ?? 'maintenance (Slack)',
         });
   if (!r.ok) return `:no_entry: ${esc(r.message)}`;
   const w = r.window;
   return cmd.action === 'cancel'
     ? `:white_check_mark: Maintenance window \`${w.id}\` cancelled: ${esc(servicesOf(w))} handed back to their policy.`
-    : `:wrench: Maintenance window \`${w.id}\` (${w.mode}) for ${esc(servicesOf(w))} until ${w.until}. ` +
+    : `:wrench: Maintenance window \`${w.id}\` (${w.mode}${w.notify ? ', notify' : ''}) for ${esc(servicesOf(w))} until ${w.until}. ` +
+        (w.notify
+          ? 'Incidents and escalations during it are sent, marked as maintenance. '
+          : 'Incidents and escalations during it are suppressed. ') +
         `Cancel it with \`/medic maintenance cancel ${w.id}\`.`;
 }

@@ -17,13 +17,15 @@ export type MaintenanceCommand =
       durationSec: number;
       services: string[] | null;
       mode: 'hold' | 'shadow';
+      /** Escalations and new incidents during the window: sent marked (true) or suppressed. */
+      notify: boolean;
       reason?: string;
     }
   | { action: 'list' }
   | { action: 'cancel'; id: string; reason?: string };
 
 const MAINTENANCE_USAGE =
-  'Usage: `/medic maintenance <duration e.g. 2h> [services=api,db] [mode=shadow] [reason]`, `/medic maintenance list`, `/medic maintenance cancel <id> [reason]`';
+  'Usage: `/medic maintenance <duration e.g. 2h> [services=api,db] [mode=shadow] [notify] [reason]`, `/medic maintenance list`, `/medic maintenance cancel <id> [reason]`';
 
 export const USAGE = [
   '*/medic* commands:',
@@ -32,7 +34,7 @@ export const USAGE = [
   '• `/medic block <service> <ttl e.g. 30m|2h> [reason]` — no automatic restarts for a while (operator)',
   '• `/medic release <service> [reason]` — end a hold (operator)',
   '• `/medic drift` — runtime contract drift findings',
-  '• `/medic maintenance <duration> [services=a,b] [mode=shadow] [reason]` — a maintenance window from now (operator); `list`, `cancel <id>`',
+  '• `/medic maintenance <duration> [services=a,b] [mode=shadow] [notify] [reason]` — a maintenance window from now (operator); `list`, `cancel <id>`',
   '• `/medic help` — this text',
 ].join('\n');
 
@@ -91,6 +93,7 @@ function parseMaintenance(words: string[]): MedicCommand {
   if (durationSec === null) return { type: 'error', message: MAINTENANCE_USAGE };
   let services: string[] | null = null;
   let mode: 'hold' | 'shadow' = 'hold';
+  let notify = false;
   let i = 0;
   for (; i < rest.length; i++) {
     const w = rest[i]!;
@@ -99,10 +102,11 @@ function parseMaintenance(words: string[]): MedicCommand {
       if (services.length === 0 || !services.every((n) => SERVICE.test(n)))
         return { type: 'error', message: `Bad services in \`${w}\`.` };
     } else if (w === 'mode=shadow' || w === 'mode=hold') mode = w === 'mode=shadow' ? 'shadow' : 'hold';
+    else if (w === 'notify' || w === 'notify=true') notify = true;
     else break;
   }
   return {
     type: 'maintenance',
-    cmd: { action: 'add', durationSec, services, mode, reason: reason(rest.slice(i)) },
+    cmd: { action: 'add', durationSec, services, mode, notify, reason: reason(rest.slice(i)) },
   };
 }

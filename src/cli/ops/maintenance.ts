@@ -8,7 +8,7 @@ import { durationSec } from './act.js';
 import { type MutationOutcome, OpsError, type OpsTarget, refusal, request } from './client.js';
 import { table } from './format.js';
 
-const WINDOW = 'id name source services mode reason actor schedule timezone from until active';
+const WINDOW = 'id name source services mode notify reason actor schedule timezone from until active';
 
 interface Window {
   id: string;
@@ -16,6 +16,7 @@ interface Window {
   source: string;
   services: string[] | null;
   mode: string;
+  notify: boolean;
   reason: string | null;
   actor: string | null;
   schedule: string | null;
@@ -47,7 +48,15 @@ const servicesOf = (w: Window) => (w.services ? w.services.join(',') : 'all');
 
 export async function addWindow(
   target: OpsTarget,
-  flags: { services?: string; for?: string; until?: string; from?: string; mode?: string; reason?: string },
+  flags: {
+    services?: string;
+    for?: string;
+    until?: string;
+    from?: string;
+    mode?: string;
+    reason?: string;
+    notify?: boolean;
+  },
   io: CliIo,
 ): Promise<number> {
   const reason = String(flags.reason ?? '').trim();
@@ -66,18 +75,22 @@ export async function addWindow(
     services,
     reason,
     mode,
+    notify: flags.notify === true,
     from: flags.from ? time(flags.from, '--from') : null,
     until: flags.until ? time(flags.until, '--until') : null,
     durationSec: flags.for ? durationSec(flags.for) : null,
   };
   const data = await request<{ result: Outcome }>(
     target,
-    `mutation($services: [String!], $from: DateTime, $until: DateTime, $durationSec: Int, $mode: MaintenanceMode, $reason: String!) {
-      result: scheduleMaintenance(services: $services, from: $from, until: $until, durationSec: $durationSec, mode: $mode, reason: $reason) { ${RESULT} } }`,
+    `mutation($services: [String!], $from: DateTime, $until: DateTime, $durationSec: Int, $mode: MaintenanceMode, $notify: Boolean, $reason: String!) {
+      result: scheduleMaintenance(services: $services, from: $from, until: $until, durationSec: $durationSec, mode: $mode, notify: $notify, reason: $reason) { ${RESULT} } }`,
     variables,
   );
   const w = checked(data.result);
-  writeLine(io.stdout, `scheduled ${w.id} (${w.mode}) for ${servicesOf(w)}: ${w.from} → ${w.until}`);
+  writeLine(
+    io.stdout,
+    `scheduled ${w.id} (${w.mode}${w.notify ? ', notify' : ''}) for ${servicesOf(w)}: ${w.from} → ${w.until}`,
+  );
   return EXIT_OK;
 }
 

@@ -171,6 +171,10 @@ function registerMaintenance(program: Commander, io: CliIo, exit: ExitSink): voi
     .option('--until <time>', 'instead of --for: the end, an ISO time')
     .option('--from <time>', 'the start, an ISO time (default: now)')
     .option('--mode <mode>', 'hold (no automatic restarts, default) or shadow (recorded, not executed)')
+    .option(
+      '--notify',
+      'send escalations and new Slack incidents during the window, marked (default: suppressed)',
+    )
     .requiredOption(REASON, REASON_HELP);
   ops(
     parent,

@@ -43,6 +43,7 @@ function event(ctx: ApiContext, kind: NewEvent['kind'], w: MaintenanceRecord, re
       window: `adhoc:${w.id}`,
       services: w.services,
       mode: w.mode,
+      notify: w.notify,
       from: w.from,
       until: w.until,
       via: ctx.principal.bot ? 'slack' : ctx.principal.via,
@@ -60,13 +61,18 @@ builder.mutationField('scheduleMaintenance', (t) =>
   t.field({
     type: MaintenanceResultRef,
     description:
-      'Schedule an ad hoc maintenance window (operator): `hold` stops automatic restarts, `shadow` records them without executing. Give `until` or `durationSec`.',
+      'Schedule an ad hoc maintenance window (operator): `hold` stops automatic restarts, `shadow` records them without executing. Give `until` or `durationSec`. `notify` as in the contract.',
     args: {
       services: t.arg.stringList({ description: 'Services covered; omitted or empty: every service.' }),
       from: t.arg({ type: 'DateTime', description: 'Start (default: now).' }),
       until: t.arg({ type: 'DateTime' }),
       durationSec: t.arg.int({ description: 'Instead of `until`: how long from `from`.' }),
       mode: t.arg({ type: MaintenanceModeEnum, defaultValue: 'hold' }),
+      notify: t.arg.boolean({
+        defaultValue: false,
+        description:
+          "Like the contract's `notify`: escalations and new Slack incidents during the window are sent marked as maintenance (true) or suppressed (false, default).",
+      }),
       reason: t.arg.string({ required: true }),
     },
     resolve: (_root, args, ctx) => {
@@ -94,6 +100,7 @@ builder.mutationField('scheduleMaintenance', (t) =>
         {
           services: names.length ? names : 'all',
           mode: args.mode ?? 'hold',
+          notify: args.notify ?? false,
           from,
           until,
           reason,

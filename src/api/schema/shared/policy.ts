@@ -21,6 +21,20 @@ export const policyTypes = perBuilder((builder) => {
     }),
   });
 
+  const BudgetPolicyRef = builder.objectRef<NonNullable<Policy['budget']>>('BudgetPolicy').implement({
+    description: 'The fleet restart budget a policy shares with its group (issue 16; FLEET.md).',
+    fields: (t) => ({
+      group: t.exposeString('group', {
+        description: 'Services in the same group share the budget, across all nodes.',
+      }),
+      maxConcurrent: t.exposeInt('maxConcurrent'),
+      maxPerWindow: t.exposeInt('maxPerWindow'),
+      windowSec: t.exposeFloat('windowSec'),
+      onHubUnreachable: t.exposeString('onHubUnreachable', { description: '`local` or `wait`.' }),
+      timeoutMs: t.exposeInt('timeoutMs'),
+    }),
+  });
+
   const PolicyRef = builder.objectRef<Policy>('Policy').implement({
     description: 'Effective policy values (defaults applied).',
     fields: (t) => ({
@@ -33,6 +47,12 @@ export const policyTypes = perBuilder((builder) => {
       stableSec: t.exposeFloat('stableSec'),
       circuit: t.field({ type: CircuitPolicyRef, resolve: (p) => p.circuit }),
       mode: t.field({ type: ModeEnum, resolve: (p) => p.mode }),
+      budget: t.field({
+        type: BudgetPolicyRef,
+        nullable: true,
+        description: 'The fleet restart budget (null: none).',
+        resolve: (p) => p.budget ?? null,
+      }),
       jitter: t.float({
         description:
           'Restart delays are stretched by up to this fraction, spread per node and service (0 = none).',

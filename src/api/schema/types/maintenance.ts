@@ -23,6 +23,7 @@ export interface WindowView {
   /** null: every service. */
   services: string[] | null;
   mode: 'hold' | 'shadow';
+  notify: boolean;
   reason: string | null;
   actor: string | null;
   schedule: string | null;
@@ -44,6 +45,10 @@ export const MaintenanceWindowRef = builder.objectRef<WindowView>('MaintenanceWi
     source: t.exposeString('source', { description: '`contract` or `adhoc`.' }),
     services: t.exposeStringList('services', { nullable: true, description: 'null: every service.' }),
     mode: t.field({ type: MaintenanceModeEnum, resolve: (w) => w.mode }),
+    notify: t.exposeBoolean('notify', {
+      description:
+        'Escalations and new Slack incidents during the window: sent marked as maintenance (true) or suppressed (false).',
+    }),
     reason: t.exposeString('reason', { nullable: true }),
     actor: t.exposeString('actor', { nullable: true, description: 'Who scheduled it (ad hoc windows).' }),
     schedule: t.exposeString('schedule', {
@@ -65,6 +70,7 @@ export function adhocView(r: MaintenanceRecord, now: number): WindowView {
     source: 'adhoc',
     services: r.services === 'all' ? null : r.services,
     mode: r.mode,
+    notify: r.notify,
     reason: r.reason,
     actor: r.actor,
     schedule: null,
@@ -85,6 +91,7 @@ function contractView(w: MaintenanceWindow, now: number): WindowView {
     source: 'contract',
     services: w.services === 'all' ? null : w.services,
     mode: w.mode,
+    notify: w.notify,
     reason: w.reason,
     actor: null,
     schedule: w.when.kind === 'schedule' ? w.when.schedule.text : null,

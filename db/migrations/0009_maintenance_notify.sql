@@ -1,0 +1,1 @@
+ALTER TABLE `maintenance_windows` ADD `notify` integer DEFAULT false NOT NULL;
