@@ -12,6 +12,9 @@
  * - decide() gets a duration (`retryInMs`): the hub's own when it sends one (measured on its
  *   clock), else its `retryAt` (a time on the hub's clock) less this agent's now.
  * - The last numbers heard per group are kept for the views and `medic_budget_in_flight`.
+ * - A finish the hub did not confirm is sent again (FINISH_RETRY; the hub is idempotent on the
+ *   lease id): a lost finish would hold the group's slot until the lease's TTL — seen in the
+ *   1,000 × 20 storm bench, where overloaded finishes timed out and slots stayed taken for 70 s.
  */
 import { randomUUID } from 'node:crypto';
 import { BudgetClient } from '../agent/budget-client.js';
@@ -19,12 +22,16 @@ import type { Clock } from '../clock/clock.js';
 import type { Policy } from '../core/policy.js';
 import type { BudgetNumbers } from '../core/types.js';
 import type { BudgetPort, BudgetReply, ServiceConfig } from '../engine/types.js';
+import { backoffMs, type RetryPolicy } from '../escalation/backoff.js';
 import type { Logger } from '../log.js';
 
 /** The lease TTL the hub is told: twice the startup grace plus a minute (a dead agent frees it then). */
 export function leaseTtlSec(policy: Policy): number {
   return Math.ceil(2 * policy.startupGraceSec + 60);
 }
+
+/** Attempts to end a lease: the delays are ~0.25, 0.5, 1 s (equal jitter), then the TTL applies. */
+export const FINISH_RETRY: RetryPolicy = { maxAttempts: 4, baseMs: 250, maxMs: 4000, timeoutMs: 500 };
 
 export interface HeardNumbers extends BudgetNumbers {
   /** When the hub last answered for this group (agent wall time). */
@@ -48,6 +55,8 @@ export function createAgentBudget(opts: {
   clock: Clock;
   logger: Logger;
   hooks?: BudgetHooks;
+  /** Jitter source of the finish retries (tests pin it). */
+  random?: () => number;
 }): AgentBudget {
   const client = new BudgetClient({ hubUrl: opts.hubUrl, token: opts.token, clock: opts.clock });
   const heard = new Map<string, HeardNumbers>();
@@ -93,13 +102,17 @@ export function createAgentBudget(opts: {
       return reply;
     },
     async finish(service: ServiceConfig, leaseId: string): Promise<void> {
-      const timeoutMs = service.policy.budget?.timeoutMs ?? 500;
-      if (!(await client.finish(leaseId, timeoutMs))) {
-        log.warn(
-          { service: service.name, leaseId },
-          'fleet budget: could not end the lease; it lapses at its TTL',
-        );
+      const timeoutMs = service.policy.budget?.timeoutMs ?? FINISH_RETRY.timeoutMs;
+      for (let attempt = 1; attempt <= FINISH_RETRY.maxAttempts; attempt++) {
+        if (await client.finish(leaseId, timeoutMs)) return;
+        if (attempt === FINISH_RETRY.maxAttempts) break;
+        const ms = backoffMs(attempt, FINISH_RETRY, (opts.random ?? Math.random)());
+        await new Promise<void>((resolve) => opts.clock.setTimeout(resolve, ms));
       }
+      log.warn(
+        { service: service.name, leaseId, attempts: FINISH_RETRY.maxAttempts },
+        'fleet budget: could not end the lease; it lapses at its TTL',
+      );
     },
     waited(service: ServiceConfig, group: string, waitedMs: number): void {
       opts.hooks?.waited?.(group, waitedMs / 1000);
