@@ -16,21 +16,22 @@ import type { ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { abortingIterator, authorizationParam } from '../api/http/ws.js';
+import {
+  authorizationParam,
+  type OperationRoot,
+  openOperation,
+  rootedHooks,
+  type WsExtra,
+  wsEndpoint,
+} from '../api/http/ws-ops.js';
 import type { Logger } from '../log.js';
 import type { HubAuthenticator } from './auth.js';
 import type { HubPrincipal } from './schema/index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the hub's yoga, whatever its context types.
 type AnyYoga = YogaServerInstance<any, any>;
-type Enveloped = ReturnType<AnyYoga['getEnveloped']>;
 
-interface Root {
-  execute: Enveloped['execute'];
-  subscribe: Enveloped['subscribe'];
-  abort: AbortController;
-}
-type Extra = { principal: HubPrincipal; aborts: Set<AbortController> };
+type Extra = WsExtra & { principal: HubPrincipal };
 
 export interface HubWs {
   /** For `server.on('upgrade', …)`: takes /graphql upgrades, answers 404 for other paths. */
@@ -55,15 +56,10 @@ export function createHubWs(deps: {
           return false; // graphql-ws closes with 4403 Forbidden
         }
         ctx.extra.principal = who.principal;
-        ctx.extra.aborts = new Set();
         return true;
       },
       async onSubscribe(ctx, _id, payload) {
-        const abort = new AbortController();
-        ctx.extra.aborts ??= new Set();
-        const open = ctx.extra.aborts;
-        open.add(abort);
-        abort.signal.addEventListener('abort', () => open.delete(abort), { once: true });
+        const abort = openOperation(ctx.extra);
         const { schema, execute, subscribe, contextFactory, parse, validate } = deps.yoga.getEnveloped({
           principal: ctx.extra.principal,
           // POST: yoga refuses mutations on GET requests, and a socket message is no GET.
@@ -82,7 +78,7 @@ export function createHubWs(deps: {
           abort.abort();
           return errors;
         }
-        const root: Root = { execute, subscribe, abort };
+        const root: OperationRoot = { execute, subscribe, abort };
         const args: ExecutionArgs = {
           schema,
           document,
@@ -93,41 +89,9 @@ export function createHubWs(deps: {
         };
         return args;
       },
-      execute: async (args) => {
-        const root = args.rootValue as Root;
-        try {
-          return await root.execute(args);
-        } finally {
-          root.abort.abort();
-        }
-      },
-      subscribe: async (args) => {
-        const root = args.rootValue as Root;
-        const result = await root.subscribe(args);
-        if (result && typeof result === 'object' && Symbol.asyncIterator in result) {
-          return abortingIterator((result as AsyncIterable<unknown>)[Symbol.asyncIterator](), root.abort);
-        }
-        root.abort.abort();
-        return result;
-      },
-      onClose(ctx) {
-        for (const abort of ctx.extra.aborts ?? []) abort.abort();
-      },
+      ...rootedHooks(),
     },
     wss,
   );
-  return {
-    upgrade(req, socket, head) {
-      const pathname = (req.url ?? '/').split('?')[0];
-      if (pathname !== '/graphql') {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-    },
-    async close() {
-      await server.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
+  return wsEndpoint(wss, server, '/graphql');
 }

@@ -21,6 +21,14 @@ import type { Logger } from '../../log.js';
 import type { ApiContext } from '../schema/context.js';
 import type { ApiStore, Principal } from '../schema/ports.js';
 import { authenticate } from './auth.js';
+import {
+  authorizationParam,
+  type OperationRoot,
+  openOperation,
+  rootedHooks,
+  type WsExtra,
+  wsEndpoint,
+} from './ws-ops.js';
 import { type ApiYoga, GRAPHQL_PATH } from './yoga.js';
 
 export interface GraphqlWsDeps {
@@ -37,47 +45,9 @@ export interface GraphqlWs {
   close(): Promise<void>;
 }
 
-type Enveloped = ReturnType<ApiYoga['getEnveloped']>;
-interface Root {
-  execute: Enveloped['execute'];
-  subscribe: Enveloped['subscribe'];
-  abort: AbortController;
-}
-type Extra = {
-  principal: Principal;
-  /** The socket's open operations (aborted when it closes). */
-  aborts: Set<AbortController>;
-};
+type Extra = WsExtra & { principal: Principal };
 
-/** The Authorization value from connectionParams (`authorization`, `Authorization` or a bare `token`). */
-export function authorizationParam(params: Readonly<Record<string, unknown>> | undefined): string | null {
-  if (!params) return null;
-  const header = params.authorization ?? params.Authorization;
-  if (typeof header === 'string') return header;
-  return typeof params.token === 'string' ? `Bearer ${params.token}` : null;
-}
-
-/** Wraps a subscription's iterator so `return()` (client complete, socket close) aborts first. */
-export function abortingIterator<T>(inner: AsyncIterator<T>, abort: AbortController): AsyncGenerator<T> {
-  const wrapper = {
-    next: () => inner.next(),
-    return: async (value?: unknown) => {
-      abort.abort();
-      return (await inner.return?.(value)) ?? { done: true, value: undefined };
-    },
-    throw: async (err?: unknown) => {
-      abort.abort();
-      if (inner.throw) return inner.throw(err);
-      throw err;
-    },
-    [Symbol.asyncIterator]: () => wrapper,
-  } as AsyncGenerator<T>;
-  return wrapper;
-}
-
-const rejectUpgrade = (socket: Duplex, status: number, text: string) => {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-};
+export { abortingIterator, authorizationParam } from './ws-ops.js';
 
 export function createGraphqlWs(deps: GraphqlWsDeps): GraphqlWs {
   const log = deps.logger.child({ component: 'graphql-ws' });
@@ -97,11 +67,7 @@ export function createGraphqlWs(deps: GraphqlWsDeps): GraphqlWs {
         return true;
       },
       async onSubscribe(ctx, _id, payload) {
-        const abort = new AbortController();
-        if (!ctx.extra.aborts) ctx.extra.aborts = new Set();
-        const open = ctx.extra.aborts;
-        open.add(abort);
-        abort.signal.addEventListener('abort', () => open.delete(abort), { once: true });
+        const abort = openOperation(ctx.extra);
         const { schema, execute, subscribe, contextFactory, parse, validate } = deps.yoga.getEnveloped({
           principal: ctx.extra.principal,
           // POST: yoga refuses mutations on GET requests, and a socket message is no GET.
@@ -135,7 +101,7 @@ export function createGraphqlWs(deps: GraphqlWsDeps): GraphqlWs {
             }),
           ];
         }
-        const root: Root = { execute, subscribe, abort };
+        const root: OperationRoot = { execute, subscribe, abort };
         const args: ExecutionArgs = {
           schema,
           document,
@@ -146,38 +112,9 @@ export function createGraphqlWs(deps: GraphqlWsDeps): GraphqlWs {
         };
         return args;
       },
-      execute: async (args) => {
-        const root = args.rootValue as Root;
-        try {
-          return await root.execute(args);
-        } finally {
-          root.abort.abort();
-        }
-      },
-      subscribe: async (args) => {
-        const root = args.rootValue as Root;
-        const result = await root.subscribe(args);
-        if (result && typeof result === 'object' && Symbol.asyncIterator in result) {
-          return abortingIterator((result as AsyncIterable<unknown>)[Symbol.asyncIterator](), root.abort);
-        }
-        root.abort.abort();
-        return result;
-      },
-      onClose(ctx) {
-        for (const abort of ctx.extra.aborts ?? []) abort.abort();
-      },
+      ...rootedHooks(),
     },
     wss,
   );
-  return {
-    upgrade(req, socket, head) {
-      const pathname = (req.url ?? '/').split('?')[0];
-      if (pathname !== GRAPHQL_PATH) return rejectUpgrade(socket, 404, 'Not Found');
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-    },
-    async close() {
-      await server.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
+  return wsEndpoint(wss, server, GRAPHQL_PATH);
 }
