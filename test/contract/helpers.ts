@@ -6,9 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, realpath, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { stringify } from 'yaml';
-import { main } from '../../src/cli/main.js';
+import { runMedic } from '../helpers/cli.js';
 
 /** The real python3 binary (pyenv shims resolved through sys.executable). */
 export const REAL_PYTHON = execFileSync(
@@ -65,22 +64,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `medic ARGS` in-process through main(). */
+/** Runs `medic ARGS` in-process through main() (HOME kept from the test's environment). */
 export async function cli(
   args: string[],
   env: Record<string, string | undefined> = {},
   cwd = process.cwd(),
 ): Promise<CliResult> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += d;
-  });
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  const code = await main(args, { stdout, stderr, env: { HOME: process.env.HOME, ...env }, cwd });
-  return { code, stdout: out, stderr: err };
+  const run = await runMedic(args, { env: { HOME: process.env.HOME, ...env }, cwd });
+  return { code: run.code, stdout: run.out, stderr: run.err };
 }

@@ -12,20 +12,11 @@ import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../helpers/systemd.js';
-import { type AgentProcess, startAgent } from './agent-process.js';
+import { type AgentProcess, FLEET_POLICY, startAgent } from './agent-process.js';
 import { batch, gql, ship } from './hub-client.js';
 import { freshDatabase, skipPg } from './pg.js';
 
-const policy = {
-  failureThreshold: 1,
-  startupGraceSec: 1,
-  cooldownSec: 1,
-  maxRestarts: 100,
-  windowSec: 120,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  stableSec: 60,
-  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
-};
+const policy = FLEET_POLICY;
 
 describe.skipIf(skipPg)('a hub command run by a real agent (real PostgreSQL)', () => {
   let hub: RunningHub | null = null;

@@ -36,6 +36,18 @@ export interface AgentProcess {
   db: string;
 }
 
+/** A fast policy for agents in fleet tests: one failure restarts, 1 s cooldown, no hard stop. */
+export const FLEET_POLICY = {
+  failureThreshold: 1,
+  startupGraceSec: 1,
+  cooldownSec: 1,
+  maxRestarts: 100,
+  windowSec: 120,
+  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
+  stableSec: 60,
+  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
+};
+
 export function startAgent(spec: AgentSpec): AgentProcess {
   const dir = tempDir(`fleet-${spec.node}`);
   const db = join(dir, 'medic.db');

@@ -11,19 +11,10 @@ import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createAgentToken, createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../helpers/systemd.js';
-import { type AgentProcess, hubEventRows, startAgent } from './agent-process.js';
+import { type AgentProcess, FLEET_POLICY, hubEventRows, startAgent } from './agent-process.js';
 import { freshDatabase, skipPg } from './pg.js';
 
-const policy = {
-  failureThreshold: 1,
-  startupGraceSec: 1,
-  cooldownSec: 1,
-  maxRestarts: 100,
-  windowSec: 120,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  stableSec: 60,
-  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
-};
+const policy = FLEET_POLICY;
 
 /** The agent's audit log as (id, kind, service), straight from its SQLite file. */
 function agentEvents(db: string): { id: number; kind: string; service: string | null }[] {

@@ -10,15 +10,14 @@
  * - the hub's /metrics has `medic_budget_in_flight{group}`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { loadEnv } from '../../src/config/env.js';
 import { finishLease, requestLease } from '../../src/hub/budget.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
+import { runMedic } from '../helpers/cli.js';
 import { waitFor } from '../helpers/systemd.js';
 import { type AgentProcess, startAgent } from './agent-process.js';
 import { gql } from './hub-client.js';
@@ -42,20 +41,7 @@ const policy = {
   },
 };
 
-async function medic(args: string[], env: Record<string, string>) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b) => {
-    out += b;
-  });
-  stderr.on('data', (b) => {
-    err += b;
-  });
-  const code = await main(args, { stdout, stderr, env, cwd: process.cwd() });
-  return { code, out, err };
-}
+const medic = (args: string[], env: Record<string, string>) => runMedic(args, { env });
 
 /** The pid of the agent's Python service (its command line carries MARK). */
 function servicePid(): number | null {

@@ -13,37 +13,17 @@ import { loadEnv } from '../../src/config/env.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
+import { runMedic } from '../helpers/cli.js';
 import { waitFor } from '../helpers/systemd.js';
-import { type AgentProcess, startAgent } from './agent-process.js';
+import { type AgentProcess, FLEET_POLICY, startAgent } from './agent-process.js';
 import { gql } from './hub-client.js';
 import { freshDatabase, skipPg } from './pg.js';
 
-const policy = {
-  failureThreshold: 1,
-  startupGraceSec: 1,
-  cooldownSec: 1,
-  maxRestarts: 100,
-  windowSec: 120,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  stableSec: 60,
-  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
-};
+const policy = FLEET_POLICY;
 const sleeper = (name: string) => ({ name, python: 'import time; time.sleep(3600)', policy });
 
-async function medic(args: string[], env: Record<string, string>, signal?: AbortSignal) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b) => {
-    out += b;
-  });
-  stderr.on('data', (b) => {
-    err += b;
-  });
-  const code = await main(args, { stdout, stderr, env, cwd: process.cwd(), signal });
-  return { code, out, err };
-}
+const medic = (args: string[], env: Record<string, string>, signal?: AbortSignal) =>
+  runMedic(args, { env, signal });
 
 describe.skipIf(skipPg)('the CLI against the fleet hub and an agent (real PostgreSQL, real agents)', () => {
   let hub: RunningHub;

@@ -1,19 +1,8 @@
-/**
- * Paging a node gone dark from the hub (issue 17 in fleet mode), with real `medic hub` processes
- * on one real PostgreSQL and PagerDuty + a signed webhook faked at the wire:
- * - two replicas: each dark node is triggered exactly once (one request per dedup key and
- *   target, one `escalation_sent` each), webhooks verify with the documented signature, and the
- *   node's return resolves the same dedup key;
- * - a replica SIGKILLed while PagerDuty holds its trigger: the other replica redelivers it, and
- *   PagerDuty sees one trigger by dedup_key, one `escalation_sent` in the hub's audit log.
- */
-import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { systemClock } from '../../src/clock/clock.js';
 import { verifySignature } from '../../src/escalation/sign.js';
 import { fakeReceiver } from '../escalation/fake-receiver.js';
+import { hubTokenViaCli } from '../helpers/cli.js';
 import { waitFor } from '../helpers/systemd.js';
 import { medicChild } from '../watchdog/helpers.js';
 import { batch, ship } from './hub-client.js';
@@ -21,22 +10,7 @@ import { freshDatabase, skipPg } from './pg.js';
 
 type Child = ReturnType<typeof medicChild>;
 
-async function token(env: Record<string, string>, name: string, node: string | null): Promise<string> {
-  const stdout = new PassThrough();
-  let out = '';
-  stdout.on('data', (b) => {
-    out += b;
-  });
-  const role = node ? ['--role', 'agent', '--node', node] : ['--role', 'viewer'];
-  const code = await main(['token', 'create', '--name', name, ...role], {
-    stdout,
-    stderr: new PassThrough(),
-    env,
-    clock: systemClock,
-  });
-  expect(code).toBe(0);
-  return out.trim().split('\n').at(-1)!;
-}
+const token = hubTokenViaCli;
 
 const urlOf = (h: Child) => /medic hub serving on (http:\/\/[0-9.:]+)/.exec(h.output())?.[1];
 

@@ -19,20 +19,11 @@ import { createLogger } from '../../src/log.js';
 import { type BrowserSession, describeBrowser, launchBrowser, outside, watch } from '../helpers/browser.js';
 import { waitFor } from '../helpers/systemd.js';
 import { tempDir } from '../watchdog/helpers.js';
-import { type AgentProcess, startAgent } from './agent-process.js';
+import { type AgentProcess, FLEET_POLICY, startAgent } from './agent-process.js';
 import { gql } from './hub-client.js';
 import { freshDatabase, skipPg } from './pg.js';
 
-const policy = {
-  failureThreshold: 1,
-  startupGraceSec: 1,
-  cooldownSec: 1,
-  maxRestarts: 100,
-  windowSec: 120,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  stableSec: 60,
-  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
-};
+const policy = FLEET_POLICY;
 const sleeper = (name: string) => ({ name, python: 'import time; time.sleep(3600)', policy });
 const pidFile = join(tempDir('hub-status-page'), 'api.pid');
 const api = {

@@ -11,20 +11,11 @@ import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../helpers/systemd.js';
-import { type AgentProcess, hubEventRows, startAgent } from './agent-process.js';
+import { type AgentProcess, FLEET_POLICY, hubEventRows, startAgent } from './agent-process.js';
 import { type OwnPg, ownPostgres } from './own-pg.js';
 import { skipPg } from './pg.js';
 
-const policy = {
-  failureThreshold: 1,
-  startupGraceSec: 1,
-  cooldownSec: 1,
-  maxRestarts: 100,
-  windowSec: 600,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  stableSec: 60,
-  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
-};
+const policy = { ...FLEET_POLICY, windowSec: 600 };
 
 const agentEvents = (db: string) => {
   const sqlite = new Database(db, { readonly: true, fileMustExist: true });

@@ -16,19 +16,10 @@ import { createAgentToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../helpers/systemd.js';
 import { sleep, tempDir } from '../watchdog/helpers.js';
-import { type AgentProcess, startAgent } from './agent-process.js';
+import { type AgentProcess, FLEET_POLICY, startAgent } from './agent-process.js';
 import { freshDatabase, skipPg } from './pg.js';
 
-const policy = {
-  failureThreshold: 1,
-  startupGraceSec: 1,
-  cooldownSec: 1,
-  maxRestarts: 100,
-  windowSec: 600,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  stableSec: 60,
-  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
-};
+const policy = { ...FLEET_POLICY, windowSec: 600 };
 
 const dbPolicy = { ...policy, startupGraceSec: 3, windowSec: 1200 };
 

@@ -1,36 +1,13 @@
-/**
- * Slack at the hub with two real `medic hub` processes on one real PostgreSQL and Slack faked at
- * the wire: exactly one replica is the Slack leader (advisory lock); a node going dark is posted
- * once; the leader is killed (SIGKILL) and the other replica takes over within seconds, posts the
- * next node's incident, and answers the first node's return in the thread the old leader posted
- * (the thread lives in PostgreSQL); nothing is posted twice.
- */
-import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { systemClock } from '../../src/clock/clock.js';
 import { FakeSlack } from '../bot/fake-slack.js';
+import { hubTokenViaCli } from '../helpers/cli.js';
 import { waitFor } from '../helpers/systemd.js';
 import { medicChild } from '../watchdog/helpers.js';
 import { batch, ship } from './hub-client.js';
 import { freshDatabase, skipPg } from './pg.js';
 
-async function token(env: Record<string, string>, name: string, node: string): Promise<string> {
-  const stdout = new PassThrough();
-  let out = '';
-  stdout.on('data', (b) => {
-    out += b;
-  });
-  const code = await main(['token', 'create', '--name', name, '--role', 'agent', '--node', node], {
-    stdout,
-    stderr: new PassThrough(),
-    env,
-    clock: systemClock,
-  });
-  expect(code).toBe(0);
-  return out.trim().split('\n').at(-1)!;
-}
+const token = (env: Record<string, string>, name: string, node: string) => hubTokenViaCli(env, name, node);
 
 describe.skipIf(skipPg)('Slack leadership between hub replicas (real PostgreSQL, real processes)', () => {
   const slack = new FakeSlack();

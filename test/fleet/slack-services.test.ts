@@ -1,23 +1,6 @@
-/**
- * Service incidents in Slack at the hub (issue 15 "one Slack bot for the fleet"), two in-process
- * hub replicas on a real PostgreSQL, Slack faked at the wire, real signed interactivity requests:
- * - the leader posts an agent's circuit-open incident once, with Approve / Block controls, and
- *   answers the approval request in its thread;
- * - a click on a follower replica is verified, role-checked (a viewer is refused, told so
- *   ephemerally and audited `access_denied`), an unsigned one is refused (401);
- * - the leader is stopped; an operator's click on the OLD leader's message at the new leader
- *   becomes an approveRestart command for the node's agent, and when the agent's result comes
- *   back the new leader updates that message with it; Block becomes holdService with its TTL;
- * - recovery closes the incident (thread reply, controls removed); nothing is posted twice;
- * - an incident event decided in a maintenance window opens nothing without the window's
- *   `notify`, and opens naming the window with it.
- */
-import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signV0 } from '../../bot/verify.js';
-import { main } from '../../src/cli/main.js';
-import { systemClock } from '../../src/clock/clock.js';
 import { loadEnv } from '../../src/config/env.js';
 import { recordHubEvent } from '../../src/hub/events.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
@@ -25,27 +8,15 @@ import { controlValue, HUB_ACTION } from '../../src/hub/slack-services.js';
 import { createLogger } from '../../src/log.js';
 import { agentSlackOn } from '../../src/serve/serve.js';
 import { FakeSlack } from '../bot/fake-slack.js';
+import { hubTokenViaCli } from '../helpers/cli.js';
 import { waitFor } from '../helpers/systemd.js';
 import { batch, ship, view } from './hub-client.js';
 import { freshDatabase, skipPg } from './pg.js';
 
 const SECRET = 'hub-signing-secret-for-tests';
 
-async function agentToken(db: string, node: string): Promise<string> {
-  const stdout = new PassThrough();
-  let out = '';
-  stdout.on('data', (b) => {
-    out += b;
-  });
-  const code = await main(['token', 'create', '--name', `agent-${node}`, '--role', 'agent', '--node', node], {
-    stdout,
-    stderr: new PassThrough(),
-    env: { MEDIC_HUB_DATABASE_URL: db },
-    clock: systemClock,
-  });
-  expect(code).toBe(0);
-  return out.trim().split('\n').at(-1)!;
-}
+const agentToken = (db: string, node: string) =>
+  hubTokenViaCli({ MEDIC_HUB_DATABASE_URL: db }, `agent-${node}`, node);
 
 /** A Slack interactivity request as Slack sends it: form-encoded payload, v0 signature. */
 async function click(

@@ -19,7 +19,7 @@ import { createAgentToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { toAuditEvent } from '../../src/store/events.js';
 import { waitFor } from '../helpers/systemd.js';
-import { type AgentProcess, startAgent } from './agent-process.js';
+import { type AgentProcess, FLEET_POLICY, startAgent } from './agent-process.js';
 import { batch, ship } from './hub-client.js';
 import { freshDatabase, skipPg } from './pg.js';
 
@@ -27,16 +27,7 @@ const ev = (id: number, kind = 'observation') => ({ id, at: 1000 + id, service: 
 const STORE_A = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const STORE_B = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 
-const policy = {
-  failureThreshold: 1,
-  startupGraceSec: 1,
-  cooldownSec: 1,
-  maxRestarts: 100,
-  windowSec: 300,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  stableSec: 60,
-  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
-};
+const policy = { ...FLEET_POLICY, windowSec: 300 };
 
 function agentLog(path: string): Record<string, unknown>[] {
   const sqlite = new Database(path, { readonly: true, fileMustExist: true });

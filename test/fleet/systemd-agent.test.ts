@@ -18,18 +18,10 @@ import {
   waitFor,
 } from '../helpers/systemd.js';
 import { medicChild, tempDir, writeContract } from '../watchdog/helpers.js';
+import { FLEET_POLICY } from './agent-process.js';
 import { freshDatabase, skipPg } from './pg.js';
 
-const policy = {
-  failureThreshold: 1,
-  startupGraceSec: 1,
-  cooldownSec: 1,
-  maxRestarts: 100,
-  windowSec: 120,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  stableSec: 60,
-  circuit: { openSec: 600, maxOpenSec: 1200, hardStop: false },
-};
+const policy = FLEET_POLICY;
 
 describeSystemd('an agent under real systemd shipping to the hub', () => {
   const unit = uniqueUnit('fleet-crash');
