@@ -28,7 +28,16 @@ import type {
   ServiceState,
 } from '../types.js';
 import { FATAL_EXIT } from '../types.js';
-import { askAgainAt, type Ctx, crashFailures, fatalExit, make, recovered, secs } from './shared.js';
+import {
+  askAgainAt,
+  type Ctx,
+  crashFailures,
+  fatalExit,
+  make,
+  probeRecovered,
+  recovered,
+  secs,
+} from './shared.js';
 import type { StateInput } from './types.js';
 
 /** A denied service asks again at the hub's retry, but never later than this after the denial. */
@@ -151,19 +160,12 @@ export function decideBudgetWait(s: BudgetWaitState, input: StateInput, ctx: Ctx
   switch (input.type) {
     case 'probe_ok':
       if (s.probe) {
-        return make(
-          'recovered',
-          {
-            tag: 'half_open',
-            churn: s.churn,
-            failures: 0,
-            since: now,
-            openSec: s.openSec,
-            probeUsed: true,
-            stableSince: now,
-            approvedBy: null,
-          },
-          `Healthy on its own while the probe restart waited for the fleet budget; the circuit closes after ${policy.stableSec}s of health.`,
+        return probeRecovered(
+          s,
+          s.openSec,
+          null,
+          ctx,
+          'Healthy on its own while the probe restart waited for the fleet budget',
         );
       }
       return recovered(

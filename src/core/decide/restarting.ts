@@ -17,6 +17,7 @@ import {
   longerOpenSec,
   make,
   openCircuit,
+  probeRecovered,
   recovered,
   requestAutoRestart,
   secs,
@@ -47,20 +48,7 @@ export function decideRestarting(s: RestartingState, input: StateInput, ctx: Ctx
   switch (input.type) {
     case 'probe_ok':
       if (s.probe) {
-        return make(
-          'recovered',
-          {
-            tag: 'half_open',
-            churn: s.churn,
-            failures: 0,
-            since: now,
-            openSec: s.openSec,
-            probeUsed: true,
-            stableSince: now,
-            approvedBy: s.approvedBy ?? null,
-          },
-          `Probe restart came up healthy; the circuit closes after ${policy.stableSec}s of health.`,
-        );
+        return probeRecovered(s, s.openSec, s.approvedBy ?? null, ctx, 'Probe restart came up healthy');
       }
       return recovered(s, ctx, `Healthy again ${secs(now - s.issuedAt)} after the restart.`);
     case 'probe_failed': {

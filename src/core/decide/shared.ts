@@ -57,6 +57,33 @@ export function recovered(base: Pick<Base, 'churn'>, ctx: Ctx, why: string): Dec
   return make('recovered', { tag: 'healthy', churn: base.churn, failures: 0, healthySince: ctx.now }, why);
 }
 
+/**
+ * A probe restart's service is healthy again: half-open with the probe spent, closing after
+ * `stableSec` of health (from restarting, or from a probe still waiting for the fleet budget).
+ */
+export function probeRecovered(
+  base: Pick<Base, 'churn'>,
+  openSec: number,
+  approvedBy: string | null,
+  ctx: Ctx,
+  why: string,
+): Decision {
+  return make(
+    'recovered',
+    {
+      tag: 'half_open',
+      churn: base.churn,
+      failures: 0,
+      since: ctx.now,
+      openSec,
+      probeUsed: true,
+      stableSince: ctx.now,
+      approvedBy,
+    },
+    `${why}; the circuit closes after ${ctx.policy.stableSec}s of health.`,
+  );
+}
+
 /** Seconds for humans: `60s`, `2.5s`. */
 export function secs(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
