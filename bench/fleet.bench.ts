@@ -15,7 +15,8 @@
  * - the fleet restart budget (issue 16, bench/fleet-budget.ts): lease p50/p99 at ~1,000
  *   requests/s, an N×20 storm's time to all healthy against its theoretical minimum, and the
  *   peak restarts in flight from the hub's lease table.
- * MEDIC_BENCH_FLEET_ONLY=budget runs the budget section alone (after registering the tokens).
+ * MEDIC_BENCH_FLEET_ONLY=budget runs the budget section alone (after registering the tokens);
+ * MEDIC_BENCH_FLEET_ONLY=hub runs sections 1–4 (issue 15) without it.
  * Not measured here: the agent's overhead of shipping on the store bench.
  */
 import { spawn } from 'node:child_process';
@@ -352,8 +353,8 @@ export async function run(): Promise<void> {
       goal: '≤ 300 MB',
     });
 
-    // 5. The fleet restart budget (issue 16).
-    await budgetSection(hubUrl, secrets, pool, spawnHub);
+    // 5. The fleet restart budget (issue 16); MEDIC_BENCH_FLEET_ONLY=hub stops before it.
+    if (process.env.MEDIC_BENCH_FLEET_ONLY !== 'hub') await budgetSection(hubUrl, secrets, pool, spawnHub);
   } finally {
     hub.kill('SIGTERM');
     await new Promise((r) => hub.once('exit', r));
