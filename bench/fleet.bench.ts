@@ -263,7 +263,8 @@ export async function run(): Promise<void> {
         authorization: `Bearer ${viewer}`,
       },
       body: JSON.stringify({
-        query: 'subscription { recoveryEvents(node: "n0", kinds: ["crash"]) { eventId } }',
+        // kinds are EventKind values since the hub shares the agent's types (issue 15, one schema).
+        query: 'subscription { recoveryEvents(node: "n0", kinds: [restart_decided]) { eventId } }',
       }),
       signal: abort.signal,
     });
@@ -318,7 +319,7 @@ export async function run(): Promise<void> {
         node: 'n0',
         version: 'bench',
         after: id - 1,
-        events: [event(id, 'crash')],
+        events: [event(id, 'restart_decided')],
         services: [],
       });
       while (!arrived.has(id) && performance.now() - t < 5000) await sleep(2);
