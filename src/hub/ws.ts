@@ -12,14 +12,13 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import {
   authorizationParam,
-  type OperationRoot,
   openOperation,
+  operationArgs,
   rootedHooks,
   type WsExtra,
   wsEndpoint,
@@ -60,34 +59,13 @@ export function createHubWs(deps: {
       },
       async onSubscribe(ctx, _id, payload) {
         const abort = openOperation(ctx.extra);
-        const { schema, execute, subscribe, contextFactory, parse, validate } = deps.yoga.getEnveloped({
+        const env = deps.yoga.getEnveloped({
           principal: ctx.extra.principal,
           // POST: yoga refuses mutations on GET requests, and a socket message is no GET.
           request: new Request('http://medic-hub.internal/graphql', { method: 'POST', signal: abort.signal }),
           params: payload,
         });
-        let document: ReturnType<typeof parse>;
-        try {
-          document = parse(payload.query);
-        } catch (err) {
-          abort.abort();
-          return [err as GraphQLError];
-        }
-        const errors = validate(schema, document);
-        if (errors.length > 0) {
-          abort.abort();
-          return errors;
-        }
-        const root: OperationRoot = { execute, subscribe, abort };
-        const args: ExecutionArgs = {
-          schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: root,
-        };
-        return args;
+        return operationArgs(env, payload, abort);
       },
       ...rootedHooks(),
     },

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import type { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
@@ -39,6 +39,56 @@ export function openOperation(extra: WsExtra): AbortController {
   open.add(abort);
   abort.signal.addEventListener('abort', () => open.delete(abort), { once: true });
   return abort;
+}
+
+/** yoga's enveloped functions for one operation (`yoga.getEnveloped(...)`), as this module uses them. */
+export interface EnvelopedOperation {
+  schema: GraphQLSchema;
+  parse: (source: string) => DocumentNode;
+  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+  contextFactory: () => unknown;
+  execute: OperationRoot['execute'];
+  subscribe: OperationRoot['subscribe'];
+}
+
+/**
+ * onSubscribe's common part: parse and validate the operation, build its context, let `check`
+ * refuse it (e.g. a rate limit), and return the execution args with the operation's root — or
+ * the errors, the operation aborted.
+ */
+export async function operationArgs(
+  env: EnvelopedOperation,
+  payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
+  abort: AbortController,
+  check?: (context: unknown) => readonly GraphQLError[] | null,
+): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  let document: DocumentNode;
+  try {
+    document = env.parse(payload.query);
+  } catch (err) {
+    abort.abort();
+    return [err as GraphQLError];
+  }
+  const errors = env.validate(env.schema, document);
+  if (errors.length > 0) {
+    abort.abort();
+    return errors;
+  }
+  const contextValue = await env.contextFactory();
+  const refused = check?.(contextValue);
+  if (refused) {
+    abort.abort();
+    return refused;
+  }
+  const root: OperationRoot = { execute: env.execute, subscribe: env.subscribe, abort };
+  return {
+    schema: env.schema,
+    document,
+    operationName: payload.operationName,
+    variableValues: payload.variables,
+    contextValue,
+    rootValue: root,
+  };
 }
 
 /** Wraps a subscription's iterator so `return()` (client complete, socket close) aborts first. */

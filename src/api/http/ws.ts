@@ -13,7 +13,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createGraphQLError } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -23,8 +22,8 @@ import type { ApiStore, Principal } from '../schema/ports.js';
 import { authenticate } from './auth.js';
 import {
   authorizationParam,
-  type OperationRoot,
   openOperation,
+  operationArgs,
   rootedHooks,
   type WsExtra,
   wsEndpoint,
@@ -68,7 +67,7 @@ export function createGraphqlWs(deps: GraphqlWsDeps): GraphqlWs {
       },
       async onSubscribe(ctx, _id, payload) {
         const abort = openOperation(ctx.extra);
-        const { schema, execute, subscribe, contextFactory, parse, validate } = deps.yoga.getEnveloped({
+        const env = deps.yoga.getEnveloped({
           principal: ctx.extra.principal,
           // POST: yoga refuses mutations on GET requests, and a socket message is no GET.
           request: new Request(`http://medic.internal${GRAPHQL_PATH}`, {
@@ -77,40 +76,18 @@ export function createGraphqlWs(deps: GraphqlWsDeps): GraphqlWs {
           }),
           params: payload,
         });
-        let document: ReturnType<typeof parse>;
-        try {
-          document = parse(payload.query);
-        } catch (err) {
-          abort.abort();
-          return [err as GraphQLError];
-        }
-        const errors = validate(schema, document);
-        if (errors.length > 0) {
-          abort.abort();
-          return errors;
-        }
-        const contextValue = (await contextFactory()) as ApiContext;
-        // The HTTP path's 429 for a caller that kept being refused (core/throttle.ts) holds here too.
-        const wait = contextValue.denials.retryAfterSec(contextValue.principal.name, contextValue.now());
-        if (wait > 0) {
-          abort.abort();
+        return operationArgs(env, payload, abort, (context) => {
+          const c = context as ApiContext;
+          // The HTTP path's 429 for a caller that kept being refused (core/throttle.ts) holds here too.
+          const wait = c.denials.retryAfterSec(c.principal.name, c.now());
+          if (wait <= 0) return null;
+          // yoga's factory: the GraphQLError class graphql-ws checks against (one graphql copy).
           return [
-            // yoga's factory: the GraphQLError class graphql-ws checks against (one graphql copy).
             createGraphQLError(`too many refused requests; retry after ${wait}s`, {
               extensions: { code: 'RATE_LIMITED', retryAfterSec: wait },
             }),
           ];
-        }
-        const root: OperationRoot = { execute, subscribe, abort };
-        const args: ExecutionArgs = {
-          schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue,
-          rootValue: root,
-        };
-        return args;
+        });
       },
       ...rootedHooks(),
     },
