@@ -19,10 +19,10 @@ const SERVICE_FIELDS = `
  * budget group. Not in the events' `serviceView` (a page of 500 events must stay under the API's
  * query cost limit, and incidents do not show them).
  */
-const STATUS_FIELDS = `${SERVICE_FIELDS} maintenance { id name mode endsAt } policy { budget { group } }`;
+export const SERVICE_STATUS_FIELDS = `${SERVICE_FIELDS} maintenance { id name mode endsAt } policy { budget { group } }`;
 
-export const SERVICE_QUERY = `query MedicBotService($name: String!) { service(name: $name) { ${STATUS_FIELDS} } }`;
-export const SERVICES_QUERY = `query MedicBotServices { services { ${STATUS_FIELDS} } }`;
+export const SERVICE_QUERY = `query MedicBotService($name: String!) { service(name: $name) { ${SERVICE_STATUS_FIELDS} } }`;
+export const SERVICES_QUERY = `query MedicBotServices { services { ${SERVICE_STATUS_FIELDS} } }`;
 export const DRIFT_QUERY = `query MedicBotDrift { runtimeContract { path valid errors drift { ok checkedAt findings { source service field expected actual severity fix } } } }`;
 
 export const EVENT_FIELDS = `id at service kind decision actor reason stateFrom stateTo data serviceView { ${SERVICE_FIELDS} }`;

@@ -9,6 +9,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createYoga } from 'graphql-yoga';
+import { graphqlOverFetch, type YogaFetch } from '../../bot/graphql/transport.js';
+import type { GraphqlFn } from '../../bot/types.js';
 import { bearerToken } from '../api/http/auth.js';
 import type { Clock } from '../clock/clock.js';
 import { SHIP_PATH } from '../fleet/protocol.js';
@@ -39,8 +41,11 @@ export interface HubAppDeps {
   commandWaitMs: number;
   /** Lease requests of one budget group per transaction (MEDIC_HUB_BUDGET_BATCH; default 500). */
   budgetBatch?: number;
-  /** Slack's interactivity requests (slack-route.ts), when Slack is configured at the hub. */
-  slackEvents?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /**
+   * Slack's requests (slack-route.ts), when Slack is configured at the hub: built with the hub's
+   * own GraphQL in-process, the Slack user's role in the server context.
+   */
+  slackEvents?: (graphql: GraphqlFn) => (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** Base of runbook links (MEDIC_PUBLIC_URL, or the hub's URL once it listens); default relative links. */
   publicUrl?: () => string;
 }
@@ -108,6 +113,11 @@ export function createHubApp(deps: HubAppDeps): HubApp {
       logging: false,
     },
   );
+  const slackEvents = deps.slackEvents?.(
+    graphqlOverFetch(yoga.fetch as YogaFetch, {
+      serverContext: (actor) => ({ principal: { name: actor.id, role: actor.role } }),
+    }),
+  );
   // Subscriptions over graphql-ws too, as on an agent; 100 KiB messages like the agent's body limit.
   const ws = createHubWs({ yoga, auth, logger, maxPayload: 100 * 1024 });
   const pages = createPages({
@@ -140,7 +150,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
         silenceMs: deps.silenceMs,
       });
     }
-    if (path === SLACK_EVENTS_PATH && deps.slackEvents) return deps.slackEvents(req, res);
+    if (path === SLACK_EVENTS_PATH && slackEvents) return slackEvents(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return sendJson(res, 405, { error: 'method not allowed' });
     if (path === '/healthz') return sendJson(res, 200, { ok: true });

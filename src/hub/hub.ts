@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { roleResolver } from '../../bot/roles.js';
+import type { GraphqlFn } from '../../bot/types.js';
 import { GroupRoles } from '../../bot/usergroups.js';
 import type { Clock } from '../clock/clock.js';
 import { systemClock } from '../clock/clock.js';
@@ -57,7 +58,8 @@ function startSlack(
 
 /**
  * `POST /slack/events` on every replica when Slack is fully configured (signing secret too):
- * clicks on the hub's incidents, roles from the id lists and user groups at click time.
+ * clicks on the hub's incidents, `/medic`, App Home; roles from the id lists and user groups at
+ * click time. A factory: the app hands it the hub's in-process GraphQL.
  */
 function slackRoute(env: Env, database: HubDatabase, clock: Clock, log: Logger) {
   if (!env.SLACK_BOT_TOKEN || !env.SLACK_CHANNEL || !env.SLACK_SIGNING_SECRET) return undefined;
@@ -82,14 +84,20 @@ function slackRoute(env: Env, database: HubDatabase, clock: Clock, log: Logger) 
     (group, err) =>
       logger.warn({ err, group }, 'slack user group not readable: its members get no role from it'),
   );
-  return createSlackRoute({
-    db: database.db,
-    clock,
-    logger,
-    signingSecret: env.SLACK_SIGNING_SECRET,
-    roles: roleResolver(env, groups),
-    commandTtlMs: env.MEDIC_HUB_COMMAND_TTL_SEC * 1000,
-  });
+  const signingSecret = env.SLACK_SIGNING_SECRET;
+  return (graphql: GraphqlFn) =>
+    createSlackRoute({
+      db: database.db,
+      clock,
+      logger,
+      signingSecret,
+      roles: roleResolver(env, groups),
+      commandTtlMs: env.MEDIC_HUB_COMMAND_TTL_SEC * 1000,
+      graphql,
+      slack: target,
+      // Times in Slack texts, as the agent's bot shows them.
+      timeZone: 'UTC',
+    });
 }
 
 export interface RunningHub {

@@ -22,6 +22,7 @@ import type { Clock } from '../clock/clock.js';
 import { maintenanceMarkOf } from '../core/maintenance.js';
 import type { HubDb } from './db.js';
 import type { HubEvent } from './events.js';
+import { findService } from './nodes.js';
 import { type SlackTarget, slackCall } from './slack-api.js';
 
 /** Agent event kinds that open (or add to) a service incident. */
@@ -33,7 +34,11 @@ export const HUB_BLOCK_TTLS = [
   { label: '8 h', sec: 28800 },
   { label: '24 h', sec: 86400 },
 ] as const;
-export const HUB_ACTION = { approve: 'medic_hub_approve', block: 'medic_hub_block' } as const;
+export const HUB_ACTION = {
+  approve: 'medic_hub_approve',
+  block: 'medic_hub_block',
+  release: 'medic_hub_release',
+} as const;
 /** Events per node per round. */
 const PAGE = 50;
 
@@ -96,38 +101,52 @@ const TEXT: Record<string, string> = {
 const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const plain = (text: string) => ({ type: 'plain_text', text, emoji: true });
 
-/** The incident message: its text, an optional result line, and the controls while open. */
+/**
+ * The controls of one fleet service (incident messages, App Home): Approve, and Block while it
+ * is not held, Release while it is. Values name the node and service; a click is re-checked at
+ * the hub and the node's agent (slack-route.ts).
+ */
+export function hubControls(node: string, service: string, held: boolean) {
+  const approve = {
+    type: 'button',
+    action_id: HUB_ACTION.approve,
+    style: 'primary',
+    text: plain('Approve probe restart'),
+    value: controlValue(node, service),
+  };
+  const release = {
+    type: 'button',
+    action_id: HUB_ACTION.release,
+    text: plain('Release hold'),
+    value: controlValue(node, service),
+  };
+  const block = {
+    type: 'static_select',
+    action_id: HUB_ACTION.block,
+    placeholder: plain('Block auto-restart…'),
+    options: HUB_BLOCK_TTLS.map((t) => ({
+      text: plain(`Block for ${t.label}`),
+      value: controlValue(node, service, t.sec),
+    })),
+  };
+  return { type: 'actions', elements: [approve, held ? release : block] };
+}
+
+/**
+ * The incident message: its text, an optional result line, and the controls while open
+ * (Release instead of Block while the service is held).
+ */
 export function incidentBlocks(
   node: string,
   service: string,
   text: string,
   line: string | null,
   open: boolean,
+  held = false,
 ) {
   const blocks: Record<string, unknown>[] = [section(text)];
   if (line) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: line }] });
-  if (open)
-    blocks.push({
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          action_id: HUB_ACTION.approve,
-          style: 'primary',
-          text: plain('Approve probe restart'),
-          value: controlValue(node, service),
-        },
-        {
-          type: 'static_select',
-          action_id: HUB_ACTION.block,
-          placeholder: plain('Block auto-restart…'),
-          options: HUB_BLOCK_TTLS.map((t) => ({
-            text: plain(`Block for ${t.label}`),
-            value: controlValue(node, service, t.sec),
-          })),
-        },
-      ],
-    });
+  if (open) blocks.push(hubControls(node, service, held));
   return blocks;
 }
 
@@ -249,9 +268,12 @@ async function handleEvent(deps: ServiceIncidentDeps, node: string, r: Row): Pro
   });
 }
 
+const HELD = (state: string | null) => state === 'held';
+
 const OPERATION_TEXT: Record<string, string> = {
   approveRestart: 'approved a probe restart',
   holdService: 'blocked automatic restarts',
+  releaseService: 'released the hold',
 };
 
 /**
@@ -282,10 +304,15 @@ export async function updateWithResult(deps: ServiceIncidentDeps, event: HubEven
         ? `:white_check_mark: ${who} ${what}: done on *${event.node}* (now ${d.state ?? 'unknown'}).`
         : `:no_entry: ${who} ${what}: refused on *${event.node}* (${d.code ?? d.type}${d.message ? `: ${d.message}` : ''}).`;
   const text = incident.text ?? `*${event.service}* on *${event.node}*`;
+  // Held or not: the agent's answer when it took the command, else the view it last shipped.
+  const state =
+    d.ok && d.state
+      ? d.state
+      : await findService(deps.db, event.node, event.service).then((f) => (f.ok ? f.service.state : null));
   await slackCall(deps.slack, deps.clock, 'chat.update', {
     channel: incident.channel,
     ts: incident.ts,
     text: `${text}\n${line}`,
-    blocks: incidentBlocks(event.node, event.service, text, line, incident.resolvedAt === null),
+    blocks: incidentBlocks(event.node, event.service, text, line, incident.resolvedAt === null, HELD(state)),
   });
 }
