@@ -6,8 +6,8 @@
  * events, one NOTIFY per batch, and the commands waiting for the node (marked delivered). The
  * node row is locked first (`FOR UPDATE`), so two batches of one node never interleave; a batch
  * only ever touches rows of its own node. Command results, when the batch has any, are stored
- * first in their own transaction (commands.ts), so a command answered in this batch is not
- * delivered again in its reply.
+ * first (commands.ts), in one transaction with the statement: a command answered in this batch
+ * is not delivered again in its reply, and nobody sees it done before the views that came with it.
  *
  * Store identity: a batch names the agent's store (`store`, a random id made with its SQLite
  * database). The hub numbers a node's events across its stores: hub event id = the node's
@@ -153,10 +153,15 @@ FROM touched t`;
 }
 
 export async function ingest(db: HubDb, batch: Batch, now: number): Promise<IngestResult> {
-  if (batch.results.length > 0) {
-    await db.transaction((tx) => applyResults(tx, batch.node, batch.results, now));
-  }
-  let [row] = (await db.execute<Row>(statement(batch, now))).rows;
+  // Results and the batch's views commit together: a hub mutation waiting for its command
+  // (schema/commands.ts) must not see it done while the service's view is still the old one.
+  let [row] =
+    batch.results.length > 0
+      ? await db.transaction(async (tx) => {
+          await applyResults(tx, batch.node, batch.results, now);
+          return (await tx.execute<Row>(statement(batch, now))).rows;
+        })
+      : (await db.execute<Row>(statement(batch, now))).rows;
   if (!row) {
     // A node's first batch: its row, then the same statement.
     await db
