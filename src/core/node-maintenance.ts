@@ -9,14 +9,21 @@
  */
 import type { MaintenanceMark } from './maintenance.js';
 
-/** The `maintenance` field of a service view as shipped (ServiceStatus, ISO endsAt). */
+/**
+ * The `maintenance` field of a service view as shipped. Agents ship their core ServiceView, whose
+ * `endsAt` is wall-clock epoch ms (core/view.ts ActiveMaintenance); an ISO string (the
+ * ServiceStatus projection) is read too.
+ */
 export interface ShippedWindow {
   id: string;
   name: string;
   mode: 'hold' | 'shadow';
-  endsAt: string;
+  endsAt: string | number;
   notify?: boolean;
 }
+
+/** A shipped window's end in epoch ms (NaN when unreadable: then it covers nothing). */
+const endOf = (w: ShippedWindow): number => (typeof w.endsAt === 'number' ? w.endsAt : Date.parse(w.endsAt));
 
 /**
  * The window a dark node is in at `now`, or null. With several windows, the one ending first
@@ -31,8 +38,8 @@ export function nodeWindow(
   let first: ShippedWindow | null = null;
   let notify = false;
   for (const w of windows) {
-    if (!w || !(Date.parse(w.endsAt) > now)) return null;
-    if (!first || Date.parse(w.endsAt) < Date.parse(first.endsAt)) first = w;
+    if (!w || !(endOf(w) > now)) return null;
+    if (!first || endOf(w) < endOf(first)) first = w;
     notify ||= w.notify === true;
   }
   return first && { id: first.id, name: first.name, mode: first.mode, notify };

@@ -1,7 +1,8 @@
 /**
  * A dark node inside a maintenance window (core/node-maintenance.ts, node-escalation.ts): the
  * window is the node's only when every shipped service is inside one that has not ended; notify
- * wins when any window asks for it; paging is suppressed without notify and marked with it.
+ * wins when any window asks for it; paging is suppressed without notify and marked with it. A
+ * window's end is read as agents ship it (epoch ms, their ServiceView) or as ISO.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,12 +11,17 @@ import { nodeWindow, type ShippedWindow } from '../../src/core/node-maintenance.
 
 const NOW = Date.UTC(2026, 10, 30, 12);
 
+const end = (w: ShippedWindow) => (typeof w.endsAt === 'number' ? w.endsAt : Date.parse(w.endsAt));
+
 const windowArb: fc.Arbitrary<ShippedWindow | null> = fc.option(
   fc.record({
     id: fc.constantFrom('contract:a', 'adhoc:7'),
     name: fc.constantFrom('a', 'b'),
     mode: fc.constantFrom('hold' as const, 'shadow' as const),
-    endsAt: fc.integer({ min: -3_600_000, max: 3_600_000 }).map((d) => new Date(NOW + d).toISOString()),
+    // Agents ship their ServiceView (epoch ms); the ServiceStatus projection says ISO: both are read.
+    endsAt: fc
+      .tuple(fc.integer({ min: -3_600_000, max: 3_600_000 }), fc.boolean())
+      .map(([d, iso]) => (iso ? new Date(NOW + d).toISOString() : NOW + d)),
     notify: fc.boolean(),
   }),
   { nil: null },
@@ -26,14 +32,14 @@ describe('nodeWindow', () => {
     fc.assert(
       fc.property(fc.array(windowArb, { maxLength: 6 }), (views) => {
         const mark = nodeWindow(views, NOW);
-        const live = views.filter((w): w is ShippedWindow => w !== null && Date.parse(w.endsAt) > NOW);
+        const live = views.filter((w): w is ShippedWindow => w !== null && end(w) > NOW);
         if (views.length === 0 || live.length < views.length) {
           expect(mark).toBeNull();
           return;
         }
-        const first = Math.min(...live.map((w) => Date.parse(w.endsAt)));
+        const first = Math.min(...live.map(end));
         expect(mark).not.toBeNull();
-        expect(live.some((w) => w.id === mark!.id && Date.parse(w.endsAt) === first)).toBe(true);
+        expect(live.some((w) => w.id === mark!.id && end(w) === first)).toBe(true);
         expect(mark!.notify).toBe(live.some((w) => w.notify === true));
       }),
     );
