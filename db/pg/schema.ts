@@ -42,6 +42,11 @@ export const nodes = pgTable('nodes', {
   idOffset: bigint('id_offset', { mode: 'number' }).notNull().default(0),
   /** The agent's runtime contract and latest drift report as last shipped (fleet ContractSnapshot). */
   contract: jsonb('contract'),
+  /**
+   * The agent's maintenance windows as last shipped (its `maintenanceWindows`: contract windows as
+   * their current or next span, ad hoc ones not over yet); null until it ships them.
+   */
+  maintenance: jsonb('maintenance'),
 });
 
 /**

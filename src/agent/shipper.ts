@@ -20,6 +20,7 @@
 import type { Clock, Timer } from '../clock/clock.js';
 import type { AuditEvent } from '../core/audit.js';
 import type { ServiceView } from '../core/view.js';
+import type { ShippedWindow } from '../fleet/maintenance.js';
 import {
   type CommandResult,
   type ContractSnapshot,
@@ -67,6 +68,8 @@ export interface ShipperOptions {
   execute?: (command: FleetCommand) => Promise<CommandResult>;
   /** The runtime contract as the API answers it (null: none); shipped when it changed. */
   contract?: () => Promise<ContractSnapshot | null>;
+  /** The maintenance windows as the API's `maintenanceWindows` answers them; shipped when they changed. */
+  maintenance?: () => readonly ShippedWindow[];
   /** Services on other nodes this agent depends on (`node/name`), named in every batch. */
   watch?: () => readonly string[];
   /** The hub's answer about the watched services (each successful round that carries one). */
@@ -98,6 +101,8 @@ export class Shipper {
   private warnedAhead = false;
   /** The contract snapshot the hub last accepted (JSON), or undefined before the first. */
   private shippedContract: string | undefined;
+  /** The maintenance windows the hub last accepted (JSON), or undefined before the first. */
+  private shippedWindows: string | undefined;
 
   constructor(private readonly opts: ShipperOptions) {
     this.batchSize = Math.min(opts.batchSize ?? 200, MAX_BATCH_EVENTS);
@@ -139,6 +144,9 @@ export class Shipper {
       const contract = opts.contract ? await opts.contract() : undefined;
       const contractJson = contract === undefined ? undefined : JSON.stringify(contract);
       const changed = contractJson !== undefined && contractJson !== this.shippedContract;
+      const windows = opts.maintenance?.();
+      const windowsJson = windows === undefined ? undefined : JSON.stringify(windows);
+      const windowsChanged = windowsJson !== undefined && windowsJson !== this.shippedWindows;
       const watch = opts.watch?.() ?? [];
       const reply = await this.send({
         node: opts.node,
@@ -151,9 +159,11 @@ export class Shipper {
         services: opts.views(),
         results,
         ...(changed ? { contract } : {}),
+        ...(windowsChanged ? { maintenance: windows } : {}),
         ...(watch.length > 0 ? { watch } : {}),
       });
       if (changed) this.shippedContract = contractJson;
+      if (windowsChanged) this.shippedWindows = windowsJson;
       this.recovered();
       if (this.cursor === null) this.checkAhead(reply.cursor);
       this.cursor = reply.cursor;

@@ -48,3 +48,39 @@ export function maintenanceMarkOf(data: Record<string, unknown> | null | undefin
   if (mode !== 'hold' && mode !== 'shadow') return null;
   return { id, name, mode, notify: notify === true };
 }
+
+/** 7 days: a longer ad hoc window belongs in the contract. */
+export const MAX_WINDOW_SEC = 7 * 24 * 3600;
+
+/** An ad hoc window's time arguments as an operator gives them (epoch ms; `from` default now). */
+export interface WindowTimes {
+  from?: number | null;
+  until?: number | null;
+  durationSec?: number | null;
+}
+
+export type WindowSpan =
+  | { ok: true; from: number; until: number }
+  | { ok: false; field: 'until'; message: string };
+
+/**
+ * The span an ad hoc window covers, or why it cannot be scheduled at `now`: exactly one of
+ * `until` and `durationSec`, ending after its start and after now, at most MAX_WINDOW_SEC long.
+ * The agent's `scheduleMaintenance` decides with it; the hub checks with it before queueing the
+ * command (the agent checks again on its own clock).
+ */
+export function windowSpan(args: WindowTimes, now: number): WindowSpan {
+  const from = args.from ?? now;
+  if ((args.until == null) === (args.durationSec == null))
+    return { ok: false, field: 'until', message: 'give exactly one of until and durationSec' };
+  const until = args.until ?? from + (args.durationSec ?? 0) * 1000;
+  if (until <= from) return { ok: false, field: 'until', message: 'until must be after from' };
+  if (until <= now) return { ok: false, field: 'until', message: 'the window would already be over' };
+  if (until - from > MAX_WINDOW_SEC * 1000)
+    return {
+      ok: false,
+      field: 'until',
+      message: `a window lasts at most ${MAX_WINDOW_SEC / 86400} days (longer: the contract)`,
+    };
+  return { ok: true, from, until };
+}

@@ -23,6 +23,7 @@
  */
 import { z } from 'zod';
 import { policyShape } from '../core/policy.js';
+import { maintenanceSnapshotSchema, maintenanceWindowSchema, type ShippedWindow } from './maintenance.js';
 
 export const SHIP_PATH = '/agent/v1/ship';
 /** Most events one batch may carry. */
@@ -48,8 +49,10 @@ export const shippedView = z.looseObject({
 });
 
 /**
- * The operations a hub command may carry: the agent's mutations of the same name. checkDrift is
- * node-wide: its `service` is NODE_WIDE and its result carries the report (`drift`).
+ * The operations a hub command may carry: the agent's mutations of the same name. checkDrift,
+ * scheduleMaintenance and cancelMaintenance are node-wide: their `service` is NODE_WIDE (a window
+ * for one service names it), their arguments are in `args`, and the result carries the report
+ * (`drift`) or the window (`window`).
  */
 export const COMMAND_OPERATIONS = [
   'holdService',
@@ -58,9 +61,18 @@ export const COMMAND_OPERATIONS = [
   'forceRestart',
   'resetCircuit',
   'checkDrift',
+  'scheduleMaintenance',
+  'cancelMaintenance',
 ] as const;
 
-/** `service` of a command that addresses the whole node (checkDrift). */
+/** The node-wide operations (not one service's mutation with `name`). */
+export const NODE_WIDE_OPERATIONS: readonly CommandOperation[] = [
+  'checkDrift',
+  'scheduleMaintenance',
+  'cancelMaintenance',
+];
+
+/** `service` of a command that addresses the whole node (checkDrift, most maintenance windows). */
 export const NODE_WIDE = '*';
 
 /** A drift report (the agent's DriftReport: src/api/schema/ports.ts), as shipped. */
@@ -151,6 +163,8 @@ export const commandResultSchema = z.object({
   state: z.string().max(50).nullable(),
   /** checkDrift: the report (absent for other operations). */
   drift: driftReportSchema.optional(),
+  /** scheduleMaintenance / cancelMaintenance: the window as the agent's mutation answered it. */
+  window: maintenanceWindowSchema.optional(),
 });
 export type CommandResult = z.infer<typeof commandResultSchema>;
 
@@ -204,6 +218,8 @@ export const batchSchema = z.object({
   results: z.array(commandResultSchema).max(MAX_BATCH_RESULTS).default([]),
   /** The agent's runtime contract when it changed since the last accepted batch (absent = unchanged). */
   contract: contractSnapshotSchema.nullable().optional(),
+  /** The agent's maintenance windows when they changed since the last accepted batch (absent = unchanged). */
+  maintenance: maintenanceSnapshotSchema.optional(),
   /**
    * Services on other nodes this agent's services depend on (`node/name`, fleet dependencies):
    * the reply's `remote` carries their current state (absent = none watched).
@@ -224,6 +240,7 @@ export interface OutgoingBatch {
   services: readonly { name: string; unit: string; state: { tag: string } }[];
   results?: readonly CommandResult[];
   contract?: ContractSnapshot | null;
+  maintenance?: readonly ShippedWindow[];
   watch?: readonly string[];
 }
 export type ShippedEvent = z.infer<typeof shippedEvent>;

@@ -2,7 +2,8 @@
  * Stores one agent batch in ONE SQL statement (one round trip, atomic by itself): the node row
  * (heartbeat, version, store identity), the events (`jsonb_array_elements` of the batch, one
  * multi-row INSERT … ON CONFLICT (node, event id) DO NOTHING: a re-sent batch changes nothing),
- * the service views (one multi-row upsert), the node's cursor, `node_up` / `store_changed` hub
+ * the service views (one multi-row upsert), the contract snapshot and maintenance windows when
+ * the agent sent them (they come only when changed), the node's cursor, `node_up` / `store_changed` hub
  * events, one NOTIFY per batch, and the commands waiting for the node (marked delivered). The
  * node row is locked first (`FOR UPDATE`), so two batches of one node never interleave; a batch
  * only ever touches rows of its own node. Command results, when the batch has any, are stored
@@ -64,6 +65,8 @@ function statement(batch: Batch, now: number) {
   const newest = batch.after === null ? (batch.newest ?? null) : null;
   const hasContract = batch.contract !== undefined;
   const contract = hasContract ? JSON.stringify(batch.contract) : null;
+  const hasWindows = batch.maintenance !== undefined;
+  const windows = hasWindows ? JSON.stringify(batch.maintenance) : null;
   return sql`
 WITH old AS (
   SELECT cursor, down_since, store_id, id_offset FROM ${nodes} WHERE name = ${batch.node} FOR UPDATE
@@ -96,6 +99,8 @@ WITH old AS (
     id_offset = f.off,
     -- the runtime contract comes only when it changed (runtimeContract at the hub reads it)
     contract = CASE WHEN ${hasContract}::boolean AND NOT f.stale THEN ${contract}::jsonb ELSE n.contract END,
+    -- so do the maintenance windows (maintenanceWindows at the hub reads them)
+    maintenance = CASE WHEN ${hasWindows}::boolean AND NOT f.stale THEN ${windows}::jsonb ELSE n.maintenance END,
     cursor = CASE WHEN f.ok AND ${last}::bigint IS NOT NULL THEN greatest(f.cursor, f.off + ${last}::bigint) ELSE f.cursor END
   FROM f WHERE n.name = ${batch.node}
   RETURNING f.cursor AS old_cursor, n.cursor, f.off, f.ok, f.stale, f.switch, f.restored, f.id_offset AS old_off,

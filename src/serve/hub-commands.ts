@@ -1,40 +1,97 @@
 /**
  * Runs a hub command on this agent (issue 15) as the agent's own GraphQL mutation, in-process,
  * for the hub's actor (`hub:<actor>`) with the role the hub granted: the API's role check,
- * reason validation, engine, decide() and audit all apply exactly as for a local operator, and
- * the audit event names the hub command (`data.hubCommand`). The mutation's result (the Service,
- * or a typed error) becomes the command's result.
+ * reason validation, engine, decide() (or drift check, or maintenance window) and audit all apply
+ * exactly as for a local operator, and the audit event names the hub command (`data.hubCommand`).
+ * The mutation's result (the Service, DriftReport or MaintenanceWindow, or a typed error) becomes
+ * the command's result; node-wide operations carry theirs up (`drift`, `window`).
  */
 import type { YogaLike } from '../../bot/graphql/transport.js';
 import type { Principal } from '../api/schema/ports.js';
-import type { CommandResult, FleetCommand } from '../fleet/protocol.js';
+import type { ShippedWindow } from '../fleet/maintenance.js';
+import type { CommandOperation, CommandResult, FleetCommand } from '../fleet/protocol.js';
 
-const MUTATION = {
-  holdService:
-    'mutation($name: String!, $reason: String!, $ttlSec: Int!) { r: holdService(name: $name, reason: $reason, ttlSec: $ttlSec) { ...R } }',
-  releaseService:
-    'mutation($name: String!, $reason: String!) { r: releaseService(name: $name, reason: $reason) { ...R } }',
-  approveRestart:
-    'mutation($name: String!, $reason: String!) { r: approveRestart(name: $name, reason: $reason) { ...R } }',
-  forceRestart:
-    'mutation($name: String!, $reason: String!) { r: forceRestart(name: $name, reason: $reason) { ...R } }',
-  resetCircuit:
-    'mutation($name: String!, $reason: String!) { r: resetCircuit(name: $name, reason: $reason) { ...R } }',
-  // Node-wide: no service, no reason argument (the hub records its own reason).
-  checkDrift:
-    'mutation { r: checkDrift { __typename ... on DriftReport { ok checkedAt findings { source service field expected actual severity fix } } ... on MutationError { code message } } }',
-} as const;
+const SERVICE_RESULT =
+  '{ ...R } } fragment R on ServiceResult { __typename ... on Service { state } ... on MutationError { code message } }';
+const WINDOW =
+  '{ __typename ... on MaintenanceWindow { id node name source services mode notify reason actor schedule timezone from until active } ... on MutationError { code message } } }';
 
-const FRAGMENT =
-  'fragment R on ServiceResult { __typename ... on Service { state } ... on MutationError { code message } }';
+/** Per operation: the mutation, its success type, and where its arguments come from. */
+const OPERATIONS: Record<CommandOperation, { query: string; ok: string; nodeWide?: true }> = {
+  holdService: {
+    query: `mutation($name: String!, $reason: String!, $ttlSec: Int!) { r: holdService(name: $name, reason: $reason, ttlSec: $ttlSec) ${SERVICE_RESULT}`,
+    ok: 'Service',
+  },
+  releaseService: {
+    query: `mutation($name: String!, $reason: String!) { r: releaseService(name: $name, reason: $reason) ${SERVICE_RESULT}`,
+    ok: 'Service',
+  },
+  approveRestart: {
+    query: `mutation($name: String!, $reason: String!) { r: approveRestart(name: $name, reason: $reason) ${SERVICE_RESULT}`,
+    ok: 'Service',
+  },
+  forceRestart: {
+    query: `mutation($name: String!, $reason: String!) { r: forceRestart(name: $name, reason: $reason) ${SERVICE_RESULT}`,
+    ok: 'Service',
+  },
+  resetCircuit: {
+    query: `mutation($name: String!, $reason: String!) { r: resetCircuit(name: $name, reason: $reason) ${SERVICE_RESULT}`,
+    ok: 'Service',
+  },
+  // Node-wide: no `name`; checkDrift takes no reason (the hub records its own).
+  checkDrift: {
+    query:
+      'mutation { r: checkDrift { __typename ... on DriftReport { ok checkedAt findings { source service field expected actual severity fix } } ... on MutationError { code message } } }',
+    ok: 'DriftReport',
+    nodeWide: true,
+  },
+  scheduleMaintenance: {
+    query: `mutation($services: [String!], $from: DateTime, $until: DateTime, $durationSec: Int, $mode: MaintenanceMode, $notify: Boolean, $reason: String!) {
+      r: scheduleMaintenance(services: $services, from: $from, until: $until, durationSec: $durationSec, mode: $mode, notify: $notify, reason: $reason) ${WINDOW}`,
+    ok: 'MaintenanceWindow',
+    nodeWide: true,
+  },
+  cancelMaintenance: {
+    query: `mutation($id: String!, $reason: String) { r: cancelMaintenance(id: $id, reason: $reason) ${WINDOW}`,
+    ok: 'MaintenanceWindow',
+    nodeWide: true,
+  },
+};
 
 type Report = NonNullable<CommandResult['drift']>;
+type Answered = { __typename: string; state?: string; code?: string; message?: string } & Partial<Report> &
+  Partial<ShippedWindow>;
 
 interface Answer {
-  data?: {
-    r?: { __typename: string; state?: string; code?: string; message?: string } & Partial<Report>;
-  };
+  data?: { r?: Answered };
   errors?: { message: string }[];
+}
+
+/** The variables of the command's mutation: its args, its reason, and `name` for a service's. */
+function variablesOf(command: FleetCommand): Record<string, unknown> {
+  if (command.operation === 'checkDrift') return {};
+  const own = OPERATIONS[command.operation].nodeWide ? {} : { name: command.service };
+  return { ...command.args, ...own, reason: command.reason };
+}
+
+/** What a taken node-wide command carries up besides its type. */
+function payload(command: FleetCommand, r: Answered): Partial<CommandResult> {
+  if (command.operation === 'checkDrift')
+    return { drift: { ok: r.ok!, checkedAt: r.checkedAt!, findings: r.findings! } };
+  if (command.operation === 'scheduleMaintenance' || command.operation === 'cancelMaintenance') {
+    const {
+      __typename: _t,
+      state: _s,
+      code: _c,
+      message: _m,
+      ok: _o,
+      checkedAt: _a,
+      findings: _f,
+      ...window
+    } = r;
+    return { window: window as ShippedWindow };
+  }
+  return {};
 }
 
 export async function runHubCommand(
@@ -48,15 +105,13 @@ export async function runHubCommand(
     via: 'hub',
     hubCommand: command.id,
   };
-  const nodeWide = command.operation === 'checkDrift';
-  const variables = nodeWide ? {} : { name: command.service, reason: command.reason, ...command.args };
-  const query = nodeWide ? MUTATION[command.operation] : `${MUTATION[command.operation]} ${FRAGMENT}`;
+  const spec = OPERATIONS[command.operation];
   const res = await yoga.fetch(
     new URL('http://medic.local/graphql'),
     {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query: spec.query, variables: variablesOf(command) }),
     },
     { principal },
   );
@@ -75,7 +130,7 @@ export async function runHubCommand(
       state: null,
     };
   }
-  const ok = r.__typename === (nodeWide ? 'DriftReport' : 'Service');
+  const ok = r.__typename === spec.ok;
   return {
     id: command.id,
     at,
@@ -84,6 +139,6 @@ export async function runHubCommand(
     code: ok ? null : (r.code ?? null),
     message: ok ? null : (r.message ?? null),
     state: r.state ?? null,
-    ...(nodeWide && ok ? { drift: { ok: r.ok!, checkedAt: r.checkedAt!, findings: r.findings! } } : {}),
+    ...(ok ? payload(command, r) : {}),
   };
 }

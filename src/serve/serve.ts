@@ -26,6 +26,7 @@ import { RemoteDependencies } from '../agent/remote-deps.js';
 import { Shipper } from '../agent/shipper.js';
 import { createApp } from '../api/http/app.js';
 import { Metrics } from '../api/http/metrics.js';
+import { windowViews } from '../api/schema/maintenance-views.js';
 import type { RawRoute } from '../api/schema/ports.js';
 import { VERSION } from '../cli/version.js';
 import { systemClock } from '../clock/clock.js';
@@ -38,6 +39,7 @@ import { createEngine } from '../engine/engine.js';
 import { Timeline } from '../engine/timeline.js';
 import type { Clock, Engine } from '../engine/types.js';
 import { createEscalation, type Escalation, resolveEscalation } from '../escalation/escalation.js';
+import { MAX_SHIPPED_WINDOWS } from '../fleet/maintenance.js';
 import type { Logger } from '../log.js';
 import { policySetOfContract } from '../rollout/policy-set.js';
 import { activePolicySet, resolveActivePolicies } from '../rollout/versions.js';
@@ -427,6 +429,13 @@ function startShipper(
         };
       },
     ),
+    // The maintenance windows as this agent's `maintenanceWindows` answers them (shipped when
+    // changed; capped so an oversized list can never make the hub refuse every batch).
+    maintenance: () =>
+      windowViews({ engine, store, now: () => clock.now(), node: env.MEDIC_NODE_NAME }).slice(
+        0,
+        MAX_SHIPPED_WINDOWS,
+      ),
     // Fleet dependencies: named in each batch, the hub's answer feeds the engine.
     ...(remote ? { watch: () => remote.watched(), onRemote: (r) => remote.received(r) } : {}),
   });

@@ -120,6 +120,39 @@ describe('maintenance windows over GraphQL', () => {
   });
 });
 
+describe('maintenance windows and the node argument (one document for agent and hub)', () => {
+  it('answers for its own node, or none named; another node is NOT_FOUND (mutations) or no windows (query)', async () => {
+    h = await startHarness();
+    const own = (await h.gql('viewer', '{ s: services { node } }')).body.data as { s: { node: string }[] };
+    const me = own.s[0]!.node;
+    const mine = await h.gql(
+      'operator',
+      `mutation { scheduleMaintenance(node: "${me}", services: ["api"], durationSec: 600, reason: "x") { ${RESULT} ... on MaintenanceWindow { node } } }`,
+    );
+    expect((mine.body.data as Data).scheduleMaintenance).toMatchObject({ id: 'adhoc:1', node: me });
+    const other = await h.gql(
+      'operator',
+      `mutation { scheduleMaintenance(node: "elsewhere", durationSec: 600, reason: "x") { ${RESULT} } }`,
+    );
+    expect((other.body.data as Data).scheduleMaintenance).toEqual({
+      __typename: 'NotFoundError',
+      code: 'NOT_FOUND',
+      message: `this medic is node ${me}, not elsewhere: ask the fleet hub for other nodes`,
+    });
+    const cancel = await h.gql(
+      'operator',
+      `mutation { cancelMaintenance(node: "elsewhere", id: "adhoc:1") { ${RESULT} } }`,
+    );
+    expect((cancel.body.data as Data).cancelMaintenance).toMatchObject({ code: 'NOT_FOUND' });
+    expect(h.store.listMaintenance(h.clock.now()).map((w) => w.id)).toEqual([1]);
+    const lists = await h.gql(
+      'viewer',
+      `{ a: maintenanceWindows(node: "${me}") { id node } b: maintenanceWindows(node: "elsewhere") { id } }`,
+    );
+    expect(lists.body.data).toEqual({ a: [{ id: 'adhoc:1', node: me }], b: [] });
+  });
+});
+
 describe('maintenance windows with notify', () => {
   it('an ad hoc window with notify is stored with it, and marks what happens inside it notify: true (like the contract key)', async () => {
     h = await startHarness();

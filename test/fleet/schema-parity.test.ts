@@ -33,10 +33,6 @@ const AGENT_ONLY: Record<string, string> = {
   'Query.activePolicy': 'per-host policy versions',
   'Mutation.applyPolicy': 'per-host policy gate',
   'Mutation.rollbackPolicy': 'per-host policy gate',
-  // Maintenance windows (issue 18) are per host for now: not yet hub commands (FLEET.md "not done").
-  'Query.maintenanceWindows': 'per-host maintenance windows (not yet at the hub)',
-  'Mutation.scheduleMaintenance': 'per-host maintenance windows (not yet at the hub)',
-  'Mutation.cancelMaintenance': 'per-host maintenance windows (not yet at the hub)',
 };
 
 const typeString = (t: GraphQLType): string => String(t);

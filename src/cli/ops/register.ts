@@ -161,7 +161,9 @@ export function registerOps(program: Commander, io: CliIo, exit: ExitSink): void
 function registerMaintenance(program: Commander, io: CliIo, exit: ExitSink): void {
   const parent = program
     .command('maintenance')
-    .description('ad hoc maintenance windows: hold or shadow automatic restarts for a while');
+    .description(
+      'ad hoc maintenance windows: hold or shadow automatic restarts for a while (at a fleet hub: --node)',
+    );
   ops(parent, 'add', 'schedule a window (operator)', io, exit, async (target, flags) => {
     const { addWindow } = await import('./maintenance.js');
     return addWindow(target, flags as Parameters<typeof addWindow>[1], io);
@@ -184,12 +186,14 @@ function registerMaintenance(program: Commander, io: CliIo, exit: ExitSink): voi
     exit,
     async (target, flags) => {
       const { listWindows } = await import('./maintenance.js');
-      return listWindows(target, flags.json === true, io);
+      return listWindows(target, flags as Parameters<typeof listWindows>[1], io);
     },
-  ).option('--json', 'print the windows as JSON');
+  )
+    .option('--service <name>', 'only windows covering this service')
+    .option('--json', 'print the windows as JSON');
   ops(parent, 'cancel', 'end an ad hoc window now (operator)', io, exit, async (target, flags, cmd) => {
     const { cancelWindow } = await import('./maintenance.js');
-    return cancelWindow(target, cmd.args[0]!, flags.reason as string | undefined, io);
+    return cancelWindow(target, cmd.args[0]!, flags as Parameters<typeof cancelWindow>[2], io);
   })
     .argument('<id>', 'the window id: 3, adhoc:3 or adhoc-3')
     .option(REASON, 'why (recorded in the audit log)');

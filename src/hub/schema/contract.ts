@@ -10,28 +10,20 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { DriftReport } from '../../api/schema/ports.js';
 import { driftTypes, type RuntimeContractShape } from '../../api/schema/shared/drift.js';
-import { invalid, type MutationErrorShape, notFound, resultUnion } from '../../api/schema/shared/errors.js';
-import { hasRole } from '../../core/roles.js';
+import { type MutationErrorShape, notFound, resultUnion } from '../../api/schema/shared/errors.js';
 import { NODE_WIDE } from '../../fleet/protocol.js';
 import { issueCommand, type StoredCommand } from '../commands.js';
 import { nodeContract, resolveNode } from '../nodes.js';
 import { builder, type HubContext } from './builder.js';
 import { awaitCommand, type Pending } from './commands.js';
+import { authorizeHub, nodeWideOutcome } from './node-command.js';
 
 const { DriftReportRef, RuntimeContractRef } = driftTypes(builder);
 
 const DriftResultRef = resultUnion(builder, 'DriftResult', DriftReportRef);
 
-const AGENT_CODES = new Set<string>(['NOT_FOUND', 'NOT_ALLOWED', 'CONFLICT', 'VALIDATION']);
-
 function driftOutcome(cmd: StoredCommand): DriftReport | MutationErrorShape | Pending {
-  const r = cmd.result;
-  if (cmd.state !== 'done' || !r) return { pending: cmd };
-  if (r.ok && r.drift) return r.drift as DriftReport;
-  const message = r.message ?? `${r.type} ${r.code ?? ''}`.trim();
-  if (r.code && AGENT_CODES.has(r.code))
-    return { code: r.code as MutationErrorShape['code'], message, requiredRole: 'operator' };
-  return invalid('agent', `node ${cmd.node} answered ${r.type}${r.code ? ` ${r.code}` : ''}: ${message}`);
+  return nodeWideOutcome(cmd, (r) => r.drift as DriftReport | undefined, 'operator');
 }
 
 builder.queryField('runtimeContract', (t) =>
@@ -64,14 +56,8 @@ builder.mutationField('checkDrift', (t) =>
       }),
     },
     resolve: async (_r, a, ctx: HubContext) => {
-      const { principal } = ctx;
-      const role = principal.role === 'bot' || principal.role === 'alertmanager' ? 'viewer' : principal.role;
-      if (!hasRole(role, 'operator'))
-        return {
-          code: 'NOT_ALLOWED' as const,
-          message: `checkDrift needs role operator; token '${principal.name}' has role ${principal.role}`,
-          requiredRole: 'operator' as const,
-        };
+      const auth = authorizeHub(ctx, 'checkDrift', 'operator', { node: a.node, service: NODE_WIDE });
+      if ('error' in auth) return auth.error;
       const found = await resolveNode(ctx.db, a.node);
       if (!found.ok)
         return found.code === 'AMBIGUOUS'
@@ -84,8 +70,8 @@ builder.mutationField('checkDrift', (t) =>
           service: NODE_WIDE,
           operation: 'checkDrift',
           args: {},
-          actor: principal.name,
-          role: role as StoredCommand['role'],
+          actor: ctx.principal.name,
+          role: auth.role,
           reason: 'drift check requested at the hub',
         },
         ctx.clock.now(),

@@ -11,6 +11,7 @@ import './events.js';
 import './commands.js';
 import './contract.js';
 import './budget.js';
+import './maintenance.js';
 
 export type { HubContext, HubPrincipal } from './builder.js';
 export const hubSchema = builder.toSchema();

@@ -1,28 +1,31 @@
 /**
- * `scheduleMaintenance(services, from, until | durationSec, mode, reason)` and
- * `cancelMaintenance(id, reason)` (operator; the Slack bot acting for an operator too): ad hoc
+ * `scheduleMaintenance(services, from, until | durationSec, mode, reason, node)` and
+ * `cancelMaintenance(id, reason, node)` (operator; the Slack bot acting for an operator too, and the
+ * fleet hub's commands, run by src/serve/hub-commands.ts for `hub:<actor>`): ad hoc
  * maintenance windows. The window row and its audit event (`maintenance_scheduled` /
  * `maintenance_cancelled`, with the actor) are one transaction; then the engine gets the new
  * set of windows (a cancelled hold window hands its services back to their policy at once).
+ * A `node` other than this agent's is NOT_FOUND (as for every service mutation); a hub command
+ * is named in the audit event (`data.hubCommand`).
  */
 import type { NewEvent } from '../../../core/audit.js';
+import { windowSpan } from '../../../core/maintenance.js';
 import type { MaintenanceRecord } from '../../../store/maintenance.js';
 import { withAdhoc } from '../../../store/maintenance.js';
 import { builder } from '../builder.js';
 import type { ApiContext } from '../context.js';
-import { conflict, invalid, notFound, resultUnion } from '../types/errors.js';
-import {
-  adhocView,
-  MaintenanceModeEnum,
-  MaintenanceWindowRef,
-  type WindowView,
-} from '../types/maintenance.js';
-import { authorize, checkReason } from './command.js';
+import { adhocView } from '../maintenance-views.js';
+import { isLocal, localNode } from '../service-id.js';
+import { conflict, invalid, type MutationErrorShape, notFound } from '../types/errors.js';
+import { MaintenanceModeEnum, MaintenanceResultRef } from '../types/maintenance.js';
+import { authorize, checkReason, NODE_ARG } from './command.js';
 
-/** 7 days: a longer freeze belongs in the contract. */
-export const MAX_WINDOW_SEC = 7 * 24 * 3600;
-
-const MaintenanceResultRef = resultUnion<WindowView>('MaintenanceResult', MaintenanceWindowRef);
+/** NOT_FOUND for a `node` other than this agent's (the hub runs other nodes' windows). */
+function foreign(ctx: ApiContext, node: string | null | undefined): MutationErrorShape | null {
+  return isLocal(ctx, node)
+    ? null
+    : notFound(`this medic is node ${localNode(ctx)}, not ${node}: ask the fleet hub for other nodes`);
+}
 
 function event(ctx: ApiContext, kind: NewEvent['kind'], w: MaintenanceRecord, reason: string): NewEvent {
   return {
@@ -48,6 +51,7 @@ function event(ctx: ApiContext, kind: NewEvent['kind'], w: MaintenanceRecord, re
       until: w.until,
       via: ctx.principal.bot ? 'slack' : ctx.principal.via,
       role: ctx.principal.role,
+      ...(ctx.principal.hubCommand !== undefined ? { hubCommand: ctx.principal.hubCommand } : {}),
     },
   };
 }
@@ -74,24 +78,17 @@ builder.mutationField('scheduleMaintenance', (t) =>
           "Like the contract's `notify`: escalations and new Slack incidents during the window are sent marked as maintenance (true) or suppressed (false, default).",
       }),
       reason: t.arg.string({ required: true }),
+      node: t.arg.string({ description: NODE_ARG }),
     },
     resolve: (_root, args, ctx) => {
       const denied = authorize(ctx, 'scheduleMaintenance', 'operator', null);
       if (denied) return denied;
-      const problem = checkReason(args.reason);
+      const problem = checkReason(args.reason) ?? foreign(ctx, args.node);
       if (problem) return problem;
       const now = ctx.now();
-      const from = args.from ?? now;
-      if ((args.until == null) === (args.durationSec == null))
-        return invalid('until', 'give exactly one of until and durationSec');
-      const until = args.until ?? from + (args.durationSec ?? 0) * 1000;
-      if (until <= from) return invalid('until', 'until must be after from');
-      if (until <= now) return invalid('until', 'the window would already be over');
-      if (until - from > MAX_WINDOW_SEC * 1000)
-        return invalid(
-          'until',
-          `a window lasts at most ${MAX_WINDOW_SEC / 86400} days (longer: the contract)`,
-        );
+      const span = windowSpan(args, now);
+      if (!span.ok) return invalid(span.field, span.message);
+      const { from, until } = span;
       const names = [...new Set(args.services ?? [])];
       const unknown = names.filter((n) => !ctx.engine.services.has(n));
       if (unknown.length) return notFound(`no service named ${unknown.map((n) => `'${n}'`).join(', ')}`);
@@ -111,7 +108,7 @@ builder.mutationField('scheduleMaintenance', (t) =>
       );
       ctx.engine.relay(saved);
       refresh(ctx);
-      return adhocView(window, ctx.now());
+      return adhocView(window, ctx.now(), localNode(ctx));
     },
   }),
 );
@@ -124,9 +121,10 @@ builder.mutationField('cancelMaintenance', (t) =>
     args: {
       id: t.arg.string({ required: true, description: '`adhoc:<n>`, `adhoc-<n>` or `<n>`.' }),
       reason: t.arg.string({ defaultValue: 'cancelled' }),
+      node: t.arg.string({ description: NODE_ARG }),
     },
-    resolve: (_root, { id, reason }, ctx) => {
-      const denied = authorize(ctx, 'cancelMaintenance', 'operator', null);
+    resolve: (_root, { id, reason, node }, ctx) => {
+      const denied = authorize(ctx, 'cancelMaintenance', 'operator', null) ?? foreign(ctx, node);
       if (denied) return denied;
       const why = (reason ?? 'cancelled').trim() || 'cancelled';
       if (id.startsWith('contract:'))
@@ -141,7 +139,7 @@ builder.mutationField('cancelMaintenance', (t) =>
       if (!done) return conflict(`maintenance window adhoc:${n} is already over or cancelled`);
       ctx.engine.relay(done.event);
       refresh(ctx);
-      return adhocView(done.window, ctx.now());
+      return adhocView(done.window, ctx.now(), localNode(ctx));
     },
   }),
 );

@@ -1,0 +1,65 @@
+/**
+ * What the hub's node-wide commands (checkDrift, scheduleMaintenance, cancelMaintenance) share
+ * with the service commands (commands.ts): the role check at the hub (a refusal is the agent's
+ * NOT_ALLOWED, audited as `access_denied` once per token and operation per minute), and the
+ * answer once the command settled — the agent's success value (its DriftReport, its
+ * MaintenanceWindow), its typed error, or PendingCommand when it has not answered in time.
+ */
+import type { MutationErrorShape } from '../../api/schema/shared/errors.js';
+import { invalid } from '../../api/schema/shared/errors.js';
+import { hasRole, type TokenRole } from '../../core/roles.js';
+import type { CommandResult } from '../../fleet/protocol.js';
+import type { StoredCommand } from '../commands.js';
+import type { HubContext } from './builder.js';
+import type { Pending } from './commands.js';
+
+/** The role a command runs with at the agent (a bot or alertmanager token acts as a viewer). */
+export type CommandRole = StoredCommand['role'];
+
+/** NOT_ALLOWED (audited) unless the caller has `required`; else the role the command carries. */
+export function authorizeHub(
+  ctx: HubContext,
+  operation: string,
+  required: 'operator' | 'admin',
+  target: { node?: string | null; service?: string | null },
+): { role: CommandRole } | { error: MutationErrorShape } {
+  const { principal } = ctx;
+  const role = principal.role === 'bot' || principal.role === 'alertmanager' ? 'viewer' : principal.role;
+  if (hasRole(role, required)) return { role: role as CommandRole };
+  ctx.denials.refuse({
+    actor: principal.name,
+    role: principal.role,
+    operation,
+    required,
+    node: target.node ?? null,
+    service: target.service ?? null,
+  });
+  return {
+    error: {
+      code: 'NOT_ALLOWED',
+      message: `${operation} needs role ${required}; token '${principal.name}' has role ${principal.role}`,
+      requiredRole: required,
+    },
+  };
+}
+
+const AGENT_CODES = new Set<string>(['NOT_FOUND', 'NOT_ALLOWED', 'CONFLICT', 'VALIDATION']);
+
+/**
+ * A settled node-wide command as its agent's mutation answered: `value(result)` when it was
+ * taken, the agent's typed error when not, PendingCommand while it is open or once it expired.
+ */
+export function nodeWideOutcome<T>(
+  cmd: StoredCommand,
+  value: (r: CommandResult) => T | undefined,
+  required: TokenRole,
+): T | MutationErrorShape | Pending {
+  const r = cmd.result;
+  if (cmd.state !== 'done' || !r) return { pending: cmd };
+  const taken = r.ok ? value(r) : undefined;
+  if (taken !== undefined) return taken;
+  const message = r.message ?? `${r.type} ${r.code ?? ''}`.trim();
+  if (r.code && AGENT_CODES.has(r.code))
+    return { code: r.code as MutationErrorShape['code'], message, requiredRole: required };
+  return invalid('agent', `node ${cmd.node} answered ${r.type}${r.code ? ` ${r.code}` : ''}: ${message}`);
+}
