@@ -90,12 +90,35 @@ async function renderAll() {
   if (markup === null) return;
   const main = $('services');
   main.replaceChildren(fragment(markup));
+  await renderBudget();
   const cards = $('cards');
   $('who').textContent = `${cards.dataset.principal} (${cards.dataset.role})`;
   tick();
   focusRequested();
   document.body.dataset.rendered = String(performance.now());
 }
+
+// The fleet restart budget section (empty without budget groups): numbers move without an event
+// of this page's services (another node's lease ends), so it is read again every 5 s too.
+async function renderBudget() {
+  const markup = await fetchCards('/ui/budget');
+  if (markup === null) return;
+  $('budget').replaceChildren(fragment(markup));
+  tick();
+  document.body.dataset.budgetRendered = String(performance.now());
+}
+
+let budgetTimer = null;
+function refreshBudget(delay = 250) {
+  if (budgetTimer) return;
+  budgetTimer = setTimeout(() => {
+    budgetTimer = null;
+    renderBudget().catch((err) => showError('error', err.message));
+  }, delay);
+}
+setInterval(() => {
+  if (token && $('budget').childElementCount > 0) refreshBudget(0);
+}, 5000);
 
 async function renderOne(node, name) {
   const query = node ? `?node=${encodeURIComponent(node)}` : '';
@@ -165,6 +188,7 @@ function subscribe() {
       next: ({ data }) => {
         const event = data?.recoveryEvents;
         if (event?.service) refresh(event.node, event.service);
+        if (event && $('budget').childElementCount > 0) refreshBudget();
       },
       error: stopped,
       complete: () => {},
@@ -257,6 +281,7 @@ function signOut(message) {
   client?.dispose();
   client = null;
   $('services').replaceChildren();
+  $('budget').replaceChildren();
   $('who').textContent = '';
   $('sign-out').hidden = true;
   $('live').hidden = true;

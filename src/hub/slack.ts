@@ -17,7 +17,8 @@
  *
  * The leader also posts the agents' service incidents with Approve / Block controls and updates
  * them with the result of a click's command (slack-services.ts; clicks arrive at any replica,
- * slack-route.ts).
+ * slack-route.ts), and one incident per fleet budget group while services wait in it
+ * (slack-budget.ts).
  */
 import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import pg from 'pg';
@@ -28,6 +29,7 @@ import type { Logger } from '../log.js';
 import type { HubDb } from './db.js';
 import { type HubEvent, toHubEvent } from './events.js';
 import { type SlackTarget, slackCall } from './slack-api.js';
+import { postBudgetIncidents } from './slack-budget.js';
 import { postServiceIncidents, type ServiceIncidentDeps, updateWithResult } from './slack-services.js';
 
 /** The advisory lock key of Slack leadership (any fixed number, distinct from migrations'). */
@@ -57,6 +59,8 @@ export class SlackLeader {
   private leader = false;
   private failures = 0;
   private readonly services: ServiceIncidentDeps;
+  /** Per fleet budget group, when its incident message was last updated (slack-budget.ts). */
+  private readonly budgetUpdated = new Map<string, number>();
 
   constructor(private readonly opts: SlackLeaderOptions) {
     this.services = {
@@ -150,6 +154,7 @@ export class SlackLeader {
       await this.handle(toHubEvent(r));
     }
     if (this.leader && !this.stopped) await postServiceIncidents(this.services);
+    if (this.leader && !this.stopped) await postBudgetIncidents(this.services, this.budgetUpdated);
   }
 
   private async handle(event: HubEvent): Promise<void> {

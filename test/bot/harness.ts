@@ -18,7 +18,7 @@ import { loadEnv } from '../../src/config/env.js';
 import { type PolicyInput, parsePolicy } from '../../src/core/policy.js';
 import type { Effect } from '../../src/core/types.js';
 import { createEngine } from '../../src/engine/engine.js';
-import type { Engine, ServiceConfig } from '../../src/engine/types.js';
+import type { BudgetPort, Engine, ServiceConfig } from '../../src/engine/types.js';
 import { createLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
@@ -65,6 +65,8 @@ export async function startHarness(
     env?: Record<string, string>;
     /** Set up the fake Slack before the bot starts (e.g. its user groups). */
     fakeSetup?: (fake: FakeSlack) => void;
+    /** The engine's fleet budget port (a hub's answers); absent = no hub. */
+    budget?: BudgetPort;
   } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'medic-slack-'));
@@ -91,6 +93,7 @@ export async function startHarness(
   const engine = await createEngine({
     store,
     services,
+    ...(opts.budget ? { budget: opts.budget } : {}),
     clock,
     logger,
     executor: {

@@ -9,95 +9,30 @@
  *   waits, 0 once nothing does, 2 for an unknown group;
  * - the hub's /metrics has `medic_budget_in_flight{group}`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock/clock.js';
-import { loadEnv } from '../../src/config/env.js';
-import { finishLease, requestLease } from '../../src/hub/budget.js';
-import { type RunningHub, startHub } from '../../src/hub/hub.js';
-import { createHubToken } from '../../src/hub/tokens.js';
-import { createLogger } from '../../src/log.js';
 import { runMedic } from '../helpers/cli.js';
 import { waitFor } from '../helpers/systemd.js';
-import { type AgentProcess, startAgent } from './agent-process.js';
+import { type BudgetScene, startBudgetScene } from './budget-scene.js';
 import { gql } from './hub-client.js';
-import { freshDatabase, skipPg } from './pg.js';
-
-const MARK = `budget-views-${process.pid}`;
-const policy = {
-  failureThreshold: 1,
-  startupGraceSec: 5,
-  cooldownSec: 1,
-  maxRestarts: 100,
-  windowSec: 600,
-  backoff: { initialSec: 1, factor: 1, maxSec: 1 },
-  budget: {
-    group: 'views',
-    maxConcurrent: 1,
-    maxPerWindow: 100,
-    windowSec: 300,
-    onHubUnreachable: 'wait',
-    timeoutMs: 2000,
-  },
-};
+import { skipPg } from './pg.js';
 
 const medic = (args: string[], env: Record<string, string>) => runMedic(args, { env });
-
-/** The pid of the agent's Python service (its command line carries MARK). */
-function servicePid(): number | null {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (cmd.includes(MARK) && cmd.includes('time.sleep')) return Number(d);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return null;
-}
 
 const QUERY = `{ budgetGroups { name maxConcurrent maxPerWindow windowSec inFlight usedInWindow waiting heardAt
   waitingServices { node service since position } } }`;
 
 describe.skipIf(skipPg)('the fleet budget groups at the hub and on an agent', () => {
-  let hub: RunningHub;
-  let agent: AgentProcess;
+  let scene: BudgetScene;
   let atHub: Record<string, string> = {};
   let atAgent: Record<string, string> = {};
 
   beforeAll(async () => {
-    hub = await startHub({
-      env: loadEnv({ MEDIC_HUB_DATABASE_URL: await freshDatabase(), MEDIC_PORT: '0' }),
-      logger: createLogger('silent'),
-    });
-    const db = hub.database.db;
-    atHub = { MEDIC_URL: hub.url, MEDIC_TOKEN: await createHubToken(db, 'grafana', 'viewer', null, 0) };
-    agent = startAgent({
-      hubUrl: hub.url,
-      token: await createHubToken(db, 'agent-a', 'agent', 'node-a', 0),
-      node: 'node-a',
-      service: { name: 'api', python: `import time; mark = '${MARK}'; time.sleep(3600)`, policy },
-    });
-    const agentUrl = await waitFor(
-      () => /medic serving on (http:\/\/[0-9.:]+)/.exec(agent.child.output())?.[1],
-      60_000,
-      100,
-    ).catch((err) => {
-      throw new Error(`${err.message}\n${agent.child.output().slice(-3000)}`);
-    });
-    await waitFor(servicePid, 30_000, 100);
-    const token = await medic(['token', 'create', '--name', 'local', '--role', 'viewer'], {
-      MEDIC_DB: agent.db,
-    });
-    atAgent = { MEDIC_URL: agentUrl, MEDIC_TOKEN: token.out.trimEnd().split('\n').at(-1)! };
+    scene = await startBudgetScene(`budget-views-${process.pid}`);
+    ({ atHub, atAgent } = scene);
   }, 90_000);
 
   afterAll(async () => {
-    if (agent?.child.exitCode === null) agent.child.kill('SIGKILL');
-    const pid = servicePid();
-    if (pid) process.kill(pid, 'SIGKILL');
-    await hub?.close().catch(() => {});
+    await scene?.close();
   });
 
   it('shows the waiting service at the hub and on its agent, in GraphQL, the CLI and the metrics', async () => {
@@ -118,21 +53,13 @@ describe.skipIf(skipPg)('the fleet budget groups at the hub and on an agent', ()
     ]);
 
     // Another node holds the group's only slot; then the agent's service crashes.
-    const limits = { maxConcurrent: 1, maxPerWindow: 100, windowSec: 300, leaseTtlSec: 600 };
-    const blocker = await requestLease(
-      hub.database.db,
-      'views',
-      limits,
-      { id: 'blocker', node: 'node-z', service: 'db', operator: false },
-      systemClock,
-    );
-    expect(blocker.granted).toBe(true);
-    process.kill(servicePid()!, 'SIGKILL');
+    await scene.fill();
+    scene.crash();
 
     type Groups = { budgetGroups: Record<string, unknown>[] };
     const fleet = await waitFor(
       async () => {
-        const r = await gql(hub.url, atHub.MEDIC_TOKEN!, QUERY);
+        const r = await gql(scene.hub.url, atHub.MEDIC_TOKEN!, QUERY);
         const g = (r.data as Groups | undefined)?.budgetGroups?.[0];
         return g && g.waiting === 1 ? g : null;
       },
@@ -175,12 +102,12 @@ describe.skipIf(skipPg)('the fleet budget groups at the hub and on an agent', ()
     }
 
     const metrics = await (
-      await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${atHub.MEDIC_TOKEN}` } })
+      await fetch(`${scene.hub.url}/metrics`, { headers: { authorization: `Bearer ${atHub.MEDIC_TOKEN}` } })
     ).text();
     expect(metrics).toContain('medic_budget_in_flight{group="views"} 1');
 
     // The slot frees: the agent gets its lease, restarts, recovers and ends the lease.
-    expect(await finishLease(hub.database.db, 'blocker', Date.now())).toBe(true);
+    await scene.free();
     await waitFor(
       async () => {
         const r = await medic(['budget'], atHub);
@@ -191,7 +118,7 @@ describe.skipIf(skipPg)('the fleet budget groups at the hub and on an agent', ()
     );
     await waitFor(async () => ((await medic(['budget'], atAgent)).code === 0 ? true : null), 10_000, 200);
     const after = await (
-      await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${atHub.MEDIC_TOKEN}` } })
+      await fetch(`${scene.hub.url}/metrics`, { headers: { authorization: `Bearer ${atHub.MEDIC_TOKEN}` } })
     ).text();
     expect(after).toContain('medic_budget_in_flight{group="views"} 0');
   }, 120_000);

@@ -3,7 +3,8 @@
  * server cannot know the caller until the script asks), a sign-in form, the confirmation dialog
  * and the scripts. `static/status.js` fetches the server-rendered cards (`/ui/services`) with the
  * token, follows the `recoveryEvents` subscription over graphql-ws and re-renders the card of
- * each service an event names. The Content-Security-Policy allows only same-origin scripts and
+ * each service an event names; `/ui/budget` fills the fleet restart budget section above the cards
+ * (empty without budget groups), again on events and every 5 s. The Content-Security-Policy allows only same-origin scripts and
  * styles (no inline code at all).
  */
 import { html } from './html.js';
@@ -58,6 +59,7 @@ export function renderStatusPage(): string {
       <p id="sign-in-error" class="error" role="alert"></p>
     </form>
     <p id="error" class="error" role="alert"></p>
+    <div id="budget"></div>
     <main id="services"></main>
     <dialog id="confirm">
       <form method="dialog" id="confirm-form">

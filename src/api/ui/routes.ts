@@ -6,10 +6,12 @@
  * Cards are rendered from one GraphQL query run in-process with the caller's principal, so the
  * page shows exactly what the API allows that token to see. The fleet hub serves the same page
  * (`fleet: true`): the same queries against its schema (the agent's types), the cards grouped by
- * node under each node's connected/unreachable state (`renderFleetCards`).
+ * node under each node's connected/unreachable state (`renderFleetCards`). `/ui/budget` (any
+ * role) is the fleet restart budget section (`budget.ts`; empty when no policy names a budget).
  */
 import type { TokenRole } from '../../core/roles.js';
 import { serveStatic } from './assets.js';
+import { BUDGET_FIELDS, type BudgetGroupView, renderBudget } from './budget.js';
 import {
   CARD_FIELDS,
   type CardNode,
@@ -59,6 +61,7 @@ const text = (status: number, body: string, headers: Record<string, string> = {}
   });
 
 const CARDS_QUERY = `query Cards { services { ${CARD_FIELDS} } }`;
+const BUDGET_QUERY = `query Budget { budgetGroups { ${BUDGET_FIELDS} } }`;
 const CARD_QUERY = `query Card($name: String!, $node: String) { service(name: $name, node: $node) { ${CARD_FIELDS} } }`;
 // The hub lists at most 500 services per call: its cards are read page by page (keyset on node/name).
 const FLEET_QUERY = `query FleetCards($after: String, $node: String) {
@@ -108,31 +111,44 @@ export function createUi<P extends UiPrincipal>(deps: UiDeps<P>): Ui {
     }
   }
 
-  async function cards(request: Request, name: string | null): Promise<Response> {
+  /** The caller's principal, or the refusal to answer (401 with a challenge, 403, 503). */
+  async function principalOf(request: Request): Promise<P | Response> {
     const auth = await deps.authenticate(request.headers.get('authorization'));
-    if (!auth.ok) {
-      const why = auth.status === 401 ? 'unauthorized' : auth.status === 403 ? 'forbidden' : 'unavailable';
-      return text(
-        auth.status,
-        `${why}: ${auth.reason}`,
-        auth.status === 401 ? { 'www-authenticate': 'Bearer realm="medic"' } : {},
-      );
-    }
+    if (auth.ok) return auth.principal;
+    const why = auth.status === 401 ? 'unauthorized' : auth.status === 403 ? 'forbidden' : 'unavailable';
+    return text(
+      auth.status,
+      `${why}: ${auth.reason}`,
+      auth.status === 401 ? { 'www-authenticate': 'Bearer realm="medic"' } : {},
+    );
+  }
+
+  async function budget(request: Request): Promise<Response> {
+    const principal = await principalOf(request);
+    if (principal instanceof Response) return principal;
+    const data = await query<{ budgetGroups: BudgetGroupView[] }>(principal, BUDGET_QUERY, {});
+    const markup = renderBudget(data.budgetGroups, deps.now(), deps.fleet === true);
+    return new Response(markup.text, { headers: pageHeaders(STATUS_CSP) });
+  }
+
+  async function cards(request: Request, name: string | null): Promise<Response> {
+    const principal = await principalOf(request);
+    if (principal instanceof Response) return principal;
     const now = deps.now();
     const headers = pageHeaders(STATUS_CSP);
     const node = new URL(request.url).searchParams.get('node');
     if (name === null) {
       if (deps.fleet) {
         // `?node=NAME`: that node's section only (a fleet too large for one page).
-        const { nodes, services } = await fleet(auth.principal, node);
-        return new Response(renderFleetCards(nodes, services, auth.principal, now).text, { headers });
+        const { nodes, services } = await fleet(principal, node);
+        return new Response(renderFleetCards(nodes, services, principal, now).text, { headers });
       }
-      const data = await query<{ services: CardService[] }>(auth.principal, CARDS_QUERY, {});
-      return new Response(renderCards(data.services, auth.principal, now).text, { headers });
+      const data = await query<{ services: CardService[] }>(principal, CARDS_QUERY, {});
+      return new Response(renderCards(data.services, principal, now).text, { headers });
     }
-    const data = await query<{ service: CardService | null }>(auth.principal, CARD_QUERY, { name, node });
+    const data = await query<{ service: CardService | null }>(principal, CARD_QUERY, { name, node });
     if (!data.service) return text(404, `no service named ${name}${node ? ` on ${node}` : ''}`);
-    return new Response(renderCard(data.service, auth.principal.role, now, deps.fleet).text, { headers });
+    return new Response(renderCard(data.service, principal.role, now, deps.fleet).text, { headers });
   }
 
   return {
@@ -154,6 +170,7 @@ export function createUi<P extends UiPrincipal>(deps: UiDeps<P>): Ui {
       const asset = await serveStatic(request, pathname);
       if (asset) return asset;
       if (pathname === '/ui/services') return cards(request, null);
+      if (pathname === '/ui/budget') return budget(request);
       const one = /^\/ui\/services\/([^/]+)$/.exec(pathname);
       if (one) return cards(request, decodeURIComponent(one[1]));
       const go = /^\/go\/([^/]+)\/?$/.exec(pathname);

@@ -8,23 +8,13 @@
  */
 import { relative } from '../../core/relative.js';
 import { type CliIo, EXIT_FINDING, EXIT_INVALID, EXIT_OK, writeLine } from '../io.js';
+import { BUDGET_FIELDS, type BudgetGroupRow } from './budget-summary.js';
 import { OpsError, type OpsTarget, request } from './client.js';
 import { table } from './format.js';
 
-interface Group {
-  name: string;
-  maxConcurrent: number;
-  maxPerWindow: number;
-  windowSec: number;
-  inFlight: number | null;
-  usedInWindow: number | null;
-  waiting: number | null;
-  heardAt: string | null;
-  waitingServices: { node: string; service: string; since: string; position: number | null }[];
-}
+type Group = BudgetGroupRow;
 
-const FIELDS = `name maxConcurrent maxPerWindow windowSec inFlight usedInWindow waiting heardAt
-  waitingServices { node service since position }`;
+const FIELDS = BUDGET_FIELDS;
 
 const num = (n: number | null) => (n === null ? '?' : String(n));
 

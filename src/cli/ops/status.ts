@@ -4,11 +4,13 @@
  * prints the API's answer unchanged. The same against an agent and the fleet hub (MEDIC_URL):
  * the list is read page by page (`servicePage`), a NODE column appears when the services span
  * several nodes, and `--node` narrows to one. Exit 0; 2 for an unknown service, or at the hub a
- * name several nodes run without `--node` (the message lists them).
+ * name several nodes run without `--node` (the message lists them). When policies name fleet
+ * restart budget groups, the table is followed by one line per group (`budget-summary.ts`).
  */
 
 import { relative } from '../../core/relative.js';
 import { type CliIo, EXIT_INVALID, EXIT_OK, writeLine } from '../io.js';
+import { BUDGET_FIELDS, type BudgetGroupRow, budgetSummary } from './budget-summary.js';
 import { OpsError, type OpsTarget, request } from './client.js';
 import { painter, STATE_COLOUR, table } from './format.js';
 
@@ -145,6 +147,12 @@ export async function status(
       return text;
     },
   );
-  io.stdout.write(`${lines.join('\n')}\n`);
+  const { budgetGroups } = await request<{ budgetGroups: BudgetGroupRow[] }>(
+    target,
+    `{ budgetGroups { ${BUDGET_FIELDS} } }`,
+    {},
+  );
+  const summary = budgetSummary(budgetGroups, now);
+  io.stdout.write(`${[...lines, ...(summary.length > 0 ? ['', ...summary] : [])].join('\n')}\n`);
   return EXIT_OK;
 }
