@@ -98,8 +98,9 @@ async function renderAll() {
   document.body.dataset.rendered = String(performance.now());
 }
 
-// The fleet restart budget section (empty without budget groups): numbers move without an event
-// of this page's services (another node's lease ends), so it is read again every 5 s too.
+// The fleet restart budget section (empty without budget groups): after events, and every 5 s
+// (numbers move without an event of this page's services: another node's lease ends; at the
+// hub a group appears with its first lease request).
 async function renderBudget() {
   const markup = await fetchCards('/ui/budget');
   if (markup === null) return;
@@ -117,7 +118,7 @@ function refreshBudget(delay = 250) {
   }, delay);
 }
 setInterval(() => {
-  if (token && $('budget').childElementCount > 0) refreshBudget(0);
+  if (token) refreshBudget(0);
 }, 5000);
 
 async function renderOne(node, name) {
@@ -188,7 +189,7 @@ function subscribe() {
       next: ({ data }) => {
         const event = data?.recoveryEvents;
         if (event?.service) refresh(event.node, event.service);
-        if (event && $('budget').childElementCount > 0) refreshBudget();
+        if (event) refreshBudget();
       },
       error: stopped,
       complete: () => {},
