@@ -116,10 +116,20 @@ const row = (page: Page) =>
       // The slot frees: the service gets its lease; the pages and Slack say nothing waits.
       await scene.free();
       for (const { page } of [hub, agent]) {
-        await page.waitForFunction(
-          () => document.querySelector('#budget-groups tr[data-group="views"] .waiting')?.textContent === '0',
-          { timeout: 20_000 },
-        );
+        await page
+          .waitForFunction(
+            () =>
+              document.querySelector('#budget-groups tr[data-group="views"] .waiting')?.textContent === '0',
+            { timeout: 20_000, polling: 200 },
+          )
+          .catch(async (err) => {
+            const section = await page.$eval('#budget', (e) => e.textContent);
+            const error = await page.$eval('#error', (e) => e.textContent);
+            const signIn = await page.$eval('#sign-in', (e) => (e as HTMLElement).hidden);
+            throw new Error(
+              `${err.message}; ${page.url()} (hub ${scene.hub.url}) shows: ${section}; error: ${error}; sign-in hidden: ${signIn}`,
+            );
+          });
         expect(await page.$('#budget-groups li')).toBeNull();
       }
       const resolved = await slack.waitFor(

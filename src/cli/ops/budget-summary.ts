@@ -29,7 +29,9 @@ export function budgetSummary(groups: BudgetGroupRow[], now: number): string[] {
   const lines = ['fleet restart budget:'];
   for (const g of groups) {
     const waits = Math.max(g.waiting ?? 0, g.waitingServices.length);
-    const asOf = g.heardAt ? `as of ${relative(g.heardAt, now)}` : 'the hub has not answered yet';
+    // The hub's "now" may be a moment after this CLI's: never "as of in 0s".
+    const at = g.heardAt ? new Date(Math.min(Date.parse(g.heardAt), now - 1)).toISOString() : null;
+    const asOf = at ? `as of ${relative(at, now)}` : 'the hub has not answered yet';
     lines.push(
       `  ${g.name}: ${num(g.inFlight)}/${g.maxConcurrent} in flight, ${num(g.usedInWindow)}/${g.maxPerWindow} used in ${g.windowSec}s, ` +
         `${num(g.waiting)} waiting (${asOf})${waits > 0 ? ` — see \`medic budget ${g.name}\`` : ''}`,
