@@ -16,7 +16,9 @@
  *   requests/s, an N×20 storm's time to all healthy against its theoretical minimum, and the
  *   peak restarts in flight from the hub's lease table.
  * MEDIC_BENCH_FLEET_ONLY=budget runs the budget section alone (after registering the tokens);
- * MEDIC_BENCH_FLEET_ONLY=hub runs sections 1–4 (issue 15) without it.
+ * MEDIC_BENCH_FLEET_ONLY=hub runs sections 1–4 (issue 15) without it; =ingest section 1 only.
+ * MEDIC_BENCH_HUB_CPU_PROF=DIR runs the hub under `node --cpu-prof` (a .cpuprofile in DIR when it
+ * exits; `npx tsx bench/cpuprofile.ts FILE` sums its self time per function and file).
  * Not measured here: the agent's overhead of shipping on the store bench.
  */
 import { spawn } from 'node:child_process';
@@ -26,6 +28,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { SHIP_PATH } from '../src/fleet/protocol.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { cpuPerUnit, cpuSnapshot } from './cpu-share.js';
 import { budgetSection } from './fleet-budget.js';
 import { report } from './report.js';
 
@@ -83,7 +86,9 @@ export async function run(): Promise<void> {
   const viewer = await cli(['token', 'create', '--name', 'bench-viewer', '--role', 'viewer'], env);
   /** A `medic hub` process on the bench database; more environment for a variant. */
   const spawnHub = async (more: Record<string, string> = {}) => {
-    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'medic.mjs'), 'hub'], {
+    const prof = process.env.MEDIC_BENCH_HUB_CPU_PROF;
+    const flags = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+    const child = spawn(process.execPath, [...flags, join(PACKAGE_ROOT, 'bin', 'medic.mjs'), 'hub'], {
       env: { ...process.env, ...env, LOG_LEVEL: 'info', ...more },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -167,6 +172,7 @@ export async function run(): Promise<void> {
     };
 
     // 1. Ingest throughput vs raw multi-row INSERT.
+    let lastCount = 0;
     const timed = async (fn: (slot: number) => Promise<void>) => {
       let n = 0;
       const end = performance.now() + BUDGET_MS;
@@ -179,15 +185,23 @@ export async function run(): Promise<void> {
           }
         }),
       );
+      lastCount = n;
       return n / ((performance.now() - t0) / 1000);
     };
     let next = 0;
+    const from = process.hrtime.bigint() / 1000n;
+    let cpu = cpuSnapshot(hub.pid);
     const hubRate = await timed(async () => {
       const i = next++ % NODES;
       await post(i, batchOf(i));
     });
+    // CLOCK_MONOTONIC in µs, the clock of a .cpuprofile's timestamps: the analyser's --window.
+    if (process.env.MEDIC_BENCH_HUB_CPU_PROF)
+      console.log(`ingest window (monotonic µs): ${from} ${process.hrtime.bigint() / 1000n}`);
+    const hubCpu = cpuPerUnit(cpu, cpuSnapshot(hub.pid), lastCount);
     await pool.query('CREATE TABLE bench_events (LIKE fleet_events INCLUDING ALL)');
     let rawId = 0;
+    cpu = cpuSnapshot(undefined);
     const rawRate = await timed(async (slot) => {
       const values: unknown[] = [];
       const rows: string[] = [];
@@ -210,6 +224,12 @@ export async function run(): Promise<void> {
       baseline: { name: 'raw pg multi-row INSERT', value: rawRate },
       goal: '≥ 0.5x',
     });
+    const rawCpu = cpuPerUnit(cpu, cpuSnapshot(undefined), lastCount);
+    console.log(
+      `ingest CPU µs/event: hub process ${hubCpu.child}, bench client ${hubCpu.self}, rest (PostgreSQL, others) ${hubCpu.rest}` +
+        ` | raw INSERT: bench client ${rawCpu.self}, rest ${rawCpu.rest}`,
+    );
+    if (process.env.MEDIC_BENCH_FLEET_ONLY === 'ingest') return;
 
     // 2. services(first: 100) at N×20 services.
     const gql = async (query: string) => {
