@@ -3,7 +3,7 @@
  * as sha256 only — the same scheme and roles as the single host's tokens (src/api/http/auth.ts,
  * src/core/roles.ts), plus `agent`, bound to one node. Unknown and revoked tokens look the same.
  */
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { agentTokens } from '../../db/pg/schema.js';
 import { generateToken, hashToken } from '../api/http/auth.js';
 import type { HubTokenRole } from '../core/roles.js';
@@ -65,12 +65,26 @@ export async function createHubToken(
 export const createAgentToken = (db: HubDb, name: string, node: string, now: number) =>
   createHubToken(db, name, 'agent', node, now);
 
-/** The live token with this secret, or null. */
-export async function findHubToken(db: HubDb, secret: string): Promise<HubToken | null> {
-  const [row] = await db
+/**
+ * The lookup by hash as a named prepared statement (built once per database, planned once per
+ * connection): every agent batch and API request runs it.
+ */
+const byHash = new WeakMap<HubDb, ReturnType<typeof prepareByHash>>();
+const prepareByHash = (db: HubDb) =>
+  db
     .select({ name: agentTokens.name, role: agentTokens.role, node: agentTokens.node })
     .from(agentTokens)
-    .where(and(eq(agentTokens.hash, hashToken(secret)), isNull(agentTokens.revokedAt)));
+    .where(and(eq(agentTokens.hash, sql.placeholder('hash')), isNull(agentTokens.revokedAt)))
+    .prepare('medic_hub_token_by_hash');
+
+/** The live token with this secret, or null. Revocation takes effect at once (no cache). */
+export async function findHubToken(db: HubDb, secret: string): Promise<HubToken | null> {
+  let query = byHash.get(db);
+  if (!query) {
+    query = prepareByHash(db);
+    byHash.set(db, query);
+  }
+  const [row] = await query.execute({ hash: hashToken(secret) });
   return row ? { ...row, role: row.role as HubTokenRole } : null;
 }
 
