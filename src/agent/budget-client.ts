@@ -10,7 +10,7 @@
  */
 import type { Clock } from '../clock/clock.js';
 import type { BudgetLimits, GroupNumbers, Lease } from '../fleet/budget.js';
-import { FINISH_PATH, LEASE_PATH, type LeaseRequestBody } from '../fleet/budget-protocol.js';
+import { FINISH_PATH, LEASE_PATH, type LeaseRequestBody, WAIT_PATH } from '../fleet/budget-protocol.js';
 import { postToHub } from './hub-request.js';
 
 export type BudgetAnswer =
@@ -25,6 +25,9 @@ export type BudgetAnswer =
     }
   | { type: 'budget_unreachable'; reason: string };
 
+/** How a slot notification ended (`BudgetClient.waitForSlot`). */
+export type SlotWait = 'free' | 'bound' | 'failed';
+
 export interface BudgetClientOptions {
   hubUrl: string;
   token: string;
@@ -36,6 +39,7 @@ export interface BudgetClientOptions {
 type Reply =
   | { granted: true; lease: Lease; numbers: GroupNumbers }
   | { granted: false; retryAt: number; retryInMs?: number; position: number; numbers: GroupNumbers }
+  | { free: boolean }
   | { error?: { code: string; message: string } };
 
 export class BudgetClient {
@@ -45,6 +49,7 @@ export class BudgetClient {
     path: string,
     body: unknown,
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<{ status: number; body: Reply | null }> {
     const res = await postToHub({
       url: new URL(path, this.opts.hubUrl),
@@ -53,6 +58,7 @@ export class BudgetClient {
       ca: this.opts.ca,
       timeoutMs,
       clock: this.opts.clock,
+      ...(signal ? { signal } : {}),
     });
     return { status: res.status, body: res.body as Reply | null };
   }
@@ -92,6 +98,28 @@ export class BudgetClient {
       return (await this.post(FINISH_PATH, { id: leaseId }, timeoutMs)).status === 200;
     } catch {
       return false;
+    }
+  }
+
+  /**
+   * Holds a slot notification open (`WAIT_PATH`) up to `waitMs` (+ `timeoutMs` for the network):
+   * `free` when the hub says a slot is free for this service now, `bound` when it held the wait
+   * to its bound (or `signal` aborted it), `failed` on any other answer or a network failure
+   * (an older hub without the endpoint, the hub down): the agent then asks at its own cadence.
+   */
+  async waitForSlot(
+    group: string,
+    service: string,
+    waitMs: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<SlotWait> {
+    try {
+      const res = await this.post(WAIT_PATH, { group, service, waitMs }, waitMs + timeoutMs, signal);
+      if (res.status !== 200 || res.body === null || !('free' in res.body)) return 'failed';
+      return res.body.free === true ? 'free' : 'bound';
+    } catch {
+      return signal?.aborted ? 'bound' : 'failed';
     }
   }
 }

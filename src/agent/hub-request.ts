@@ -73,6 +73,8 @@ export interface HubRequest {
   ca?: string | Buffer;
   timeoutMs: number;
   clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+  /** Ends the request early (rejects with the reason): e.g. a long wait when the agent stops. */
+  signal?: AbortSignal;
 }
 
 export function postToHub(req: HubRequest): Promise<{ status: number; body: unknown }> {
@@ -119,6 +121,12 @@ export function postToHub(req: HubRequest): Promise<{ status: number; body: unkn
       request.destroy();
     }, req.timeoutMs);
     request.on('error', (err: NodeJS.ErrnoException) => finish(() => reject(explain(req.url, err))));
+    const abort = () => {
+      finish(() => reject(new HubRequestError('request aborted', 'ABORT_ERR', false)));
+      request.destroy();
+    };
+    if (req.signal?.aborted) abort();
+    else req.signal?.addEventListener('abort', abort, { once: true });
     request.end(payload);
   });
 }

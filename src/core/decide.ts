@@ -18,7 +18,7 @@
  * (operator commands, systemd's own restarts, clean exits) in decide/commands.ts.
  * docs/CORE.md has the full state × input table.
  */
-import { budgetAnswer, budgetBookkeeping, decideBudgetWait } from './decide/budget.js';
+import { budgetAnswer, budgetBookkeeping, decideBudgetWait, slotFree } from './decide/budget.js';
 import { decideCircuitOpen, decideHalfOpen } from './decide/circuit.js';
 import {
   approve,
@@ -67,6 +67,8 @@ function decideSettled(s: ServiceState, input: Input, ctx: Ctx): Decision {
     case 'budget_denied':
     case 'budget_unreachable':
       return budgetAnswer(s, input, ctx);
+    case 'budget_slot_free':
+      return slotFree(s, input.lost === true, ctx);
     case 'hold':
       return hold(s, input, ctx);
     case 'release':

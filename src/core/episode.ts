@@ -106,6 +106,8 @@ const PERIODIC: ReadonlySet<Input['type']> = new Set<Input['type']>([
   // The hub's answers to the re-asks of one budget wait (issue 16): the first denial is written.
   'budget_denied',
   'budget_unreachable',
+  // A slot notification makes a re-ask (state only, as a due tick's).
+  'budget_slot_free',
 ]);
 
 function isRefusal(code: string): code is BlockReason {

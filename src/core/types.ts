@@ -240,8 +240,18 @@ export type Input =
    */
   /** `operator`: the answer to an operator restart's request (counted only; never starts a restart). */
   | ({ type: 'budget_granted'; leaseId: string; operator?: boolean } & BudgetNumbers)
-  | ({ type: 'budget_denied'; retryInMs: number } & BudgetNumbers)
+  /**
+   * `notified`: the agent holds the hub's slot notification open for this wait (it will be told
+   * when a slot is free for it), so it re-asks only as a safety net (`NOTIFIED_RECHECK_MS`).
+   */
+  | ({ type: 'budget_denied'; retryInMs: number; notified?: boolean } & BudgetNumbers)
   | { type: 'budget_unreachable'; reason: string }
+  /**
+   * The hub's slot notification (issue 16): a lease of the group ended and a slot is free for
+   * this waiting service now, so it asks for its lease at once instead of at `askAt`. `lost`:
+   * the notification failed (the hub did not hold it), so it asks now instead of at the safety net.
+   */
+  | { type: 'budget_slot_free'; lost?: boolean }
   | { type: 'tick' };
 
 export type InputType = Input['type'];
@@ -262,6 +272,7 @@ export const INPUT_TYPES: readonly InputType[] = [
   'budget_granted',
   'budget_denied',
   'budget_unreachable',
+  'budget_slot_free',
   'tick',
 ];
 

@@ -106,6 +106,9 @@ class GuardedEngine implements Engine {
   private released: boolean;
   /** Per service, its fleet budget messages in decision order: a lease's finish never overtakes the next request. */
   private readonly budgetQueues = new Map<string, SerialQueue>();
+  /** Services whose slot notification is open (watchSlot); aborted by `stopping` on close. */
+  private readonly slotWatches = new Set<string>();
+  private readonly stopping = new AbortController();
   /** For each service, the services that depend on it (contract order). */
   private readonly dependents = new Map<string, string[]>();
   /** Which maintenance window applies to a service now; ticks services whose window ended. */
@@ -328,12 +331,46 @@ class GuardedEngine implements Engine {
     const job = (async () => {
       const reply = await queue.push(ask);
       // An operator restart's grant is marked: decide() never starts an automatic restart with it.
-      const answer: BudgetReply =
+      let answer: BudgetReply =
         reply.type === 'budget_granted' && e.operator ? { ...reply, operator: true } : reply;
+      // A denial while the hub's slot notifications work: decide() re-asks as a safety net only.
+      if (answer.type === 'budget_denied' && port?.awaitSlot && (port.notifying?.() ?? true))
+        answer = { ...answer, notified: true };
       if (this.closing) return;
       await this.enqueue(slot, answer, { source: 'hub', data: { group: e.group, operator: e.operator } });
+      if (answer.type === 'budget_denied' && answer.notified) this.watchSlot(slot, e.group);
     })();
     this.track(job).catch((err) => this.log.error({ err, service: config.name }, 'budget request failed'));
+  }
+
+  /**
+   * After a denial: the hub's slot notification, one per service at a time (port.awaitSlot),
+   * re-opened at its bound while the service waits. Not tracked while it waits (it may wait
+   * seconds; `idle()` must not), only the input it submits; aborted on close. `free` →
+   * `budget_slot_free` (ask now); `failed` → the same with `lost` (ask now, at the usual cadence).
+   */
+  private watchSlot(slot: Slot, group: string): void {
+    const port = this.deps.budget;
+    const name = slot.config.name;
+    if (!port?.awaitSlot || this.slotWatches.has(name) || this.closing) return;
+    this.slotWatches.add(name);
+    const waiting = () => !this.closing && slot.state.tag === 'budget_wait';
+    void (async () => {
+      try {
+        for (;;) {
+          const outcome = await port.awaitSlot!(slot.config, group, this.stopping.signal);
+          if (!waiting()) return;
+          if (outcome === 'bound') continue;
+          const input: Input = { type: 'budget_slot_free', ...(outcome === 'failed' ? { lost: true } : {}) };
+          await this.enqueue(slot, input, { source: 'hub', data: { group } });
+          return;
+        }
+      } catch (err) {
+        this.log.error({ err, service: name }, 'budget slot notification failed');
+      } finally {
+        this.slotWatches.delete(name);
+      }
+    })();
   }
 
   /**
@@ -666,6 +703,7 @@ class GuardedEngine implements Engine {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.stopping.abort();
     this.maint.close();
     this.unwatchRemote?.();
     // Effects still held (start-up never finished) do not run; their intents stay open.

@@ -78,6 +78,18 @@ export interface BudgetPort {
   request(service: ServiceConfig, operator: boolean): Promise<BudgetReply>;
   /** Ends a lease (the restart's outcome is known); never rejects (the lease then lapses at its TTL). */
   finish(service: ServiceConfig, leaseId: string): Promise<void>;
+  /**
+   * The slot notification (optional): held open after a denial; `free` as soon as the hub says
+   * a slot is free for `service`, `bound` when the hub held it to its bound (or `signal`
+   * aborted), `failed` otherwise (no such endpoint, the hub down). Never rejects.
+   */
+  awaitSlot?(
+    service: ServiceConfig,
+    group: string,
+    signal: AbortSignal,
+  ): Promise<'free' | 'bound' | 'failed'>;
+  /** False for a while after a notification failed: denials then re-ask at the usual cadence. */
+  notifying?(): boolean;
   /** A budget wait ended after `waitedMs` (engine time) — granted, restarted locally, or given up. */
   waited?(service: ServiceConfig, group: string, waitedMs: number): void;
 }

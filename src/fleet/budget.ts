@@ -212,3 +212,19 @@ export function finish(state: GroupState, leaseId: string, now: number): GroupSt
     leases: state.leases.map((l) => (l.id === leaseId && l.endedAt === null ? { ...l, endedAt: now } : l)),
   };
 }
+
+/**
+ * The waiters the arbiter would grant now if they asked (for the hub's slot notification): the
+ * oldest first, as many as there are free slots. Exactly those: a waiter's request is granted
+ * iff the free slots outnumber the waiters ahead of it (`arbitrate`); so telling these, and only
+ * these, that a slot is free for them keeps the order fair and starts no herd of re-asks.
+ */
+export function nextInLine(state: GroupState, now: number, limits: BudgetLimits): Waiter[] {
+  const group = prune(state, now, limits);
+  const n = numbers(group, now, limits);
+  const free = Math.min(limits.maxConcurrent - n.inFlight, limits.maxPerWindow - n.usedInWindow);
+  if (free <= 0) return [];
+  const order = (a: Waiter, b: Waiter) =>
+    a.since - b.since || (key(a.node, a.service) < key(b.node, b.service) ? -1 : 1);
+  return [...group.waiters].sort(order).slice(0, free);
+}

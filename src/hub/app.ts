@@ -18,6 +18,7 @@ import type { Logger } from '../log.js';
 import { HubAuthenticator } from './auth.js';
 import { LeaseBatcher } from './budget-batch.js';
 import { BUDGET_PATHS, handleBudget } from './budget-route.js';
+import { SlotWaits } from './budget-wait.js';
 import type { HubBus } from './bus.js';
 import type { HubDatabase } from './db.js';
 import { HubDenials } from './denials.js';
@@ -76,6 +77,8 @@ export function createHubApp(deps: HubAppDeps): HubApp {
   const auth = new HubAuthenticator(database.db, () => deps.clock.now());
   const denials = new HubDenials(database.db, () => deps.clock.now(), logger);
   const leases = new LeaseBatcher(database.db, deps.clock, deps.budgetBatch);
+  const waits = new SlotWaits(database.db, deps.clock);
+  const stopFreed = deps.bus.onBudgetFreed((group) => waits.freed(group));
   /** An agent token at an API door: refused by role (audited once a minute per token). */
   const operatorOnly = async (req: IncomingMessage, operation: string) => {
     const who = await auth.operator(req.headers.authorization);
@@ -137,7 +140,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
       return yoga(req, res, { principal: who.principal });
     }
     if (BUDGET_PATHS.includes(path)) {
-      return handleBudget(req, res, { db: database.db, leases, auth, clock: deps.clock, logger });
+      return handleBudget(req, res, { db: database.db, leases, waits, auth, clock: deps.clock, logger });
     }
     if (path === SHIP_PATH) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
@@ -182,6 +185,8 @@ export function createHubApp(deps: HubAppDeps): HubApp {
     },
     upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
     close: async () => {
+      stopFreed();
+      waits.close();
       await ws.close();
       await yoga.dispose();
     },

@@ -2,7 +2,8 @@
  * `POST /agent/v1/budget/lease` and `POST /agent/v1/budget/finish` (src/fleet/budget-protocol.ts):
  * agent tokens only (the lease's node is the token's node, never the body's), a small JSON body
  * validated with zod, then the PostgreSQL arbitration of src/hub/budget.ts, batched per group
- * (src/hub/budget-batch.ts). A denial carries `retryInMs` too: the hub's `retryAt` as a duration
+ * (src/hub/budget-batch.ts); `WAIT_PATH` holds a denied agent's slot notification open
+ * (src/hub/budget-wait.ts; the wait ends early if the agent hangs up). A denial carries `retryInMs` too: the hub's `retryAt` as a duration
  * on the hub's own clock, so an agent whose clock differs still waits the right time. PostgreSQL
  * unreachable → 503 HUB_UNAVAILABLE: the agent applies its policy's `onHubUnreachable`.
  */
@@ -14,11 +15,14 @@ import {
   finishRequestSchema,
   LEASE_PATH,
   leaseRequestSchema,
+  WAIT_PATH,
+  waitRequestSchema,
 } from '../fleet/budget-protocol.js';
 import type { Logger } from '../log.js';
 import type { HubAuthenticator } from './auth.js';
 import { finishLease } from './budget.js';
 import type { LeaseBatcher } from './budget-batch.js';
+import type { SlotWaits } from './budget-wait.js';
 import type { HubDb } from './db.js';
 import { sendJson } from './ship-route.js';
 
@@ -28,12 +32,14 @@ export interface BudgetRouteDeps {
   db: HubDb;
   /** The replica's lease batcher (one per hub process). */
   leases: LeaseBatcher;
+  /** The replica's slot notifications (budget-wait.ts). */
+  waits: SlotWaits;
   auth: HubAuthenticator;
   clock: Pick<Clock, 'now'>;
   logger: Logger;
 }
 
-export const BUDGET_PATHS: readonly string[] = [LEASE_PATH, FINISH_PATH];
+export const BUDGET_PATHS: readonly string[] = [LEASE_PATH, FINISH_PATH, WAIT_PATH];
 
 const refuse = (res: ServerResponse, status: number, code: string, message: string) =>
   sendJson(res, status, { error: { code, message } });
@@ -70,6 +76,15 @@ export async function handleBudget(
       const answer = await deps.leases.request(group, limits, { ...lease, node });
       if (answer.granted) return sendJson(res, 200, answer);
       return sendJson(res, 200, { ...answer, retryInMs: Math.max(0, answer.retryAt - deps.clock.now()) });
+    }
+    if (path === WAIT_PATH) {
+      const parsed = waitRequestSchema.safeParse(raw);
+      if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
+      const { group, service, waitMs } = parsed.data;
+      const wait = deps.waits.wait(group, node, service, waitMs);
+      if (!wait) return refuse(res, 503, 'BUSY', 'this hub replica holds as many slot waits as it may');
+      res.on('close', wait.cancel);
+      return sendJson(res, 200, { free: await wait.free });
     }
     const parsed = finishRequestSchema.safeParse(raw);
     if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);

@@ -33,6 +33,7 @@ import {
   type Waiter,
 } from '../fleet/budget.js';
 import type { HubDb } from './db.js';
+import { HUB_CHANNEL } from './events.js';
 
 type Tx = Parameters<Parameters<HubDb['transaction']>[0]>[0];
 type Runner = Pick<Tx, 'execute'>;
@@ -44,7 +45,12 @@ export interface BatchItem {
 }
 
 /** The leases that still count (in flight, or granted after `windowStart`) and every waiter: one query. */
-async function readGroup(db: Runner, group: string, windowStart: number, now: number): Promise<GroupState> {
+export async function readGroup(
+  db: Runner,
+  group: string,
+  windowStart: number,
+  now: number,
+): Promise<GroupState> {
   const { rows } = await db.execute<{ leases: Lease[]; waiters: Waiter[] }>(sql`
     SELECT
       (SELECT coalesce(json_agg(json_build_object('id', id, 'node', node, 'service', service,
@@ -137,10 +143,16 @@ export async function requestLease(
   return (await requestLeases(db, group, [{ limits, req }], clock))[0]!;
 }
 
-/** Ends a lease (the restart's outcome is known). Idempotent; null when no such open lease, else its group. */
+/**
+ * Ends a lease (the restart's outcome is known). Idempotent; null when no such open lease, else
+ * its group. The same statement NOTIFYs `{ budget: group }` (delivered at commit to every
+ * replica's bus): the slot notifications waiting there are checked at once (budget-wait.ts).
+ */
 export async function endLease(db: Runner, leaseId: string, now: number): Promise<string | null> {
   const { rows } = await db.execute<{ group: string }>(sql`
-    UPDATE budget_leases SET ended_at = ${now} WHERE id = ${leaseId} AND ended_at IS NULL RETURNING "group"`);
+    WITH ended AS (
+      UPDATE budget_leases SET ended_at = ${now} WHERE id = ${leaseId} AND ended_at IS NULL RETURNING "group")
+    SELECT "group", pg_notify(${HUB_CHANNEL}, json_build_object('budget', "group")::text) FROM ended`);
   return rows[0]?.group ?? null;
 }
 

@@ -46,6 +46,7 @@ export class HubBus {
   private readonly pendingFleet: { node: string; from: number; to: number }[] = [];
   private readonly fleet = new Set<Listener<FleetEvent>>();
   private readonly hub = new Set<Listener<HubEvent>>();
+  private readonly budget = new Set<Listener<string>>();
   /** Resolves once the first LISTEN is in place. */
   readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -77,6 +78,12 @@ export class HubBus {
   onHubEvent(listener: Listener<HubEvent>): () => void {
     this.hub.add(listener);
     return () => this.hub.delete(listener);
+  }
+
+  /** A fleet budget lease of the group ended on any replica (`{ budget: group }`, hub/budget.ts). */
+  onBudgetFreed(listener: Listener<string>): () => void {
+    this.budget.add(listener);
+    return () => this.budget.delete(listener);
   }
 
   /** How many subscribers listen (tests wait for a subscription to be in place). */
@@ -139,10 +146,15 @@ export class HubBus {
   }
 
   private notified(payload: string): void {
-    let msg: { hub?: number; node?: string; from?: number; to?: number };
+    let msg: { hub?: number; node?: string; from?: number; to?: number; budget?: string };
     try {
       msg = JSON.parse(payload);
     } catch {
+      return;
+    }
+    if (typeof msg.budget === 'string') {
+      // No read, no order to keep: the slot notifications look at the group themselves.
+      for (const l of this.budget) l(msg.budget);
       return;
     }
     const hub = msg.hub;

@@ -125,6 +125,11 @@ export const SAMPLE_INPUTS: SampleInput[] = [
     input: { type: 'budget_unreachable', reason: 'no answer within 500 ms' },
     when: 'next',
   },
+  {
+    label: 'budget_slot_free (the hub: a slot of the group is free for this service)',
+    input: { type: 'budget_slot_free' },
+    when: 'next',
+  },
   { label: 'tick (nothing due)', input: { type: 'tick' }, when: 'next' },
   { label: 'tick (deadline due)', input: { type: 'tick' }, when: 'deadline' },
 ];

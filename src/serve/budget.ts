@@ -15,9 +15,14 @@
  * - A finish the hub did not confirm is sent again (FINISH_RETRY; the hub is idempotent on the
  *   lease id): a lost finish would hold the group's slot until the lease's TTL — seen in the
  *   1,000 × 20 storm bench, where overloaded finishes timed out and slots stayed taken for 70 s.
+ * - After a denial the engine holds a slot notification open (`awaitSlot`, SLOT_WAIT_MS at the
+ *   hub + the policy's timeoutMs for the network, re-opened while the service waits): answered
+ *   as soon as a lease of the group ends and a slot is free for this service; the engine then
+ *   asks for its lease at once, and re-asks otherwise only as a safety net. A failed
+ *   notification (an older hub, the hub down) turns them off for NOTIFY_BACKOFF_MS.
  */
 import { randomUUID } from 'node:crypto';
-import { BudgetClient } from '../agent/budget-client.js';
+import { BudgetClient, type SlotWait } from '../agent/budget-client.js';
 import type { Clock } from '../clock/clock.js';
 import type { Policy } from '../core/policy.js';
 import type { BudgetNumbers } from '../core/types.js';
@@ -29,6 +34,11 @@ import type { Logger } from '../log.js';
 export function leaseTtlSec(policy: Policy): number {
   return Math.ceil(2 * policy.startupGraceSec + 60);
 }
+
+/** How long a slot notification is held open at the hub; re-opened while the service waits. */
+export const SLOT_WAIT_MS = 25_000;
+/** After a failed notification, denials re-ask at the usual cadence for this long. */
+export const NOTIFY_BACKOFF_MS = 60_000;
 
 /** Attempts to end a lease: the delays are ~0.25, 0.5, 1 s (equal jitter), then the TTL applies. */
 export const FINISH_RETRY: RetryPolicy = { maxAttempts: 4, baseMs: 250, maxMs: 4000, timeoutMs: 500 };
@@ -61,6 +71,8 @@ export function createAgentBudget(opts: {
   const client = new BudgetClient({ hubUrl: opts.hubUrl, token: opts.token, clock: opts.clock });
   const heard = new Map<string, HeardNumbers>();
   const log = opts.logger.child({ component: 'budget' });
+  /** Notifications are used again from this time on (a failure turns them off for a while). */
+  let notifyingFrom = 0;
   return {
     heard: () => heard,
     async request(service: ServiceConfig, operator: boolean): Promise<BudgetReply> {
@@ -114,6 +126,20 @@ export function createAgentBudget(opts: {
         'fleet budget: could not end the lease; it lapses at its TTL',
       );
     },
+    async awaitSlot(service: ServiceConfig, group: string, signal: AbortSignal): Promise<SlotWait> {
+      const timeoutMs = service.policy.budget?.timeoutMs ?? FINISH_RETRY.timeoutMs;
+      const outcome = await client.waitForSlot(group, service.name, SLOT_WAIT_MS, timeoutMs, signal);
+      if (outcome === 'failed') {
+        if (notifyingFrom <= opts.clock.now())
+          log.warn(
+            { service: service.name, group },
+            'fleet budget: the slot notification failed; re-asking as usual for a minute',
+          );
+        notifyingFrom = opts.clock.now() + NOTIFY_BACKOFF_MS;
+      }
+      return outcome;
+    },
+    notifying: () => notifyingFrom <= opts.clock.now(),
     waited(service: ServiceConfig, group: string, waitedMs: number): void {
       opts.hooks?.waited?.(group, waitedMs / 1000);
       void service;

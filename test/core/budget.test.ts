@@ -14,7 +14,14 @@ import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../src/core/policy.
 import { shiftState } from '../../src/core/shift.js';
 import { initialState } from '../../src/core/state.js';
 import type { Decision, Effect, Input, ServiceState } from '../../src/core/types.js';
-import { arbitrate, type BudgetLimits, finish, type GroupState, inFlight } from '../../src/fleet/budget.js';
+import {
+  arbitrate,
+  type BudgetLimits,
+  finish,
+  type GroupState,
+  inFlight,
+  nextInLine,
+} from '../../src/fleet/budget.js';
 import { policyArb, T0 } from './arbitraries.js';
 
 const BUDGET = {
@@ -241,7 +248,9 @@ type Action =
   | { kind: 'input'; svc: number; input: Input }
   | { kind: 'deliver'; svc: number }
   | { kind: 'advance'; ms: number }
-  | { kind: 'hub'; up: boolean };
+  | { kind: 'hub'; up: boolean }
+  /** The hub's slot notification: the waiters a slot is free for now are told (nextInLine). */
+  | { kind: 'notify' };
 
 const actionArb = (n: number): fc.Arbitrary<Action> =>
   fc.oneof(
@@ -274,6 +283,7 @@ const actionArb = (n: number): fc.Arbitrary<Action> =>
       }),
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('hub' as const), up: fc.boolean() }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('notify' as const) }) },
   );
 
 const fleetArb = fc
@@ -302,9 +312,9 @@ const fleetArb = fc
   );
 
 describe('a fleet sharing one budget (property)', () => {
-  it('never has more than maxConcurrent automatic restarts holding a lease, and writes each denial once per wait', () => {
+  it('never has more than maxConcurrent automatic restarts holding a lease, slot notifications interleaved, and writes each denial once per wait', () => {
     // The runs must reach the interesting cases, or the property proves nothing.
-    const seen = { full: 0, denied: 0 };
+    const seen = { full: 0, denied: 0, notified: 0 };
     fc.assert(
       fc.property(fleetArb, ({ policy, n, actions }) => {
         const budget = policy.budget!;
@@ -374,7 +384,19 @@ describe('a fleet sharing one budget (property)', () => {
             fireTicksUntil(now + a.ms);
             now += a.ms;
           } else if (a.kind === 'hub') hubUp = a.up;
-          else if (a.kind === 'input') apply(a.svc, a.input, now);
+          else if (a.kind === 'notify') {
+            if (!hubUp) continue;
+            // Told in any order and at any time relative to the other messages (a long-poll
+            // answer races the re-asks): the request it makes still goes through the arbiter.
+            for (const w of nextInLine(group, now, limits)) {
+              const i = Number(w.service.slice(1));
+              if (states[i]!.tag !== 'budget_wait') continue;
+              const d = decide(states[i]!, { type: 'budget_slot_free' }, now, policy);
+              expect(d.decision).toBe('budget_requested');
+              seen.notified++;
+              apply(i, { type: 'budget_slot_free' }, now);
+            }
+          } else if (a.kind === 'input') apply(a.svc, a.input, now);
           else {
             const msg = outbox[a.svc].shift();
             if (!msg) continue;
@@ -411,5 +433,6 @@ describe('a fleet sharing one budget (property)', () => {
     console.log('seen', seen);
     expect(seen.full).toBeGreaterThan(100);
     expect(seen.denied).toBeGreaterThan(100);
+    expect(seen.notified).toBeGreaterThan(50);
   });
 });

@@ -6,6 +6,7 @@ import {
   finish,
   type GroupState,
   inFlight,
+  nextInLine,
   numbers,
 } from '../../src/fleet/budget.js';
 
@@ -164,5 +165,63 @@ describe('the fleet budget arbiter', () => {
     );
     expect(again.answer).toMatchObject({ granted: true, lease: { id: 'a2' } });
     expect(numbers(again.group, 100, LIMITS).inFlight).toBe(2);
+  });
+});
+
+describe('the slot notification (nextInLine)', () => {
+  it('names exactly the waiters whose request the arbiter would grant now, oldest first (property)', () => {
+    let told = 0;
+    fc.assert(
+      fc.property(limits, fc.array(step, { maxLength: 120 }), (lim, steps) => {
+        let g = empty;
+        let now = 1_000_000;
+        let n = 0;
+        for (const s of steps) {
+          if (s.kind === 'wait') now += s.ms;
+          else if (s.kind === 'finish') {
+            const live = g.leases.filter((l) => inFlight(l, now));
+            if (live.length > 0) g = finish(g, live[s.pick % live.length]!.id, now);
+          } else {
+            g = arbitrate(
+              g,
+              { id: `l${n++}`, node: 'n1', service: `s${s.svc}`, operator: s.operator },
+              now,
+              lim,
+            ).group;
+          }
+          const next = nextInLine(g, now, lim);
+          const named = new Set(next.map((w) => w.service));
+          told += named.size;
+          // Oldest first.
+          for (let i = 1; i < next.length; i++)
+            expect(next[i]!.since).toBeGreaterThanOrEqual(next[i - 1]!.since);
+          // Each waiter, asking alone now, is granted iff it is named.
+          for (const w of g.waiters) {
+            const r = arbitrate(
+              g,
+              { id: 'probe', node: w.node, service: w.service, operator: false },
+              now,
+              lim,
+            );
+            if (now - w.seenAt < lim.leaseTtlSec * 1000) expect(r.answer.granted).toBe(named.has(w.service));
+          }
+          // All named, asking one after another: all granted, never beyond maxConcurrent.
+          let h = g;
+          for (const w of next) {
+            const r = arbitrate(
+              h,
+              { id: `t${n++}`, node: w.node, service: w.service, operator: false },
+              now,
+              lim,
+            );
+            expect(r.answer.granted).toBe(true);
+            h = r.group;
+            const auto = h.leases.filter((l) => !l.operator && inFlight(l, now)).length;
+            expect(auto).toBeLessThanOrEqual(lim.maxConcurrent);
+          }
+        }
+      }),
+    );
+    expect(told).toBeGreaterThan(0);
   });
 });

@@ -10,6 +10,9 @@
  * - `budget_unreachable` → `onHubUnreachable: local` restarts under the local limits alone;
  *   `wait` restarts nothing automatically (`skip_fleet_budget`), asking again every
  *   `UNREACHABLE_RETRY_MS`.
+ * - `budget_slot_free` (the hub's slot notification, or its loss) → asks again at once; while the
+ *   notification is held open (`budget_denied.notified`) the re-ask is only a safety net
+ *   (`NOTIFIED_RECHECK_MS`).
  * Operator restarts (forced, approved) never wait: they run at once and a `request_budget` with
  * `operator: true` only counts them. A lease is finished (`finish_budget`) as soon as the
  * restarting state it was granted for ends — healthy or failed, whatever ended it — and a grant
@@ -42,6 +45,12 @@ import type { StateInput } from './types.js';
 
 /** A denied service asks again at the hub's retry, but never later than this after the denial. */
 export const RECHECK_MS = 1000;
+/**
+ * With the hub's slot notification held open (`budget_denied.notified`), the re-ask is a safety
+ * net only (a lease lapsing at its TTL sends no notification): this long after the denial. Well
+ * below any lease TTL (≥ 60 s), so the hub never forgets the waiter as silent.
+ */
+export const NOTIFIED_RECHECK_MS = 30_000;
 /** With the hub unreachable and `onHubUnreachable: wait`, the hub is asked again this often. */
 export const UNREACHABLE_RETRY_MS = 10_000;
 type BudgetAnswer = Extract<Input, { type: 'budget_granted' | 'budget_denied' | 'budget_unreachable' }>;
@@ -140,8 +149,9 @@ export function budgetAnswer(s: ServiceState, input: BudgetAnswer, ctx: Ctx): De
   // much sooner, so a waiter asks again after RECHECK_MS per round of maxConcurrent services ahead
   // of it: the head of the queue every second, the tail less often (the hub's load stays bounded).
   const rounds = Math.max(1, Math.ceil((input.position ?? 1) / (budget?.maxConcurrent ?? 1)));
+  const cap = input.notified ? NOTIFIED_RECHECK_MS : RECHECK_MS * rounds;
   const retry = stretchSec(
-    Math.min(Math.max(input.retryInMs, 0), RECHECK_MS * rounds) / 1000,
+    (input.notified ? cap : Math.min(Math.max(input.retryInMs, 0), cap)) / 1000,
     policy.jitter,
     ctx.key,
     blocked,
@@ -150,7 +160,24 @@ export function budgetAnswer(s: ServiceState, input: BudgetAnswer, ctx: Ctx): De
   return make(
     'skip_fleet_budget',
     { ...s, churn: countBlocked(s.churn, 'skip_fleet_budget'), denied: n, unreachable: null, askAt },
-    `Waiting for fleet budget: ${numbersText(s, n, ctx)}; the restart runs when a lease frees, oldest waiting first (asking again in ${secs(askAt - now)}).`,
+    `Waiting for fleet budget: ${numbersText(s, n, ctx)}; the restart runs when a lease frees, oldest waiting first (${input.notified ? 'the hub notifies this service when a slot is free for it; asking again anyway' : 'asking again'} in ${secs(askAt - now)}).`,
+  );
+}
+
+/**
+ * The hub's slot notification: a slot of the group is free for this waiting service now, so it
+ * asks for its lease at once (the same re-ask as a due tick; the arbiter still decides). In any
+ * other state it changes nothing.
+ */
+export function slotFree(s: ServiceState, lost: boolean, ctx: Ctx): Decision {
+  if (s.tag !== 'budget_wait') return make('noop', s, 'A fleet budget slot is free, but nothing waits.');
+  return make(
+    'budget_requested',
+    { ...s, askAt: askAgainAt(ctx) },
+    lost
+      ? `The hub's slot notification for fleet budget ${s.group} failed; asking for the lease now.`
+      : `A slot of fleet budget ${s.group} is free for this service (the hub's notification); asking for the lease now.`,
+    [{ type: 'request_budget', group: s.group, operator: false }],
   );
 }
 
