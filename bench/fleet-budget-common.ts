@@ -1,0 +1,87 @@
+/**
+ * What the fleet budget bench's simulated agents share (bench/fleet-budget*.ts): percentiles, a
+ * keep-alive JSON poster standing in for every agent (the timeout runs from the call, as an
+ * agent's does), and the storm's policy and lease limits.
+ */
+import http from 'node:http';
+import { type Policy, policySchema } from '../src/core/policy.js';
+
+export const SERVICES = 20;
+export const MAX_CONCURRENT = Number(process.env.MEDIC_BENCH_BUDGET_MAX ?? 50);
+
+export const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+};
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** POSTs JSON over a keep-alive pool (one process stands in for every agent). */
+export function poster(hubUrl: string, maxSockets = 256) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const base = new URL(hubUrl);
+  return (path: string, secret: string, body: unknown, timeoutMs = 3000) =>
+    new Promise<{ status: number; body: Record<string, unknown> | null }>((resolve, reject) => {
+      const data = JSON.stringify(body);
+      const req = http.request(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          path,
+          method: 'POST',
+          timeout: timeoutMs,
+          headers: {
+            authorization: `Bearer ${secret}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(data),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => {
+            text += c;
+          });
+          res.on('end', () => {
+            try {
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+            } catch {
+              resolve({ status: res.statusCode ?? 0, body: null });
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      // As a real agent: the timeout runs from the call, waiting for a socket included.
+      const deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
+      req.on('close', () => clearTimeout(deadline));
+      req.on('error', reject);
+      req.end(data);
+    });
+}
+
+export const limitsOf = (policy: Policy) => ({
+  maxConcurrent: policy.budget!.maxConcurrent,
+  maxPerWindow: policy.budget!.maxPerWindow,
+  windowSec: policy.budget!.windowSec,
+  leaseTtlSec: Math.ceil(2 * policy.startupGraceSec + 60),
+});
+
+export function stormPolicy(group: string): Policy {
+  return policySchema.parse({
+    failureThreshold: 1,
+    startupGraceSec: 5,
+    cooldownSec: 1,
+    backoff: { initialSec: 1, factor: 1, maxSec: 1 },
+    maxRestarts: 50,
+    windowSec: 3600,
+    budget: {
+      group,
+      maxConcurrent: MAX_CONCURRENT,
+      maxPerWindow: 100_000,
+      windowSec: 300,
+      onHubUnreachable: 'wait',
+      timeoutMs: 3000,
+    },
+  });
+}

@@ -1,0 +1,351 @@
+/**
+ * The storm of the fleet budget bench (issue 16): N nodes × 20 services, every service crashing
+ * within 100 ms while their shared dependency is down for 2 s. Each simulated service runs the
+ * real decide() (its budget requests, denials, re-asks and finishes are decide()'s effects, its
+ * ticks at nextWakeAt) and carries its effects out as `medic serve` does: the lease request with
+ * the policy's timeoutMs from the call, an unconfirmed finish sent again (FINISH_RETRY), and —
+ * unless `notify` is off — the hub's slot notification held open after a denial (SLOT_WAIT_MS,
+ * re-opened while it waits; `free` → budget_slot_free; a failure → ask now, notifications off
+ * for NOTIFY_BACKOFF_MS on that node), the denial marked `notified` as the engine marks it.
+ * A restart takes RESTART_MS, then the service is healthy if the dependency is up, else it
+ * crashes again. Reported: the time from the dependency's return until every service is
+ * healthy against the theoretical minimum (members per group / maxConcurrent × restart time;
+ * the groups run side by side), and the peak restarts in flight per group read from the hub's
+ * lease table (must equal maxConcurrent, never exceed it).
+ */
+import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import type pg from 'pg';
+import { nextWakeAt } from '../src/core/deadline.js';
+import { decide } from '../src/core/decide.js';
+import type { Policy } from '../src/core/policy.js';
+import { initialState } from '../src/core/state.js';
+import type { Effect, Input, ServiceState } from '../src/core/types.js';
+import { backoffMs } from '../src/escalation/backoff.js';
+import { FINISH_PATH, LEASE_PATH, WAIT_PATH } from '../src/fleet/budget-protocol.js';
+import { FINISH_RETRY, NOTIFY_BACKOFF_MS, SLOT_WAIT_MS } from '../src/serve/budget.js';
+import {
+  limitsOf,
+  MAX_CONCURRENT,
+  pct,
+  poster,
+  SERVICES,
+  sleep,
+  stormPolicy,
+} from './fleet-budget-common.js';
+import { report } from './report.js';
+
+const RESTART_MS = Number(process.env.MEDIC_BENCH_BUDGET_RESTART_MS ?? 200);
+const PROBE_MS = 20;
+const OUTAGE_MS = 2000;
+const STORM_LIMIT_MS = Number(process.env.MEDIC_BENCH_BUDGET_LIMIT_MS ?? 240_000);
+/** Nodes in the storm (default: every node of the bench). */
+const STORM_NODES = Number(process.env.MEDIC_BENCH_BUDGET_STORM_NODES ?? Number.POSITIVE_INFINITY);
+/** Sockets for the held slot waits (the hub's and this process's file descriptors are bounded). */
+const WAIT_SOCKETS = Number(process.env.MEDIC_BENCH_BUDGET_WAIT_SOCKETS ?? 8000);
+
+/** One simulated service: its state, driven by decide() only. */
+interface Sim {
+  node: number;
+  service: string;
+  policy: Policy;
+  state: ServiceState;
+  timer: NodeJS.Timeout | null;
+  /** Budget messages in decision order (a finish never overtakes the next request). */
+  chain: Promise<void>;
+  /** A slot wait is held open. */
+  watching: boolean;
+}
+
+export interface StormResult {
+  services: number;
+  healthy: number;
+  doneMs: number;
+  minimumMs: number;
+  peak: number;
+  lowest: number;
+  leases: number;
+  requests: number;
+  afterUp: number;
+  leaseMs: number[];
+  finishesLost: number;
+  waits: { opened: number; free: number; failed: number };
+}
+
+/** One storm; `notify`: with the slot notification (as `medic serve`), else without (the baseline). */
+export async function storm(
+  hubUrl: string,
+  secrets: string[],
+  pool: pg.Pool,
+  notify: boolean,
+  tag: string,
+): Promise<StormResult> {
+  const post = poster(hubUrl);
+  const waitPost = poster(hubUrl, WAIT_SOCKETS);
+  const dep = { up: false };
+  let stopped = false;
+  const leaseMs: number[] = [];
+  let requests = 0;
+  let finishesLost = 0;
+  const waits = { opened: 0, free: 0, failed: 0 };
+  const policies = Array.from({ length: SERVICES }, (_, k) => stormPolicy(`storm-${tag}-${k}`));
+  const sims: Sim[] = [];
+  const nodes = Math.min(secrets.length, STORM_NODES);
+  /** Per node: notifications off until (after one failed), as the agent's port does. */
+  const notifyOff = new Array<number>(nodes).fill(0);
+  for (let i = 0; i < nodes; i++)
+    for (let k = 0; k < SERVICES; k++)
+      sims.push({
+        node: i,
+        service: `svc-${k}`,
+        policy: policies[k]!,
+        state: initialState(),
+        timer: null,
+        chain: Promise.resolve(),
+        watching: false,
+      });
+  const healthyCount = () => sims.filter((s) => s.state.tag === 'healthy').length;
+
+  const apply = (s: Sim, input: Input) => {
+    if (stopped) return;
+    const now = Date.now();
+    const d = decide(s.state, input, now, s.policy, { node: `n${s.node}`, service: s.service });
+    s.state = d.next;
+    for (const e of d.effects) effect(s, e);
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
+    const wake = nextWakeAt(s.state, s.policy, { node: `n${s.node}`, service: s.service });
+    if (wake !== null) s.timer = setTimeout(() => apply(s, { type: 'tick' }), Math.max(0, wake - now));
+  };
+  /** As serve/budget.ts: an unconfirmed finish is sent again (FINISH_RETRY), timeout from the call. */
+  const finish = async (s: Sim, leaseId: string) => {
+    for (let attempt = 1; attempt <= FINISH_RETRY.maxAttempts; attempt++) {
+      try {
+        const res = await post(FINISH_PATH, secrets[s.node]!, { id: leaseId }, s.policy.budget!.timeoutMs);
+        if (res.status === 200) return;
+      } catch {
+        // timed out or refused: retried
+      }
+      if (attempt === FINISH_RETRY.maxAttempts) break;
+      await sleep(backoffMs(attempt, FINISH_RETRY, Math.random()));
+    }
+    finishesLost++;
+  };
+  /** As the engine's watchSlot: held open, re-opened at its bound while the service waits. */
+  const watch = (s: Sim, group: string) => {
+    if (s.watching) return;
+    s.watching = true;
+    void (async () => {
+      try {
+        for (;;) {
+          waits.opened++;
+          let outcome: 'free' | 'bound' | 'failed' = 'failed';
+          try {
+            const res = await waitPost(
+              WAIT_PATH,
+              secrets[s.node]!,
+              { group, service: s.service, waitMs: SLOT_WAIT_MS },
+              SLOT_WAIT_MS + s.policy.budget!.timeoutMs,
+            );
+            if (res.status === 200 && res.body && 'free' in res.body)
+              outcome = res.body.free ? 'free' : 'bound';
+          } catch {
+            // failed
+          }
+          if (stopped || s.state.tag !== 'budget_wait') return;
+          if (outcome === 'bound') continue;
+          if (outcome === 'failed') {
+            waits.failed++;
+            notifyOff[s.node] = Date.now() + NOTIFY_BACKOFF_MS;
+          } else waits.free++;
+          apply(s, { type: 'budget_slot_free', ...(outcome === 'failed' ? { lost: true } : {}) });
+          return;
+        }
+      } finally {
+        s.watching = false;
+      }
+    })();
+  };
+  const effect = (s: Sim, e: Effect) => {
+    const secret = secrets[s.node]!;
+    if (e.type === 'restart') {
+      setTimeout(() => {
+        apply(s, { type: 'restart_succeeded' });
+        setTimeout(() => apply(s, dep.up ? { type: 'probe_ok' } : { type: 'exited', code: 1 }), PROBE_MS);
+      }, RESTART_MS);
+    } else if (e.type === 'finish_budget') {
+      s.chain = s.chain.then(() => finish(s, e.leaseId));
+    } else if (e.type === 'request_budget') {
+      s.chain = s.chain.then(async () => {
+        const t = performance.now();
+        requests++;
+        const body = {
+          group: e.group,
+          limits: limitsOf(s.policy),
+          id: `n${s.node}/${s.service}/${randomUUID()}`,
+          service: s.service,
+          operator: e.operator,
+        };
+        let answer: Input;
+        try {
+          const res = await post(LEASE_PATH, secret, body, s.policy.budget!.timeoutMs);
+          leaseMs.push(performance.now() - t);
+          const r = res.body as {
+            granted?: boolean;
+            lease?: { id: string };
+            retryAt?: number;
+            retryInMs?: number;
+            position?: number;
+            numbers?: { inFlight: number; usedInWindow: number; waiting: number };
+          } | null;
+          if (res.status !== 200 || !r?.numbers)
+            answer = { type: 'budget_unreachable', reason: `${res.status}` };
+          else if (r.granted)
+            answer = {
+              type: 'budget_granted',
+              leaseId: r.lease!.id,
+              ...r.numbers,
+              ...(e.operator ? { operator: true } : {}),
+            };
+          else
+            answer = {
+              type: 'budget_denied',
+              retryInMs: r.retryInMs ?? Math.max(0, r.retryAt! - Date.now()),
+              position: r.position!,
+              ...r.numbers,
+              ...(notify && Date.now() >= notifyOff[s.node]! ? { notified: true } : {}),
+            };
+        } catch (err) {
+          answer = { type: 'budget_unreachable', reason: (err as Error).message };
+        }
+        apply(s, answer);
+        if (answer.type === 'budget_denied' && answer.notified) watch(s, e.group);
+      });
+    }
+  };
+
+  const t0 = Date.now();
+  await Promise.all(
+    sims.map(
+      (s) =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            apply(s, { type: 'exited', code: 1 });
+            resolve();
+          }, Math.random() * 100),
+        ),
+    ),
+  );
+  await sleep(Math.max(0, t0 + OUTAGE_MS - Date.now()));
+  dep.up = true;
+  const upAt = Date.now();
+  const requestsAtUp = requests;
+  while (healthyCount() < sims.length && Date.now() - upAt < STORM_LIMIT_MS) await sleep(50);
+  const doneMs = Date.now() - upAt;
+  const done = healthyCount();
+  stopped = true;
+  for (const s of sims) if (s.timer) clearTimeout(s.timer);
+  await Promise.race([Promise.all(sims.map((s) => s.chain)), sleep(10_000)]);
+
+  const minimumMs = Math.ceil(nodes / MAX_CONCURRENT) * (RESTART_MS + PROBE_MS);
+  const { rows } = await pool.query<{ group: string; granted_at: string; until: string }>(
+    `SELECT "group", granted_at, COALESCE(ended_at, expires_at) AS until FROM budget_leases
+      WHERE "group" LIKE $1 AND NOT operator`,
+    [`storm-${tag}-%`],
+  );
+  const byGroup = new Map<string, [number, number][]>();
+  for (const r of rows) {
+    const list = byGroup.get(r.group) ?? [];
+    list.push([Number(r.granted_at), 1], [Number(r.until), -1]);
+    byGroup.set(r.group, list);
+  }
+  let peak = 0;
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const points of byGroup.values()) {
+    points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let cur = 0;
+    let p = 0;
+    for (const [, d] of points) {
+      cur += d;
+      p = Math.max(p, cur);
+    }
+    peak = Math.max(peak, p);
+    lowest = Math.min(lowest, p);
+  }
+  return {
+    services: sims.length,
+    healthy: done,
+    doneMs,
+    minimumMs,
+    peak,
+    lowest,
+    leases: rows.length,
+    requests,
+    afterUp: requests - requestsAtUp,
+    leaseMs,
+    finishesLost,
+    waits,
+  };
+}
+
+/** Both storms (without the notification first: the same-run baseline), reported. */
+export async function storms(hubUrl: string, secrets: string[], pool: pg.Pool): Promise<void> {
+  const load = () => `load ${loadavg()[0]!.toFixed(1)}`;
+  const withoutLoad = load();
+  const without =
+    process.env.MEDIC_BENCH_BUDGET_BASELINE === '0'
+      ? null
+      : await storm(hubUrl, secrets, pool, false, 'plain');
+  const withLoad = load();
+  const notified = await storm(hubUrl, secrets, pool, true, 'notify');
+  const label = (r: StormResult) => (r.healthy < r.services ? ` (${r.healthy} healthy only)` : '');
+  report({
+    bench: 'fleet',
+    metric: `storm ${notified.services} svc, slot notification: dependency back → all healthy${label(notified)} [${withLoad}]`,
+    value: notified.doneMs,
+    unit: 'ms',
+    baseline: {
+      name: `minimum ${notified.minimumMs / (RESTART_MS + PROBE_MS)} rounds × ${RESTART_MS + PROBE_MS} ms`,
+      value: notified.minimumMs,
+    },
+  });
+  if (without)
+    report({
+      bench: 'fleet',
+      metric: `storm ${notified.services} svc, slot notification vs without (same run)${label(notified)}`,
+      value: notified.doneMs,
+      unit: 'ms',
+      baseline: { name: `without notification${label(without)} [${withoutLoad}]`, value: without.doneMs },
+    });
+  for (const [name, r] of [
+    ['notification', notified],
+    ['without', without],
+  ] as const) {
+    if (!r) continue;
+    report({
+      bench: 'fleet',
+      metric: `storm (${name}) peak restarts in flight per group (lease table; lowest ${r.lowest})`,
+      value: r.peak,
+      unit: 'leases',
+      goal: `= ${MAX_CONCURRENT}, never more`,
+    });
+    report({
+      bench: 'fleet',
+      metric: `storm (${name}) lease requests (${r.leases} leases, ${r.afterUp} after dep back; finishes lost ${r.finishesLost}; waits ${r.waits.opened} opened, ${r.waits.free} free, ${r.waits.failed} failed)`,
+      value: r.requests,
+      unit: 'req',
+    });
+    report({
+      bench: 'fleet',
+      metric: `storm (${name}) lease answer p50`,
+      value: pct(r.leaseMs, 50),
+      unit: 'ms',
+    });
+    report({
+      bench: 'fleet',
+      metric: `storm (${name}) lease answer p99`,
+      value: pct(r.leaseMs, 99),
+      unit: 'ms',
+    });
+  }
+}
