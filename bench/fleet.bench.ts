@@ -97,7 +97,10 @@ export async function run(): Promise<void> {
       out += d;
     });
     const started = () => /medic hub serving on (http:\/\/[0-9.:]+)/.exec(out)?.[1];
-    while (!started()) await sleep(50);
+    while (!started()) {
+      if (child.exitCode !== null) throw new Error(`medic hub exited ${child.exitCode}: ${out}`);
+      await sleep(50);
+    }
     return { child, url: started()! };
   };
   const { child: hub, url: hubUrl } = await spawnHub();
