@@ -17,6 +17,7 @@ import { SHIP_PATH } from '../fleet/protocol.js';
 import type { Logger } from '../log.js';
 import { HubAuthenticator } from './auth.js';
 import { LeaseBatcher } from './budget-batch.js';
+import { FinishBatcher } from './budget-finish-batch.js';
 import { BUDGET_PATHS, handleBudget } from './budget-route.js';
 import { SlotWaits } from './budget-wait.js';
 import type { HubBus } from './bus.js';
@@ -77,6 +78,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
   const auth = new HubAuthenticator(database.db, () => deps.clock.now());
   const denials = new HubDenials(database.db, () => deps.clock.now(), logger);
   const leases = new LeaseBatcher(database.db, deps.clock, deps.budgetBatch);
+  const finishes = new FinishBatcher(database.db, deps.clock);
   const waits = new SlotWaits(database.db, deps.clock);
   const stopFreed = deps.bus.onBudgetFreed((group) => waits.freed(group));
   /** An agent token at an API door: refused by role (audited once a minute per token). */
@@ -140,7 +142,15 @@ export function createHubApp(deps: HubAppDeps): HubApp {
       return yoga(req, res, { principal: who.principal });
     }
     if (BUDGET_PATHS.includes(path)) {
-      return handleBudget(req, res, { db: database.db, leases, waits, auth, clock: deps.clock, logger });
+      return handleBudget(req, res, {
+        db: database.db,
+        leases,
+        finishes,
+        waits,
+        auth,
+        clock: deps.clock,
+        logger,
+      });
     }
     if (path === SHIP_PATH) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });

@@ -20,8 +20,8 @@ import {
 } from '../fleet/budget-protocol.js';
 import type { Logger } from '../log.js';
 import type { HubAuthenticator } from './auth.js';
-import { finishLease } from './budget.js';
 import type { LeaseBatcher } from './budget-batch.js';
+import type { FinishBatcher } from './budget-finish-batch.js';
 import type { SlotWaits } from './budget-wait.js';
 import type { HubDb } from './db.js';
 import { sendJson } from './ship-route.js';
@@ -32,6 +32,8 @@ export interface BudgetRouteDeps {
   db: HubDb;
   /** The replica's lease batcher (one per hub process). */
   leases: LeaseBatcher;
+  /** The replica's finish batcher (one UPDATE per batch of finishes). */
+  finishes: FinishBatcher;
   /** The replica's slot notifications (budget-wait.ts). */
   waits: SlotWaits;
   auth: HubAuthenticator;
@@ -88,7 +90,7 @@ export async function handleBudget(
     }
     const parsed = finishRequestSchema.safeParse(raw);
     if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
-    return sendJson(res, 200, { ended: await finishLease(deps.db, parsed.data.id, deps.clock.now()) });
+    return sendJson(res, 200, { ended: await deps.finishes.finish(parsed.data.id) });
   } catch (err) {
     deps.logger.error({ err, node }, 'budget request failed: PostgreSQL unreachable?');
     return refuse(res, 503, 'HUB_UNAVAILABLE', 'the hub database is unreachable');

@@ -156,6 +156,21 @@ export async function endLease(db: Runner, leaseId: string, now: number): Promis
   return rows[0]?.group ?? null;
 }
 
+/**
+ * Ends several leases in one statement (the route's finishes, group-committed by
+ * budget-finish-batch.ts); the ids that were open and are ended now. NOTIFYs `{ budget: group }`
+ * per ended lease (PostgreSQL delivers identical payloads of one transaction once).
+ */
+export async function endLeases(db: Runner, ids: readonly string[], now: number): Promise<Set<string>> {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    WITH ended AS (
+      UPDATE budget_leases SET ended_at = ${now}
+       WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(ids)}::json)) AND ended_at IS NULL
+      RETURNING id, "group")
+    SELECT id, pg_notify(${HUB_CHANNEL}, json_build_object('budget', "group")::text) FROM ended`);
+  return new Set(rows.map((r) => r.id));
+}
+
 /** Ends a lease; false when there is no such open lease. */
 export async function finishLease(db: HubDb, leaseId: string, now: number): Promise<boolean> {
   return (await endLease(db, leaseId, now)) !== null;
