@@ -7,6 +7,8 @@ import type { GraphqlActor, GraphqlFn } from '../types.js';
 
 export interface WindowInfo {
   id: string;
+  /** The node whose window it is (at the hub: one of many). */
+  node: string;
   mode: string;
   notify: boolean;
   services: string[] | null;
@@ -19,8 +21,9 @@ export interface WindowInfo {
 
 export type WindowOutcome = { ok: true; window: WindowInfo } | { ok: false; code: string; message: string };
 
-const FIELDS = 'id mode notify services from until active reason schedule';
-const RESULT = `__typename ... on MaintenanceWindow { ${FIELDS} } ... on MutationError { code message }`;
+const FIELDS = 'id node mode notify services from until active reason schedule';
+// At the hub the answer may be a command its node has not answered yet (PendingCommand).
+const RESULT = `__typename ... on MaintenanceWindow { ${FIELDS} } ... on MutationError { code message } ... on PendingCommand { message }`;
 
 async function run(gql: GraphqlFn, actor: GraphqlActor, query: string, vars: Record<string, unknown>) {
   const r = await gql(query, vars, actor);
@@ -33,6 +36,8 @@ async function run(gql: GraphqlFn, actor: GraphqlActor, query: string, vars: Rec
   if (!result) return { ok: false as const, code: 'INTERNAL', message: 'empty result' };
   if (result.__typename === 'MaintenanceWindow')
     return { ok: true as const, window: result as unknown as WindowInfo };
+  if (result.__typename === 'PendingCommand')
+    return { ok: false as const, code: 'PENDING', message: String(result.message ?? '') };
   return {
     ok: false as const,
     code: String(result.code ?? result.__typename),
@@ -49,13 +54,15 @@ export function scheduleMaintenance(
     mode: 'hold' | 'shadow';
     notify: boolean;
     reason: string;
+    /** The node whose window it is (at the hub; an agent refuses another node's name). */
+    node?: string;
   },
 ): Promise<WindowOutcome> {
   return run(
     gql,
     actor,
-    `mutation MedicBotMaintenance($services: [String!], $durationSec: Int!, $mode: MaintenanceMode!, $notify: Boolean!, $reason: String!) {
-      result: scheduleMaintenance(services: $services, durationSec: $durationSec, mode: $mode, notify: $notify, reason: $reason) { ${RESULT} } }`,
+    `mutation MedicBotMaintenance($services: [String!], $durationSec: Int!, $mode: MaintenanceMode!, $notify: Boolean!, $reason: String!, $node: String) {
+      result: scheduleMaintenance(services: $services, durationSec: $durationSec, mode: $mode, notify: $notify, reason: $reason, node: $node) { ${RESULT} } }`,
     v,
   );
 }
@@ -65,17 +72,26 @@ export function cancelMaintenance(
   actor: GraphqlActor,
   id: string,
   reason: string,
+  node?: string,
 ): Promise<WindowOutcome> {
   return run(
     gql,
     actor,
-    `mutation MedicBotCancelMaintenance($id: String!, $reason: String) { result: cancelMaintenance(id: $id, reason: $reason) { ${RESULT} } }`,
-    { id, reason },
+    `mutation MedicBotCancelMaintenance($id: String!, $reason: String, $node: String) { result: cancelMaintenance(id: $id, reason: $reason, node: $node) { ${RESULT} } }`,
+    { id, reason, node },
   );
 }
 
-export async function listMaintenance(gql: GraphqlFn, actor: GraphqlActor): Promise<WindowInfo[]> {
-  const r = await gql(`query MedicBotMaintenanceWindows { maintenanceWindows { ${FIELDS} } }`, {}, actor);
+export async function listMaintenance(
+  gql: GraphqlFn,
+  actor: GraphqlActor,
+  node?: string,
+): Promise<WindowInfo[]> {
+  const r = await gql(
+    `query MedicBotMaintenanceWindows($node: String) { maintenanceWindows(node: $node) { ${FIELDS} } }`,
+    { node },
+    actor,
+  );
   if (r.errors?.length) throw new Error(r.errors[0]!.message);
   return ((r.data as { maintenanceWindows?: WindowInfo[] } | null)?.maintenanceWindows ?? []) as WindowInfo[];
 }

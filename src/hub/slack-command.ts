@@ -10,9 +10,13 @@
  *   the hub's bounded time for the node's answer, and the result — done, refused, or queued as
  *   command #N (pending: the node has not answered yet) — goes to the user through `response_url`.
  *   A command's later result also updates the service's open incident message (slack-services.ts).
- * - `maintenance`: not at the hub's Slack (the answer says how: `medic maintenance --node`).
+ * - `maintenance … [node=NODE]`: the agent bot's syntax plus the node whose window it is (left out:
+ *   the node that runs the named services, or the only node). `list` is answered at once; a new
+ *   window or a cancel is acknowledged, then answered through `response_url` when the node's agent
+ *   has run it (or queued as a pending command).
  */
 import { esc } from '../../bot/blocks/format.js';
+import { maintenanceReply } from '../../bot/listeners/commands/maintenance.js';
 import { parseCommand, USAGE } from '../../bot/listeners/commands/parse.js';
 import type { GraphqlActor, GraphqlFn } from '../../bot/types.js';
 import { cardOf, fleetStatusMessage } from './slack-fleet-blocks.js';
@@ -28,7 +32,7 @@ import {
 const NODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export const HUB_USAGE = `${USAGE.replace(/<service>/g, '<node>/<service>').replace(/\[service\]/g, '[<node>/<service>]')}
-At the hub a service is \`node/service\`; the name alone works when one node runs it. \`/medic drift <node>\` for one node's contract.`;
+At the hub a service is \`node/service\`; the name alone works when one node runs it. \`/medic drift <node>\` for one node's contract; \`/medic maintenance … node=NODE\` for a node's window.`;
 
 /** An ephemeral answer: the text and optional blocks. */
 export interface Answer {
@@ -71,12 +75,7 @@ export async function answerCommand(
   const words = text.trim().split(/\s+/).filter(Boolean);
   const verb = (words[0] ?? 'help').toLowerCase();
   if (verb === 'drift') return { now: await drift(deps, words[1]) };
-  if (verb === 'maintenance')
-    return {
-      now: {
-        text: "Maintenance windows at the hub: `medic maintenance add|list|cancel --node NODE` against the hub (MEDIC_URL), or `/medic maintenance` on the node's own bot.",
-      },
-    };
+  if (verb === 'maintenance') return maintenance(deps, words.slice(1));
   const target = words[1] === undefined ? undefined : splitTarget(words[1]);
   if (target === null) return { now: { text: `Bad node name in \`${esc(words[1]!)}\`.` } };
   const cmd = parseCommand(
@@ -117,6 +116,32 @@ export async function answerCommand(
     default:
       return { now: { text: `\`/medic ${verb}\` is not available at the hub.\n${HUB_USAGE}` } };
   }
+}
+
+async function maintenance(
+  deps: CommandDeps,
+  words: string[],
+): Promise<{ now: Answer; later?: Promise<void> }> {
+  const nodeWord = words.find((w) => w.startsWith('node='));
+  const node = nodeWord?.slice('node='.length);
+  if (node !== undefined && !NODE.test(node))
+    return { now: { text: `Bad node name in \`${esc(nodeWord!)}\`.` } };
+  const cmd = parseCommand(['maintenance', ...words.filter((w) => w !== nodeWord)].join(' '));
+  if (cmd.type !== 'maintenance')
+    return {
+      now: { text: cmd.type === 'error' ? `${cmd.message} At the hub add \`node=NODE\`.` : HUB_USAGE },
+    };
+  if (cmd.cmd.action === 'list')
+    return { now: { text: await maintenanceReply(deps, deps.actor, cmd.cmd, node) } };
+  const later = maintenanceReply(deps, deps.actor, cmd.cmd, node)
+    .then((t) => deps.followUp(t))
+    .catch((err) => deps.followUp(`:warning: maintenance: ${esc((err as Error).message)}`));
+  return {
+    now: {
+      text: `Sending the maintenance ${cmd.cmd.action === 'cancel' ? 'cancel' : 'window'} to ${node ? `*${node}*` : 'its node'}…`,
+    },
+    later,
+  };
 }
 
 async function lookup(deps: CommandDeps, name: string, node?: string) {

@@ -57,7 +57,7 @@ describe.skipIf(skipPg)('/medic, App Home and Release at the hub (real agents, r
     await slack.close();
   });
 
-  it('answers status and actions for node/service, publishes App Home, and a held incident offers Release', async () => {
+  it('answers status, actions and maintenance for node/service, publishes App Home, and a held incident offers Release', async () => {
     await slack.start();
     const db = await freshDatabase();
     const env = loadEnv({
@@ -185,6 +185,26 @@ describe.skipIf(skipPg)('/medic, App Home and Release at the hub (real agents, r
       );
       expect(controls(released)).toEqual([HUB_ACTION.approve, HUB_ACTION.block]);
       expect(await state('node-a', 'worker')).not.toBe('held');
+
+      // Maintenance windows: a name two nodes run needs node=; the window runs on that node's
+      // agent and comes back; list shows it once shipped; cancel ends it.
+      await medic('U0OPER', 'maintenance 30m services=api upgrade', 'm0');
+      const ambiguous = await slack.waitFor(() => slack.responded.find((r) => r.id === 'm0'), 20_000);
+      expect(String(ambiguous.body.text)).toMatch(/:no_entry: .*node-a, node-b/);
+      await medic('U0OPER', 'maintenance 30m services=api node=node-b kernel upgrade', 'm1');
+      const scheduled = await slack.waitFor(() => slack.responded.find((r) => r.id === 'm1'), 20_000);
+      expect(String(scheduled.body.text)).toMatch(
+        /^:wrench: Maintenance window `(adhoc:\d+)` \(hold\) for api until .*`\/medic maintenance cancel adhoc:\d+ node=node-b`/,
+      );
+      const id = /`(adhoc:\d+)`/.exec(String(scheduled.body.text))![1]!;
+      await waitFor(
+        async () => (await medic('U0VIEW', 'maintenance list', 'l')).body.text?.includes(id),
+        15_000,
+        200,
+      );
+      await medic('U0OPER', `maintenance cancel ${id} node=node-b done`, 'm2');
+      const cancelled = await slack.waitFor(() => slack.responded.find((r) => r.id === 'm2'), 20_000);
+      expect(String(cancelled.body.text)).toContain(`Maintenance window \`${id}\` cancelled`);
     } finally {
       await sql.end();
     }

@@ -19,33 +19,40 @@ import type { MaintenanceCommand } from './parse.js';
 
 const servicesOf = (w: WindowInfo) => (w.services ? w.services.join(', ') : 'all services');
 
-/** The private answer to one maintenance command. */
+/**
+ * The private answer to one maintenance command. `node` (the hub's `/medic`) names the node whose
+ * window it is; windows of several nodes are listed with their node, and cancel hints name it.
+ */
 export async function maintenanceReply(
-  ctx: BotContext,
+  ctx: Pick<BotContext, 'graphql'>,
   actor: GraphqlActor,
   cmd: MaintenanceCommand,
+  node?: string,
 ): Promise<string> {
   if (cmd.action === 'list') {
-    const list = await listMaintenance(ctx.graphql, actor);
+    const list = await listMaintenance(ctx.graphql, actor, node);
     if (list.length === 0) return 'No maintenance windows now or to come.';
+    const several = new Set(list.map((w) => w.node)).size > 1;
     return list
       .map(
         (w) =>
-          `• \`${w.id}\` *${w.mode}* ${w.active ? 'now' : 'next'} for ${esc(servicesOf(w))}: ${w.from ?? '?'} → ${w.until ?? '?'}` +
+          `• \`${w.id}\`${several ? ` on *${esc(w.node)}*` : ''} *${w.mode}* ${w.active ? 'now' : 'next'} for ${esc(servicesOf(w))}: ${w.from ?? '?'} → ${w.until ?? '?'}` +
           `${w.schedule ? ` (${esc(w.schedule)})` : w.reason ? ` — ${esc(w.reason)}` : ''}`,
       )
       .join('\n');
   }
   const r =
     cmd.action === 'cancel'
-      ? await cancelMaintenance(ctx.graphql, actor, cmd.id, cmd.reason ?? 'cancelled from Slack')
+      ? await cancelMaintenance(ctx.graphql, actor, cmd.id, cmd.reason ?? 'cancelled from Slack', node)
       : await scheduleMaintenance(ctx.graphql, actor, {
           services: cmd.services,
           durationSec: cmd.durationSec,
           mode: cmd.mode,
           notify: cmd.notify,
           reason: cmd.reason ?? 'maintenance (Slack)',
+          node,
         });
+  if (!r.ok && r.code === 'PENDING') return `:hourglass: ${esc(r.message)}`;
   if (!r.ok) return `:no_entry: ${esc(r.message)}`;
   const w = r.window;
   return cmd.action === 'cancel'
@@ -54,5 +61,5 @@ export async function maintenanceReply(
         (w.notify
           ? 'Incidents and escalations during it are sent, marked as maintenance. '
           : 'Incidents and escalations during it are suppressed. ') +
-        `Cancel it with \`/medic maintenance cancel ${w.id}\`.`;
+        `Cancel it with \`/medic maintenance cancel ${w.id}${node ? ` node=${w.node}` : ''}\`.`;
 }
