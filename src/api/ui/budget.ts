@@ -7,26 +7,13 @@
  * empty markup, so the page shows no section. Every text from the API is escaped by `html`.
  */
 import { relative } from '../../core/relative.js';
+import type { BudgetGroupRow } from '../schema/shared/budget-query.js';
 import { type Html, html } from './html.js';
-
-export const BUDGET_FIELDS = `name maxConcurrent maxPerWindow windowSec inFlight usedInWindow waiting heardAt
-  waitingServices { node service since position }`;
 
 /** Waiting services shown per group; the rest are counted. */
 export const MAX_WAITERS = 20;
 
-export interface BudgetGroupView {
-  name: string;
-  maxConcurrent: number;
-  maxPerWindow: number;
-  windowSec: number;
-  /** null on an agent the hub never answered for this group. */
-  inFlight: number | null;
-  usedInWindow: number | null;
-  waiting: number | null;
-  heardAt: string | null;
-  waitingServices: { node: string; service: string; since: string; position: number | null }[];
-}
+export type BudgetGroupView = BudgetGroupRow;
 
 const num = (n: number | null) => (n === null ? '?' : String(n));
 const ago = (iso: string, now: number) =>

@@ -10,8 +10,9 @@
  * role) is the fleet restart budget section (`budget.ts`; empty when no policy names a budget).
  */
 import type { TokenRole } from '../../core/roles.js';
+import { BUDGET_FIELDS } from '../schema/shared/budget-query.js';
 import { serveStatic } from './assets.js';
-import { BUDGET_FIELDS, type BudgetGroupView, renderBudget } from './budget.js';
+import { type BudgetGroupView, renderBudget } from './budget.js';
 import {
   CARD_FIELDS,
   type CardNode,

@@ -4,22 +4,10 @@
  * of when — and where to look next (`medic budget GROUP` while services wait). No groups (no
  * policy names `budget`): no lines. Pure: `now` is an input.
  */
+import { BUDGET_FIELDS, type BudgetGroupRow } from '../../api/schema/shared/budget-query.js';
 import { relative } from '../../core/relative.js';
 
-export const BUDGET_FIELDS = `name maxConcurrent maxPerWindow windowSec inFlight usedInWindow waiting heardAt
-  waitingServices { node service since position }`;
-
-export interface BudgetGroupRow {
-  name: string;
-  maxConcurrent: number;
-  maxPerWindow: number;
-  windowSec: number;
-  inFlight: number | null;
-  usedInWindow: number | null;
-  waiting: number | null;
-  heardAt: string | null;
-  waitingServices: { node: string; service: string; since: string; position: number | null }[];
-}
+export { BUDGET_FIELDS, type BudgetGroupRow };
 
 const num = (n: number | null) => (n === null ? '?' : String(n));
 

@@ -7,6 +7,7 @@
  * queued until its TTL; `not confirmed: command N is pending ...`); 2 invalid input, or at the hub
  * a window for services on several nodes, or several nodes and no `--node` (the message lists them).
  */
+import type { WindowView } from '../../api/schema/shared/maintenance.js';
 import { type CliIo, EXIT_INVALID, EXIT_OK, UsageError, writeLine } from '../io.js';
 import { durationSec } from './act.js';
 import {
@@ -21,22 +22,8 @@ import { table } from './format.js';
 
 const WINDOW = 'id node name source services mode notify reason actor schedule timezone from until active';
 
-interface Window {
-  id: string;
-  node: string;
-  name: string;
-  source: string;
-  services: string[] | null;
-  mode: string;
-  notify: boolean;
-  reason: string | null;
-  actor: string | null;
-  schedule: string | null;
-  timezone: string | null;
-  from: string | null;
-  until: string | null;
-  active: boolean;
-}
+/** A window as the API answers it (the one type of agent and hub). */
+type Window = WindowView;
 
 type Outcome = MutationOutcome & Partial<Window>;
 
