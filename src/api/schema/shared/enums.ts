@@ -11,8 +11,9 @@ export const enumTypes = perBuilder((builder) => ({
     values: STATE_NAMES,
   }),
   EventKindEnum: builder.enumType('EventKind', {
-    description: 'Kind of an audit event.',
-    values: EVENT_KINDS,
+    description:
+      "Kind of an audit event. `other`: a kind this medic does not know (at the hub: an agent of a newer version); the event's `kindName` has it.",
+    values: [...EVENT_KINDS, 'other'] as const,
   }),
   DecisionCodeEnum: builder.enumType('DecisionCode', {
     description: 'Reason code of a decision, taken or not.',

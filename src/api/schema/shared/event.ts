@@ -4,10 +4,18 @@
  * log, it is `node/id` (an agent's ids are unique only on that agent). `node` names the host.
  * Each side adds `serviceView` with `builder.objectField`.
  */
-import type { AuditEvent } from '../../../core/audit.js';
+import { type AuditEvent, EVENT_KINDS } from '../../../core/audit.js';
+import { DECISION_CODES, STATE_NAMES } from '../../../core/types.js';
 import { perBuilder } from './builder.js';
 import { enumTypes } from './enums.js';
 import { nodeOf } from './service.js';
+
+const KINDS = new Set<string>(EVENT_KINDS);
+const DECISIONS = new Set<string>(DECISION_CODES);
+const STATES = new Set<string>(STATE_NAMES);
+/** A value this medic's enum has, else null (a newer agent's code, shipped to an older hub). */
+const known = <T extends string>(set: Set<string>, v: T | null | undefined): T | null =>
+  v != null && set.has(v) ? v : null;
 
 /** An event as either schema resolves it (at the hub with its node). */
 export type EventShape = AuditEvent & { node?: string };
@@ -58,13 +66,26 @@ export const eventTypes = perBuilder((builder) => {
       }),
       at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
       service: t.exposeString('service', { nullable: true }),
-      kind: t.field({ type: EventKindEnum, resolve: (e) => e.kind }),
-      decision: t.field({ type: DecisionCodeEnum, nullable: true, resolve: (e) => e.decision ?? null }),
+      // A newer agent's kind, decision or state must not break every query that reads its event.
+      kind: t.field({ type: EventKindEnum, resolve: (e) => (KINDS.has(e.kind) ? e.kind : 'other') }),
+      kindName: t.string({
+        description: 'The kind as recorded, also when `kind` is `other`.',
+        resolve: (e) => e.kind,
+      }),
+      decision: t.field({
+        type: DecisionCodeEnum,
+        nullable: true,
+        resolve: (e) => known(DECISIONS, e.decision),
+      }),
       taken: t.boolean({ nullable: true, resolve: (e) => e.taken ?? null }),
       actor: t.string({ nullable: true, resolve: (e) => e.actor ?? null }),
       reason: t.string({ nullable: true, resolve: (e) => e.reason ?? null }),
-      stateFrom: t.field({ type: ServiceStateEnum, nullable: true, resolve: (e) => e.stateFrom ?? null }),
-      stateTo: t.field({ type: ServiceStateEnum, nullable: true, resolve: (e) => e.stateTo ?? null }),
+      stateFrom: t.field({
+        type: ServiceStateEnum,
+        nullable: true,
+        resolve: (e) => known(STATES, e.stateFrom),
+      }),
+      stateTo: t.field({ type: ServiceStateEnum, nullable: true, resolve: (e) => known(STATES, e.stateTo) }),
       counters: t.field({ type: CountersRef, nullable: true, resolve: (e) => e.counters ?? null }),
       effects: t.field({ type: [EffectRef], resolve: (e) => e.effects ?? [] }),
       mode: t.field({ type: ModeEnum, nullable: true, resolve: (e) => e.mode ?? null }),

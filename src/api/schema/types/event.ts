@@ -26,7 +26,8 @@ export function decodeCursor(cursor: string): number {
 
 export interface PageArgs {
   service?: string | null;
-  kinds?: readonly EventKind[] | null;
+  /** `other` (a kind this medic does not know) matches nothing in this medic's own log. */
+  kinds?: readonly (EventKind | 'other')[] | null;
   since?: number | null;
   first?: number | null;
   after?: string | null;
@@ -46,9 +47,11 @@ export function eventPage(ctx: ApiContext, args: PageArgs): EventPage {
       extensions: { code: 'VALIDATION' },
     });
   }
+  const kinds = args.kinds?.filter((k): k is EventKind => k !== 'other');
+  if (args.kinds && args.kinds.length > 0 && kinds?.length === 0) return EMPTY;
   const { events, hasMore } = ctx.store.listEvents({
     service: args.service ?? undefined,
-    kinds: args.kinds && args.kinds.length > 0 ? [...args.kinds] : undefined,
+    kinds: kinds && kinds.length > 0 ? kinds : undefined,
     since: args.since ?? undefined,
     first,
     after: args.after ? decodeCursor(args.after) : undefined,
