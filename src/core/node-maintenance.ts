@@ -10,11 +10,12 @@
 import type { MaintenanceMark } from './maintenance.js';
 
 /**
- * The `maintenance` field of a service view as shipped. Agents ship their core ServiceView, whose
+ * The `maintenance` field of a service view as shipped (not a whole window: that is
+ * fleet/maintenance.ts ShippedWindow). Agents ship their core ServiceView, whose
  * `endsAt` is wall-clock epoch ms (core/view.ts ActiveMaintenance); an ISO string (the
  * ServiceStatus projection) is read too.
  */
-export interface ShippedWindow {
+export interface ViewMaintenance {
   id: string;
   name: string;
   mode: 'hold' | 'shadow';
@@ -23,7 +24,8 @@ export interface ShippedWindow {
 }
 
 /** A shipped window's end in epoch ms (NaN when unreadable: then it covers nothing). */
-const endOf = (w: ShippedWindow): number => (typeof w.endsAt === 'number' ? w.endsAt : Date.parse(w.endsAt));
+const endOf = (w: ViewMaintenance): number =>
+  typeof w.endsAt === 'number' ? w.endsAt : Date.parse(w.endsAt);
 
 /**
  * The window a dark node is in at `now`, or null. With several windows, the one ending first
@@ -31,11 +33,11 @@ const endOf = (w: ShippedWindow): number => (typeof w.endsAt === 'number' ? w.en
  * window that asked to be told is never silenced by another.
  */
 export function nodeWindow(
-  windows: readonly (ShippedWindow | null | undefined)[],
+  windows: readonly (ViewMaintenance | null | undefined)[],
   now: number,
 ): MaintenanceMark | null {
   if (windows.length === 0) return null;
-  let first: ShippedWindow | null = null;
+  let first: ViewMaintenance | null = null;
   let notify = false;
   for (const w of windows) {
     if (!w || !(endOf(w) > now)) return null;

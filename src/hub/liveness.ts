@@ -9,7 +9,7 @@
  */
 import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import { fleetServices, nodes } from '../../db/pg/schema.js';
-import { nodeWindow, type ShippedWindow } from '../core/node-maintenance.js';
+import { nodeWindow, type ViewMaintenance } from '../core/node-maintenance.js';
 import type { HubDb } from './db.js';
 import { type HubEvent, recordHubEvent } from './events.js';
 
@@ -23,7 +23,7 @@ export async function sweepLiveness(db: HubDb, now: number, silenceMs: number): 
     const events: HubEvent[] = [];
     for (const row of rows.sort((a, b) => a.name.localeCompare(b.name))) {
       const views = await tx
-        .select({ window: sql<ShippedWindow | null>`${fleetServices.view}->'maintenance'` })
+        .select({ window: sql<ViewMaintenance | null>`${fleetServices.view}->'maintenance'` })
         .from(fleetServices)
         .where(eq(fleetServices.node, row.name));
       const window = nodeWindow(

@@ -7,13 +7,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeEscalationStep } from '../../src/core/node-escalation.js';
-import { nodeWindow, type ShippedWindow } from '../../src/core/node-maintenance.js';
+import { nodeWindow, type ViewMaintenance } from '../../src/core/node-maintenance.js';
 
 const NOW = Date.UTC(2026, 10, 30, 12);
 
-const end = (w: ShippedWindow) => (typeof w.endsAt === 'number' ? w.endsAt : Date.parse(w.endsAt));
+const end = (w: ViewMaintenance) => (typeof w.endsAt === 'number' ? w.endsAt : Date.parse(w.endsAt));
 
-const windowArb: fc.Arbitrary<ShippedWindow | null> = fc.option(
+const windowArb: fc.Arbitrary<ViewMaintenance | null> = fc.option(
   fc.record({
     id: fc.constantFrom('contract:a', 'adhoc:7'),
     name: fc.constantFrom('a', 'b'),
@@ -32,7 +32,7 @@ describe('nodeWindow', () => {
     fc.assert(
       fc.property(fc.array(windowArb, { maxLength: 6 }), (views) => {
         const mark = nodeWindow(views, NOW);
-        const live = views.filter((w): w is ShippedWindow => w !== null && end(w) > NOW);
+        const live = views.filter((w): w is ViewMaintenance => w !== null && end(w) > NOW);
         if (views.length === 0 || live.length < views.length) {
           expect(mark).toBeNull();
           return;
