@@ -12,7 +12,9 @@
  * Commands down: the hub's reply carries the operator commands queued for this node; the shipper
  * runs each id once, in order, through `execute` (the agent's own API: its role checks, engine,
  * decide() and audit), and ships the results with the next batch — at once, not after the
- * interval. A command the hub re-delivers (its result was not stored yet) is not run again.
+ * interval. A command the hub re-delivers (its result was not stored yet) is not run again. A
+ * command whose operation this agent's version does not know (a newer hub) is answered at once
+ * with an UNSUPPORTED_OPERATION result (src/fleet/ship-reply.ts); the rest of the reply counts.
  *
  * Speaks once per outage: the first failure is logged (warn), repeats are counted, the recovery
  * is logged with the count.
@@ -30,9 +32,13 @@ import {
   type OutgoingBatch,
   type RemoteState,
   SHIP_PATH,
-  type ShipReply,
-  shipReplySchema,
 } from '../fleet/protocol.js';
+import {
+  type ParsedShipReply,
+  parseShipReply,
+  type UnsupportedCommand,
+  unsupportedResult,
+} from '../fleet/ship-reply.js';
 import type { Logger } from '../log.js';
 import { HubRequestError, postToHub } from './hub-request.js';
 
@@ -170,6 +176,7 @@ export class Shipper {
       // Stored by the hub in the same transaction as the batch.
       this.results = this.results.slice(results.length);
       if (reply.remote) opts.onRemote?.(reply.remote);
+      this.refuse(reply.unsupported);
       await this.run(reply.commands);
       // A full batch, or results to report: ship now.
       return events.length === this.batchSize || this.results.length > 0 ? 0 : opts.intervalMs;
@@ -194,14 +201,34 @@ export class Shipper {
     );
   }
 
+  /** Answers the commands this agent cannot run (once per id); their results go with the next batch. */
+  private refuse(commands: readonly UnsupportedCommand[]): void {
+    if (!this.opts.execute) return;
+    for (const command of commands) {
+      if (!this.remember(command.id)) continue;
+      const result = unsupportedResult(command, this.opts.version, this.opts.clock.now());
+      this.opts.logger.warn(
+        { command: command.id, operation: command.operation, service: command.service, actor: command.actor },
+        `hub command ${command.operation} ${command.service}: UNSUPPORTED_OPERATION (this agent does not know it)`,
+      );
+      this.results.push(result);
+    }
+  }
+
+  /** False when the command id was seen already; else remembers it (the newest RAN_MEMORY ids). */
+  private remember(id: number): boolean {
+    if (this.ran.has(id)) return false;
+    this.ran.add(id);
+    if (this.ran.size > RAN_MEMORY) this.ran.delete(this.ran.values().next().value as number);
+    return true;
+  }
+
   /** Runs the commands not run yet, in order; their results wait for the next batch. */
   private async run(commands: readonly FleetCommand[]): Promise<void> {
     const { execute, logger, clock } = this.opts;
     if (!execute) return;
     for (const command of commands) {
-      if (this.ran.has(command.id)) continue;
-      this.ran.add(command.id);
-      if (this.ran.size > RAN_MEMORY) this.ran.delete(this.ran.values().next().value as number);
+      if (!this.remember(command.id)) continue;
       let result: CommandResult;
       try {
         // Claimed durably before it runs: at most once, also across a restart of this agent.
@@ -242,7 +269,7 @@ export class Shipper {
     }
   }
 
-  private async send(batch: OutgoingBatch): Promise<ShipReply> {
+  private async send(batch: OutgoingBatch): Promise<ParsedShipReply> {
     const res = await postToHub({
       url: new URL(SHIP_PATH, this.opts.hubUrl),
       token: this.opts.token,
@@ -253,8 +280,8 @@ export class Shipper {
     });
     const body = res.body as { cursor?: number; error?: { code: string; message: string } } | null;
     if (res.status >= 200 && res.status < 300) {
-      const reply = shipReplySchema.safeParse(body);
-      if (reply.success) return reply.data;
+      const reply = parseShipReply(body);
+      if (reply) return reply;
     }
     // The hub holds less than we thought (its database was restored): resume from its cursor.
     if (res.status === 409 && typeof body?.cursor === 'number') {
@@ -262,7 +289,7 @@ export class Shipper {
         { cursor: body.cursor, after: batch.after },
         'hub cursor behind ours: re-shipping',
       );
-      return { cursor: body.cursor, commands: [] };
+      return { cursor: body.cursor, commands: [], unsupported: [] };
     }
     const code = body?.error?.code ?? '';
     throw new HubRequestError(

@@ -245,6 +245,7 @@ export interface OutgoingBatch {
 }
 export type ShippedEvent = z.infer<typeof shippedEvent>;
 
+/** The hub's reply to a batch (the agent reads it leniently per command: src/fleet/ship-reply.ts). */
 export interface ShipReply {
   cursor: number;
   /** Commands for this node waiting for a result (oldest first). */
@@ -252,12 +253,6 @@ export interface ShipReply {
   /** The watched remote services' states (absent: the batch watched none, or an older hub). */
   remote?: RemoteState[];
 }
-
-export const shipReplySchema = z.object({
-  cursor: z.number().int().nonnegative(),
-  commands: z.array(fleetCommandSchema).default([]),
-  remote: z.array(remoteStateSchema).optional(),
-});
 
 export type ShipErrorCode =
   | 'UNAUTHENTICATED'

@@ -23,6 +23,7 @@ import {
 } from '../commands.js';
 import type { FleetServiceShape } from '../fleet-view.js';
 import { findService } from '../nodes.js';
+import { agentRefusal } from './agent-refusal.js';
 import { builder, type HubContext } from './builder.js';
 import { ServiceRef, serviceAt } from './service.js';
 
@@ -89,8 +90,6 @@ builder.objectField(PendingCommandRef, 'command', (t) =>
  */
 export const ServiceResultRef = resultUnion(builder, 'ServiceResult', ServiceRef);
 
-const AGENT_CODES = new Set<string>(['NOT_FOUND', 'NOT_ALLOWED', 'CONFLICT', 'VALIDATION']);
-
 /** The agent's answer as the result the agent's own mutation gave (its Service now, or its error). */
 export async function outcomeOf(
   ctx: HubContext,
@@ -104,10 +103,7 @@ export async function outcomeOf(
       (await serviceAt(ctx, cmd.node, cmd.service)) ??
       notFound(`no service '${cmd.service}' on node ${cmd.node}`)
     );
-  const message = r.message ?? `${r.type} ${r.code ?? ''}`.trim();
-  if (r.code && AGENT_CODES.has(r.code))
-    return { code: r.code as MutationErrorShape['code'], message, requiredRole: required };
-  return invalid('agent', `node ${cmd.node} answered ${r.type}${r.code ? ` ${r.code}` : ''}: ${message}`);
+  return agentRefusal(cmd, r, required);
 }
 
 /** Polls PostgreSQL until the command is done/expired or `waitMs` passed (any replica may store the result). */

@@ -6,10 +6,10 @@
  * MaintenanceWindow), its typed error, or PendingCommand when it has not answered in time.
  */
 import type { MutationErrorShape } from '../../api/schema/shared/errors.js';
-import { invalid } from '../../api/schema/shared/errors.js';
 import { hasRole, type TokenRole } from '../../core/roles.js';
 import type { CommandResult } from '../../fleet/protocol.js';
 import type { StoredCommand } from '../commands.js';
+import { agentRefusal } from './agent-refusal.js';
 import type { HubContext } from './builder.js';
 import type { Pending } from './commands.js';
 
@@ -43,8 +43,6 @@ export function authorizeHub(
   };
 }
 
-const AGENT_CODES = new Set<string>(['NOT_FOUND', 'NOT_ALLOWED', 'CONFLICT', 'VALIDATION']);
-
 /**
  * A settled node-wide command as its agent's mutation answered: `value(result)` when it was
  * taken, the agent's typed error when not, PendingCommand while it is open or once it expired.
@@ -58,8 +56,5 @@ export function nodeWideOutcome<T>(
   if (cmd.state !== 'done' || !r) return { pending: cmd };
   const taken = r.ok ? value(r) : undefined;
   if (taken !== undefined) return taken;
-  const message = r.message ?? `${r.type} ${r.code ?? ''}`.trim();
-  if (r.code && AGENT_CODES.has(r.code))
-    return { code: r.code as MutationErrorShape['code'], message, requiredRole: required };
-  return invalid('agent', `node ${cmd.node} answered ${r.type}${r.code ? ` ${r.code}` : ''}: ${message}`);
+  return agentRefusal(cmd, r, required);
 }
