@@ -105,9 +105,9 @@ export class Shipper {
   private results: CommandResult[] = [];
   private readonly ran = new Set<number>();
   private warnedAhead = false;
-  /** The contract snapshot the hub last accepted (JSON), or undefined before the first. */
+  /** The contract snapshot the hub last accepted (JSON), or undefined: to be sent (forgetShipped). */
   private shippedContract: string | undefined;
-  /** The maintenance windows the hub last accepted (JSON), or undefined before the first. */
+  /** The maintenance windows the hub last accepted (JSON), or undefined: to be sent (forgetShipped). */
   private shippedWindows: string | undefined;
 
   constructor(private readonly opts: ShipperOptions) {
@@ -144,6 +144,8 @@ export class Shipper {
   private async tick(): Promise<number> {
     const { opts } = this;
     try {
+      // A handshake: whatever the hub held before, it gets the contract and windows again.
+      if (this.cursor === null) this.forgetShipped();
       const events = this.cursor === null ? [] : opts.readEvents(this.cursor, this.batchSize);
       const results = this.results.slice(0, MAX_BATCH_RESULTS);
       const store = opts.storeId?.();
@@ -285,6 +287,7 @@ export class Shipper {
     }
     // The hub holds less than we thought (its database was restored): resume from its cursor.
     if (res.status === 409 && typeof body?.cursor === 'number') {
+      this.forgetShipped();
       this.opts.logger.warn(
         { cursor: body.cursor, after: batch.after },
         'hub cursor behind ours: re-shipping',
@@ -300,6 +303,19 @@ export class Shipper {
     );
   }
 
+  /**
+   * Forgets the contract snapshot and windows the hub was last sent, so the next batch carries
+   * them again whether they changed or not. Called at the handshake, after any failed round (an
+   * outage, a refusal, a lost reply) and when the hub's cursor is behind ours (409 GAP): each time
+   * the hub may hold a database emptied or restored from an older copy, where they are missing or
+   * stale. A hub database changed under a hub that answers every batch without a gap is not
+   * noticed (docs/FLEET.md, failure modes).
+   */
+  private forgetShipped(): void {
+    this.shippedContract = undefined;
+    this.shippedWindows = undefined;
+  }
+
   private recovered(): void {
     if (this.failures > 0) {
       this.opts.logger.info({ failures: this.failures }, 'hub reachable again: shipping resumes');
@@ -309,6 +325,8 @@ export class Shipper {
 
   private failed(err: Error): number {
     this.failures += 1;
+    // The hub may come back on an emptied or restored database: send it all again.
+    this.forgetShipped();
     if (this.failures === 1) {
       // An untrusted certificate or a refused token is configuration, not an outage: say it louder.
       const config = err instanceof HubRequestError && err.config;
