@@ -85,7 +85,8 @@ describe.skipIf(skipPg)('a real agent shipping to the hub (real PostgreSQL)', ()
     const cursor = atHub.at(-1)!.id;
     const local = agentEvents(agentDb).filter((e) => e.id <= cursor);
     expect(atHub).toEqual(local); // same ids (no gap), each once (no duplicate), same kinds
-    expect(agent.output()).toContain('hub reachable again');
+    // Logged once the agent has the reply, a moment after the hub committed the rows.
+    await waitFor(() => agent.output().includes('hub reachable again'), 10_000, 100);
 
     // 4. The agent stops: after the silence limit the hub reports it unreachable.
     agent.kill('SIGTERM');
