@@ -137,8 +137,11 @@ describe.skipIf(skipPg)('/medic, App Home and Release at the hub (real agents, r
       expect((await medic('U0VIEW', 'block node-a/worker 2h', 'v')).body.text).toContain('Sending block');
       const refused = await slack.waitFor(() => slack.responded.find((r) => r.id === 'v'), 10_000);
       expect(String(refused.body.text)).toMatch(/NOT_ALLOWED/);
-      const denied = await sql.query("SELECT actor FROM hub_events WHERE kind = 'access_denied'");
-      expect(denied.rows).toEqual([{ actor: 'slack:U0VIEW' }]);
+      // The API records the refusal after answering it (HubDenials): wait for the row.
+      const denied = async () =>
+        (await sql.query("SELECT actor FROM hub_events WHERE kind = 'access_denied'")).rows;
+      await waitFor(async () => (await denied()).length > 0, 10_000, 50);
+      expect(await denied()).toEqual([{ actor: 'slack:U0VIEW' }]);
 
       // An operator's block runs on node-a's agent; the answer and the incident say so, and the
       // incident's controls now offer Release instead of Block.
