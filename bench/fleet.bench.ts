@@ -11,6 +11,7 @@
  *   p50/p99, with ~1,000 events/s of background traffic from other nodes (goal p99 ≤ 1 s);
  * - `services(first: 100)` page over HTTP at N×20 services, p50/p99 (goal p99 ≤ 50 ms), against
  *   the same page as one raw SQL query;
+ * - the status page's cards fragment at N×20 services (bench/fleet-page.ts);
  * - hub RSS at N×20 services (goal ≤ 300 MB), read from /proc;
  * - the fleet restart budget (issue 16, bench/fleet-budget.ts): lease p50/p99 at ~1,000
  *   requests/s, an N×20 storm's time to all healthy against its theoretical minimum, and the
@@ -28,8 +29,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { SHIP_PATH } from '../src/fleet/protocol.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
+import { syntheticView } from '../test/fleet/synthetic-views.js';
 import { cpuPerUnit, cpuSnapshot } from './cpu-share.js';
 import { budgetSection } from './fleet-budget.js';
+import { statusPageSection } from './fleet-page.js';
 import { report } from './report.js';
 
 const NODES = Number(process.env.MEDIC_BENCH_FLEET_NODES ?? 1000);
@@ -96,6 +99,14 @@ export async function run(): Promise<void> {
     child.stdout.on('data', (d) => {
       out += d;
     });
+    // MEDIC_BENCH_HUB_LOG=1: the hub's warnings and errors on this process's stderr.
+    if (process.env.MEDIC_BENCH_HUB_LOG) {
+      child.stdout.on('data', (d: Buffer) => {
+        for (const line of String(d).split('\n'))
+          if (/"level":(40|50|60)/.test(line)) process.stderr.write(`${line}\n`);
+      });
+      child.stderr.pipe(process.stderr);
+    }
     const started = () => /medic hub serving on (http:\/\/[0-9.:]+)/.exec(out)?.[1];
     while (!started()) {
       if (child.exitCode !== null) throw new Error(`medic hub exited ${child.exitCode}: ${out}`);
@@ -139,12 +150,11 @@ export async function run(): Promise<void> {
       if (!res.ok) throw new Error(`ship ${res.status}: ${JSON.stringify(answer)}`);
       return answer;
     };
+    // Full views (the status page's cards show every field): 3 of 20 in cooldown, the rest healthy.
     const views = () =>
-      Array.from({ length: SERVICES }, (_, k) => ({
-        name: `svc-${k}`,
-        unit: `svc-${k}.service`,
-        state: { tag: k % 7 === 0 ? 'cooldown' : 'healthy' },
-      }));
+      Array.from({ length: SERVICES }, (_, k) =>
+        syntheticView(`svc-${k}`, k % 7 === 0 ? 'cooldown' : 'healthy', Date.now()),
+      );
     // Register every node with its 20 services.
     for (let i = 0; i < NODES; i += IN_FLIGHT)
       await Promise.all(
@@ -158,7 +168,8 @@ export async function run(): Promise<void> {
           }),
         ),
       );
-    const event = (id: number, kind = 'decision') => ({
+    // A valid EventKind: the status page's cards read these events through the hub's schema.
+    const event = (id: number, kind = 'restart_blocked') => ({
       id,
       at: Date.now(),
       service: 'svc-1',
@@ -275,6 +286,9 @@ export async function run(): Promise<void> {
       baseline: { name: 'raw SQL page', value: pct(rawMs, 99) },
       goal: '≤ 50 ms',
     });
+
+    // 2b. The status page's cards at N×20 services (bench/fleet-page.ts).
+    await statusPageSection(hubUrl, viewer, NODES);
 
     // 3. Event → subscriber latency under ~1,000 events/s of background traffic.
     const abort = new AbortController();

@@ -70,31 +70,54 @@ function fragment(markup) {
 const cardFor = (node, name) =>
   document.querySelector(`article.card[data-id="${CSS.escape(`${node}/${name}`)}"]`);
 
-function focusRequested() {
+// The hub lists one page of the fleet: a focused card not on it is fetched and shown first.
+async function focusRequested() {
   const wanted = new URLSearchParams(location.search).get('service');
   if (!wanted) return;
   // `node/name` (the fleet's links) or a bare name (an agent's /go/<service>).
-  const card =
+  const find = () =>
     document.querySelector(`article.card[data-id="${CSS.escape(wanted)}"]`) ??
     document.querySelector(`article.card[data-service="${CSS.escape(wanted)}"]`);
+  let card = find();
+  const slash = wanted.indexOf('/');
+  if (!card && isFleet() && slash > 0) {
+    const node = wanted.slice(0, slash);
+    const name = wanted.slice(slash + 1);
+    const markup = await fetchCards(
+      `/ui/services/${encodeURIComponent(name)}?node=${encodeURIComponent(node)}`,
+    ).catch(() => null);
+    if (markup) {
+      card = fragment(markup).firstElementChild;
+      document.querySelector('#cards .page-cards')?.prepend(card);
+    }
+  }
   if (card) {
     card.classList.add('focus');
     card.scrollIntoView({ block: 'center' });
   } else showError('error', `no service named ${wanted}`);
 }
 
+const isFleet = () => Boolean($('cards')?.dataset.fleet);
+
+// The hub's page says which page of the fleet it shows (`node`, `state`, `after`, `at`).
+const PAGE_PARAMS = ['node', 'state', 'after', 'at'];
+
 async function renderAll() {
-  // At the hub, `?node=NAME` shows that node's section only.
-  const node = new URLSearchParams(location.search).get('node');
-  const markup = await fetchCards(`/ui/services${node ? `?node=${encodeURIComponent(node)}` : ''}`);
+  const here = new URLSearchParams(location.search);
+  const wanted = new URLSearchParams();
+  for (const key of PAGE_PARAMS) if (here.get(key)) wanted.set(key, here.get(key));
+  const query = wanted.toString();
+  const markup = await fetchCards(`/ui/services${query ? `?${query}` : ''}`);
   if (markup === null) return;
   const main = $('services');
   main.replaceChildren(fragment(markup));
   await renderBudget();
+  unseen.clear();
+  $('unseen').hidden = true;
   const cards = $('cards');
   $('who').textContent = `${cards.dataset.principal} (${cards.dataset.role})`;
   tick();
-  focusRequested();
+  await focusRequested();
   document.body.dataset.rendered = String(performance.now());
 }
 
@@ -130,21 +153,32 @@ async function renderOne(node, name) {
   if (old) {
     if (old.classList.contains('focus')) card.classList.add('focus');
     old.replaceWith(card);
+  } else if (isFleet()) {
+    // The hub shows one page of the fleet: a service on another page is not added to this one.
+    noteUnseen(`${card.dataset.node}/${card.dataset.service}`);
   } else {
-    // A service not on the page yet: into its node's section at the hub, else the list.
-    const section = document.querySelector(
-      `section.node[data-node="${CSS.escape(card.dataset.node)}"] .node-cards`,
-    );
-    if (section) section.querySelector(':scope > p.muted')?.remove();
-    (section ?? $('cards'))?.append(card);
+    // A service not on the page yet (an agent's page lists them all).
+    $('cards')?.append(card);
   }
   tick();
 }
 
-// Several events for one service in a burst re-render its card once.
+// Services of the fleet that changed but are not on this page: counted, not fetched.
+const unseen = new Set();
+function noteUnseen(key) {
+  if (unseen.has(key)) return;
+  unseen.add(key);
+  const note = $('unseen');
+  note.hidden = false;
+  note.textContent = `${unseen.size} service(s) not on this page changed since it was rendered (reload to see).`;
+}
+
+// Several events for one service in a burst re-render its card once. At the hub, a service not
+// on this page is counted once (no request: a storm elsewhere in the fleet costs this page nothing).
 function refresh(node, name) {
   const key = `${node}/${name}`;
   if (pending.has(key)) return;
+  if (isFleet() && !cardFor(node, name)) return noteUnseen(key);
   pending.set(
     key,
     setTimeout(() => {
@@ -183,8 +217,13 @@ function subscribe() {
     },
   });
   const stopped = (err) => showError('error', `live updates stopped: ${err?.message ?? err?.reason ?? err}`);
+  // At the hub, a page of one node follows that node's events only.
+  const node = isFleet() ? $('cards').dataset.filterNode || null : null;
   client.subscribe(
-    { query: 'subscription { recoveryEvents { node service kind } }' },
+    {
+      query: 'subscription($node: String) { recoveryEvents(node: $node) { node service kind } }',
+      variables: { node },
+    },
     {
       next: ({ data }) => {
         const event = data?.recoveryEvents;
@@ -195,7 +234,7 @@ function subscribe() {
       complete: () => {},
     },
   );
-  if (!$('cards')?.dataset.fleet) return;
+  if (!isFleet()) return;
   client.subscribe(
     { query: 'subscription { hubEvents(kinds: ["node_down", "node_up"]) { kind node } }' },
     { next: refreshAll, error: stopped, complete: () => {} },
@@ -243,7 +282,7 @@ async function mutate(action, node, name, reason, ttl) {
 function ask(action, node, name) {
   const spec = MUTATIONS[action];
   const dialog = $('confirm');
-  const fleet = Boolean($('cards')?.dataset.fleet);
+  const fleet = isFleet();
   $('confirm-title').textContent = `${spec.title} ${fleet ? `${node}/${name}` : name}?`;
   $('confirm-what').textContent = spec.what;
   $('ttl-row').hidden = action !== 'hold';

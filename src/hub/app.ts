@@ -4,14 +4,17 @@
  * tokens: viewer and up, auth.ts) and the agents' `POST /agent/v1/ship` (agent tokens).
  * GraphQL subscriptions are served over SSE (graphql-yoga's default) and graphql-ws (ws.ts);
  * `/runbook` and `/status` as on an agent (pages.ts); the agent's status page at `/` for the
- * fleet (ui.ts).
+ * fleet (ui.ts); GraphiQL at `/graphql` for a browser's GET (text/html), as on an agent: the page
+ * needs no token (every query it sends does), its assets are the hub's own `/static/graphiql/`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { graphqlOverFetch, type YogaFetch } from '../../bot/graphql/transport.js';
 import type { GraphqlFn } from '../../bot/types.js';
 import { bearerToken } from '../api/http/auth.js';
+import { GRAPHIQL_CSP, type GraphiqlOptions, renderGraphiqlPage } from '../api/ui/graphiql.js';
+import { pageHeaders } from '../api/ui/page.js';
 import type { Clock } from '../clock/clock.js';
 import { SHIP_PATH } from '../fleet/protocol.js';
 import type { Logger } from '../log.js';
@@ -73,6 +76,18 @@ function refuse(res: ServerResponse, status: number, code: string, message: stri
   );
 }
 
+/** A browser's GET of /graphql: GraphiQL's page, which needs no token (its queries do). */
+const wantsGraphiql = (req: IncomingMessage) =>
+  req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+
+/** The GraphiQL page (HTML) gets the same security headers as on an agent. */
+const graphiqlHeaders: Plugin = {
+  onResponse({ response }) {
+    if (!response.headers.get('content-type')?.startsWith('text/html')) return;
+    for (const [key, value] of Object.entries(pageHeaders(GRAPHIQL_CSP))) response.headers.set(key, value);
+  },
+};
+
 export function createHubApp(deps: HubAppDeps): HubApp {
   const { database, metrics, logger } = deps;
   const auth = new HubAuthenticator(database.db, () => deps.clock.now());
@@ -114,7 +129,11 @@ export function createHubApp(deps: HubAppDeps): HubApp {
         signal: request.signal,
         denials,
       }),
-      graphiql: false,
+      graphqlEndpoint: '/graphql',
+      landingPage: false,
+      graphiql: { title: 'medic hub', headers: '{\n  "Authorization": "Bearer <token>"\n}' },
+      renderGraphiQL: (options) => renderGraphiqlPage(options as GraphiqlOptions),
+      plugins: [graphiqlHeaders],
       logging: false,
     },
   );
@@ -137,6 +156,8 @@ export function createHubApp(deps: HubAppDeps): HubApp {
     if (PAGE_PATHS.includes(path)) return pages(req, res, path);
     if (isUiPath(path) && (await ui(req, res))) return;
     if (path === '/graphql') {
+      // yoga answers this GET with the page and never runs an operation for it (as on an agent).
+      if (wantsGraphiql(req)) return yoga(req, res, { principal: undefined as unknown as HubPrincipal });
       const who = await operatorOnly(req, 'graphql');
       if (!who.ok) return refuse(res, who.status, who.code, who.message);
       return yoga(req, res, { principal: who.principal });

@@ -1,27 +1,39 @@
 /**
  * The status page at the fleet hub, in a real headless Chromium, against a real `medic hub` on a
  * real PostgreSQL and two real `medic serve` agents (process backend) shipping to it. node-a runs
- * `web` and `api`, node-b runs `web`: the cards are grouped by node under each node's state, each
- * titled and linked by `node/name`; a crash on node-a reaches its card live (graphql-ws through
- * the hub); an operator's hold on node-b's `web` runs on node-b's agent and leaves node-a's alone;
- * a viewer sees no button; node-b's agent stopping turns its section `unreachable` without a
- * reload. The page loads nothing from outside the hub. The hub's `/runbook` has a section per
- * node and service, worded as that node's own `/runbook` words it (from the shipped contract).
+ * `web` and `api`, node-b runs `web`: the page lists the nodes with their state and counts and
+ * the cards titled and linked by `node/name`; a crash on node-a reaches its card live (graphql-ws
+ * through the hub); an operator's hold on node-b's `web` runs on node-b's agent and leaves
+ * node-a's alone; a viewer sees no button; node-b's agent stopping turns its entry `unreachable`
+ * without a reload. A third node shipping 150 services over the real protocol makes the fleet
+ * larger than one page: pages of 100, most urgent state first, filters by state and node, a card
+ * on another page focused on request, live updates for the cards shown only. The page loads
+ * nothing from outside the hub, and the hub serves GraphiQL from its own assets. The hub's
+ * `/runbook` has a section per node and service, worded as that node's own `/runbook` words it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEVERITY } from '../../src/api/ui/fleet-page.js';
 import { loadEnv } from '../../src/config/env.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
-import { type BrowserSession, describeBrowser, launchBrowser, outside, watch } from '../helpers/browser.js';
+import {
+  type BrowserSession,
+  describeBrowser,
+  launchBrowser,
+  outside,
+  unexpected,
+  watch,
+} from '../helpers/browser.js';
 import { waitFor } from '../helpers/systemd.js';
 import { tempDir } from '../watchdog/helpers.js';
 import { type AgentProcess, FLEET_POLICY, startAgent } from './agent-process.js';
-import { gql } from './hub-client.js';
+import { batch, gql, ship } from './hub-client.js';
 import { freshDatabase, skipPg } from './pg.js';
+import { syntheticView } from './synthetic-views.js';
 
 const policy = FLEET_POLICY;
 const sleeper = (name: string) => ({ name, python: 'import time; time.sleep(3600)', policy });
@@ -41,6 +53,29 @@ async function signIn(page: Page, token: string): Promise<void> {
 }
 
 const card = (id: string) => `article.card[data-id="${id}"]`;
+const cardIds = (page: Page) =>
+  page.$$eval('article.card', (els) => els.map((e) => e.getAttribute('data-id')));
+const cardStates = (page: Page) =>
+  page.$$eval('article.card', (els) => els.map((e) => e.getAttribute('data-state')));
+const nodeList = (page: Page) =>
+  page.$$eval('li.node', (els) =>
+    els.map((e) => ({
+      node: e.getAttribute('data-node'),
+      state: e.getAttribute('data-node-state'),
+      text: e.textContent,
+    })),
+  );
+const filterCounts = (page: Page) =>
+  page.$$eval('nav.states a', (els) =>
+    Object.fromEntries(
+      els.map((e) => [e.getAttribute('data-state-filter'), e.querySelector('b')?.textContent]),
+    ),
+  );
+/** A link on the page: follow it, then wait until the new address's cards are rendered. */
+async function follow(page: Page, selector: string): Promise<void> {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+  await page.waitForFunction(() => document.body.dataset.rendered);
+}
 const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.textContent ?? '');
 
 (skipPg ? describe.skip : describeBrowser)(
@@ -50,6 +85,7 @@ const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.tex
     let session: BrowserSession;
     const agents = new Map<string, AgentProcess>();
     const tokens = { operator: '', viewer: '' };
+    let beat: ReturnType<typeof setInterval> | undefined;
 
     beforeAll(async () => {
       const env = loadEnv({
@@ -87,28 +123,25 @@ const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.tex
       session = await launchBrowser();
     }, 90_000);
     afterAll(async () => {
+      clearInterval(beat);
       await session?.close();
       for (const a of agents.values()) if (a.child.exitCode === null) a.child.kill('SIGKILL');
       await hub?.close().catch(() => {});
     });
 
-    it('groups the cards by node, links each by node/name, and shows a crash on node-a live', async () => {
+    it('lists the nodes and the cards by node/name with counts per state, and shows a crash on node-a live', async () => {
       const page = await session.browser.newPage();
       const seen = watch(page);
       await page.goto(`${hub.url}/`, { waitUntil: 'networkidle0' });
       await signIn(page, tokens.operator);
       expect(await page.$eval('#who', (e) => e.textContent)).toBe('alice (operator)');
-      const sections = await page.$$eval('section.node', (els) =>
-        els.map((e) => ({
-          node: e.getAttribute('data-node'),
-          state: e.getAttribute('data-node-state'),
-          cards: [...e.querySelectorAll('article.card')].map((c) => c.getAttribute('data-id')),
-        })),
-      );
-      expect(sections).toEqual([
-        { node: 'node-a', state: 'connected', cards: ['node-a/api', 'node-a/web'] },
-        { node: 'node-b', state: 'connected', cards: ['node-b/web'] },
+      expect(await nodeList(page)).toEqual([
+        { node: 'node-a', state: 'connected', text: expect.stringContaining('2 healthy') },
+        { node: 'node-b', state: 'connected', text: expect.stringContaining('1 healthy') },
       ]);
+      expect(await filterCounts(page)).toEqual({ all: '3', attention: '0', healthy: '3' });
+      expect(await cardIds(page)).toEqual(['node-a/api', 'node-a/web', 'node-b/web']);
+      expect(await page.$eval('nav.pager', (e) => e.textContent)).toBe('services 1–3 of 3');
       expect(
         await page.$eval(`${card('node-b/web')} h2 a`, (a) => [a.textContent, a.getAttribute('href')]),
       ).toEqual(['node-b/web', '/?service=node-b%2Fweb']);
@@ -127,8 +160,8 @@ const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.tex
       // A node/name link focuses that card.
       await page.goto(`${hub.url}/?service=node-b%2Fweb`, { waitUntil: 'networkidle0' });
       await page.waitForSelector(`${card('node-b/web')}.focus`);
-      // A node's title opens that node alone.
-      await page.click('section.node[data-node="node-a"] > header h2 a');
+      // A node's name opens that node alone.
+      await page.click('li.node[data-node="node-a"] > a');
       await page.waitForFunction(() => location.search === '?node=node-a');
       await page.waitForSelector('#cards');
       expect(await page.$$eval('section.node', (els) => els.map((e) => e.getAttribute('data-node')))).toEqual(
@@ -223,7 +256,110 @@ const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.tex
       expect(md).toContain('### node-a/api (api.service)');
     });
 
-    it("turns node-b's section unreachable without a reload when its agent stops", async () => {
+    it('pages a fleet larger than one page, most urgent first, by state and node, live for the cards shown', async () => {
+      // node-c ships 150 services over the real protocol: 5 with an open circuit, 10 in cooldown.
+      const token = await createHubToken(hub.database.db, 'agent-node-c', 'agent', 'node-c', Date.now());
+      const now = Date.now();
+      const names = Array.from({ length: 150 }, (_, k) => `s${String(k).padStart(3, '0')}`);
+      const tag = (k: number) => (k < 5 ? 'circuit_open' : k < 15 ? 'cooldown' : 'healthy');
+      const views = names.map((n, k) => syntheticView(n, tag(k), now));
+      expect((await ship(hub.url, token, batch('node-c', null, [], views))).status).toBe(200);
+      // Its heartbeat keeps it connected (no node_down re-render in the middle of the test).
+      beat = setInterval(() => void ship(hub.url, token, batch('node-c', null)).catch(() => {}), 1000);
+      const page = await session.browser.newPage();
+      const seen = watch(page);
+      await page.goto(`${hub.url}/`, { waitUntil: 'networkidle0' });
+      await signIn(page, tokens.operator);
+      const counts = await filterCounts(page);
+      expect(counts).toMatchObject({ all: '153', circuit_open: '5' });
+      const first = await cardIds(page);
+      expect(first).toHaveLength(100);
+      expect(first.slice(0, 5)).toEqual(names.slice(0, 5).map((n) => `node-c/${n}`));
+      // Most urgent first: no card is in a more urgent state than the one before it.
+      const rank = (state: string | null) => SEVERITY.indexOf(state as (typeof SEVERITY)[number]);
+      const states = await cardStates(page);
+      expect(states.map(rank)).toEqual([...states.map(rank)].sort((a, b) => a - b));
+      expect(await page.$eval('nav.pager', (e) => e.textContent)).toBe('services 1–100 of 153 next page');
+      // A live update reaches a card on this page; a change on another page is only counted.
+      expect(first).not.toContain('node-c/s149');
+      const event = {
+        id: 1,
+        at: Date.now(),
+        service: 's000',
+        kind: 'restart_decided',
+        decision: 'restart',
+        actor: null,
+        reason: 'test',
+      };
+      const shipped = await ship(
+        hub.url,
+        token,
+        batch('node-c', 0, [event], [syntheticView('s000', 'cooldown', Date.now())]),
+      );
+      expect(shipped.status).toBe(200);
+      await page.waitForSelector(`${card('node-c/s000')}[data-state="cooldown"]`, { timeout: 30_000 });
+      const elsewhere = { ...event, id: 2, at: Date.now(), service: 's149' };
+      const later = await ship(
+        hub.url,
+        token,
+        batch('node-c', 1, [elsewhere], [syntheticView('s149', 'cooldown', Date.now())]),
+      );
+      expect(later.status).toBe(200);
+      await page.waitForSelector('#unseen:not([hidden])', { timeout: 30_000 });
+      expect(await cardIds(page)).toHaveLength(100);
+      expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+      // The next page holds the rest, none twice — except s149: it left `healthy` for `cooldown`
+      // after page 1 was read, so it now sorts before this page's position (keyset paging).
+      await follow(page, 'nav.pager a[rel="next"]');
+      const second = await cardIds(page);
+      expect(second).toHaveLength(52);
+      expect(new Set([...first, ...second]).size).toBe(152);
+      expect(second).not.toContain('node-c/s149');
+      expect(await page.$eval('nav.pager', (e) => e.textContent)).toBe('services 101–152 of 153 first page');
+      // Not healthy only: every card shown, and no healthy one.
+      await follow(page, 'nav.states a[data-state-filter="attention"]');
+      expect(await cardStates(page)).not.toContain('healthy');
+      expect(await cardIds(page)).toHaveLength(Number((await filterCounts(page)).attention));
+      // One node, one state: that node's section with its 4 open circuits left (s000 is in cooldown now).
+      await page.goto(`${hub.url}/?node=node-c&state=circuit_open`, { waitUntil: 'networkidle0' });
+      await page.waitForFunction(() => document.body.dataset.rendered);
+      expect(await page.$$eval('section.node', (els) => els.map((e) => e.getAttribute('data-node')))).toEqual(
+        ['node-c'],
+      );
+      expect(await cardIds(page)).toEqual(['node-c/s001', 'node-c/s002', 'node-c/s003', 'node-c/s004']);
+      // A card on another page, asked for by its link, is shown first and focused.
+      await page.goto(`${hub.url}/?service=node-c%2Fs148`, { waitUntil: 'networkidle0' });
+      await page.waitForSelector(`${card('node-c/s148')}.focus`);
+      expect((await cardIds(page))[0]).toBe('node-c/s148');
+      // A query string that is not a page is refused with the reason.
+      const bad = await fetch(`${hub.url}/ui/services?state=sleepy`, {
+        headers: { authorization: `Bearer ${tokens.viewer}` },
+      });
+      expect(bad.status).toBe(400);
+      expect(await bad.text()).toContain("unknown state filter 'sleepy'");
+      expect(outside(seen.requests, hub.url)).toEqual([]);
+      expect(seen.errors).toEqual([]);
+      clearInterval(beat);
+      await page.close();
+    }, 90_000);
+
+    it('serves GraphiQL from its own assets (the nav link works at the hub)', async () => {
+      const page = await session.browser.newPage();
+      const seen = watch(page);
+      await page.goto(`${hub.url}/`, { waitUntil: 'networkidle0' });
+      expect(await page.$eval('nav a[href="/graphql"]', (a) => a.textContent)).toBe('GraphiQL');
+      await page.goto(`${hub.url}/graphql`, { waitUntil: 'networkidle0' });
+      await page.waitForSelector('.graphiql-container');
+      expect(outside(seen.requests, hub.url)).toEqual([]);
+      // GraphiQL's own token-less introspection is refused (401); nothing else fails.
+      expect(unexpected(seen.errors)).toEqual([]);
+      // Only the page needs no token: a GET query without one is still refused.
+      const query = await fetch(`${hub.url}/graphql?query=${encodeURIComponent('{ nodes { name } }')}`);
+      expect(query.status).toBe(401);
+      await page.close();
+    }, 60_000);
+
+    it("turns node-b's entry unreachable without a reload when its agent stops", async () => {
       const page = await session.browser.newPage();
       const seen = watch(page);
       await page.goto(`${hub.url}/`, { waitUntil: 'networkidle0' });
@@ -231,13 +367,13 @@ const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.tex
       await page.waitForSelector('#live:not([hidden])');
       const b = agents.get('node-b')!;
       b.child.kill('SIGTERM');
-      await page.waitForSelector('section.node[data-node="node-b"][data-node-state="unreachable"]', {
+      await page.waitForSelector('li.node[data-node="node-b"][data-node-state="unreachable"]', {
         timeout: 30_000,
       });
-      expect(
-        await page.$eval('section.node[data-node="node-a"]', (e) => e.getAttribute('data-node-state')),
-      ).toBe('connected');
-      expect(await page.$eval('section.node[data-node="node-b"] header', (e) => e.textContent)).toContain(
+      expect(await page.$eval('li.node[data-node="node-a"]', (e) => e.getAttribute('data-node-state'))).toBe(
+        'connected',
+      );
+      expect(await page.$eval('li.node[data-node="node-b"]', (e) => e.textContent)).toContain(
         'unreachable since',
       );
       expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);

@@ -52,7 +52,8 @@ export interface CardService {
   };
 }
 
-const when = (iso: string, now: number) =>
+/** A point in time as the page shows it (`data-until`: the script keeps it counting). */
+export const when = (iso: string, now: number) =>
   html`<time datetime="${iso}" data-until="${iso}">${relative(iso, now)}</time>`;
 
 /** Card element id for a service's `node/name` (any text: encoded so it is a valid, unique id). */
@@ -132,44 +133,5 @@ export function renderCards(
 ): Html {
   return html`<div id="cards" data-role="${principal.role}" data-principal="${principal.name}">
 ${services.length === 0 ? html`<p class="muted">medic supervises no services.</p>` : services.map((s) => renderCard(s, principal.role, now))}
-</div>`;
-}
-
-/** The fields of `Node` the hub's page shows per node. */
-export const NODE_FIELDS = 'name state connected lastSeenAt downSince';
-
-export interface CardNode {
-  name: string;
-  /** connected | unreachable */
-  state: string;
-  connected: boolean;
-  lastSeenAt: string;
-  downSince: string | null;
-}
-
-/**
- * The fleet hub's cards: one section per node (its connected/unreachable state and when it was
- * last heard from), each holding its services' cards as an agent renders them. A node that ships
- * no service still gets its section (an empty agent is worth seeing). The node's title links to
- * the page of that node alone (`/?node=NAME`).
- */
-export function renderFleetCards(
-  nodes: CardNode[],
-  services: CardService[],
-  principal: { name: string; role: TokenRole },
-  now: number,
-): Html {
-  const byNode = new Map<string, CardService[]>();
-  for (const s of services) byNode.set(s.node, [...(byNode.get(s.node) ?? []), s]);
-  const sections = nodes.map((n) => {
-    const own = byNode.get(n.name) ?? [];
-    const since = n.downSince ? html`, unreachable since ${when(n.downSince, now)}` : '';
-    return html`<section class="node node-${n.state}" id="node-${encodeURIComponent(n.name)}" data-node="${n.name}" data-node-state="${n.state}">
-  <header><h2><a href="/?node=${encodeURIComponent(n.name)}">${n.name}</a></h2> <span class="badge">${n.state}</span> <small>last seen <time datetime="${n.lastSeenAt}">${relative(n.lastSeenAt, now)}</time>${since}</small></header>
-  <div class="node-cards">${own.length === 0 ? html`<p class="muted">no services shipped</p>` : own.map((s) => renderCard(s, principal.role, now, true))}</div>
-</section>`;
-  });
-  return html`<div id="cards" class="fleet" data-fleet="1" data-role="${principal.role}" data-principal="${principal.name}">
-${nodes.length === 0 ? html`<p class="muted">no node has shipped to this hub yet.</p>` : sections}
 </div>`;
 }

@@ -60,6 +60,7 @@ export function renderStatusPage(): string {
     </form>
     <p id="error" class="error" role="alert"></p>
     <div id="budget"></div>
+    <p id="unseen" class="muted" role="status" hidden></p>
     <main id="services"></main>
     <dialog id="confirm">
       <form method="dialog" id="confirm-form">

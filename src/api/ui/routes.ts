@@ -5,23 +5,18 @@
  *
  * Cards are rendered from one GraphQL query run in-process with the caller's principal, so the
  * page shows exactly what the API allows that token to see. The fleet hub serves the same page
- * (`fleet: true`): the same queries against its schema (the agent's types), the cards grouped by
- * node under each node's connected/unreachable state (`renderFleetCards`). `/ui/budget` (any
+ * (`fleet: true`): the same queries against its schema (the agent's types), one page of the
+ * fleet at a time (`/ui/services?node=&state=&after=`: fleet-page.ts, fleet-cards.ts); a query
+ * string that is not one is 400 with the reason. `/ui/budget` (any
  * role) is the fleet restart budget section (`budget.ts`; empty when no policy names a budget).
  */
 import type { TokenRole } from '../../core/roles.js';
 import { BUDGET_FIELDS } from '../schema/shared/budget-query.js';
 import { serveStatic } from './assets.js';
 import { type BudgetGroupView, renderBudget } from './budget.js';
-import {
-  CARD_FIELDS,
-  type CardNode,
-  type CardService,
-  NODE_FIELDS,
-  renderCard,
-  renderCards,
-  renderFleetCards,
-} from './cards.js';
+import { CARD_FIELDS, type CardService, renderCard, renderCards } from './cards.js';
+import { renderFleetPage } from './fleet-cards.js';
+import { parseFleetQuery, readFleetPage } from './fleet-page.js';
 import { pageHeaders, renderStatusPage, STATUS_CSP } from './page.js';
 
 /** Who asks for cards: the token's name and role (an agent's Principal or the hub's). */
@@ -64,21 +59,10 @@ const text = (status: number, body: string, headers: Record<string, string> = {}
 const CARDS_QUERY = `query Cards { services { ${CARD_FIELDS} } }`;
 const BUDGET_QUERY = `query Budget { budgetGroups { ${BUDGET_FIELDS} } }`;
 const CARD_QUERY = `query Card($name: String!, $node: String) { service(name: $name, node: $node) { ${CARD_FIELDS} } }`;
-// The hub lists at most 500 services per call: its cards are read page by page (keyset on node/name).
-const FLEET_QUERY = `query FleetCards($after: String, $node: String) {
-  nodes { ${NODE_FIELDS} }
-  servicePage(first: 500, after: $after, node: $node) { nodes { ${CARD_FIELDS} } hasNextPage endCursor }
-}`;
-
-interface FleetPage {
-  nodes: CardNode[];
-  servicePage: { nodes: CardService[]; hasNextPage: boolean; endCursor: string | null };
-}
-
 export function createUi<P extends UiPrincipal>(deps: UiDeps<P>): Ui {
   let page: string | null = null;
 
-  async function query<T>(principal: P, q: string, variables: Record<string, unknown>) {
+  async function query<T>(principal: P, q: string, variables: Record<string, unknown>): Promise<T> {
     const res = await deps.graphql(
       'http://medic.internal/graphql',
       {
@@ -93,23 +77,6 @@ export function createUi<P extends UiPrincipal>(deps: UiDeps<P>): Ui {
       throw new Error(body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${res.status}`);
     }
     return body.data;
-  }
-
-  /** Every node and service of the fleet, or of one node (pages of 500; nodes from the first page). */
-  async function fleet(
-    principal: P,
-    node: string | null,
-  ): Promise<{ nodes: CardNode[]; services: CardService[] }> {
-    const services: CardService[] = [];
-    let nodes: CardNode[] | null = null;
-    let after: string | null = null;
-    for (;;) {
-      const data: FleetPage = await query<FleetPage>(principal, FLEET_QUERY, { after, node });
-      nodes ??= node === null ? data.nodes : data.nodes.filter((n) => n.name === node);
-      services.push(...data.servicePage.nodes);
-      if (!data.servicePage.hasNextPage || !data.servicePage.endCursor) return { nodes, services };
-      after = data.servicePage.endCursor;
-    }
   }
 
   /** The caller's principal, or the refusal to answer (401 with a challenge, 403, 503). */
@@ -140,9 +107,10 @@ export function createUi<P extends UiPrincipal>(deps: UiDeps<P>): Ui {
     const node = new URL(request.url).searchParams.get('node');
     if (name === null) {
       if (deps.fleet) {
-        // `?node=NAME`: that node's section only (a fleet too large for one page).
-        const { nodes, services } = await fleet(principal, node);
-        return new Response(renderFleetCards(nodes, services, principal, now).text, { headers });
+        const q = parseFleetQuery(new URL(request.url).searchParams);
+        if ('error' in q) return text(400, q.error);
+        const page = await readFleetPage((gql, vars) => query(principal, gql, vars), q);
+        return new Response(renderFleetPage(page, q, principal, now).text, { headers });
       }
       const data = await query<{ services: CardService[] }>(principal, CARDS_QUERY, {});
       return new Response(renderCards(data.services, principal, now).text, { headers });
