@@ -23,7 +23,7 @@ export const SERVICE_STATUS_FIELDS = `${SERVICE_FIELDS} maintenance { id name mo
 
 export const SERVICE_QUERY = `query MedicBotService($name: String!) { service(name: $name) { ${SERVICE_STATUS_FIELDS} } }`;
 export const SERVICES_QUERY = `query MedicBotServices { services { ${SERVICE_STATUS_FIELDS} } }`;
-export const DRIFT_QUERY = `query MedicBotDrift { runtimeContract { path valid errors drift { ok checkedAt findings { source service field expected actual severity fix } } } }`;
+export const DRIFT_QUERY = `query MedicBotDrift($node: String) { runtimeContract(node: $node) { path valid errors drift { ok checkedAt findings { source service field expected actual severity fix } } } }`;
 
 export const EVENT_FIELDS = `id at service kind decision actor reason stateFrom stateTo data serviceView { ${SERVICE_FIELDS} }`;
 export const EVENTS_SUBSCRIPTION = `subscription MedicBotEvents { recoveryEvents { ${EVENT_FIELDS} } }`;
@@ -52,7 +52,8 @@ export class GraphqlRequestError extends Error {
   }
 }
 
-function errorOf(result: Awaited<ReturnType<GraphqlFn>>): GraphqlRequestError | null {
+/** The first GraphQL error of a result, with its `extensions.code` (else INTERNAL), or null. */
+export function errorOf(result: Awaited<ReturnType<GraphqlFn>>): GraphqlRequestError | null {
   const first = result.errors?.[0];
   if (!first) return null;
   const code = typeof first.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL';
@@ -93,8 +94,13 @@ export interface DriftInfo {
   } | null;
 }
 
-export async function fetchDrift(gql: GraphqlFn, actor: GraphqlActor): Promise<DriftInfo | null> {
-  const r = await gql(DRIFT_QUERY, {}, actor);
+/** The runtime contract and its last drift report; `node` at the hub (an agent answers its own). */
+export async function fetchDrift(
+  gql: GraphqlFn,
+  actor: GraphqlActor,
+  node?: string,
+): Promise<DriftInfo | null> {
+  const r = await gql(DRIFT_QUERY, { node }, actor);
   const err = errorOf(r);
   if (err) throw err;
   return ((r.data as { runtimeContract?: DriftInfo | null } | null)?.runtimeContract ??

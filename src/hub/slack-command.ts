@@ -15,19 +15,14 @@
  *   window or a cancel is acknowledged, then answered through `response_url` when the node's agent
  *   has run it (or queued as a pending command).
  */
+import { driftReply } from '../../bot/blocks/drift.js';
 import { esc } from '../../bot/blocks/format.js';
+import { fetchDrift, GraphqlRequestError } from '../../bot/graphql/ops.js';
 import { maintenanceReply } from '../../bot/listeners/commands/maintenance.js';
 import { parseCommand, USAGE } from '../../bot/listeners/commands/parse.js';
 import type { GraphqlActor, GraphqlFn } from '../../bot/types.js';
 import { cardOf, fleetStatusMessage } from './slack-fleet-blocks.js';
-import {
-  type FleetOutcome,
-  fleetAction,
-  fleetDrift,
-  fleetService,
-  fleetSummary,
-  HubGraphqlError,
-} from './slack-ops.js';
+import { type FleetOutcome, fleetAction, fleetService, fleetSummary } from './slack-ops.js';
 
 const NODE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
@@ -151,35 +146,18 @@ async function lookup(deps: CommandDeps, name: string, node?: string) {
       `No service \`${esc(name)}\`${node ? ` on *${node}*` : ''}.`
     );
   } catch (err) {
-    if (err instanceof HubGraphqlError && err.code !== 'INTERNAL') return `${err.code}: ${esc(err.message)}`;
+    if (err instanceof GraphqlRequestError && err.code !== 'INTERNAL')
+      return `${err.code}: ${esc(err.message)}`;
     throw err;
   }
 }
 
 async function drift(deps: CommandDeps, node?: string): Promise<Answer> {
   try {
-    const c = (await fleetDrift(deps.graphql, deps.actor, node)) as {
-      path: string;
-      drift: {
-        ok: boolean;
-        checkedAt: string;
-        findings: { source: string; field: string; service: string | null }[];
-      } | null;
-    } | null;
-    if (!c)
-      return {
-        text: `${node ? `*${node}*` : 'The node'} runs without a runtime contract (or has not shipped it).`,
-      };
-    if (!c.drift) return { text: `Contract \`${esc(c.path)}\`: no drift check has run yet.` };
-    if (c.drift.ok) return { text: `:white_check_mark: No drift (checked ${c.drift.checkedAt}).` };
-    const lines = c.drift.findings
-      .slice(0, 40)
-      .map((f) => `• *${f.source}* ${esc(f.service ?? '')} \`${esc(f.field)}\``);
-    return {
-      text: `:warning: ${c.drift.findings.length} drift findings:\n${lines.join('\n')}`.slice(0, 3000),
-    };
+    const none = `${node ? `*${node}*` : 'The node'} runs without a runtime contract (or has not shipped it).`;
+    return { text: driftReply(await fetchDrift(deps.graphql, deps.actor, node), none) };
   } catch (err) {
-    if (err instanceof HubGraphqlError && err.code !== 'INTERNAL')
+    if (err instanceof GraphqlRequestError && err.code !== 'INTERNAL')
       return { text: `${err.code}: ${esc(err.message)}` };
     throw err;
   }

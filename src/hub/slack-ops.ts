@@ -8,7 +8,7 @@
  * The service fields are the agent bot's (bot/graphql/ops.ts) plus `node`, so the bot's cards
  * (bot/blocks/status.ts) render a fleet service unchanged.
  */
-import { SERVICE_STATUS_FIELDS, type ServiceWithApproval } from '../../bot/graphql/ops.js';
+import { errorOf, SERVICE_STATUS_FIELDS, type ServiceWithApproval } from '../../bot/graphql/ops.js';
 import type { GraphqlActor, GraphqlFn } from '../../bot/types.js';
 
 export type FleetServiceCard = ServiceWithApproval & { node: string };
@@ -25,35 +25,17 @@ const SERVICE = `query HubSlackService($name: String!, $node: String) { service(
 const NODES =
   'query HubSlackNodes { nodes { name connected counts { state count } } budgetGroups { name inFlight maxConcurrent waiting } }';
 const BY_STATE = `query HubSlackByState($state: ServiceState!, $first: Int!) { services(state: $state, first: $first) { ${CARD} } }`;
-const DRIFT = `query HubSlackDrift($node: String) { runtimeContract(node: $node) { path valid errors drift { ok checkedAt findings { source service field expected actual severity fix } } } }`;
-
-/** A GraphQL error (not a typed result): its code and message. */
-export class HubGraphqlError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
-}
 
 async function run<T>(gql: GraphqlFn, actor: GraphqlActor, query: string, vars: Record<string, unknown>) {
   const r = await gql(query, vars, actor);
-  const first = r.errors?.[0];
-  if (first) {
-    const code = typeof first.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL';
-    throw new HubGraphqlError(first.message, code);
-  }
+  const err = errorOf(r);
+  if (err) throw err;
   return r.data as T;
 }
 
 export async function fleetService(gql: GraphqlFn, actor: GraphqlActor, name: string, node?: string) {
   const data = await run<{ service: FleetServiceCard | null }>(gql, actor, SERVICE, { name, node });
   return data.service;
-}
-
-export async function fleetDrift(gql: GraphqlFn, actor: GraphqlActor, node?: string) {
-  return (await run<{ runtimeContract: unknown }>(gql, actor, DRIFT, { node })).runtimeContract;
 }
 
 /** Nodes with their counts, then up to `perState` services of each unhealthy state present. */

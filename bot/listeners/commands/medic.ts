@@ -4,6 +4,7 @@
  * the incident thread records them when their audit events arrive.
  */
 import type { App } from '@slack/bolt';
+import { driftReply } from '../../blocks/drift.js';
 import { esc } from '../../blocks/format.js';
 import { statusMessage } from '../../blocks/status.js';
 import { type BotContext, ephemeral, replyTo } from '../../context.js';
@@ -41,34 +42,8 @@ export function register(app: App, ctx: BotContext): void {
           );
           return await ephemeral(ctx, target, text);
         }
-        case 'drift': {
-          const contract = await fetchDrift(ctx.graphql, actor);
-          const drift = contract?.drift;
-          if (!contract) return await ephemeral(ctx, target, 'No runtime contract is configured.');
-          if (!drift)
-            return await ephemeral(
-              ctx,
-              target,
-              `Contract \`${esc(contract.path)}\`: no drift check has run yet.`,
-            );
-          if (drift.ok)
-            return await ephemeral(ctx, target, `:white_check_mark: No drift (checked ${drift.checkedAt}).`);
-          const lines = drift.findings
-            .slice(0, 40)
-            .map(
-              (f) =>
-                `• *${f.source}* ${esc(f.service ?? '')} \`${esc(f.field)}\`: expected \`${esc(String(f.expected))}\`, actual \`${esc(String(f.actual))}\`${f.fix ? ` — fix: \`${f.fix}\`` : ''}`,
-            );
-          const more =
-            drift.findings.length > 40
-              ? `\n…and ${drift.findings.length - 40} more (\`medic contract check\`).`
-              : '';
-          return await ephemeral(
-            ctx,
-            target,
-            `:warning: ${drift.findings.length} drift findings:\n${lines.join('\n')}${more}`.slice(0, 3000),
-          );
-        }
+        case 'drift':
+          return await ephemeral(ctx, target, driftReply(await fetchDrift(ctx.graphql, actor)));
         default: {
           const result = await performAction(ctx, {
             kind: cmd.type,

@@ -10,9 +10,8 @@
  */
 
 import { invalid, type MutationErrorShape, notFound, resultUnion } from '../../api/schema/shared/errors.js';
-import { type PendingShape, pendingCommandType } from '../../api/schema/shared/pending-command.js';
+import { pendingCommandType } from '../../api/schema/shared/pending-command.js';
 import type { TokenRole } from '../../core/roles.js';
-import { hasRole } from '../../core/roles.js';
 import type { CommandOperation, CommandResult } from '../../fleet/protocol.js';
 import {
   type CommandState,
@@ -25,10 +24,13 @@ import type { FleetServiceShape } from '../fleet-view.js';
 import { findService } from '../nodes.js';
 import { agentRefusal } from './agent-refusal.js';
 import { builder, type HubContext } from './builder.js';
+import { authorizeHub, lookupRefusal, type Pending, reasonProblem } from './node-command.js';
+
+export type { Pending };
+
 import { ServiceRef, serviceAt } from './service.js';
 
 export const MAX_HOLD_SEC = 30 * 24 * 3600;
-const MAX_REASON = 500;
 const POLL_MS = 100;
 
 const CommandStateEnum = builder.enumType('CommandState', {
@@ -73,7 +75,6 @@ export const CommandRef = builder.objectRef<StoredCommand>('Command').implement(
   }),
 });
 
-export type Pending = PendingShape & { pending: StoredCommand };
 export const PendingCommandRef = pendingCommandType(builder);
 builder.objectField(PendingCommandRef, 'command', (t) =>
   t.field({
@@ -155,35 +156,16 @@ for (const spec of SPECS) {
         ...(spec.ttl ? { ttlSec: t.arg.int({ required: true }) } : {}),
       },
       resolve: async (_r, a, ctx) => {
-        const { principal } = ctx;
-        const role =
-          principal.role === 'bot' || principal.role === 'alertmanager' ? 'viewer' : principal.role;
-        if (!hasRole(role, spec.required)) {
-          ctx.denials.refuse({
-            actor: principal.name,
-            role: principal.role,
-            operation: spec.operation,
-            required: spec.required,
-            node: a.node ?? null,
-            service: a.name,
-          });
-          return {
-            code: 'NOT_ALLOWED' as const,
-            message: `${spec.operation} needs role ${spec.required}; token '${principal.name}' has role ${principal.role}`,
-            requiredRole: spec.required,
-          };
-        }
+        const auth = authorizeHub(ctx, spec.operation, spec.required, { node: a.node, service: a.name });
+        if ('error' in auth) return auth.error;
         const reason = a.reason.trim();
-        if (reason.length === 0 || reason.length > MAX_REASON)
-          return invalid('reason', `reason must be 1 to ${MAX_REASON} characters`);
+        const bad = reasonProblem(reason);
+        if (bad) return bad;
         const ttlSec = (a as { ttlSec?: number }).ttlSec;
         if (spec.ttl && !(ttlSec !== undefined && ttlSec >= 1 && ttlSec <= MAX_HOLD_SEC))
           return invalid('ttlSec', `ttlSec must be between 1 and ${MAX_HOLD_SEC}`);
         const found = await findService(ctx.db, a.node, a.name);
-        if (!found.ok)
-          return found.code === 'AMBIGUOUS'
-            ? { code: 'AMBIGUOUS' as const, message: found.message, nodes: found.nodes ?? [] }
-            : notFound(found.message);
+        if (!found.ok) return lookupRefusal(found);
         const cmd = await issueCommand(
           ctx.db,
           {
@@ -191,8 +173,8 @@ for (const spec of SPECS) {
             service: a.name,
             operation: spec.operation,
             args: spec.ttl ? { ttlSec } : {},
-            actor: principal.name,
-            role: role as StoredCommand['role'],
+            actor: ctx.principal.name,
+            role: auth.role,
             reason,
           },
           ctx.clock.now(),

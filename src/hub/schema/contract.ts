@@ -10,13 +10,13 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { DriftReport } from '../../api/schema/ports.js';
 import { driftTypes, type RuntimeContractShape } from '../../api/schema/shared/drift.js';
-import { type MutationErrorShape, notFound, resultUnion } from '../../api/schema/shared/errors.js';
+import { type MutationErrorShape, resultUnion } from '../../api/schema/shared/errors.js';
 import { NODE_WIDE } from '../../fleet/protocol.js';
 import { issueCommand, type StoredCommand } from '../commands.js';
 import { nodeContract, resolveNode } from '../nodes.js';
 import { builder, type HubContext } from './builder.js';
 import { awaitCommand, type Pending } from './commands.js';
-import { authorizeHub, nodeWideOutcome } from './node-command.js';
+import { authorizeHub, lookupRefusal, nodeWideOutcome } from './node-command.js';
 
 const { DriftReportRef, RuntimeContractRef } = driftTypes(builder);
 
@@ -59,10 +59,7 @@ builder.mutationField('checkDrift', (t) =>
       const auth = authorizeHub(ctx, 'checkDrift', 'operator', { node: a.node, service: NODE_WIDE });
       if ('error' in auth) return auth.error;
       const found = await resolveNode(ctx.db, a.node);
-      if (!found.ok)
-        return found.code === 'AMBIGUOUS'
-          ? { code: 'AMBIGUOUS' as const, message: found.message, nodes: found.nodes ?? [] }
-          : notFound(found.message);
+      if (!found.ok) return lookupRefusal(found);
       const cmd = await issueCommand(
         ctx.db,
         {

@@ -12,7 +12,7 @@
  * The hub checks role, reason, the window's span (core windowSpan, on its clock) and the
  * services before queueing; the agent checks everything again on its own.
  */
-import { type MutationErrorShape, notFound } from '../../api/schema/shared/errors.js';
+import type { MutationErrorShape } from '../../api/schema/shared/errors.js';
 import { maintenanceTypes, type WindowView } from '../../api/schema/shared/maintenance.js';
 import { windowSpan } from '../../core/maintenance.js';
 import { type CommandOperation, NODE_WIDE } from '../../fleet/protocol.js';
@@ -21,19 +21,13 @@ import { fleetWindows } from '../maintenance.js';
 import { findService, resolveNode } from '../nodes.js';
 import { builder, type HubContext } from './builder.js';
 import { awaitCommand, type Pending } from './commands.js';
-import { authorizeHub, nodeWideOutcome } from './node-command.js';
+import { authorizeHub, lookupRefusal, nodeWideOutcome, reasonProblem } from './node-command.js';
 
 const { MaintenanceModeEnum, MaintenanceWindowRef, MaintenanceResultRef } = maintenanceTypes(builder);
-const MAX_REASON = 500;
 const NODE_HELP =
   'The node whose window it is; may be left out when one node runs the named services (else AmbiguousError).';
 
 type Answer = WindowView | MutationErrorShape | Pending;
-const ambiguous = (message: string, nodes: string[]): MutationErrorShape => ({
-  code: 'AMBIGUOUS',
-  message,
-  nodes,
-});
 
 /** The one node a schedule addresses: `node`, or the node running every named service, or the only node. */
 async function windowNode(
@@ -43,26 +37,21 @@ async function windowNode(
 ): Promise<{ node: string } | MutationErrorShape> {
   if (services.length === 0 || node) {
     const found = await resolveNode(ctx.db, node);
-    if (!found.ok)
-      return found.code === 'AMBIGUOUS'
-        ? ambiguous(found.message, found.nodes ?? [])
-        : notFound(found.message);
+    if (!found.ok) return lookupRefusal(found);
     if (services.length === 0) return { node: found.node };
   }
   const on = new Set<string>();
   for (const name of services) {
     const found = await findService(ctx.db, node, name);
-    if (!found.ok)
-      return found.code === 'AMBIGUOUS'
-        ? ambiguous(found.message, found.nodes ?? [])
-        : notFound(found.message);
+    if (!found.ok) return lookupRefusal(found);
     on.add(found.service.node);
   }
   if (on.size > 1)
-    return ambiguous(
-      `services ${services.join(', ')} run on different nodes (${[...on].join(', ')}): a window is one node's; pass node, once per node`,
-      [...on],
-    );
+    return {
+      code: 'AMBIGUOUS',
+      message: `services ${services.join(', ')} run on different nodes (${[...on].join(', ')}): a window is one node's; pass node, once per node`,
+      nodes: [...on],
+    };
   return { node: [...on][0]! };
 }
 
@@ -126,12 +115,8 @@ builder.mutationField('scheduleMaintenance', (t) =>
       const auth = authorizeHub(ctx, 'scheduleMaintenance', 'operator', { node: a.node, service });
       if ('error' in auth) return auth.error;
       const reason = a.reason.trim();
-      if (reason.length === 0 || reason.length > MAX_REASON)
-        return {
-          code: 'VALIDATION',
-          field: 'reason',
-          message: `reason must be 1 to ${MAX_REASON} characters`,
-        };
+      const bad = reasonProblem(reason);
+      if (bad) return bad;
       const span = windowSpan(a, ctx.clock.now());
       if (!span.ok) return { code: 'VALIDATION', field: span.field, message: span.message };
       const target = await windowNode(ctx, a.node, names);
@@ -169,19 +154,12 @@ builder.mutationField('cancelMaintenance', (t) =>
       const auth = authorizeHub(ctx, 'cancelMaintenance', 'operator', { node: a.node, service: NODE_WIDE });
       if ('error' in auth) return auth.error;
       const reason = (a.reason ?? 'cancelled').trim() || 'cancelled';
-      if (reason.length > MAX_REASON)
-        return {
-          code: 'VALIDATION',
-          field: 'reason',
-          message: `reason must be 1 to ${MAX_REASON} characters`,
-        };
+      const bad = reasonProblem(reason);
+      if (bad) return bad;
       if (!/^(?:(?:adhoc[:-])?\d+|contract:.+)$/.test(a.id.trim()))
         return { code: 'VALIDATION', field: 'id', message: `not a maintenance window id: '${a.id}'` };
       const found = await resolveNode(ctx.db, a.node);
-      if (!found.ok)
-        return found.code === 'AMBIGUOUS'
-          ? ambiguous(found.message, found.nodes ?? [])
-          : notFound(found.message);
+      if (!found.ok) return lookupRefusal(found);
       return run(ctx, 'cancelMaintenance', {
         node: found.node,
         service: NODE_WIDE,

@@ -3,15 +3,19 @@
  * with the service commands (commands.ts): the role check at the hub (a refusal is the agent's
  * NOT_ALLOWED, audited as `access_denied` once per token and operation per minute), and the
  * answer once the command settled — the agent's success value (its DriftReport, its
- * MaintenanceWindow), its typed error, or PendingCommand when it has not answered in time.
+ * MaintenanceWindow), its typed error, or PendingCommand when it has not answered in time; the
+ * reason's bounds and a failed lookup's typed error.
  */
-import type { MutationErrorShape } from '../../api/schema/shared/errors.js';
+import { invalid, type MutationErrorShape, notFound } from '../../api/schema/shared/errors.js';
+import type { PendingShape } from '../../api/schema/shared/pending-command.js';
 import { hasRole, type TokenRole } from '../../core/roles.js';
 import type { CommandResult } from '../../fleet/protocol.js';
 import type { StoredCommand } from '../commands.js';
 import { agentRefusal } from './agent-refusal.js';
 import type { HubContext } from './builder.js';
-import type { Pending } from './commands.js';
+
+/** A command its agent has not answered (yet): the hub's PendingCommand. */
+export type Pending = PendingShape & { pending: StoredCommand };
 
 /** The role a command runs with at the agent (a bot or alertmanager token acts as a viewer). */
 export type CommandRole = StoredCommand['role'];
@@ -57,4 +61,25 @@ export function nodeWideOutcome<T>(
   const taken = r.ok ? value(r) : undefined;
   if (taken !== undefined) return taken;
   return agentRefusal(cmd, r, required);
+}
+
+/** The longest reason a hub command carries (the agent's own limit). */
+export const MAX_REASON = 500;
+
+/** VALIDATION unless the (trimmed) reason is 1..MAX_REASON characters. */
+export function reasonProblem(reason: string): MutationErrorShape | null {
+  return reason.length === 0 || reason.length > MAX_REASON
+    ? invalid('reason', `reason must be 1 to ${MAX_REASON} characters`)
+    : null;
+}
+
+/** A failed service or node lookup (nodes.ts) as the mutation's typed error. */
+export function lookupRefusal(found: {
+  code: 'NOT_FOUND' | 'AMBIGUOUS';
+  message: string;
+  nodes?: string[];
+}): MutationErrorShape {
+  return found.code === 'AMBIGUOUS'
+    ? { code: 'AMBIGUOUS', message: found.message, nodes: found.nodes ?? [] }
+    : notFound(found.message);
 }
