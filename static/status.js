@@ -252,9 +252,16 @@ function countdown(iso) {
   return ms >= 0 ? `in ${text}` : `${text} ago`;
 }
 
+// A past instant (data-since) as src/core/relative.ts `ago` says it: never "in 0s" when another
+// host's clock is a little ahead.
+function since(iso) {
+  return Date.now() - Date.parse(iso) < 1000 ? 'just now' : countdown(iso);
+}
+
 function tick() {
   for (const el of document.querySelectorAll('time[data-until]'))
     el.textContent = countdown(el.dataset.until);
+  for (const el of document.querySelectorAll('time[data-since]')) el.textContent = since(el.dataset.since);
 }
 
 async function mutate(action, node, name, reason, ttl) {

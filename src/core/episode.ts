@@ -9,7 +9,8 @@
  * since — still commits its state (the blocked counter stays exact) but writes no event; at most one summary event per reason per `SUMMARY_EVERY_MS` carries the
  * repeats since the last written one (`count`, `firstAt`, `lastAt`), and the repeats left when
  * the episode ends ride on the event that ends it (`data.refusals`). A `noop` of a probe or tick
- * that changes nothing at all (same state, no effect) is neither written nor committed. Exits,
+ * that changes nothing at all (same state, no effect) is neither written nor committed; a tick
+ * that only re-aims a maintenance wait at its window's end is committed, not written. Exits,
  * restart outcomes, systemd's restarts and operator commands are always written.
  *
  * `compact()` is pure: decide() stays untouched and the same inputs give the same decisions
@@ -80,7 +81,8 @@ export function episodeOf(s: ServiceState): string {
     case 'held':
       return `held@${s.setAt}`;
     case 'cooldown':
-      return `cooldown@${s.until}/${s.cause}`;
+      // A maintenance wait is one episode however often its end is re-aimed (decide/cooldown.ts).
+      return s.cause === 'maintenance' ? 'cooldown/maintenance' : `cooldown@${s.until}/${s.cause}`;
     case 'restarting':
       return `restarting@${s.issuedAt}`;
     case 'healthy':
@@ -122,6 +124,13 @@ function summaryOf(run: RefusalRun): RefusalSummary {
     lastAt: run.lastAt,
     total: run.total,
   };
+}
+
+/** Both states are the same maintenance wait, differing at most in its deadline. */
+function reaimed(a: ServiceState, b: ServiceState): boolean {
+  if (a.tag !== 'cooldown' || b.tag !== 'cooldown' || a.cause !== 'maintenance' || b.cause !== 'maintenance')
+    return false;
+  return sameState({ ...a, until: 0 }, { ...b, until: 0 });
 }
 
 /** Structural equality of two states (they are small, JSON-shaped data). */
@@ -169,6 +178,10 @@ export function compact(runs: Runs, prev: ServiceState, input: Input, d: Decisio
   }
   if (d.decision === 'noop' && periodic && d.effects.length === 0 && sameState(prev, d.next)) {
     return { write: 'none', runs };
+  }
+  // A tick that only re-aims a maintenance wait at its window's end: committed, not written.
+  if (d.decision === 'noop' && input.type === 'tick' && d.effects.length === 0 && reaimed(prev, d.next)) {
+    return { write: 'state', runs };
   }
   // Written: runs of other episodes have ended; their unreported repeats ride on this event.
   // Runs of this episode stay open (their totals go on); one whose failure count this decision

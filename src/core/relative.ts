@@ -13,3 +13,11 @@ export function relative(iso: string, now: number): string {
   const text = h > 0 ? `${h}h ${pad(m)}m` : m > 0 ? `${m}m ${pad(s)}s` : `${s}s`;
   return ms >= 0 ? `in ${text}` : `${text} ago`;
 }
+
+/**
+ * A past instant, as `relative` says it; an instant within the last second — or slightly in the
+ * future, as another host's clock may give it — reads "just now", never "in 0s".
+ */
+export function ago(iso: string, now: number): string {
+  return now - Date.parse(iso) < 1000 ? 'just now' : relative(iso, now);
+}

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nextWakeAt } from '../../src/core/deadline.js';
 import { decide } from '../../src/core/decide.js';
+import { compact } from '../../src/core/episode.js';
 import { gate } from '../../src/core/gate.js';
 import type { ActiveMaintenance } from '../../src/core/maintenance.js';
 import { recommend } from '../../src/core/recommend.js';
@@ -75,6 +76,39 @@ describe('decide() in a hold maintenance window', () => {
     // Recovered during the window: nothing to do at its end.
     const back = decide(waiting, { type: 'probe_ok' }, T0 + H, policy, env).next;
     expect(decide(back, { type: 'tick' }, T0 + 2 * H, policy, {}).decision).toBe('noop');
+  });
+
+  it('a tick at the deadline that still finds the window (its end re-read a few ms later, or extended) re-aims the wait, written nowhere (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10 * 60_000 }),
+        fc.integer({ min: 0, max: 120_000 }),
+        (late, probes) => {
+          const end = T0 + 2 * H;
+          const crash = decide(healthy, { type: 'exited', code: 1 }, T0 + 1000, policy, hold(end));
+          let runs = compact({}, healthy, { type: 'exited', code: 1 }, crash, T0 + 1000).runs;
+          // The tick at the wait's own deadline sees the window end `late` ms later.
+          const tick = decide(crash.next, { type: 'tick' }, end, policy, hold(end + late));
+          expect(tick.decision).toBe('noop');
+          expect(tick.next).toMatchObject({ tag: 'cooldown', cause: 'maintenance', until: end + late });
+          const rec = compact(runs, crash.next, { type: 'tick' }, tick, end);
+          expect(rec.write).toBe('state');
+          runs = rec.runs;
+          // A failing probe before the (re-aimed) end is still the same episode's repeat (counted,
+          // at most in the periodic summary; never a second first refusal).
+          const at = end + Math.min(probes, late - 1);
+          if (at < end + late) {
+            const again = decide(tick.next, { type: 'probe_failed' }, at, policy, hold(end + late));
+            expect(again.decision).toBe('skip_maintenance');
+            expect(compact(runs, tick.next, { type: 'probe_failed' }, again, at).write).not.toBe('event');
+          }
+          // At the window's end the restart goes through the gate, once.
+          expect(decide(tick.next, { type: 'tick' }, end + late, policy, hold(end + late)).decision).toBe(
+            'restart',
+          );
+        },
+      ),
+    );
   });
 
   it('a shadow window changes nothing in decide() (the engine records the effects unexecuted)', () => {

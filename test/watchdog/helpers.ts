@@ -142,7 +142,14 @@ export function countLines(file: string): number {
   }
 }
 
-/** `node bin/medic.mjs ARGS` with env; stdout/stderr collected. */
+/**
+ * `node bin/medic.mjs ARGS` with env; stdout/stderr collected. The child leads its own process
+ * group, so the services its process backend spawns are in it, and no service outlives its test:
+ * `kill('SIGKILL')` kills the whole group (on a real host without systemd they would be left
+ * running); a medic killed by a signal from elsewhere takes the rest of its group along once its
+ * exit is seen; and children still running when the test file's process exits are killed with
+ * their groups. A medic that exits on its own has stopped its services itself.
+ */
 export function medicChild(
   args: string[],
   env: Record<string, string>,
@@ -151,7 +158,23 @@ export function medicChild(
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'medic.mjs'), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  const pid = child.pid;
+  if (pid) {
+    running.add(child);
+    const kill = child.kill.bind(child);
+    child.kill = (signal?: NodeJS.Signals | number) => {
+      if (signal !== 'SIGKILL' || child.exitCode !== null || child.signalCode !== null) return kill(signal);
+      killGroup(pid);
+      return true;
+    };
+    child.on('exit', (_code, signal) => {
+      running.delete(child);
+      // The group's id cannot be reused while any process is still in the group.
+      if (signal) killGroup(pid);
+    });
+  }
   child.stdout?.on('data', (d) => {
     output += String(d);
   });
@@ -159,6 +182,20 @@ export function medicChild(
     output += String(d);
   });
   return Object.assign(child, { output: () => output });
+}
+
+/** medic children not yet seen to exit: killed with their groups when this process exits. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) if (child.pid) killGroup(child.pid);
+});
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // ESRCH: nothing left in the group.
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

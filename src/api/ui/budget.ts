@@ -6,7 +6,7 @@
  * rest counted with the command that lists them all). No group (no policy names `budget`):
  * empty markup, so the page shows no section. Every text from the API is escaped by `html`.
  */
-import { relative } from '../../core/relative.js';
+import { ago } from '../../core/relative.js';
 import type { BudgetGroupRow } from '../schema/shared/budget-query.js';
 import { type Html, html } from './html.js';
 
@@ -16,8 +16,8 @@ export const MAX_WAITERS = 20;
 export type BudgetGroupView = BudgetGroupRow;
 
 const num = (n: number | null) => (n === null ? '?' : String(n));
-const ago = (iso: string, now: number) =>
-  html`<time datetime="${iso}" data-until="${iso}">${relative(iso, now)}</time>`;
+const timeAgo = (iso: string, now: number) =>
+  html`<time datetime="${iso}" data-since="${iso}">${ago(iso, now)}</time>`;
 
 function waiters(g: BudgetGroupView, now: number, fleet: boolean): Html {
   if (g.waitingServices.length === 0) return html``;
@@ -26,7 +26,7 @@ function waiters(g: BudgetGroupView, now: number, fleet: boolean): Html {
   return html`<div class="budget-waiters" data-group="${g.name}"><h3>${g.name}: waiting, oldest first</h3>
 <ol>${shown.map(
     (w) =>
-      html`<li data-id="${w.node}/${w.service}">${w.position === null ? '' : html`<b>#${w.position}</b> `}${fleet ? `${w.node}/${w.service}` : w.service} waiting since ${ago(w.since, now)}</li>`,
+      html`<li data-id="${w.node}/${w.service}">${w.position === null ? '' : html`<b>#${w.position}</b> `}${fleet ? `${w.node}/${w.service}` : w.service} waiting since ${timeAgo(w.since, now)}</li>`,
   )}</ol>${more > 0 ? html`<p class="muted">and ${more} more: <code>medic budget ${g.name}</code></p>` : ''}</div>`;
 }
 
@@ -38,7 +38,7 @@ export function renderBudget(groups: BudgetGroupView[], now: number, fleet: bool
   if (groups.length === 0) return html``;
   const rows = groups.map((g) => {
     const full = g.inFlight !== null && g.inFlight >= g.maxConcurrent;
-    const asOf = g.heardAt ? ago(g.heardAt, now) : 'the hub has not answered yet';
+    const asOf = g.heardAt ? timeAgo(g.heardAt, now) : 'the hub has not answered yet';
     return html`<tr data-group="${g.name}" class="${full ? 'full' : ''}"><th scope="row">${g.name}</th><td class="in-flight">${num(g.inFlight)} / ${g.maxConcurrent}</td><td class="used">${num(g.usedInWindow)} / ${g.maxPerWindow} in ${g.windowSec}s</td><td class="waiting">${num(g.waiting)}</td><td class="as-of">${asOf}</td></tr>`;
   });
   const scope = fleet ? 'the whole fleet, now' : "as the hub last answered; waiting: this node's services";

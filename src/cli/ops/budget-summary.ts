@@ -5,7 +5,7 @@
  * policy names `budget`): no lines. Pure: `now` is an input.
  */
 import { BUDGET_FIELDS, type BudgetGroupRow } from '../../api/schema/shared/budget-query.js';
-import { relative } from '../../core/relative.js';
+import { ago } from '../../core/relative.js';
 
 export { BUDGET_FIELDS, type BudgetGroupRow };
 
@@ -19,7 +19,7 @@ export function budgetSummary(groups: BudgetGroupRow[], now: number): string[] {
     const waits = Math.max(g.waiting ?? 0, g.waitingServices.length);
     // The hub's "now" may be a moment after this CLI's: never "as of in 0s".
     const at = g.heardAt ? new Date(Math.min(Date.parse(g.heardAt), now - 1)).toISOString() : null;
-    const asOf = at ? `as of ${relative(at, now)}` : 'the hub has not answered yet';
+    const asOf = at ? `as of ${ago(at, now)}` : 'the hub has not answered yet';
     lines.push(
       `  ${g.name}: ${num(g.inFlight)}/${g.maxConcurrent} in flight, ${num(g.usedInWindow)}/${g.maxPerWindow} used in ${g.windowSec}s, ` +
         `${num(g.waiting)} waiting (${asOf})${waits > 0 ? ` — see \`medic budget ${g.name}\`` : ''}`,

@@ -6,7 +6,7 @@
  * Exit 0 nothing waits; 1 services wait for a lease in a shown group (restarts are being held
  * back); 2 an unknown group, or the API unreachable or refused.
  */
-import { relative } from '../../core/relative.js';
+import { ago } from '../../core/relative.js';
 import { type CliIo, EXIT_FINDING, EXIT_INVALID, EXIT_OK, writeLine } from '../io.js';
 import { BUDGET_FIELDS, type BudgetGroupRow } from './budget-summary.js';
 import { OpsError, type OpsTarget, request } from './client.js';
@@ -46,7 +46,7 @@ export async function budget(
     `${num(g.inFlight)}/${g.maxConcurrent}`,
     `${num(g.usedInWindow)}/${g.maxPerWindow} in ${g.windowSec}s`,
     num(g.waiting),
-    g.heardAt ? relative(g.heardAt, now) : 'never (the hub has not answered)',
+    g.heardAt ? ago(g.heardAt, now) : 'never (the hub has not answered)',
   ]);
   for (const line of table(['GROUP', 'IN FLIGHT', 'USED', 'WAITING', 'AS OF'], rows))
     writeLine(io.stdout, line);
@@ -62,7 +62,7 @@ export async function budget(
       w.position === null ? '-' : `#${w.position}`,
       w.node,
       w.service,
-      `since ${relative(w.since, now)}`,
+      `since ${ago(w.since, now)}`,
     ]);
     for (const line of table(['#', 'NODE', 'SERVICE', 'WAITING'], waiters)) writeLine(io.stdout, `  ${line}`);
   }

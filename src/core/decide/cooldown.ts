@@ -53,8 +53,20 @@ export function decideCooldown(s: CooldownState, input: StateInput, ctx: Ctx) {
     case 'restart_succeeded':
     case 'restart_failed':
       return make(input.type, s, `Late restart outcome (${input.type}) during the cooldown.`);
-    case 'tick':
+    case 'tick': {
       if (!over(s, ctx)) return make('noop', s, `Cooldown runs for ${secs(s.until - now)}.`);
+      // The deadline came but a hold window still applies: it was extended, or its end — wall
+      // time, re-read on engine time at every decision — lies a few ms later than this wait's
+      // copy of it. No new failure came in: the wait is re-aimed at the window's end, not
+      // refused again (episode.ts commits such a re-aim without writing it).
+      const held = s.cause === 'maintenance' ? holdingWindow(ctx.env, now) : undefined;
+      if (held) {
+        return make(
+          'noop',
+          { ...s, until: held.endsAt },
+          `Maintenance window ${held.name} runs for another ${secs(held.endsAt - now)}.`,
+        );
+      }
       return requestAutoRestart(
         { churn: s.churn, failures: Math.max(s.failures, policy.failureThreshold) },
         ctx,
@@ -63,5 +75,6 @@ export function decideCooldown(s: CooldownState, input: StateInput, ctx: Ctx) {
           : `Cooldown over and the service is still unhealthy`,
         'noop',
       );
+    }
   }
 }

@@ -47,7 +47,8 @@ const CommandOutcomeRef = builder.objectRef<CommandResult>('CommandOutcome').imp
       description: 'The command was taken (the agent answered with the Service).',
     }),
     type: t.exposeString('type', {
-      description: "The agent's result type: Service, ConflictError, NotFoundError, ...",
+      description:
+        "The agent's result type: Service, MaintenanceWindow, or an error type of its API (ConflictError, NotFoundError, ValidationError, …); `Error` when the agent could not run the command at all, with `code` GRAPHQL (its API refused the request), ALREADY_TAKEN (it took the command before a restart: see its audit log), UNSUPPORTED_OPERATION (an older agent) or INTERNAL.",
     }),
     code: t.exposeString('code', { nullable: true }),
     message: t.exposeString('message', { nullable: true }),
