@@ -41,12 +41,20 @@ export function approveButton(pendingId: string, service: string): types.Button 
   };
 }
 
-export function blockSelect(pendingId: string, service: string): types.StaticSelect {
+/**
+ * The Block select: one option per TTL of BLOCK_TTLS, each valued `<pendingId>:<ttlSec>` unless
+ * `optionValue` says otherwise (the fleet hub's values name node and service instead).
+ */
+export function blockSelect(
+  pendingId: string,
+  service: string,
+  optionValue: (ttlSec: number) => string = (sec) => `${pendingId}:${sec}`,
+): types.StaticSelect {
   return {
     type: 'static_select',
     action_id: ACTION.block,
     placeholder: plain('Block auto-restart…'),
-    options: BLOCK_TTLS.map((t) => ({ text: plain(`Block for ${t.label}`), value: `${pendingId}:${t.sec}` })),
+    options: BLOCK_TTLS.map((t) => ({ text: plain(`Block for ${t.label}`), value: optionValue(t.sec) })),
     confirm: {
       title: plain('Block automatic restarts?'),
       text: {

@@ -44,6 +44,12 @@ export interface IncidentMessageInput {
   status: string[];
   resolved: boolean;
   pending: { approve?: string; block?: string; release?: string };
+  /**
+   * The service's buttons when they are not pending-action ids: the fleet hub's, whose values
+   * name node and service (src/hub/slack-services.ts). Given, they replace `pending`'s buttons;
+   * shown only while the incident is open, before the Runbook button.
+   */
+  controls?: types.ActionsBlockElement[];
   runbookUrl: string | null;
   timeZone: string;
 }
@@ -54,6 +60,7 @@ export const KIND_TITLE: Record<string, { emoji: string; title: string }> = {
   approval_requested: { emoji: ':raising_hand:', title: 'approval requested for a probe restart' },
   hold_expired: { emoji: ':hourglass:', title: 'hold expired — automatic restarts resume' },
   drift_detected: { emoji: ':warning:', title: 'runtime contract drift' },
+  hard_stop: { emoji: ':octagonal_sign:', title: 'unit stopped — hard stop on churn' },
 };
 
 export const FLEET_BUDGET_TITLE = {
@@ -112,7 +119,8 @@ export function incidentMessage(input: IncidentMessageInput): { blocks: KnownBlo
     tail.push({ type: 'context', elements: input.status.slice(-10).map((line) => md(line)) });
   }
   const elements: types.ActionsBlockElement[] = [];
-  if (!input.resolved && input.service) {
+  if (!input.resolved && input.service && input.controls) elements.push(...input.controls);
+  else if (!input.resolved && input.service) {
     if (input.pending.approve) elements.push(approveButton(input.pending.approve, input.service));
     if (input.pending.block) elements.push(blockSelect(input.pending.block, input.service));
     if (input.pending.release) elements.push(releaseButton(input.pending.release, input.service));

@@ -63,6 +63,8 @@ export function happened(e: MedicEvent): string {
       return 'medic asks for approval of one probe restart.';
     case 'hold_expired':
       return 'The hold expired; automatic restarts resume under the policy.';
+    case 'hard_stop':
+      return 'Restarts stopped helping: the unit was stopped (hard stop on churn).';
     case 'drift_detected':
       return 'The live system no longer matches the runtime contract.';
     default:

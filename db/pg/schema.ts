@@ -134,8 +134,15 @@ export const hubIncidents = pgTable('hub_incidents', {
   ts: text('ts').notNull(),
   openedAt: bigint('opened_at', { mode: 'number' }).notNull(),
   resolvedAt: bigint('resolved_at', { mode: 'number' }),
-  /** The incident message's text (service incidents: re-rendered when a click's result comes). */
+  /**
+   * The incident message's text. Service incidents: what happened (their message is re-rendered
+   * with it when a click's result comes or the service recovers; before `kind`, the whole text).
+   */
   text: text('text'),
+  /** Service incidents: the kind of the agent event that opened it (the message's header). */
+  kind: text('kind'),
+  /** Service incidents: the status lines under the message, oldest first (results, recovery). */
+  status: jsonb('status').$type<string[]>().notNull().default([]),
 });
 
 /**

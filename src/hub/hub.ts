@@ -33,6 +33,7 @@ function startSlack(
   log: Logger,
   metrics: HubMetrics,
   url: string,
+  publicUrl: () => string,
 ): SlackLeader | null {
   if (!env.SLACK_BOT_TOKEN || !env.SLACK_CHANNEL || !env.MEDIC_HUB_DATABASE_URL) {
     log.info('hub Slack disabled (SLACK_BOT_TOKEN and SLACK_CHANNEL not set)');
@@ -50,6 +51,7 @@ function startSlack(
     },
     retryMs: env.MEDIC_HUB_LEADER_RETRY_MS,
     replica: `${env.MEDIC_NODE_NAME}:${process.pid} ${url}`,
+    publicUrl,
     onLeadership: (on) => metrics.slackLeader(on),
   });
   leader.start();
@@ -181,7 +183,7 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
     });
     sweeper.start();
     undo.push(() => sweeper.stop());
-    const slack = startSlack(env, database, clock, log, metrics, http.url);
+    const slack = startSlack(env, database, clock, log, metrics, http.url, () => publicUrl);
     if (slack) undo.push(() => slack.stop());
     const escalationConfig = hubEscalationConfig(env, env.MEDIC_PUBLIC_URL ?? http.url);
     const escalation = escalationConfig

@@ -2,15 +2,16 @@
  * The hub's Slack views of the fleet (pure): the `/medic status` answer and the App Home tab.
  * A summary line (nodes, unreachable ones, services by state), the budget groups where services
  * wait, then one card per service that needs attention (the agent bot's card, named
- * `node/service`) — with the hub's Approve / Block / Release controls on App Home. Fitted to
- * Slack's block and size limits (bot/blocks/budget.ts), saying what was left out.
+ * `node/service`) — on App Home with the hub's Approve / Block / Release controls and the
+ * Runbook button (slack-controls.ts). Fitted to Slack's block and size limits
+ * (bot/blocks/budget.ts), saying what was left out.
  */
 import type { types } from '@slack/bolt';
 import { type Budget, fitBlocks, MESSAGE_BUDGET, VIEW_BUDGET } from '../../bot/blocks/budget.js';
 import { esc } from '../../bot/blocks/format.js';
 import { serviceCard } from '../../bot/blocks/status.js';
+import { hubControls } from './slack-controls.js';
 import type { FleetServiceCard, FleetSummary } from './slack-ops.js';
-import { hubControls } from './slack-services.js';
 
 type KnownBlock = types.KnownBlock;
 
@@ -61,7 +62,7 @@ export function fleetHomeView(f: FleetSummary, tz: string) {
   ];
   for (const s of f.attention) {
     blocks.push(cardOf(s, tz));
-    blocks.push(hubControls(s.node, s.name, s.state === 'held') as unknown as KnownBlock);
+    blocks.push(hubControls(s.node, s.name, s.state === 'held', s.recommendedAction.runbookUrl));
   }
   const fitted = fitBlocks(
     blocks,

@@ -19,6 +19,7 @@
  *   the first of each user per minute with the count of refusals it stands for.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BLOCK_TTLS } from '../../bot/blocks/actions.js';
 import type { RoleResolver } from '../../bot/roles.js';
 import type { GraphqlFn } from '../../bot/types.js';
 import { verifySignature } from '../../bot/verify.js';
@@ -33,9 +34,9 @@ import { findService } from './nodes.js';
 import { readBody, sendJson } from './ship-route.js';
 import { type SlackTarget, slackCall, slackRespond } from './slack-api.js';
 import { answerCommand } from './slack-command.js';
+import { HUB_ACTION, parseControlValue } from './slack-controls.js';
 import { fleetHomeView } from './slack-fleet-blocks.js';
 import { fleetSummary } from './slack-ops.js';
-import { HUB_ACTION, HUB_BLOCK_TTLS, parseControlValue } from './slack-services.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 /** The fleet command each control stands for. */
@@ -189,7 +190,7 @@ export function createSlackRoute(deps: SlackRouteDeps) {
     if (!operation) return;
     const block = operation === 'holdService';
     const target = parseControlValue(block ? action.selected_option?.value : action.value);
-    if (!target || (block && !HUB_BLOCK_TTLS.some((t) => t.sec === target.ttlSec))) return;
+    if (!target || (block && !BLOCK_TTLS.some((t) => t.sec === target.ttlSec))) return;
     const say = (text: string) => (p.response_url ? respond(p.response_url, text) : Promise.resolve());
     const actor = await deps.roles.actor(user);
     const now = clock.now();

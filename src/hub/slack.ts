@@ -30,7 +30,8 @@ import type { HubDb } from './db.js';
 import { type HubEvent, toHubEvent } from './events.js';
 import { type SlackTarget, slackCall } from './slack-api.js';
 import { postBudgetIncidents } from './slack-budget.js';
-import { postServiceIncidents, type ServiceIncidentDeps, updateWithResult } from './slack-services.js';
+import { type ServiceIncidentDeps, updateWithResult } from './slack-service-update.js';
+import { postServiceIncidents } from './slack-services.js';
 
 /** The advisory lock key of Slack leadership (any fixed number, distinct from migrations'). */
 export const SLACK_LEADER_LOCK = 0x6d65646c;
@@ -48,6 +49,8 @@ export interface SlackLeaderOptions {
   retryMs?: number;
   /** Replica name in logs and metrics. */
   replica: string;
+  /** Base of the incidents' runbook links (MEDIC_PUBLIC_URL or the hub's URL; default relative). */
+  publicUrl?: () => string;
   onLeadership?: (leader: boolean) => void;
 }
 
@@ -68,6 +71,9 @@ export class SlackLeader {
       clock: opts.clock,
       slack: opts.slack,
       leading: () => this.leader && !this.stopped,
+      publicUrl: opts.publicUrl ?? (() => ''),
+      // Times in Slack texts, as the agent's bot shows them.
+      timeZone: 'UTC',
     };
   }
 

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { signV0 } from '../../bot/verify.js';
 import { loadEnv } from '../../src/config/env.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
-import { controlValue, HUB_ACTION } from '../../src/hub/slack-services.js';
+import { controlValue, HUB_ACTION } from '../../src/hub/slack-controls.js';
 import { createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { FakeSlack } from '../bot/fake-slack.js';
@@ -103,10 +103,27 @@ describe.skipIf(skipPg)('/medic, App Home and Release at the hub (real agents, r
       throw new Error(`${err.message}\n${children.map((c) => c.output().slice(-2000)).join('\n---\n')}`);
     });
     const top = () => slack.of('chat.postMessage').filter((c) => !c.args.thread_ts);
-    await slack.waitFor(
-      () => top().some((m) => String(m.args.text).includes('*worker* on *node-a*')),
+    const incident = await slack.waitFor(
+      () => top().find((m) => String(m.args.text).includes('worker')),
       15_000,
     );
+    expect(String(incident.args.text)).toContain('node-a/worker: circuit opened');
+    // The incident reads as the agent bot's: the service's state, the recommended action for it
+    // and a Runbook button to the hub's /runbook at the action's anchor, beside the hub's controls.
+    const blocksOf = (call: { args: Record<string, unknown> }) =>
+      call.args.blocks as { type: string; text?: { text: string }; elements?: Record<string, unknown>[] }[];
+    const said = JSON.stringify(blocksOf(incident));
+    expect(said).toContain('*State*\\n:red_circle: `circuit_open`');
+    expect(said).toMatch(
+      /\*Recommended:\* Circuit open for worker \(\w+\): inspect `journalctl -u worker\.service -n 200`/,
+    );
+    const runbookOf = (call: { args: Record<string, unknown> }) =>
+      blocksOf(call)
+        .find((b) => b.type === 'actions')
+        ?.elements?.find((e) => e.action_id === 'medic_runbook')?.url;
+    expect(runbookOf(incident)).toBe(`${h.url}/runbook#action-inspect-and-approve`);
+    const runbook = await (await fetch(`${h.url}/runbook`)).text();
+    expect(runbook).toContain('id="action-inspect-and-approve"');
 
     const medic = (user: string, text: string, id: string) =>
       signed(h.url, {
@@ -161,7 +178,12 @@ describe.skipIf(skipPg)('/medic, App Home and Release at the hub (real agents, r
             .find((c) => String(c.args.text).includes('blocked automatic restarts: done')),
         15_000,
       );
-      expect(controls(heldUpdate)).toEqual([HUB_ACTION.approve, HUB_ACTION.release]);
+      expect(controls(heldUpdate)).toEqual([HUB_ACTION.approve, HUB_ACTION.release, 'medic_runbook']);
+      // Held now: the recommendation and its runbook anchor follow the node's view.
+      expect(JSON.stringify(blocksOf(heldUpdate))).toContain(
+        '*Recommended:* Automatic restarts of worker are held by',
+      );
+      expect(runbookOf(heldUpdate)).toBe(`${h.url}/runbook#action-review-hold`);
       const cmd = await sql.query(
         "SELECT actor, args, reason FROM fleet_commands WHERE operation = 'holdService'",
       );
@@ -173,6 +195,7 @@ describe.skipIf(skipPg)('/medic, App Home and Release at the hub (real agents, r
       expect(home.args.user_id).toBe('U0OPER');
       expect(JSON.stringify(home.args.view)).toContain('*node-a/worker* `held`');
       expect(JSON.stringify(home.args.view)).toContain(HUB_ACTION.release);
+      expect(JSON.stringify(home.args.view)).toContain(`"url":"${h.url}/runbook#action-review-hold"`);
 
       // Release from the incident message: the agent releases; the controls offer Block again.
       const click = {
@@ -186,7 +209,7 @@ describe.skipIf(skipPg)('/medic, App Home and Release at the hub (real agents, r
         () => slack.of('chat.update').find((c) => String(c.args.text).includes('released the hold: done')),
         20_000,
       );
-      expect(controls(released)).toEqual([HUB_ACTION.approve, HUB_ACTION.block]);
+      expect(controls(released)).toEqual([HUB_ACTION.approve, HUB_ACTION.block, 'medic_runbook']);
       expect(await state('node-a', 'worker')).not.toBe('held');
 
       // Maintenance windows: a name two nodes run needs node=; the window runs on that node's

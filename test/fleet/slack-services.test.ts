@@ -4,7 +4,7 @@ import { signV0 } from '../../bot/verify.js';
 import { loadEnv } from '../../src/config/env.js';
 import { recordHubEvent } from '../../src/hub/events.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
-import { controlValue, HUB_ACTION } from '../../src/hub/slack-services.js';
+import { controlValue, HUB_ACTION } from '../../src/hub/slack-controls.js';
 import { createLogger } from '../../src/log.js';
 import { agentSlackOn } from '../../src/serve/serve.js';
 import { FakeSlack } from '../bot/fake-slack.js';
@@ -117,7 +117,7 @@ describe.skipIf(skipPg)('service incidents in Slack at the hub (real PostgreSQL,
     const replies = () => slack.of('chat.postMessage').filter((c) => c.args.thread_ts);
     await slack.waitFor(() => top().length === 1 && replies().length === 1, 10_000);
     const incident = top()[0]!;
-    expect(String(incident.args.text)).toContain('*api* on *node-a*: circuit opened');
+    expect(String(incident.args.text)).toContain('node-a/api: circuit opened');
     const controls = (incident.args.blocks as { type: string; elements?: { action_id: string }[] }[]).find(
       (b) => b.type === 'actions',
     );
@@ -219,9 +219,9 @@ describe.skipIf(skipPg)('service incidents in Slack at the hub (real PostgreSQL,
       );
       await slack.waitFor(() => top().length === 2, 10_000);
       expect(String(top()[1]!.args.text)).toContain(
-        '*cron* on *node-a*: :wrench: During maintenance window db-upgrade (hold): circuit opened',
+        'node-a/cron: circuit opened — automatic restarts stopped. :wrench: During maintenance window db-upgrade (hold): ',
       );
-      expect(top().some((m) => String(m.args.text).includes('*worker*'))).toBe(false);
+      expect(top().some((m) => String(m.args.text).includes('worker'))).toBe(false);
 
       // A node gone dark inside a window (the sweep marks node_down, liveness.ts): the same rule.
       const dark = (node: string, notify: boolean) =>
