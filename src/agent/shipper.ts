@@ -13,8 +13,10 @@
  * runs each id once, in order, through `execute` (the agent's own API: its role checks, engine,
  * decide() and audit), and ships the results with the next batch — at once, not after the
  * interval. A command the hub re-delivers (its result was not stored yet) is not run again. A
- * command whose operation this agent's version does not know (a newer hub) is answered at once
- * with an UNSUPPORTED_OPERATION result (src/fleet/ship-reply.ts); the rest of the reply counts.
+ * command this agent's version cannot run (a newer hub's: an unknown operation, a field value it
+ * cannot read) is answered at once with an UNSUPPORTED_OPERATION / UNREADABLE_COMMAND result
+ * naming this agent's version (src/fleet/ship-reply.ts); the rest of the reply counts. Items it
+ * cannot even answer (a command without an id) are left out, said once.
  *
  * Speaks once per outage: the first failure is logged (warn), repeats are counted, the recovery
  * is logged with the count.
@@ -36,8 +38,8 @@ import {
 import {
   type ParsedShipReply,
   parseShipReply,
-  type UnsupportedCommand,
-  unsupportedResult,
+  type RefusedCommand,
+  refusalResult,
 } from '../fleet/ship-reply.js';
 import type { Logger } from '../log.js';
 import { HubRequestError, postToHub } from './hub-request.js';
@@ -105,6 +107,7 @@ export class Shipper {
   private results: CommandResult[] = [];
   private readonly ran = new Set<number>();
   private warnedAhead = false;
+  private warnedIgnored = false;
   /** The contract snapshot the hub last accepted (JSON), or undefined: to be sent (forgetShipped). */
   private shippedContract: string | undefined;
   /** The maintenance windows the hub last accepted (JSON), or undefined: to be sent (forgetShipped). */
@@ -178,7 +181,8 @@ export class Shipper {
       // Stored by the hub in the same transaction as the batch.
       this.results = this.results.slice(results.length);
       if (reply.remote) opts.onRemote?.(reply.remote);
-      this.refuse(reply.unsupported);
+      this.refuse(reply.refused);
+      this.sayIgnored(reply.ignored);
       await this.run(reply.commands);
       // A full batch, or results to report: ship now.
       return events.length === this.batchSize || this.results.length > 0 ? 0 : opts.intervalMs;
@@ -204,17 +208,33 @@ export class Shipper {
   }
 
   /** Answers the commands this agent cannot run (once per id); their results go with the next batch. */
-  private refuse(commands: readonly UnsupportedCommand[]): void {
+  private refuse(commands: readonly RefusedCommand[]): void {
     if (!this.opts.execute) return;
     for (const command of commands) {
       if (!this.remember(command.id)) continue;
-      const result = unsupportedResult(command, this.opts.version, this.opts.clock.now());
+      const result = refusalResult(command, this.opts.version, this.opts.clock.now());
       this.opts.logger.warn(
-        { command: command.id, operation: command.operation, service: command.service, actor: command.actor },
-        `hub command ${command.operation} ${command.service}: UNSUPPORTED_OPERATION (this agent does not know it)`,
+        {
+          command: command.id,
+          operation: command.operation,
+          service: command.service,
+          actor: command.actor,
+          problem: command.problem,
+        },
+        `hub command ${command.operation ?? '?'} ${command.service ?? '?'}: ${command.code} (not run)`,
       );
       this.results.push(result);
     }
+  }
+
+  /** Items of a reply this agent left out unread (a newer hub's?): said once per run of the agent. */
+  private sayIgnored(ignored: ParsedShipReply['ignored']): void {
+    if (this.warnedIgnored || ignored.commands + ignored.remote === 0) return;
+    this.warnedIgnored = true;
+    this.opts.logger.warn(
+      ignored,
+      "the hub's reply had items this agent cannot read (commands without an id, remote states): left out; is the hub newer than this agent?",
+    );
   }
 
   /** False when the command id was seen already; else remembers it (the newest RAN_MEMORY ids). */
@@ -292,7 +312,7 @@ export class Shipper {
         { cursor: body.cursor, after: batch.after },
         'hub cursor behind ours: re-shipping',
       );
-      return { cursor: body.cursor, commands: [], unsupported: [] };
+      return { cursor: body.cursor, commands: [], refused: [], ignored: { commands: 0, remote: 0 } };
     }
     const code = body?.error?.code ?? '';
     throw new HubRequestError(

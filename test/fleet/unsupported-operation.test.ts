@@ -1,16 +1,17 @@
 /**
- * Protocol compatibility with a newer hub (issue 15): a real `medic serve` agent is delivered a
- * command whose operation it does not know (a row put straight into fleet_commands, as a newer
- * hub would queue it). The agent answers it at once with UNSUPPORTED_OPERATION naming its version
- * and the operation — the command is done, not left to expire — and keeps shipping: a hold from
- * the hub right after is taken and its events reach the hub. And the hub's own mutation, when an
- * older agent answers UNSUPPORTED_OPERATION, gives a ValidationError naming node, operation and
- * the agent's answer.
+ * Protocol compatibility with a newer hub (issue 15): a real `medic serve` agent is delivered, in
+ * one reply, a command whose operation it does not know and one with a role it cannot read (rows
+ * put straight into fleet_commands, as a newer hub would queue them) beside a hold it can run.
+ * The agent answers the first UNSUPPORTED_OPERATION and the second UNREADABLE_COMMAND, each naming
+ * its version — done, not left to expire — runs the hold from the same reply, and keeps shipping:
+ * a release from the hub right after is taken and its events reach the hub. And the hub's own
+ * mutation, when an older agent answers UNSUPPORTED_OPERATION, gives a ValidationError naming
+ * node, operation and the agent's answer.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/cli/version.js';
 import { loadEnv } from '../../src/config/env.js';
-import { unsupportedResult } from '../../src/fleet/ship-reply.js';
+import { refusalResult } from '../../src/fleet/ship-reply.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
@@ -27,7 +28,7 @@ describe.skipIf(skipPg)('an operation the agent does not know (real PostgreSQL, 
     await hub?.close().catch(() => {});
   });
 
-  it('is answered UNSUPPORTED_OPERATION at once while the agent keeps shipping and taking commands', async () => {
+  it('answers what it cannot run at once, runs the rest of the reply and keeps shipping and taking commands', async () => {
     const env = loadEnv({
       MEDIC_HUB_DATABASE_URL: await freshDatabase(),
       MEDIC_PORT: '0',
@@ -51,44 +52,83 @@ describe.skipIf(skipPg)('an operation the agent does not know (real PostgreSQL, 
       (await gql(hub!.url, operator, '{ service(node: "node-b", name: "web") { state } }')).data?.service;
     await waitFor(async () => (await web())?.state === 'healthy', 30_000, 100).catch(fail);
 
-    // A newer hub's operation, queued as that hub would: the agent's version has no such mutation.
+    // A newer hub's operation and a newer hub's role, queued as that hub would, beside a hold
+    // this agent can run: one transaction, so one reply delivers all three.
     const now = Date.now();
     const { rows } = await pool.query<{ id: string }>(
       `INSERT INTO fleet_commands (node, service, operation, args, actor, role, reason, state, created_at, expires_at)
-       VALUES ($1, '*', 'rebootNode', '{"delaySec": 5}', 'alice', 'admin', 'kernel upgrade', 'pending', $2, $3) RETURNING id`,
+       VALUES ($1, '*', 'rebootNode', '{"delaySec": 5}', 'alice', 'admin', 'kernel upgrade', 'pending', $2, $3),
+              ($1, 'web', 'forceRestart', '{}', 'alice', 'superadmin', 'a newer role', 'pending', $2, $3),
+              ($1, 'web', 'holdService', '{"ttlSec": 600}', 'alice', 'operator', 'in the same reply', 'pending', $2, $3)
+       RETURNING id`,
       ['node-b', now, now + 600_000],
     );
-    const id = Number(rows[0]!.id);
-    const command = async () =>
-      (await gql(hub!.url, operator, `{ command(id: ${id}) { state result { ok type code message } } }`)).data
-        ?.command;
-    await waitFor(async () => (await command())?.state === 'done', 15_000, 100).catch(fail);
-    expect(await command()).toEqual({
+    const [reboot, newerRole, hold] = rows.map((r) => Number(r.id));
+    const command = async (id: number | undefined) =>
+      (
+        await gql(
+          hub!.url,
+          operator,
+          `{ command(id: ${id}) { state result { ok type code message state } } }`,
+        )
+      ).data?.command;
+    await waitFor(
+      async () =>
+        (await Promise.all([reboot, newerRole, hold].map(command))).every((c) => c?.state === 'done'),
+      15_000,
+      100,
+    ).catch(fail);
+    expect(await command(reboot)).toEqual({
       state: 'done',
       result: {
         ok: false,
         type: 'Error',
         code: 'UNSUPPORTED_OPERATION',
         message: expect.stringContaining(`this agent (medic ${VERSION}) does not run rebootNode`),
+        state: null,
       },
     });
+    expect(await command(newerRole)).toEqual({
+      state: 'done',
+      result: {
+        ok: false,
+        type: 'Error',
+        code: 'UNREADABLE_COMMAND',
+        message: expect.stringMatching(
+          new RegExp(
+            `^this agent \\(medic ${VERSION.replaceAll('.', '\\.')}\\) cannot read command ${newerRole} \\(forceRestart\\): role: `,
+          ),
+        ),
+        state: null,
+      },
+    });
+    expect((await command(hold))?.result).toMatchObject({ ok: true, type: 'Service', state: 'held' });
     expect(agent.output()).not.toContain('cannot ship to the hub');
 
-    // Shipping goes on: a hold is taken by the same agent and its events reach the hub.
-    const held = await gql(
+    // Shipping goes on: a release is taken by the same agent and its events reach the hub.
+    const released = await gql(
       hub.url,
       operator,
-      `mutation { holdService(node: "node-b", name: "web", ttlSec: 600, reason: "after the unknown one") {
+      `mutation { releaseService(node: "node-b", name: "web", reason: "after the unknown ones") {
         __typename ... on Service { state } ... on MutationError { code message } } }`,
     );
-    expect(held.data.holdService).toEqual({ __typename: 'Service', state: 'held' });
-    const heldEvents = async () =>
+    expect(released.data.releaseService).toMatchObject({ __typename: 'Service' });
+    const hubEvents = async (to: string) =>
       (
         await pool.query(
-          "SELECT 1 FROM fleet_events WHERE node = 'node-b' AND event->>'actor' = 'hub:alice' AND event->>'stateTo' = 'held'",
+          "SELECT 1 FROM fleet_events WHERE node = 'node-b' AND event->>'actor' = 'hub:alice' AND event->>'stateFrom' = $1",
+          [to],
         )
       ).rowCount;
-    await waitFor(async () => (await heldEvents()) === 1, 15_000, 100).catch(fail);
+    await waitFor(async () => (await hubEvents('held')) === 1, 15_000, 100).catch(fail);
+    // The force with the unreadable role never ran: no forced restart in the agent's log.
+    expect(
+      (
+        await pool.query(
+          "SELECT 1 FROM fleet_events WHERE node = 'node-b' AND event->>'decision' = 'restart_forced'",
+        )
+      ).rowCount,
+    ).toBe(0);
   });
 
   it("answers the hub's own mutation, when an older agent does not know it, with a ValidationError naming node, operation and answer", async () => {
@@ -109,8 +149,8 @@ describe.skipIf(skipPg)('an operation the agent does not know (real PostgreSQL, 
       delivered = (await ship(hub!.url, oldAgent, batch('node-c', first.body.cursor!))).body.commands ?? [];
       return delivered.length > 0;
     }, 10_000);
-    const result = unsupportedResult(
-      { ...delivered[0]!, role: 'operator', expiresAt: 0 },
+    const result = refusalResult(
+      { ...delivered[0]!, code: 'UNSUPPORTED_OPERATION', problem: null },
       '0.0.9',
       Date.now(),
     );

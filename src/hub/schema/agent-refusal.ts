@@ -3,7 +3,8 @@
  * nodeWideOutcome): the agent's own typed error when it is one the hub's API has (NOT_FOUND,
  * NOT_ALLOWED, CONFLICT, VALIDATION: same code, the agent's message); anything else — the agent
  * failed (INTERNAL, GRAPHQL), took it before a restart (ALREADY_TAKEN), or does not know the
- * operation (UNSUPPORTED_OPERATION: an agent older than the hub) — a ValidationError on field
+ * operation (UNSUPPORTED_OPERATION: an agent older than the hub) or cannot read a field of the
+ * command (UNREADABLE_COMMAND, e.g. a role newer than the agent) — a ValidationError on field
  * `agent` whose message names the node, the operation, the agent's answer and its code.
  */
 import { invalid, type MutationErrorShape } from '../../api/schema/shared/errors.js';
