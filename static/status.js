@@ -99,8 +99,8 @@ async function focusRequested() {
 
 const isFleet = () => Boolean($('cards')?.dataset.fleet);
 
-// The hub's page says which page of the fleet it shows (`node`, `state`, `after`, `at`).
-const PAGE_PARAMS = ['node', 'state', 'after', 'at'];
+// The hub's page says which page of the fleet it shows (`node`, `state`, `after` or `before`, `at`).
+const PAGE_PARAMS = ['node', 'state', 'after', 'before', 'at'];
 
 async function renderAll() {
   const here = new URLSearchParams(location.search);

@@ -28,6 +28,7 @@ import type { HubDatabase } from './db.js';
 import { HubDenials } from './denials.js';
 import type { HubMetrics } from './metrics.js';
 import { createPages, PAGE_PATHS } from './pages.js';
+import { RecentEvents } from './recent-events.js';
 import { type HubContext, type HubPrincipal, hubSchema } from './schema/index.js';
 import { handleShip, sendJson } from './ship-route.js';
 import { SLACK_EVENTS_PATH } from './slack-route.js';
@@ -128,6 +129,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
         publicUrl: deps.publicUrl?.() ?? '',
         signal: request.signal,
         denials,
+        recentEvents: new RecentEvents(database.db),
       }),
       graphqlEndpoint: '/graphql',
       landingPage: false,

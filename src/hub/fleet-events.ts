@@ -83,15 +83,25 @@ export async function fleetEventPage(db: HubDb, q: FleetEventQuery): Promise<Eve
     .where(and(...conds))
     .orderBy(...order)
     .limit(q.first + 1);
-  const edges = rows.slice(0, q.first).map((r) => ({
+  return eventPageOf(rows, q.first, Boolean(q.after));
+}
+
+/** A stored event row as read (the columns the page needs). */
+export type FleetEventRow = Pick<FleetEvent, 'node' | 'eventId' | 'at' | 'service' | 'kind'> & {
+  event: unknown;
+};
+
+/** The page of `rows` (read with a limit of `first + 1`: one more says there is a next page). */
+export function eventPageOf(rows: readonly FleetEventRow[], first: number, after: boolean): EventPage {
+  const edges = rows.slice(0, first).map((r) => ({
     cursor: encode(r),
     node: fleetEventShape({ ...r, event: r.event as Record<string, unknown> }),
   }));
   return {
     edges,
     pageInfo: {
-      hasNextPage: rows.length > q.first,
-      hasPreviousPage: Boolean(q.after),
+      hasNextPage: rows.length > first,
+      hasPreviousPage: after,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },

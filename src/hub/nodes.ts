@@ -5,7 +5,7 @@
  * `unreachable` otherwise; judged at read time against the hub's clock, so every replica agrees
  * without a timer.
  */
-import { and, asc, count, eq, gt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, lt, or, type SQL, sql } from 'drizzle-orm';
 import { fleetServices, nodes } from '../../db/pg/schema.js';
 import { contractSnapshotSchema } from '../fleet/protocol.js';
 import type { RunbookNode } from '../runbook/model.js';
@@ -67,38 +67,79 @@ export interface ServicePageQuery {
   first: number;
   /** Keyset cursor: the `node/name` id of the last service of the previous page. */
   after?: string | null;
+  /** Backward: the `first` services just before this `node/name` id (the next page's first). */
+  before?: string | null;
+  /** Read backward: the last `first` services (before `before`, or of all). */
+  backward?: boolean;
   node?: string | null;
   state?: string | null;
 }
 
 export const MAX_SERVICE_PAGE = 500;
 
-/** One page ordered by (node, name), plus whether more follow. */
+const splitId = (id: string) => {
+  const slash = id.indexOf('/');
+  return slash < 0 ? [id, ''] : [id.slice(0, slash), id.slice(slash + 1)];
+};
+
+/**
+ * One page ordered by (node, name): after `after`, or (backward) the last ones before `before`;
+ * with whether more follow and precede (the side the cursor came from: as the cursor says).
+ */
 export async function listServices(
   db: HubDb,
   q: ServicePageQuery,
-): Promise<{ services: FleetService[]; hasNextPage: boolean }> {
+): Promise<{ services: FleetService[]; hasNextPage: boolean; hasPreviousPage: boolean }> {
   const first = Math.min(Math.max(Math.trunc(q.first), 1), MAX_SERVICE_PAGE);
   const conds: (SQL | undefined)[] = [];
   if (q.node) conds.push(eq(fleetServices.node, q.node));
   if (q.state) conds.push(eq(fleetServices.state, q.state));
   if (q.after) {
-    const slash = q.after.indexOf('/');
-    const [node, name] = slash < 0 ? [q.after, ''] : [q.after.slice(0, slash), q.after.slice(slash + 1)];
+    const [node, name] = splitId(q.after);
     conds.push(
       or(gt(fleetServices.node, node), and(eq(fleetServices.node, node), gt(fleetServices.name, name))),
     );
   }
+  if (q.before) {
+    const [node, name] = splitId(q.before);
+    conds.push(
+      or(lt(fleetServices.node, node), and(eq(fleetServices.node, node), lt(fleetServices.name, name))),
+    );
+  }
+  const dir = q.backward ? desc : asc;
   const rows = await db
     .select()
     .from(fleetServices)
     .where(and(...conds))
-    .orderBy(asc(fleetServices.node), asc(fleetServices.name))
+    .orderBy(dir(fleetServices.node), dir(fleetServices.name))
     .limit(first + 1);
-  return {
-    services: rows.slice(0, first).map((r) => ({ ...r, view: r.view as Record<string, unknown> })),
-    hasNextPage: rows.length > first,
-  };
+  const page = rows.slice(0, first).map((r) => ({ ...r, view: r.view as Record<string, unknown> }));
+  const more = rows.length > first;
+  return q.backward
+    ? { services: page.reverse(), hasNextPage: Boolean(q.before), hasPreviousPage: more }
+    : { services: page, hasNextPage: more, hasPreviousPage: Boolean(q.after) };
+}
+
+/**
+ * The services with these `node/name` ids, in the order asked, unknown ids left out: one
+ * statement (the key's index) for a whole page of cards.
+ */
+export async function servicesByIds(db: HubDb, ids: readonly string[]): Promise<FleetService[]> {
+  if (ids.length === 0) return [];
+  const keys = ids.map((id) => {
+    const [node, name] = splitId(id);
+    return { node, name };
+  });
+  const rows = await db
+    .select()
+    .from(fleetServices)
+    .where(
+      sql`(${fleetServices.node}, ${fleetServices.name}) IN (SELECT k.node, k.name FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS k(node text, name text))`,
+    );
+  const byId = new Map(
+    rows.map((r) => [`${r.node}/${r.name}`, { ...r, view: r.view as Record<string, unknown> }]),
+  );
+  return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
 export type ServiceLookup =

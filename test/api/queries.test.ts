@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TokenRole } from '../../src/core/roles.js';
 import { createContractStatus } from '../../src/watchdog/drift.js';
 import { MAJOR_MINOR, makeCondaEnv, tempDir, writeContract } from '../contract/helpers.js';
-import { type Harness, PUBLIC_URL, startHarness } from './harness.js';
+import { type Harness, PUBLIC_URL, serviceConfigs, startHarness } from './harness.js';
 
 const ROLES: TokenRole[] = ['viewer', 'operator', 'admin'];
 const SERVICE_FIELDS = `name unit state mode approvalPending
@@ -159,6 +159,50 @@ describe('events pagination', () => {
     expect(ids(data.none)).toEqual([]);
     expect(ids(data.recent)).toEqual([7, 6]);
     expect(ids(data.perService)).toEqual([7, 5, 3, 1]);
+  });
+
+  it('pages services forward and backward in the contract order and reads them by id, as the hub does', async () => {
+    h = await startHarness({ services: serviceConfigs(5) });
+    const { body } = await h.gql('viewer', '{ services { id } }');
+    const ids = (body.data as { services: { id: string }[] }).services.map((s) => s.id);
+    expect(ids).toHaveLength(5);
+    const page = async (args: string) =>
+      (
+        await h.gql(
+          'viewer',
+          `{ servicePage(${args}) { nodes { id } hasNextPage hasPreviousPage startCursor endCursor } }`,
+        )
+      ).body;
+    const ofIds = (list: string[]) => list.map((id) => ({ id }));
+    expect((await page(`first: 2, after: "${ids[0]}"`)).data?.servicePage).toEqual({
+      nodes: ofIds(ids.slice(1, 3)),
+      hasNextPage: true,
+      hasPreviousPage: true,
+      startCursor: ids[1],
+      endCursor: ids[2],
+    });
+    expect((await page(`last: 2, before: "${ids[3]}"`)).data?.servicePage).toEqual({
+      nodes: ofIds(ids.slice(1, 3)),
+      hasNextPage: true,
+      hasPreviousPage: true,
+      startCursor: ids[1],
+      endCursor: ids[2],
+    });
+    expect((await page('last: 2')).data?.servicePage).toMatchObject({
+      nodes: ofIds(ids.slice(3)),
+      hasPreviousPage: true,
+    });
+    expect((await page(`last: 9, before: "${ids[2]}"`)).data?.servicePage).toMatchObject({
+      nodes: ofIds(ids.slice(0, 2)),
+      hasPreviousPage: false,
+    });
+    expect((await page(`last: 1, first: 1`)).errors?.[0]?.extensions?.code).toBe('VALIDATION');
+    expect((await page(`last: 1, before: "nowhere/x"`)).errors?.[0]?.extensions?.code).toBe('VALIDATION');
+    const byIds = await h.gql(
+      'viewer',
+      `{ servicesByIds(ids: ["${ids[4]}", "other-node/x", "${ids[0]}"]) { id } }`,
+    );
+    expect(byIds.body.data).toEqual({ servicesByIds: ofIds([ids[4]!, ids[0]!]) });
   });
 
   it('rejects a page size out of range and a malformed cursor with VALIDATION', async () => {

@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEVERITY } from '../../src/api/ui/fleet-page.js';
+import { SEVERITY } from '../../src/api/ui/fleet-query.js';
 import { loadEnv } from '../../src/config/env.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createHubToken } from '../../src/hub/tokens.js';
@@ -315,7 +315,9 @@ const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.tex
       expect(second).toHaveLength(52);
       expect(new Set([...first, ...second]).size).toBe(152);
       expect(second).not.toContain('node-c/s149');
-      expect(await page.$eval('nav.pager', (e) => e.textContent)).toBe('services 101–152 of 153 first page');
+      expect(await page.$eval('nav.pager', (e) => e.textContent)).toBe(
+        'services 101–152 of 153 first page previous page',
+      );
       // Not healthy only: every card shown, and no healthy one.
       await follow(page, 'nav.states a[data-state-filter="attention"]');
       expect(await cardStates(page)).not.toContain('healthy');
@@ -341,6 +343,102 @@ const cardText = (page: Page, id: string) => page.$eval(card(id), (el) => el.tex
       expect(seen.errors).toEqual([]);
       clearInterval(beat);
       await page.close();
+    }, 90_000);
+
+    it('pages back with "previous page" across states, and reads all cards\' recent events in one query', async () => {
+      // node-d ships 256 services: d000-d005 with an open circuit, d006-d035 in cooldown, the rest
+      // healthy; on node-d alone that is three pages (6 + 30 + 64 healthy, then 100, then 56).
+      const token = await createHubToken(hub.database.db, 'agent-node-d', 'agent', 'node-d', Date.now());
+      const now = Date.now();
+      const names = Array.from({ length: 256 }, (_, k) => `d${String(k).padStart(3, '0')}`);
+      const tag = (k: number) => (k < 6 ? 'circuit_open' : k < 36 ? 'cooldown' : 'healthy');
+      const views = names.map((n, k) => syntheticView(n, tag(k), now));
+      expect((await ship(hub.url, token, batch('node-d', null, [], views))).status).toBe(200);
+      // d000 decided 7 times: its card shows the 5 newest.
+      const decided = Array.from({ length: 7 }, (_, k) => ({
+        id: k + 1,
+        at: now + k,
+        service: 'd000',
+        kind: 'restart_decided',
+        decision: 'restart',
+        actor: null,
+        reason: `decision ${k + 1}`,
+      }));
+      expect((await ship(hub.url, token, batch('node-d', 0, decided))).status).toBe(200);
+      const beatD = setInterval(() => void ship(hub.url, token, batch('node-d', null)).catch(() => {}), 1000);
+      try {
+        // The cards of a page read their events with ONE statement (it was one per card). Counted
+        // at the pool: statements that read fleet_events by service.
+        const pool = hub.database.pool;
+        const query = pool.query;
+        const statements: string[] = [];
+        pool.query = ((...args: Parameters<typeof query>) => {
+          const q = args[0] as unknown;
+          statements.push(typeof q === 'string' ? q : ((q as { text?: string })?.text ?? ''));
+          return (query as (...a: unknown[]) => unknown).apply(pool, args);
+        }) as typeof query;
+        const fragment = await fetch(`${hub.url}/ui/services?node=node-d`, {
+          headers: { authorization: `Bearer ${tokens.viewer}` },
+        }).finally(() => {
+          pool.query = query;
+        });
+        expect(fragment.status).toBe(200);
+        const markup = await fragment.text();
+        expect(markup.match(/<article class="card/g)).toHaveLength(100);
+        const eventReads = statements.filter(
+          (t) => t.includes('fleet_events') && /service"?\s*=\s*(\$\d+|k\.service)/.test(t),
+        );
+        expect(eventReads).toHaveLength(1);
+
+        const page = await session.browser.newPage();
+        const seen = watch(page);
+        await page.goto(`${hub.url}/?node=node-d`, { waitUntil: 'networkidle0' });
+        await signIn(page, tokens.operator);
+        const first = await cardIds(page);
+        expect(first).toHaveLength(100);
+        expect(first.slice(0, 6)).toEqual(names.slice(0, 6).map((n) => `node-d/${n}`));
+        const newest = await page.$$eval(`${card('node-d/d000')} .decisions .reason`, (els) =>
+          els.map((e) => e.textContent),
+        );
+        expect(newest).toEqual(['decision 7', 'decision 6', 'decision 5', 'decision 4', 'decision 3']);
+        const pager = () => page.$eval('nav.pager', (e) => e.textContent);
+        expect(await pager()).toBe('services 1–100 of 256 next page');
+        await follow(page, 'nav.pager a[rel="next"]');
+        const second = await cardIds(page);
+        expect(second).toEqual(names.slice(100, 200).map((n) => `node-d/${n}`));
+        await follow(page, 'nav.pager a[rel="next"]');
+        expect(await cardIds(page)).toEqual(names.slice(200).map((n) => `node-d/${n}`));
+        expect(await pager()).toBe('services 201–256 of 256 first page previous page');
+        // Back one page: the 100 just before, with the way on in both directions.
+        await follow(page, 'nav.pager a[rel="prev"]');
+        expect(await cardIds(page)).toEqual(second);
+        expect(await pager()).toBe('services 101–200 of 256 first page previous page next page');
+        // d250 turns cooldown (more urgent): 101 services now precede the second page, so the page
+        // before it spans three states and still has one before it (d000).
+        const moved = await ship(
+          hub.url,
+          token,
+          batch('node-d', 7, [], [syntheticView('d250', 'cooldown', Date.now())]),
+        );
+        expect(moved.status).toBe(200);
+        await follow(page, 'nav.pager a[rel="prev"]');
+        expect(await cardIds(page)).toEqual(
+          [...names.slice(1, 6), ...names.slice(6, 36), 'd250', ...names.slice(36, 100)].map(
+            (n) => `node-d/${n}`,
+          ),
+        );
+        expect(await page.$('nav.pager a[rel="prev"]')).not.toBeNull();
+        // ... and before that, the first page (d000 and what follows it: a full first page).
+        await follow(page, 'nav.pager a[rel="prev"]');
+        expect((await cardIds(page)).slice(0, 2)).toEqual(['node-d/d000', 'node-d/d001']);
+        expect(await cardIds(page)).toHaveLength(100);
+        expect(await pager()).toBe('services 1–100 of 256 next page');
+        expect(outside(seen.requests, hub.url)).toEqual([]);
+        expect(seen.errors).toEqual([]);
+        await page.close();
+      } finally {
+        clearInterval(beatD);
+      }
     }, 90_000);
 
     it('serves GraphiQL from its own assets (the nav link works at the hub)', async () => {

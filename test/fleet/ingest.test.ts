@@ -168,6 +168,28 @@ describe.skipIf(skipPg)('hub ingest (real PostgreSQL)', () => {
     });
     const page2 = await gql('{ servicePage(first: 2, after: "node-a/db") { nodes { id } hasNextPage } }');
     expect(page2.servicePage).toEqual({ nodes: [{ id: 'node-b/web' }], hasNextPage: false });
+    // Backward: the `last` services before `before` (none: the last of all), and by ids.
+    const back = await gql(
+      '{ servicePage(last: 2, before: "node-b/web") { nodes { id } hasPreviousPage hasNextPage startCursor } }',
+    );
+    expect(back.servicePage).toEqual({
+      nodes: [{ id: 'node-a/api' }, { id: 'node-a/db' }],
+      hasPreviousPage: false,
+      hasNextPage: true,
+      startCursor: 'node-a/api',
+    });
+    const tail = await gql('{ servicePage(last: 1) { nodes { id } hasPreviousPage } }');
+    expect(tail.servicePage).toEqual({ nodes: [{ id: 'node-b/web' }], hasPreviousPage: true });
+    const mixed = await fetch(`${hub.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
+      body: JSON.stringify({ query: '{ servicePage(last: 1, after: "node-a/db") { nodes { id } } }' }),
+    });
+    expect(
+      ((await mixed.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code,
+    ).toBe('VALIDATION');
+    const byIds = await gql('{ servicesByIds(ids: ["node-b/web", "node-z/none", "node-a/api"]) { id } }');
+    expect(byIds.servicesByIds).toEqual([{ id: 'node-b/web' }, { id: 'node-a/api' }]);
     const held = await gql('{ servicePage(first: 10, state: held) { nodes { id } } }');
     expect(held.servicePage).toEqual({ nodes: [{ id: 'node-b/web' }] });
     // The list form, as on an agent (the same arguments).

@@ -9,16 +9,18 @@
 import { relative } from '../../core/relative.js';
 import type { TokenRole } from '../../core/roles.js';
 import { renderCard, when } from './cards.js';
-import { type FleetNode, type FleetPage, type FleetQuery, SEVERITY, statesOf } from './fleet-page.js';
+import type { FleetNode, FleetPage } from './fleet-page.js';
+import { FLEET_PAGE_SIZE, type FleetQuery, SEVERITY, statesOf } from './fleet-query.js';
 import { type Html, html } from './html.js';
 
 export const NODE_LIST_MAX = 50;
 
-const link = (q: { node?: string | null; state?: string; after?: string; at?: number }) => {
+const link = (q: { node?: string | null; state?: string; after?: string; before?: string; at?: number }) => {
   const p = new URLSearchParams();
   if (q.node) p.set('node', q.node);
   if (q.state && q.state !== 'all') p.set('state', q.state);
   if (q.after) p.set('after', q.after);
+  if (q.before) p.set('before', q.before);
   if (q.at) p.set('at', String(q.at));
   const s = p.toString();
   return s ? `/?${s}` : '/';
@@ -67,17 +69,21 @@ function nodeList(nodes: FleetNode[], now: number): Html {
 </section>`;
 }
 
+/** First, previous and next page links; `at` counts the cards before this page (0 on the first). */
 function pager(page: FleetPage, q: FleetQuery): Html {
   const states = statesOf(q.filter);
   const total = states.reduce((a, s) => a + (page.counts.get(s) ?? 0), 0);
-  const range = page.services.length === 0 ? '0' : `${q.at + 1}–${q.at + page.services.length}`;
-  const first = q.after
-    ? html` <a href="${link({ node: q.node, state: q.filter })}" data-page="first">first page</a>`
+  const at = page.prev ? q.at : 0;
+  const range = page.services.length === 0 ? '0' : `${at + 1}–${at + page.services.length}`;
+  const here = { node: q.node, state: q.filter };
+  const first = page.prev ? html` <a href="${link(here)}" data-page="first">first page</a>` : '';
+  const prev = page.prev
+    ? html` <a href="${link({ ...here, before: page.prev, at: Math.max(0, at - FLEET_PAGE_SIZE) })}" rel="prev" data-page="prev">previous page</a>`
     : '';
   const next = page.next
-    ? html` <a href="${link({ node: q.node, state: q.filter, after: page.next, at: q.at + page.services.length })}" rel="next" data-page="next">next page</a>`
+    ? html` <a href="${link({ ...here, after: page.next, at: at + page.services.length })}" rel="next" data-page="next">next page</a>`
     : '';
-  return html`<nav class="pager">services <b>${range}</b> of <b>${total}</b>${first}${next}</nav>`;
+  return html`<nav class="pager">services <b>${range}</b> of <b>${total}</b>${first}${prev}${next}</nav>`;
 }
 
 export function renderFleetPage(

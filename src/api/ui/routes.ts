@@ -16,7 +16,8 @@ import { serveStatic } from './assets.js';
 import { type BudgetGroupView, renderBudget } from './budget.js';
 import { CARD_FIELDS, type CardService, renderCard, renderCards } from './cards.js';
 import { renderFleetPage } from './fleet-cards.js';
-import { parseFleetQuery, readFleetPage } from './fleet-page.js';
+import { readFleetPage } from './fleet-page.js';
+import { parseFleetQuery } from './fleet-query.js';
 import { pageHeaders, renderStatusPage, STATUS_CSP } from './page.js';
 
 /** Who asks for cards: the token's name and role (an agent's Principal or the hub's). */

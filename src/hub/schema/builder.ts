@@ -10,6 +10,7 @@ import type { TokenRole } from '../../core/roles.js';
 import type { HubBus } from '../bus.js';
 import type { HubDb } from '../db.js';
 import type { HubDenials } from '../denials.js';
+import type { RecentEvents } from '../recent-events.js';
 
 export interface HubPrincipal {
   /** The token's name. */
@@ -31,6 +32,8 @@ export interface HubContext {
   denials: HubDenials;
   /** Base of runbook links in the services' recommended actions (MEDIC_PUBLIC_URL or the hub's URL). */
   publicUrl: string;
+  /** This request's batch of `Service.events(first)` reads: one query for a page of services. */
+  recentEvents: RecentEvents;
   /** Aborted when the client goes away (subscriptions end on it). */
   signal: AbortSignal;
 }

@@ -90,8 +90,12 @@ builder.objectField(ServiceRef, 'events', (t) =>
       after: t.arg.string(),
       order: t.arg({ type: EventOrderEnum }),
     },
+    // The newest N without a cursor or filter (the status page's cards) join the request's one
+    // batched read (recent-events.ts); any other page is its own query.
     resolve: (s, a, ctx: HubContext) =>
-      eventsOf(ctx, { ...a, node: s.node, service: s.name, first: pageSize(a.first) }),
+      s.node && !a.after && !a.kinds?.length && a.order !== 'asc'
+        ? ctx.recentEvents.load(s.node, s.name, pageSize(a.first))
+        : eventsOf(ctx, { ...a, node: s.node, service: s.name, first: pageSize(a.first) }),
   }),
 );
 

@@ -8,9 +8,14 @@
 import { createGraphQLError } from 'graphql-yoga';
 import { enumTypes } from '../../api/schema/shared/enums.js';
 import { serviceTypes } from '../../api/schema/shared/service.js';
-import { servicePageType } from '../../api/schema/shared/service-page.js';
+import {
+  backwardArgs,
+  type PageArgs,
+  pageShape,
+  servicePageType,
+} from '../../api/schema/shared/service-page.js';
 import { type FleetServiceShape, fleetServiceShape } from '../fleet-view.js';
-import { findService, listNodes, listServices, MAX_SERVICE_PAGE } from '../nodes.js';
+import { findService, listNodes, listServices, MAX_SERVICE_PAGE, servicesByIds } from '../nodes.js';
 import { builder, type HubContext } from './builder.js';
 import { NodeRef } from './node.js';
 
@@ -48,6 +53,13 @@ export async function serviceAt(ctx: HubContext, node: string | null | undefined
   return null;
 }
 
+/** `servicesByIds`' ids, bounded like a page (at most MAX_SERVICE_PAGE). */
+function idList(ids: readonly string[]): readonly string[] {
+  if (ids.length > MAX_SERVICE_PAGE)
+    throw createGraphQLError(`ids: at most ${MAX_SERVICE_PAGE}`, { extensions: { code: 'VALIDATION' } });
+  return ids;
+}
+
 builder.queryFields((t) => {
   const args = {
     first: t.arg.int({
@@ -57,20 +69,17 @@ builder.queryFields((t) => {
     node: t.arg.string({ description: 'Only this node.' }),
     state: t.arg({ type: ServiceStateEnum }),
   };
-  const page = async (
-    ctx: HubContext,
-    a: { first?: number | null; after?: string | null; node?: string | null; state?: string | null },
-    first: number,
-  ) => {
-    if (!Number.isInteger(first) || first < 1 || first > MAX_SERVICE_PAGE)
-      throw createGraphQLError(`first must be between 1 and ${MAX_SERVICE_PAGE}`, {
-        extensions: { code: 'VALIDATION' },
-      });
-    const p = await listServices(ctx.db, { first, after: a.after, node: a.node, state: a.state });
-    return {
-      services: p.services.map((s) => fleetServiceShape(s, ctx.publicUrl)),
-      hasNextPage: p.hasNextPage,
-    };
+  const page = async (ctx: HubContext, a: PageArgs, first: number) => {
+    const { backward, size } = pageShape(a, first, MAX_SERVICE_PAGE);
+    const p = await listServices(ctx.db, {
+      first: size!,
+      after: a.after,
+      before: a.before,
+      backward,
+      node: a.node,
+      state: a.state,
+    });
+    return { ...p, services: p.services.map((s) => fleetServiceShape(s, ctx.publicUrl)) };
   };
   return {
     services: t.field({
@@ -81,8 +90,15 @@ builder.queryFields((t) => {
     servicePage: t.field({
       type: ServicePageRef,
       description: `Fleet services one page at a time (default ${DEFAULT_PAGE}), ordered by node and name.`,
-      args,
+      args: { ...args, ...backwardArgs(t) },
       resolve: (_r, a, ctx) => page(ctx, a, a.first ?? DEFAULT_PAGE),
+    }),
+    servicesByIds: t.field({
+      type: [ServiceRef],
+      description: `The services with these ids (\`node/name\`; at most ${MAX_SERVICE_PAGE}), in that order; unknown ids left out.`,
+      args: { ids: t.arg.stringList({ required: true }) },
+      resolve: async (_r, a, ctx) =>
+        (await servicesByIds(ctx.db, idList(a.ids))).map((s) => fleetServiceShape(s, ctx.publicUrl)),
     }),
     service: t.field({
       type: ServiceRef,

@@ -10,7 +10,13 @@ import { builder } from '../builder.js';
 import type { ApiContext } from '../context.js';
 import { isLocal, localNode } from '../service-id.js';
 import { serviceTypes } from '../shared/service.js';
-import { type ServicePageShape, servicePageType } from '../shared/service-page.js';
+import {
+  backwardArgs,
+  type PageArgs,
+  pageShape,
+  type ServicePageShape,
+  servicePageType,
+} from '../shared/service-page.js';
 import { EventKindEnum, EventOrderEnum, ServiceStateEnum } from './enums.js';
 import { EventConnectionRef, eventPage } from './event.js';
 
@@ -40,34 +46,30 @@ export function serviceStatus(ctx: ApiContext, name: string): ServiceStatus | nu
 export const MAX_SERVICE_PAGE = 500;
 const DEFAULT_SERVICE_PAGE = 100;
 
-interface ListArgs {
-  first?: number | null;
-  after?: string | null;
-  node?: string | null;
-  state?: string | null;
-}
-
-/** Services in the contract's order after the cursor `after` (an `id`), at most `first`. */
-function listServices(ctx: ApiContext, a: ListArgs, first: number | null): ServicePageShape {
-  if (first !== null && (!Number.isInteger(first) || first < 1 || first > MAX_SERVICE_PAGE))
-    throw createGraphQLError(`first must be between 1 and ${MAX_SERVICE_PAGE}`, {
-      extensions: { code: 'VALIDATION' },
-    });
+/**
+ * Services in the contract's order after the cursor `after` (an `id`), at most `first`; or,
+ * backward, the `last` ones before the cursor `before` (before none: the last of all).
+ */
+function listServices(ctx: ApiContext, a: PageArgs, first: number | null): ServicePageShape {
+  const { backward, size } = pageShape(a, first, MAX_SERVICE_PAGE);
   if (!isLocal(ctx, a.node)) return { services: [], hasNextPage: false };
   let views = ctx.engine.views();
-  if (a.after) {
-    const at = views.findIndex((v) => `${localNode(ctx)}/${v.name}` === a.after);
-    if (at < 0)
-      throw createGraphQLError(`after: no service with id '${a.after}' here`, {
+  const at = (cursor: string, arg: string) => {
+    const i = views.findIndex((v) => `${localNode(ctx)}/${v.name}` === cursor);
+    if (i < 0)
+      throw createGraphQLError(`${arg}: no service with id '${cursor}' here`, {
         extensions: { code: 'VALIDATION' },
       });
-    views = views.slice(at + 1);
-  }
+    return i;
+  };
+  if (a.after) views = views.slice(at(a.after, 'after') + 1);
+  if (a.before) views = views.slice(0, at(a.before, 'before'));
   if (a.state) views = views.filter((v) => v.state.tag === a.state);
-  const page = first === null ? views : views.slice(0, first);
+  const page = size === null ? views : backward ? views.slice(-size) : views.slice(0, size);
   return {
     services: page.map((v) => projectService(v, ctx.publicUrl)),
-    hasNextPage: page.length < views.length,
+    hasNextPage: backward ? Boolean(a.before) : page.length < views.length,
+    hasPreviousPage: backward ? page.length < views.length : Boolean(a.after),
   };
 }
 
@@ -89,8 +91,23 @@ builder.queryFields((t) => {
     servicePage: t.field({
       type: ServicePageRef,
       description: `Services one page at a time (default ${DEFAULT_SERVICE_PAGE}); endCursor is the last \`id\`.`,
-      args,
+      args: { ...args, ...backwardArgs(t) },
       resolve: (_root, a, ctx) => listServices(ctx, a, a.first ?? DEFAULT_SERVICE_PAGE),
+    }),
+    servicesByIds: t.field({
+      type: [ServiceRef],
+      description: `The services with these ids (\`node/name\`; at most ${MAX_SERVICE_PAGE}), in that order; unknown ids left out.`,
+      args: { ids: t.arg.stringList({ required: true }) },
+      resolve: (_root, { ids }, ctx) => {
+        if (ids.length > MAX_SERVICE_PAGE)
+          throw createGraphQLError(`ids: at most ${MAX_SERVICE_PAGE}`, {
+            extensions: { code: 'VALIDATION' },
+          });
+        const mine = `${localNode(ctx)}/`;
+        return ids.flatMap((id) =>
+          id.startsWith(mine) ? (serviceStatus(ctx, id.slice(mine.length)) ?? []) : [],
+        );
+      },
     }),
     service: t.field({
       type: ServiceRef,
