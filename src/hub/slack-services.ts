@@ -45,13 +45,14 @@ interface AgentEvent {
   data?: Record<string, unknown> | null;
 }
 
+/** An incident's next step and its text (what happened, a thread note, the recovery line). */
+export type IncidentStep = { kind: 'open' | 'note' | 'resolve'; text: string } | null;
+
 /**
  * What an agent event means for its service's incident (`open`: one is open): `open` with what
  * happened (the agent bot's wording: its reason, the window it happened in), a thread `note`
  * (the bot's note for the kind), or `resolve` with the recovery line. Pure.
  */
-export type IncidentStep = { kind: 'open' | 'note' | 'resolve'; text: string } | null;
-
 export function serviceIncidentStep(e: AgentEvent, node: string, open: boolean, tz: string): IncidentStep {
   if (!e.service) return null;
   const event: MedicEvent = {
