@@ -3,26 +3,33 @@
  * within 100 ms while their shared dependency is down for 2 s. Each simulated service runs the
  * real decide() (its budget requests, denials, re-asks and finishes are decide()'s effects, its
  * ticks at nextWakeAt) and carries its effects out as `medic serve` does: the lease request with
- * the policy's timeoutMs from the call, an unconfirmed finish sent again (FINISH_RETRY), and —
- * unless `notify` is off — the hub's slot notification held open after a denial (SLOT_WAIT_MS,
- * re-opened while it waits; `free` → budget_slot_free; a failure → ask now, notifications off
- * for NOTIFY_BACKOFF_MS on that node), the denial marked `notified` as the engine marks it.
+ * the policy's timeoutMs from the call, an unanswered request asked again with its id (LeaseIds), an
+ * unconfirmed finish sent again (FINISH_RETRY), and — unless `notify` is off — the slot
+ * notification after a denial or an unanswered request (the policy waits: onHubUnreachable
+ * wait), through the node's one wait at the hub (NodeSlotWatch over the agent's own
+ * BudgetClient: one connection per node; `free` → budget_slot_free; a failure → ask now,
+ * notifications off for NOTIFY_BACKOFF_MS on that node), the answer marked `notified` as the
+ * engine marks it.
  * A restart takes RESTART_MS, then the service is healthy if the dependency is up, else it
  * crashes again. Reported: the time from the dependency's return until every service is
  * healthy against the theoretical minimum (members per group / maxConcurrent × restart time;
  * the groups run side by side), and the peak restarts in flight per group read from the hub's
  * lease table (must equal maxConcurrent, never exceed it).
  */
-import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { loadavg } from 'node:os';
 import type pg from 'pg';
+import { BudgetClient } from '../src/agent/budget-client.js';
+import { LeaseIds } from '../src/agent/lease-ids.js';
+import { NodeSlotWatch } from '../src/agent/slot-watch.js';
+import { systemClock } from '../src/clock/clock.js';
 import { nextWakeAt } from '../src/core/deadline.js';
 import { decide } from '../src/core/decide.js';
 import type { Policy } from '../src/core/policy.js';
 import { initialState } from '../src/core/state.js';
 import type { Effect, Input, ServiceState } from '../src/core/types.js';
 import { backoffMs } from '../src/escalation/backoff.js';
-import { FINISH_PATH, LEASE_PATH, WAIT_PATH } from '../src/fleet/budget-protocol.js';
+import { FINISH_PATH, LEASE_PATH } from '../src/fleet/budget-protocol.js';
 import { FINISH_RETRY, NOTIFY_BACKOFF_MS, SLOT_WAIT_MS } from '../src/serve/budget.js';
 import {
   limitsOf,
@@ -39,10 +46,10 @@ const RESTART_MS = Number(process.env.MEDIC_BENCH_BUDGET_RESTART_MS ?? 200);
 const PROBE_MS = 20;
 const OUTAGE_MS = 2000;
 const STORM_LIMIT_MS = Number(process.env.MEDIC_BENCH_BUDGET_LIMIT_MS ?? 240_000);
+/** Connections per simulated node for its lease requests and finishes. */
+const NODE_SOCKETS = Number(process.env.MEDIC_BENCH_BUDGET_NODE_SOCKETS ?? 4);
 /** Nodes in the storm (default: every node of the bench). */
 const STORM_NODES = Number(process.env.MEDIC_BENCH_BUDGET_STORM_NODES ?? Number.POSITIVE_INFINITY);
-/** Sockets for the held slot waits (the hub's and this process's file descriptors are bounded). */
-const WAIT_SOCKETS = Number(process.env.MEDIC_BENCH_BUDGET_WAIT_SOCKETS ?? 8000);
 
 /** One simulated service: its state, driven by decide() only. */
 interface Sim {
@@ -69,7 +76,8 @@ export interface StormResult {
   afterUp: number;
   leaseMs: number[];
   finishesLost: number;
-  waits: { opened: number; free: number; failed: number };
+  /** Node waits sent (re-opens included), services told, failures, most node waits open at once. */
+  waits: { opened: number; free: number; failed: number; peak: number };
 }
 
 /** One storm; `notify`: with the slot notification (as `medic serve`), else without (the baseline). */
@@ -80,19 +88,33 @@ export async function storm(
   notify: boolean,
   tag: string,
 ): Promise<StormResult> {
-  const post = poster(hubUrl);
-  const waitPost = poster(hubUrl, WAIT_SOCKETS);
+  // Each node its own keep-alive pool, as each agent has its own connections (a pool of 256
+  // shared by 1,000 simulated agents made requests time out queued in this process).
+  const posts = Array.from({ length: Math.min(secrets.length, STORM_NODES) }, () =>
+    poster(hubUrl, NODE_SOCKETS),
+  );
   const dep = { up: false };
   let stopped = false;
+  const stopSignal = new AbortController();
+  setMaxListeners(0, stopSignal.signal); // every waiting service listens to it
   const leaseMs: number[] = [];
   let requests = 0;
   let finishesLost = 0;
-  const waits = { opened: 0, free: 0, failed: 0 };
+  const waits = { free: 0, failed: 0 };
   const policies = Array.from({ length: SERVICES }, (_, k) => stormPolicy(`storm-${tag}-${k}`));
   const sims: Sim[] = [];
   const nodes = Math.min(secrets.length, STORM_NODES);
   /** Per node: notifications off until (after one failed), as the agent's port does. */
   const notifyOff = new Array<number>(nodes).fill(0);
+  /** Per node: its lease ids and its one slot wait at the hub, as `medic serve` has them. */
+  const ids = Array.from({ length: nodes }, (_, i) => new LeaseIds(`n${i}`));
+  const slotWatches = Array.from({ length: nodes }, (_, i) => {
+    const client = new BudgetClient({ hubUrl, token: secrets[i]!, clock: systemClock });
+    return new NodeSlotWatch(
+      (list, signal) => client.waitForSlots(list, SLOT_WAIT_MS, policies[0]!.budget!.timeoutMs, signal),
+      systemClock,
+    );
+  });
   for (let i = 0; i < nodes; i++)
     for (let k = 0; k < SERVICES; k++)
       sims.push({
@@ -121,7 +143,12 @@ export async function storm(
   const finish = async (s: Sim, leaseId: string) => {
     for (let attempt = 1; attempt <= FINISH_RETRY.maxAttempts; attempt++) {
       try {
-        const res = await post(FINISH_PATH, secrets[s.node]!, { id: leaseId }, s.policy.budget!.timeoutMs);
+        const res = await posts[s.node]!(
+          FINISH_PATH,
+          secrets[s.node]!,
+          { id: leaseId },
+          s.policy.budget!.timeoutMs,
+        );
         if (res.status === 200) return;
       } catch {
         // timed out or refused: retried
@@ -131,27 +158,14 @@ export async function storm(
     }
     finishesLost++;
   };
-  /** As the engine's watchSlot: held open, re-opened at its bound while the service waits. */
+  /** As the engine's watchSlot: through the node's one wait, again at its bound while the service waits. */
   const watch = (s: Sim, group: string) => {
     if (s.watching) return;
     s.watching = true;
     void (async () => {
       try {
         for (;;) {
-          waits.opened++;
-          let outcome: 'free' | 'bound' | 'failed' = 'failed';
-          try {
-            const res = await waitPost(
-              WAIT_PATH,
-              secrets[s.node]!,
-              { group, service: s.service, waitMs: SLOT_WAIT_MS },
-              SLOT_WAIT_MS + s.policy.budget!.timeoutMs,
-            );
-            if (res.status === 200 && res.body && 'free' in res.body)
-              outcome = res.body.free ? 'free' : 'bound';
-          } catch {
-            // failed
-          }
+          const outcome = await slotWatches[s.node]!.watch(group, s.service, stopSignal.signal);
           if (stopped || s.state.tag !== 'budget_wait') return;
           if (outcome === 'bound') continue;
           if (outcome === 'failed') {
@@ -178,17 +192,19 @@ export async function storm(
     } else if (e.type === 'request_budget') {
       s.chain = s.chain.then(async () => {
         const t = performance.now();
+        const sentAt = Date.now();
+        const id = e.operator ? ids[s.node]!.fresh(s.service) : ids[s.node]!.auto(e.group, s.service, sentAt);
         requests++;
         const body = {
           group: e.group,
           limits: limitsOf(s.policy),
-          id: `n${s.node}/${s.service}/${randomUUID()}`,
+          id,
           service: s.service,
           operator: e.operator,
         };
         let answer: Input;
         try {
-          const res = await post(LEASE_PATH, secret, body, s.policy.budget!.timeoutMs);
+          const res = await posts[s.node]!(LEASE_PATH, secret, body, s.policy.budget!.timeoutMs);
           leaseMs.push(performance.now() - t);
           const r = res.body as {
             granted?: boolean;
@@ -218,8 +234,15 @@ export async function storm(
         } catch (err) {
           answer = { type: 'budget_unreachable', reason: (err as Error).message };
         }
+        // As serve/budget.ts: an unanswered request is asked again with its id.
+        if (!e.operator && answer.type === 'budget_unreachable')
+          ids[s.node]!.unanswered(e.group, s.service, id, sentAt, limitsOf(s.policy).leaseTtlSec * 1000);
+        else if (!e.operator) ids[s.node]!.answered(e.group, s.service);
+        // As the engine: an unanswered request of this `wait` policy watches for its slot too.
+        if (answer.type === 'budget_unreachable' && notify && !e.operator && Date.now() >= notifyOff[s.node]!)
+          answer = { ...answer, notified: true };
         apply(s, answer);
-        if (answer.type === 'budget_denied' && answer.notified) watch(s, e.group);
+        if (answer.type !== 'budget_granted' && answer.notified) watch(s, e.group);
       });
     }
   };
@@ -240,10 +263,15 @@ export async function storm(
   dep.up = true;
   const upAt = Date.now();
   const requestsAtUp = requests;
-  while (healthyCount() < sims.length && Date.now() - upAt < STORM_LIMIT_MS) await sleep(50);
+  let peakWaits = 0;
+  while (healthyCount() < sims.length && Date.now() - upAt < STORM_LIMIT_MS) {
+    peakWaits = Math.max(peakWaits, slotWatches.filter((w) => w.holding()).length);
+    await sleep(50);
+  }
   const doneMs = Date.now() - upAt;
   const done = healthyCount();
   stopped = true;
+  stopSignal.abort();
   for (const s of sims) if (s.timer) clearTimeout(s.timer);
   await Promise.race([Promise.all(sims.map((s) => s.chain)), sleep(10_000)]);
 
@@ -284,7 +312,7 @@ export async function storm(
     afterUp: requests - requestsAtUp,
     leaseMs,
     finishesLost,
-    waits,
+    waits: { ...waits, opened: slotWatches.reduce((n, w) => n + w.opened, 0), peak: peakWaits },
   };
 }
 
@@ -331,7 +359,7 @@ export async function storms(hubUrl: string, secrets: string[], pool: pg.Pool): 
     });
     report({
       bench: 'fleet',
-      metric: `storm (${name}) lease requests (${r.leases} leases, ${r.afterUp} after dep back; finishes lost ${r.finishesLost}; waits ${r.waits.opened} opened, ${r.waits.free} free, ${r.waits.failed} failed)`,
+      metric: `storm (${name}) lease requests (${r.leases} leases, ${r.afterUp} after dep back; finishes lost ${r.finishesLost}; node waits ${r.waits.opened} opened, at most ${r.waits.peak} open at once; ${r.waits.free} told, ${r.waits.failed} failed)`,
       value: r.requests,
       unit: 'req',
     });

@@ -11,6 +11,7 @@
 import type { Clock } from '../clock/clock.js';
 import type { BudgetLimits, GroupNumbers, Lease } from '../fleet/budget.js';
 import { FINISH_PATH, LEASE_PATH, type LeaseRequestBody, WAIT_PATH } from '../fleet/budget-protocol.js';
+import type { WaitedFor } from '../fleet/slot-notice.js';
 import { postToHub } from './hub-request.js';
 
 export type BudgetAnswer =
@@ -25,7 +26,7 @@ export type BudgetAnswer =
     }
   | { type: 'budget_unreachable'; reason: string };
 
-/** How a slot notification ended (`BudgetClient.waitForSlot`). */
+/** How one service's slot notification ended (the node's wait named it, its bound, or a failure). */
 export type SlotWait = 'free' | 'bound' | 'failed';
 
 export interface BudgetClientOptions {
@@ -39,7 +40,7 @@ export interface BudgetClientOptions {
 type Reply =
   | { granted: true; lease: Lease; numbers: GroupNumbers }
   | { granted: false; retryAt: number; retryInMs?: number; position: number; numbers: GroupNumbers }
-  | { free: boolean }
+  | { ask: WaitedFor[] }
   | { error?: { code: string; message: string } };
 
 export class BudgetClient {
@@ -102,24 +103,28 @@ export class BudgetClient {
   }
 
   /**
-   * Holds a slot notification open (`WAIT_PATH`) up to `waitMs` (+ `timeoutMs` for the network):
-   * `free` when the hub says a slot is free for this service now, `bound` when it held the wait
-   * to its bound (or `signal` aborted it), `failed` on any other answer or a network failure
-   * (an older hub without the endpoint, the hub down): the agent then asks at its own cadence.
+   * Holds the node's slot notification open (`WAIT_PATH`, one for all its waiting services) up
+   * to `waitMs` (+ `timeoutMs` for the network): the services the hub says should ask for their
+   * lease now (none when it held the wait to its bound); `busy` when the hub is there but could
+   * not hold it (a 5xx answer, no answer in time: overloaded — the wait is tried again shortly);
+   * `failed` on any other answer or a failed connection (an older hub without the endpoint, the
+   * hub down) — the agent then asks at its own cadence. Aborting `signal` ends it with none.
    */
-  async waitForSlot(
-    group: string,
-    service: string,
+  async waitForSlots(
+    waits: readonly WaitedFor[],
     waitMs: number,
     timeoutMs: number,
     signal?: AbortSignal,
-  ): Promise<SlotWait> {
+  ): Promise<WaitedFor[] | 'busy' | 'failed'> {
     try {
-      const res = await this.post(WAIT_PATH, { group, service, waitMs }, waitMs + timeoutMs, signal);
-      if (res.status !== 200 || res.body === null || !('free' in res.body)) return 'failed';
-      return res.body.free === true ? 'free' : 'bound';
-    } catch {
-      return signal?.aborted ? 'bound' : 'failed';
+      const res = await this.post(WAIT_PATH, { waits, waitMs }, waitMs + timeoutMs, signal);
+      if (res.status >= 500) return 'busy';
+      if (res.status !== 200 || res.body === null || !('ask' in res.body) || !Array.isArray(res.body.ask))
+        return 'failed';
+      return res.body.ask;
+    } catch (err) {
+      if (signal?.aborted) return [];
+      return (err as { code?: unknown }).code === 'ETIMEDOUT' ? 'busy' : 'failed';
     }
   }
 }

@@ -245,7 +245,12 @@ export type Input =
    * when a slot is free for it), so it re-asks only as a safety net (`NOTIFIED_RECHECK_MS`).
    */
   | ({ type: 'budget_denied'; retryInMs: number; notified?: boolean } & BudgetNumbers)
-  | { type: 'budget_unreachable'; reason: string }
+  /**
+   * No answer within the policy's `timeoutMs` (or a refusal, or no hub). `notified` (only for
+   * `onHubUnreachable: wait`): the request may have reached the hub and the agent watches for
+   * its slot through the hub's notification, so it re-asks as a safety net only.
+   */
+  | { type: 'budget_unreachable'; reason: string; notified?: boolean }
   /**
    * The hub's slot notification (issue 16): a lease of the group ended and a slot is free for
    * this waiting service now, so it asks for its lease at once instead of at `askAt`. `lost`:

@@ -106,8 +106,8 @@ class GuardedEngine implements Engine {
   private released: boolean;
   /** Per service, its fleet budget messages in decision order: a lease's finish never overtakes the next request. */
   private readonly budgetQueues = new Map<string, SerialQueue>();
-  /** Services whose slot notification is open (watchSlot); aborted by `stopping` on close. */
-  private readonly slotWatches = new Set<string>();
+  /** Services watching for a slot (watchSlot): aborted when the wait ends, and by `stopping` on close. */
+  private readonly slotWatches = new Map<string, AbortController>();
   private readonly stopping = new AbortController();
   /** For each service, the services that depend on it (contract order). */
   private readonly dependents = new Map<string, string[]>();
@@ -302,6 +302,7 @@ class GuardedEngine implements Engine {
   ): void {
     if (prev.tag === 'budget_wait' && next.tag !== 'budget_wait') {
       this.deps.budget?.waited?.(slot.config, prev.group, now - prev.since);
+      this.slotWatches.get(slot.config.name)?.abort();
     }
     for (const e of effects) if (isBudgetEffect(e)) this.runBudget(slot, e, noAsk);
   }
@@ -333,32 +334,39 @@ class GuardedEngine implements Engine {
       // An operator restart's grant is marked: decide() never starts an automatic restart with it.
       let answer: BudgetReply =
         reply.type === 'budget_granted' && e.operator ? { ...reply, operator: true } : reply;
-      // A denial while the hub's slot notifications work: decide() re-asks as a safety net only.
-      if (answer.type === 'budget_denied' && port?.awaitSlot && (port.notifying?.() ?? true))
+      // A denial — or an unanswered request of an `onHubUnreachable: wait` policy (the request may
+      // have reached the hub) — while the hub's slot notifications work: the service watches for
+      // its slot, and decide() re-asks as a safety net only.
+      const watches = port?.awaitSlot && (port.notifying?.() ?? true);
+      const waits = config.policy.budget?.onHubUnreachable === 'wait' && !e.operator;
+      if (watches && (answer.type === 'budget_denied' || (answer.type === 'budget_unreachable' && waits)))
         answer = { ...answer, notified: true };
       if (this.closing) return;
       await this.enqueue(slot, answer, { source: 'hub', data: { group: e.group, operator: e.operator } });
-      if (answer.type === 'budget_denied' && answer.notified) this.watchSlot(slot, e.group);
+      if (answer.type !== 'budget_granted' && answer.notified) this.watchSlot(slot, e.group);
     })();
     this.track(job).catch((err) => this.log.error({ err, service: config.name }, 'budget request failed'));
   }
 
   /**
-   * After a denial: the hub's slot notification, one per service at a time (port.awaitSlot),
-   * re-opened at its bound while the service waits. Not tracked while it waits (it may wait
-   * seconds; `idle()` must not), only the input it submits; aborted on close. `free` →
-   * `budget_slot_free` (ask now); `failed` → the same with `lost` (ask now, at the usual cadence).
+   * After a denial (or an unanswered request of a `wait` policy): the service watches for its slot
+   * (port.awaitSlot; the port holds one wait at the hub for all of the node's services), again
+   * at the bound while the service waits. Not tracked while it waits (it may wait seconds;
+   * `idle()` must not), only the input it submits; aborted when the wait ends and on close.
+   * `free` → `budget_slot_free` (ask now); `failed` → the same with `lost` (ask now).
    */
   private watchSlot(slot: Slot, group: string): void {
     const port = this.deps.budget;
     const name = slot.config.name;
-    if (!port?.awaitSlot || this.slotWatches.has(name) || this.closing) return;
-    this.slotWatches.add(name);
-    const waiting = () => !this.closing && slot.state.tag === 'budget_wait';
+    if (!port?.awaitSlot || this.closing || this.slotWatches.get(name)?.signal.aborted === false) return;
+    const ended = new AbortController();
+    this.slotWatches.set(name, ended);
+    const signal = AbortSignal.any([this.stopping.signal, ended.signal]);
+    const waiting = () => !this.closing && !ended.signal.aborted && slot.state.tag === 'budget_wait';
     void (async () => {
       try {
         for (;;) {
-          const outcome = await port.awaitSlot!(slot.config, group, this.stopping.signal);
+          const outcome = await port.awaitSlot!(slot.config, group, signal);
           if (!waiting()) return;
           if (outcome === 'bound') continue;
           const input: Input = { type: 'budget_slot_free', ...(outcome === 'failed' ? { lost: true } : {}) };
@@ -368,7 +376,7 @@ class GuardedEngine implements Engine {
       } catch (err) {
         this.log.error({ err, service: name }, 'budget slot notification failed');
       } finally {
-        this.slotWatches.delete(name);
+        if (this.slotWatches.get(name) === ended) this.slotWatches.delete(name);
       }
     })();
   }

@@ -4,11 +4,14 @@
  *   arbiter's answer (`{ granted: true, lease, numbers }` or `{ granted: false, retryAt, position,
  *   numbers }`). `id` is minted by the agent per restart, so a retried request gets the same lease.
  * - `POST /agent/v1/budget/finish` `{ id }` → 200 `{ ended }` once the restart's outcome is known.
- * - `POST /agent/v1/budget/wait` `{ group, service, waitMs }` → 200 `{ free }`: the slot
- *   notification. A denied agent may hold this request open; the hub answers `free: true` as
- *   soon as a slot is free for this service (it is among the oldest waiters the free slots would
- *   go to: `nextInLine`), else `free: false` after `waitMs` (at most `MAX_WAIT_MS`). It grants
- *   nothing: the agent then asks for its lease as usual, through the arbiter.
+ * - `POST /agent/v1/budget/wait` `{ waits: [{ group, service }], waitMs }` → 200 `{ ask: [{ group,
+ *   service }] }`: the slot notification, **one per node** for all its waiting services (at most
+ *   `MAX_WAITS`). The hub answers as soon as some of them should ask for their lease now
+ *   (src/fleet/slot-notice.ts `mayAsk`: among the oldest waiters the free slots would go to, a
+ *   grant that never reached its agent, an unknown service that would be granted now), naming
+ *   them; else `ask: []` after `waitMs` (at most `MAX_WAIT_MS`). It grants nothing: the agent
+ *   then asks for those leases as usual, through the arbiter. The older one-service form
+ *   `{ group, service, waitMs }` → `{ free }` is still answered (agents of the previous version).
  * Refusals as for shipping: 401, 403 (not an agent token), 400 MALFORMED_REQUEST, 503 HUB_UNAVAILABLE.
  * An agent that gets no answer within the policy's `timeoutMs` applies `onHubUnreachable`.
  */
@@ -39,10 +42,20 @@ export const leaseRequestSchema = z.strictObject({
 
 export const finishRequestSchema = z.strictObject({ id: name });
 
-export const waitRequestSchema = z.strictObject({
-  group: name,
-  service: name,
-  waitMs: z.number().int().min(0).max(MAX_WAIT_MS),
+/** The most services one node's wait may name (the body stays below the route's 16 KB for names of ~150 characters). */
+export const MAX_WAITS = 50;
+
+const waitMs = z.number().int().min(0).max(MAX_WAIT_MS);
+const waitedFor = z.strictObject({ group: name, service: name });
+
+/** One node's wait for all its waiting services. */
+export const nodeWaitRequestSchema = z.strictObject({
+  waits: z.array(waitedFor).min(1).max(MAX_WAITS),
+  waitMs,
 });
+/** The one-service wait of agents of the previous version (answered `{ free }`). */
+export const waitRequestSchema = z.strictObject({ group: name, service: name, waitMs });
+
+export type WaitAnswer = { ask: z.infer<typeof waitedFor>[] };
 
 export type LeaseRequestBody = z.infer<typeof leaseRequestSchema>;

@@ -96,6 +96,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
   const leases = new LeaseBatcher(database.db, deps.clock, deps.budgetBatch);
   const finishes = new FinishBatcher(database.db, deps.clock);
   const waits = new SlotWaits(database.db, deps.clock);
+  metrics.slotWaits(() => waits.count());
   const stopFreed = deps.bus.onBudgetFreed((group) => waits.freed(group));
   /** An agent token at an API door: refused by role (audited once a minute per token). */
   const operatorOnly = async (req: IncomingMessage, operation: string) => {

@@ -3,7 +3,7 @@
  * agent tokens only (the lease's node is the token's node, never the body's), a small JSON body
  * validated with zod, then the PostgreSQL arbitration of src/hub/budget.ts, batched per group
  * (src/hub/budget-batch.ts); `WAIT_PATH` holds a denied agent's slot notification open
- * (src/hub/budget-wait.ts; the wait ends early if the agent hangs up). A denial carries `retryInMs` too: the hub's `retryAt` as a duration
+ * (src/hub/budget-wait-route.ts: one per node; the wait ends early if the agent hangs up). A denial carries `retryInMs` too: the hub's `retryAt` as a duration
  * on the hub's own clock, so an agent whose clock differs still waits the right time. PostgreSQL
  * unreachable → 503 HUB_UNAVAILABLE: the agent applies its policy's `onHubUnreachable`.
  */
@@ -16,13 +16,13 @@ import {
   LEASE_PATH,
   leaseRequestSchema,
   WAIT_PATH,
-  waitRequestSchema,
 } from '../fleet/budget-protocol.js';
 import type { Logger } from '../log.js';
 import type { HubAuthenticator } from './auth.js';
 import type { LeaseBatcher } from './budget-batch.js';
 import type { FinishBatcher } from './budget-finish-batch.js';
 import type { SlotWaits } from './budget-wait.js';
+import { answerWait } from './budget-wait-route.js';
 import type { HubDb } from './db.js';
 import { sendJson } from './ship-route.js';
 
@@ -79,15 +79,7 @@ export async function handleBudget(
       if (answer.granted) return sendJson(res, 200, answer);
       return sendJson(res, 200, { ...answer, retryInMs: Math.max(0, answer.retryAt - deps.clock.now()) });
     }
-    if (path === WAIT_PATH) {
-      const parsed = waitRequestSchema.safeParse(raw);
-      if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
-      const { group, service, waitMs } = parsed.data;
-      const wait = deps.waits.wait(group, node, service, waitMs);
-      if (!wait) return refuse(res, 503, 'BUSY', 'this hub replica holds as many slot waits as it may');
-      res.on('close', wait.cancel);
-      return sendJson(res, 200, { free: await wait.free });
-    }
+    if (path === WAIT_PATH) return await answerWait(raw, node, deps.waits, res);
     const parsed = finishRequestSchema.safeParse(raw);
     if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
     return sendJson(res, 200, { ended: await deps.finishes.finish(parsed.data.id) });

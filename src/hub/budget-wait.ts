@@ -1,101 +1,137 @@
 /**
- * The slot notification at the hub (issue 16, `WAIT_PATH`): a denied agent holds a request open
- * here, and is answered `true` as soon as a slot is free *for it* — it is among the oldest
- * waiters that the group's free slots would go to (`nextInLine`, the arbiter's own order) — or
- * `false` at its bound. It grants nothing: the agent then asks for its lease through the batched
- * arbiter under the group's row lock, so atomicity, `maxConcurrent` and fairness stay the
- * arbiter's alone; a lost or late notification costs promptness, never correctness.
+ * The slot notification at the hub (issue 16, `WAIT_PATH`): a node holds **one** request open
+ * here for all of its waiting services (in any groups), and is answered as soon as some of them
+ * should ask for their lease (`mayAsk`, src/fleet/slot-notice.ts: the waiters the group's free
+ * slots would go to in the arbiter's own order, a service whose grant never reached it, a
+ * service the hub has no record of that would be granted now) — naming those — or with none at
+ * its bound. It grants nothing: the agent then asks for its leases through the batched arbiter
+ * under the group's row lock, so atomicity, `maxConcurrent` and fairness stay the arbiter's
+ * alone; a lost or late notification costs promptness, never correctness.
  *
- * When to look: a wait is checked once when it is parked (the slot may have freed between the
- * denial and the wait), then whenever a lease of its group ends (`freed(group)`, from the
- * `{ budget: group }` NOTIFY that ending a lease sends, on whichever replica it ended). A lease
- * lapsing at its TTL or leaving the window sends nothing: the bound answers those. Checks of one
- * group never overlap (a check asked for while one runs runs once after it).
+ * When to look at a group: once when a wait naming it is parked (a slot may have freed between
+ * the denial and the wait); whenever a lease of it ends (`freed(group)`, from the `{ budget:
+ * group }` NOTIFY that ending a lease sends, on whichever replica it ended); and at the group's
+ * next lapse (`nextLapse`: its first in-flight lease's TTL, or its oldest grant leaving the window
+ * when that limit binds) — a dead agent's lease lapsing frees a slot with nobody finishing it.
+ * Checks of one group never overlap (a check asked for while one runs runs once after it).
+ *
+ * A node holds one wait per replica: a new wait of the node replaces the one parked here (that one
+ * is answered with none at once, so the agent's connection goes back to its pool instead of being
+ * torn down). Unknown services share the group's left-over slots across nodes, the longest-parked
+ * node first, so a check never sends more requests than could be granted.
  */
 import { eq } from 'drizzle-orm';
 import { budgetGroups } from '../../db/pg/schema.js';
 import type { Clock, Timer } from '../clock/clock.js';
-import { type BudgetLimits, nextInLine } from '../fleet/budget.js';
+import type { BudgetLimits, GroupState } from '../fleet/budget.js';
+import { mayAsk, nextLapse, type WaitedFor } from '../fleet/slot-notice.js';
 import { readGroup } from './budget.js';
 import type { HubDb } from './db.js';
 
+/** One node's parked wait: its services per group, answered once. */
 interface Parked {
   node: string;
-  service: string;
+  services: Map<string, string[]>;
   timer: Timer | null;
-  done(free: boolean): void;
+  done(ask: WaitedFor[]): void;
 }
 
-const key = (node: string, service: string) => `${node}\u0000${service}`;
+/** A check that failed (PostgreSQL unreachable, its pool busy) is tried again this much later. */
+export const CHECK_RETRY_MS = 250;
 
-/** The waiters of `group` a slot is free for now (none when the group is unknown). */
-export async function freeFor(db: HubDb, group: string, now: number): Promise<Set<string>> {
+/** The longest a lapse timer is set for (Node's timers overflow past 2^31 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A group's limits and state now, or null when the hub has never seen the group. */
+export async function readForNotice(
+  db: HubDb,
+  group: string,
+  now: number,
+): Promise<{ limits: BudgetLimits; state: GroupState } | null> {
   const [row] = await db
     .select({ limits: budgetGroups.limits })
     .from(budgetGroups)
     .where(eq(budgetGroups.name, group));
-  if (!row) return new Set();
+  if (!row) return null;
   const limits = row.limits as BudgetLimits;
-  const state = await readGroup(db, group, now - limits.windowSec * 1000, now);
-  return new Set(nextInLine(state, now, limits).map((w) => key(w.node, w.service)));
+  return { limits, state: await readGroup(db, group, now - limits.windowSec * 1000, now) };
 }
 
 export class SlotWaits {
   private readonly parked = new Map<string, Set<Parked>>();
   /** Groups being checked; true: another check was asked for meanwhile. */
   private readonly checking = new Map<string, boolean>();
+  /** Per group with parked waits: the check at its next lapse. */
+  private readonly lapses = new Map<string, Timer>();
+  /** The wait parked here per node (a new one replaces it). */
+  private readonly byNode = new Map<string, Parked>();
   private size = 0;
 
   constructor(
     private readonly db: HubDb,
     private readonly clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>,
-    /** Waits held at once by this replica; beyond, a wait is answered `false` at once. */
+    /** Waits (connections) held at once by this replica; beyond, a wait is refused (503). */
     private readonly maxParked = 50_000,
   ) {}
 
-  /** Waits held now. */
+  /** Waits held now (one per node, whatever its number of services). */
   count(): number {
     return this.size;
   }
 
   /**
-   * Resolves true when a slot is free for node/service, false after `waitMs` or on `cancel`;
-   * null when this replica holds `maxParked` waits already (the route answers 503: the agent
-   * then asks at its usual cadence).
+   * Resolves with the services of `node` that should ask now (at least one), or none after
+   * `waitMs` or on `cancel`; null when this replica holds `maxParked` waits already.
    */
   wait(
-    group: string,
     node: string,
-    service: string,
+    services: readonly WaitedFor[],
     waitMs: number,
-  ): { free: Promise<boolean>; cancel(): void } | null {
+  ): { ask: Promise<WaitedFor[]>; cancel(): void } | null {
+    this.byNode.get(node)?.done([]);
     if (this.size >= this.maxParked) return null;
+    const byGroup = new Map<string, string[]>();
+    for (const w of services) byGroup.set(w.group, [...(byGroup.get(w.group) ?? []), w.service]);
     let parked!: Parked;
-    const free = new Promise<boolean>((resolve) => {
+    const ask = new Promise<WaitedFor[]>((resolve) => {
       parked = {
         node,
-        service,
+        services: byGroup,
         timer: null,
-        done: (answer) => {
-          const set = this.parked.get(group);
-          if (!set?.delete(parked)) return;
-          this.size--;
-          if (set.size === 0) this.parked.delete(group);
-          this.clock.clearTimeout(parked.timer);
-          resolve(answer);
-        },
+        done: (answer) => this.unpark(parked, answer, resolve),
       };
     });
-    const set = this.parked.get(group) ?? new Set<Parked>();
-    this.parked.set(group, set);
-    set.add(parked);
+    for (const group of byGroup.keys()) {
+      const set = this.parked.get(group) ?? new Set<Parked>();
+      this.parked.set(group, set);
+      set.add(parked);
+    }
+    this.byNode.set(node, parked);
     this.size++;
-    parked.timer = this.clock.setTimeout(() => parked.done(false), waitMs);
-    this.freed(group);
-    return { free, cancel: () => parked.done(false) };
+    parked.timer = this.clock.setTimeout(() => parked.done([]), waitMs);
+    for (const group of byGroup.keys()) this.freed(group);
+    return { ask, cancel: () => parked.done([]) };
   }
 
-  /** A lease of `group` ended somewhere: tells the waits here a slot is now free for. */
+  private unpark(p: Parked, answer: WaitedFor[], resolve: (ask: WaitedFor[]) => void): void {
+    let was = false;
+    for (const group of p.services.keys()) {
+      const set = this.parked.get(group);
+      if (!set?.delete(p)) continue;
+      was = true;
+      if (set.size > 0) continue;
+      this.parked.delete(group);
+      this.clock.clearTimeout(this.lapses.get(group) ?? null);
+      this.lapses.delete(group);
+    }
+    if (!was) return;
+    if (this.byNode.get(p.node) === p) this.byNode.delete(p.node);
+    this.size--;
+    this.clock.clearTimeout(p.timer);
+    resolve(answer);
+  }
+
+  /** A lease of `group` ended somewhere (or lapsed): tells the waits here who should ask now. */
   freed(group: string): void {
     if (!this.parked.has(group)) return;
     if (this.checking.has(group)) {
@@ -109,20 +145,46 @@ export class SlotWaits {
     try {
       do {
         this.checking.set(group, false);
-        const set = this.parked.get(group);
-        if (!set) break;
-        const free = await freeFor(this.db, group, this.clock.now());
-        for (const p of [...set]) if (free.has(key(p.node, p.service))) p.done(true);
+        if (!this.parked.has(group)) break;
+        const now = this.clock.now();
+        const read = await readForNotice(this.db, group, now);
+        if (!read) break;
+        // A Set iterates in insertion order: the longest-parked node first.
+        const parked = [...(this.parked.get(group) ?? [])];
+        const nodes = parked.map((p) => ({ node: p.node, services: p.services.get(group) ?? [] }));
+        const named = mayAsk(read.state, now, read.limits, nodes);
+        for (const p of parked) {
+          const ask = named.get(p.node);
+          if (ask) p.done([...ask].map((service) => ({ group, service })));
+        }
+        this.watchLapse(group, nextLapse(read.state, now, read.limits), now);
       } while (this.checking.get(group));
     } catch {
-      // PostgreSQL unreachable: the waits end at their bound; the agents ask as before.
+      // PostgreSQL unreachable or its pool busy (a storm): looked at again shortly, not left to
+      // the waits' bound (seconds of idle slots).
+      this.watchLapse(group, this.clock.now() + CHECK_RETRY_MS, this.clock.now());
     } finally {
       this.checking.delete(group);
     }
   }
 
-  /** Answers every wait `false` (the hub is closing). */
+  /** Checks `group` again at `at` (its next lapse) while waits for it are parked here. */
+  private watchLapse(group: string, at: number | null, now: number): void {
+    this.clock.clearTimeout(this.lapses.get(group) ?? null);
+    this.lapses.delete(group);
+    if (at === null || !this.parked.has(group)) return;
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, at - now) + 1);
+    this.lapses.set(
+      group,
+      this.clock.setTimeout(() => {
+        this.lapses.delete(group);
+        this.freed(group);
+      }, ms),
+    );
+  }
+
+  /** Answers every wait with none (the hub is closing). */
   close(): void {
-    for (const set of [...this.parked.values()]) for (const p of [...set]) p.done(false);
+    for (const set of [...this.parked.values()]) for (const p of [...set]) p.done([]);
   }
 }

@@ -111,6 +111,8 @@ export interface RunningHub {
   slack: SlackLeader | null;
   /** Paging of nodes gone dark, when a PagerDuty key or a webhook is configured. */
   escalation: HubEscalation | null;
+  /** The replica's Prometheus registry (also served at /metrics). */
+  metrics: HubMetrics;
   close(): Promise<void>;
 }
 
@@ -202,7 +204,7 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
       undo.push(() => escalation.stop());
     }
     log.info({ url: http.url }, `medic hub serving on ${http.url}`);
-    return { url: http.url, database, bus, sweeper, slack, escalation, close: closeAll };
+    return { url: http.url, database, bus, sweeper, slack, escalation, metrics, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

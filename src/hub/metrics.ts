@@ -1,6 +1,7 @@
 /**
  * The hub's Prometheus registry: `medic_nodes{state}`, `medic_node_up{node}` and
- * `medic_budget_in_flight{group}` (read from PostgreSQL at scrape time),
+ * `medic_budget_in_flight{group}` (read from PostgreSQL at scrape time), the slot notifications
+ * this replica holds open (`medic_budget_slot_waits`, one per waiting node),
  * events stored, batches refused by reason, escalations by target and outcome.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -87,5 +88,17 @@ export class HubMetrics {
 
   batchRefused(reason: ShipErrorCode): void {
     this.refused.inc({ reason });
+  }
+
+  /** `medic_budget_slot_waits`: read from the replica's slot waits (budget-wait.ts) at scrape. */
+  slotWaits(count: () => number): void {
+    new Gauge({
+      name: 'medic_budget_slot_waits',
+      help: 'Slot notifications this hub replica holds open (one connection per waiting node).',
+      registers: [this.registry],
+      collect() {
+        this.set(count());
+      },
+    });
   }
 }

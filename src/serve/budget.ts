@@ -4,9 +4,10 @@
  * there is no port: the engine answers every request `budget_unreachable` and the policy's
  * `onHubUnreachable` decides (local: restart under the local limits; wait: no automatic restart).
  *
- * - Each request mints a fresh lease id `node/service/uuid`; the hub keys leases and waiters by
- *   node and service, so a re-ask while holding a lease gets that lease back and a waiter keeps
- *   its place (oldest waiting first) whatever the id.
+ * - Lease ids are `node/service/uuid`; a request whose answer never came asks again with the same
+ *   id (LeaseIds, src/agent/lease-ids.ts; at most a lease TTL): the arbiter is idempotent on the
+ *   id, so a timed-out request that was granted gets that lease back instead of a second slot.
+ *   The hub keys waiters by node and service, so a waiter keeps its place whatever the id.
  * - The lease's TTL at the hub is `leaseTtlSec(policy)`: longer than any restart's startup grace,
  *   so a lease lapses only when the agent died (its outcome would otherwise be known first).
  * - decide() gets a duration (`retryInMs`): the hub's own when it sends one (measured on its
@@ -15,14 +16,16 @@
  * - A finish the hub did not confirm is sent again (FINISH_RETRY; the hub is idempotent on the
  *   lease id): a lost finish would hold the group's slot until the lease's TTL — seen in the
  *   1,000 × 20 storm bench, where overloaded finishes timed out and slots stayed taken for 70 s.
- * - After a denial the engine holds a slot notification open (`awaitSlot`, SLOT_WAIT_MS at the
- *   hub + the policy's timeoutMs for the network, re-opened while the service waits): answered
- *   as soon as a lease of the group ends and a slot is free for this service; the engine then
- *   asks for its lease at once, and re-asks otherwise only as a safety net. A failed
- *   notification (an older hub, the hub down) turns them off for NOTIFY_BACKOFF_MS.
+ * - After a denial (or, for `onHubUnreachable: wait`, an unanswered request) the engine watches
+ *   for a slot (`awaitSlot`) through the node's one slot notification (NodeSlotWatch,
+ *   src/agent/slot-watch.ts: one wait at the hub for every waiting service, SLOT_WAIT_MS + the
+ *   policy's timeoutMs, re-opened while services wait): the service is named as soon as it should
+ *   ask; the engine then asks for its lease at once, and re-asks otherwise only as a safety net.
+ *   A failed notification (an older hub, the hub down) turns them off for NOTIFY_BACKOFF_MS.
  */
-import { randomUUID } from 'node:crypto';
 import { BudgetClient, type SlotWait } from '../agent/budget-client.js';
+import { LeaseIds } from '../agent/lease-ids.js';
+import { NodeSlotWatch } from '../agent/slot-watch.js';
 import type { Clock } from '../clock/clock.js';
 import type { Policy } from '../core/policy.js';
 import type { BudgetNumbers } from '../core/types.js';
@@ -71,6 +74,13 @@ export function createAgentBudget(opts: {
   const client = new BudgetClient({ hubUrl: opts.hubUrl, token: opts.token, clock: opts.clock });
   const heard = new Map<string, HeardNumbers>();
   const log = opts.logger.child({ component: 'budget' });
+  const ids = new LeaseIds(opts.node);
+  /** The timeout of the node's wait beyond its bound (the largest of the budgeted policies seen). */
+  let waitTimeoutMs = FINISH_RETRY.timeoutMs;
+  const slots = new NodeSlotWatch(
+    (waits, signal) => client.waitForSlots(waits, SLOT_WAIT_MS, waitTimeoutMs, signal),
+    opts.clock,
+  );
   /** Notifications are used again from this time on (a failure turns them off for a while). */
   let notifyingFrom = 0;
   return {
@@ -84,13 +94,18 @@ export function createAgentBudget(opts: {
         windowSec: budget.windowSec,
         leaseTtlSec: leaseTtlSec(service.policy),
       };
-      const id = `${opts.node}/${service.name}/${randomUUID()}`;
+      const sentAt = opts.clock.now();
+      const id = operator ? ids.fresh(service.name) : ids.auto(budget.group, service.name, sentAt);
       const answer = await client.request(
         budget.group,
         limits,
         { id, service: service.name, operator },
         budget.timeoutMs,
       );
+      // An unanswered automatic request is asked again with its id (it may have been granted).
+      if (!operator && answer.type === 'budget_unreachable')
+        ids.unanswered(budget.group, service.name, id, sentAt, limits.leaseTtlSec * 1000);
+      else if (!operator) ids.answered(budget.group, service.name);
       let reply: BudgetReply;
       if (answer.type === 'budget_unreachable') {
         log.warn(
@@ -127,8 +142,8 @@ export function createAgentBudget(opts: {
       );
     },
     async awaitSlot(service: ServiceConfig, group: string, signal: AbortSignal): Promise<SlotWait> {
-      const timeoutMs = service.policy.budget?.timeoutMs ?? FINISH_RETRY.timeoutMs;
-      const outcome = await client.waitForSlot(group, service.name, SLOT_WAIT_MS, timeoutMs, signal);
+      waitTimeoutMs = Math.max(waitTimeoutMs, service.policy.budget?.timeoutMs ?? FINISH_RETRY.timeoutMs);
+      const outcome = await slots.watch(group, service.name, signal);
       if (outcome === 'failed') {
         if (notifyingFrom <= opts.clock.now())
           log.warn(

@@ -3,7 +3,9 @@
  * hub's answers as inputs, operator restarts counted, leases ended with their restart — and, on
  * random interleavings of a small fleet sharing the real arbiter (src/fleet/budget.ts), never
  * more than maxConcurrent automatic restarts holding a lease at once, `skip_fleet_budget`
- * written at most once per wait.
+ * written at most once per wait — with the node's slot notification naming its services
+ * (`mayAsk`) and answers lost on the way back (the request was arbitrated, the agent saw a
+ * timeout and asks again with the same lease id, as LeaseIds does).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -14,14 +16,8 @@ import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../src/core/policy.
 import { shiftState } from '../../src/core/shift.js';
 import { initialState } from '../../src/core/state.js';
 import type { Decision, Effect, Input, ServiceState } from '../../src/core/types.js';
-import {
-  arbitrate,
-  type BudgetLimits,
-  finish,
-  type GroupState,
-  inFlight,
-  nextInLine,
-} from '../../src/fleet/budget.js';
+import { arbitrate, type BudgetLimits, finish, type GroupState, inFlight } from '../../src/fleet/budget.js';
+import { mayAsk } from '../../src/fleet/slot-notice.js';
 import { policyArb, T0 } from './arbitraries.js';
 
 const BUDGET = {
@@ -246,10 +242,11 @@ describe('decide() with a fleet budget', () => {
 type Msg = { kind: 'request'; operator: boolean } | { kind: 'finish'; leaseId: string };
 type Action =
   | { kind: 'input'; svc: number; input: Input }
-  | { kind: 'deliver'; svc: number }
+  /** `lost`: the hub arbitrated the request but its answer never came back (a timeout). */
+  | { kind: 'deliver'; svc: number; lost: boolean }
   | { kind: 'advance'; ms: number }
   | { kind: 'hub'; up: boolean }
-  /** The hub's slot notification: the waiters a slot is free for now are told (nextInLine). */
+  /** The node's slot notification: its waiting services the hub names now (mayAsk) are told. */
   | { kind: 'notify' };
 
 const actionArb = (n: number): fc.Arbitrary<Action> =>
@@ -273,6 +270,7 @@ const actionArb = (n: number): fc.Arbitrary<Action> =>
       arbitrary: fc.record({
         kind: fc.constant('deliver' as const),
         svc: fc.integer({ min: 0, max: n - 1 }),
+        lost: fc.nat(9).map((x) => x < 2),
       }),
     },
     {
@@ -314,7 +312,7 @@ const fleetArb = fc
 describe('a fleet sharing one budget (property)', () => {
   it('never has more than maxConcurrent automatic restarts holding a lease, slot notifications interleaved, and writes each denial once per wait', () => {
     // The runs must reach the interesting cases, or the property proves nothing.
-    const seen = { full: 0, denied: 0, notified: 0 };
+    const seen = { full: 0, denied: 0, notified: 0, lost: 0, regained: 0 };
     fc.assert(
       fc.property(fleetArb, ({ policy, n, actions }) => {
         const budget = policy.budget!;
@@ -329,12 +327,16 @@ describe('a fleet sharing one budget (property)', () => {
         const runs: Runs[] = Array.from({ length: n }, () => ({}));
         const deniedWritten = new Map<string, number>();
         const waits: number[] = Array(n).fill(0);
+        /** Per service, the id of its unanswered request, asked again (LeaseIds: at most a TTL). */
+        const pending: ({ id: string; until: number } | null)[] = Array(n).fill(null);
 
         const check = () => {
           const holders = states.filter((s) => s.tag === 'restarting' && s.initiator === 'auto' && s.lease);
           expect(holders.length).toBeLessThanOrEqual(budget.maxConcurrent);
           const auto = group.leases.filter((l) => !l.operator && inFlight(l, now));
           expect(auto.length).toBeLessThanOrEqual(budget.maxConcurrent);
+          // A lease id is never granted twice (the hub's table keys leases by id).
+          expect(new Set(group.leases.map((l) => l.id)).size).toBe(group.leases.length);
           if (holders.length === budget.maxConcurrent) seen.full++;
         };
         const apply = (i: number, input: Input, at: number) => {
@@ -386,11 +388,13 @@ describe('a fleet sharing one budget (property)', () => {
           } else if (a.kind === 'hub') hubUp = a.up;
           else if (a.kind === 'notify') {
             if (!hubUp) continue;
-            // Told in any order and at any time relative to the other messages (a long-poll
-            // answer races the re-asks): the request it makes still goes through the arbiter.
-            for (const w of nextInLine(group, now, limits)) {
-              const i = Number(w.service.slice(1));
-              if (states[i]!.tag !== 'budget_wait') continue;
+            // One wait for the node's waiting services; told in any order and at any time relative
+            // to the other messages (a long-poll answer races the re-asks): the request it makes
+            // still goes through the arbiter.
+            const waiting = states.flatMap((st, i) => (st.tag === 'budget_wait' ? [`s${i}`] : []));
+            for (const service of mayAsk(group, now, limits, [{ node: 'n', services: waiting }]).get('n') ??
+              []) {
+              const i = Number(service.slice(1));
               const d = decide(states[i]!, { type: 'budget_slot_free' }, now, policy);
               expect(d.decision).toBe('budget_requested');
               seen.notified++;
@@ -408,9 +412,30 @@ describe('a fleet sharing one budget (property)', () => {
               apply(a.svc, { type: 'budget_unreachable', reason: 'hub down' }, now);
               continue;
             }
-            const req = { id: `L${ids++}`, node: 'n', service: `s${a.svc}`, operator: msg.operator };
+            const held = msg.operator ? null : pending[a.svc];
+            const id = held && now < held.until ? held.id : `L${ids++}`;
+            const req = { id, node: 'n', service: `s${a.svc}`, operator: msg.operator };
+            const had = group.leases.some((l) => l.id === id && inFlight(l, now));
             const r = arbitrate(group, req, now, limits);
             group = r.group;
+            if (!msg.operator)
+              pending[a.svc] = a.lost
+                ? held?.id === id
+                  ? held
+                  : { id, until: now + limits.leaseTtlSec * 1000 }
+                : null;
+            if (a.lost) {
+              // Arbitrated, but the answer timed out: `wait` watches for its slot, `local` goes on.
+              seen.lost++;
+              const notified = budget.onHubUnreachable === 'wait' && !msg.operator;
+              apply(
+                a.svc,
+                { type: 'budget_unreachable', reason: 'timeout', ...(notified ? { notified } : {}) },
+                now,
+              );
+              continue;
+            }
+            if (had && r.answer.granted) seen.regained++;
             const answer: Input = r.answer.granted
               ? {
                   type: 'budget_granted',
@@ -434,5 +459,7 @@ describe('a fleet sharing one budget (property)', () => {
     expect(seen.full).toBeGreaterThan(100);
     expect(seen.denied).toBeGreaterThan(100);
     expect(seen.notified).toBeGreaterThan(50);
+    expect(seen.lost).toBeGreaterThan(50);
+    expect(seen.regained).toBeGreaterThan(5);
   });
 });

@@ -57,6 +57,8 @@ export async function startSimAgent(opts: {
   policy: Policy;
   dep: Dependency;
   restartMs: number;
+  /** The agent's services (default one, `api`), all with `policy`. */
+  services?: string[];
   /** Counts the hub's answers by type (for the test's report). */
   answers?: Map<string, number>;
 }): Promise<SimAgent> {
@@ -78,7 +80,11 @@ export async function startSimAgent(opts: {
   });
   const engine = await createEngine({
     store,
-    services: [{ name: 'api', unit: 'api.service', policy: opts.policy }],
+    services: (opts.services ?? ['api']).map((name) => ({
+      name,
+      unit: `${name}.service`,
+      policy: opts.policy,
+    })),
     executor: sim,
     clock: systemClock,
     logger,

@@ -6,7 +6,9 @@
  *   and from the agents' own audit logs; the limit is reached (the budget is used, not idle);
  * - every service recovers once the dependency is back; none starves;
  * - the hub killed mid-storm: `local` groups go on under their local limits, `wait` groups
- *   restart nothing automatically; both converge when the hub returns.
+ *   restart nothing automatically; both converge when the hub returns;
+ * - nodes of several services: one slot notification per node held at the hub (its
+ *   `medic_budget_slot_waits`), never more than maxConcurrent in flight, every service recovered.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
@@ -71,7 +73,13 @@ describe.skipIf(skipPg)('a restart storm under the fleet budget', () => {
     await hub?.close();
   });
 
-  async function fleet(n: number, policyOf: (i: number) => Policy, dep: Dependency, prefix: string) {
+  async function fleet(
+    n: number,
+    policyOf: (i: number) => Policy,
+    dep: Dependency,
+    prefix: string,
+    services?: string[],
+  ) {
     for (let i = 0; i < n; i++) {
       const node = `${prefix}-${i}`;
       const token = await createAgentToken(hub!.database.db, node, node, 0);
@@ -84,6 +92,7 @@ describe.skipIf(skipPg)('a restart storm under the fleet budget', () => {
           dep,
           restartMs: 150,
           answers,
+          ...(services ? { services } : {}),
         }),
       );
     }
@@ -210,5 +219,52 @@ describe.skipIf(skipPg)('a restart storm under the fleet budget', () => {
         .at(-1);
       expect(restart?.input?.type, a.node).toBe('budget_granted');
     }
+  }, 120_000);
+
+  it('6 nodes × 5 services: one slot wait per node at the hub, never more than maxConcurrent, all recovered', async () => {
+    const dep: Dependency = { up: false };
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    await fleet(6, () => budgetPolicy('multi', 'wait'), dep, 'multi', names);
+    const t0 = Date.now();
+    await Promise.all(
+      agents.flatMap((a) =>
+        names.map(
+          (name) =>
+            new Promise<void>((resolve) =>
+              setTimeout(
+                () =>
+                  a.engine
+                    .submit(name, { type: 'exited', code: 1 }, { source: 'process' })
+                    .then(() => resolve()),
+                Math.random() * 100,
+              ),
+            ),
+        ),
+      ),
+    );
+    const gauge = hub!.metrics.registry.getSingleMetric('medic_budget_slot_waits')!;
+    let peakWaits = 0;
+    const sample = setInterval(() => {
+      void gauge.get().then((m) => {
+        peakWaits = Math.max(peakWaits, m.values[0]?.value ?? 0);
+      });
+    }, 20);
+    try {
+      await new Promise((r) => setTimeout(r, 2000));
+      dep.up = true;
+      const all = () => agents.every((a) => names.every((n) => a.engine.state(n)?.tag === 'healthy'));
+      await until(all, 90_000, 'every service of every node healthy');
+    } finally {
+      clearInterval(sample);
+    }
+    const hubPeak = peakOverlap(await hubLeaseIntervals('multi'));
+    expect(hubPeak).toBeLessThanOrEqual(MAX);
+    expect(hubPeak).toBe(MAX);
+    // 30 services waited, in 6 nodes: the hub held at most one wait per node (and did hold some).
+    expect(peakWaits).toBeGreaterThan(0);
+    expect(peakWaits).toBeLessThanOrEqual(6);
+    console.log(
+      `storm: 6 nodes × 5 services, maxConcurrent ${MAX}: recovered after ${Date.now() - t0} ms, peak in flight ${hubPeak}, peak slot waits held at the hub ${peakWaits}`,
+    );
   }, 120_000);
 });

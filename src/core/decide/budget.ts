@@ -9,7 +9,9 @@
  *   by the policy's jitter;
  * - `budget_unreachable` → `onHubUnreachable: local` restarts under the local limits alone;
  *   `wait` restarts nothing automatically (`skip_fleet_budget`), asking again every
- *   `UNREACHABLE_RETRY_MS`.
+ *   `UNREACHABLE_RETRY_MS` — or, while the agent watches for the slot through the hub's
+ *   notification (`notified`: a timed-out request may well have reached the hub), only as a
+ *   safety net after `NOTIFIED_RECHECK_MS`.
  * - `budget_slot_free` (the hub's slot notification, or its loss) → asks again at once; while the
  *   notification is held open (`budget_denied.notified`) the re-ask is only a safety net
  *   (`NOTIFIED_RECHECK_MS`).
@@ -129,16 +131,17 @@ export function budgetAnswer(s: ServiceState, input: BudgetAnswer, ctx: Ctx): De
         null,
       );
     }
+    const again = input.notified ? NOTIFIED_RECHECK_MS : UNREACHABLE_RETRY_MS;
     return make(
       'skip_fleet_budget',
       {
         ...s,
         churn: countBlocked(s.churn, 'skip_fleet_budget'),
         unreachable: input.reason,
-        askAt: now + UNREACHABLE_RETRY_MS,
+        askAt: now + again,
       },
       `Waiting for fleet budget ${s.group}: the hub did not answer (${input.reason}); onHubUnreachable: wait, so no automatic restart ` +
-        `until it does (asking again in ${secs(UNREACHABLE_RETRY_MS)}); an operator restart still works.`,
+        `until it does (${input.notified ? 'the hub notifies this node when the service should ask; asking again anyway' : 'asking again'} in ${secs(again)}); an operator restart still works.`,
     );
   }
   const { inFlight, usedInWindow, waiting } = input;
