@@ -106,7 +106,8 @@ export class BudgetClient {
    * Holds the node's slot notification open (`WAIT_PATH`, one for all its waiting services) up
    * to `waitMs` (+ `timeoutMs` for the network): the services the hub says should ask for their
    * lease now (none when it held the wait to its bound); `busy` when the hub is there but could
-   * not hold it (a 5xx answer, no answer in time: overloaded — the wait is tried again shortly);
+   * not hold it (a 5xx answer, no answer in time, the connection reset: overloaded, or a
+   * keep-alive connection it closed as it was reused — the wait is tried again shortly);
    * `failed` on any other answer or a failed connection (an older hub without the endpoint, the
    * hub down) — the agent then asks at its own cadence. Aborting `signal` ends it with none.
    */
@@ -124,7 +125,8 @@ export class BudgetClient {
       return res.body.ask;
     } catch (err) {
       if (signal?.aborted) return [];
-      return (err as { code?: unknown }).code === 'ETIMEDOUT' ? 'busy' : 'failed';
+      const code = (err as { code?: unknown }).code;
+      return code === 'ETIMEDOUT' || code === 'ECONNRESET' ? 'busy' : 'failed';
     }
   }
 }

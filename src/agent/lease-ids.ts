@@ -6,10 +6,11 @@
  * service gets a fresh id (a request is never sent again after its answer, so a lease this
  * service already ended can never be handed back to it).
  *
- * An id is reused for at most a lease TTL after it was first sent: a lease granted for it lapses
- * no sooner than that, so a reuse always finds it in flight (given back) or never granted (a new
- * lease under that id) — never lapsed, which the hub's lease table (keyed by id) could not take
- * again. Operator restarts always get a fresh id (counted at once).
+ * An id is reused for at most half a lease TTL after it was first sent: a lease granted for it
+ * lapses no sooner than a TTL after that, so a reuse (even one the hub takes seconds to get to)
+ * finds it in flight (given back) or never granted (a new lease under that id). Should it come
+ * later still, the arbiter denies an id whose lease lapsed (src/fleet/budget.ts) and the next
+ * request gets a fresh one. Operator restarts always get a fresh id (counted at once).
  */
 import { randomUUID } from 'node:crypto';
 
@@ -36,7 +37,7 @@ export class LeaseIds {
   /** The request with `id`, first sent at `sentAt`, got no answer: the next one reuses its id. */
   unanswered(group: string, service: string, id: string, sentAt: number, ttlMs: number): void {
     const key = `${group}\u0000${service}`;
-    if (this.pending.get(key)?.id !== id) this.pending.set(key, { id, until: sentAt + ttlMs });
+    if (this.pending.get(key)?.id !== id) this.pending.set(key, { id, until: sentAt + ttlMs / 2 });
   }
 
   /** The hub answered `service`'s request (granted or denied): its next request gets a fresh id. */

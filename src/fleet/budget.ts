@@ -10,7 +10,9 @@
  * - at most `maxPerWindow` automatic leases are granted in any `windowSec`;
  * - operator restarts (forced, approved) are granted at once but count in both limits, so an
  *   operator can exceed the budget and automatic restarts wait for it to drain;
- * - idempotent on the request id: a retried request gets its lease back;
+ * - idempotent on the request id: a retried request gets its lease back while it is in flight;
+ *   an id whose lease has ended or lapsed is never granted again (it is denied like any request
+ *   that must wait: the agent's next request brings a fresh id);
  * - fairness: an automatic request is granted only when the free slots outnumber the services
  *   that have been waiting longer (their slots stay reserved for them: oldest waiting first); a
  *   waiter that stops asking for a lease TTL is forgotten.
@@ -168,6 +170,9 @@ export function arbitrate(
   // fleet property in test/core/budget.test.ts).
   const held = group.leases.find((l) => l.id === req.id && inFlight(l, now));
   if (held) return { group, answer: { granted: true, lease: held, numbers: numbers(group, now, limits) } };
+  // An id whose lease ended or lapsed (a request retried too late) is never granted again: the
+  // lease table keys leases by id, so a second grant under it would be a slot nobody counts.
+  const spent = group.leases.some((l) => l.id === req.id);
 
   const others = group.waiters.filter((w) => key(w.node, w.service) !== k);
   const mine = group.waiters.find((w) => key(w.node, w.service) === k);
@@ -178,7 +183,7 @@ export function arbitrate(
   // there are more free slots than services ahead of it.
   const free = Math.min(limits.maxConcurrent - n.inFlight, limits.maxPerWindow - n.usedInWindow);
 
-  if (req.operator || free > ahead.length) {
+  if (!spent && (req.operator || free > ahead.length)) {
     const lease: Lease = {
       id: req.id,
       node: req.node,

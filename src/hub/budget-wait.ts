@@ -13,7 +13,8 @@
  * group }` NOTIFY that ending a lease sends, on whichever replica it ended); and at the group's
  * next lapse (`nextLapse`: its first in-flight lease's TTL, or its oldest grant leaving the window
  * when that limit binds) — a dead agent's lease lapsing frees a slot with nobody finishing it.
- * Checks of one group never overlap (a check asked for while one runs runs once after it).
+ * Checks are paced (CheckPacer): one group at most every `CHECK_EVERY_MS`, at most
+ * `CHECKS_AT_ONCE` groups read at once; asks meanwhile merge into the next check.
  *
  * A node holds one wait per replica: a new wait of the node replaces the one parked here (that one
  * is answered with none at once, so the agent's connection goes back to its pool instead of being
@@ -26,6 +27,7 @@ import type { Clock, Timer } from '../clock/clock.js';
 import type { BudgetLimits, GroupState } from '../fleet/budget.js';
 import { mayAsk, nextLapse, type WaitedFor } from '../fleet/slot-notice.js';
 import { readGroup } from './budget.js';
+import { CheckPacer } from './check-pacer.js';
 import type { HubDb } from './db.js';
 
 /** One node's parked wait: its services per group, answered once. */
@@ -38,6 +40,10 @@ interface Parked {
 
 /** A check that failed (PostgreSQL unreachable, its pool busy) is tried again this much later. */
 export const CHECK_RETRY_MS = 250;
+/** One group is checked at most this often (asks meanwhile merge into the next check). */
+export const CHECK_EVERY_MS = 50;
+/** At most this many groups are read at once (the rest of the pool serves leases and finishes). */
+export const CHECKS_AT_ONCE = 2;
 
 /** The longest a lapse timer is set for (Node's timers overflow past 2^31 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -59,8 +65,7 @@ export async function readForNotice(
 
 export class SlotWaits {
   private readonly parked = new Map<string, Set<Parked>>();
-  /** Groups being checked; true: another check was asked for meanwhile. */
-  private readonly checking = new Map<string, boolean>();
+  private readonly pacer: CheckPacer;
   /** Per group with parked waits: the check at its next lapse. */
   private readonly lapses = new Map<string, Timer>();
   /** The wait parked here per node (a new one replaces it). */
@@ -72,7 +77,9 @@ export class SlotWaits {
     private readonly clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>,
     /** Waits (connections) held at once by this replica; beyond, a wait is refused (503). */
     private readonly maxParked = 50_000,
-  ) {}
+  ) {
+    this.pacer = new CheckPacer((group) => this.check(group), clock, CHECK_EVERY_MS, CHECKS_AT_ONCE);
+  }
 
   /** Waits held now (one per node, whatever its number of services). */
   count(): number {
@@ -121,6 +128,7 @@ export class SlotWaits {
       was = true;
       if (set.size > 0) continue;
       this.parked.delete(group);
+      this.pacer.drop(group);
       this.clock.clearTimeout(this.lapses.get(group) ?? null);
       this.lapses.delete(group);
     }
@@ -133,38 +141,28 @@ export class SlotWaits {
 
   /** A lease of `group` ended somewhere (or lapsed): tells the waits here who should ask now. */
   freed(group: string): void {
-    if (!this.parked.has(group)) return;
-    if (this.checking.has(group)) {
-      this.checking.set(group, true);
-      return;
-    }
-    void this.check(group);
+    if (this.parked.has(group)) this.pacer.ask(group);
   }
 
   private async check(group: string): Promise<void> {
     try {
-      do {
-        this.checking.set(group, false);
-        if (!this.parked.has(group)) break;
-        const now = this.clock.now();
-        const read = await readForNotice(this.db, group, now);
-        if (!read) break;
-        // A Set iterates in insertion order: the longest-parked node first.
-        const parked = [...(this.parked.get(group) ?? [])];
-        const nodes = parked.map((p) => ({ node: p.node, services: p.services.get(group) ?? [] }));
-        const named = mayAsk(read.state, now, read.limits, nodes);
-        for (const p of parked) {
-          const ask = named.get(p.node);
-          if (ask) p.done([...ask].map((service) => ({ group, service })));
-        }
-        this.watchLapse(group, nextLapse(read.state, now, read.limits), now);
-      } while (this.checking.get(group));
+      if (!this.parked.has(group)) return;
+      const now = this.clock.now();
+      const read = await readForNotice(this.db, group, now);
+      if (!read) return;
+      // A Set iterates in insertion order: the longest-parked node first.
+      const parked = [...(this.parked.get(group) ?? [])];
+      const nodes = parked.map((p) => ({ node: p.node, services: p.services.get(group) ?? [] }));
+      const named = mayAsk(read.state, now, read.limits, nodes);
+      for (const p of parked) {
+        const ask = named.get(p.node);
+        if (ask) p.done([...ask].map((service) => ({ group, service })));
+      }
+      this.watchLapse(group, nextLapse(read.state, now, read.limits), now);
     } catch {
       // PostgreSQL unreachable or its pool busy (a storm): looked at again shortly, not left to
       // the waits' bound (seconds of idle slots).
       this.watchLapse(group, this.clock.now() + CHECK_RETRY_MS, this.clock.now());
-    } finally {
-      this.checking.delete(group);
     }
   }
 
@@ -185,6 +183,7 @@ export class SlotWaits {
 
   /** Answers every wait with none (the hub is closing). */
   close(): void {
+    this.pacer.close();
     for (const set of [...this.parked.values()]) for (const p of [...set]) p.done([]);
   }
 }

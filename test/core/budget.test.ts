@@ -422,7 +422,7 @@ describe('a fleet sharing one budget (property)', () => {
               pending[a.svc] = a.lost
                 ? held?.id === id
                   ? held
-                  : { id, until: now + limits.leaseTtlSec * 1000 }
+                  : { id, until: now + (limits.leaseTtlSec * 1000) / 2 }
                 : null;
             if (a.lost) {
               // Arbitrated, but the answer timed out: `wait` watches for its slot, `local` goes on.

@@ -8,6 +8,7 @@ import {
   inFlight,
   nextInLine,
   numbers,
+  prune,
 } from '../../src/fleet/budget.js';
 
 const LIMITS: BudgetLimits = { maxConcurrent: 2, maxPerWindow: 5, windowSec: 60, leaseTtlSec: 30 };
@@ -165,6 +166,52 @@ describe('the fleet budget arbiter', () => {
     );
     expect(again.answer).toMatchObject({ granted: true, lease: { id: 'a2' } });
     expect(numbers(again.group, 100, LIMITS).inFlight).toBe(2);
+  });
+});
+
+describe('request ids', () => {
+  it('never grants an id it still knows twice: a request retried late, after its lease ended or lapsed, is denied (property)', () => {
+    let spent = 0;
+    fc.assert(
+      fc.property(
+        limits,
+        fc.array(fc.tuple(step, fc.nat(30), fc.boolean()), { maxLength: 120 }),
+        (lim, steps) => {
+          let g = empty;
+          let now = 1_000_000;
+          const used: string[] = [];
+          for (const [s, pick, reuse] of steps) {
+            if (s.kind === 'wait') now += s.ms;
+            else if (s.kind === 'finish') {
+              const live = g.leases.filter((l) => inFlight(l, now));
+              if (live.length > 0) g = finish(g, live[s.pick % live.length]!.id, now);
+            } else {
+              // An old id retried (any time later), or a fresh one.
+              const id = reuse && used.length > 0 ? used[pick % used.length]! : `l${used.length}`;
+              if (!used.includes(id)) used.push(id);
+              // The arbiter knows the leases the hub reads (in flight or granted in the window).
+              const old = prune(g, now, lim).leases.find((l) => l.id === id);
+              const r = arbitrate(
+                g,
+                { id, node: 'n1', service: `s${s.svc}`, operator: s.operator },
+                now,
+                lim,
+              );
+              g = r.group;
+              if (old && !inFlight(old, now)) {
+                spent++;
+                expect(r.answer.granted).toBe(false);
+              }
+            }
+            expect(new Set(g.leases.map((l) => l.id)).size).toBe(g.leases.length);
+            const auto = g.leases.filter((l) => !l.operator && inFlight(l, now)).length;
+            expect(auto).toBeLessThanOrEqual(lim.maxConcurrent);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(spent).toBeGreaterThan(20);
   });
 });
 

@@ -115,7 +115,7 @@ describe("the node's slot watch", () => {
 });
 
 describe('lease ids', () => {
-  it('asks again with the id of an unanswered request until an answer, at most a lease TTL', () => {
+  it('asks again with the id of an unanswered request until an answer, at most half a lease TTL', () => {
     let n = 0;
     const ids = new LeaseIds('web-1', () => `u${++n}`);
     const first = ids.auto('g', 'api', 1000);
@@ -124,7 +124,7 @@ describe('lease ids', () => {
     ids.unanswered('g', 'api', first, 1000, 60_000);
     expect(ids.auto('g', 'api', 30_000)).toBe(first);
     ids.unanswered('g', 'api', first, 30_000, 60_000); // still counted from its first send
-    expect(ids.auto('g', 'api', 61_000)).toBe('web-1/api/u3');
+    expect(ids.auto('g', 'api', 31_000)).toBe('web-1/api/u3');
     ids.unanswered('g', 'api', 'web-1/api/u3', 61_000, 60_000);
     expect(ids.auto('g', 'other', 61_000)).toBe('web-1/other/u4'); // per service
     expect(ids.auto('h', 'api', 61_000)).toBe('web-1/api/u5'); // per group
