@@ -21,12 +21,9 @@
  * torn down). Unknown services share the group's left-over slots across nodes, the longest-parked
  * node first, so a check never sends more requests than could be granted.
  */
-import { eq } from 'drizzle-orm';
-import { budgetGroups } from '../../db/pg/schema.js';
 import type { Clock, Timer } from '../clock/clock.js';
-import type { BudgetLimits, GroupState } from '../fleet/budget.js';
 import { mayAsk, nextLapse, type WaitedFor } from '../fleet/slot-notice.js';
-import { readGroup } from './budget.js';
+import { readForNotice } from './budget-notice-read.js';
 import { CheckPacer } from './check-pacer.js';
 import type { HubDb } from './db.js';
 
@@ -41,27 +38,12 @@ interface Parked {
 /** A check that failed (PostgreSQL unreachable, its pool busy) is tried again this much later. */
 export const CHECK_RETRY_MS = 250;
 /** One group is checked at most this often (asks meanwhile merge into the next check). */
-export const CHECK_EVERY_MS = 50;
+export const CHECK_EVERY_MS = 100;
 /** At most this many groups are read at once (the rest of the pool serves leases and finishes). */
 export const CHECKS_AT_ONCE = 2;
 
 /** The longest a lapse timer is set for (Node's timers overflow past 2^31 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** A group's limits and state now, or null when the hub has never seen the group. */
-export async function readForNotice(
-  db: HubDb,
-  group: string,
-  now: number,
-): Promise<{ limits: BudgetLimits; state: GroupState } | null> {
-  const [row] = await db
-    .select({ limits: budgetGroups.limits })
-    .from(budgetGroups)
-    .where(eq(budgetGroups.name, group));
-  if (!row) return null;
-  const limits = row.limits as BudgetLimits;
-  return { limits, state: await readGroup(db, group, now - limits.windowSec * 1000, now) };
-}
 
 export class SlotWaits {
   private readonly parked = new Map<string, Set<Parked>>();

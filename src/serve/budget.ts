@@ -43,8 +43,13 @@ export const SLOT_WAIT_MS = 25_000;
 /** After a failed notification, denials re-ask at the usual cadence for this long. */
 export const NOTIFY_BACKOFF_MS = 60_000;
 
-/** Attempts to end a lease: the delays are ~0.25, 0.5, 1 s (equal jitter), then the TTL applies. */
-export const FINISH_RETRY: RetryPolicy = { maxAttempts: 4, baseMs: 250, maxMs: 4000, timeoutMs: 500 };
+/**
+ * Attempts to end a lease: the delays are ~0.25, 0.5, 1, 2, then 4 s (equal jitter) — ≈ 16 s of
+ * trying plus the timeouts, still below the shortest lease TTL (60 s) — then the TTL applies.
+ * Four attempts (≈ 2 s) were too few: the 300 × 20 storm bench lost 806 finishes to an
+ * overloaded hub, each holding its slot for the TTL (70 s).
+ */
+export const FINISH_RETRY: RetryPolicy = { maxAttempts: 8, baseMs: 250, maxMs: 4000, timeoutMs: 500 };
 
 export interface HeardNumbers extends BudgetNumbers {
   /** When the hub last answered for this group (agent wall time). */

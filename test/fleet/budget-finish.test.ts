@@ -82,5 +82,5 @@ describe('ending a fleet budget lease', () => {
     expect(h.seen).toHaveLength(FINISH_RETRY.maxAttempts);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/could not end the lease; it lapses at its TTL/);
-  });
+  }, 30_000);
 });
