@@ -174,6 +174,21 @@ describe('decide() with a fleet budget', () => {
     expect(w.effects).toEqual([]);
     expect(w.next).toMatchObject({ tag: 'budget_wait', unreachable: 'no answer within 500 ms' });
     expect(nextWakeAt(w.next, WAIT)).toBe(T0 + 10_500);
+    // Watching for its slot through the hub's notification: the re-ask is a 30 s safety net, and
+    // `local` still restarts at once (its semantics are not the notification's to change).
+    const notified = {
+      type: 'budget_unreachable' as const,
+      reason: 'no answer within 500 ms',
+      notified: true,
+    };
+    const n = decide(waiting(WAIT), notified, T0 + 500, WAIT);
+    expect(n.decision).toBe('skip_fleet_budget');
+    expect(nextWakeAt(n.next, WAIT)).toBe(T0 + 30_500);
+    expect(n.detail).toMatch(/notifies this node/);
+    expect(decide(waiting(), notified, T0 + 500, P).decision).toBe('restart');
+    const told = decide(n.next, { type: 'budget_slot_free' }, T0 + 900, WAIT);
+    expect(told.decision).toBe('budget_requested');
+    expect(told.effects).toEqual([{ type: 'request_budget', group: 'shop-api', operator: false }]);
   });
 
   it('operator restarts never wait but are counted; the lease ends with the restart', () => {
