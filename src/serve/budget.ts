@@ -5,7 +5,7 @@
  * `onHubUnreachable` decides (local: restart under the local limits; wait: no automatic restart).
  *
  * - Lease ids are `node/service/uuid`; a request whose answer never came asks again with the same
- *   id (LeaseIds, src/agent/lease-ids.ts; at most a lease TTL): the arbiter is idempotent on the
+ *   id (LeaseIds, src/agent/lease-ids.ts; at most half a lease TTL): the arbiter is idempotent on the
  *   id, so a timed-out request that was granted gets that lease back instead of a second slot.
  *   The hub keys waiters by node and service, so a waiter keeps its place whatever the id.
  * - The lease's TTL at the hub is `leaseTtlSec(policy)`: longer than any restart's startup grace,
