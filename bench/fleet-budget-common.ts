@@ -20,44 +20,58 @@ export function poster(hubUrl: string, maxSockets = 256) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   const base = new URL(hubUrl);
   return (path: string, secret: string, body: unknown, timeoutMs = 3000) =>
-    new Promise<{ status: number; body: Record<string, unknown> | null }>((resolve, reject) => {
-      const data = JSON.stringify(body);
-      const req = http.request(
-        {
-          agent,
-          host: base.hostname,
-          port: base.port,
-          path,
-          method: 'POST',
-          timeout: timeoutMs,
-          headers: {
-            authorization: `Bearer ${secret}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(data),
+    new Promise<{ status: number; body: Record<string, unknown> | null; timing: Record<string, number> }>(
+      (resolve, reject) => {
+        const data = JSON.stringify(body);
+        const req = http.request(
+          {
+            agent,
+            host: base.hostname,
+            port: base.port,
+            path,
+            method: 'POST',
+            timeout: timeoutMs,
+            headers: {
+              authorization: `Bearer ${secret}`,
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(data),
+            },
           },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c) => {
-            text += c;
-          });
-          res.on('end', () => {
-            try {
-              resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-            } catch {
-              resolve({ status: res.statusCode ?? 0, body: null });
-            }
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      // As a real agent: the timeout runs from the call, waiting for a socket included.
-      const deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
-      req.on('close', () => clearTimeout(deadline));
-      req.on('error', reject);
-      req.end(data);
-    });
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c) => {
+              text += c;
+            });
+            res.on('end', () => {
+              const status = res.statusCode ?? 0;
+              const timing = serverTiming(res.headers['server-timing']);
+              try {
+                resolve({ status, body: JSON.parse(text), timing });
+              } catch {
+                resolve({ status, body: null, timing });
+              }
+            });
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        // As a real agent: the timeout runs from the call, waiting for a socket included.
+        const deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
+        req.on('close', () => clearTimeout(deadline));
+        req.on('error', reject);
+        req.end(data);
+      },
+    );
+}
+
+/** A `Server-Timing` header (src/hub/server-timing.ts) as stage → ms. */
+export function serverTiming(value: string | string[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of String(value ?? '').split(',')) {
+    const m = /^\s*([\w-]+)\s*;\s*dur=([0-9.]+)/.exec(part);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
 }
 
 export const limitsOf = (policy: Policy) => ({

@@ -20,13 +20,28 @@ import type pg from 'pg';
 import { FINISH_PATH, LEASE_PATH } from '../src/fleet/budget-protocol.js';
 import { limitsOf, pct, poster, SERVICES, sleep, stormPolicy } from './fleet-budget-common.js';
 import { storms } from './fleet-budget-storm.js';
+import { describeStalls, type LoopStalls, watchLoop } from './loop-watch.js';
 import { report } from './report.js';
 
 const RATE = 1000;
 const RATE_SECONDS = 5;
 
-/** Open-loop requests at `rate`/s for `seconds`; returns each answer's latency in ms. */
-async function openLoop(rate: number, seconds: number, one: () => Promise<void>): Promise<number[]> {
+/** One answer: the client's latency and the hub's own stages (its Server-Timing header), ms. */
+interface Sample {
+  ms: number;
+  server: Record<string, number>;
+}
+
+/**
+ * Open-loop requests at `rate`/s for `seconds`; returns each answer's latency in ms (failures as
+ * Infinity) and, in `samples`, the hub's stages of each answered one.
+ */
+async function openLoop(
+  rate: number,
+  seconds: number,
+  one: () => Promise<Record<string, number> | undefined>,
+  samples: Sample[] = [],
+): Promise<number[]> {
   const latencies: number[] = [];
   const jobs: Promise<void>[] = [];
   const tickMs = 10;
@@ -37,7 +52,11 @@ async function openLoop(rate: number, seconds: number, one: () => Promise<void>)
       const t = performance.now();
       jobs.push(
         one().then(
-          () => void latencies.push(performance.now() - t),
+          (server) => {
+            const ms = performance.now() - t;
+            latencies.push(ms);
+            if (server) samples.push({ ms, server });
+          },
           () => void latencies.push(Number.POSITIVE_INFINITY),
         ),
       );
@@ -51,6 +70,8 @@ async function openLoop(rate: number, seconds: number, one: () => Promise<void>)
 
 interface Latencies {
   all: number[];
+  samples: Sample[];
+  stalls: LoopStalls;
   granted: number;
   denied: number;
   failed: number;
@@ -64,39 +85,87 @@ async function leaseLoop(hubUrl: string, secrets: string[], tag: string): Promis
   // Warm the connections and the token path.
   await openLoop(200, 1, async () => {
     await post(FINISH_PATH, secrets[pick()]!, { id: `warm-${randomUUID()}` });
+    return undefined;
   });
   let granted = 0;
   let denied = 0;
   const finishes: Promise<unknown>[] = [];
-  const all = await openLoop(RATE, RATE_SECONDS, async () => {
-    const i = pick();
-    const k = Math.floor(Math.random() * SERVICES);
-    const id = `n${i}/svc-${k}/${randomUUID()}`;
-    const res = await post(LEASE_PATH, secrets[i]!, {
-      group: `latency-${tag}-${k}`,
-      limits,
-      id,
-      service: `svc-${k}`,
-      operator: false,
-    });
-    if (res.status !== 200) throw new Error(`lease ${res.status}`);
-    if (res.body?.granted) {
-      granted++;
-      finishes.push(sleep(100).then(() => post(FINISH_PATH, secrets[i]!, { id }).catch(() => null)));
-    } else denied++;
-  });
+  const samples: Sample[] = [];
+  const stop = watchLoop();
+  const all = await openLoop(
+    RATE,
+    RATE_SECONDS,
+    async () => {
+      const i = pick();
+      const k = Math.floor(Math.random() * SERVICES);
+      const id = `n${i}/svc-${k}/${randomUUID()}`;
+      const res = await post(LEASE_PATH, secrets[i]!, {
+        group: `latency-${tag}-${k}`,
+        limits,
+        id,
+        service: `svc-${k}`,
+        operator: false,
+      });
+      if (res.status !== 200) throw new Error(`lease ${res.status}`);
+      if (res.body?.granted) {
+        granted++;
+        finishes.push(sleep(100).then(() => post(FINISH_PATH, secrets[i]!, { id }).catch(() => null)));
+      } else denied++;
+      return res.timing;
+    },
+    samples,
+  );
+  const stalls = stop();
   await Promise.all(finishes);
-  return { all, granted, denied, failed: all.filter((x) => !Number.isFinite(x)).length };
+  return { all, samples, stalls, granted, denied, failed: all.filter((x) => !Number.isFinite(x)).length };
+}
+
+/**
+ * Prints where a phase's time went: the client's latency, the hub's own time (Server-Timing
+ * `total`, from the handler's start to its answer) and its stages, and the rest (client − hub:
+ * the request's time in sockets and in either process's event loop before the handler ran);
+ * the same for the slowest 1 %; the bench process's own loop delay and GC.
+ */
+function whereTheTimeWent(name: string, samples: Sample[], stalls: LoopStalls): void {
+  const stages = [...new Set(samples.flatMap((s) => Object.keys(s.server)))];
+  const row = (label: string, xs: Sample[]) => {
+    const part = (f: (s: Sample) => number) => {
+      const v = xs.map(f);
+      return `${pct(v, 50).toFixed(1)}/${pct(v, 99).toFixed(1)}`;
+    };
+    const cols = [
+      `client ${part((s) => s.ms)}`,
+      ...stages.map((k) => `${k} ${part((s) => s.server[k] ?? 0)}`),
+      `outside the hub ${part((s) => s.ms - (s.server.total ?? 0))}`,
+    ];
+    console.log(`  ${label.padEnd(12)} ${cols.join(', ')} ms (p50/p99)`);
+  };
+  const slow = [...samples].sort((a, b) => a.ms - b.ms).slice(Math.floor(samples.length * 0.99));
+  console.log(`where the time went — ${name}, ${samples.length} answers:`);
+  row('all', samples);
+  row('slowest 1 %', slow);
+  console.log(`  bench process: ${describeStalls(stalls)}`);
 }
 
 async function leaseLatency(hubUrl: string, secrets: string[], perRequest: Latencies): Promise<void> {
   const post = poster(hubUrl);
   const pick = () => Math.floor(Math.random() * secrets.length);
-  const cheapest = await openLoop(RATE, RATE_SECONDS, async () => {
-    const res = await post(FINISH_PATH, secrets[pick()]!, { id: `none-${randomUUID()}` });
-    if (res.status !== 200) throw new Error(`finish ${res.status}`);
-  });
+  const cheapSamples: Sample[] = [];
+  const stop = watchLoop();
+  const cheapest = await openLoop(
+    RATE,
+    RATE_SECONDS,
+    async () => {
+      const res = await post(FINISH_PATH, secrets[pick()]!, { id: `none-${randomUUID()}` });
+      if (res.status !== 200) throw new Error(`finish ${res.status}`);
+      return res.timing;
+    },
+    cheapSamples,
+  );
+  const cheapStalls = stop();
   const lease = await leaseLoop(hubUrl, secrets, 'batched');
+  whereTheTimeWent('cheapest (finish of an unknown lease)', cheapSamples, cheapStalls);
+  whereTheTimeWent('lease', lease.samples, lease.stalls);
   const note = (l: Latencies) =>
     `${l.granted} granted, ${l.denied} denied${l.failed ? `, ${l.failed} failed` : ''}`;
   for (const p of [50, 99]) {

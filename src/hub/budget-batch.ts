@@ -14,8 +14,12 @@ import type { Clock } from '../clock/clock.js';
 import type { BudgetLimits, LeaseAnswer, LeaseRequest } from '../fleet/budget.js';
 import { type BatchItem, requestLeases } from './budget.js';
 import type { HubDb } from './db.js';
+import type { ServerTiming } from './server-timing.js';
 
 interface Pending extends BatchItem {
+  /** When it was queued (performance.now()), and where its stages go (Server-Timing). */
+  at: number;
+  timing: ServerTiming | undefined;
   resolve(answer: LeaseAnswer): void;
   reject(err: unknown): void;
 }
@@ -36,9 +40,15 @@ export class LeaseBatcher {
     private readonly maxBatch = 500,
   ) {}
 
-  request(group: string, limits: BudgetLimits, req: LeaseRequest): Promise<LeaseAnswer> {
+  /** `timing` gets the request's `queue` (waiting for its batch) and `tx` (its batch's transaction). */
+  request(
+    group: string,
+    limits: BudgetLimits,
+    req: LeaseRequest,
+    timing?: ServerTiming,
+  ): Promise<LeaseAnswer> {
     return new Promise<LeaseAnswer>((resolve, reject) => {
-      const pending: Pending = { limits, req, resolve, reject };
+      const pending: Pending = { limits, req, at: performance.now(), timing, resolve, reject };
       const queue = this.queues.get(group);
       if (queue) {
         queue.push(pending);
@@ -54,8 +64,12 @@ export class LeaseBatcher {
   private async drain(group: string, queue: Pending[]): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, this.maxBatch);
+      const start = performance.now();
+      for (const p of batch) p.timing?.add('queue', start - p.at);
       try {
         const answers = await requestLeases(this.db, group, batch, this.clock);
+        const ms = performance.now() - start;
+        for (const p of batch) p.timing?.add('tx', ms, `batch of ${batch.length}`);
         this.stats.batches++;
         this.stats.requests += batch.length;
         for (const [i, p] of batch.entries()) p.resolve(answers[i]!);

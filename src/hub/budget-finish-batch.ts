@@ -11,9 +11,13 @@
 import type { Clock } from '../clock/clock.js';
 import { endLeases } from './budget.js';
 import type { HubDb } from './db.js';
+import type { ServerTiming } from './server-timing.js';
 
 interface Pending {
   id: string;
+  /** When it was queued (performance.now()), and where its stages go (Server-Timing). */
+  at: number;
+  timing: ServerTiming | undefined;
   resolve(ended: boolean): void;
   reject(err: unknown): void;
 }
@@ -29,10 +33,10 @@ export class FinishBatcher {
     private readonly maxBatch = 500,
   ) {}
 
-  /** Ends lease `id`; true when it was open. */
-  finish(id: string): Promise<boolean> {
+  /** Ends lease `id`; true when it was open. `timing` gets its `queue` and `tx` (the batch's UPDATE). */
+  finish(id: string, timing?: ServerTiming): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
-      const pending = { id, resolve, reject };
+      const pending: Pending = { id, at: performance.now(), timing, resolve, reject };
       if (this.queue) {
         this.queue.push(pending);
         return;
@@ -45,12 +49,16 @@ export class FinishBatcher {
   private async drain(queue: Pending[]): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, this.maxBatch);
+      const start = performance.now();
+      for (const p of batch) p.timing?.add('queue', start - p.at);
       try {
         const ended = await endLeases(
           this.db,
           batch.map((p) => p.id),
           this.clock.now(),
         );
+        const ms = performance.now() - start;
+        for (const p of batch) p.timing?.add('tx', ms, `batch of ${batch.length}`);
         this.stats.batches++;
         this.stats.finishes += batch.length;
         // As one UPDATE each: the first finish of a lease ends it, a repeat in the batch did not.

@@ -24,6 +24,7 @@ import type { FinishBatcher } from './budget-finish-batch.js';
 import type { SlotWaits } from './budget-wait.js';
 import { answerWait } from './budget-wait-route.js';
 import type { HubDb } from './db.js';
+import { ServerTiming } from './server-timing.js';
 import { sendJson } from './ship-route.js';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -52,12 +53,19 @@ export async function handleBudget(
   deps: BudgetRouteDeps,
 ): Promise<void> {
   if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+  // Every answer says where the hub's time went (a Server-Timing header: auth, body, queue, tx).
+  const timing = new ServerTiming();
+  const reply = (body: unknown) => {
+    res.setHeader('server-timing', timing.header());
+    sendJson(res, 200, body);
+  };
   // The token cached a few seconds (auth.ts AGENT_TOKEN_CACHE_MS): no query of its own per request.
   const who = await deps.auth.authenticate(req.headers.authorization, true);
   if (!who.ok) return refuse(res, who.status, who.code, who.message);
   if (who.token.role !== 'agent' || !who.token.node)
     return refuse(res, 403, 'WRONG_ROLE', `token '${who.token.name}' is not an agent token`);
   const node = who.token.node;
+  timing.mark('auth');
   // A declared length (node enforces it) bounds the read; chunked bodies are not needed here.
   if (req.headers['content-length'] === undefined)
     return refuse(res, 411, 'LENGTH_REQUIRED', 'send Content-Length');
@@ -69,20 +77,21 @@ export async function handleBudget(
   } catch {
     return refuse(res, 400, 'MALFORMED_REQUEST', 'body is not JSON');
   }
+  timing.mark('body');
   const path = (req.url ?? '').split('?')[0];
   try {
     if (path === LEASE_PATH) {
       const parsed = leaseRequestSchema.safeParse(raw);
       if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
       const { group, limits, ...lease } = parsed.data;
-      const answer = await deps.leases.request(group, limits, { ...lease, node });
-      if (answer.granted) return sendJson(res, 200, answer);
-      return sendJson(res, 200, { ...answer, retryInMs: Math.max(0, answer.retryAt - deps.clock.now()) });
+      const answer = await deps.leases.request(group, limits, { ...lease, node }, timing);
+      if (answer.granted) return reply(answer);
+      return reply({ ...answer, retryInMs: Math.max(0, answer.retryAt - deps.clock.now()) });
     }
     if (path === WAIT_PATH) return await answerWait(raw, node, deps.waits, res);
     const parsed = finishRequestSchema.safeParse(raw);
     if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
-    return sendJson(res, 200, { ended: await deps.finishes.finish(parsed.data.id) });
+    return reply({ ended: await deps.finishes.finish(parsed.data.id, timing) });
   } catch (err) {
     deps.logger.error({ err, node }, 'budget request failed: PostgreSQL unreachable?');
     return refuse(res, 503, 'HUB_UNAVAILABLE', 'the hub database is unreachable');

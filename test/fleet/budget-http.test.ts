@@ -1,12 +1,14 @@
 /**
  * The budget protocol end to end (real hub, real PostgreSQL, real HTTP): the agent's BudgetClient
  * gets granted / denied with a retry time / unreachable; the lease's node is the token's; an
- * operator token is refused; a stopped hub is `budget_unreachable` within the timeout.
+ * operator token is refused; every answer says where the hub spent its time (Server-Timing); a
+ * stopped hub is `budget_unreachable` within the timeout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BudgetClient } from '../../src/agent/budget-client.js';
 import { systemClock } from '../../src/clock/clock.js';
 import { loadEnv } from '../../src/config/env.js';
+import { FINISH_PATH, LEASE_PATH } from '../../src/fleet/budget-protocol.js';
 import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createAgentToken, createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
@@ -86,6 +88,31 @@ describe.skipIf(skipPg)('the budget protocol over HTTP', () => {
       2000,
     );
     expect(bad).toEqual({ type: 'budget_unreachable', reason: 'hub answered 400 MALFORMED_REQUEST' });
+  });
+
+  it('says where the hub spent its time on each answer (a Server-Timing header)', async () => {
+    const token = await createAgentToken(hub.database.db, 'web-3', 'web-3', 0);
+    const post = (path: string, body: unknown) =>
+      fetch(hubUrl + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const stages = (res: Response) =>
+      (res.headers.get('server-timing') ?? '').split(', ').map((part) => part.split(';')[0]);
+    const lease = await post(LEASE_PATH, {
+      group: 'timed',
+      limits: LIMITS,
+      id: 'web-3/api/1',
+      service: 'api',
+      operator: false,
+    });
+    expect(lease.status).toBe(200);
+    expect(stages(lease)).toEqual(['auth', 'body', 'queue', 'tx', 'total']);
+    expect(lease.headers.get('server-timing')).toMatch(/tx;dur=[0-9.]+;desc="batch of 1"/);
+    const finish = await post(FINISH_PATH, { id: 'web-3/api/1' });
+    expect(await finish.json()).toEqual({ ended: true });
+    expect(stages(finish)).toEqual(['auth', 'body', 'queue', 'tx', 'total']);
   });
 
   it('says unreachable within the timeout when the hub is gone', async () => {

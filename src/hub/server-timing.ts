@@ -1,0 +1,28 @@
+/**
+ * Server-side timing of one agent request (issue 16's lease latency): the stages of the budget
+ * endpoints, sent back as a standard `Server-Timing` header (`auth;dur=0.04, queue;dur=3.1, …`,
+ * milliseconds) so a client can tell the hub's own time from the time its request spent
+ * elsewhere (its socket, its event loop, the network). Costs a few `performance.now()` calls.
+ */
+export class ServerTiming {
+  private readonly t0 = performance.now();
+  private last = this.t0;
+  private readonly parts: string[] = [];
+
+  /** Records the time since the previous mark (or the start) as stage `name`. */
+  mark(name: string): void {
+    const now = performance.now();
+    this.add(name, now - this.last);
+    this.last = now;
+  }
+
+  /** Records a stage measured elsewhere (e.g. a batch's queue and transaction), in ms. */
+  add(name: string, ms: number, desc?: string): void {
+    this.parts.push(`${name};dur=${ms.toFixed(2)}${desc === undefined ? '' : `;desc="${desc}"`}`);
+  }
+
+  /** The header's value, ending with `total` (start → now). */
+  header(): string {
+    return [...this.parts, `total;dur=${(performance.now() - this.t0).toFixed(2)}`].join(', ');
+  }
+}
