@@ -253,6 +253,12 @@ export const budgetLeases = pgTable(
     endedAt: bigint('ended_at', { mode: 'number' }),
     /** A forced or approved restart: granted at once, counted. */
     operator: boolean('operator').notNull(),
+    /**
+     * Stamped at insert (a sequence). A group's leases are inserted under its row lock, so within
+     * a group a later grant has a higher `seq`: a replica that read the group up to `seq` N asks
+     * only for `seq > N` next time (src/hub/budget-cache.ts).
+     */
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
   },
   (t) => [index('budget_leases_group').on(t.group, t.grantedAt)],
 );

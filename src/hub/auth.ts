@@ -18,15 +18,27 @@ const TOUCH_EVERY_MS = 60_000;
 /**
  * How long a looked-up agent token is trusted without asking PostgreSQL again on the budget
  * endpoints (`cached`): a lease request needs no database round trip of its own for the token.
- * A revoked agent token is refused there within this long (at once everywhere else).
+ * A revoked agent token is refused there within this long (at once everywhere else). An entry
+ * used in the second half of its life is looked up again in the background (its answer replaces
+ * it; a revoked token's refresh drops it): an agent that keeps asking never waits for a lookup
+ * after its first (measured: cache misses every 5 s were the budget answers' `auth` p99,
+ * 35–190 ms under load, docs/BENCHMARKS.md "Fleet budget, run 1").
  */
 export const AGENT_TOKEN_CACHE_MS = 5_000;
 const CACHE_MAX = 50_000;
 
+interface Cached {
+  token: HubToken;
+  until: number;
+  refreshing: boolean;
+}
+
 export class HubAuthenticator {
   private readonly touched = new Map<string, number>();
   /** sha256 of a secret → its agent token and until when it is trusted (see AGENT_TOKEN_CACHE_MS). */
-  private readonly agents = new Map<string, { token: HubToken; until: number }>();
+  private readonly agents = new Map<string, Cached>();
+  /** Lookups under way for the cache, by sha256: concurrent first requests of a token share one. */
+  private readonly lookups = new Map<string, Promise<HubToken | null>>();
 
   constructor(
     private readonly db: HubDb,
@@ -42,25 +54,51 @@ export class HubAuthenticator {
     if (!secret) return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'missing bearer token' };
     const key = cached ? hashToken(secret) : '';
     const hit = cached ? this.agents.get(key) : undefined;
-    if (hit && hit.until > this.now()) return { ok: true, token: hit.token };
+    const at = this.now();
+    if (hit && hit.until > at) {
+      if (!hit.refreshing && hit.until - at < AGENT_TOKEN_CACHE_MS / 2) {
+        hit.refreshing = true;
+        this.lookUp(secret, key).catch(() => {
+          hit.refreshing = false;
+        });
+      }
+      this.touch(hit.token.name, at);
+      return { ok: true, token: hit.token };
+    }
     let token: HubToken | null;
     try {
-      token = await findHubToken(this.db, secret);
+      token = cached ? await this.lookUp(secret, key) : await findHubToken(this.db, secret);
     } catch {
       return { ok: false, status: 503, code: 'HUB_UNAVAILABLE', message: 'the hub database is unreachable' };
     }
     if (!token)
       return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'invalid or revoked token' };
-    const now = this.now();
-    if (cached && token.role === 'agent') {
-      if (this.agents.size >= CACHE_MAX) this.agents.clear();
-      this.agents.set(key, { token, until: now + AGENT_TOKEN_CACHE_MS });
-    }
-    if (now - (this.touched.get(token.name) ?? Number.NEGATIVE_INFINITY) >= TOUCH_EVERY_MS) {
-      this.touched.set(token.name, now);
-      touchHubToken(this.db, token.name, now).catch(() => {});
-    }
+    this.touch(token.name, this.now());
     return { ok: true, token };
+  }
+
+  /** Records a token's use (`last_used_at`) at most every TOUCH_EVERY_MS, in the background. */
+  private touch(name: string, now: number): void {
+    if (now - (this.touched.get(name) ?? Number.NEGATIVE_INFINITY) < TOUCH_EVERY_MS) return;
+    this.touched.set(name, now);
+    touchHubToken(this.db, name, now).catch(() => {});
+  }
+
+  /** Looks a token up for the cache (one lookup per token at a time) and caches an agent token. */
+  private lookUp(secret: string, key: string): Promise<HubToken | null> {
+    const running = this.lookups.get(key);
+    if (running) return running;
+    const lookup = findHubToken(this.db, secret)
+      .then((token) => {
+        if (token?.role === 'agent') {
+          if (this.agents.size >= CACHE_MAX) this.agents.clear();
+          this.agents.set(key, { token, until: this.now() + AGENT_TOKEN_CACHE_MS, refreshing: false });
+        } else this.agents.delete(key);
+        return token;
+      })
+      .finally(() => this.lookups.delete(key));
+    this.lookups.set(key, lookup);
+    return lookup;
   }
 
   /** A caller of /graphql or /metrics: any role but `agent`. */

@@ -1,0 +1,75 @@
+/**
+ * What a hub replica remembers of each budget group between its lease transactions (issue 16):
+ * the group's leases that still count (in flight, or granted inside the window). Measured: the
+ * read of every such lease per transaction was the lease path's cost — 20 groups × 250 leases
+ * took 30–50 ms of JSON to build, send and parse on the shared machine, 20 × 1,000 about
+ * 200 ms (docs/BENCHMARKS.md "Fleet budget, run 1") — while the scan itself took 0.1 ms.
+ *
+ * So a transaction asks PostgreSQL only for what may have changed since this replica last read
+ * the group (it holds the group's row lock while it reads, as before):
+ * - leases with `seq` above the highest it saw — new grants, by any replica: a group's leases
+ *   are inserted under its row lock, so a grant not yet seen has a higher `seq` than every one
+ *   seen (db/pg/schema.ts `budget_leases.seq`, a sequence drawn at insert);
+ * - the leases it saw unended — a finish ends a lease without the lock, and only once
+ *   (`ended_at` is never changed again), so an ended lease it saw is as it saw it.
+ * The merged set, less what left the window or lapsed, is exactly what the full read returns.
+ * It reads everything again when it has nothing for the group, when the window reaches further
+ * back than what it kept (wider limits) or time went back (a clock step), and after a failed
+ * transaction (`forget`).
+ */
+import type { Lease } from '../fleet/budget.js';
+
+interface Entry {
+  leases: Map<string, Lease>;
+  /** The highest `seq` seen in the group. */
+  seq: number;
+  windowStart: number;
+  now: number;
+}
+
+/** What to read of one group: `since` null = everything that counts (a full read). */
+export interface GroupRead {
+  name: string;
+  windowStart: number;
+  since: number | null;
+  /** Leases seen unended (read again whatever their `seq`). */
+  open: string[];
+}
+
+/** Does this lease count at `now` for a window starting at `windowStart` (the full read's rule)? */
+export const counts = (l: Lease, windowStart: number, now: number) =>
+  l.grantedAt > windowStart || (l.endedAt === null && l.expiresAt > now);
+
+export class LeaseCache {
+  private readonly groups = new Map<string, Entry>();
+
+  constructor(private readonly maxGroups = 10_000) {}
+
+  /** What to ask PostgreSQL for group `name` (call it while holding the group's lock). */
+  plan(name: string, windowStart: number, now: number): GroupRead {
+    const e = this.groups.get(name);
+    if (!e || windowStart < e.windowStart || now < e.now) return { name, windowStart, since: null, open: [] };
+    const open = [...e.leases.values()].filter((l) => l.endedAt === null).map((l) => l.id);
+    return { name, windowStart, since: e.seq, open };
+  }
+
+  /** Takes in the rows read for `plan`; the group's leases that count at `now`. */
+  merge(plan: GroupRead, rows: readonly (Lease & { seq: number })[], now: number): Lease[] {
+    const e = plan.since === null ? undefined : this.groups.get(plan.name);
+    const leases = e?.leases ?? new Map<string, Lease>();
+    let seq = plan.since ?? 0;
+    for (const { seq: s, ...lease } of rows) {
+      leases.set(lease.id, lease);
+      seq = Math.max(seq, s);
+    }
+    for (const [id, l] of leases) if (!counts(l, plan.windowStart, now)) leases.delete(id);
+    if (!e && this.groups.size >= this.maxGroups) this.groups.clear();
+    this.groups.set(plan.name, { leases, seq, windowStart: plan.windowStart, now });
+    return [...leases.values()];
+  }
+
+  /** Reads these groups in full next time (after a failed transaction). */
+  forget(names: Iterable<string>): void {
+    for (const name of names) this.groups.delete(name);
+  }
+}

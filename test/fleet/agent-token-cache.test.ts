@@ -1,0 +1,100 @@
+/**
+ * The agent-token cache of the budget endpoints (src/hub/auth.ts, real PostgreSQL): a token is
+ * trusted AGENT_TOKEN_CACHE_MS after its lookup without a query; used in the second half of that
+ * time it is looked up again in the background, so an agent that keeps asking never waits for a
+ * lookup; a revoked token is refused within AGENT_TOKEN_CACHE_MS (sooner once a refresh saw it).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_TOKEN_CACHE_MS, HubAuthenticator } from '../../src/hub/auth.js';
+import { type HubDatabase, migrateHub, openHubDatabase } from '../../src/hub/db.js';
+import { createAgentToken, revokeHubToken } from '../../src/hub/tokens.js';
+import { freshDatabase, skipPg } from './pg.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(skipPg)('the agent-token cache (real PostgreSQL)', () => {
+  let hub: HubDatabase;
+  let url = '';
+  const opened: HubDatabase[] = [];
+  beforeAll(async () => {
+    url = await freshDatabase();
+    hub = openHubDatabase(url);
+    await migrateHub(hub.pool);
+  });
+  afterAll(async () => {
+    for (const db of [hub, ...opened]) await db?.close();
+  });
+
+  /** An authenticator on a hand-driven clock and its own pool, counting the token lookups it makes. */
+  const setup = () => {
+    let now = 1_000_000;
+    let lookups = 0;
+    const own = openHubDatabase(url);
+    opened.push(own);
+    const query = own.pool.query.bind(own.pool) as (...args: unknown[]) => unknown;
+    own.pool.query = ((...args: unknown[]) => {
+      if (JSON.stringify(args[0]).includes('agent_tokens') && !JSON.stringify(args[0]).includes('update'))
+        lookups++;
+      return query(...args);
+    }) as typeof own.pool.query;
+    const auth = new HubAuthenticator(own.db, () => now);
+    return {
+      auth,
+      lookups: () => lookups,
+      at: (ms: number) => {
+        now = 1_000_000 + ms;
+      },
+    };
+  };
+
+  it('answers from the cache, refreshes it in the background in its second half, and keeps trusting an active token', async () => {
+    const secret = await createAgentToken(hub.db, 'cache-a', 'node-a', 0);
+    const { auth, lookups, at } = setup();
+    const header = `Bearer ${secret}`;
+    expect((await auth.authenticate(header, true)).ok).toBe(true);
+    const first = lookups();
+    at(AGENT_TOKEN_CACHE_MS / 4);
+    expect((await auth.authenticate(header, true)).ok).toBe(true);
+    expect(lookups()).toBe(first); // the first half: no query
+    at(AGENT_TOKEN_CACHE_MS * 0.75);
+    expect((await auth.authenticate(header, true)).ok).toBe(true); // answered at once…
+    await sleep(200);
+    expect(lookups()).toBe(first + 1); // …and looked up again behind it
+    // Past the first entry's end: trusted still, from the refreshed entry, without a lookup.
+    at(AGENT_TOKEN_CACHE_MS * 1.1);
+    expect((await auth.authenticate(header, true)).ok).toBe(true);
+    expect(lookups()).toBe(first + 1);
+  });
+
+  it('refuses a revoked token within AGENT_TOKEN_CACHE_MS, at once after a refresh saw it', async () => {
+    const secret = await createAgentToken(hub.db, 'cache-b', 'node-b', 0);
+    const header = `Bearer ${secret}`;
+    const idle = setup();
+    expect((await idle.auth.authenticate(header, true)).ok).toBe(true);
+    await revokeHubToken(hub.db, 'cache-b', 1);
+    idle.at(AGENT_TOKEN_CACHE_MS / 4);
+    expect((await idle.auth.authenticate(header, true)).ok).toBe(true); // the documented grace
+    idle.at(AGENT_TOKEN_CACHE_MS + 1);
+    expect(await idle.auth.authenticate(header, true)).toMatchObject({ ok: false, status: 401 });
+
+    const secret2 = await createAgentToken(hub.db, 'cache-c', 'node-c', 0);
+    const busy = setup();
+    expect((await busy.auth.authenticate(`Bearer ${secret2}`, true)).ok).toBe(true);
+    await revokeHubToken(hub.db, 'cache-c', 1);
+    busy.at(AGENT_TOKEN_CACHE_MS * 0.75);
+    expect((await busy.auth.authenticate(`Bearer ${secret2}`, true)).ok).toBe(true); // starts the refresh
+    await sleep(200);
+    busy.at(AGENT_TOKEN_CACHE_MS * 0.76);
+    expect(await busy.auth.authenticate(`Bearer ${secret2}`, true)).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it('shares one lookup among concurrent first requests of a token', async () => {
+    const secret = await createAgentToken(hub.db, 'cache-d', 'node-d', 0);
+    const { auth, lookups } = setup();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => auth.authenticate(`Bearer ${secret}`, true)),
+    );
+    expect(answers.every((a) => a.ok)).toBe(true);
+    expect(lookups()).toBe(1);
+  });
+});

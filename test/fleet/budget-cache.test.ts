@@ -1,0 +1,96 @@
+/**
+ * The replica's lease cache (src/hub/budget-cache.ts, real PostgreSQL): after any interleaving of
+ * grants (by this replica and by another, each with its own cache), finishes (without the lock),
+ * leases lapsing at their TTL and grants leaving the window, what a replica reads through its
+ * cache — only what changed since its last read — is exactly what a full read returns.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BudgetLimits, GroupState } from '../../src/fleet/budget.js';
+import { endLeases } from '../../src/hub/budget.js';
+import { LeaseCache } from '../../src/hub/budget-cache.js';
+import { arbitrateGroups, readGroups } from '../../src/hub/budget-tx.js';
+import { type HubDatabase, migrateHub, openHubDatabase } from '../../src/hub/db.js';
+import { freshDatabase, skipPg } from './pg.js';
+
+const LIMITS: BudgetLimits = { maxConcurrent: 3, maxPerWindow: 8, windowSec: 5, leaseTtlSec: 2 };
+
+type Op =
+  | { kind: 'grant'; by: 'mine' | 'other'; n: number }
+  | { kind: 'finish'; pick: number }
+  | { kind: 'tick'; ms: number }
+  | { kind: 'look' };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    kind: fc.constant('grant' as const),
+    by: fc.constantFrom('mine', 'other'),
+    n: fc.integer({ min: 1, max: 3 }),
+  }),
+  fc.record({ kind: fc.constant('finish' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 2500 }) }),
+  fc.constant({ kind: 'look' as const }),
+);
+
+const sorted = (g: GroupState) => [...g.leases].sort((a, b) => (a.id < b.id ? -1 : 1));
+
+describe.skipIf(skipPg)('the lease cache (real PostgreSQL)', () => {
+  let hub: HubDatabase;
+  beforeAll(async () => {
+    hub = openHubDatabase(await freshDatabase());
+    await migrateHub(hub.pool);
+  });
+  afterAll(async () => {
+    await hub?.close();
+  });
+
+  it('reads through the cache exactly what a full read returns, whatever happened in between', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
+        const group = `cache-${run++}`;
+        let now = 1_000_000;
+        const clock = { now: () => now };
+        const mine = new LeaseCache();
+        const other = new LeaseCache();
+        const ids: string[] = [];
+        let next = 0;
+        const look = async () => {
+          const windowStart = now - LIMITS.windowSec * 1000;
+          const cached = await readGroups(hub.db, [mine.plan(group, windowStart, now)], now, mine);
+          const full = await readGroups(hub.db, [{ name: group, windowStart, since: null, open: [] }], now);
+          expect(sorted(cached.get(group)!)).toEqual(sorted(full.get(group)!));
+        };
+        for (const o of ops) {
+          if (o.kind === 'grant') {
+            const items = Array.from({ length: o.n }, () => {
+              const id = `${group}/${next++}`;
+              ids.push(id);
+              return {
+                limits: LIMITS,
+                req: { id, node: `n${next % 4}`, service: `s${next}`, operator: next % 7 === 0 },
+              };
+            });
+            await arbitrateGroups(hub.db, new Map([[group, items]]), clock, o.by === 'mine' ? mine : other);
+          } else if (o.kind === 'finish' && ids.length > 0) {
+            await endLeases(hub.db, [ids[o.pick % ids.length]!], now);
+          } else if (o.kind === 'tick') {
+            now += o.ms;
+          } else await look();
+        }
+        await look();
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+
+  it('reads in full again when the window reaches further back than what it kept, or time went back', () => {
+    const cache = new LeaseCache();
+    cache.merge({ name: 'g', windowStart: 1000, since: null, open: [] }, [], 2000);
+    expect(cache.plan('g', 1500, 2500).since).toBe(0);
+    expect(cache.plan('g', 900, 2500).since).toBeNull();
+    expect(cache.plan('g', 1500, 1999).since).toBeNull();
+    cache.forget(['g']);
+    expect(cache.plan('g', 1500, 2500).since).toBeNull();
+  });
+});
