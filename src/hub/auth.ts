@@ -7,7 +7,8 @@
 import { bearerToken, hashToken } from '../api/http/auth.js';
 import type { HubDb } from './db.js';
 import type { HubPrincipal } from './schema/index.js';
-import { findHubToken, type HubToken, touchHubToken } from './tokens.js';
+import { TokenBatcher } from './token-batch.js';
+import { findHubToken, type HubToken } from './tokens.js';
 
 export type HubAuth =
   | { ok: true; token: HubToken }
@@ -39,11 +40,15 @@ export class HubAuthenticator {
   private readonly agents = new Map<string, Cached>();
   /** Lookups under way for the cache, by sha256: concurrent first requests of a token share one. */
   private readonly lookups = new Map<string, Promise<HubToken | null>>();
+  /** The cache's lookups and every touch, group-committed (token-batch.ts). */
+  private readonly batch: TokenBatcher;
 
   constructor(
     private readonly db: HubDb,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.batch = new TokenBatcher(db);
+  }
 
   /**
    * `cached`: an agent token looked up less than AGENT_TOKEN_CACHE_MS ago is trusted without a
@@ -58,7 +63,7 @@ export class HubAuthenticator {
     if (hit && hit.until > at) {
       if (!hit.refreshing && hit.until - at < AGENT_TOKEN_CACHE_MS / 2) {
         hit.refreshing = true;
-        this.lookUp(secret, key).catch(() => {
+        this.lookUp(key).catch(() => {
           hit.refreshing = false;
         });
       }
@@ -67,7 +72,7 @@ export class HubAuthenticator {
     }
     let token: HubToken | null;
     try {
-      token = cached ? await this.lookUp(secret, key) : await findHubToken(this.db, secret);
+      token = cached ? await this.lookUp(key) : await findHubToken(this.db, secret);
     } catch {
       return { ok: false, status: 503, code: 'HUB_UNAVAILABLE', message: 'the hub database is unreachable' };
     }
@@ -81,14 +86,15 @@ export class HubAuthenticator {
   private touch(name: string, now: number): void {
     if (now - (this.touched.get(name) ?? Number.NEGATIVE_INFINITY) < TOUCH_EVERY_MS) return;
     this.touched.set(name, now);
-    touchHubToken(this.db, name, now).catch(() => {});
+    this.batch.touch(name, now);
   }
 
   /** Looks a token up for the cache (one lookup per token at a time) and caches an agent token. */
-  private lookUp(secret: string, key: string): Promise<HubToken | null> {
+  private lookUp(key: string): Promise<HubToken | null> {
     const running = this.lookups.get(key);
     if (running) return running;
-    const lookup = findHubToken(this.db, secret)
+    const lookup = this.batch
+      .lookup(key)
       .then((token) => {
         if (token?.role === 'agent') {
           if (this.agents.size >= CACHE_MAX) this.agents.clear();

@@ -2,7 +2,8 @@
  * The agent-token cache of the budget endpoints (src/hub/auth.ts, real PostgreSQL): a token is
  * trusted AGENT_TOKEN_CACHE_MS after its lookup without a query; used in the second half of that
  * time it is looked up again in the background, so an agent that keeps asking never waits for a
- * lookup; a revoked token is refused within AGENT_TOKEN_CACHE_MS (sooner once a refresh saw it).
+ * lookup; a revoked token is refused within AGENT_TOKEN_CACHE_MS (sooner once a refresh saw it);
+ * concurrent first requests share their lookups (src/hub/token-batch.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_TOKEN_CACHE_MS, HubAuthenticator } from '../../src/hub/auth.js';
@@ -96,5 +97,22 @@ describe.skipIf(skipPg)('the agent-token cache (real PostgreSQL)', () => {
     );
     expect(answers.every((a) => a.ok)).toBe(true);
     expect(lookups()).toBe(1);
+  });
+
+  it('looks up many agents’ first requests in a few queries, and refuses the unknown among them', async () => {
+    const secrets = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => createAgentToken(hub.db, `cache-e${i}`, `node-e${i}`, 0)),
+    );
+    const { auth, lookups } = setup();
+    const answers = await Promise.all([
+      ...secrets.map((s) => auth.authenticate(`Bearer ${s}`, true)),
+      auth.authenticate('Bearer medic_not_a_token', true),
+    ]);
+    expect(answers.slice(0, 30).map((a) => (a.ok ? a.token.node : null))).toEqual(
+      secrets.map((_, i) => `node-e${i}`),
+    );
+    expect(answers[30]).toMatchObject({ ok: false, status: 401 });
+    // The first goes at once, the rest together behind it.
+    expect(lookups()).toBeLessThanOrEqual(2);
   });
 });
