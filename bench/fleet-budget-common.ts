@@ -64,12 +64,15 @@ export function poster(hubUrl: string, maxSockets = 256) {
     );
 }
 
-/** A `Server-Timing` header (src/hub/server-timing.ts) as stage → ms. */
+/** A `Server-Timing` header (src/hub/server-timing.ts) as stage → ms, and `batch` → its size. */
 export function serverTiming(value: string | string[] | undefined): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of String(value ?? '').split(',')) {
     const m = /^\s*([\w-]+)\s*;\s*dur=([0-9.]+)/.exec(part);
     if (m) out[m[1]!] = Number(m[2]);
+    // `tx;dur=…;desc="batch of N"`: the batch the request went in (as a stage named `batch`).
+    const b = /desc="batch of ([0-9]+)"/.exec(part);
+    if (b) out.batch = Number(b[1]);
   }
   return out;
 }

@@ -1,133 +1,98 @@
 /**
  * The fleet restart budget at scale (issue 16), a section of bench/fleet.bench.ts: a real
- * `medic hub` process, a real PostgreSQL, real HTTP; agents are simulated in this process.
+ * `medic hub` process, a real PostgreSQL, real HTTP; agents are simulated (the latency part's in
+ * MEDIC_BENCH_BUDGET_CLIENTS child processes, default 2, bench/fleet-budget-load.ts; the storm's
+ * in this process).
  *
  * - lease latency: lease requests (POST /agent/v1/budget/lease) open-loop at ~1,000 requests/s
  *   from N nodes across 20 groups (one per service name, maxConcurrent 50), granted leases
  *   finished 100 ms later; p50/p99 of the answer, against two same-run baselines: the same load
  *   on a second hub process with one transaction per request (MEDIC_HUB_BUDGET_BATCH=1), and the
  *   cheapest authenticated agent request at the same rate (a finish of an unknown lease: one
- *   UPDATE, no lock);
+ *   UPDATE, no lock) from the same generator; then where the time went (the hub's Server-Timing
+ *   stages against the client's latency, the generators' loop delay and GC);
  * - storm (bench/fleet-budget-storm.ts): N nodes × 20 services crashing at once, run twice —
  *   without the slot notification (the same-run baseline), then with it.
  * MEDIC_BENCH_BUDGET_ONLY=storm|latency runs one part; MEDIC_BENCH_BUDGET_BASELINE=0 skips the
  * storm's baseline run.
  */
 
-import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { FINISH_PATH, LEASE_PATH } from '../src/fleet/budget-protocol.js';
-import { limitsOf, pct, poster, SERVICES, sleep, stormPolicy } from './fleet-budget-common.js';
+import { pct } from './fleet-budget-common.js';
+import { type Latencies, type Phase, runPhase, type Sample } from './fleet-budget-load.js';
 import { storms } from './fleet-budget-storm.js';
-import { describeStalls, type LoopStalls, watchLoop } from './loop-watch.js';
+import { describeStalls, type LoopStalls } from './loop-watch.js';
 import { report } from './report.js';
 
 const RATE = 1000;
 const RATE_SECONDS = 5;
-/** Keep-alive sockets to the hub: one per node as 1,000 agents would have (not 256 shared: a hub stall then queued requests in this process, counted as the hub's latency). */
-const SOCKETS = 1024;
-
-/** One answer: the client's latency and the hub's own stages (its Server-Timing header), ms. */
-interface Sample {
-  ms: number;
-  server: Record<string, number>;
-}
+/** Load generators in child processes (bench/fleet-budget-load.ts); 0 = in this process. */
+const CLIENTS = Number(process.env.MEDIC_BENCH_BUDGET_CLIENTS ?? 2);
 
 /**
- * Open-loop requests at `rate`/s for `seconds`; returns each answer's latency in ms (failures as
- * Infinity) and, in `samples`, the hub's stages of each answered one.
+ * One phase at RATE for RATE_SECONDS against `hubUrl`: in CLIENTS child processes (each its
+ * share of the nodes and of the rate; their answers merged, their worst loop stalls kept), or
+ * here when CLIENTS is 0.
  */
-async function openLoop(
-  rate: number,
-  seconds: number,
-  one: () => Promise<Record<string, number> | undefined>,
-  samples: Sample[] = [],
-): Promise<number[]> {
-  const latencies: number[] = [];
-  const jobs: Promise<void>[] = [];
-  const tickMs = 10;
-  const perTick = (rate * tickMs) / 1000;
-  const t0 = performance.now();
-  for (let k = 0; performance.now() - t0 < seconds * 1000; k++) {
-    for (let j = 0; j < perTick; j++) {
-      const t = performance.now();
-      jobs.push(
-        one().then(
-          (server) => {
-            const ms = performance.now() - t;
-            latencies.push(ms);
-            if (server) samples.push({ ms, server });
-          },
-          () => void latencies.push(Number.POSITIVE_INFINITY),
+async function phase(
+  kind: Phase['kind'],
+  hubUrl: string,
+  secrets: string[],
+  tag: string,
+): Promise<Latencies> {
+  const all = secrets.map((_, i) => i);
+  const spec = (mine: number[], rate: number): Phase => ({
+    kind,
+    hubUrl,
+    secrets: mine.map((i) => secrets[i]!),
+    nodes: mine,
+    rate,
+    seconds: RATE_SECONDS,
+    tag,
+  });
+  if (CLIENTS === 0) return runPhase(spec(all, RATE));
+  const here = dirname(fileURLToPath(import.meta.url));
+  const results = await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(here, 'fleet-budget-load.ts'), 'child'],
+        {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          serialization: 'advanced',
+        },
+      );
+      const answer = new Promise<Latencies>((resolve, reject) => {
+        child.once('message', (m) => resolve(m as Latencies));
+        child.once('exit', (code) => reject(new Error(`load generator exited ${code}`)));
+      });
+      child.send(
+        spec(
+          all.filter((i) => i % CLIENTS === c),
+          RATE / CLIENTS,
         ),
       );
-    }
-    // Keep the schedule (open loop): the next tick at its due time, not after the answers.
-    await sleep(Math.max(0, t0 + (k + 1) * tickMs - performance.now()));
-  }
-  await Promise.all(jobs);
-  return latencies;
-}
-
-/**
- * Warms the connections and the hub's token cache: one finish per node over 1 s (every node is
- * an active agent in a storm; its first request's token lookup is not what is measured).
- */
-async function warm(post: ReturnType<typeof poster>, secrets: string[]): Promise<void> {
-  let i = 0;
-  await openLoop(secrets.length, 1, async () => {
-    await post(FINISH_PATH, secrets[i++ % secrets.length]!, { id: `warm-${randomUUID()}` });
-    return undefined;
-  });
-}
-
-interface Latencies {
-  all: number[];
-  samples: Sample[];
-  stalls: LoopStalls;
-  granted: number;
-  denied: number;
-  failed: number;
-}
-
-/** Lease requests open-loop at RATE for RATE_SECONDS; grants finished 100 ms later. */
-async function leaseLoop(hubUrl: string, secrets: string[], tag: string): Promise<Latencies> {
-  const post = poster(hubUrl, SOCKETS);
-  const limits = limitsOf(stormPolicy('bench-latency'));
-  const pick = () => Math.floor(Math.random() * secrets.length);
-  await warm(post, secrets);
-  let granted = 0;
-  let denied = 0;
-  const finishes: Promise<unknown>[] = [];
-  const samples: Sample[] = [];
-  const stop = watchLoop();
-  const all = await openLoop(
-    RATE,
-    RATE_SECONDS,
-    async () => {
-      const i = pick();
-      const k = Math.floor(Math.random() * SERVICES);
-      const id = `n${i}/svc-${k}/${randomUUID()}`;
-      const res = await post(LEASE_PATH, secrets[i]!, {
-        group: `latency-${tag}-${k}`,
-        limits,
-        id,
-        service: `svc-${k}`,
-        operator: false,
-      });
-      if (res.status !== 200) throw new Error(`lease ${res.status}`);
-      if (res.body?.granted) {
-        granted++;
-        finishes.push(sleep(100).then(() => post(FINISH_PATH, secrets[i]!, { id }).catch(() => null)));
-      } else denied++;
-      return res.timing;
-    },
-    samples,
+      return answer;
+    }),
   );
-  const stalls = stop();
-  await Promise.all(finishes);
-  return { all, samples, stalls, granted, denied, failed: all.filter((x) => !Number.isFinite(x)).length };
+  const worst = (f: (s: LoopStalls) => number) => Math.max(...results.map((r) => f(r.stalls)));
+  return {
+    all: results.flatMap((r) => r.all),
+    samples: results.flatMap((r) => r.samples),
+    stalls: {
+      loopP99: worst((s) => s.loopP99),
+      loopMax: worst((s) => s.loopMax),
+      gcs: results.reduce((n, r) => n + r.stalls.gcs, 0),
+      gcMs: results.reduce((n, r) => n + r.stalls.gcMs, 0),
+      gcMaxMs: worst((s) => s.gcMaxMs),
+    },
+    granted: results.reduce((n, r) => n + r.granted, 0),
+    denied: results.reduce((n, r) => n + r.denied, 0),
+    failed: results.reduce((n, r) => n + r.failed, 0),
+  };
 }
 
 /**
@@ -158,24 +123,10 @@ function whereTheTimeWent(name: string, samples: Sample[], stalls: LoopStalls): 
 }
 
 async function leaseLatency(hubUrl: string, secrets: string[], perRequest: Latencies): Promise<void> {
-  const post = poster(hubUrl, SOCKETS);
-  const pick = () => Math.floor(Math.random() * secrets.length);
-  await warm(post, secrets);
-  const cheapSamples: Sample[] = [];
-  const stop = watchLoop();
-  const cheapest = await openLoop(
-    RATE,
-    RATE_SECONDS,
-    async () => {
-      const res = await post(FINISH_PATH, secrets[pick()]!, { id: `none-${randomUUID()}` });
-      if (res.status !== 200) throw new Error(`finish ${res.status}`);
-      return res.timing;
-    },
-    cheapSamples,
-  );
-  const cheapStalls = stop();
-  const lease = await leaseLoop(hubUrl, secrets, 'batched');
-  whereTheTimeWent('cheapest (finish of an unknown lease)', cheapSamples, cheapStalls);
+  const cheap = await phase('cheapest', hubUrl, secrets, 'none');
+  const cheapest = cheap.all;
+  const lease = await phase('lease', hubUrl, secrets, 'batched');
+  whereTheTimeWent('cheapest (finish of an unknown lease)', cheap.samples, cheap.stalls);
   whereTheTimeWent('lease', lease.samples, lease.stalls);
   const note = (l: Latencies) =>
     `${l.granted} granted, ${l.denied} denied${l.failed ? `, ${l.failed} failed` : ''}`;
@@ -211,7 +162,7 @@ export async function budgetSection(
   const single = await spawnHub({ MEDIC_HUB_BUDGET_BATCH: '1' });
   let perRequest: Latencies;
   try {
-    perRequest = await leaseLoop(single.url, secrets, 'single');
+    perRequest = await phase('lease', single.url, secrets, 'single');
   } finally {
     single.child.kill('SIGTERM');
     await new Promise((r) => single.child.once('exit', r));

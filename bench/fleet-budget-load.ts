@@ -1,0 +1,132 @@
+/**
+ * The lease-latency load of the budget bench (bench/fleet-budget.ts): open-loop requests at a
+ * fixed rate, each answer's latency and the hub's own stages (its Server-Timing header). Runs in
+ * the bench process, or — MEDIC_BENCH_BUDGET_CLIENTS=K, default 2 — in K child processes, each
+ * with its own event loop, sockets and share of the nodes and of the rate, so that measuring
+ * does not share one loop with generating 2,000 requests/s (lease + finish) and collecting them.
+ * Run as a child (`node --import tsx bench/fleet-budget-load.ts child`) it takes one phase over
+ * IPC and sends back its result.
+ */
+import { randomUUID } from 'node:crypto';
+import { FINISH_PATH, LEASE_PATH } from '../src/fleet/budget-protocol.js';
+import { limitsOf, poster, SERVICES, sleep, stormPolicy } from './fleet-budget-common.js';
+import { type LoopStalls, watchLoop } from './loop-watch.js';
+
+/** One answer: the client's latency and the hub's own stages (its Server-Timing header), ms. */
+export interface Sample {
+  ms: number;
+  server: Record<string, number>;
+}
+
+export interface Latencies {
+  /** Every request's latency, ms (a failure is Infinity). */
+  all: number[];
+  samples: Sample[];
+  stalls: LoopStalls;
+  granted: number;
+  denied: number;
+  failed: number;
+}
+
+/** One phase: `lease` (grants finished 100 ms later) or `cheapest` (a finish of an unknown lease). */
+export interface Phase {
+  kind: 'lease' | 'cheapest';
+  hubUrl: string;
+  secrets: string[];
+  /** Nodes' numbers (for lease ids), parallel to `secrets`. */
+  nodes: number[];
+  rate: number;
+  seconds: number;
+  /** Group name prefix (lease phases of different hubs use different groups). */
+  tag: string;
+}
+
+/** Keep-alive sockets to the hub: about one per node, as 1,000 agents would have. */
+const SOCKETS = 1024;
+
+/** Open-loop calls at `rate`/s for `seconds` (a tick every 10 ms); latencies and hub stages. */
+async function openLoop(
+  rate: number,
+  seconds: number,
+  one: () => Promise<Record<string, number> | undefined>,
+  samples: Sample[] = [],
+): Promise<number[]> {
+  const latencies: number[] = [];
+  const jobs: Promise<void>[] = [];
+  const tickMs = 10;
+  const perTick = (rate * tickMs) / 1000;
+  let owed = 0;
+  const t0 = performance.now();
+  for (let k = 0; performance.now() - t0 < seconds * 1000; k++) {
+    owed += perTick;
+    for (; owed >= 1; owed--) {
+      const t = performance.now();
+      jobs.push(
+        one().then(
+          (server) => {
+            const ms = performance.now() - t;
+            latencies.push(ms);
+            if (server) samples.push({ ms, server });
+          },
+          () => void latencies.push(Number.POSITIVE_INFINITY),
+        ),
+      );
+    }
+    // Keep the schedule (open loop): the next tick at its due time, not after the answers.
+    await sleep(Math.max(0, t0 + (k + 1) * tickMs - performance.now()));
+  }
+  await Promise.all(jobs);
+  return latencies;
+}
+
+/** Runs one phase here: warms every node's token and connection (1 s), then measures. */
+export async function runPhase(p: Phase): Promise<Latencies> {
+  const post = poster(p.hubUrl, SOCKETS);
+  let w = 0;
+  // Every node is an active agent in a storm: its first request's token lookup is not measured.
+  await openLoop(p.secrets.length, 1, async () => {
+    await post(FINISH_PATH, p.secrets[w++ % p.secrets.length]!, { id: `warm-${randomUUID()}` });
+    return undefined;
+  });
+  const limits = limitsOf(stormPolicy('bench-latency'));
+  const pick = () => Math.floor(Math.random() * p.secrets.length);
+  let granted = 0;
+  let denied = 0;
+  const finishes: Promise<unknown>[] = [];
+  const samples: Sample[] = [];
+  const stop = watchLoop();
+  const lease = async () => {
+    const i = pick();
+    const k = Math.floor(Math.random() * SERVICES);
+    const id = `n${p.nodes[i]}/svc-${k}/${randomUUID()}`;
+    const res = await post(LEASE_PATH, p.secrets[i]!, {
+      group: `latency-${p.tag}-${k}`,
+      limits,
+      id,
+      service: `svc-${k}`,
+      operator: false,
+    });
+    if (res.status !== 200) throw new Error(`lease ${res.status}`);
+    if (res.body?.granted) {
+      granted++;
+      finishes.push(sleep(100).then(() => post(FINISH_PATH, p.secrets[i]!, { id }).catch(() => null)));
+    } else denied++;
+    return res.timing;
+  };
+  const cheapest = async () => {
+    const res = await post(FINISH_PATH, p.secrets[pick()]!, { id: `none-${randomUUID()}` });
+    if (res.status !== 200) throw new Error(`finish ${res.status}`);
+    return res.timing;
+  };
+  const all = await openLoop(p.rate, p.seconds, p.kind === 'lease' ? lease : cheapest, samples);
+  const stalls = stop();
+  await Promise.all(finishes);
+  return { all, samples, stalls, granted, denied, failed: all.filter((x) => !Number.isFinite(x)).length };
+}
+
+if (process.argv[2] === 'child' && process.send) {
+  process.once('message', async (p: Phase) => {
+    const result = await runPhase(p);
+    process.send!(result, () => process.exit(0));
+  });
+}
