@@ -17,51 +17,63 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** POSTs JSON over a keep-alive pool (one process stands in for every agent). */
 export function poster(hubUrl: string, maxSockets = 256) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  // Every socket kept (not only 256 free ones) and used in turn (fifo), so none idles past the
+  // hub's 5 s keep-alive timeout: a new connection under load may wait for a SYN retransmit.
+  const agent = new http.Agent({
+    keepAlive: true,
+    maxSockets,
+    maxFreeSockets: maxSockets,
+    scheduling: 'fifo',
+  });
   const base = new URL(hubUrl);
   return (path: string, secret: string, body: unknown, timeoutMs = 3000) =>
-    new Promise<{ status: number; body: Record<string, unknown> | null; timing: Record<string, number> }>(
-      (resolve, reject) => {
-        const data = JSON.stringify(body);
-        const req = http.request(
-          {
-            agent,
-            host: base.hostname,
-            port: base.port,
-            path,
-            method: 'POST',
-            timeout: timeoutMs,
-            headers: {
-              authorization: `Bearer ${secret}`,
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(data),
-            },
+    new Promise<{
+      status: number;
+      body: Record<string, unknown> | null;
+      timing: Record<string, number>;
+      /** Sent on a new connection (not a kept-alive one). */
+      fresh: boolean;
+    }>((resolve, reject) => {
+      const data = JSON.stringify(body);
+      const req = http.request(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          path,
+          method: 'POST',
+          timeout: timeoutMs,
+          headers: {
+            authorization: `Bearer ${secret}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(data),
           },
-          (res) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (c) => {
-              text += c;
-            });
-            res.on('end', () => {
-              const status = res.statusCode ?? 0;
-              const timing = serverTiming(res.headers['server-timing']);
-              try {
-                resolve({ status, body: JSON.parse(text), timing });
-              } catch {
-                resolve({ status, body: null, timing });
-              }
-            });
-          },
-        );
-        req.on('timeout', () => req.destroy(new Error('timeout')));
-        // As a real agent: the timeout runs from the call, waiting for a socket included.
-        const deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
-        req.on('close', () => clearTimeout(deadline));
-        req.on('error', reject);
-        req.end(data);
-      },
-    );
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => {
+            text += c;
+          });
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const timing = serverTiming(res.headers['server-timing']);
+            const fresh = !req.reusedSocket;
+            try {
+              resolve({ status, body: JSON.parse(text), timing, fresh });
+            } catch {
+              resolve({ status, body: null, timing, fresh });
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      // As a real agent: the timeout runs from the call, waiting for a socket included.
+      const deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
+      req.on('close', () => clearTimeout(deadline));
+      req.on('error', reject);
+      req.end(data);
+    });
 }
 
 /** A `Server-Timing` header (src/hub/server-timing.ts) as stage → ms, and `batch` → its size. */

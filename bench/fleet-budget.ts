@@ -102,7 +102,7 @@ async function phase(
  * the same for the slowest 1 %; the bench process's own loop delay and GC.
  */
 function whereTheTimeWent(name: string, samples: Sample[], stalls: LoopStalls): void {
-  const stages = [...new Set(samples.flatMap((s) => Object.keys(s.server)))];
+  const stages = [...new Set(samples.flatMap((s) => Object.keys(s.server)))].filter((k) => k !== 'fresh');
   const row = (label: string, xs: Sample[]) => {
     const part = (f: (s: Sample) => number) => {
       const v = xs.map(f);
@@ -119,6 +119,10 @@ function whereTheTimeWent(name: string, samples: Sample[], stalls: LoopStalls): 
   console.log(`where the time went — ${name}, ${samples.length} answers:`);
   row('all', samples);
   row('slowest 1 %', slow);
+  const fresh = (xs: Sample[]) => xs.filter((s) => s.server.fresh).length;
+  console.log(
+    `  on a new connection: ${fresh(samples)} of ${samples.length} answers, ${fresh(slow)} of the slowest ${slow.length}`,
+  );
   console.log(`  bench process: ${describeStalls(stalls)}`);
 }
 
