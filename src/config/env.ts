@@ -125,10 +125,12 @@ export const envSchema = z.object({
   /** `medic hub`: how long a command mutation waits for the agent's result before answering `pending`. */
   MEDIC_HUB_COMMAND_WAIT_MS: withDefault(z.coerce.number().int().min(0), 10_000),
   /**
-   * `medic hub`: at most this many lease requests of one budget group per transaction (the
-   * replica batches a group's requests while its previous transaction runs; 1 = one each).
+   * `medic hub`: at most this many lease requests per transaction (the replica batches the
+   * requests of every group that arrive while its transactions run; 1 = one each, at once).
    */
   MEDIC_HUB_BUDGET_BATCH: withDefault(z.coerce.number().int().min(1).max(10_000), 500),
+  /** `medic hub`: lease transactions a replica runs at once (src/hub/budget-batch.ts). */
+  MEDIC_HUB_BUDGET_LANES: withDefault(z.coerce.number().int().min(1).max(8), 2),
   /** `medic hub`: how often each replica expires commands and marks silent nodes down. */
   MEDIC_HUB_SWEEP_MS: withDefault(z.coerce.number().int().min(50), 1000),
   /**

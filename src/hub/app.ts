@@ -45,8 +45,10 @@ export interface HubAppDeps {
   silenceMs: number;
   commandTtlMs: number;
   commandWaitMs: number;
-  /** Lease requests of one budget group per transaction (MEDIC_HUB_BUDGET_BATCH; default 500). */
+  /** Lease requests per transaction (MEDIC_HUB_BUDGET_BATCH; default 500). */
   budgetBatch?: number;
+  /** Lease transactions at once (MEDIC_HUB_BUDGET_LANES; default 2). */
+  budgetLanes?: number;
   /**
    * Slack's requests (slack-route.ts), when Slack is configured at the hub: built with the hub's
    * own GraphQL in-process, the Slack user's role in the server context.
@@ -93,7 +95,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
   const { database, metrics, logger } = deps;
   const auth = new HubAuthenticator(database.db, () => deps.clock.now());
   const denials = new HubDenials(database.db, () => deps.clock.now(), logger);
-  const leases = new LeaseBatcher(database.db, deps.clock, deps.budgetBatch);
+  const leases = new LeaseBatcher(database.db, deps.clock, deps.budgetBatch, deps.budgetLanes);
   const finishes = new FinishBatcher(database.db, deps.clock);
   const waits = new SlotWaits(database.db, deps.clock);
   metrics.slotWaits(() => waits.count());

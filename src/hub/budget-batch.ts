@@ -1,12 +1,12 @@
 /**
- * Group commit for lease requests (issue 16). The first request of an idle replica goes at once;
- * the requests that arrive while its transaction runs — of any group — wait for it and go
- * together in the next one (up to `maxBatch`), each group's in arrival order
- * (src/hub/budget-tx.ts: one transaction, five round trips, whatever the batch holds). So the
- * replica runs one lease transaction at a time: a request waits at most for the transaction
- * before its own. (Measured before: one transaction at a time *per group* had 20 busy groups
- * queue for the pool's 10 connections and PostgreSQL's CPU; bench "Fleet budget, run 1".)
- * Other replicas serialise on the same row locks, so the limits hold across replicas as before.
+ * Group commit for lease requests (issue 16). A request goes at once when one of the replica's
+ * lanes (LANES, 2) is free; the requests that arrive while both transactions run — of any group — go
+ * together in the next (up to `maxBatch`), each group's in arrival order (src/hub/budget-tx.ts:
+ * one transaction, five round trips, whatever the batch holds). So a replica runs at most two
+ * lease transactions at once, whatever the number of groups. (Measured before: one transaction
+ * at a time *per group* had 20 busy groups queue for the pool's 10 connections and PostgreSQL's
+ * CPU; docs/BENCHMARKS.md "Fleet budget, run 4".) Transactions of this and other replicas
+ * serialise per group on the same row locks, so the limits hold across replicas as before.
  *
  * Between transactions the replica keeps each group's counting leases (budget-cache.ts), so a
  * transaction reads only what changed since the last.
@@ -24,6 +24,15 @@ import { arbitrateGroups, type BatchItem } from './budget-tx.js';
 import type { HubDb } from './db.js';
 import type { ServerTiming } from './server-timing.js';
 
+/**
+ * Lease transactions a replica runs at once by default (MEDIC_HUB_BUDGET_LANES). Two: while one waits for PostgreSQL (measured under
+ * load: five round trips of 8–13 ms each, docs/BENCHMARKS.md "Fleet budget, run 4"), the next
+ * batch starts — its `BEGIN` and lock request overlap the first's write and commit, and the
+ * requests queued meanwhile do not wait for both. Both lock their groups in name order, so a
+ * group's batches still go one after the other, in the order they took its lock.
+ */
+const LANES = 2;
+
 interface Pending extends BatchItem {
   group: string;
   /** When it was queued (performance.now()), and where its stages go (Server-Timing). */
@@ -40,7 +49,8 @@ export interface LeaseBatcherStats {
 }
 
 export class LeaseBatcher {
-  private queue: Pending[] | null = null;
+  private readonly queue: Pending[] = [];
+  private running = 0;
   private readonly cache = new LeaseCache();
   readonly stats: LeaseBatcherStats = { batches: 0, requests: 0 };
 
@@ -48,6 +58,8 @@ export class LeaseBatcher {
     private readonly db: HubDb,
     private readonly clock: Pick<Clock, 'now'>,
     private readonly maxBatch = 500,
+    /** Transactions at once (see LANES). */
+    private readonly lanes = LANES,
   ) {}
 
   /** `timing` gets the request's `queue` (waiting for its batch) and `tx` (its batch's transaction). */
@@ -60,16 +72,19 @@ export class LeaseBatcher {
     return new Promise<LeaseAnswer>((resolve, reject) => {
       const pending: Pending = { group, limits, req, at: performance.now(), timing, resolve, reject };
       if (this.maxBatch === 1) return void this.run([pending]);
-      if (this.queue) return void this.queue.push(pending);
-      this.queue = [pending];
-      void this.drain(this.queue);
+      this.queue.push(pending);
+      if (this.running < this.lanes) void this.lane();
     });
   }
 
-  /** Runs batches until the queue is empty, then lets the next request start one at once. */
-  private async drain(queue: Pending[]): Promise<void> {
-    while (queue.length > 0) await this.run(queue.splice(0, this.maxBatch));
-    this.queue = null;
+  /** One lane: takes everything queued (up to maxBatch) as a batch, until the queue is empty. */
+  private async lane(): Promise<void> {
+    this.running++;
+    try {
+      while (this.queue.length > 0) await this.run(this.queue.splice(0, this.maxBatch));
+    } finally {
+      this.running--;
+    }
   }
 
   /** One transaction for `batch`; answers (or fails) each of its requests. */
@@ -84,13 +99,18 @@ export class LeaseBatcher {
     }
     try {
       const cache = this.maxBatch === 1 ? undefined : this.cache;
-      const answers = await arbitrateGroups(this.db, groups, this.clock, cache);
+      const steps: [string, number][] = [];
+      const answers = await arbitrateGroups(this.db, groups, this.clock, cache, (name, ms) =>
+        steps.push([name, ms]),
+      );
       const ms = performance.now() - start;
       this.stats.batches++;
       this.stats.requests += batch.length;
       for (const [group, list] of groups)
         for (const [i, p] of list.entries()) {
           p.timing?.add('tx', ms, `batch of ${batch.length}`);
+          // The transaction's steps (they add up to its `tx`), for whoever reads the header.
+          for (const [name, stepMs] of steps) p.timing?.add(`tx-${name}`, stepMs);
           p.resolve(answers.get(group)![i]!);
         }
     } catch (err) {

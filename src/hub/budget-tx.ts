@@ -145,7 +145,15 @@ export async function arbitrateGroups(
   batches: ReadonlyMap<string, readonly BatchItem[]>,
   clock: Pick<Clock, 'now'>,
   cache?: LeaseCache,
+  /** Called as each step ends, with its duration in ms: `begin`, `lock`, `read`, `arbiter`, `write`, `commit`. */
+  step: (name: string, ms: number) => void = () => {},
 ): Promise<Map<string, LeaseAnswer[]>> {
+  let last = performance.now();
+  const done = (name: string) => {
+    const t = performance.now();
+    step(name, t - last);
+    last = t;
+  };
   const names = [...batches.keys()].sort();
   const groups = names.map((name) => {
     const items = batches.get(name)!;
@@ -157,7 +165,8 @@ export async function arbitrateGroups(
     };
   });
   try {
-    return await db.transaction(async (tx) => {
+    const answers = await db.transaction(async (tx) => {
+      done('begin');
       await tx.execute(sql`
       INSERT INTO budget_groups (name, limits, updated_at)
       SELECT name, limits, ${clock.now()}
@@ -172,7 +181,9 @@ export async function arbitrateGroups(
           ? cache.plan(g.name, asked - g.windowMs, asked)
           : { name: g.name, windowStart: asked - g.windowMs, since: null, open: [] },
       );
+      done('lock');
       const states = await readGroups(tx, plans, asked, cache);
+      done('read');
       const now = Math.max(asked, clock.now());
       const answers = new Map<string, LeaseAnswer[]>();
       const all: ReturnType<typeof changes>[] = [];
@@ -188,9 +199,13 @@ export async function arbitrateGroups(
         answers.set(name, out);
         all.push(changes(name, before, state));
       }
+      done('arbiter');
       await store(tx, all);
+      done('write');
       return answers;
     });
+    done('commit');
+    return answers;
   } catch (err) {
     // What the cache took in may be from a transaction that did not commit: read in full next time.
     cache?.forget(names);

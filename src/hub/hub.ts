@@ -168,6 +168,7 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
       commandTtlMs: env.MEDIC_HUB_COMMAND_TTL_SEC * 1000,
       commandWaitMs: env.MEDIC_HUB_COMMAND_WAIT_MS,
       budgetBatch: env.MEDIC_HUB_BUDGET_BATCH,
+      budgetLanes: env.MEDIC_HUB_BUDGET_LANES,
       slackEvents: slackRoute(env, database, clock, log),
       publicUrl: () => publicUrl,
     });

@@ -108,7 +108,14 @@ describe.skipIf(skipPg)('the budget protocol over HTTP', () => {
       operator: false,
     });
     expect(lease.status).toBe(200);
-    expect(stages(lease)).toEqual(['auth', 'body', 'queue', 'tx', 'total']);
+    expect(stages(lease)).toEqual([
+      'auth',
+      'body',
+      'queue',
+      'tx',
+      ...['begin', 'lock', 'read', 'arbiter', 'write', 'commit'].map((step) => `tx-${step}`),
+      'total',
+    ]);
     expect(lease.headers.get('server-timing')).toMatch(/tx;dur=[0-9.]+;desc="batch of 1"/);
     const finish = await post(FINISH_PATH, { id: 'web-3/api/1' });
     expect(await finish.json()).toEqual({ ended: true });
