@@ -13,7 +13,9 @@
  * - the leases it saw unended — a finish ends a lease without the lock, and only once
  *   (`ended_at` is never changed again), so an ended lease it saw is as it saw it.
  * The merged set, less what left the window or lapsed, is exactly what the full read returns.
- * It reads everything again when it has nothing for the group, when the window reaches further
+ * A lease row deleted by hand (not something the hub does) is forgotten at the next read when
+ * it was open; an ended one still counts in this replica's window until it leaves the window or
+ * the replica restarts. It reads everything again when it has nothing for the group, when the window reaches further
  * back than what it kept (wider limits) or time went back (a clock step), and after a failed
  * transaction (`forget`).
  */
@@ -58,6 +60,9 @@ export class LeaseCache {
     const e = plan.since === null ? undefined : this.groups.get(plan.name);
     const leases = e?.leases ?? new Map<string, Lease>();
     let seq = plan.since ?? 0;
+    // An open lease asked for and not returned has no row any more (deleted by hand, a restored
+    // database): forgotten, not held as in flight until its TTL.
+    for (const id of plan.open) leases.delete(id);
     for (const { seq: s, ...lease } of rows) {
       leases.set(lease.id, lease);
       seq = Math.max(seq, s);

@@ -1,7 +1,7 @@
 /**
  * The replica's lease cache (src/hub/budget-cache.ts, real PostgreSQL): after any interleaving of
  * grants (by this replica and by another, each with its own cache), finishes (without the lock),
- * leases lapsing at their TTL and grants leaving the window, what a replica reads through its
+ * leases lapsing at their TTL, grants leaving the window and open leases' rows deleted by hand, what a replica reads through its
  * cache — only what changed since its last read — is exactly what a full read returns.
  */
 import fc from 'fast-check';
@@ -19,6 +19,7 @@ type Op =
   | { kind: 'grant'; by: 'mine' | 'other'; n: number }
   | { kind: 'finish'; pick: number }
   | { kind: 'tick'; ms: number }
+  | { kind: 'delete'; pick: number }
   | { kind: 'look' };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -29,6 +30,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('finish' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 2500 }) }),
+  fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
   fc.constant({ kind: 'look' as const }),
 );
 
@@ -54,6 +56,7 @@ describe.skipIf(skipPg)('the lease cache (real PostgreSQL)', () => {
         const mine = new LeaseCache();
         const other = new LeaseCache();
         const ids: string[] = [];
+        const ended = new Set<string>();
         let next = 0;
         const look = async () => {
           const windowStart = now - LIMITS.windowSec * 1000;
@@ -73,7 +76,14 @@ describe.skipIf(skipPg)('the lease cache (real PostgreSQL)', () => {
             });
             await arbitrateGroups(hub.db, new Map([[group, items]]), clock, o.by === 'mine' ? mine : other);
           } else if (o.kind === 'finish' && ids.length > 0) {
-            await endLeases(hub.db, [ids[o.pick % ids.length]!], now);
+            const id = ids[o.pick % ids.length]!;
+            await endLeases(hub.db, [id], now);
+            ended.add(id);
+          } else if (o.kind === 'delete' && ids.some((id) => !ended.has(id))) {
+            // An open lease's row removed by hand (or a restored database): not kept as in flight.
+            // (An ended one is kept until it leaves the window: FLEET.md, budget-cache.ts.)
+            const open = ids.filter((id) => !ended.has(id));
+            await hub.pool.query('DELETE FROM budget_leases WHERE id = $1', [open[o.pick % open.length]]);
           } else if (o.kind === 'tick') {
             now += o.ms;
           } else await look();
