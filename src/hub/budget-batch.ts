@@ -22,7 +22,7 @@ import type { BudgetLimits, LeaseAnswer, LeaseRequest } from '../fleet/budget.js
 import { LeaseCache } from './budget-cache.js';
 import { arbitrateGroups, type BatchItem } from './budget-tx.js';
 import type { HubDb } from './db.js';
-import type { ServerTiming } from './server-timing.js';
+import { type ServerTiming, timingNow } from './server-timing.js';
 
 /**
  * Lease transactions a replica runs at once by default (MEDIC_HUB_BUDGET_LANES). Two: while one waits for PostgreSQL (measured under
@@ -35,7 +35,7 @@ const LANES = 2;
 
 interface Pending extends BatchItem {
   group: string;
-  /** When it was queued (performance.now()), and where its stages go (Server-Timing). */
+  /** When it was queued (timingNow()), and where its stages go (Server-Timing). */
   at: number;
   timing: ServerTiming | undefined;
   resolve(answer: LeaseAnswer): void;
@@ -70,7 +70,7 @@ export class LeaseBatcher {
     timing?: ServerTiming,
   ): Promise<LeaseAnswer> {
     return new Promise<LeaseAnswer>((resolve, reject) => {
-      const pending: Pending = { group, limits, req, at: performance.now(), timing, resolve, reject };
+      const pending: Pending = { group, limits, req, at: timingNow(), timing, resolve, reject };
       if (this.maxBatch === 1) return void this.run([pending]);
       this.queue.push(pending);
       if (this.running < this.lanes) void this.lane();
@@ -89,7 +89,7 @@ export class LeaseBatcher {
 
   /** One transaction for `batch`; answers (or fails) each of its requests. */
   private async run(batch: Pending[]): Promise<void> {
-    const start = performance.now();
+    const start = timingNow();
     const groups = new Map<string, Pending[]>();
     for (const p of batch) {
       p.timing?.add('queue', start - p.at);
@@ -103,7 +103,7 @@ export class LeaseBatcher {
       const answers = await arbitrateGroups(this.db, groups, this.clock, cache, (name, ms) =>
         steps.push([name, ms]),
       );
-      const ms = performance.now() - start;
+      const ms = timingNow() - start;
       this.stats.batches++;
       this.stats.requests += batch.length;
       for (const [group, list] of groups)

@@ -11,11 +11,11 @@
 import type { Clock } from '../clock/clock.js';
 import { endLeases } from './budget.js';
 import type { HubDb } from './db.js';
-import type { ServerTiming } from './server-timing.js';
+import { type ServerTiming, timingNow } from './server-timing.js';
 
 interface Pending {
   id: string;
-  /** When it was queued (performance.now()), and where its stages go (Server-Timing). */
+  /** When it was queued (timingNow()), and where its stages go (Server-Timing). */
   at: number;
   timing: ServerTiming | undefined;
   resolve(ended: boolean): void;
@@ -36,7 +36,7 @@ export class FinishBatcher {
   /** Ends lease `id`; true when it was open. `timing` gets its `queue` and `tx` (the batch's UPDATE). */
   finish(id: string, timing?: ServerTiming): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
-      const pending: Pending = { id, at: performance.now(), timing, resolve, reject };
+      const pending: Pending = { id, at: timingNow(), timing, resolve, reject };
       if (this.queue) {
         this.queue.push(pending);
         return;
@@ -49,7 +49,7 @@ export class FinishBatcher {
   private async drain(queue: Pending[]): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, this.maxBatch);
-      const start = performance.now();
+      const start = timingNow();
       for (const p of batch) p.timing?.add('queue', start - p.at);
       try {
         const ended = await endLeases(
@@ -57,7 +57,7 @@ export class FinishBatcher {
           batch.map((p) => p.id),
           this.clock.now(),
         );
-        const ms = performance.now() - start;
+        const ms = timingNow() - start;
         for (const p of batch) p.timing?.add('tx', ms, `batch of ${batch.length}`);
         this.stats.batches++;
         this.stats.finishes += batch.length;

@@ -30,6 +30,7 @@ import {
 } from '../fleet/budget.js';
 import type { GroupRead, LeaseCache } from './budget-cache.js';
 import type { HubDb } from './db.js';
+import { timingNow } from './server-timing.js';
 
 /** A transaction or the pool: anything that runs a statement. */
 export type Runner = Pick<Parameters<Parameters<HubDb['transaction']>[0]>[0], 'execute'>;
@@ -148,9 +149,9 @@ export async function arbitrateGroups(
   /** Called as each step ends, with its duration in ms: `begin`, `lock`, `read`, `arbiter`, `write`, `commit`. */
   step: (name: string, ms: number) => void = () => {},
 ): Promise<Map<string, LeaseAnswer[]>> {
-  let last = performance.now();
+  let last = timingNow();
   const done = (name: string) => {
-    const t = performance.now();
+    const t = timingNow();
     step(name, t - last);
     last = t;
   };

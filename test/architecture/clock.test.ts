@@ -49,6 +49,10 @@ const ALLOWED: Record<string, { uses: RawTime[] | 'all'; why: string }> = {
     uses: ['performance.now()'],
     why: '`medic store backup|check` print how long they took; no Clock in a one-shot command',
   },
+  'src/hub/server-timing.ts': {
+    uses: ['performance.now()'],
+    why: 'the budget answers’ Server-Timing: how long the hub’s stages took, reported to the client, never decided on',
+  },
   'src/watchdog/probes.ts': {
     uses: ['performance.now()'],
     why: 'HTTP probe response time for the probe-duration histogram (sub-millisecond on loopback)',
