@@ -23,7 +23,7 @@ const TOUCH_EVERY_MS = 60_000;
  * used in the second half of its life is looked up again in the background (its answer replaces
  * it; a revoked token's refresh drops it): an agent that keeps asking never waits for a lookup
  * after its first (measured: cache misses every 5 s were the budget answers' `auth` p99,
- * 84–1,055 ms under load, docs/BENCHMARKS.md "Fleet budget, run 4").
+ * 84–1,055 ms under load, docs/BENCHMARKS.md "Fleet budget, run 5").
  */
 export const AGENT_TOKEN_CACHE_MS = 5_000;
 const CACHE_MAX = 50_000;

@@ -5,7 +5,7 @@
  * one transaction, five round trips, whatever the batch holds). So a replica runs at most two
  * lease transactions at once, whatever the number of groups. (Measured before: one transaction
  * at a time *per group* had 20 busy groups queue for the pool's 10 connections and PostgreSQL's
- * CPU; docs/BENCHMARKS.md "Fleet budget, run 4".) Transactions of this and other replicas
+ * CPU; docs/BENCHMARKS.md "Fleet budget, run 5".) Transactions of this and other replicas
  * serialise per group on the same row locks, so the limits hold across replicas as before.
  *
  * Between transactions the replica keeps each group's counting leases (budget-cache.ts), so a
@@ -26,7 +26,7 @@ import { type ServerTiming, timingNow } from './server-timing.js';
 
 /**
  * Lease transactions a replica runs at once by default (MEDIC_HUB_BUDGET_LANES). Two: while one waits for PostgreSQL (measured under
- * load: five round trips of 8–13 ms each, docs/BENCHMARKS.md "Fleet budget, run 4"), the next
+ * load: five round trips of 8–13 ms each, docs/BENCHMARKS.md "Fleet budget, run 5"), the next
  * batch starts — its `BEGIN` and lock request overlap the first's write and commit, and the
  * requests queued meanwhile do not wait for both. Both lock their groups in name order, so a
  * group's batches still go one after the other, in the order they took its lock.

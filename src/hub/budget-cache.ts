@@ -3,7 +3,7 @@
  * the group's leases that still count (in flight, or granted inside the window). Measured: the
  * read of every such lease per transaction was the lease path's cost — 20 groups × 250 leases
  * took 30–50 ms of JSON to build, send and parse on the shared machine, 20 × 1,000 about
- * 200 ms (docs/BENCHMARKS.md "Fleet budget, run 4") — while the scan itself took 0.1 ms.
+ * 200 ms (docs/BENCHMARKS.md "Fleet budget, run 5") — while the scan itself took 0.1 ms.
  *
  * So a transaction asks PostgreSQL only for what may have changed since this replica last read
  * the group (it holds the group's row lock while it reads, as before):
