@@ -1,8 +1,8 @@
 /**
  * The hub's pages for the fleet, from the agent's own renderers:
  * - `GET /runbook` (HTML; `/runbook.md` or `?format=md` for Markdown), no token, like an agent's:
- *   the runbook's fleet-wide part (recommended actions, operator commands, alerts, the decision
- *   table) and a section per node and service (anchor `service-<node>--<name>`), rendered by
+ *   the runbook's fleet-wide part (recommended actions, operator commands, alerts, a node gone
+ *   dark `#fleet-node-down`, the decision table) and a section per node and service (anchor `service-<node>--<name>`), rendered by
  *   src/runbook/render.ts from what each agent shipped with its contract snapshot (its units,
  *   active policies, health probes and systemd scope). The services' `recommendedAction.runbookUrl`
  *   at the hub points here (MEDIC_PUBLIC_URL or the hub's URL).

@@ -9,8 +9,12 @@
  * is open. The fallback text ends with the newest status line (a click's result). Pure.
  */
 import type { types } from '@slack/bolt';
+import { runbookButton } from '../../bot/blocks/actions.js';
+import { esc } from '../../bot/blocks/format.js';
 import { incidentMessage } from '../../bot/blocks/incident.js';
 import type { ServiceInfo } from '../../bot/types.js';
+import { runbookUrl } from '../core/status.js';
+import { NODE_DOWN_ACTION, NODE_DOWN_ID } from '../runbook/node-down.js';
 import { fleetServiceShape } from './fleet-view.js';
 import type { FleetService } from './nodes.js';
 import { hubControlElements } from './slack-controls.js';
@@ -60,4 +64,17 @@ export function hubIncidentMessage(v: HubIncidentView): { blocks: types.KnownBlo
   });
   const last = v.status.at(-1);
   return { blocks: msg.blocks, text: last ? `${msg.text}\n${last}` : msg.text };
+}
+
+/**
+ * A node gone dark, as the incident posts it: what happened, the recommended action of the hub's
+ * runbook (runbook/node-down.ts) and a Runbook button to its section of the hub's `/runbook`.
+ */
+export function nodeDownMessage(text: string, publicUrl: string): types.KnownBlock[] {
+  const section = (t: string): types.KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: t } });
+  return [
+    section(text),
+    section(`*Recommended:* ${esc(NODE_DOWN_ACTION)}`),
+    { type: 'actions', elements: [runbookButton(runbookUrl(publicUrl, NODE_DOWN_ID))] },
+  ];
 }

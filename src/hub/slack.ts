@@ -30,6 +30,7 @@ import type { HubDb } from './db.js';
 import { type HubEvent, toHubEvent } from './events.js';
 import { type SlackTarget, slackCall } from './slack-api.js';
 import { postBudgetIncidents } from './slack-budget.js';
+import { nodeDownMessage } from './slack-incident-message.js';
 import { type ServiceIncidentDeps, updateWithResult } from './slack-service-update.js';
 import { postServiceIncidents } from './slack-services.js';
 
@@ -182,9 +183,11 @@ export class SlackLeader {
       if (window && !window.notify) return void (await advance(db));
       const during = window ? `:wrench: During maintenance window ${window.name} (${window.mode}): ` : '';
       const silentSec = Math.round(Number(event.data.silentForMs ?? 0) / 1000);
+      const text = `:red_circle: ${during}medic on *${event.node}* stopped reporting to the hub (silent ${silentSec}s). Its services are not watched from the hub; check the host and \`systemctl status medic\` there.`;
       const ts = await this.call('chat.postMessage', {
         channel: slack.channel,
-        text: `:red_circle: ${during}medic on *${event.node}* stopped reporting to the hub (silent ${silentSec}s). Its services are not watched from the hub; check the host and \`systemctl status medic\` there.`,
+        text,
+        blocks: nodeDownMessage(text, this.services.publicUrl()),
       });
       await db.transaction(async (tx) => {
         await tx

@@ -14,6 +14,7 @@ import { journalctlCommand, systemctlCommand } from '../systemd/scope.js';
 import { alertBlocks } from './alerts.js';
 import type { Block, RunbookDoc, Section } from './doc.js';
 import { ALERTS_ESCALATION_ID, escalationBlocks } from './escalation.js';
+import { NODE_DOWN_ID, nodeDownBlocks } from './node-down.js';
 import { recoveryBlocks, STORE_RECOVERY_ID } from './recovery.js';
 import { decisionTable } from './table.js';
 import { ACTION_TEXTS, DECISION_TEXTS } from './texts.js';
@@ -336,6 +337,16 @@ export function buildRunbook(input: RunbookModelInput): RunbookDoc {
     ...actionSections(),
     { id: 'operator-commands', title: 'Operator commands', level: 3, blocks: operatorCommands() },
     { id: 'alerts', title: 'Alerts', level: 2, blocks: alertBlocks() },
+    ...(input.fleet
+      ? [
+          {
+            id: NODE_DOWN_ID,
+            title: 'A node gone dark (fleet hub)',
+            level: 3 as const,
+            blocks: nodeDownBlocks(),
+          },
+        ]
+      : []),
     {
       id: 'decision-table',
       title: 'Decision table',

@@ -240,6 +240,12 @@ describe.skipIf(skipPg)('service incidents in Slack at the hub (real PostgreSQL,
         ':wrench: During maintenance window db-upgrade (hold): medic on *node-told* stopped reporting',
       );
       expect(top().some((m) => String(m.args.text).includes('node-quiet'))).toBe(false);
+      // The node's incident carries the runbook's recommended action and a Runbook button to the
+      // hub's section for a node gone dark (the leader's URL: no MEDIC_PUBLIC_URL here).
+      const told = JSON.stringify(top()[2]!.args.blocks);
+      expect(told).toContain('*Recommended:* Check the host: is it up, and is medic running there');
+      expect(told).toContain(`"url":"${second.url}/runbook#fleet-node-down"`);
+      expect(await (await fetch(`${second.url}/runbook`)).text()).toContain('id="fleet-node-down"');
     } finally {
       await sql.end();
     }
