@@ -183,6 +183,7 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
       logger: log,
       intervalMs: env.MEDIC_HUB_SWEEP_MS,
       silenceMs,
+      onPruned: (rows) => metrics.leasesPruned(rows),
     });
     sweeper.start();
     undo.push(() => sweeper.stop());

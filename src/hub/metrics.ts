@@ -2,7 +2,8 @@
  * The hub's Prometheus registry: `medic_nodes{state}`, `medic_node_up{node}` and
  * `medic_budget_in_flight{group}` (read from PostgreSQL at scrape time), the slot notifications
  * this replica holds open (`medic_budget_slot_waits`, one per waiting node),
- * events stored, batches refused by reason, escalations by target and outcome.
+ * events stored, batches refused by reason, escalations by target and outcome, budget lease rows
+ * pruned.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../clock/clock.js';
@@ -17,6 +18,7 @@ export class HubMetrics {
   private readonly refused: Counter<'reason'>;
   private readonly leader: Gauge;
   private readonly escalations: Counter<'target' | 'outcome'>;
+  private readonly pruned: Counter;
 
   constructor(db: HubDb, clock: Pick<Clock, 'now'>, silenceMs: number) {
     new Gauge({
@@ -66,6 +68,11 @@ export class HubMetrics {
       labelNames: ['target', 'outcome'],
       registers: [this.registry],
     });
+    this.pruned = new Counter({
+      name: 'medic_budget_leases_pruned_total',
+      help: 'Fleet budget lease rows this replica deleted: ended or lapsed, and past the window and TTL with a margin.',
+      registers: [this.registry],
+    });
     this.refused = new Counter({
       name: 'medic_hub_batches_refused_total',
       help: 'Agent batches refused, by reason.',
@@ -84,6 +91,10 @@ export class HubMetrics {
 
   escalation(target: string, outcome: string): void {
     this.escalations.inc({ target, outcome });
+  }
+
+  leasesPruned(rows: number): void {
+    this.pruned.inc(rows);
   }
 
   batchRefused(reason: ShipErrorCode): void {
