@@ -18,7 +18,7 @@
  * the end and no Python service of the test is left running.
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
 import type { AuditEvent } from '../../src/core/audit.js';
@@ -130,7 +130,7 @@ describe.skipIf(skipPg)('a restart storm of real medic serve agents under the fl
       pythons(),
     );
     await hub?.close();
-    rmSync(dir, { recursive: true, force: true });
+    for (const d of [dir, ...agents.map((a) => dirname(a.db))]) rmSync(d, { recursive: true, force: true });
     expect(left === true ? [] : left).toEqual([]);
   });
 
