@@ -10,7 +10,8 @@
  * repeats since the last written one (`count`, `firstAt`, `lastAt`), and the repeats left when
  * the episode ends ride on the event that ends it (`data.refusals`). A `noop` of a probe or tick
  * that changes nothing at all (same state, no effect) is neither written nor committed; a tick
- * that only re-aims a maintenance wait at its window's end is committed, not written. Exits,
+ * that only re-aims a maintenance wait at its window's end is committed, not written; so are a
+ * budget wait's re-asks and its failed probes after the wait began. Exits,
  * restart outcomes, systemd's restarts and operator commands are always written.
  *
  * `compact()` is pure: decide() stays untouched and the same inputs give the same decisions
@@ -149,6 +150,19 @@ export function compact(runs: Runs, prev: ServiceState, input: Input, d: Decisio
   if (
     d.decision === 'budget_requested' &&
     periodic &&
+    prev.tag === 'budget_wait' &&
+    episodeOf(prev) === episode
+  ) {
+    return { write: 'state', runs };
+  }
+  // A failed probe while one budget wait lasts: the wait's start said the service is down and
+  // waits; each further probe adds only to its failure count (committed, exact in the state),
+  // so it is counted, not written — a probe every 200 ms would otherwise write five events a
+  // second per waiting service, thousands in a storm (found by the storm of real agents).
+  if (
+    d.decision === 'failure_counted' &&
+    input.type === 'probe_failed' &&
+    d.effects.length === 0 &&
     prev.tag === 'budget_wait' &&
     episodeOf(prev) === episode
   ) {

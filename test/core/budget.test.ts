@@ -154,6 +154,30 @@ describe('decide() with a fleet budget', () => {
     expect(s.churn.blocked.skip_fleet_budget).toBe(5);
   });
 
+  it('a waiting service probed again and again writes nothing per probe; its failure count stays exact; a crash is written', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('probe', 'crash'), { maxLength: 40 }), (steps) => {
+        let s = waiting();
+        let runs: Runs = {};
+        let now = T0;
+        const written: string[] = [];
+        for (const step of steps) {
+          now += 200;
+          const input: Input = step === 'probe' ? { type: 'probe_failed', reason: 'HTTP 503' } : crash;
+          const d = decide(s, input, now, P);
+          const rec = compact(runs, s, input, d, now);
+          runs = rec.runs;
+          if (rec.write === 'event' || rec.write === 'summary') written.push(`${step}:${d.decision}`);
+          expect(rec.write).not.toBe('none'); // the count is committed
+          if (step === 'probe') expect(d.next.failures).toBe(s.failures + 1);
+          s = d.next;
+        }
+        expect(s.tag).toBe('budget_wait');
+        expect(written).toEqual(steps.filter((x) => x === 'crash').map(() => 'crash:failure_counted'));
+      }),
+    );
+  });
+
   it('hub unreachable: local restarts under the local limits, wait restarts nothing and asks again', () => {
     const local = decide(
       waiting(),
