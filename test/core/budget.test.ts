@@ -163,7 +163,7 @@ describe('decide() with a fleet budget', () => {
         const written: string[] = [];
         for (const step of steps) {
           now += 200;
-          const input: Input = step === 'probe' ? { type: 'probe_failed', reason: 'HTTP 503' } : crash;
+          const input: Input = step === 'probe' ? { type: 'probe_failed', detail: 'HTTP 503' } : crash;
           const d = decide(s, input, now, P);
           const rec = compact(runs, s, input, d, now);
           runs = rec.runs;
