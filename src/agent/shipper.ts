@@ -3,11 +3,17 @@
  * one state machine advanced by one timer; splitting it would share that state across files.
  *
  * The agent's hub shipper (issue 15): ships the committed audit events of the local SQLite store
- * to the hub, in id order, at least once, plus the current service views; an empty batch is the
- * heartbeat. The cursor is the hub's: the shipper starts by asking (an empty batch with `after`
+ * to the hub, in id order, at least once, plus the service views that changed since the hub last
+ * confirmed them (src/agent/view-diff.ts): all of them at the handshake, after any failed round
+ * or 409 GAP (the hub may hold an emptied or older database) and every `fullViewsEveryMs`; the
+ * hub judges a view's freshness by the node's last batch, not by when the view was last sent
+ * (src/hub/remote-states.ts). An empty batch is the heartbeat. The cursor is the hub's: the shipper starts by asking (an empty batch with `after`
  * null) and moves only to the cursor the hub confirms, so a lost reply re-sends (harmless: the
  * hub is idempotent on node + event id) and a hub outage resumes where the hub stopped: no gap,
- * no duplicate. Decisions never wait on it: it only reads the store, on its own timer.
+ * no duplicate. Decisions never wait on it: it only reads the store, on its own timer. Its cost
+ * on the agent's event loop is kept small: the events come out of SQLite as JSON text
+ * (src/store/shipped-events.ts) and go into the body as they are, up to MAX_BATCH_EVENTS per
+ * request; each view is serialised once per round (docs/BENCHMARKS.md, "Fleet hub, run 7").
  *
  * Commands down: the hub's reply carries the operator commands queued for this node; the shipper
  * runs each id once, in order, through `execute` (the agent's own API: its role checks, engine,
@@ -22,13 +28,13 @@
  * is logged with the count.
  */
 import type { Clock, Timer } from '../clock/clock.js';
-import type { AuditEvent } from '../core/audit.js';
 import type { ServiceView } from '../core/view.js';
 import type { ShippedWindow } from '../fleet/maintenance.js';
 import {
   type CommandResult,
   type ContractSnapshot,
   type FleetCommand,
+  MAX_BATCH_BYTES,
   MAX_BATCH_EVENTS,
   MAX_BATCH_RESULTS,
   type OutgoingBatch,
@@ -43,15 +49,21 @@ import {
 } from '../fleet/ship-reply.js';
 import type { Logger } from '../log.js';
 import { HubRequestError, postToHub } from './hub-request.js';
+import { type ViewTexts, viewsToShip, viewTexts } from './view-diff.js';
 
 export interface ShipperOptions {
   hubUrl: string;
   token: string;
   node: string;
   version: string | null;
-  /** Committed events with id > after, oldest first (the store's listEvents). */
-  readEvents(after: number, first: number): AuditEvent[];
+  /**
+   * Committed events with id > after, oldest first, at most `first`, as one JSON array (UTF-8
+   * bytes) and its length (the store's shippedEventsAfter).
+   */
+  readEvents(after: number, first: number): { json: Buffer; count: number };
   views(): ServiceView[];
+  /** Every view is sent again at least this often, changed or not (default 60 s). */
+  fullViewsEveryMs?: number;
   clock: Clock;
   logger: Logger;
   intervalMs: number;
@@ -87,6 +99,15 @@ export interface ShipperOptions {
 /** Refusals that retrying does not fix (a token, node name or store problem). */
 const CONFIG_REFUSALS = new Set(['UNAUTHENTICATED', 'WRONG_NODE', 'WRONG_ROLE', 'STORE_CHANGED']);
 
+/** A batch's events stay under this many bytes (the hub refuses bodies over MAX_BATCH_BYTES). */
+const EVENTS_BYTES = MAX_BATCH_BYTES - 512 * 1024;
+
+/** No events (the handshake). */
+const EMPTY = { json: Buffer.from('[]'), count: 0 };
+
+/** A batch without its events and views (they go in as JSON text: Shipper.send). */
+type BatchHead = Omit<OutgoingBatch, 'events' | 'services'>;
+
 /** Remember this many command ids already run (re-deliveries come within a few rounds). */
 const RAN_MEMORY = 10_000;
 
@@ -112,9 +133,14 @@ export class Shipper {
   private shippedContract: string | undefined;
   /** The maintenance windows the hub last accepted (JSON), or undefined: to be sent (forgetShipped). */
   private shippedWindows: string | undefined;
+  /** The views the hub confirmed (JSON by name), or null: send them all (forgetShipped). */
+  private shippedViews: ViewTexts | null = null;
+  /** When the last full set of views was confirmed. */
+  private fullViewsAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: ShipperOptions) {
-    this.batchSize = Math.min(opts.batchSize ?? 200, MAX_BATCH_EVENTS);
+    // The largest batch the hub takes: fewer requests per event (each costs the agent ~0.3 ms).
+    this.batchSize = Math.min(opts.batchSize ?? MAX_BATCH_EVENTS, MAX_BATCH_EVENTS);
   }
 
   status(): ShipperStatus {
@@ -149,7 +175,7 @@ export class Shipper {
     try {
       // A handshake: whatever the hub held before, it gets the contract and windows again.
       if (this.cursor === null) this.forgetShipped();
-      const events = this.cursor === null ? [] : opts.readEvents(this.cursor, this.batchSize);
+      const events = this.cursor === null ? EMPTY : this.readEvents(this.cursor);
       const results = this.results.slice(0, MAX_BATCH_RESULTS);
       const store = opts.storeId?.();
       const contract = opts.contract ? await opts.contract() : undefined;
@@ -159,20 +185,32 @@ export class Shipper {
       const windowsJson = windows === undefined ? undefined : JSON.stringify(windows);
       const windowsChanged = windowsJson !== undefined && windowsJson !== this.shippedWindows;
       const watch = opts.watch?.() ?? [];
-      const reply = await this.send({
+      const now = opts.clock.now();
+      if (now - this.fullViewsAt >= (opts.fullViewsEveryMs ?? 60_000)) this.shippedViews = null;
+      const full = this.shippedViews === null;
+      const views = viewTexts(opts.views());
+      const head: BatchHead = {
         node: opts.node,
         version: opts.version,
         ...(store ? { store } : {}),
         after: this.cursor,
         // The handshake names the store's newest event: a hub holding more knows it was restored.
         ...(this.cursor === null && opts.lastEventId ? { newest: opts.lastEventId() } : {}),
-        events,
-        services: opts.views(),
         results,
         ...(changed ? { contract } : {}),
         ...(windowsChanged ? { maintenance: windows } : {}),
         ...(watch.length > 0 ? { watch } : {}),
-      });
+      };
+      const reply = await this.send(
+        head,
+        events.json,
+        `[${viewsToShip(views, this.shippedViews).join(',')}]`,
+      );
+      // A GAP stored nothing of the batch: the next one (from the hub's cursor) sends every view.
+      if (!reply.gap) {
+        this.shippedViews = views;
+        if (full) this.fullViewsAt = now;
+      }
       if (changed) this.shippedContract = contractJson;
       if (windowsChanged) this.shippedWindows = windowsJson;
       this.recovered();
@@ -185,7 +223,7 @@ export class Shipper {
       this.sayIgnored(reply.ignored);
       await this.run(reply.commands);
       // A full batch, or results to report: ship now.
-      return events.length === this.batchSize || this.results.length > 0 ? 0 : opts.intervalMs;
+      return events.count === this.batchSize || this.results.length > 0 ? 0 : opts.intervalMs;
     } catch (err) {
       return this.failed(err as Error);
     }
@@ -291,11 +329,37 @@ export class Shipper {
     }
   }
 
-  private async send(batch: OutgoingBatch): Promise<ParsedShipReply> {
+  /**
+   * The next events after `after`: a full batch, or fewer when that would come near the hub's
+   * body limit (events with large `data`, e.g. drift findings): halved until it fits.
+   */
+  private readEvents(after: number): { json: Buffer; count: number } {
+    let first = this.batchSize;
+    for (;;) {
+      const read = this.opts.readEvents(after, first);
+      if (first === 1 || read.json.length < EVENTS_BYTES) return read;
+      first = Math.max(1, Math.floor(first / 2));
+    }
+  }
+
+  /**
+   * Posts the batch: `head` serialised, the events' bytes and the views' JSON put in as they are
+   * (never parsed and serialised again). A 409 GAP answers with the hub's cursor and `gap`.
+   */
+  private async send(
+    head: BatchHead,
+    events: Buffer,
+    viewsJson: string,
+  ): Promise<ParsedShipReply & { gap?: true }> {
+    const headJson = JSON.stringify(head);
     const res = await postToHub({
       url: new URL(SHIP_PATH, this.opts.hubUrl),
       token: this.opts.token,
-      body: batch,
+      parts: [
+        Buffer.from(`${headJson.slice(0, -1)},"events":`),
+        events,
+        Buffer.from(`,"services":${viewsJson}}`),
+      ],
       ca: this.opts.ca,
       timeoutMs: 10_000,
       clock: this.opts.clock,
@@ -309,10 +373,16 @@ export class Shipper {
     if (res.status === 409 && typeof body?.cursor === 'number') {
       this.forgetShipped();
       this.opts.logger.warn(
-        { cursor: body.cursor, after: batch.after },
+        { cursor: body.cursor, after: head.after },
         'hub cursor behind ours: re-shipping',
       );
-      return { cursor: body.cursor, commands: [], refused: [], ignored: { commands: 0, remote: 0 } };
+      return {
+        cursor: body.cursor,
+        commands: [],
+        refused: [],
+        ignored: { commands: 0, remote: 0 },
+        gap: true,
+      };
     }
     const code = body?.error?.code ?? '';
     throw new HubRequestError(
@@ -324,8 +394,8 @@ export class Shipper {
   }
 
   /**
-   * Forgets the contract snapshot and windows the hub was last sent, so the next batch carries
-   * them again whether they changed or not. Called at the handshake, after any failed round (an
+   * Forgets the contract snapshot, windows and views the hub was last sent, so the next batch
+   * carries them all again whether they changed or not. Called at the handshake, after any failed round (an
    * outage, a refusal, a lost reply) and when the hub's cursor is behind ours (409 GAP): each time
    * the hub may hold a database emptied or restored from an older copy, where they are missing or
    * stale. A hub database changed under a hub that answers every batch without a gap is not
@@ -334,6 +404,7 @@ export class Shipper {
   private forgetShipped(): void {
     this.shippedContract = undefined;
     this.shippedWindows = undefined;
+    this.shippedViews = null;
   }
 
   private recovered(): void {

@@ -2,7 +2,8 @@
  * Stores one agent batch in ONE SQL statement (one round trip, atomic by itself): the node row
  * (heartbeat, version, store identity), the events (`jsonb_array_elements` of the batch, one
  * multi-row INSERT … ON CONFLICT (node, event id) DO NOTHING: a re-sent batch changes nothing),
- * the service views (one multi-row upsert), the contract snapshot and maintenance windows when
+ * the service views the agent sent (one multi-row upsert; agents send changed views only, plus
+ * full sets: an unchanged view is not rewritten, so `updated_at` is when it last changed), the contract snapshot and maintenance windows when
  * the agent sent them (they come only when changed), the node's cursor, `node_up` / `store_changed` hub
  * events, one NOTIFY per batch, and the commands waiting for the node (marked delivered). The
  * node row is locked first (`FOR UPDATE`), so two batches of one node never interleave; a batch
@@ -148,6 +149,8 @@ WITH old AS (
   WHERE t.ok
   ON CONFLICT (node, name) DO UPDATE
     SET state = excluded.state, view = excluded.view, updated_at = excluded.updated_at
+    -- a view sent again unchanged (a full set) is not written: updated_at is when it last changed
+    WHERE fleet_services.view IS DISTINCT FROM excluded.view
   RETURNING 1
 ), hub AS (
   INSERT INTO hub_events (at, kind, node, service, actor, data)

@@ -400,7 +400,7 @@ function startShipper(
     ca: env.MEDIC_HUB_CA ? readFileSync(env.MEDIC_HUB_CA) : undefined,
     node: env.MEDIC_NODE_NAME,
     version: VERSION,
-    readEvents: (after, first) => store.listEvents({ after, first, order: 'asc' }).events,
+    readEvents: (after, first) => store.shippedEventsAfter(after, first),
     storeId: () => store.storeId(),
     lastEventId: () => newestAtOpen,
     // Durable: a command taken before a restart is not run again (remembered past its expiry).

@@ -34,6 +34,7 @@ import { type MaintenanceRecord, MaintenanceRows, type NewMaintenance } from './
 import { PendingActions } from './pending.js';
 import { PolicyVersions } from './policies.js';
 import { ReplayMemory } from './replays.js';
+import { ShippedEventReader, type ShippedEvents } from './shipped-events.js';
 import { SlackState } from './slack.js';
 import { Tokens } from './tokens.js';
 import type {
@@ -63,6 +64,7 @@ export interface StoreOptions extends DbOptions {
 class SqliteStore implements Store {
   private readonly eventWriter: EventWriter;
   private readonly eventReader: EventReader;
+  private readonly shippedEvents: ShippedEventReader;
   private readonly decisions: DecisionWriter;
   private readonly states: StateReader;
   private readonly tokens: Tokens;
@@ -92,6 +94,7 @@ class SqliteStore implements Store {
     this.now = () => clock.now();
     this.eventWriter = new EventWriter(sqlite);
     this.eventReader = new EventReader(orm);
+    this.shippedEvents = new ShippedEventReader(sqlite);
     this.decisions = new DecisionWriter(sqlite, this.eventWriter);
     this.states = new StateReader(sqlite);
     this.tokens = new Tokens(orm);
@@ -146,6 +149,9 @@ class SqliteStore implements Store {
   }
   listEvents(q: EventQuery): { events: AuditEvent[]; hasMore: boolean } {
     return this.eventReader.list(q);
+  }
+  shippedEventsAfter(after: number, first: number): ShippedEvents {
+    return this.shippedEvents.read(after, first);
   }
   getEvent(id: number): AuditEvent | null {
     return this.eventReader.get(id);

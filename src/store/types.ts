@@ -25,6 +25,7 @@ import type {
   SlackIncidentRecord,
   TokenRecord,
 } from './records.js';
+import type { ShippedEvents } from './shipped-events.js';
 
 export type {
   CommitResult,
@@ -50,6 +51,8 @@ export interface Store extends EngineStore {
    */
   deferSync(): () => void;
   listEvents(q: EventQuery): { events: AuditEvent[]; hasMore: boolean };
+  /** Events with id > after, oldest first, at most `first`, as one JSON array in UTF-8 bytes (the hub shipper's read). */
+  shippedEventsAfter(after: number, first: number): ShippedEvents;
   getEvent(id: number): AuditEvent | null;
   listIntents(service?: string): IntentRecord[];
   activeHold(service: string): HoldRecord | null;

@@ -5,6 +5,8 @@
  * and cursor — and the agent, answered 409 GAP, re-ships both; (2) the hub is restarted on the
  * same port on an EMPTY database and the agent, having failed meanwhile, re-ships both there.
  * Neither changed at the agent: without forgetting what it sent, it would never send them again.
+ * The same for its service views (sent only when changed since the hub confirmed them): the
+ * unchanged view of `web` reaches the set-back and the emptied database again.
  */
 import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,6 +27,14 @@ async function snapshots(pool: pg.Pool) {
      FROM nodes WHERE name = 'node-b'`,
   );
   return rows[0] ?? null;
+}
+
+/** The services the hub holds of node-b (their names). */
+async function views(pool: pg.Pool) {
+  const { rows } = await pool.query<{ name: string }>(
+    "SELECT name FROM fleet_services WHERE node = 'node-b' ORDER BY name",
+  );
+  return rows.map((r) => r.name);
 }
 
 describe.skipIf(skipPg)(
@@ -86,12 +96,15 @@ describe.skipIf(skipPg)(
       await hub.database.pool.query(
         "UPDATE nodes SET contract = NULL, maintenance = NULL, cursor = 0, id_offset = 0 WHERE name = 'node-b'",
       );
+      await hub.database.pool.query("DELETE FROM fleet_services WHERE node = 'node-b'");
       await waitFor(
         async () => (await snapshots(hub!.database.pool))?.windows?.length === 1,
         15_000,
         100,
       ).catch(fail);
       expect(await snapshots(hub.database.pool)).toEqual(expected);
+      await waitFor(async () => (await views(hub!.database.pool)).length === 1, 15_000, 100).catch(fail);
+      expect(await views(hub.database.pool)).toEqual(['web']);
 
       // (2) The hub restarted on the same port on an empty database (with the agent's token only).
       const { rows: token } = await hub.database.pool.query(
@@ -112,6 +125,8 @@ describe.skipIf(skipPg)(
         100,
       ).catch(fail);
       expect(await snapshots(hub.database.pool)).toEqual(expected);
+      await waitFor(async () => (await views(hub!.database.pool)).length === 1, 15_000, 100).catch(fail);
+      expect(await views(hub.database.pool)).toEqual(['web']);
     });
   },
 );

@@ -64,7 +64,7 @@ describe('the shipper across an agent restart (hub faked at the wire)', () => {
         token: 'medic_test_token',
         node: 'node-a',
         version: 'test',
-        readEvents: () => [],
+        readEvents: () => ({ json: Buffer.from('[]'), count: 0 }),
         views: () => [],
         clock: systemClock,
         logger: createLogger('silent'),

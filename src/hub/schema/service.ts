@@ -28,7 +28,8 @@ const DEFAULT_PAGE = 100;
 builder.objectFields(ServiceRef, (t) => ({
   updatedAt: t.field({
     type: 'DateTime',
-    description: 'Hub only: when the agent last shipped this view.',
+    description:
+      "Hub only: when this view last changed as its agent shipped it (agents ship a view when it changes; its node's lastSeenAt says how current it is).",
     resolve: (s) => (s as FleetServiceShape).updatedAt,
   }),
   view: t.field({
