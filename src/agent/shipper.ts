@@ -7,13 +7,15 @@
  * confirmed them (src/agent/view-diff.ts): all of them at the handshake, after any failed round
  * or 409 GAP (the hub may hold an emptied or older database) and every `fullViewsEveryMs`; the
  * hub judges a view's freshness by the node's last batch, not by when the view was last sent
- * (src/hub/remote-states.ts). An empty batch is the heartbeat. The cursor is the hub's: the shipper starts by asking (an empty batch with `after`
- * null) and moves only to the cursor the hub confirms, so a lost reply re-sends (harmless: the
- * hub is idempotent on node + event id) and a hub outage resumes where the hub stopped: no gap,
- * no duplicate. Decisions never wait on it: it only reads the store, on its own timer. Its cost
- * on the agent's event loop is kept small: the events come out of SQLite as JSON text
- * (src/store/shipped-events.ts) and go into the body as they are, up to MAX_BATCH_EVENTS per
- * request; each view is serialised once per round (docs/BENCHMARKS.md, "Fleet hub, run 7").
+ * (src/hub/remote-states.ts). An empty batch is the heartbeat. The cursor is the hub's: the
+ * shipper starts by asking (an empty batch with `after` null) and moves only to the cursor the
+ * hub confirms, so a lost reply re-sends (harmless: the hub is idempotent on node + event id)
+ * and a hub outage resumes where the hub stopped: no gap, no duplicate. Decisions never wait on
+ * it: it only reads the store, on its own timer. Its cost
+ * on the agent's event loop is kept small: the events come out of SQLite as one JSON array in
+ * UTF-8 bytes (src/store/shipped-events.ts) and go into the body as they are, written as
+ * Buffers, up to MAX_BATCH_EVENTS per request; each view is serialised once per round
+ * (docs/BENCHMARKS.md, "Fleet hub, run 7").
  *
  * Commands down: the hub's reply carries the operator commands queued for this node; the shipper
  * runs each id once, in order, through `execute` (the agent's own API: its role checks, engine,
@@ -105,7 +107,7 @@ const EVENTS_BYTES = MAX_BATCH_BYTES - 512 * 1024;
 /** No events (the handshake). */
 const EMPTY = { json: Buffer.from('[]'), count: 0 };
 
-/** A batch without its events and views (they go in as JSON text: Shipper.send). */
+/** A batch without its events and views (they go in as they are: Shipper.send). */
 type BatchHead = Omit<OutgoingBatch, 'events' | 'services'>;
 
 /** Remember this many command ids already run (re-deliveries come within a few rounds). */
@@ -173,7 +175,7 @@ export class Shipper {
   private async tick(): Promise<number> {
     const { opts } = this;
     try {
-      // A handshake: whatever the hub held before, it gets the contract and windows again.
+      // A handshake: whatever the hub held before, it gets the contract, windows and views again.
       if (this.cursor === null) this.forgetShipped();
       const events = this.cursor === null ? EMPTY : this.readEvents(this.cursor);
       const results = this.results.slice(0, MAX_BATCH_RESULTS);
