@@ -76,7 +76,7 @@ export function poster(hubUrl: string, maxSockets = 256) {
     });
 }
 
-/** A `Server-Timing` header (src/hub/server-timing.ts) as stage → ms, and `batch` → its size. */
+/** A `Server-Timing` header (src/hub/server-timing.ts) as stage → ms, `batch` → its size, `tries` → its reads. */
 export function serverTiming(value: string | string[] | undefined): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of String(value ?? '').split(',')) {
@@ -85,6 +85,9 @@ export function serverTiming(value: string | string[] | undefined): Record<strin
     // `tx;dur=…;desc="batch of N"`: the batch the request went in (as a stage named `batch`).
     const b = /desc="batch of ([0-9]+)"/.exec(part);
     if (b) out.batch = Number(b[1]);
+    // `desc="batch of N tries T"`: how many reads the batch took (a conflict costs one more).
+    const t = /desc="[^"]*tries ([0-9]+)"/.exec(part);
+    if (t) out.tries = Number(t[1]);
   }
   return out;
 }

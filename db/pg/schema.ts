@@ -230,13 +230,19 @@ export const fleetServices = pgTable(
 );
 
 /**
- * The fleet restart budget (issue 16, src/hub/budget.ts): one row per budget group, locked
- * `FOR UPDATE` while a lease request is arbitrated, with the newest limits an agent sent.
+ * The fleet restart budget (issue 16, src/hub/budget.ts): one row per budget group, with the
+ * newest limits an agent sent and the group's version.
  */
 export const budgetGroups = pgTable('budget_groups', {
   name: text('name').primaryKey(),
   limits: jsonb('limits').notNull(),
   updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  /**
+   * Bumped by every write of the group's leases or waiters, and only when it still equals the
+   * version that write's arbitration read (src/hub/budget-write.ts): of two arbitrations of the
+   * same state, one commits, the other reads again.
+   */
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
 });
 
 /** A restart's lease: in flight from grant until `ended_at` (outcome reported) or `expires_at`. */
@@ -254,9 +260,10 @@ export const budgetLeases = pgTable(
     /** A forced or approved restart: granted at once, counted. */
     operator: boolean('operator').notNull(),
     /**
-     * Stamped at insert (a sequence). A group's leases are inserted under its row lock, so within
-     * a group a later grant has a higher `seq`: a replica that read the group up to `seq` N asks
-     * only for `seq > N` next time (src/hub/budget-cache.ts).
+     * Stamped at insert (a sequence). A group's leases are inserted only by a write that bumped
+     * its version from the one its arbitration read — after the previous such write committed —
+     * so within a group a later grant has a higher `seq`: a replica that read the group up to
+     * `seq` N asks only for `seq > N` next time (src/hub/budget-cache.ts).
      */
     seq: bigserial('seq', { mode: 'number' }).notNull(),
   },

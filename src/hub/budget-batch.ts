@@ -51,6 +51,8 @@ export interface LeaseBatcherStats {
 export class LeaseBatcher {
   private readonly queue: Pending[] = [];
   private running = 0;
+  /** The groups a lane is arbitrating now. */
+  private readonly busy = new Set<string>();
   private readonly cache = new LeaseCache();
   readonly stats: LeaseBatcherStats = { batches: 0, requests: 0 };
 
@@ -77,14 +79,39 @@ export class LeaseBatcher {
     });
   }
 
-  /** One lane: takes everything queued (up to maxBatch) as a batch, until the queue is empty. */
+  /**
+   * One lane: takes everything queued (up to maxBatch) whose group no other lane is arbitrating,
+   * as a batch, until nothing is left for it. Two lanes never hold the same group, so a replica
+   * never races itself for a group's version (budget-tx.ts): a group's batches go one after the
+   * other, the requests that arrive meanwhile wait here for the next, not in PostgreSQL.
+   */
   private async lane(): Promise<void> {
     this.running++;
     try {
-      while (this.queue.length > 0) await this.run(this.queue.splice(0, this.maxBatch));
+      for (let batch = this.take(); batch.length > 0; batch = this.take()) {
+        const mine = new Set(batch.map((p) => p.group));
+        for (const g of mine) this.busy.add(g);
+        try {
+          await this.run(batch);
+        } finally {
+          for (const g of mine) this.busy.delete(g);
+        }
+      }
     } finally {
       this.running--;
     }
+    // What is left in the queue belongs to groups another lane holds: that lane takes it next.
+  }
+
+  /** Removes from the queue, in order, up to maxBatch requests of groups no lane holds. */
+  private take(): Pending[] {
+    const batch: Pending[] = [];
+    const left: Pending[] = [];
+    for (const p of this.queue)
+      if (batch.length < this.maxBatch && !this.busy.has(p.group)) batch.push(p);
+      else left.push(p);
+    this.queue.splice(0, this.queue.length, ...left);
+    return batch;
   }
 
   /** One transaction for `batch`; answers (or fails) each of its requests. */
@@ -99,16 +126,24 @@ export class LeaseBatcher {
     }
     try {
       const cache = this.maxBatch === 1 ? undefined : this.cache;
-      const steps: [string, number][] = [];
-      const answers = await arbitrateGroups(this.db, groups, this.clock, cache, (name, ms) =>
-        steps.push([name, ms]),
+      // Each step's time summed over the batch's tries; `tries` is how many reads it took.
+      const steps = new Map<string, number>();
+      const answers = await arbitrateGroups(
+        this.db,
+        groups,
+        this.clock,
+        cache,
+        (name, ms) => steps.set(name, (steps.get(name) ?? 0) + ms),
+        this.maxBatch === 1 ? 'locked' : 'optimistic',
       );
+      const tries = steps.get('tries') ?? 1;
+      steps.delete('tries');
       const ms = timingNow() - start;
       this.stats.batches++;
       this.stats.requests += batch.length;
       for (const [group, list] of groups)
         for (const [i, p] of list.entries()) {
-          p.timing?.add('tx', ms, `batch of ${batch.length}`);
+          p.timing?.add('tx', ms, `batch of ${batch.length} tries ${tries}`);
           // The transaction's steps (they add up to its `tx`), for whoever reads the header.
           for (const [name, stepMs] of steps) p.timing?.add(`tx-${name}`, stepMs);
           p.resolve(answers.get(group)![i]!);

@@ -23,7 +23,8 @@ import {
   type LeaseRequest,
   numbers,
 } from '../fleet/budget.js';
-import { arbitrateGroups, type BatchItem, type Runner, readGroups } from './budget-tx.js';
+import { type Runner, readGroups } from './budget-read.js';
+import { arbitrateGroups, type BatchItem } from './budget-tx.js';
 import type { HubDb } from './db.js';
 import { HUB_CHANNEL } from './events.js';
 

@@ -1,0 +1,1 @@
+ALTER TABLE "budget_groups" ADD COLUMN "version" bigint DEFAULT 0 NOT NULL;

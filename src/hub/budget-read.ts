@@ -1,0 +1,75 @@
+/**
+ * The one read of a lease arbitration (issue 16, src/hub/budget-tx.ts): every group of a batch in
+ * one statement — its version (`budget_groups.version`, 0 for a group without a row), its waiters,
+ * and its leases that still count (in flight, or granted after its window's start) — or, for a
+ * group the replica's cache knows (`since` set, src/hub/budget-cache.ts), only what may have
+ * changed since, merged into what the cache kept. One statement is one snapshot: the version and
+ * the rows read go together, so a write conditioned on that version (budget-write.ts) commits
+ * only if no arbitration of the group committed after what was read.
+ */
+import { sql } from 'drizzle-orm';
+import type { GroupState, Waiter } from '../fleet/budget.js';
+import type { GroupRead, LeaseCache } from './budget-cache.js';
+import type { HubDb } from './db.js';
+
+/** A transaction or the pool: anything that runs a statement. */
+export type Runner = Pick<Parameters<Parameters<HubDb['transaction']>[0]>[0], 'execute'>;
+
+/** A group as read: its state and the version that state is (the write's condition). */
+export interface ReadGroup extends GroupState {
+  version: number;
+}
+
+/** A lease as read: `[id, node, service, grantedAt, expiresAt, endedAt, operator, seq]` (compact JSON). */
+type LeaseRow = [string, string, string, number, number, number | null, boolean, number];
+
+const fromRow = ([id, node, service, grantedAt, expiresAt, endedAt, operator, seq]: LeaseRow) => ({
+  id,
+  node,
+  service,
+  grantedAt,
+  expiresAt,
+  endedAt,
+  operator,
+  seq,
+});
+
+/** Reads the groups of `plans` in one statement (see the header); `now` decides what still counts. */
+export async function readGroups(
+  db: Runner,
+  plans: readonly GroupRead[],
+  now: number,
+  cache?: LeaseCache,
+): Promise<Map<string, ReadGroup>> {
+  const groups = plans.map((p) => ({ name: p.name, start: p.windowStart, since: p.since, open: p.open }));
+  const { rows } = await db.execute<{
+    name: string;
+    version: string;
+    leases: LeaseRow[];
+    waiters: Waiter[];
+  }>(sql`
+    SELECT g.name,
+      coalesce((SELECT version FROM budget_groups WHERE name = g.name), 0) AS version,
+      (SELECT coalesce(json_agg(json_build_array(id, node, service, granted_at, expires_at, ended_at, operator, seq)), '[]')
+         FROM budget_leases
+        WHERE "group" = g.name
+          AND CASE WHEN g.since IS NULL
+                THEN granted_at > g.start OR (ended_at IS NULL AND expires_at > ${now})
+                ELSE seq > g.since OR id = ANY(g.open) END) AS leases,
+      (SELECT coalesce(json_agg(json_build_object('node', node, 'service', service,
+          'since', since, 'seenAt', seen_at)), '[]')
+         FROM budget_waiters WHERE "group" = g.name) AS waiters
+    FROM json_to_recordset(${JSON.stringify(groups)}::json) AS g(name text, start bigint, since bigint, open text[])`);
+  const read = new Map(rows.map((r) => [r.name, r]));
+  const out = new Map<string, ReadGroup>();
+  for (const plan of plans) {
+    const r = read.get(plan.name);
+    const leases = (r?.leases ?? []).map(fromRow);
+    out.set(plan.name, {
+      version: Number(r?.version ?? 0),
+      leases: cache ? cache.merge(plan, leases, now) : leases.map(({ seq: _, ...lease }) => lease),
+      waiters: r?.waiters ?? [],
+    });
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+/**
+ * The one write of a lease arbitration (issue 16, src/hub/budget-tx.ts), conditional: one
+ * statement, outside any transaction, that for each group bumps `budget_groups.version` **only if
+ * it still equals the version the arbitration read** (budget-read.ts) and, in the same statement,
+ * inserts the group's new leases, upserts its changed waiters and deletes the waiters that left —
+ * for the groups whose version it bumped, and only those. The names of those groups come back;
+ * the others' arbitrations saw a state that another one (of this or another replica) has changed
+ * meanwhile: nothing of theirs is written, and they are read and arbitrated again.
+ *
+ * Why it is atomic: `INSERT … ON CONFLICT DO UPDATE … WHERE` locks the group's row, waits for a
+ * transaction that holds it and then tests the row's newest version (READ COMMITTED: not the
+ * statement's snapshot), so of two writes conditioned on the same version exactly one succeeds.
+ * Every write of a group's leases or waiters is such a write (the locked path, budget-tx.ts, goes
+ * through it too, holding the row), so a group's state changes only from the version its writer
+ * read — as if each arbitration had held the row lock from its read to its commit. The rows are
+ * upserted in name order: two writes (or a write and the locked path) never deadlock.
+ */
+import { sql } from 'drizzle-orm';
+import type { BudgetLimits, GroupState } from '../fleet/budget.js';
+import type { Runner } from './budget-read.js';
+
+const waiterKey = (w: { node: string; service: string }) => `${w.node}\u0000${w.service}`;
+
+/** What the arbiter changed in one group: its new leases, changed waiters and waiters gone. */
+export function changes(group: string, before: GroupState, after: GroupState) {
+  const known = new Set(before.leases.map((l) => l.id));
+  const was = new Map(before.waiters.map((w) => [waiterKey(w), w]));
+  const still = new Set(after.waiters.map(waiterKey));
+  return {
+    added: after.leases.filter((l) => !known.has(l.id)).map((l) => ({ ...l, group })),
+    changed: after.waiters
+      .filter((w) => {
+        const old = was.get(waiterKey(w));
+        return !old || old.since !== w.since || old.seenAt !== w.seenAt;
+      })
+      .map((w) => ({ ...w, group })),
+    gone: before.waiters.filter((w) => !still.has(waiterKey(w))).map((w) => ({ ...w, group })),
+  };
+}
+
+export type Changes = ReturnType<typeof changes>;
+
+/** One group's write: its newest limits (for the views), the version read, what changed. */
+export interface GroupWrite {
+  name: string;
+  limits: BudgetLimits;
+  version: number;
+  changes: Changes;
+}
+
+const empty = (c: Changes) => c.added.length + c.changed.length + c.gone.length === 0;
+
+/**
+ * Writes each group's changes if its version is still the one read (see the header); the names
+ * of the groups written. A group without changes writes nothing and counts as written: its
+ * answers (a retried request's lease) stand on the state read.
+ */
+export async function writeGroups(
+  db: Runner,
+  writes: readonly GroupWrite[],
+  now: number,
+): Promise<Set<string>> {
+  const todo = writes.filter((w) => !empty(w.changes));
+  const done = new Set(writes.filter((w) => empty(w.changes)).map((w) => w.name));
+  if (todo.length === 0) return done;
+  const groups = todo.map((w) => ({ name: w.name, limits: w.limits, version: w.version }));
+  const added = todo.flatMap((w) => w.changes.added);
+  const changed = todo.flatMap((w) => w.changes.changed);
+  const gone = todo.flatMap((w) => w.changes.gone);
+  const { rows } = await db.execute<{ name: string }>(sql`
+    WITH ok AS (
+      INSERT INTO budget_groups (name, limits, updated_at, version)
+      SELECT name, limits, ${now}, version + 1
+        FROM json_to_recordset(${JSON.stringify(groups)}::json) AS x(name text, limits jsonb, version bigint)
+       ORDER BY name
+      ON CONFLICT (name) DO UPDATE
+        SET version = excluded.version, limits = excluded.limits, updated_at = excluded.updated_at
+        WHERE budget_groups.version = excluded.version - 1
+      RETURNING name
+    ), added AS (
+      INSERT INTO budget_leases (id, "group", node, service, granted_at, expires_at, ended_at, operator)
+      SELECT id, "group", node, service, "grantedAt", "expiresAt", "endedAt", operator
+        FROM json_to_recordset(${JSON.stringify(added)}::json)
+          AS x(id text, "group" text, node text, service text, "grantedAt" bigint, "expiresAt" bigint, "endedAt" bigint, operator boolean)
+       WHERE "group" IN (SELECT name FROM ok)
+      ON CONFLICT DO NOTHING
+    ), changed AS (
+      INSERT INTO budget_waiters ("group", node, service, since, seen_at)
+      SELECT "group", node, service, since, "seenAt"
+        FROM json_to_recordset(${JSON.stringify(changed)}::json)
+          AS w("group" text, node text, service text, since bigint, "seenAt" bigint)
+       WHERE "group" IN (SELECT name FROM ok)
+      ON CONFLICT ("group", node, service) DO UPDATE SET since = excluded.since, seen_at = excluded.seen_at
+    ), gone AS (
+      DELETE FROM budget_waiters b
+       USING json_to_recordset(${JSON.stringify(gone)}::json) AS g("group" text, node text, service text)
+       WHERE b."group" = g."group" AND b.node = g.node AND b.service = g.service
+         AND g."group" IN (SELECT name FROM ok)
+    )
+    SELECT name FROM ok`);
+  for (const r of rows) done.add(r.name);
+  return done;
+}
