@@ -83,7 +83,7 @@ export function serverTiming(value: string | string[] | undefined): Record<strin
     const m = /^\s*([\w-]+)\s*;\s*dur=([0-9.]+)/.exec(part);
     if (m) out[m[1]!] = Number(m[2]);
     // `tx;dur=…;desc="batch of N"`: the batch the request went in (as a stage named `batch`).
-    const b = /desc="batch of ([0-9]+)"/.exec(part);
+    const b = /desc="batch of ([0-9]+)/.exec(part);
     if (b) out.batch = Number(b[1]);
     // `desc="batch of N tries T"`: how many reads the batch took (a conflict costs one more).
     const t = /desc="[^"]*tries ([0-9]+)"/.exec(part);

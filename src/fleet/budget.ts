@@ -51,6 +51,11 @@ export interface Waiter {
 export interface GroupState {
   leases: Lease[];
   waiters: Waiter[];
+  /**
+   * Ids of leases the state does not hold (pruned, or of another group) that exist nonetheless:
+   * never granted (the hub reads them for the ids it is asked for; pruning alone forgot them).
+   */
+  spent?: readonly string[];
 }
 
 export interface LeaseRequest {
@@ -81,9 +86,13 @@ export function inFlight(lease: Lease, now: number): boolean {
 /** Drops leases that can no longer count (ended or expired, and granted before the window) and silent waiters. */
 export function prune(group: GroupState, now: number, limits: BudgetLimits): GroupState {
   const windowStart = now - limits.windowSec * 1000;
+  const leases = group.leases.filter((l) => inFlight(l, now) || l.grantedAt > windowStart);
+  // A pruned lease's id stays spent (it is still in the lease table).
+  const dropped = group.leases.filter((l) => !leases.includes(l)).map((l) => l.id);
   return {
-    leases: group.leases.filter((l) => inFlight(l, now) || l.grantedAt > windowStart),
+    leases,
     waiters: group.waiters.filter((w) => now - w.seenAt < limits.leaseTtlSec * 1000),
+    ...(dropped.length > 0 || group.spent ? { spent: [...(group.spent ?? []), ...dropped] } : {}),
   };
 }
 
@@ -172,7 +181,9 @@ export function arbitrate(
   if (held) return { group, answer: { granted: true, lease: held, numbers: numbers(group, now, limits) } };
   // An id whose lease ended or lapsed (a request retried too late) is never granted again: the
   // lease table keys leases by id, so a second grant under it would be a slot nobody counts.
-  const spent = group.leases.some((l) => l.id === req.id);
+  // (Found by test/fleet/budget-optimistic.test.ts: a lease pruned out of the window was
+  // forgotten, and its id granted again under a lease the table never recorded.)
+  const spent = group.leases.some((l) => l.id === req.id) || (group.spent?.includes(req.id) ?? false);
 
   const others = group.waiters.filter((w) => key(w.node, w.service) !== k);
   const mine = group.waiters.find((w) => key(w.node, w.service) === k);
@@ -193,12 +204,12 @@ export function arbitrate(
       endedAt: null,
       operator: req.operator,
     };
-    const next = { leases: [...group.leases, lease], waiters: others };
+    const next = { ...group, leases: [...group.leases, lease], waiters: others };
     return { group: next, answer: { granted: true, lease, numbers: numbers(next, now, limits) } };
   }
 
   const waiter: Waiter = { node: req.node, service: req.service, since, seenAt: now };
-  const next = { leases: group.leases, waiters: [...others, waiter] };
+  const next = { ...group, waiters: [...others, waiter] };
   return {
     group: next,
     answer: {

@@ -46,6 +46,9 @@ export interface LeaseBatcherStats {
   /** Transactions run and requests answered through them (requests / batches = mean batch). */
   batches: number;
   requests: number;
+  /** Reads again after a conflict (another arbitration wrote the group first), and batches that went the locked way. */
+  conflicts: number;
+  locked: number;
 }
 
 export class LeaseBatcher {
@@ -54,7 +57,7 @@ export class LeaseBatcher {
   /** The groups a lane is arbitrating now. */
   private readonly busy = new Set<string>();
   private readonly cache = new LeaseCache();
-  readonly stats: LeaseBatcherStats = { batches: 0, requests: 0 };
+  readonly stats: LeaseBatcherStats = { batches: 0, requests: 0, conflicts: 0, locked: 0 };
 
   constructor(
     private readonly db: HubDb,
@@ -141,6 +144,8 @@ export class LeaseBatcher {
       const ms = timingNow() - start;
       this.stats.batches++;
       this.stats.requests += batch.length;
+      this.stats.conflicts += tries - 1;
+      if (steps.has('lock')) this.stats.locked++;
       for (const [group, list] of groups)
         for (const [i, p] of list.entries()) {
           p.timing?.add('tx', ms, `batch of ${batch.length} tries ${tries}`);

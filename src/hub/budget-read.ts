@@ -3,7 +3,9 @@
  * one statement — its version (`budget_groups.version`, 0 for a group without a row), its waiters,
  * and its leases that still count (in flight, or granted after its window's start) — or, for a
  * group the replica's cache knows (`since` set, src/hub/budget-cache.ts), only what may have
- * changed since, merged into what the cache kept. One statement is one snapshot: the version and
+ * changed since, merged into what the cache kept — and which of the lease ids asked for the
+ * table has although the state does not hold them (`spent`: out of the window, or of another
+ * group; the arbiter never grants them again). One statement is one snapshot: the version and
  * the rows read go together, so a write conditioned on that version (budget-write.ts) commits
  * only if no arbitration of the group committed after what was read.
  */
@@ -40,13 +42,22 @@ export async function readGroups(
   plans: readonly GroupRead[],
   now: number,
   cache?: LeaseCache,
+  /** Per group, the lease ids asked for: those the table has but the state does not are `spent`. */
+  asked?: ReadonlyMap<string, readonly string[]>,
 ): Promise<Map<string, ReadGroup>> {
-  const groups = plans.map((p) => ({ name: p.name, start: p.windowStart, since: p.since, open: p.open }));
+  const groups = plans.map((p) => ({
+    name: p.name,
+    start: p.windowStart,
+    since: p.since,
+    open: p.open,
+    ids: asked?.get(p.name) ?? [],
+  }));
   const { rows } = await db.execute<{
     name: string;
     version: string;
     leases: LeaseRow[];
     waiters: Waiter[];
+    known: string[];
   }>(sql`
     SELECT g.name,
       coalesce((SELECT version FROM budget_groups WHERE name = g.name), 0) AS version,
@@ -58,17 +69,23 @@ export async function readGroups(
                 ELSE seq > g.since OR id = ANY(g.open) END) AS leases,
       (SELECT coalesce(json_agg(json_build_object('node', node, 'service', service,
           'since', since, 'seenAt', seen_at)), '[]')
-         FROM budget_waiters WHERE "group" = g.name) AS waiters
-    FROM json_to_recordset(${JSON.stringify(groups)}::json) AS g(name text, start bigint, since bigint, open text[])`);
+         FROM budget_waiters WHERE "group" = g.name) AS waiters,
+      (SELECT coalesce(json_agg(id), '[]') FROM budget_leases WHERE id = ANY(g.ids)) AS known
+    FROM json_to_recordset(${JSON.stringify(groups)}::json)
+      AS g(name text, start bigint, since bigint, open text[], ids text[])`);
   const read = new Map(rows.map((r) => [r.name, r]));
   const out = new Map<string, ReadGroup>();
   for (const plan of plans) {
     const r = read.get(plan.name);
-    const leases = (r?.leases ?? []).map(fromRow);
+    const rowsRead = (r?.leases ?? []).map(fromRow);
+    const leases = cache ? cache.merge(plan, rowsRead, now) : rowsRead.map(({ seq: _, ...lease }) => lease);
+    const held = new Set(leases.map((l) => l.id));
+    const spent = (r?.known ?? []).filter((id) => !held.has(id));
     out.set(plan.name, {
       version: Number(r?.version ?? 0),
-      leases: cache ? cache.merge(plan, leases, now) : leases.map(({ seq: _, ...lease }) => lease),
+      leases,
       waiters: r?.waiters ?? [],
+      ...(spent.length > 0 ? { spent } : {}),
     });
   }
   return out;

@@ -67,7 +67,8 @@ async function once(
       ? cache.plan(g.name, asked - g.windowMs, asked)
       : { name: g.name, windowStart: asked - g.windowMs, since: null, open: [] },
   );
-  const states = await readGroups(db, plans, asked, cache);
+  const ids = new Map(groups.map((g) => [g.name, g.items.map((i) => i.req.id)]));
+  const states = await readGroups(db, plans, asked, cache, ids);
   done('read');
   // The time is read after the read (see the header).
   const now = Math.max(asked, clock.now());
