@@ -86,9 +86,13 @@ export function inFlight(lease: Lease, now: number): boolean {
 /** Drops leases that can no longer count (ended or expired, and granted before the window) and silent waiters. */
 export function prune(group: GroupState, now: number, limits: BudgetLimits): GroupState {
   const windowStart = now - limits.windowSec * 1000;
-  const leases = group.leases.filter((l) => inFlight(l, now) || l.grantedAt > windowStart);
+  const leases: Lease[] = [];
   // A pruned lease's id stays spent (it is still in the lease table).
-  const dropped = group.leases.filter((l) => !leases.includes(l)).map((l) => l.id);
+  const dropped: string[] = [];
+  for (const l of group.leases) {
+    if (inFlight(l, now) || l.grantedAt > windowStart) leases.push(l);
+    else dropped.push(l.id);
+  }
   return {
     leases,
     waiters: group.waiters.filter((w) => now - w.seenAt < limits.leaseTtlSec * 1000),
