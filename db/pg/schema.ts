@@ -267,7 +267,11 @@ export const budgetLeases = pgTable(
      */
     seq: bigserial('seq', { mode: 'number' }).notNull(),
   },
-  (t) => [index('budget_leases_group').on(t.group, t.grantedAt)],
+  (t) => [
+    index('budget_leases_group').on(t.group, t.grantedAt),
+    // A replica's read of what changed since it last read the group (src/hub/budget-read.ts).
+    index('budget_leases_group_seq').on(t.group, t.seq),
+  ],
 );
 
 /** Services waiting for a lease, oldest `since` first; dropped when silent for a lease TTL. */

@@ -62,11 +62,17 @@ export async function readGroups(
     SELECT g.name,
       coalesce((SELECT version FROM budget_groups WHERE name = g.name), 0) AS version,
       (SELECT coalesce(json_agg(json_build_array(id, node, service, granted_at, expires_at, ended_at, operator, seq)), '[]')
-         FROM budget_leases
-        WHERE "group" = g.name
-          AND CASE WHEN g.since IS NULL
-                THEN granted_at > g.start OR (ended_at IS NULL AND expires_at > ${now})
-                ELSE seq > g.since OR id = ANY(g.open) END) AS leases,
+         FROM (
+           -- Three arms, each on its own index: a full read (group, granted_at); what was
+           -- inserted since (group, seq); the leases seen open, by id.
+           SELECT * FROM budget_leases
+            WHERE g.since IS NULL AND "group" = g.name
+              AND (granted_at > g.start OR (ended_at IS NULL AND expires_at > ${now}))
+           UNION ALL
+           SELECT * FROM budget_leases WHERE "group" = g.name AND seq > g.since
+           UNION ALL
+           SELECT * FROM budget_leases WHERE id = ANY(g.open) AND "group" = g.name AND seq <= g.since
+         ) l) AS leases,
       (SELECT coalesce(json_agg(json_build_object('node', node, 'service', service,
           'since', since, 'seenAt', seen_at)), '[]')
          FROM budget_waiters WHERE "group" = g.name) AS waiters,
