@@ -9,13 +9,17 @@
  * the rows read go together, so a write conditioned on that version (budget-write.ts) commits
  * only if no arbitration of the group committed after what was read.
  */
-import { sql } from 'drizzle-orm';
 import type { GroupState, Waiter } from '../fleet/budget.js';
 import type { GroupRead, LeaseCache } from './budget-cache.js';
-import type { HubDb } from './db.js';
 
-/** A transaction or the pool: anything that runs a statement. */
-export type Runner = Pick<Parameters<Parameters<HubDb['transaction']>[0]>[0], 'execute'>;
+/**
+ * The pool or one of its clients (node-postgres): the lease path's statements go as named
+ * prepared statements — planned once per connection, not at every batch (measured: planning the
+ * read took 8 ms of the shared cores' time per batch, executing it 3 ms).
+ */
+export interface Queryable {
+  query<R>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[] }>;
+}
 
 /** A group as read: its state and the version that state is (the write's condition). */
 export interface ReadGroup extends GroupState {
@@ -38,7 +42,7 @@ const fromRow = ([id, node, service, grantedAt, expiresAt, endedAt, operator, se
 
 /** Reads the groups of `plans` in one statement (see the header); `now` decides what still counts. */
 export async function readGroups(
-  db: Runner,
+  db: Queryable,
   plans: readonly GroupRead[],
   now: number,
   cache?: LeaseCache,
@@ -52,33 +56,38 @@ export async function readGroups(
     open: p.open,
     ids: asked?.get(p.name) ?? [],
   }));
-  const { rows } = await db.execute<{
+  const { rows } = await db.query<{
     name: string;
     version: string;
     leases: LeaseRow[];
     waiters: Waiter[];
     known: string[];
-  }>(sql`
+  }>({
+    name: 'medic-budget-read',
+    text: `
     SELECT g.name,
       coalesce((SELECT version FROM budget_groups WHERE name = g.name), 0) AS version,
       (SELECT coalesce(json_agg(json_build_array(id, node, service, granted_at, expires_at, ended_at, operator, seq)), '[]')
          FROM (
            -- Three arms, each on its own index: a full read (group, granted_at); what was
-           -- inserted since (group, seq); the leases seen open, by id.
+           -- inserted since (group, seq); the leases seen open, by id (seen, so not above
+           -- since: no lease comes twice).
            SELECT * FROM budget_leases
             WHERE g.since IS NULL AND "group" = g.name
-              AND (granted_at > g.start OR (ended_at IS NULL AND expires_at > ${now}))
+              AND (granted_at > g.start OR (ended_at IS NULL AND expires_at > $2))
            UNION ALL
            SELECT * FROM budget_leases WHERE "group" = g.name AND seq > g.since
            UNION ALL
-           SELECT * FROM budget_leases WHERE id = ANY(g.open) AND "group" = g.name AND seq <= g.since
+           SELECT * FROM budget_leases WHERE id = ANY(g.open)
          ) l) AS leases,
       (SELECT coalesce(json_agg(json_build_object('node', node, 'service', service,
           'since', since, 'seenAt', seen_at)), '[]')
          FROM budget_waiters WHERE "group" = g.name) AS waiters,
       (SELECT coalesce(json_agg(id), '[]') FROM budget_leases WHERE id = ANY(g.ids)) AS known
-    FROM json_to_recordset(${JSON.stringify(groups)}::json)
-      AS g(name text, start bigint, since bigint, open text[], ids text[])`);
+    FROM json_to_recordset($1::json)
+      AS g(name text, start bigint, since bigint, open text[], ids text[])`,
+    values: [JSON.stringify(groups), now],
+  });
   const read = new Map(rows.map((r) => [r.name, r]));
   const out = new Map<string, ReadGroup>();
   for (const plan of plans) {

@@ -21,16 +21,15 @@
  * the version its arbiter read, so each arbitration saw the group as it was when it committed,
  * as under the row lock before (budget-write.ts; test/fleet/budget-optimistic.test.ts).
  */
-import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock/clock.js';
 import { arbitrate, type BudgetLimits, type LeaseAnswer, type LeaseRequest } from '../fleet/budget.js';
 import type { LeaseCache } from './budget-cache.js';
-import { readGroups } from './budget-read.js';
+import { type Queryable, readGroups } from './budget-read.js';
 import { changes, type GroupWrite, writeGroups } from './budget-write.js';
 import type { HubDb } from './db.js';
 import { timingNow } from './server-timing.js';
 
-export { type Runner, readGroups } from './budget-read.js';
+export { type Queryable, readGroups } from './budget-read.js';
 
 /** One request of a batch: its own limits (the agent's policy) and the lease asked for. */
 export interface BatchItem {
@@ -54,7 +53,7 @@ interface Group {
 
 /** Read, arbitrate, write: the groups written, their answers put in `answers`. */
 async function once(
-  db: Parameters<typeof readGroups>[0],
+  db: Queryable,
   groups: readonly Group[],
   clock: Pick<Clock, 'now'>,
   cache: LeaseCache | undefined,
@@ -94,6 +93,54 @@ async function once(
 }
 
 /**
+ * The locked way: one transaction on one connection that locks the groups' rows (in name order:
+ * no deadlock with another replica's) before the same read and write — which cannot miss then.
+ */
+async function locked(
+  pool: HubDb['$client'],
+  groups: readonly Group[],
+  clock: Pick<Clock, 'now'>,
+  cache: LeaseCache | undefined,
+  answers: Map<string, LeaseAnswer[]>,
+  done: (step: string) => void,
+): Promise<void> {
+  const client = await pool.connect();
+  let dead = false;
+  try {
+    await client.query('BEGIN');
+    done('begin');
+    await client.query({
+      name: 'medic-budget-lock',
+      text: `
+        INSERT INTO budget_groups (name, limits, updated_at)
+        SELECT name, limits, $2::bigint FROM json_to_recordset($1::json) AS x(name text, limits jsonb)
+         ORDER BY name
+        ON CONFLICT (name) DO UPDATE SET limits = excluded.limits, updated_at = excluded.updated_at
+          WHERE budget_groups.limits IS DISTINCT FROM excluded.limits`,
+      values: [JSON.stringify(groups.map((g) => ({ name: g.name, limits: g.limits }))), clock.now()],
+    });
+    done('lock');
+    const written = await once(client, groups, clock, cache, answers, done);
+    // Under the rows' locks no other write can move a version: a miss is a bug, not a race.
+    const missed = groups.filter((g) => !written.has(g.name)).map((g) => g.name);
+    if (missed.length > 0)
+      throw Object.assign(new Error(`budget groups ${missed.join(', ')} changed under their lock`), {
+        code: 'BUDGET_LOCK_BROKEN',
+      });
+    await client.query('COMMIT');
+    done('commit');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {
+      dead = true;
+    });
+    throw err;
+  } finally {
+    // A connection whose ROLLBACK failed goes, not back to the pool.
+    client.release(dead);
+  }
+}
+
+/**
  * Arbitrates every group's requests (`batches`: group → its requests in arrival order); the
  * answers per group, in the same order. A request sees the grants and waiters of the requests
  * of its group before it. `step` gets each step's duration in ms as it ends (`read`, `arbiter`,
@@ -122,34 +169,15 @@ export async function arbitrateGroups(
   });
   const answers = new Map<string, LeaseAnswer[]>();
   let tries = 0;
+  const pool = db.$client;
   try {
     for (; mode === 'optimistic' && todo.length > 0 && tries < OPTIMISTIC_TRIES; tries++) {
-      const written = await once(db, todo, clock, cache, answers, done);
+      const written = await once(pool, todo, clock, cache, answers, done);
       todo = todo.filter((g) => !written.has(g.name));
     }
     if (todo.length > 0) {
       tries++;
-      const rest = todo;
-      await db.transaction(async (tx) => {
-        done('begin');
-        await tx.execute(sql`
-          INSERT INTO budget_groups (name, limits, updated_at)
-          SELECT name, limits, ${clock.now()}
-            FROM json_to_recordset(${JSON.stringify(rest.map((g) => ({ name: g.name, limits: g.limits })))}::json)
-              AS x(name text, limits jsonb)
-           ORDER BY name
-          ON CONFLICT (name) DO UPDATE SET limits = excluded.limits, updated_at = excluded.updated_at
-            WHERE budget_groups.limits IS DISTINCT FROM excluded.limits`);
-        done('lock');
-        const written = await once(tx, rest, clock, cache, answers, done);
-        // Under the rows' locks no other write can move a version: a miss is a bug, not a race.
-        const missed = rest.filter((g) => !written.has(g.name)).map((g) => g.name);
-        if (missed.length > 0)
-          throw Object.assign(new Error(`budget groups ${missed.join(', ')} changed under their lock`), {
-            code: 'BUDGET_LOCK_BROKEN',
-          });
-      });
-      done('commit');
+      await locked(pool, todo, clock, cache, answers, done);
     }
     step('tries', tries);
     return answers;

@@ -15,9 +15,8 @@
  * read — as if each arbitration had held the row lock from its read to its commit. The rows are
  * upserted in name order: two writes (or a write and the locked path) never deadlock.
  */
-import { sql } from 'drizzle-orm';
 import type { BudgetLimits, GroupState } from '../fleet/budget.js';
-import type { Runner } from './budget-read.js';
+import type { Queryable } from './budget-read.js';
 
 const waiterKey = (w: { node: string; service: string }) => `${w.node}\u0000${w.service}`;
 
@@ -56,7 +55,7 @@ const empty = (c: Changes) => c.added.length + c.changed.length + c.gone.length 
  * answers (a retried request's lease) stand on the state read.
  */
 export async function writeGroups(
-  db: Runner,
+  db: Queryable,
   writes: readonly GroupWrite[],
   now: number,
 ): Promise<Set<string>> {
@@ -67,11 +66,13 @@ export async function writeGroups(
   const added = todo.flatMap((w) => w.changes.added);
   const changed = todo.flatMap((w) => w.changes.changed);
   const gone = todo.flatMap((w) => w.changes.gone);
-  const { rows } = await db.execute<{ name: string }>(sql`
+  const { rows } = await db.query<{ name: string }>({
+    name: 'medic-budget-write',
+    text: `
     WITH ok AS (
       INSERT INTO budget_groups (name, limits, updated_at, version)
-      SELECT name, limits, ${now}, version + 1
-        FROM json_to_recordset(${JSON.stringify(groups)}::json) AS x(name text, limits jsonb, version bigint)
+      SELECT name, limits, $5::bigint, version + 1
+        FROM json_to_recordset($1::json) AS x(name text, limits jsonb, version bigint)
        ORDER BY name
       ON CONFLICT (name) DO UPDATE
         SET version = excluded.version, limits = excluded.limits, updated_at = excluded.updated_at
@@ -80,24 +81,32 @@ export async function writeGroups(
     ), added AS (
       INSERT INTO budget_leases (id, "group", node, service, granted_at, expires_at, ended_at, operator)
       SELECT id, "group", node, service, "grantedAt", "expiresAt", "endedAt", operator
-        FROM json_to_recordset(${JSON.stringify(added)}::json)
+        FROM json_to_recordset($2::json)
           AS x(id text, "group" text, node text, service text, "grantedAt" bigint, "expiresAt" bigint, "endedAt" bigint, operator boolean)
        WHERE "group" IN (SELECT name FROM ok)
       ON CONFLICT DO NOTHING
     ), changed AS (
       INSERT INTO budget_waiters ("group", node, service, since, seen_at)
       SELECT "group", node, service, since, "seenAt"
-        FROM json_to_recordset(${JSON.stringify(changed)}::json)
+        FROM json_to_recordset($3::json)
           AS w("group" text, node text, service text, since bigint, "seenAt" bigint)
        WHERE "group" IN (SELECT name FROM ok)
       ON CONFLICT ("group", node, service) DO UPDATE SET since = excluded.since, seen_at = excluded.seen_at
     ), gone AS (
       DELETE FROM budget_waiters b
-       USING json_to_recordset(${JSON.stringify(gone)}::json) AS g("group" text, node text, service text)
+       USING json_to_recordset($4::json) AS g("group" text, node text, service text)
        WHERE b."group" = g."group" AND b.node = g.node AND b.service = g.service
          AND g."group" IN (SELECT name FROM ok)
     )
-    SELECT name FROM ok`);
+    SELECT name FROM ok`,
+    values: [
+      JSON.stringify(groups),
+      JSON.stringify(added),
+      JSON.stringify(changed),
+      JSON.stringify(gone),
+      now,
+    ],
+  });
   for (const r of rows) done.add(r.name);
   return done;
 }

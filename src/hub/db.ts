@@ -10,7 +10,8 @@ import pg from 'pg';
 import * as schema from '../../db/pg/schema.js';
 import { PACKAGE_ROOT } from '../paths.js';
 
-export type HubDb = NodePgDatabase<typeof schema>;
+/** Drizzle over the pool; `$client` is the pool itself (named prepared statements: budget-read.ts). */
+export type HubDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 
 export interface HubDatabase {
   pool: pg.Pool;

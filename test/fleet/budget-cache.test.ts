@@ -60,8 +60,8 @@ describe.skipIf(skipPg)('the lease cache (real PostgreSQL)', () => {
         let next = 0;
         const look = async () => {
           const windowStart = now - LIMITS.windowSec * 1000;
-          const cached = await readGroups(hub.db, [mine.plan(group, windowStart, now)], now, mine);
-          const full = await readGroups(hub.db, [{ name: group, windowStart, since: null, open: [] }], now);
+          const cached = await readGroups(hub.pool, [mine.plan(group, windowStart, now)], now, mine);
+          const full = await readGroups(hub.pool, [{ name: group, windowStart, since: null, open: [] }], now);
           expect(sorted(cached.get(group)!)).toEqual(sorted(full.get(group)!));
         };
         for (const o of ops) {

@@ -23,16 +23,27 @@ import { type HubDatabase, type HubDb, migrateHub, openHubDatabase } from '../..
 import { peakOverlap } from './budget-fleet.js';
 import { freshDatabase, skipPg } from './pg.js';
 
-/** `db` whose every `execute` (not a transaction's) first awaits `before(n)`, n counting from 0. */
+/**
+ * `db` whose lease statements on the pool (the optimistic way's reads and writes, not the locked
+ * way's transaction, which runs on a client of its own) first await `before(n)`, n from 0.
+ */
 function gated(db: HubDb, before: (n: number) => Promise<void>): HubDb {
   let n = 0;
+  const pool = db.$client;
+  const gatedPool = new Proxy(pool, {
+    get(target, key) {
+      if (key === 'query')
+        return async (q: { name: string; text: string; values: unknown[] }) => {
+          await before(n++);
+          return target.query(q);
+        };
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
   return new Proxy(db, {
     get(target, key) {
-      if (key === 'execute')
-        return async (q: Parameters<HubDb['execute']>[0]) => {
-          await before(n++);
-          return target.execute(q);
-        };
+      if (key === '$client') return gatedPool;
       const v = Reflect.get(target, key, target);
       return typeof v === 'function' ? v.bind(target) : v;
     },
