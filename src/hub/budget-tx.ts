@@ -110,7 +110,6 @@ async function locked(
     await client.query('BEGIN');
     done('begin');
     await client.query({
-      name: 'medic-budget-lock',
       text: `
         INSERT INTO budget_groups (name, limits, updated_at)
         SELECT name, limits, $2::bigint FROM json_to_recordset($1::json) AS x(name text, limits jsonb)

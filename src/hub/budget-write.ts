@@ -67,7 +67,6 @@ export async function writeGroups(
   const changed = todo.flatMap((w) => w.changes.changed);
   const gone = todo.flatMap((w) => w.changes.gone);
   const { rows } = await db.query<{ name: string }>({
-    name: 'medic-budget-write',
     text: `
     WITH ok AS (
       INSERT INTO budget_groups (name, limits, updated_at, version)

@@ -10,7 +10,7 @@ import pg from 'pg';
 import * as schema from '../../db/pg/schema.js';
 import { PACKAGE_ROOT } from '../paths.js';
 
-/** Drizzle over the pool; `$client` is the pool itself (named prepared statements: budget-read.ts). */
+/** Drizzle over the pool; `$client` is the pool itself (the lease path's statements: budget-read.ts). */
 export type HubDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 
 export interface HubDatabase {

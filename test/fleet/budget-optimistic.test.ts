@@ -33,7 +33,7 @@ function gated(db: HubDb, before: (n: number) => Promise<void>): HubDb {
   const gatedPool = new Proxy(pool, {
     get(target, key) {
       if (key === 'query')
-        return async (q: { name: string; text: string; values: unknown[] }) => {
+        return async (q: { text: string; values: unknown[] }) => {
           await before(n++);
           return target.query(q);
         };
