@@ -1,20 +1,18 @@
 /**
  * Group commit for lease requests (issue 16). A request goes at once when one of the replica's
- * lanes (LANES, 2) is free; the requests that arrive while both transactions run — of any group — go
- * together in the next (up to `maxBatch`), each group's in arrival order (src/hub/budget-tx.ts:
- * one transaction, five round trips, whatever the batch holds). So a replica runs at most two
- * lease transactions at once, whatever the number of groups. (Measured before: one transaction
- * at a time *per group* had 20 busy groups queue for the pool's 10 connections and PostgreSQL's
- * CPU; docs/BENCHMARKS.md "Fleet budget, run 5".) Transactions of this and other replicas
- * serialise per group on the same row locks, so the limits hold across replicas as before.
+ * lanes (LANES, 2) is free and no lane is arbitrating its group; the requests that arrive
+ * meanwhile — of any group — go together in the next batch (up to `maxBatch`), each group's in
+ * arrival order (src/hub/budget-tx.ts: one read and one conditional write, whatever the batch
+ * holds). The two lanes take disjoint groups, so a replica never races itself for a group's
+ * version; other replicas' writes to a group are conflicts the arbitration reads again for.
  *
- * Between transactions the replica keeps each group's counting leases (budget-cache.ts), so a
- * transaction reads only what changed since the last.
+ * Between batches the replica keeps each group's counting leases (budget-cache.ts), so a read
+ * asks only for what changed since the last.
  *
  * `maxBatch` 1 is the old hub's way, the bench's baseline: every request its own transaction at
- * once (as many at a time as the pool has connections), each reading its group in full.
+ * once (as many at a time as the pool has connections), locked, each reading its group in full.
  *
- * A failed transaction fails every request of its batch (the route answers 503 and the agents'
+ * A failed arbitration fails every request of its batch (the route answers 503 and the agents'
  * `onHubUnreachable` applies); the next batch starts afresh.
  */
 import type { Clock } from '../clock/clock.js';
@@ -25,11 +23,8 @@ import type { HubDb } from './db.js';
 import { type ServerTiming, timingNow } from './server-timing.js';
 
 /**
- * Lease transactions a replica runs at once by default (MEDIC_HUB_BUDGET_LANES). Two: while one waits for PostgreSQL (measured under
- * load: five round trips of 8–13 ms each, docs/BENCHMARKS.md "Fleet budget, run 5"), the next
- * batch starts — its `BEGIN` and lock request overlap the first's write and commit, and the
- * requests queued meanwhile do not wait for both. Both lock their groups in name order, so a
- * group's batches still go one after the other, in the order they took its lock.
+ * Arbitrations a replica runs at once by default (MEDIC_HUB_BUDGET_LANES), on disjoint groups.
+ * Two: while one waits for PostgreSQL, requests of the groups it does not hold start at once.
  */
 const LANES = 2;
 
@@ -67,7 +62,7 @@ export class LeaseBatcher {
     private readonly lanes = LANES,
   ) {}
 
-  /** `timing` gets the request's `queue` (waiting for its batch) and `tx` (its batch's transaction). */
+  /** `timing` gets the request's `queue` (waiting for its batch) and `tx` (its batch's arbitration). */
   request(
     group: string,
     limits: BudgetLimits,
@@ -117,7 +112,7 @@ export class LeaseBatcher {
     return batch;
   }
 
-  /** One transaction for `batch`; answers (or fails) each of its requests. */
+  /** One arbitration for `batch`; answers (or fails) each of its requests. */
   private async run(batch: Pending[]): Promise<void> {
     const start = timingNow();
     const groups = new Map<string, Pending[]>();
@@ -149,7 +144,7 @@ export class LeaseBatcher {
       for (const [group, list] of groups)
         for (const [i, p] of list.entries()) {
           p.timing?.add('tx', ms, `batch of ${batch.length} tries ${tries}`);
-          // The transaction's steps (they add up to its `tx`), for whoever reads the header.
+          // The arbitration's steps (they add up to its `tx`), for whoever reads the header.
           for (const [name, stepMs] of steps) p.timing?.add(`tx-${name}`, stepMs);
           p.resolve(answers.get(group)![i]!);
         }

@@ -1,15 +1,17 @@
 /**
- * What a hub replica remembers of each budget group between its lease transactions (issue 16):
+ * What a hub replica remembers of each budget group between its lease arbitrations (issue 16):
  * the group's leases that still count (in flight, or granted inside the window). Measured: the
  * read of every such lease per transaction was the lease path's cost — 20 groups × 250 leases
  * took 30–50 ms of JSON to build, send and parse on the shared machine, 20 × 1,000 about
  * 200 ms (docs/BENCHMARKS.md "Fleet budget, run 5") — while the scan itself took 0.1 ms.
  *
- * So a transaction asks PostgreSQL only for what may have changed since this replica last read
- * the group (it holds the group's row lock while it reads, as before):
+ * So an arbitration asks PostgreSQL only for what may have changed since this replica last read
+ * the group (one lane of the replica at a time holds a group, budget-batch.ts):
  * - leases with `seq` above the highest it saw — new grants, by any replica: a group's leases
- *   are inserted under its row lock, so a grant not yet seen has a higher `seq` than every one
- *   seen (db/pg/schema.ts `budget_leases.seq`, a sequence drawn at insert);
+ *   are inserted only by a write that bumped the group's version from the one its read saw
+ *   (budget-write.ts), i.e. after the previous such write committed, so a grant not yet seen has
+ *   a higher `seq` than every one seen (db/pg/schema.ts `budget_leases.seq`, a sequence drawn at
+ *   insert; read on the `(group, seq)` index);
  * - the leases it saw unended — a finish ends a lease without the lock, and only once
  *   (`ended_at` is never changed again), so an ended lease it saw is as it saw it.
  * The merged set, less what left the window or lapsed, is exactly what the full read returns.
@@ -17,7 +19,7 @@
  * it was open; an ended one still counts in this replica's window until it leaves the window or
  * the replica restarts. It reads everything again when it has nothing for the group, when the window reaches further
  * back than what it kept (wider limits) or time went back (a clock step), and after a failed
- * transaction (`forget`).
+ * arbitration (`forget`).
  */
 import type { Lease } from '../fleet/budget.js';
 
@@ -47,7 +49,7 @@ export class LeaseCache {
 
   constructor(private readonly maxGroups = 10_000) {}
 
-  /** What to ask PostgreSQL for group `name` (call it while holding the group's lock). */
+  /** What to ask PostgreSQL for group `name` (one lane at a time per group, budget-batch.ts). */
   plan(name: string, windowStart: number, now: number): GroupRead {
     const e = this.groups.get(name);
     if (!e || windowStart < e.windowStart || now < e.now) return { name, windowStart, since: null, open: [] };
@@ -73,7 +75,7 @@ export class LeaseCache {
     return [...leases.values()];
   }
 
-  /** Reads these groups in full next time (after a failed transaction). */
+  /** Reads these groups in full next time (after a failed arbitration). */
   forget(names: Iterable<string>): void {
     for (const name of names) this.groups.delete(name);
   }

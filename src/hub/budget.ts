@@ -1,13 +1,14 @@
 /**
  * The fleet restart budget at the hub (issue 16): leases in PostgreSQL, arbitrated by the pure
- * arbiter (src/fleet/budget.ts) inside one transaction that holds the group's row lock, so two
- * replicas or two requests never both see room for the last slot. A lease ends when the agent
+ * arbiter (src/fleet/budget.ts), each arbitration written only if the group is still as it read
+ * it (budget-write.ts), so two replicas or two requests never both see room for the last slot. A lease ends when the agent
  * reports the restart's outcome or when its TTL passes (a dead agent cannot hold the budget).
  *
- * The transaction (src/hub/budget-tx.ts) arbitrates a batch of requests of any number of groups
- * (src/hub/budget-batch.ts collects them while the previous batch is in PostgreSQL) in five
- * round trips whatever its size: `BEGIN`, the upsert that locks the groups' rows, one read of
- * their leases and waiters, the arbiter in memory, one write, `COMMIT`.
+ * An arbitration (src/hub/budget-tx.ts) answers a batch of requests of any number of groups
+ * (src/hub/budget-batch.ts collects them while the previous batch is in PostgreSQL) in two round
+ * trips whatever its size: one read of the groups, the arbiter in memory, one write conditioned
+ * on each group's version (another replica's write in between: read again; twice: the locked
+ * way, five round trips).
  *
  * The group's limits come with each request (they are the agent's policy); the hub keeps the
  * newest limits per group for its views.
