@@ -31,6 +31,9 @@ import { timingNow } from './server-timing.js';
 
 export { type Queryable, readGroups } from './budget-read.js';
 
+/** A drizzle transaction or the pool: anything that runs a drizzle statement (finishes, pruning). */
+export type Runner = Pick<Parameters<Parameters<HubDb['transaction']>[0]>[0], 'execute'>;
+
 /** One request of a batch: its own limits (the agent's policy) and the lease asked for. */
 export interface BatchItem {
   limits: BudgetLimits;

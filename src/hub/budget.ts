@@ -25,14 +25,11 @@ import {
   numbers,
 } from '../fleet/budget.js';
 import { readGroups } from './budget-read.js';
-import { arbitrateGroups, type BatchItem } from './budget-tx.js';
+import { arbitrateGroups, type BatchItem, type Runner } from './budget-tx.js';
 import type { HubDb } from './db.js';
 import { HUB_CHANNEL } from './events.js';
 
 export type { BatchItem } from './budget-tx.js';
-
-/** A transaction or the pool: anything that runs a statement. */
-export type Runner = Pick<Parameters<Parameters<HubDb['transaction']>[0]>[0], 'execute'>;
 
 /** The leases that still count (in flight, or granted after `windowStart`) and every waiter: one query. */
 export async function readGroup(
