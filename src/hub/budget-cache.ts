@@ -22,6 +22,7 @@
  * arbitration (`forget`).
  */
 import type { Lease } from '../fleet/budget.js';
+import { WaiterCache } from './budget-waiters-cache.js';
 
 interface Entry {
   leases: Map<string, Lease>;
@@ -47,7 +48,12 @@ export const counts = (l: Lease, windowStart: number, now: number) =>
 export class LeaseCache {
   private readonly groups = new Map<string, Entry>();
 
-  constructor(private readonly maxGroups = 10_000) {}
+  /** Each group's waiters at its version (budget-waiters-cache.ts). */
+  readonly waiters: WaiterCache;
+
+  constructor(private readonly maxGroups = 10_000) {
+    this.waiters = new WaiterCache(maxGroups);
+  }
 
   /** What to ask PostgreSQL for group `name` (one lane at a time per group, budget-batch.ts). */
   plan(name: string, windowStart: number, now: number): GroupRead {
@@ -77,6 +83,8 @@ export class LeaseCache {
 
   /** Reads these groups in full next time (after a failed arbitration). */
   forget(names: Iterable<string>): void {
-    for (const name of names) this.groups.delete(name);
+    const list = [...names];
+    for (const name of list) this.groups.delete(name);
+    this.waiters.forget(list);
   }
 }

@@ -55,17 +55,18 @@ export async function readGroups(
     since: p.since,
     open: p.open,
     ids: asked?.get(p.name) ?? [],
+    // The version whose waiters this replica keeps: they are not sent again for it.
+    wv: cache?.waiters.version(p.name) ?? -1,
   }));
   const { rows } = await db.query<{
     name: string;
     version: string;
     leases: LeaseRow[];
-    waiters: Waiter[];
+    waiters: Waiter[] | null;
     known: string[];
   }>({
     text: `
-    SELECT g.name,
-      coalesce((SELECT version FROM budget_groups WHERE name = g.name), 0) AS version,
+    SELECT g.name, v.version,
       (SELECT coalesce(json_agg(json_build_array(id, node, service, granted_at, expires_at, ended_at, operator, seq)), '[]')
          FROM (
            -- Three arms, each on its own index: a full read (group, granted_at); what was
@@ -79,12 +80,14 @@ export async function readGroups(
            UNION ALL
            SELECT * FROM budget_leases WHERE id = ANY(g.open)
          ) l) AS leases,
-      (SELECT coalesce(json_agg(json_build_object('node', node, 'service', service,
-          'since', since, 'seenAt', seen_at)), '[]')
-         FROM budget_waiters WHERE "group" = g.name) AS waiters,
+      CASE WHEN v.version = g.wv THEN NULL ELSE
+        (SELECT coalesce(json_agg(json_build_object('node', node, 'service', service,
+           'since', since, 'seenAt', seen_at)), '[]')
+          FROM budget_waiters WHERE "group" = g.name) END AS waiters,
       (SELECT coalesce(json_agg(id), '[]') FROM budget_leases WHERE id = ANY(g.ids)) AS known
     FROM json_to_recordset($1::json)
-      AS g(name text, start bigint, since bigint, open text[], ids text[])`,
+      AS g(name text, start bigint, since bigint, open text[], ids text[], wv bigint)
+    CROSS JOIN LATERAL (SELECT coalesce((SELECT version FROM budget_groups WHERE name = g.name), 0) AS version) v`,
     values: [JSON.stringify(groups), now],
   });
   const read = new Map(rows.map((r) => [r.name, r]));
@@ -95,10 +98,14 @@ export async function readGroups(
     const leases = cache ? cache.merge(plan, rowsRead, now) : rowsRead.map(({ seq: _, ...lease }) => lease);
     const held = new Set(leases.map((l) => l.id));
     const spent = (r?.known ?? []).filter((id) => !held.has(id));
+    const version = Number(r?.version ?? 0);
+    // Null: the group is still at the version whose waiters the cache keeps.
+    const waiters = r?.waiters ?? cache?.waiters.at(plan.name, version) ?? [];
+    if (cache && r?.waiters) cache.waiters.keep(plan.name, version, waiters);
     out.set(plan.name, {
-      version: Number(r?.version ?? 0),
+      version,
       leases,
-      waiters: r?.waiters ?? [],
+      waiters,
       ...(spent.length > 0 ? { spent } : {}),
     });
   }

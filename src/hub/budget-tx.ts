@@ -22,10 +22,16 @@
  * as under the row lock before (budget-write.ts; test/fleet/budget-optimistic.test.ts).
  */
 import type { Clock } from '../clock/clock.js';
-import { arbitrate, type BudgetLimits, type LeaseAnswer, type LeaseRequest } from '../fleet/budget.js';
+import {
+  arbitrate,
+  type BudgetLimits,
+  type LeaseAnswer,
+  type LeaseRequest,
+  type Waiter,
+} from '../fleet/budget.js';
 import type { LeaseCache } from './budget-cache.js';
 import { type Queryable, readGroups } from './budget-read.js';
-import { changes, type GroupWrite, writeGroups } from './budget-write.js';
+import { changes, type GroupWrite, unchanged, writeGroups } from './budget-write.js';
 import type { HubDb } from './db.js';
 import { timingNow } from './server-timing.js';
 
@@ -76,6 +82,7 @@ async function once(
   const now = Math.max(asked, clock.now());
   const writes: GroupWrite[] = [];
   const outs = new Map<string, LeaseAnswer[]>();
+  const after = new Map<string, Waiter[]>();
   for (const g of groups) {
     const { version, ...before } = states.get(g.name)!;
     let state = before;
@@ -86,12 +93,17 @@ async function once(
       out.push(r.answer);
     }
     outs.set(g.name, out);
+    after.set(g.name, state.waiters);
     writes.push({ name: g.name, limits: g.limits, version, changes: changes(g.name, before, state) });
   }
   done('arbiter');
   const written = await writeGroups(db, writes, now);
   done('write');
   for (const name of written) answers.set(name, outs.get(name)!);
+  // What this replica's write left is the group's waiters at the version it set.
+  for (const w of writes)
+    if (written.has(w.name) && cache && !unchanged(w.changes))
+      cache.waiters.keep(w.name, w.version + 1, after.get(w.name)!);
   return written;
 }
 

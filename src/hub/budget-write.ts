@@ -47,7 +47,8 @@ export interface GroupWrite {
   changes: Changes;
 }
 
-const empty = (c: Changes) => c.added.length + c.changed.length + c.gone.length === 0;
+/** Nothing to write: the group keeps its version. */
+export const unchanged = (c: Changes) => c.added.length + c.changed.length + c.gone.length === 0;
 
 /**
  * Writes each group's changes if its version is still the one read (see the header); the names
@@ -59,8 +60,8 @@ export async function writeGroups(
   writes: readonly GroupWrite[],
   now: number,
 ): Promise<Set<string>> {
-  const todo = writes.filter((w) => !empty(w.changes));
-  const done = new Set(writes.filter((w) => empty(w.changes)).map((w) => w.name));
+  const todo = writes.filter((w) => !unchanged(w.changes));
+  const done = new Set(writes.filter((w) => unchanged(w.changes)).map((w) => w.name));
   if (todo.length === 0) return done;
   const groups = todo.map((w) => ({ name: w.name, limits: w.limits, version: w.version }));
   const added = todo.flatMap((w) => w.changes.added);

@@ -2,7 +2,8 @@
  * The replica's lease cache (src/hub/budget-cache.ts, real PostgreSQL): after any interleaving of
  * grants (by this replica and by another, each with its own cache), finishes (without the lock),
  * leases lapsing at their TTL, grants leaving the window and open leases' rows deleted by hand, what a replica reads through its
- * cache — only what changed since its last read — is exactly what a full read returns.
+ * cache — only what changed since its last read — is exactly what a full read returns, leases
+ * and waiters.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 );
 
 const sorted = (g: GroupState) => [...g.leases].sort((a, b) => (a.id < b.id ? -1 : 1));
+const waiting = (g: GroupState) =>
+  [...g.waiters].sort((a, b) => (`${a.node}/${a.service}` < `${b.node}/${b.service}` ? -1 : 1));
 
 describe.skipIf(skipPg)('the lease cache (real PostgreSQL)', () => {
   let hub: HubDatabase;
@@ -63,6 +66,8 @@ describe.skipIf(skipPg)('the lease cache (real PostgreSQL)', () => {
           const cached = await readGroups(hub.pool, [mine.plan(group, windowStart, now)], now, mine);
           const full = await readGroups(hub.pool, [{ name: group, windowStart, since: null, open: [] }], now);
           expect(sorted(cached.get(group)!)).toEqual(sorted(full.get(group)!));
+          // The waiters too: kept at the group's version (budget-waiters-cache.ts), read when it moved.
+          expect(waiting(cached.get(group)!)).toEqual(waiting(full.get(group)!));
         };
         for (const o of ops) {
           if (o.kind === 'grant') {
