@@ -131,6 +131,13 @@ export const envSchema = z.object({
   MEDIC_HUB_BUDGET_BATCH: withDefault(z.coerce.number().int().min(1).max(10_000), 500),
   /** `medic hub`: lease transactions a replica runs at once (src/hub/budget-batch.ts). */
   MEDIC_HUB_BUDGET_LANES: withDefault(z.coerce.number().int().min(1).max(8), 2),
+  /**
+   * `medic hub`: 1 = arbitrate optimistically (one read, one write conditioned on the group's
+   * version, lanes on disjoint groups; src/hub/budget-tx.ts); 0 = under the groups' row locks.
+   * Off by default: measured faster per lease, but the 1,000 × 20 storm bench did not finish in
+   * 3 runs with it (nor in 2 of 3 without it) — see docs/BENCHMARKS.md "Fleet budget, run 6".
+   */
+  MEDIC_HUB_BUDGET_OPTIMISTIC: withDefault(z.coerce.number().int().min(0).max(1), 0),
   /** `medic hub`: how often each replica expires commands and marks silent nodes down. */
   MEDIC_HUB_SWEEP_MS: withDefault(z.coerce.number().int().min(50), 1000),
   /**

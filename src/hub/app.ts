@@ -49,6 +49,8 @@ export interface HubAppDeps {
   budgetBatch?: number;
   /** Lease transactions at once (MEDIC_HUB_BUDGET_LANES; default 2). */
   budgetLanes?: number;
+  /** Optimistic lease arbitration (MEDIC_HUB_BUDGET_OPTIMISTIC; default off: locked). */
+  budgetOptimistic?: boolean;
   /**
    * Slack's requests (slack-route.ts), when Slack is configured at the hub: built with the hub's
    * own GraphQL in-process, the Slack user's role in the server context.
@@ -95,7 +97,13 @@ export function createHubApp(deps: HubAppDeps): HubApp {
   const { database, metrics, logger } = deps;
   const auth = new HubAuthenticator(database.db, () => deps.clock.now());
   const denials = new HubDenials(database.db, () => deps.clock.now(), logger);
-  const leases = new LeaseBatcher(database.db, deps.clock, deps.budgetBatch, deps.budgetLanes);
+  const leases = new LeaseBatcher(
+    database.db,
+    deps.clock,
+    deps.budgetBatch,
+    deps.budgetLanes,
+    deps.budgetOptimistic ?? false,
+  );
   const finishes = new FinishBatcher(database.db, deps.clock);
   const waits = new SlotWaits(database.db, deps.clock);
   metrics.slotWaits(() => waits.count());

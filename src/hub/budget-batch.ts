@@ -60,6 +60,12 @@ export class LeaseBatcher {
     private readonly maxBatch = 500,
     /** Transactions at once (see LANES). */
     private readonly lanes = LANES,
+    /**
+     * Optimistic arbitration (budget-tx.ts), lanes on disjoint groups; else every batch under
+     * its groups' row locks, and two lanes may hold batches of one group (the second waits for
+     * the first's locks in PostgreSQL).
+     */
+    private readonly optimistic = true,
   ) {}
 
   /** `timing` gets the request's `queue` (waiting for its batch) and `tx` (its batch's arbitration). */
@@ -106,7 +112,7 @@ export class LeaseBatcher {
     const batch: Pending[] = [];
     const left: Pending[] = [];
     for (const p of this.queue)
-      if (batch.length < this.maxBatch && !this.busy.has(p.group)) batch.push(p);
+      if (batch.length < this.maxBatch && !(this.optimistic && this.busy.has(p.group))) batch.push(p);
       else left.push(p);
     this.queue.splice(0, this.queue.length, ...left);
     return batch;
@@ -132,7 +138,7 @@ export class LeaseBatcher {
         this.clock,
         cache,
         (name, ms) => steps.set(name, (steps.get(name) ?? 0) + ms),
-        this.maxBatch === 1 ? 'locked' : 'optimistic',
+        this.maxBatch === 1 || !this.optimistic ? 'locked' : 'optimistic',
       );
       const tries = steps.get('tries') ?? 1;
       steps.delete('tries');

@@ -169,6 +169,7 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
       commandWaitMs: env.MEDIC_HUB_COMMAND_WAIT_MS,
       budgetBatch: env.MEDIC_HUB_BUDGET_BATCH,
       budgetLanes: env.MEDIC_HUB_BUDGET_LANES,
+      budgetOptimistic: env.MEDIC_HUB_BUDGET_OPTIMISTIC === 1,
       slackEvents: slackRoute(env, database, clock, log),
       publicUrl: () => publicUrl,
     });
