@@ -15,9 +15,10 @@
  * - the leases it saw unended — a finish ends a lease without the lock, and only once
  *   (`ended_at` is never changed again), so an ended lease it saw is as it saw it.
  * The merged set, less what left the window or lapsed, is exactly what the full read returns.
- * A lease row deleted by hand (not something the hub does) is forgotten at the next read when
- * it was open; an ended one still counts in this replica's window until it leaves the window or
- * the replica restarts. It reads everything again when it has nothing for the group, when the window reaches further
+ * The sweeper prunes only rows that count nowhere any more (ended or lapsed, and past
+ * max(window, lease TTL) + a margin: budget-prune.ts). A row deleted otherwise (by hand) is
+ * forgotten at the next read when it was open; an ended one still counts in this replica's
+ * window until it leaves the window or the replica restarts. It reads everything again when it has nothing for the group, when the window reaches further
  * back than what it kept (wider limits) or time went back (a clock step), and after a failed
  * arbitration (`forget`).
  */
