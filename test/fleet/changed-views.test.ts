@@ -21,6 +21,7 @@ import { createHubToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/sqlite.js';
 import { waitFor } from '../helpers/systemd.js';
+import { event } from '../store/helpers.js';
 import { tempDir } from '../watchdog/helpers.js';
 import { freshDatabase, skipPg } from './pg.js';
 
@@ -113,22 +114,7 @@ describe.skipIf(skipPg)('changed views only (real hub on PostgreSQL, recording p
     // node-a ships real events from a real store: its cursor is ahead of a hub set back to 0.
     const store = openStore(join(tempDir('changed-views'), 'medic.db'));
     for (let i = 0; i < 5; i++)
-      store.appendEvent({
-        at: Date.now(),
-        service: 'web',
-        kind: 'observation',
-        decision: null,
-        taken: null,
-        input: null,
-        actor: null,
-        reason: `event ${i}`,
-        stateFrom: null,
-        stateTo: null,
-        counters: null,
-        effects: [],
-        mode: null,
-        data: null,
-      });
+      store.appendEvent(event({ at: Date.now(), service: 'web', reason: `event ${i}` }));
     const a = shipper('node-a', tokenA, {
       views: () => views,
       readEvents: (after, first) => store.shippedEventsAfter(after, first),
