@@ -2,9 +2,10 @@
  * Group commit for lease requests (issue 16). A request goes at once when one of the replica's
  * lanes (LANES, 2) is free and no lane is arbitrating its group; the requests that arrive
  * meanwhile — of any group — go together in the next batch (up to `maxBatch`), each group's in
- * arrival order (src/hub/budget-tx.ts: one read and one conditional write, whatever the batch
- * holds). The two lanes take disjoint groups, so a replica never races itself for a group's
- * version; other replicas' writes to a group are conflicts the arbitration reads again for.
+ * arrival order (src/hub/budget-tx.ts: by default one locked transaction, optimistically one
+ * read and one conditional write, whatever the batch holds). Optimistic lanes take disjoint
+ * groups, so a replica never races itself for a group's version; other replicas' writes to a
+ * group are conflicts the arbitration reads again for.
  *
  * Between batches the replica keeps each group's counting leases (budget-cache.ts), so a read
  * asks only for what changed since the last.
@@ -65,7 +66,7 @@ export class LeaseBatcher {
      * its groups' row locks, and two lanes may hold batches of one group (the second waits for
      * the first's locks in PostgreSQL).
      */
-    private readonly optimistic = true,
+    private readonly optimistic = false,
   ) {}
 
   /** `timing` gets the request's `queue` (waiting for its batch) and `tx` (its batch's arbitration). */

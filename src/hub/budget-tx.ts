@@ -1,8 +1,10 @@
 /**
  * Arbitrates the lease requests of several budget groups at once (issue 16): the hub's batcher
  * (budget-batch.ts) sends everything that queued while the previous batch ran, whatever its
- * group. Optimistic by default — **two round trips per batch**, no transaction, no lock held
- * while the arbiter runs:
+ * group. Two ways. The default (MEDIC_HUB_BUDGET_OPTIMISTIC=0) is the **locked** way below at
+ * once. The optimistic way (opt-in: faster per lease, but the 1,000 × 20 storm bench did not
+ * finish with it, docs/BENCHMARKS.md "Fleet budget, run 6") takes **two round trips per batch**,
+ * no transaction, no lock held while the arbiter runs:
  * 1. one read of every group: its version, its leases that count and its waiters, one snapshot
  *    (budget-read.ts; through the replica's cache, budget-cache.ts, only what changed);
  * 2. the pure arbiter (src/fleet/budget.ts), group by group, request by request in arrival
@@ -15,7 +17,7 @@
  * After OPTIMISTIC_TRIES tries a group still not written goes the **locked** way, which always
  * succeeds: `BEGIN`, the upsert that locks the groups' rows in name order, the same read and
  * the same write (its version cannot move under the lock), `COMMIT` — five round trips. The
- * bench's one-transaction-per-request baseline (`locked`) goes that way at once.
+ * default, and the bench's one-transaction-per-request baseline, go that way at once.
  *
  * Atomicity and the limits: a group's leases and waiters change only by a write conditioned on
  * the version its arbiter read, so each arbitration saw the group as it was when it committed,
@@ -166,7 +168,7 @@ export async function arbitrateGroups(
   clock: Pick<Clock, 'now'>,
   cache?: LeaseCache,
   step: (name: string, ms: number) => void = () => {},
-  mode: 'optimistic' | 'locked' = 'optimistic',
+  mode: 'optimistic' | 'locked' = 'locked',
 ): Promise<Map<string, LeaseAnswer[]>> {
   let last = timingNow();
   const done = (name: string) => {

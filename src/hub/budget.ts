@@ -1,14 +1,15 @@
 /**
  * The fleet restart budget at the hub (issue 16): leases in PostgreSQL, arbitrated by the pure
- * arbiter (src/fleet/budget.ts), each arbitration written only if the group is still as it read
- * it (budget-write.ts), so two replicas or two requests never both see room for the last slot. A lease ends when the agent
+ * arbiter (src/fleet/budget.ts) under the groups' row locks (or, opt-in, written only if the
+ * group is still as it read it: budget-write.ts), so two replicas or two requests never both see
+ * room for the last slot. A lease ends when the agent
  * reports the restart's outcome or when its TTL passes (a dead agent cannot hold the budget).
  *
  * An arbitration (src/hub/budget-tx.ts) answers a batch of requests of any number of groups
- * (src/hub/budget-batch.ts collects them while the previous batch is in PostgreSQL) in two round
- * trips whatever its size: one read of the groups, the arbiter in memory, one write conditioned
- * on each group's version (another replica's write in between: read again; twice: the locked
- * way, five round trips).
+ * (src/hub/budget-batch.ts collects them while the previous batch is in PostgreSQL) in five round
+ * trips whatever its size (BEGIN, the lock, one read, the arbiter in memory, one write, COMMIT);
+ * optimistically in two (one read, one write conditioned on each group's version; another
+ * replica's write in between: read again; twice: the locked way).
  *
  * The group's limits come with each request (they are the agent's policy); the hub keeps the
  * newest limits per group for its views.

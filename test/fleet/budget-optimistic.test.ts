@@ -102,9 +102,17 @@ describe.skipIf(skipPg)('the optimistic lease path on two replicas (real Postgre
       clock,
       undefined,
       (k, ms) => steps.set(k, ms),
+      'optimistic',
     );
     await A.read(0);
-    const theirs = await arbitrateGroups(b.db, new Map([['one', [req('b-1', 'node-b')]]]), clock);
+    const theirs = await arbitrateGroups(
+      b.db,
+      new Map([['one', [req('b-1', 'node-b')]]]),
+      clock,
+      undefined,
+      undefined,
+      'optimistic',
+    );
     A.release(0);
     const answers = await mine;
     expect(theirs.get('one')![0]!.granted).toBe(true);
@@ -124,18 +132,35 @@ describe.skipIf(skipPg)('the optimistic lease path on two replicas (real Postgre
       clock,
       undefined,
       (k, ms) => steps.set(k, ms),
+      'optimistic',
     );
     // Each of A's optimistic reads is overtaken by a write of B: a grant, then a denial.
     await A.read(0);
     expect(
-      (await arbitrateGroups(b.db, new Map([['two', [req('b-2', 'node-b')]]]), clock)).get('two')![0]!
-        .granted,
+      (
+        await arbitrateGroups(
+          b.db,
+          new Map([['two', [req('b-2', 'node-b')]]]),
+          clock,
+          undefined,
+          undefined,
+          'optimistic',
+        )
+      ).get('two')![0]!.granted,
     ).toBe(true);
     A.release(0);
     await A.read(1);
     expect(
-      (await arbitrateGroups(b.db, new Map([['two', [req('c-2', 'node-c')]]]), clock)).get('two')![0]!
-        .granted,
+      (
+        await arbitrateGroups(
+          b.db,
+          new Map([['two', [req('c-2', 'node-c')]]]),
+          clock,
+          undefined,
+          undefined,
+          'optimistic',
+        )
+      ).get('two')![0]!.granted,
     ).toBe(false);
     A.release(1);
     const answers = await mine;
@@ -192,6 +217,9 @@ describe.skipIf(skipPg)('the optimistic lease path on two replicas (real Postgre
               new LeaseBatcher(
                 gated(h.db, () => new Promise<void>((r) => held.push(r))),
                 clock,
+                undefined,
+                undefined,
+                true,
               ),
           );
           const ids = new Map<string, string[]>();
