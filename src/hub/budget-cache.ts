@@ -6,7 +6,8 @@
  * 200 ms (docs/BENCHMARKS.md "Fleet budget, run 5") — while the scan itself took 0.1 ms.
  *
  * So an arbitration asks PostgreSQL only for what may have changed since this replica last read
- * the group (one lane of the replica at a time holds a group, budget-batch.ts):
+ * the group (one arbitration of the replica at a time holds a group: the default, locked way
+ * plans its read under the group's row lock; optimistic lanes take disjoint groups, budget-batch.ts):
  * - leases with `seq` above the highest it saw — new grants, by any replica: a group's leases
  *   are inserted only by a write that bumped the group's version from the one its read saw
  *   (budget-write.ts), i.e. after the previous such write committed, so a grant not yet seen has
@@ -56,7 +57,7 @@ export class LeaseCache {
     this.waiters = new WaiterCache(maxGroups);
   }
 
-  /** What to ask PostgreSQL for group `name` (one lane at a time per group, budget-batch.ts). */
+  /** What to ask PostgreSQL for group `name` (one arbitration at a time per group: its row lock, or budget-batch.ts). */
   plan(name: string, windowStart: number, now: number): GroupRead {
     const e = this.groups.get(name);
     if (!e || windowStart < e.windowStart || now < e.now) return { name, windowStart, since: null, open: [] };
