@@ -4,7 +4,7 @@
  * µs per unit of work. "rest" is everything else that ran meanwhile (PostgreSQL's backends on a
  * quiet machine, other users' work on a shared one). Linux only; clock ticks are 10 ms.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICK_US = 10_000;
 
@@ -45,3 +45,36 @@ export function cpuPerUnit(a: CpuSnapshot, b: CpuSnapshot, units: number) {
   const per = (us: number) => Math.round((10 * us) / units) / 10;
   return { child: per(child), self: per(self), rest: per(rest) };
 }
+
+/** CPU µs of process `pid` (utime + stime), 0 once it is gone. */
+export function pidUs(pid: number): number {
+  try {
+    return processUs(pid);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU µs of every live child of `ppid` (e.g. a PostgreSQL postmaster's backends), by pid. A child
+ * that exits between two readings loses its time since the first (short-lived workers).
+ */
+export function childrenUs(ppid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields[1] is the parent pid (4th of the full line)
+      if (Number(fields[1]) === ppid)
+        out.set(Number(name), (Number(fields[11]) + Number(fields[12])) * TICK_US);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Machine-wide busy CPU µs (all cores). */
+export const machineUs = machineBusyUs;

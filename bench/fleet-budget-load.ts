@@ -26,6 +26,8 @@ export interface Latencies {
   granted: number;
   denied: number;
   failed: number;
+  /** This generator's own CPU (user + system) from the start of the measured load to its last answer, µs. */
+  cpuUs: number;
 }
 
 /** One phase: `lease` (grants finished 100 ms later) or `cheapest` (a finish of an unknown lease). */
@@ -79,8 +81,12 @@ async function openLoop(
   return latencies;
 }
 
-/** Runs one phase here: warms every node's token and connection (1 s), then measures. */
-export async function runPhase(p: Phase): Promise<Latencies> {
+/**
+ * Runs one phase here: warms every node's token and connection (1 s), then measures once `ready`
+ * resolves — the bench starts every generator's load at once, after all have warmed up (else one
+ * generator's warm-up burst lands in another's measured second).
+ */
+export async function runPhase(p: Phase, ready: () => Promise<void> = async () => {}): Promise<Latencies> {
   const post = poster(p.hubUrl, SOCKETS);
   // Every node is an active agent in a storm, with its connection open and its token known to
   // the hub: one request per node at once, in rounds of 100 (opens about one kept-alive socket
@@ -101,6 +107,8 @@ export async function runPhase(p: Phase): Promise<Latencies> {
   let denied = 0;
   const finishes: Promise<unknown>[] = [];
   const samples: Sample[] = [];
+  await ready();
+  const cpu0 = process.cpuUsage();
   const stop = watchLoop();
   const lease = async () => {
     const i = pick();
@@ -130,12 +138,29 @@ export async function runPhase(p: Phase): Promise<Latencies> {
   const all = await openLoop(p.rate, p.seconds, p.kind === 'lease' ? lease : cheapest, samples);
   const stalls = stop();
   await Promise.all(finishes);
-  return { all, samples, stalls, granted, denied, failed: all.filter((x) => !Number.isFinite(x)).length };
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    all,
+    samples,
+    stalls,
+    granted,
+    denied,
+    failed: all.filter((x) => !Number.isFinite(x)).length,
+    cpuUs: cpu.user + cpu.system,
+  };
 }
 
+// As a child: takes its phase, says `ready` once warmed up, starts on `go`, sends its result.
 if (process.argv[2] === 'child' && process.send) {
   process.once('message', async (p: Phase) => {
-    const result = await runPhase(p);
+    const result = await runPhase(
+      p,
+      () =>
+        new Promise<void>((go) => {
+          process.once('message', () => go());
+          process.send!('ready');
+        }),
+    );
     process.send!(result, () => process.exit(0));
   });
 }

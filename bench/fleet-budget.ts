@@ -18,13 +18,17 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { childrenUs, machineUs, pidUs } from './cpu-share.js';
 import { pct } from './fleet-budget-common.js';
 import { type Latencies, type Phase, runPhase, type Sample } from './fleet-budget-load.js';
 import { storms } from './fleet-budget-storm.js';
 import { describeStalls, type LoopStalls } from './loop-watch.js';
+import { pgStatements } from './pg-stats.js';
 import { report } from './report.js';
 
 const RATE = 1000;
@@ -32,16 +36,64 @@ const RATE_SECONDS = 5;
 /** Load generators in child processes (bench/fleet-budget-load.ts); 0 = in this process. */
 const CLIENTS = Number(process.env.MEDIC_BENCH_BUDGET_CLIENTS ?? 2);
 
+/** What the phase's measured seconds cost in CPU: the hub process, PostgreSQL's backends, the machine. */
+interface PhaseCpu {
+  hubUs: number;
+  pgUs: number;
+  machineUs: number;
+  seconds: number;
+  /** The measured span as CLOCK_MONOTONIC µs `FROM TO` (for bench/cpuprofile.ts). */
+  window: string;
+}
+
+/** The throwaway server's postmaster (scripts/with-postgres.sh), whose children are its backends. */
+function postmasterPid(): number | undefined {
+  const dir = process.env.MEDIC_TEST_PG_DIR;
+  if (!dir) return undefined;
+  try {
+    return Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuNow(hubPid: number | undefined) {
+  const pm = postmasterPid();
+  return {
+    at: performance.now(),
+    // CLOCK_MONOTONIC µs, the clock of a V8 .cpuprofile (bench/cpuprofile.ts FROM TO).
+    mono: Number(process.hrtime.bigint() / 1000n),
+    hub: hubPid === undefined ? 0 : pidUs(hubPid),
+    pg: pm === undefined ? new Map<number, number>() : childrenUs(pm),
+    machine: machineUs(),
+  };
+}
+
+function cpuSince(a: ReturnType<typeof cpuNow>, b: ReturnType<typeof cpuNow>): PhaseCpu {
+  let pgUs = 0;
+  for (const [pid, us] of b.pg) pgUs += us - (a.pg.get(pid) ?? 0);
+  return {
+    hubUs: b.hub - a.hub,
+    pgUs,
+    machineUs: b.machine - a.machine,
+    seconds: (b.at - a.at) / 1000,
+    window: `${a.mono} ${b.mono}`,
+  };
+}
+
 /**
  * One phase at RATE for RATE_SECONDS against `hubUrl`: in CLIENTS child processes (each its
- * share of the nodes and of the rate; their answers merged, their worst loop stalls kept), or
- * here when CLIENTS is 0.
+ * share of the nodes and of the rate; every one warms up, then all start at once; their answers
+ * merged, their worst loop stalls kept), or here when CLIENTS is 0. `cpu` gets the CPU the
+ * measured load cost (from the start to the last answer, the grants' finishes included).
  */
 async function phase(
   kind: Phase['kind'],
   hubUrl: string,
   secrets: string[],
   tag: string,
+  hubPid?: number,
+  cpu?: (c: PhaseCpu) => void,
 ): Promise<Latencies> {
   const all = secrets.map((_, i) => i);
   const spec = (mine: number[], rate: number): Phase => ({
@@ -53,9 +105,22 @@ async function phase(
     seconds: RATE_SECONDS,
     tag,
   });
-  if (CLIENTS === 0) return runPhase(spec(all, RATE));
+  if (CLIENTS === 0) {
+    let t0 = cpuNow(hubPid);
+    const one = await runPhase(spec(all, RATE), async () => {
+      t0 = cpuNow(hubPid);
+    });
+    cpu?.(cpuSince(t0, cpuNow(hubPid)));
+    return one;
+  }
   const here = dirname(fileURLToPath(import.meta.url));
-  const results = await Promise.all(
+  let readyLeft = CLIENTS;
+  let allReady!: () => void;
+  const ready = new Promise<void>((r) => {
+    allReady = r;
+  });
+  const children: ChildProcess[] = [];
+  const done = Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
       const child = spawn(
         process.execPath,
@@ -65,8 +130,13 @@ async function phase(
           serialization: 'advanced',
         },
       );
+      children.push(child);
       const answer = new Promise<Latencies>((resolve, reject) => {
-        child.once('message', (m) => resolve(m as Latencies));
+        child.on('message', (m) => {
+          if (m === 'ready') {
+            if (--readyLeft === 0) allReady();
+          } else resolve(m as Latencies);
+        });
         child.once('exit', (code) => reject(new Error(`load generator exited ${code}`)));
       });
       child.send(
@@ -78,6 +148,14 @@ async function phase(
       return answer;
     }),
   );
+  // Every generator warmed up: all start now, and the CPU counted is the measured load's.
+  const started = ready.then(() => {
+    const t0 = cpuNow(hubPid);
+    for (const child of children) child.send('go');
+    return t0;
+  });
+  const results = await done;
+  cpu?.(cpuSince(await started, cpuNow(hubPid)));
   const worst = (f: (s: LoopStalls) => number) => Math.max(...results.map((r) => f(r.stalls)));
   return {
     all: results.flatMap((r) => r.all),
@@ -92,7 +170,22 @@ async function phase(
     granted: results.reduce((n, r) => n + r.granted, 0),
     denied: results.reduce((n, r) => n + r.denied, 0),
     failed: results.reduce((n, r) => n + r.failed, 0),
+    cpuUs: results.reduce((n, r) => n + r.cpuUs, 0),
   };
+}
+
+/**
+ * CPU per request of a phase: the hub, PostgreSQL's backends, the load generators, and the rest
+ * of the machine (other users' work on a shared one) — the machine's 2 cores over the same time.
+ */
+function describeCpu(name: string, l: Latencies, c: PhaseCpu): void {
+  const n = l.all.length;
+  const per = (us: number) => `${(us / n).toFixed(0)} µs`;
+  const rest = c.machineUs - c.hubUs - c.pgUs - l.cpuUs;
+  console.log(
+    `CPU per request — ${name}, ${n} requests in ${c.seconds.toFixed(1)} s: hub ${per(c.hubUs)}, PostgreSQL ${per(c.pgUs)}, load generators ${per(l.cpuUs)}, rest of the machine ${per(rest)} (machine busy ${((100 * c.machineUs) / (c.seconds * 1e6 * cpus().length)).toFixed(0)} % of ${cpus().length} cores)`,
+  );
+  if (process.env.MEDIC_BENCH_HUB_CPU_PROF) console.log(`  hub profile window (µs): ${c.window}`);
 }
 
 /**
@@ -126,10 +219,35 @@ function whereTheTimeWent(name: string, samples: Sample[], stalls: LoopStalls): 
   console.log(`  bench process: ${describeStalls(stalls)}`);
 }
 
-async function leaseLatency(hubUrl: string, secrets: string[], perRequest: Latencies): Promise<void> {
-  const cheap = await phase('cheapest', hubUrl, secrets, 'none');
+/** MEDIC_BENCH_PG_STATS=1: PostgreSQL's per-statement costs of a phase (bench/pg-stats.ts). */
+async function measured<T>(pool: pg.Pool, label: string, run: () => Promise<T>): Promise<T> {
+  if (!process.env.MEDIC_BENCH_PG_STATS) return run();
+  const print = await pgStatements(pool, label);
+  const out = await run();
+  await print();
+  return out;
+}
+
+async function leaseLatency(
+  hubUrl: string,
+  secrets: string[],
+  perRequest: Latencies,
+  pool: pg.Pool,
+  hubPid: number | undefined,
+): Promise<void> {
+  const costs: [string, Latencies, PhaseCpu][] = [];
+  let cpu!: PhaseCpu;
+  const keep = (c: PhaseCpu) => {
+    cpu = c;
+  };
+  const cheap = await measured(pool, 'cheapest', () =>
+    phase('cheapest', hubUrl, secrets, 'none', hubPid, keep),
+  );
+  costs.push(['cheapest (finish of an unknown lease)', cheap, cpu]);
   const cheapest = cheap.all;
-  const lease = await phase('lease', hubUrl, secrets, 'batched');
+  const lease = await measured(pool, 'lease', () => phase('lease', hubUrl, secrets, 'batched', hubPid, keep));
+  costs.push(['lease (its finish included)', lease, cpu]);
+  for (const [name, l, c] of costs) describeCpu(name, l, c);
   whereTheTimeWent('cheapest (finish of an unknown lease)', cheap.samples, cheap.stalls);
   whereTheTimeWent('lease', lease.samples, lease.stalls);
   const note = (l: Latencies) =>
@@ -159,6 +277,8 @@ export async function budgetSection(
   secrets: string[],
   pool: pg.Pool,
   spawnHub: (env: Record<string, string>) => Promise<{ child: ChildProcess; url: string }>,
+  /** The hub process behind `hubUrl` (its CPU per request is printed). */
+  hubPid?: number,
 ): Promise<void> {
   if (process.env.MEDIC_BENCH_BUDGET_ONLY === 'storm') return storms(hubUrl, secrets, pool);
   // The same-run baseline of the lease path: a second hub on the same database that runs one
@@ -166,12 +286,12 @@ export async function budgetSection(
   const single = await spawnHub({ MEDIC_HUB_BUDGET_BATCH: '1' });
   let perRequest: Latencies;
   try {
-    perRequest = await phase('lease', single.url, secrets, 'single');
+    perRequest = await phase('lease', single.url, secrets, 'single', single.child.pid);
   } finally {
     single.child.kill('SIGTERM');
     await new Promise((r) => single.child.once('exit', r));
   }
-  await leaseLatency(hubUrl, secrets, perRequest);
+  await leaseLatency(hubUrl, secrets, perRequest, pool, hubPid);
   if (process.env.MEDIC_BENCH_BUDGET_ONLY === 'latency') return;
   await storms(hubUrl, secrets, pool);
 }

@@ -196,7 +196,7 @@ export async function run(): Promise<void> {
       );
     }
     if (process.env.MEDIC_BENCH_FLEET_ONLY === 'budget') {
-      await budgetSection(hubUrl, secrets, pool, spawnHub);
+      await budgetSection(hubUrl, secrets, pool, spawnHub, hub.pid);
       return;
     }
     const cursors = new Array<number>(NODES).fill(0);
@@ -510,7 +510,8 @@ export async function run(): Promise<void> {
     });
 
     // 5. The fleet restart budget (issue 16); MEDIC_BENCH_FLEET_ONLY=hub stops before it.
-    if (process.env.MEDIC_BENCH_FLEET_ONLY !== 'hub') await budgetSection(hubUrl, secrets, pool, spawnHub);
+    if (process.env.MEDIC_BENCH_FLEET_ONLY !== 'hub')
+      await budgetSection(hubUrl, secrets, pool, spawnHub, hub.pid);
   } finally {
     hub.kill('SIGTERM');
     await new Promise((r) => hub.once('exit', r));

@@ -10,6 +10,10 @@
 #
 # No PostgreSQL installed: the command runs as is with MEDIC_TEST_PG_SKIP set to the reason, and the
 # PostgreSQL tests skip saying why -- unless MEDIC_REQUIRE_POSTGRES=1, which makes them fail.
+#
+# MEDIC_TEST_PG_OPTS: more server options for a diagnosis, e.g.
+#   MEDIC_TEST_PG_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on"
+# (the fleet bench prints per-statement costs then: bench/pg-stats.ts).
 set -uo pipefail
 
 pg_bin=""
@@ -50,7 +54,7 @@ if ! "${as_pg[@]}" "$pg_bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 
   exit 97
 fi
 if ! "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null; then
+  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200 ${MEDIC_TEST_PG_OPTS:-}" start >/dev/null; then
   echo "with-postgres: the server did not start:" >&2
   cat "$dir/server.log" >&2
   exit 97
