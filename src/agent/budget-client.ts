@@ -10,7 +10,15 @@
  */
 import type { Clock } from '../clock/clock.js';
 import type { BudgetLimits, GroupNumbers, Lease } from '../fleet/budget.js';
-import { FINISH_PATH, LEASE_PATH, type LeaseRequestBody, WAIT_PATH } from '../fleet/budget-protocol.js';
+import {
+  FINISH_PATH,
+  LEASE_PATH,
+  LEASE_REQUEST_EXPIRED,
+  type LeaseRequestBody,
+  MAX_LEASE_WAIT_MS,
+  WAIT_HEADER,
+  WAIT_PATH,
+} from '../fleet/budget-protocol.js';
 import type { WaitedFor } from '../fleet/slot-notice.js';
 import { postToHub } from './hub-request.js';
 
@@ -24,7 +32,15 @@ export type BudgetAnswer =
       position: number;
       numbers: GroupNumbers;
     }
-  | { type: 'budget_unreachable'; reason: string };
+  | {
+      type: 'budget_unreachable';
+      reason: string;
+      /**
+       * The request cannot have been granted: the hub refused it (a 4xx), answered
+       * LEASE_REQUEST_EXPIRED, or it was never sent (no connection). No grant to pick up.
+       */
+      nothingGranted?: true;
+    };
 
 /** How one service's slot notification ended (the node's wait named it, its bound, or a failure). */
 export type SlotWait = 'free' | 'bound' | 'failed';
@@ -43,6 +59,9 @@ type Reply =
   | { ask: WaitedFor[] }
   | { error?: { code: string; message: string } };
 
+/** Connection failures before anything was sent: the hub cannot have arbitrated the request. */
+const UNSENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 export class BudgetClient {
   constructor(private readonly opts: BudgetClientOptions) {}
 
@@ -51,8 +70,10 @@ export class BudgetClient {
     body: unknown,
     timeoutMs: number,
     signal?: AbortSignal,
+    headers?: Record<string, string>,
   ): Promise<{ status: number; body: Reply | null }> {
     const res = await postToHub({
+      ...(headers ? { headers } : {}),
       url: new URL(path, this.opts.hubUrl),
       token: this.opts.token,
       body,
@@ -64,7 +85,11 @@ export class BudgetClient {
     return { status: res.status, body: res.body as Reply | null };
   }
 
-  /** Asks for a lease; never throws: every failure is `budget_unreachable` with its reason. */
+  /**
+   * Asks for a lease; never throws: every failure is `budget_unreachable` with its reason (the
+   * hub's LEASE_REQUEST_EXPIRED too). Tells the hub how long it waits (`WAIT_HEADER`: `timeoutMs`
+   * from now), so the hub does not arbitrate the request once this agent has given up on it.
+   */
   async request(
     group: string,
     limits: BudgetLimits,
@@ -73,7 +98,9 @@ export class BudgetClient {
   ): Promise<BudgetAnswer> {
     const body: LeaseRequestBody = { group, limits, ...lease };
     try {
-      const res = await this.post(LEASE_PATH, body, timeoutMs);
+      const res = await this.post(LEASE_PATH, body, timeoutMs, undefined, {
+        [WAIT_HEADER]: String(Math.min(MAX_LEASE_WAIT_MS, Math.round(timeoutMs))),
+      });
       const reply = res.body;
       if (res.status === 200 && reply && 'granted' in reply) {
         return reply.granted
@@ -87,9 +114,19 @@ export class BudgetClient {
             };
       }
       const error = reply && 'error' in reply ? reply.error : undefined;
-      return { type: 'budget_unreachable', reason: `hub answered ${res.status} ${error?.code ?? ''}`.trim() };
+      const reason = `hub answered ${res.status} ${error?.code ?? ''}`.trim();
+      // A refusal or an expired request was never arbitrated; a 5xx may come after a grant.
+      const nothing = (res.status >= 400 && res.status < 500) || error?.code === LEASE_REQUEST_EXPIRED;
+      return { type: 'budget_unreachable', reason, ...(nothing ? { nothingGranted: true as const } : {}) };
     } catch (err) {
-      return { type: 'budget_unreachable', reason: (err as Error).message };
+      // Not connected, or a configuration error (TLS): the request never reached the hub.
+      const e = err as { message: string; code?: unknown; config?: unknown };
+      const unsent = e.config === true || (typeof e.code === 'string' && UNSENT.has(e.code));
+      return {
+        type: 'budget_unreachable',
+        reason: e.message,
+        ...(unsent ? { nothingGranted: true as const } : {}),
+      };
     }
   }
 

@@ -77,6 +77,8 @@ export interface HubRequest {
   clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /** Ends the request early (rejects with the reason): e.g. a long wait when the agent stops. */
   signal?: AbortSignal;
+  /** Headers beyond the content and the token (e.g. the lease request's `Medic-Wait-Ms`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export function postToHub(req: HubRequest): Promise<{ status: number; body: unknown }> {
@@ -99,6 +101,7 @@ export function postToHub(req: HubRequest): Promise<{ status: number; body: unkn
       {
         method: 'POST',
         headers: {
+          ...req.headers,
           'content-type': 'application/json',
           'content-length': length,
           authorization: `Bearer ${req.token}`,

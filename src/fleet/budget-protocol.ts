@@ -14,12 +14,31 @@
  *   `{ group, service, waitMs }` → `{ free }` is still answered (agents of the previous version).
  * Refusals as for shipping: 401, 403 (not an agent token), 400 MALFORMED_REQUEST, 503 HUB_UNAVAILABLE.
  * An agent that gets no answer within the policy's `timeoutMs` applies `onHubUnreachable`.
+ *
+ * **How long the agent waits** (`WAIT_HEADER`, `Medic-Wait-Ms: <ms>` on a lease request): the
+ * agent's timeout as a duration from sending — never a clock time, the agent's and the hub's
+ * clocks differ. The hub counts it from the request's arrival, less a margin for the answer's way
+ * back (src/hub/budget-expiry.ts), and does not arbitrate a request whose batch would start after
+ * that: its agent has given up, and a grant would be lost and hold its slot. Such a request is
+ * answered **503 `LEASE_REQUEST_EXPIRED`** and grants nothing; the agent (if it still listens)
+ * takes it, like any non-200, as `budget_unreachable`, so it keeps the request's id and asks
+ * again with it (`onHubUnreachable: wait`) or ends it (`local`; src/serve/budget.ts).
+ * A header, not a body field, so both directions keep working: the hubs before it validate the
+ * body with a strict schema (an unknown key is 400 MALFORMED_REQUEST) but ignore unknown
+ * headers; an agent before it sends none, and its requests are arbitrated however late (as
+ * before). A value that is not a whole number of ms in [0, MAX_LEASE_WAIT_MS] is 400.
  */
 import { z } from 'zod';
 
 export const LEASE_PATH = '/agent/v1/budget/lease';
 export const FINISH_PATH = '/agent/v1/budget/finish';
 export const WAIT_PATH = '/agent/v1/budget/wait';
+/** The lease request's header: how long its agent waits for the answer, in ms from sending. */
+export const WAIT_HEADER = 'medic-wait-ms';
+/** The largest `WAIT_HEADER` the hub takes (a policy's `timeoutMs` is at most 60 s). */
+export const MAX_LEASE_WAIT_MS = 60_000;
+/** The refusal of a lease request whose agent has given up waiting before the hub got to it. */
+export const LEASE_REQUEST_EXPIRED = 'LEASE_REQUEST_EXPIRED';
 /** The longest a slot notification is held open by the hub. */
 export const MAX_WAIT_MS = 30_000;
 

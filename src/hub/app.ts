@@ -184,6 +184,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
         auth,
         clock: deps.clock,
         logger,
+        onExpired: () => metrics.leaseRequestExpired(),
       });
     }
     if (path === SHIP_PATH) {

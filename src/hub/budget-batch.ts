@@ -15,10 +15,14 @@
  *
  * A failed arbitration fails every request of its batch (the route answers 503 and the agents'
  * `onHubUnreachable` applies); the next batch starts afresh.
+ *
+ * A request with a `deadline` (its agent's wait, src/hub/budget-expiry.ts) still queued when a
+ * batch is taken after it is not arbitrated: it fails with `LeaseRequestExpired`.
  */
 import type { Clock } from '../clock/clock.js';
 import type { BudgetLimits, LeaseAnswer, LeaseRequest } from '../fleet/budget.js';
 import { LeaseCache } from './budget-cache.js';
+import { LeaseRequestExpired, takeExpired } from './budget-expiry.js';
 import { arbitrateGroups, type BatchItem } from './budget-tx.js';
 import type { HubDb } from './db.js';
 import { type ServerTiming, timingNow } from './server-timing.js';
@@ -34,6 +38,8 @@ interface Pending extends BatchItem {
   /** When it was queued (timingNow()), and where its stages go (Server-Timing). */
   at: number;
   timing: ServerTiming | undefined;
+  /** The Clock time after which its agent no longer waits (absent: an older agent's request). */
+  deadline?: number;
   resolve(answer: LeaseAnswer): void;
   reject(err: unknown): void;
 }
@@ -69,15 +75,20 @@ export class LeaseBatcher {
     private readonly optimistic = false,
   ) {}
 
-  /** `timing` gets the request's `queue` (waiting for its batch) and `tx` (its batch's arbitration). */
+  /**
+   * `timing` gets the request's `queue` (waiting for its batch) and `tx` (its batch's arbitration).
+   * `deadline` (Clock time): not arbitrated when its batch is taken later (`LeaseRequestExpired`).
+   */
   request(
     group: string,
     limits: BudgetLimits,
     req: LeaseRequest,
     timing?: ServerTiming,
+    deadline?: number,
   ): Promise<LeaseAnswer> {
     return new Promise<LeaseAnswer>((resolve, reject) => {
       const pending: Pending = { group, limits, req, at: timingNow(), timing, resolve, reject };
+      if (deadline !== undefined) pending.deadline = deadline;
       if (this.maxBatch === 1) return void this.run([pending]);
       this.queue.push(pending);
       if (this.running < this.lanes) void this.lane();
@@ -110,6 +121,7 @@ export class LeaseBatcher {
 
   /** Removes from the queue, in order, up to maxBatch requests of groups no lane holds. */
   private take(): Pending[] {
+    this.dropExpired();
     const batch: Pending[] = [];
     const left: Pending[] = [];
     for (const p of this.queue)
@@ -117,6 +129,12 @@ export class LeaseBatcher {
       else left.push(p);
     this.queue.splice(0, this.queue.length, ...left);
     return batch;
+  }
+
+  /** Fails the queued requests whose agents have stopped waiting (budget-expiry.ts): never arbitrated. */
+  private dropExpired(): void {
+    const now = this.clock.now();
+    for (const p of takeExpired(this.queue, now)) p.reject(new LeaseRequestExpired(now - p.deadline!));
   }
 
   /** One arbitration for `batch`; answers (or fails) each of its requests. */

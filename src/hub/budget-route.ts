@@ -5,7 +5,10 @@
  * (src/hub/budget-batch.ts); `WAIT_PATH` holds a denied agent's slot notification open
  * (src/hub/budget-wait-route.ts: one per node; the wait ends early if the agent hangs up). A denial carries `retryInMs` too: the hub's `retryAt` as a duration
  * on the hub's own clock, so an agent whose clock differs still waits the right time. PostgreSQL
- * unreachable → 503 HUB_UNAVAILABLE: the agent applies its policy's `onHubUnreachable`.
+ * unreachable → 503 HUB_UNAVAILABLE: the agent applies its policy's `onHubUnreachable`. A lease
+ * request's `WAIT_HEADER` (how long its agent waits) gives it a deadline counted from its arrival
+ * here (src/hub/budget-expiry.ts): past it before its batch, 503 LEASE_REQUEST_EXPIRED, nothing
+ * granted, counted in `medic_budget_lease_requests_expired_total`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { text } from 'node:stream/consumers';
@@ -14,12 +17,15 @@ import {
   FINISH_PATH,
   finishRequestSchema,
   LEASE_PATH,
+  LEASE_REQUEST_EXPIRED,
   leaseRequestSchema,
+  WAIT_HEADER,
   WAIT_PATH,
 } from '../fleet/budget-protocol.js';
 import type { Logger } from '../log.js';
 import type { HubAuthenticator } from './auth.js';
 import type { LeaseBatcher } from './budget-batch.js';
+import { LeaseRequestExpired, leaseDeadline, parseWaitHeader } from './budget-expiry.js';
 import type { FinishBatcher } from './budget-finish-batch.js';
 import type { SlotWaits } from './budget-wait.js';
 import { answerWait } from './budget-wait-route.js';
@@ -40,6 +46,8 @@ export interface BudgetRouteDeps {
   auth: HubAuthenticator;
   clock: Pick<Clock, 'now'>;
   logger: Logger;
+  /** A lease request answered LEASE_REQUEST_EXPIRED (its agent no longer waited). */
+  onExpired?: () => void;
 }
 
 export const BUDGET_PATHS: readonly string[] = [LEASE_PATH, FINISH_PATH, WAIT_PATH];
@@ -53,6 +61,8 @@ export async function handleBudget(
   deps: BudgetRouteDeps,
 ): Promise<void> {
   if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+  // The agent's wait is counted from here: everything after (auth, the body, the queue) is in it.
+  const arrivedAt = deps.clock.now();
   // Every answer says where the hub's time went (a Server-Timing header: auth, body, queue, tx).
   const timing = new ServerTiming();
   const reply = (body: unknown) => {
@@ -83,8 +93,26 @@ export async function handleBudget(
     if (path === LEASE_PATH) {
       const parsed = leaseRequestSchema.safeParse(raw);
       if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
+      const waitMs = parseWaitHeader(req.headers[WAIT_HEADER]);
+      if (waitMs === null)
+        return refuse(
+          res,
+          400,
+          'MALFORMED_REQUEST',
+          `${WAIT_HEADER} is not a whole number of ms up to 60000`,
+        );
+      const deadline = waitMs === undefined ? undefined : leaseDeadline(arrivedAt, waitMs);
       const { group, limits, ...lease } = parsed.data;
-      const answer = await deps.leases.request(group, limits, { ...lease, node }, timing);
+      const answer = await deps.leases
+        .request(group, limits, { ...lease, node }, timing, deadline)
+        .catch((err: unknown) => {
+          if (!(err instanceof LeaseRequestExpired)) throw err;
+          return err;
+        });
+      if (answer instanceof LeaseRequestExpired) {
+        deps.onExpired?.();
+        return refuse(res, 503, LEASE_REQUEST_EXPIRED, answer.message);
+      }
       if (answer.granted) return reply(answer);
       return reply({ ...answer, retryInMs: Math.max(0, answer.retryAt - deps.clock.now()) });
     }

@@ -3,7 +3,7 @@
  * `medic_budget_in_flight{group}` (read from PostgreSQL at scrape time), the slot notifications
  * this replica holds open (`medic_budget_slot_waits`, one per waiting node),
  * events stored, batches refused by reason, escalations by target and outcome, budget lease rows
- * pruned.
+ * pruned, lease requests not arbitrated because their agent had stopped waiting.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../clock/clock.js';
@@ -19,6 +19,7 @@ export class HubMetrics {
   private readonly leader: Gauge;
   private readonly escalations: Counter<'target' | 'outcome'>;
   private readonly pruned: Counter;
+  private readonly expired: Counter;
 
   constructor(db: HubDb, clock: Pick<Clock, 'now'>, silenceMs: number) {
     new Gauge({
@@ -73,6 +74,11 @@ export class HubMetrics {
       help: 'Fleet budget lease rows this replica deleted: ended or lapsed, and past the window and TTL with a margin.',
       registers: [this.registry],
     });
+    this.expired = new Counter({
+      name: 'medic_budget_lease_requests_expired_total',
+      help: 'Fleet budget lease requests this replica did not arbitrate: their agent had stopped waiting (Medic-Wait-Ms) before their batch; answered 503 LEASE_REQUEST_EXPIRED, nothing granted.',
+      registers: [this.registry],
+    });
     this.refused = new Counter({
       name: 'medic_hub_batches_refused_total',
       help: 'Agent batches refused, by reason.',
@@ -95,6 +101,10 @@ export class HubMetrics {
 
   leasesPruned(rows: number): void {
     this.pruned.inc(rows);
+  }
+
+  leaseRequestExpired(): void {
+    this.expired.inc();
   }
 
   batchRefused(reason: ShipErrorCode): void {

@@ -4,9 +4,17 @@
  * there is no port: the engine answers every request `budget_unreachable` and the policy's
  * `onHubUnreachable` decides (local: restart under the local limits; wait: no automatic restart).
  *
- * - Lease ids are `node/service/uuid`; a request whose answer never came asks again with the same
- *   id (LeaseIds, src/agent/lease-ids.ts; at most half a lease TTL): the arbiter is idempotent on the
- *   id, so a timed-out request that was granted gets that lease back instead of a second slot.
+ * - Lease ids are `node/service/uuid`. A request whose answer never came (timed out, or any other
+ *   `budget_unreachable`: it may have been granted) is not forgotten:
+ *   - an automatic request of an `onHubUnreachable: wait` policy asks again with the same id
+ *     (LeaseIds, src/agent/lease-ids.ts; at most half a lease TTL) — the arbiter is idempotent on
+ *     the id, so a grant it never heard of comes back instead of a second slot (the slot
+ *     notification names such a grant at once: src/fleet/slot-notice.ts);
+ *   - any other (`local`: the restart runs at once under the local limits; an operator's) is
+ *     never asked again, so the id is ended (`RELEASE_AFTER_TIMEOUTS` × timeoutMs later, as a
+ *     finish; not when the hub answered that it arbitrated nothing): a grant would otherwise hold its slot
+ *     until the lease's TTL. The delay lets an arbitration that started before the hub's deadline
+ *     for the request (src/hub/budget-expiry.ts) commit first; a grant later still lapses at its TTL.
  *   The hub keys waiters by node and service, so a waiter keeps its place whatever the id.
  * - The lease's TTL at the hub is `leaseTtlSec(policy)`: longer than any restart's startup grace,
  *   so a lease lapses only when the agent died (its outcome would otherwise be known first).
@@ -32,6 +40,9 @@ import type { BudgetNumbers } from '../core/types.js';
 import type { BudgetPort, BudgetReply, ServiceConfig } from '../engine/types.js';
 import { backoffMs, type RetryPolicy } from '../escalation/backoff.js';
 import type { Logger } from '../log.js';
+
+/** An unanswered request that is not asked again is ended this many of its timeouts after it timed out. */
+export const RELEASE_AFTER_TIMEOUTS = 2;
 
 /** The lease TTL the hub is told: twice the startup grace plus a minute (a dead agent frees it then). */
 export function leaseTtlSec(policy: Policy): number {
@@ -88,7 +99,14 @@ export function createAgentBudget(opts: {
   );
   /** Notifications are used again from this time on (a failure turns them off for a while). */
   let notifyingFrom = 0;
-  return {
+  /** Ends the lease an unanswered request may have got, which nothing will ask for again. */
+  const release = (service: ServiceConfig, id: string) => {
+    const ms = RELEASE_AFTER_TIMEOUTS * (service.policy.budget?.timeoutMs ?? FINISH_RETRY.timeoutMs);
+    opts.clock.setTimeout(() => {
+      port.finish(service, id).catch((err) => log.warn({ err, leaseId: id }, 'fleet budget: release failed'));
+    }, ms);
+  };
+  const port: AgentBudget = {
     heard: () => heard,
     async request(service: ServiceConfig, operator: boolean): Promise<BudgetReply> {
       const budget = service.policy.budget;
@@ -107,17 +125,20 @@ export function createAgentBudget(opts: {
         { id, service: service.name, operator },
         budget.timeoutMs,
       );
-      // An unanswered automatic request is asked again with its id (it may have been granted).
-      if (!operator && answer.type === 'budget_unreachable')
+      // An unanswered request may have been granted: asked again with its id (an automatic one of
+      // a `wait` policy), else ended — nothing will ask for it again.
+      const again = !operator && budget.onHubUnreachable === 'wait';
+      if (answer.type === 'budget_unreachable' && again)
         ids.unanswered(budget.group, service.name, id, sentAt, limits.leaseTtlSec * 1000);
       else if (!operator) ids.answered(budget.group, service.name);
+      if (answer.type === 'budget_unreachable' && !again && !answer.nothingGranted) release(service, id);
       let reply: BudgetReply;
       if (answer.type === 'budget_unreachable') {
         log.warn(
           { service: service.name, group: budget.group, reason: answer.reason },
           'fleet budget: hub unreachable',
         );
-        reply = answer;
+        reply = { type: 'budget_unreachable', reason: answer.reason };
       } else {
         heard.set(budget.group, { ...answer.numbers, at: opts.clock.now() });
         reply =
@@ -165,4 +186,5 @@ export function createAgentBudget(opts: {
       void service;
     },
   };
+  return port;
 }
