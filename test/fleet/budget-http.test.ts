@@ -80,6 +80,7 @@ describe.skipIf(skipPg)('the budget protocol over HTTP', () => {
     expect(await op.request('g', LIMITS, { id: 'x', service: 'api', operator: false }, 2000)).toEqual({
       type: 'budget_unreachable',
       reason: 'hub answered 403 WRONG_ROLE',
+      nothingGranted: true, // refused before any arbitration: no grant for the agent to end
     });
     const bad = await a.request(
       'g',
@@ -87,7 +88,11 @@ describe.skipIf(skipPg)('the budget protocol over HTTP', () => {
       { id: 'x', service: 'api', operator: false },
       2000,
     );
-    expect(bad).toEqual({ type: 'budget_unreachable', reason: 'hub answered 400 MALFORMED_REQUEST' });
+    expect(bad).toEqual({
+      type: 'budget_unreachable',
+      reason: 'hub answered 400 MALFORMED_REQUEST',
+      nothingGranted: true,
+    });
   });
 
   it('says where the hub spent its time on each answer (a Server-Timing header)', async () => {
