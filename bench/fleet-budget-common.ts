@@ -26,7 +26,13 @@ export function poster(hubUrl: string, maxSockets = 256) {
     scheduling: 'fifo',
   });
   const base = new URL(hubUrl);
-  return (path: string, secret: string, body: unknown, timeoutMs = 3000) =>
+  return (
+    path: string,
+    secret: string,
+    body: unknown,
+    timeoutMs = 3000,
+    headers: Record<string, string> = {},
+  ) =>
     new Promise<{
       status: number;
       body: Record<string, unknown> | null;
@@ -44,6 +50,7 @@ export function poster(hubUrl: string, maxSockets = 256) {
           method: 'POST',
           timeout: timeoutMs,
           headers: {
+            ...headers,
             authorization: `Bearer ${secret}`,
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(data),

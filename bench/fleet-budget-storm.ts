@@ -10,6 +10,10 @@
  * BudgetClient: one connection per node; `free` → budget_slot_free; a failure → ask now,
  * notifications off for NOTIFY_BACKOFF_MS on that node), the answer marked `notified` as the
  * engine marks it.
+ * The lease request says how long the service waits (`Medic-Wait-Ms`, its timeoutMs) as the
+ * agent's BudgetClient does, unless MEDIC_BENCH_BUDGET_WAIT_HEADER=0 (agents of the previous
+ * version: the hub then arbitrates every request however late). Reported with it: requests that
+ * timed out, requests answered LEASE_REQUEST_EXPIRED, and leases never finished (lapsed at TTL).
  * A restart takes RESTART_MS, then the service is healthy if the dependency is up, else it
  * crashes again. Reported: the time from the dependency's return until every service is
  * healthy against the theoretical minimum (members per group / maxConcurrent × restart time;
@@ -29,7 +33,7 @@ import type { Policy } from '../src/core/policy.js';
 import { initialState } from '../src/core/state.js';
 import type { Effect, Input, ServiceState } from '../src/core/types.js';
 import { backoffMs } from '../src/escalation/backoff.js';
-import { FINISH_PATH, LEASE_PATH } from '../src/fleet/budget-protocol.js';
+import { FINISH_PATH, LEASE_PATH, LEASE_REQUEST_EXPIRED, WAIT_HEADER } from '../src/fleet/budget-protocol.js';
 import { FINISH_RETRY, NOTIFY_BACKOFF_MS, SLOT_WAIT_MS } from '../src/serve/budget.js';
 import {
   limitsOf,
@@ -48,6 +52,8 @@ const OUTAGE_MS = 2000;
 const STORM_LIMIT_MS = Number(process.env.MEDIC_BENCH_BUDGET_LIMIT_MS ?? 240_000);
 /** Connections per simulated node for its lease requests and finishes. */
 const NODE_SOCKETS = Number(process.env.MEDIC_BENCH_BUDGET_NODE_SOCKETS ?? 4);
+/** Whether lease requests carry `Medic-Wait-Ms` (as agents of this version do). */
+const WAIT_HEADER_ON = process.env.MEDIC_BENCH_BUDGET_WAIT_HEADER !== '0';
 /** Nodes in the storm (default: every node of the bench). */
 const STORM_NODES = Number(process.env.MEDIC_BENCH_BUDGET_STORM_NODES ?? Number.POSITIVE_INFINITY);
 
@@ -76,6 +82,10 @@ export interface StormResult {
   afterUp: number;
   leaseMs: number[];
   finishesLost: number;
+  /** Lease requests with no answer within their timeout, and answered LEASE_REQUEST_EXPIRED. */
+  unanswered: { timedOut: number; expired: number };
+  /** Leases never finished (they lapsed at their TTL): grants whose agent never heard of them. */
+  lapsed: number;
   /** Node waits sent (re-opens included), services told, failures, most node waits open at once. */
   waits: { opened: number; free: number; failed: number; peak: number };
 }
@@ -100,6 +110,8 @@ export async function storm(
   const leaseMs: number[] = [];
   let requests = 0;
   let finishesLost = 0;
+  /** Lease requests unanswered within their timeout, and answered LEASE_REQUEST_EXPIRED. */
+  const unanswered = { timedOut: 0, expired: 0 };
   const waits = { free: 0, failed: 0 };
   const policies = Array.from({ length: SERVICES }, (_, k) => stormPolicy(`storm-${tag}-${k}`));
   const sims: Sim[] = [];
@@ -204,7 +216,14 @@ export async function storm(
         };
         let answer: Input;
         try {
-          const res = await posts[s.node]!(LEASE_PATH, secret, body, s.policy.budget!.timeoutMs);
+          const wait = s.policy.budget!.timeoutMs;
+          const res = await posts[s.node]!(
+            LEASE_PATH,
+            secret,
+            body,
+            wait,
+            WAIT_HEADER_ON ? { [WAIT_HEADER]: String(wait) } : {},
+          );
           leaseMs.push(performance.now() - t);
           const r = res.body as {
             granted?: boolean;
@@ -214,9 +233,11 @@ export async function storm(
             position?: number;
             numbers?: { inFlight: number; usedInWindow: number; waiting: number };
           } | null;
-          if (res.status !== 200 || !r?.numbers)
+          if (res.status !== 200 || !r?.numbers) {
+            const code = (r as { error?: { code?: string } } | null)?.error?.code;
+            if (code === LEASE_REQUEST_EXPIRED) unanswered.expired++;
             answer = { type: 'budget_unreachable', reason: `${res.status}` };
-          else if (r.granted)
+          } else if (r.granted)
             answer = {
               type: 'budget_granted',
               leaseId: r.lease!.id,
@@ -232,6 +253,7 @@ export async function storm(
               ...(notify && Date.now() >= notifyOff[s.node]! ? { notified: true } : {}),
             };
         } catch (err) {
+          unanswered.timedOut++;
           answer = { type: 'budget_unreachable', reason: (err as Error).message };
         }
         // As serve/budget.ts: an unanswered request is asked again with its id.
@@ -276,8 +298,8 @@ export async function storm(
   await Promise.race([Promise.all(sims.map((s) => s.chain)), sleep(10_000)]);
 
   const minimumMs = Math.ceil(nodes / MAX_CONCURRENT) * (RESTART_MS + PROBE_MS);
-  const { rows } = await pool.query<{ group: string; granted_at: string; until: string }>(
-    `SELECT "group", granted_at, COALESCE(ended_at, expires_at) AS until FROM budget_leases
+  const { rows } = await pool.query<{ group: string; granted_at: string; until: string; lapsed: boolean }>(
+    `SELECT "group", granted_at, COALESCE(ended_at, expires_at) AS until, ended_at IS NULL AS lapsed FROM budget_leases
       WHERE "group" LIKE $1 AND NOT operator`,
     [`storm-${tag}-%`],
   );
@@ -312,6 +334,8 @@ export async function storm(
     afterUp: requests - requestsAtUp,
     leaseMs,
     finishesLost,
+    unanswered,
+    lapsed: rows.filter((r) => r.lapsed).length,
     waits: { ...waits, opened: slotWatches.reduce((n, w) => n + w.opened, 0), peak: peakWaits },
   };
 }
@@ -359,7 +383,7 @@ export async function storms(hubUrl: string, secrets: string[], pool: pg.Pool): 
     });
     report({
       bench: 'fleet',
-      metric: `storm (${name}) lease requests (${r.leases} leases, ${r.afterUp} after dep back; finishes lost ${r.finishesLost}; node waits ${r.waits.opened} opened, at most ${r.waits.peak} open at once; ${r.waits.free} told, ${r.waits.failed} failed)`,
+      metric: `storm (${name}) lease requests (${WAIT_HEADER_ON ? 'with' : 'without'} ${WAIT_HEADER}: ${r.unanswered.timedOut} timed out, ${r.unanswered.expired} answered expired; ${r.leases} leases, ${r.lapsed} never finished; ${r.afterUp} after dep back; finishes lost ${r.finishesLost}; node waits ${r.waits.opened} opened, at most ${r.waits.peak} open at once; ${r.waits.free} told, ${r.waits.failed} failed)`,
       value: r.requests,
       unit: 'req',
     });
