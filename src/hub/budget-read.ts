@@ -14,8 +14,12 @@ import type { GroupRead, LeaseCache } from './budget-cache.js';
 
 /**
  * The pool or one of its clients (node-postgres). The lease path talks to it directly, not
- * through drizzle. (Tried: named prepared statements, to skip planning — through the pool the
- * read took 48 ms instead of 2 in a sequential loop, reason not found; left out.)
+ * through drizzle, with unnamed statements, planned at every run. Why not named ones (measured,
+ * bench/fleet-budget-sql.ts, docs/BENCHMARKS.md "Fleet budget lease cost, run 8"): after five
+ * runs PostgreSQL may keep a *generic* plan, and one made while the lease table was small (a
+ * fresh database) scans it whole — the read took 8–23 ms instead of 0.8 as the table grew, until
+ * an ANALYZE replaced the plan (the 48 ms of session 7). With `plan_cache_mode` forcing custom
+ * plans, naming saved nothing measurable (parsing is cheap next to planning and running).
  */
 export interface Queryable {
   query<R>(config: { text: string; values: unknown[] }): Promise<{ rows: R[] }>;
