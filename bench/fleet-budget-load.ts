@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { FINISH_PATH, LEASE_PATH } from '../src/fleet/budget-protocol.js';
 import { limitsOf, poster, SERVICES, sleep, stormPolicy } from './fleet-budget-common.js';
+import { leanPoster } from './lean-http.js';
 import { type LoopStalls, watchLoop } from './loop-watch.js';
 
 /** One answer: the client's latency and the hub's own stages (its Server-Timing header), ms. */
@@ -82,12 +83,19 @@ async function openLoop(
 }
 
 /**
+ * The generators' HTTP client: the lean one (bench/lean-http.ts), or node's `http` with
+ * MEDIC_BENCH_BUDGET_HTTP=node (the client of runs 1–7, for comparing the measurement itself).
+ */
+const posterFor = (hubUrl: string) =>
+  process.env.MEDIC_BENCH_BUDGET_HTTP === 'node' ? poster(hubUrl, SOCKETS) : leanPoster(hubUrl, SOCKETS);
+
+/**
  * Runs one phase here: warms every node's token and connection (1 s), then measures once `ready`
  * resolves — the bench starts every generator's load at once, after all have warmed up (else one
  * generator's warm-up burst lands in another's measured second).
  */
 export async function runPhase(p: Phase, ready: () => Promise<void> = async () => {}): Promise<Latencies> {
-  const post = poster(p.hubUrl, SOCKETS);
+  const post = posterFor(p.hubUrl);
   // Every node is an active agent in a storm, with its connection open and its token known to
   // the hub: one request per node at once, in rounds of 100 (opens about one kept-alive socket
   // per node; a new connection under load may wait for a SYN retransmit, 1 s — measured: the

@@ -27,6 +27,15 @@ const TOUCH_EVERY_MS = 60_000;
  */
 export const AGENT_TOKEN_CACHE_MS = 5_000;
 const CACHE_MAX = 50_000;
+/**
+ * Background refreshes start at most this often, each round all the entries that fell due since
+ * (one query, token-batch.ts). Measured before: a thousand agents' entries fell due one by one,
+ * so nearly every refresh was a query of its own — about 110 token queries a second, half as many
+ * statements as the finishes themselves in the lease bench (docs/BENCHMARKS.md "Fleet budget
+ * lease cost, run 8"). An entry is due with half its life left, so waiting this long for its
+ * round keeps the revocation bound (AGENT_TOKEN_CACHE_MS after the last lookup that saw it live).
+ */
+export const REFRESH_EVERY_MS = 250;
 
 interface Cached {
   token: HubToken;
@@ -42,6 +51,9 @@ export class HubAuthenticator {
   private readonly lookups = new Map<string, Promise<HubToken | null>>();
   /** The cache's lookups and every touch, group-committed (token-batch.ts). */
   private readonly batch: TokenBatcher;
+  /** Cached entries due for a refresh, by sha256, and when the last round of refreshes started. */
+  private readonly due = new Set<string>();
+  private lastRefresh = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: HubDb,
@@ -63,10 +75,9 @@ export class HubAuthenticator {
     if (hit && hit.until > at) {
       if (!hit.refreshing && hit.until - at < AGENT_TOKEN_CACHE_MS / 2) {
         hit.refreshing = true;
-        this.lookUp(key).catch(() => {
-          hit.refreshing = false;
-        });
+        this.due.add(key);
       }
+      this.refreshDue(at);
       this.touch(hit.token.name, at);
       return { ok: true, token: hit.token };
     }
@@ -87,6 +98,19 @@ export class HubAuthenticator {
     if (now - (this.touched.get(name) ?? Number.NEGATIVE_INFINITY) < TOUCH_EVERY_MS) return;
     this.touched.set(name, now);
     this.batch.touch(name, now);
+  }
+
+  /** Starts the due refreshes together (one query), at most every REFRESH_EVERY_MS. */
+  private refreshDue(at: number): void {
+    if (this.due.size === 0 || at - this.lastRefresh < REFRESH_EVERY_MS) return;
+    this.lastRefresh = at;
+    const keys = [...this.due];
+    this.due.clear();
+    for (const key of keys)
+      this.lookUp(key).catch(() => {
+        const entry = this.agents.get(key);
+        if (entry) entry.refreshing = false;
+      });
   }
 
   /** Looks a token up for the cache (one lookup per token at a time) and caches an agent token. */

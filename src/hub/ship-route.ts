@@ -39,8 +39,14 @@ const STATUS: Record<ShipErrorCode, number> = {
 };
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
+  const data = JSON.stringify(body);
+  // A declared length, not chunked framing (writeHead fixes the headers before `end` knows it).
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(data),
+  });
+  res.end(data);
 }
 
 /** The body, or null once it exceeds `limit` bytes (the rest is not read). */

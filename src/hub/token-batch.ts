@@ -2,12 +2,13 @@
  * Token lookups and `last_used_at` touches, group-committed (issue 16's lease latency): when a
  * storm starts, a thousand agents' first budget requests arrive within a moment, each needing its
  * token looked up (auth.ts then caches it) and its use recorded — a thousand queries and a
- * thousand UPDATEs on the hub's pool of 10, ahead of the lease transactions. Here the first
- * lookup of an idle replica goes at once and the lookups that arrive while it runs go together
- * in the next query (`hash = ANY(…)`); touches likewise go as one UPDATE per round (stamped with
+ * thousand UPDATEs on the hub's pool of 10, ahead of the lease transactions. Here the lookups
+ * asked in one turn of an idle replica go at once, in one query, and those that arrive while it
+ * runs go together in the next (`hash = ANY(…)`; auth.ts gathers its background refreshes into
+ * rounds for the same reason); touches likewise go as one UPDATE per round (stamped with
  * the round's latest time). A revoked or unknown token is null; a touch is best effort.
  */
-import { and, inArray, isNull } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import { agentTokens } from '../../db/pg/schema.js';
 import type { HubTokenRole } from '../core/roles.js';
 import type { HubDb } from './db.js';
@@ -32,8 +33,11 @@ export class TokenBatcher {
     return new Promise((resolve, reject) => {
       const item = { hash, resolve, reject };
       if (this.lookups) return void this.lookups.push(item);
-      this.lookups = [item];
-      void this.drainLookups(this.lookups);
+      const queue = [item];
+      this.lookups = queue;
+      // After the current task: lookups asked in the same turn (a round of refreshes, a burst of
+      // first requests) go in this first query too.
+      queueMicrotask(() => void this.drainLookups(queue));
     });
   }
 
@@ -48,20 +52,18 @@ export class TokenBatcher {
     while (queue.length > 0) {
       const batch = queue.splice(0, 1000);
       try {
-        const rows = await this.db
-          .select({
-            name: agentTokens.name,
-            role: agentTokens.role,
-            node: agentTokens.node,
-            hash: agentTokens.hash,
-          })
-          .from(agentTokens)
-          .where(
-            and(
-              inArray(agentTokens.hash, [...new Set(batch.map((l) => l.hash))]),
-              isNull(agentTokens.revokedAt),
-            ),
-          );
+        // Plain SQL, the hashes as one array: one statement text whatever the batch's size
+        // (drizzle's `IN ($1, …)` was another statement to parse and plan per size, and its
+        // builder was a tenth of the hub's profile while agents' entries were refreshed).
+        const { rows } = await this.db.$client.query<{
+          name: string;
+          role: string;
+          node: string | null;
+          hash: string;
+        }>({
+          text: 'SELECT name, role, node, hash FROM agent_tokens WHERE hash = ANY($1::text[]) AND revoked_at IS NULL',
+          values: [[...new Set(batch.map((l) => l.hash))]],
+        });
         this.stats.queries++;
         this.stats.lookups += batch.length;
         const found = new Map(

@@ -3,10 +3,11 @@
  * trusted AGENT_TOKEN_CACHE_MS after its lookup without a query; used in the second half of that
  * time it is looked up again in the background, so an agent that keeps asking never waits for a
  * lookup; a revoked token is refused within AGENT_TOKEN_CACHE_MS (sooner once a refresh saw it);
- * concurrent first requests share their lookups (src/hub/token-batch.ts).
+ * concurrent first requests share their lookups (src/hub/token-batch.ts), and the refreshes of
+ * many agents' entries falling due one by one go in rounds, one query each (REFRESH_EVERY_MS).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_TOKEN_CACHE_MS, HubAuthenticator } from '../../src/hub/auth.js';
+import { AGENT_TOKEN_CACHE_MS, HubAuthenticator, REFRESH_EVERY_MS } from '../../src/hub/auth.js';
 import { type HubDatabase, migrateHub, openHubDatabase } from '../../src/hub/db.js';
 import { createAgentToken, revokeHubToken } from '../../src/hub/tokens.js';
 import { freshDatabase, skipPg } from './pg.js';
@@ -114,5 +115,33 @@ describe.skipIf(skipPg)('the agent-token cache (real PostgreSQL)', () => {
     expect(answers[30]).toMatchObject({ ok: false, status: 401 });
     // The first goes at once, the rest together behind it.
     expect(lookups()).toBeLessThanOrEqual(2);
+  });
+
+  it('refreshes many agents’ entries in rounds, one query each, and keeps trusting them all', async () => {
+    const secrets = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => createAgentToken(hub.db, `cache-f${i}`, `node-f${i}`, 0)),
+    );
+    const { auth, lookups, at } = setup();
+    await Promise.all(secrets.map((s) => auth.authenticate(`Bearer ${s}`, true)));
+    const first = lookups();
+    // Each agent asks again in the second half of its entry, one every 5 ms (all within 150 ms),
+    // each after the previous one's lookup would have finished (real time passes too).
+    for (const [i, s] of secrets.entries()) {
+      at(AGENT_TOKEN_CACHE_MS * 0.6 + i * 5);
+      expect((await auth.authenticate(`Bearer ${s}`, true)).ok).toBe(true);
+      await sleep(20);
+    }
+    // The next request after a round's interval starts the refreshes that fell due meanwhile.
+    at(AGENT_TOKEN_CACHE_MS * 0.6 + REFRESH_EVERY_MS + 150);
+    expect((await auth.authenticate(`Bearer ${secrets[0]}`, true)).ok).toBe(true);
+    await sleep(200);
+    // One round for the first, one for the other 29 (before: a query per agent, 30).
+    expect(lookups() - first).toBe(2);
+    // Past the first entries' end every token is still trusted, from its refreshed entry.
+    at(AGENT_TOKEN_CACHE_MS * 1.05);
+    const again = lookups();
+    const answers = await Promise.all(secrets.map((s) => auth.authenticate(`Bearer ${s}`, true)));
+    expect(answers.every((a) => a.ok)).toBe(true);
+    expect(lookups()).toBe(again);
   });
 });
