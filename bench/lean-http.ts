@@ -91,7 +91,10 @@ class Conn {
     } else if (headers.get('transfer-encoding') === 'chunked') {
       body = chunked(this.buf, end + 4);
       if (body === null) return;
-    } else return this.fail(new Error('answer without a length'));
+    } else {
+      this.fail(new Error('answer without a length'));
+      return;
+    }
     this.job = null;
     let parsed: Record<string, unknown> | null = null;
     try {
