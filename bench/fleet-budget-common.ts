@@ -26,13 +26,12 @@ export function poster(hubUrl: string, maxSockets = 256) {
     scheduling: 'fifo',
   });
   const base = new URL(hubUrl);
-  return (
-    path: string,
-    secret: string,
-    body: unknown,
-    timeoutMs = 3000,
-    headers: Record<string, string> = {},
-  ) =>
+  /**
+   * `waitHeader`: a header that tells the hub how long this caller still waits, set when a socket
+   * is assigned (the request waited for one in this node's pool until then: a real agent has no
+   * such pool, its request is sent at once with its whole timeout).
+   */
+  return (path: string, secret: string, body: unknown, timeoutMs = 3000, waitHeader?: string) =>
     new Promise<{
       status: number;
       body: Record<string, unknown> | null;
@@ -50,7 +49,6 @@ export function poster(hubUrl: string, maxSockets = 256) {
           method: 'POST',
           timeout: timeoutMs,
           headers: {
-            ...headers,
             authorization: `Bearer ${secret}`,
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(data),
@@ -79,7 +77,15 @@ export function poster(hubUrl: string, maxSockets = 256) {
       const deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
       req.on('close', () => clearTimeout(deadline));
       req.on('error', reject);
-      req.end(data);
+      if (!waitHeader) return void req.end(data);
+      const calledAt = performance.now();
+      req.once('socket', () => {
+        req.setHeader(
+          waitHeader,
+          String(Math.max(0, Math.floor(timeoutMs - (performance.now() - calledAt)))),
+        );
+        req.end(data);
+      });
     });
 }
 

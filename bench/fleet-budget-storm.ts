@@ -10,8 +10,8 @@
  * BudgetClient: one connection per node; `free` → budget_slot_free; a failure → ask now,
  * notifications off for NOTIFY_BACKOFF_MS on that node), the answer marked `notified` as the
  * engine marks it.
- * The lease request says how long the service waits (`Medic-Wait-Ms`, its timeoutMs) as the
- * agent's BudgetClient does, unless MEDIC_BENCH_BUDGET_WAIT_HEADER=0 (agents of the previous
+ * The lease request says how long the service still waits (`Medic-Wait-Ms`: its timeoutMs less
+ * the time it waited for a socket of its node's pool) as the agent's BudgetClient does, unless MEDIC_BENCH_BUDGET_WAIT_HEADER=0 (agents of the previous
  * version: the hub then arbitrates every request however late). Reported with it: requests that
  * timed out, requests answered LEASE_REQUEST_EXPIRED, and leases never finished (lapsed at TTL).
  * A restart takes RESTART_MS, then the service is healthy if the dependency is up, else it
@@ -20,6 +20,7 @@
  * the groups run side by side), and the peak restarts in flight per group read from the hub's
  * lease table (must equal maxConcurrent, never exceed it).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { loadavg } from 'node:os';
 import type pg from 'pg';
@@ -81,10 +82,12 @@ export interface StormResult {
   requests: number;
   afterUp: number;
   leaseMs: number[];
+  /** The hub's auth / queue / tx of each answered lease request (its Server-Timing). */
+  hubMs: { auth: number[]; queue: number[]; tx: number[] };
   finishesLost: number;
-  /** Lease requests with no answer within their timeout, and answered LEASE_REQUEST_EXPIRED. */
-  unanswered: { timedOut: number; expired: number };
-  /** Leases never finished (they lapsed at their TTL): grants whose agent never heard of them. */
+  /** Lease requests with no answer within their timeout, answered LEASE_REQUEST_EXPIRED, and not arbitrated by the hub's count. */
+  unanswered: { timedOut: number; expired: number; atHub: number };
+  /** Leases that lapsed at their TTL by the end (never finished): grants whose agent never heard of them. */
   lapsed: number;
   /** Node waits sent (re-opens included), services told, failures, most node waits open at once. */
   waits: { opened: number; free: number; failed: number; peak: number };
@@ -108,6 +111,8 @@ export async function storm(
   const stopSignal = new AbortController();
   setMaxListeners(0, stopSignal.signal); // every waiting service listens to it
   const leaseMs: number[] = [];
+  /** The hub's own stages of the answered lease requests (Server-Timing). */
+  const hubMs = { auth: [] as number[], queue: [] as number[], tx: [] as number[] };
   let requests = 0;
   let finishesLost = 0;
   /** Lease requests unanswered within their timeout, and answered LEASE_REQUEST_EXPIRED. */
@@ -216,15 +221,16 @@ export async function storm(
         };
         let answer: Input;
         try {
-          const wait = s.policy.budget!.timeoutMs;
           const res = await posts[s.node]!(
             LEASE_PATH,
             secret,
             body,
-            wait,
-            WAIT_HEADER_ON ? { [WAIT_HEADER]: String(wait) } : {},
+            s.policy.budget!.timeoutMs,
+            WAIT_HEADER_ON ? WAIT_HEADER : undefined,
           );
           leaseMs.push(performance.now() - t);
+          for (const stage of ['auth', 'queue', 'tx'] as const)
+            if (res.timing[stage] !== undefined) hubMs[stage].push(res.timing[stage]);
           const r = res.body as {
             granted?: boolean;
             lease?: { id: string };
@@ -269,6 +275,21 @@ export async function storm(
     }
   };
 
+  // The hub's count of lease requests it did not arbitrate (their agents had given up), read
+  // from its /metrics with an operator token put straight into the table (as the bench's tokens).
+  const opSecret = `medic_bench_op_${tag}_${randomBytes(16).toString('base64url')}`;
+  await pool.query(
+    `INSERT INTO agent_tokens (name, role, node, hash, created_at) VALUES ($1, 'operator', NULL, $2, $3)
+     ON CONFLICT DO NOTHING`,
+    [`bench-storm-${tag}-${Date.now()}`, createHash('sha256').update(opSecret).digest('hex'), Date.now()],
+  );
+  const hubExpired = async () => {
+    const text = await (
+      await fetch(`${hubUrl}/metrics`, { headers: { authorization: `Bearer ${opSecret}` } })
+    ).text();
+    return Number(/^medic_budget_lease_requests_expired_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+  };
+  const expiredBefore = await hubExpired();
   const t0 = Date.now();
   await Promise.all(
     sims.map(
@@ -298,8 +319,10 @@ export async function storm(
   await Promise.race([Promise.all(sims.map((s) => s.chain)), sleep(10_000)]);
 
   const minimumMs = Math.ceil(nodes / MAX_CONCURRENT) * (RESTART_MS + PROBE_MS);
+  const expiredAtHub = (await hubExpired()) - expiredBefore;
   const { rows } = await pool.query<{ group: string; granted_at: string; until: string; lapsed: boolean }>(
-    `SELECT "group", granted_at, COALESCE(ended_at, expires_at) AS until, ended_at IS NULL AS lapsed FROM budget_leases
+    `SELECT "group", granted_at, COALESCE(ended_at, expires_at) AS until,
+            ended_at IS NULL AND expires_at < ${Date.now()} AS lapsed FROM budget_leases
       WHERE "group" LIKE $1 AND NOT operator`,
     [`storm-${tag}-%`],
   );
@@ -333,8 +356,9 @@ export async function storm(
     requests,
     afterUp: requests - requestsAtUp,
     leaseMs,
+    hubMs,
     finishesLost,
-    unanswered,
+    unanswered: { ...unanswered, atHub: expiredAtHub },
     lapsed: rows.filter((r) => r.lapsed).length,
     waits: { ...waits, opened: slotWatches.reduce((n, w) => n + w.opened, 0), peak: peakWaits },
   };
@@ -383,7 +407,7 @@ export async function storms(hubUrl: string, secrets: string[], pool: pg.Pool): 
     });
     report({
       bench: 'fleet',
-      metric: `storm (${name}) lease requests (${WAIT_HEADER_ON ? 'with' : 'without'} ${WAIT_HEADER}: ${r.unanswered.timedOut} timed out, ${r.unanswered.expired} answered expired; ${r.leases} leases, ${r.lapsed} never finished; ${r.afterUp} after dep back; finishes lost ${r.finishesLost}; node waits ${r.waits.opened} opened, at most ${r.waits.peak} open at once; ${r.waits.free} told, ${r.waits.failed} failed)`,
+      metric: `storm (${name}) lease requests (${WAIT_HEADER_ON ? 'with' : 'without'} ${WAIT_HEADER}: ${r.unanswered.timedOut} timed out, ${r.unanswered.atHub} not arbitrated by the hub (${r.unanswered.expired} of them heard); ${r.leases} leases, ${r.lapsed} lapsed unfinished; ${r.afterUp} after dep back; finishes lost ${r.finishesLost}; node waits ${r.waits.opened} opened, at most ${r.waits.peak} open at once; ${r.waits.free} told, ${r.waits.failed} failed)`,
       value: r.requests,
       unit: 'req',
     });
@@ -395,7 +419,7 @@ export async function storms(hubUrl: string, secrets: string[], pool: pg.Pool): 
     });
     report({
       bench: 'fleet',
-      metric: `storm (${name}) lease answer p99`,
+      metric: `storm (${name}) lease answer p99 (at the hub, answered ones, p50/p99 ms: auth ${pct(r.hubMs.auth, 50).toFixed(0)}/${pct(r.hubMs.auth, 99).toFixed(0)}, queue ${pct(r.hubMs.queue, 50).toFixed(0)}/${pct(r.hubMs.queue, 99).toFixed(0)}, tx ${pct(r.hubMs.tx, 50).toFixed(0)}/${pct(r.hubMs.tx, 99).toFixed(0)})`,
       value: pct(r.leaseMs, 99),
       unit: 'ms',
     });
