@@ -209,8 +209,7 @@ export async function storm(
     } else if (e.type === 'request_budget') {
       s.chain = s.chain.then(async () => {
         const t = performance.now();
-        const sentAt = Date.now();
-        const id = e.operator ? ids[s.node]!.fresh(s.service) : ids[s.node]!.auto(e.group, s.service, sentAt);
+        const id = e.operator ? ids[s.node]!.fresh(s.service) : ids[s.node]!.auto(e.group, s.service);
         requests++;
         const body = {
           group: e.group,
@@ -264,7 +263,7 @@ export async function storm(
         }
         // As serve/budget.ts: an unanswered request is asked again with its id.
         if (!e.operator && answer.type === 'budget_unreachable')
-          ids[s.node]!.unanswered(e.group, s.service, id, sentAt, limitsOf(s.policy).leaseTtlSec * 1000);
+          ids[s.node]!.unanswered(e.group, s.service, id);
         else if (!e.operator) ids[s.node]!.answered(e.group, s.service);
         // As the engine: an unanswered request of this `wait` policy watches for its slot too.
         if (answer.type === 'budget_unreachable' && notify && !e.operator && Date.now() >= notifyOff[s.node]!)

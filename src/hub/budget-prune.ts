@@ -4,9 +4,9 @@
  * read. The hub's sweeper (sweeper.ts, on every replica) deletes, in one bounded statement per
  * round, rows that can never count again nor be asked for again:
  * - not in flight: ended, or lapsed (`expires_at` passed) — and lapsed at least `marginMs` ago:
- *   `expires_at` is the grant plus the lease TTL, and an agent re-sends a request id for at most
- *   half a lease TTL after it first sent it (src/agent/lease-ids.ts), so a retry of the id
- *   reaches the hub within half a TTL plus its queueing delay, long before the margin ends;
+ *   `expires_at` is the grant plus the lease TTL, and an agent re-sends an unanswered request's
+ *   id until it is answered (src/agent/lease-ids.ts): a retry in the margin finds the id spent
+ *   and is denied (which answers it); one after the margin is a new request (below);
  * - granted before the group's window by at least `marginMs` (the window of the group's newest
  *   limits, `budget_groups.limits`), so the row no longer counts in `maxPerWindow`.
  * Together: a row stays at least max(windowSec, lease TTL) + margin after its grant.

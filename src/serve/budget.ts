@@ -7,7 +7,7 @@
  * - Lease ids are `node/service/uuid`. A request whose answer never came (timed out, or any other
  *   `budget_unreachable`: it may have been granted) is not forgotten:
  *   - an automatic request of an `onHubUnreachable: wait` policy asks again with the same id
- *     (LeaseIds, src/agent/lease-ids.ts; at most half a lease TTL) — the arbiter is idempotent on
+ *     (LeaseIds, src/agent/lease-ids.ts; until it is answered) — the arbiter is idempotent on
  *     the id, so a grant it never heard of comes back instead of a second slot (the slot
  *     notification names such a grant at once: src/fleet/slot-notice.ts);
  *   - any other (`local`: the restart runs at once under the local limits; an operator's) is
@@ -117,8 +117,7 @@ export function createAgentBudget(opts: {
         windowSec: budget.windowSec,
         leaseTtlSec: leaseTtlSec(service.policy),
       };
-      const sentAt = opts.clock.now();
-      const id = operator ? ids.fresh(service.name) : ids.auto(budget.group, service.name, sentAt);
+      const id = operator ? ids.fresh(service.name) : ids.auto(budget.group, service.name);
       const answer = await client.request(
         budget.group,
         limits,
@@ -128,8 +127,7 @@ export function createAgentBudget(opts: {
       // An unanswered request may have been granted: asked again with its id (an automatic one of
       // a `wait` policy), else ended — nothing will ask for it again.
       const again = !operator && budget.onHubUnreachable === 'wait';
-      if (answer.type === 'budget_unreachable' && again)
-        ids.unanswered(budget.group, service.name, id, sentAt, limits.leaseTtlSec * 1000);
+      if (answer.type === 'budget_unreachable' && again) ids.unanswered(budget.group, service.name, id);
       else if (!operator) ids.answered(budget.group, service.name);
       if (answer.type === 'budget_unreachable' && !again && !answer.nothingGranted) release(service, id);
       let reply: BudgetReply;

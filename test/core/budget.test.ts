@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { LeaseIds } from '../../src/agent/lease-ids.js';
 import { nextWakeAt } from '../../src/core/deadline.js';
 import { decide } from '../../src/core/decide.js';
 import { compact, episodeOf, type Runs } from '../../src/core/episode.js';
@@ -366,8 +367,8 @@ describe('a fleet sharing one budget (property)', () => {
         const runs: Runs[] = Array.from({ length: n }, () => ({}));
         const deniedWritten = new Map<string, number>();
         const waits: number[] = Array(n).fill(0);
-        /** Per service, the id of its unanswered request, asked again (LeaseIds: at most a TTL). */
-        const pending: ({ id: string; until: number } | null)[] = Array(n).fill(null);
+        /** The node's lease ids, as the agent keeps them: an unanswered request's asked again until answered. */
+        const leaseIds = new LeaseIds('n', () => `L${ids++}`);
 
         const check = () => {
           const holders = states.filter((s) => s.tag === 'restarting' && s.initiator === 'auto' && s.lease);
@@ -451,18 +452,14 @@ describe('a fleet sharing one budget (property)', () => {
               apply(a.svc, { type: 'budget_unreachable', reason: 'hub down' }, now);
               continue;
             }
-            const held = msg.operator ? null : pending[a.svc];
-            const id = held && now < held.until ? held.id : `L${ids++}`;
+            const id = msg.operator ? leaseIds.fresh(`s${a.svc}`) : leaseIds.auto('g', `s${a.svc}`);
             const req = { id, node: 'n', service: `s${a.svc}`, operator: msg.operator };
             const had = group.leases.some((l) => l.id === id && inFlight(l, now));
             const r = arbitrate(group, req, now, limits);
             group = r.group;
             if (!msg.operator)
-              pending[a.svc] = a.lost
-                ? held?.id === id
-                  ? held
-                  : { id, until: now + (limits.leaseTtlSec * 1000) / 2 }
-                : null;
+              if (a.lost) leaseIds.unanswered('g', `s${a.svc}`, id);
+              else leaseIds.answered('g', `s${a.svc}`);
             if (a.lost) {
               // Arbitrated, but the answer timed out: `wait` watches for its slot, `local` goes on.
               seen.lost++;
