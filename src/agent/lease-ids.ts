@@ -11,7 +11,7 @@
  * its fresh id — and the hub tells a *waiting* service only when it is in line, never to re-ask
  * for the grant it holds (src/fleet/slot-notice.ts): the grant held its slot until its TTL. In
  * the 1,000 × 20 storm every slot of a group was held so at once, and the storm stalled
- * (docs/BENCHMARKS.md "Fleet budget, run 8"). Asking on with the id cannot take a second slot:
+ * (docs/BENCHMARKS.md "Fleet budget, run 9"). Asking on with the id cannot take a second slot:
  * while its lease is in flight the arbiter gives that lease back; once it lapsed the arbiter
  * denies the id (src/fleet/budget.ts: spent), which answers it; once the hub pruned its row it is
  * a new request like any other (src/hub/budget-prune.ts). Operator restarts always get a fresh id

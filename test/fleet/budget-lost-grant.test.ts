@@ -5,7 +5,7 @@
  * lease TTL later the agent asked under a fresh id, was denied (the slot was held by its own
  * grant) and waited — and the hub tells a waiting service only when it is in line, so nobody
  * ever asked for that grant again: it held its slot until its TTL, with every slot of a group
- * held so at once (docs/BENCHMARKS.md "Fleet budget, run 8"). Now the agent asks with the
+ * held so at once (docs/BENCHMARKS.md "Fleet budget, run 9"). Now the agent asks with the
  * unanswered id until it is answered (src/agent/lease-ids.ts), however long that takes.
  *
  * The hub is slowed the way a loaded database slows it (as test/fleet/budget-gave-up.test.ts):
