@@ -134,8 +134,10 @@ export const envSchema = z.object({
   /**
    * `medic hub`: 1 = arbitrate optimistically (one read, one write conditioned on the group's
    * version, lanes on disjoint groups; src/hub/budget-tx.ts); 0 = under the groups' row locks.
-   * Off by default: measured faster per lease, but the 1,000 × 20 storm bench finished in none of
-   * 4 runs with it (without it: 25–26 s on a quiet machine) — docs/BENCHMARKS.md "Fleet budget, run 6".
+   * Off by default: measured faster per lease; the 1,000 × 20 storm bench finished in none of 4
+   * runs with it in s7 — a stall of both paths, found in s8 (lost grants left in flight,
+   * src/agent/lease-ids.ts); since, 2 of 2 with it and 2 of 2 without (load 3–5), too few runs and
+   * no fair latency pair yet to make it the default — docs/BENCHMARKS.md "Fleet budget, run 9".
    */
   MEDIC_HUB_BUDGET_OPTIMISTIC: withDefault(z.coerce.number().int().min(0).max(1), 0),
   /** `medic hub`: how often each replica expires commands and marks silent nodes down. */

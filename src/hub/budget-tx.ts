@@ -2,8 +2,9 @@
  * Arbitrates the lease requests of several budget groups at once (issue 16): the hub's batcher
  * (budget-batch.ts) sends everything that queued while the previous batch ran, whatever its
  * group. Two ways. The default (MEDIC_HUB_BUDGET_OPTIMISTIC=0) is the **locked** way below at
- * once. The optimistic way (opt-in: faster per lease, but the 1,000 × 20 storm bench did not
- * finish with it, docs/BENCHMARKS.md "Fleet budget, run 6") takes **two round trips per batch**,
+ * once. The optimistic way (opt-in: faster per lease; the 1,000 × 20 storm's stall that kept it
+ * off was not this path's — grants left behind by agents, docs/BENCHMARKS.md "Fleet budget, run 9"
+ * — but it is not yet measured enough to be the default) takes **two round trips per batch**,
  * no transaction, no lock held while the arbiter runs:
  * 1. one read of every group: its version, its leases that count and its waiters, one snapshot
  *    (budget-read.ts; through the replica's cache, budget-cache.ts, only what changed);
