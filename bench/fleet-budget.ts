@@ -40,6 +40,8 @@ const CLIENTS = Number(process.env.MEDIC_BENCH_BUDGET_CLIENTS ?? 2);
 interface PhaseCpu {
   hubUs: number;
   pgUs: number;
+  /** Of which PostgreSQL's own workers (autovacuum, WAL writer, checkpointer…), not the hub's backends. */
+  pgBackgroundUs: number;
   machineUs: number;
   seconds: number;
   /** The measured span as CLOCK_MONOTONIC µs `FROM TO` (for bench/cpuprofile.ts). */
@@ -57,6 +59,17 @@ function postmasterPid(): number | undefined {
   }
 }
 
+/** A PostgreSQL process that serves no client: autovacuum, WAL writer, checkpointer, launchers. */
+function background(pid: number): boolean {
+  try {
+    return /autovacuum|walwriter|checkpointer|background writer|launcher/.test(
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
+    );
+  } catch {
+    return false;
+  }
+}
+
 function cpuNow(hubPid: number | undefined) {
   const pm = postmasterPid();
   return {
@@ -71,10 +84,16 @@ function cpuNow(hubPid: number | undefined) {
 
 function cpuSince(a: ReturnType<typeof cpuNow>, b: ReturnType<typeof cpuNow>): PhaseCpu {
   let pgUs = 0;
-  for (const [pid, us] of b.pg) pgUs += us - (a.pg.get(pid) ?? 0);
+  let pgBackgroundUs = 0;
+  for (const [pid, us] of b.pg) {
+    const d = us - (a.pg.get(pid) ?? 0);
+    pgUs += d;
+    if (background(pid)) pgBackgroundUs += d;
+  }
   return {
     hubUs: b.hub - a.hub,
     pgUs,
+    pgBackgroundUs,
     machineUs: b.machine - a.machine,
     seconds: (b.at - a.at) / 1000,
     window: `${a.mono} ${b.mono}`,
@@ -183,7 +202,7 @@ function describeCpu(name: string, l: Latencies, c: PhaseCpu): void {
   const per = (us: number) => `${(us / n).toFixed(0)} µs`;
   const rest = c.machineUs - c.hubUs - c.pgUs - l.cpuUs;
   console.log(
-    `CPU per request — ${name}, ${n} requests in ${c.seconds.toFixed(1)} s: hub ${per(c.hubUs)}, PostgreSQL ${per(c.pgUs)}, load generators ${per(l.cpuUs)}, rest of the machine ${per(rest)} (machine busy ${((100 * c.machineUs) / (c.seconds * 1e6 * cpus().length)).toFixed(0)} % of ${cpus().length} cores)`,
+    `CPU per request — ${name}, ${n} requests in ${c.seconds.toFixed(1)} s: hub ${per(c.hubUs)}, PostgreSQL ${per(c.pgUs)} (its own workers ${per(c.pgBackgroundUs)}), load generators ${per(l.cpuUs)}, rest of the machine ${per(rest)} (machine busy ${((100 * c.machineUs) / (c.seconds * 1e6 * cpus().length)).toFixed(0)} % of ${cpus().length} cores)`,
   );
   if (process.env.MEDIC_BENCH_HUB_CPU_PROF) console.log(`  hub profile window (µs): ${c.window}`);
 }
