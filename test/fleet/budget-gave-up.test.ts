@@ -119,7 +119,7 @@ describe.skipIf(skipPg)('lease requests whose agent gave up', () => {
     // Every agent gave up (its timeout), whatever the hub does next.
     expect(got.map((a) => a.type)).toEqual(Array(6).fill('budget_unreachable'));
     // The hub's arrival times may lag the sends on a loaded machine (one event loop here): a
-    // second more and every queued request's deadline (arrival + 800 ms) has surely passed.
+    // second more and every queued request's deadline (arrival + 950 ms) has surely passed.
     await new Promise((r) => setTimeout(r, 1000));
     await lock.release();
     await until(async () => (await expiredCount()) - before >= 4, 5000, 'four expired requests counted');
