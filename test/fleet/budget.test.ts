@@ -170,7 +170,7 @@ describe('the fleet budget arbiter', () => {
 });
 
 describe('request ids', () => {
-  it('never grants an id it still knows twice: a request retried late, after its lease ended or lapsed, is denied (property)', () => {
+  it('never grants an id it still knows twice: a request retried late, after its lease ended or lapsed, is denied; a granted service is never left in line (property)', () => {
     let spent = 0;
     fc.assert(
       fc.property(
@@ -198,6 +198,9 @@ describe('request ids', () => {
                 lim,
               );
               g = r.group;
+              // Granted (a new lease or its own back), a service is out of line; denied, in it.
+              const waiting = g.waiters.some((w) => w.node === 'n1' && w.service === `s${s.svc}`);
+              expect(waiting).toBe(!r.answer.granted);
               if (old && !inFlight(old, now)) {
                 spent++;
                 expect(r.answer.granted).toBe(false);
