@@ -134,12 +134,12 @@ export const envSchema = z.object({
   /**
    * `medic hub`: 1 = arbitrate optimistically (one read, one write conditioned on the group's
    * version, lanes on disjoint groups; src/hub/budget-tx.ts); 0 = under the groups' row locks.
-   * Off by default: measured faster per lease; the 1,000 × 20 storm bench finished in none of 4
-   * runs with it in s7 — a stall of both paths, found in s8 (lost grants left in flight,
-   * src/agent/lease-ids.ts); since, 2 of 2 with it and 2 of 2 without (load 3–5), too few runs and
-   * no fair latency pair yet to make it the default — docs/BENCHMARKS.md "Fleet budget, run 9".
+   * On by default since s8: in quiet alternated runs its lease p50 was 8.8–9.2 ms against the
+   * locked way's 11.0–17.5 (p99 43–66 against 32–66), and the 1,000 × 20 storm finished as fast
+   * (33.3 s against 33.1 s). The storm stall that had kept it off in s7 was both paths' (lost
+   * grants left in flight, src/agent/lease-ids.ts) — docs/BENCHMARKS.md "Fleet budget, run 10".
    */
-  MEDIC_HUB_BUDGET_OPTIMISTIC: withDefault(z.coerce.number().int().min(0).max(1), 0),
+  MEDIC_HUB_BUDGET_OPTIMISTIC: withDefault(z.coerce.number().int().min(0).max(1), 1),
   /** `medic hub`: how often each replica expires commands and marks silent nodes down. */
   MEDIC_HUB_SWEEP_MS: withDefault(z.coerce.number().int().min(50), 1000),
   /**

@@ -49,7 +49,7 @@ export interface HubAppDeps {
   budgetBatch?: number;
   /** Lease transactions at once (MEDIC_HUB_BUDGET_LANES; default 2). */
   budgetLanes?: number;
-  /** Optimistic lease arbitration (MEDIC_HUB_BUDGET_OPTIMISTIC; default off: locked). */
+  /** Optimistic lease arbitration (MEDIC_HUB_BUDGET_OPTIMISTIC; default on; off: locked). */
   budgetOptimistic?: boolean;
   /**
    * Slack's requests (slack-route.ts), when Slack is configured at the hub: built with the hub's
@@ -102,7 +102,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
     deps.clock,
     deps.budgetBatch,
     deps.budgetLanes,
-    deps.budgetOptimistic ?? false,
+    deps.budgetOptimistic ?? true,
   );
   const finishes = new FinishBatcher(database.db, deps.clock);
   const waits = new SlotWaits(database.db, deps.clock);

@@ -2,8 +2,8 @@
  * Group commit for lease requests (issue 16). A request goes at once when one of the replica's
  * lanes (LANES, 2) is free and no lane is arbitrating its group; the requests that arrive
  * meanwhile — of any group — go together in the next batch (up to `maxBatch`), each group's in
- * arrival order (src/hub/budget-tx.ts: by default one locked transaction, optimistically one
- * read and one conditional write, whatever the batch holds). Optimistic lanes take disjoint
+ * arrival order (src/hub/budget-tx.ts: by default one read and one conditional write, with
+ * `optimistic` false one locked transaction, whatever the batch holds). Optimistic lanes take disjoint
  * groups, so a replica never races itself for a group's version; other replicas' writes to a
  * group are conflicts the arbitration reads again for.
  *
@@ -72,7 +72,7 @@ export class LeaseBatcher {
      * its groups' row locks, and two lanes may hold batches of one group (the second waits for
      * the first's locks in PostgreSQL).
      */
-    private readonly optimistic = false,
+    private readonly optimistic = true,
   ) {}
 
   /**

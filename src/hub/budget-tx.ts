@@ -1,11 +1,10 @@
 /**
  * Arbitrates the lease requests of several budget groups at once (issue 16): the hub's batcher
  * (budget-batch.ts) sends everything that queued while the previous batch ran, whatever its
- * group. Two ways. The default (MEDIC_HUB_BUDGET_OPTIMISTIC=0) is the **locked** way below at
- * once. The optimistic way (opt-in: faster per lease; the 1,000 × 20 storm's stall that kept it
- * off was not this path's — grants left behind by agents, docs/BENCHMARKS.md "Fleet budget, run 9"
- * — but it is not yet measured enough to be the default) takes **two round trips per batch**,
- * no transaction, no lock held while the arbiter runs:
+ * group. Two ways. The hub's default (MEDIC_HUB_BUDGET_OPTIMISTIC=1, the batcher's `optimistic`)
+ * is the **optimistic** way: faster per lease in quiet alternated runs, as fast in the 1,000 × 20
+ * storm (docs/BENCHMARKS.md "Fleet budget, run 10"). It takes **two round trips per batch**, no
+ * transaction, no lock held while the arbiter runs:
  * 1. one read of every group: its version, its leases that count and its waiters, one snapshot
  *    (budget-read.ts; through the replica's cache, budget-cache.ts, only what changed);
  * 2. the pure arbiter (src/fleet/budget.ts), group by group, request by request in arrival
@@ -17,8 +16,9 @@
  *    (another replica's batch, or this one's in the locked path) is read and arbitrated again.
  * After OPTIMISTIC_TRIES tries a group still not written goes the **locked** way, which always
  * succeeds: `BEGIN`, the upsert that locks the groups' rows in name order, the same read and
- * the same write (its version cannot move under the lock), `COMMIT` — five round trips. The
- * default, and the bench's one-transaction-per-request baseline, go that way at once.
+ * the same write (its version cannot move under the lock), `COMMIT` — five round trips. A hub
+ * with MEDIC_HUB_BUDGET_OPTIMISTIC=0, a direct call without `mode` (requestLeases, tools) and the
+ * bench's one-transaction-per-request baseline go that way at once.
  *
  * Atomicity and the limits: a group's leases and waiters change only by a write conditioned on
  * the version its arbiter read, so each arbitration saw the group as it was when it committed,
