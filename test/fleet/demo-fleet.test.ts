@@ -36,7 +36,9 @@ it.skipIf(skipPg)(
     });
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     try {
-      await waitFor(() => out.includes('3 agents connected'), 90_000, 100).catch((err) => {
+      // The operator's line is written after the hub's, and may come in a later chunk of stderr.
+      const ready = () => out.includes('3 agents connected') && /operator\s+medic_\S+\n/.test(out);
+      await waitFor(ready, 90_000, 100).catch((err) => {
         throw new Error(`${err.message}\n${out}`);
       });
       const hub = /hub\s+(http:\/\/[0-9.:]+)/.exec(out)![1]!;
