@@ -25,24 +25,14 @@ import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createAgentToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { createAgentBudget, RELEASE_AFTER_TIMEOUTS } from '../../src/serve/budget.js';
+import { untilAgents } from './agents-kit.js';
 import { freshDatabase, skipPg } from './pg.js';
 
 const LIMITS = { maxConcurrent: 10, maxPerWindow: 100, windowSec: 300, leaseTtlSec: 60 };
 const TIMEOUT_MS = 1000;
 
-async function until<T>(
-  cond: () => Promise<T | null | false | undefined>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(cond: () => Promise<T | null | false | undefined>, ms: number, what: string) =>
+  untilAgents([], cond, ms, what, 20);
 
 describe.skipIf(skipPg)('lease requests whose agent gave up', () => {
   let hub: RunningHub;

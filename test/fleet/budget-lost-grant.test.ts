@@ -23,6 +23,7 @@ import { type RunningHub, startHub } from '../../src/hub/hub.js';
 import { createAgentToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { createAgentBudget } from '../../src/serve/budget.js';
+import { untilAgents } from './agents-kit.js';
 import { freshDatabase, skipPg } from './pg.js';
 
 /** One slot: the lost grant holds all of it. */
@@ -32,19 +33,8 @@ const STARTUP_GRACE_SEC = 5;
 /** The lease's TTL at the hub (serve/budget.ts leaseTtlSec: 2 × grace + 60 s). */
 const TTL_MS = (2 * STARTUP_GRACE_SEC + 60) * 1000;
 
-async function until<T>(
-  cond: () => Promise<T | null | false | undefined>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(cond: () => Promise<T | null | false | undefined>, ms: number, what: string) =>
+  untilAgents([], cond, ms, what, 20);
 
 describe.skipIf(skipPg).each([
   ['locked', '0'],

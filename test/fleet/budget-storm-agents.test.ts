@@ -17,7 +17,7 @@
  * episode per service, however often it asked again. The agents' process groups are killed at
  * the end and no Python service of the test is left running.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env.js';
@@ -27,6 +27,7 @@ import { createAgentToken } from '../../src/hub/tokens.js';
 import { createLogger } from '../../src/log.js';
 import { tempDir } from '../watchdog/helpers.js';
 import { type AgentProcess, FLEET_POLICY, startAgent } from './agent-process.js';
+import { flagService, processesMarked, untilAgents } from './agents-kit.js';
 import { peakOverlap, restartIntervals } from './budget-fleet.js';
 import { freshDatabase, skipPg } from './pg.js';
 import { leaseIntervals, skipsPerWaitEpisode } from './storm-count.js';
@@ -51,23 +52,8 @@ const POLICY = {
 
 const agents: AgentProcess[] = [];
 
-/** Polls `cond` (async) until it returns a value; fails with `what` after `ms`, or at once when an agent exited. */
-async function until<T>(
-  cond: () => Promise<T | null | undefined | false>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const dead = agents.find((a) => a.child.exitCode !== null);
-    if (dead)
-      throw new Error(`an agent exited (${dead.child.exitCode}):\n${dead.child.output().slice(-3000)}`);
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(cond: () => Promise<T | null | undefined | false>, ms: number, what: string) =>
+  untilAgents(agents, cond, ms, what, 100);
 
 describe.skipIf(skipPg)('a restart storm of real medic serve agents under the fleet budget', () => {
   let hub: RunningHub;
@@ -76,27 +62,8 @@ describe.skipIf(skipPg)('a restart storm of real medic serve agents under the fl
   // In every service's command line: how the test finds its Python processes afterwards.
   const mark = `storm-${Date.now()}`;
   // The service: a Python script (the process backend runs the contract's conda `python`).
-  const script = join(dir, 'service.py');
-  writeFileSync(
-    script,
-    [
-      'import os, sys, time',
-      'flag = sys.argv[1]',
-      'while os.path.exists(flag):',
-      '    time.sleep(0.02)',
-      'sys.exit(1)',
-      '',
-    ].join('\n'),
-  );
-  const pythons = () =>
-    readdirSync('/proc').filter((d) => {
-      if (!/^\d+$/.test(d)) return false;
-      try {
-        return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(mark);
-      } catch {
-        return false; // gone meanwhile
-      }
-    });
+  const script = flagService(dir);
+  const pythons = () => processesMarked(mark);
 
   beforeAll(async () => {
     hub = await startHub({

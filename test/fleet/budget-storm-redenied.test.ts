@@ -16,7 +16,7 @@
  * maxConcurrent leases in flight (the hub's table, the ghost's included) nor restarts (the
  * agents' audit); every service recovered under a lease; one skip per wait episode everywhere.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,7 @@ import { createLogger } from '../../src/log.js';
 import { leaseTtlSec } from '../../src/serve/budget.js';
 import { tempDir } from '../watchdog/helpers.js';
 import { type AgentProcess, FLEET_POLICY, startAgent } from './agent-process.js';
+import { flagService, processesMarked, untilAgents } from './agents-kit.js';
 import { peakOverlap, restartIntervals } from './budget-fleet.js';
 import { freshDatabase, skipPg } from './pg.js';
 import { leaseIntervals, skipsPerWaitEpisode } from './storm-count.js';
@@ -61,22 +62,8 @@ const LIMITS = {
 
 const agents: AgentProcess[] = [];
 
-async function until<T>(
-  cond: () => Promise<T | null | undefined | false>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const dead = agents.find((a) => a.child.exitCode !== null);
-    if (dead)
-      throw new Error(`an agent exited (${dead.child.exitCode}):\n${dead.child.output().slice(-3000)}`);
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(cond: () => Promise<T | null | undefined | false>, ms: number, what: string) =>
+  untilAgents(agents, cond, ms, what, 50);
 
 describe.skipIf(skipPg)('a notified re-ask denied again, with real medic serve agents', () => {
   let hub: RunningHub;
@@ -84,27 +71,8 @@ describe.skipIf(skipPg)('a notified re-ask denied again, with real medic serve a
   const dir = tempDir('storm-redenied');
   const flag = join(dir, 'dependency-up');
   const mark = `redenied-${Date.now()}`;
-  const script = join(dir, 'service.py');
-  writeFileSync(
-    script,
-    [
-      'import os, sys, time',
-      'flag = sys.argv[1]',
-      'while os.path.exists(flag):',
-      '    time.sleep(0.02)',
-      'sys.exit(1)',
-      '',
-    ].join('\n'),
-  );
-  const pythons = () =>
-    readdirSync('/proc').filter((d) => {
-      if (!/^\d+$/.test(d)) return false;
-      try {
-        return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(mark);
-      } catch {
-        return false;
-      }
-    });
+  const script = flagService(dir);
+  const pythons = () => processesMarked(mark);
   const nodes = Array.from({ length: NODES }, (_, i) => `redenied-${i}`);
 
   beforeAll(async () => {
