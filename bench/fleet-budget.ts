@@ -113,6 +113,8 @@ async function phase(
   tag: string,
   hubPid?: number,
   cpu?: (c: PhaseCpu) => void,
+  /** Called as the measured load starts (after the warm-up); what it returns, once all answered. */
+  window?: () => Promise<() => Promise<void>>,
 ): Promise<Latencies> {
   const all = secrets.map((_, i) => i);
   const spec = (mine: number[], rate: number): Phase => ({
@@ -124,12 +126,15 @@ async function phase(
     seconds: RATE_SECONDS,
     tag,
   });
+  let end: (() => Promise<void>) | undefined;
   if (CLIENTS === 0) {
     let t0 = cpuNow(hubPid);
     const one = await runPhase(spec(all, RATE), async () => {
+      end = await window?.();
       t0 = cpuNow(hubPid);
     });
     cpu?.(cpuSince(t0, cpuNow(hubPid)));
+    await end?.();
     return one;
   }
   const here = dirname(fileURLToPath(import.meta.url));
@@ -168,13 +173,15 @@ async function phase(
     }),
   );
   // Every generator warmed up: all start now, and the CPU counted is the measured load's.
-  const started = ready.then(() => {
+  const started = ready.then(async () => {
+    end = await window?.();
     const t0 = cpuNow(hubPid);
     for (const child of children) child.send('go');
     return t0;
   });
   const results = await done;
   cpu?.(cpuSince(await started, cpuNow(hubPid)));
+  await end?.();
   const worst = (f: (s: LoopStalls) => number) => Math.max(...results.map((r) => f(r.stalls)));
   return {
     all: results.flatMap((r) => r.all),
@@ -238,14 +245,12 @@ function whereTheTimeWent(name: string, samples: Sample[], stalls: LoopStalls): 
   console.log(`  bench process: ${describeStalls(stalls)}`);
 }
 
-/** MEDIC_BENCH_PG_STATS=1: PostgreSQL's per-statement costs of a phase (bench/pg-stats.ts). */
-async function measured<T>(pool: pg.Pool, label: string, run: () => Promise<T>): Promise<T> {
-  if (!process.env.MEDIC_BENCH_PG_STATS) return run();
-  const print = await pgStatements(pool, label);
-  const out = await run();
-  await print();
-  return out;
-}
+/**
+ * MEDIC_BENCH_PG_STATS=1: PostgreSQL's per-statement costs of a phase's measured load, from its
+ * start (after the warm-up) to its last answer (bench/pg-stats.ts).
+ */
+const statsWindow = (pool: pg.Pool, label: string) =>
+  process.env.MEDIC_BENCH_PG_STATS ? () => pgStatements(pool, label) : undefined;
 
 async function leaseLatency(
   hubUrl: string,
@@ -259,12 +264,10 @@ async function leaseLatency(
   const keep = (c: PhaseCpu) => {
     cpu = c;
   };
-  const cheap = await measured(pool, 'cheapest', () =>
-    phase('cheapest', hubUrl, secrets, 'none', hubPid, keep),
-  );
+  const cheap = await phase('cheapest', hubUrl, secrets, 'none', hubPid, keep, statsWindow(pool, 'cheapest'));
   costs.push(['cheapest (finish of an unknown lease)', cheap, cpu]);
   const cheapest = cheap.all;
-  const lease = await measured(pool, 'lease', () => phase('lease', hubUrl, secrets, 'batched', hubPid, keep));
+  const lease = await phase('lease', hubUrl, secrets, 'batched', hubPid, keep, statsWindow(pool, 'lease'));
   costs.push(['lease (its finish included)', lease, cpu]);
   for (const [name, l, c] of costs) describeCpu(name, l, c);
   whereTheTimeWent('cheapest (finish of an unknown lease)', cheap.samples, cheap.stalls);

@@ -7,7 +7,30 @@
  * pg_stat_statements.track_planning=on" scripts/with-postgres.sh …`; without it, it says so and
  * prints nothing else. Statements are the server's (the hub's and the bench's own).
  */
+import { writeFileSync } from 'node:fs';
 import type pg from 'pg';
+
+/** Statement kinds by their text's start (the hub's lease path and its neighbours). */
+const KINDS: [string, RegExp][] = [
+  ['lease read', /^\s*SELECT g\.name, v\.version/],
+  ['lease write', /^\s*WITH ok AS/],
+  ['finish', /^\s*WITH ended AS/],
+  ['token lookup', /FROM agent_tokens WHERE hash/],
+  ['token last-used', /^update "agent_tokens" set "last_used_at"/],
+  ['sweeper', /^\s*WITH gone AS/],
+  ['begin/commit', /^(begin|commit|BEGIN|COMMIT)$/],
+];
+const kindOf = (q: string) => KINDS.find(([, re]) => re.test(q))?.[0] ?? 'other';
+
+/**
+ * MEDIC_BENCH_PERF_CTL=FIFO: the control fifo of a `perf record -D -1 --control fifo:FIFO`
+ * started before the bench — profiling is enabled over the same window (a diagnosis of where
+ * PostgreSQL's CPU goes outside planning and execution).
+ */
+function perfControl(cmd: 'enable' | 'disable'): void {
+  const fifo = process.env.MEDIC_BENCH_PERF_CTL;
+  if (fifo) writeFileSync(fifo, `${cmd}\n`);
+}
 
 interface Totals {
   wal_records: string;
@@ -31,7 +54,9 @@ export async function pgStatements(pool: pg.Pool, label: string): Promise<() => 
   }
   const before = (await pool.query<Totals>(TOTALS)).rows[0]!;
   const t0 = performance.now();
+  perfControl('enable');
   return async () => {
+    perfControl('disable');
     const s = (performance.now() - t0) / 1000;
     const after = (await pool.query<Totals>(TOTALS)).rows[0]!;
     const d = (k: keyof Totals) => Number(after[k]) - Number(before[k]);
@@ -54,8 +79,28 @@ export async function pgStatements(pool: pg.Pool, label: string): Promise<() => 
              mean_plan_time, mean_exec_time, shared_blks_hit, shared_blks_read, wal_records, wal_bytes,
              regexp_replace(query, '\\s+', ' ', 'g') AS query
         FROM pg_stat_statements
-       ORDER BY total_plan_time + total_exec_time DESC LIMIT 10`);
+       ORDER BY total_plan_time + total_exec_time DESC`);
+    // Per kind: statements per second and their planning + execution per second.
+    const kinds = new Map<string, { calls: number; ms: number }>();
     for (const r of rows) {
+      const k = kinds.get(kindOf(r.query!)) ?? { calls: 0, ms: 0 };
+      k.calls += Number(r.calls);
+      k.ms += Number(r.total_ms);
+      kinds.set(kindOf(r.query!), k);
+    }
+    const all = [...kinds.values()].reduce((a, k) => ({ calls: a.calls + k.calls, ms: a.ms + k.ms }), {
+      calls: 0,
+      ms: 0,
+    });
+    console.log(
+      `  per second: ${[['all', all] as const, ...[...kinds].sort((a, b) => b[1].calls - a[1].calls)]
+        .map(
+          ([name, k]) =>
+            `${name} ${(k.calls / s).toFixed(0)} statements (${(k.ms / s).toFixed(0)} ms planning + execution)`,
+        )
+        .join(', ')}`,
+    );
+    for (const r of rows.slice(0, 12)) {
       const calls = Number(r.calls);
       const per = (k: string) => (Number(r[k]) / Math.max(1, calls)).toFixed(1);
       console.log(
