@@ -1,17 +1,31 @@
 /**
- * Group commit for lease finishes (issue 16): the profile of the hub under the lease bench showed
- * its busy time mostly in the PostgreSQL client's socket writes — one round trip per statement —
- * and a finish was one statement (and one pool connection) per request. Here the first finish of
- * an idle replica goes at once; the finishes that arrive while its statement runs wait for it and
- * go together in the next one (up to `maxBatch`): one UPDATE for the batch (`endLeases`), each
- * request answered whether its lease was open. Idempotent as before (an ended or unknown id is
- * `false`); a failed statement fails every finish of its batch (the route answers 503 and the
+ * Group commit for lease finishes (issue 16): one UPDATE (`endLeases`) ends a batch of leases,
+ * each request answered whether its lease was open. Idempotent as before (an ended or unknown id
+ * is `false`); a failed statement fails every finish of its batch (the route answers 503 and the
  * agent sends it again, FINISH_RETRY).
+ *
+ * When a statement goes: at most one runs at a time, and one starts no sooner than `minGapMs`
+ * after the previous one started — so a replica sends at most 1000 / `minGapMs` finish statements
+ * a second whatever the rate of finishes, and the finishes that arrive meanwhile (up to `maxBatch`)
+ * go together in the next one. A finish arriving after a quiet spell (the last statement started
+ * `minGapMs` ago or more) goes at once, as before: the gap costs a finish nothing at a low rate,
+ * and at most `minGapMs` (half of it on average) at a high one — a finish is not on any lease's
+ * answer path; it frees its slot that much later.
  */
 import type { Clock } from '../clock/clock.js';
 import { endLeases } from './budget.js';
 import type { HubDb } from './db.js';
 import { type ServerTiming, timingNow } from './server-timing.js';
+
+/**
+ * The least time between the starts of two finish statements of a replica, ms. Measured
+ * (docs/BENCHMARKS.md "Fleet budget PostgreSQL per lease, run 11"): at 1,000 finishes/s each
+ * statement started as soon as the previous one ended, so batches were 3–4 finishes and the
+ * replica ran about 270 UPDATEs a second; PostgreSQL spends about 200–300 µs of CPU per statement
+ * besides planning and running it (protocol, transaction, wake-ups, the NOTIFY's listener), so
+ * the count, not the rows, was the cost.
+ */
+export const FINISH_GAP_MS = 10;
 
 interface Pending {
   id: string;
@@ -24,13 +38,16 @@ interface Pending {
 
 export class FinishBatcher {
   private queue: Pending[] | null = null;
+  /** When the last statement started (the clock's monotonic ms); -Infinity before the first. */
+  private lastStart = Number.NEGATIVE_INFINITY;
   /** Statements run and finishes answered through them. */
   readonly stats = { batches: 0, finishes: 0 };
 
   constructor(
     private readonly db: HubDb,
-    private readonly clock: Pick<Clock, 'now'>,
+    private readonly clock: Pick<Clock, 'now' | 'monotonic' | 'setTimeout'>,
     private readonly maxBatch = 500,
+    private readonly minGapMs = FINISH_GAP_MS,
   ) {}
 
   /** Ends lease `id`; true when it was open. `timing` gets its `queue` and `tx` (the batch's UPDATE). */
@@ -48,6 +65,9 @@ export class FinishBatcher {
 
   private async drain(queue: Pending[]): Promise<void> {
     while (queue.length > 0) {
+      const wait = this.lastStart + this.minGapMs - this.clock.monotonic();
+      if (wait > 0) await new Promise<void>((go) => this.clock.setTimeout(go, wait));
+      this.lastStart = this.clock.monotonic();
       const batch = queue.splice(0, this.maxBatch);
       const start = timingNow();
       for (const p of batch) p.timing?.add('queue', start - p.at);
