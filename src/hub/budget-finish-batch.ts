@@ -20,10 +20,12 @@ import { type ServerTiming, timingNow } from './server-timing.js';
 /**
  * The least time between the starts of two finish statements of a replica, ms. Measured
  * (docs/BENCHMARKS.md "Fleet budget PostgreSQL per lease, run 11"): at 1,000 finishes/s each
- * statement started as soon as the previous one ended, so batches were 3–4 finishes and the
- * replica ran about 270 UPDATEs a second; PostgreSQL spends about 200–300 µs of CPU per statement
- * besides planning and running it (protocol, transaction, wake-ups, the NOTIFY's listener), so
- * the count, not the rows, was the cost.
+ * statement went as soon as the previous one ended — 300–390 UPDATEs a second in the latency
+ * bench, 3 finishes each — and a statement's fixed cost (protocol, transaction, the NOTIFY and its
+ * listener's wake-up) outweighs its rows: in bench/fleet-budget-sql.ts' finish stream PostgreSQL
+ * spent 97–120 µs of CPU per finish without a gap, 60–77 µs with 10 ms (98 statements/s), and
+ * the hub's side of it went from 70–176 to 59–100 µs. 20 ms saved another 15–25 µs each, for a
+ * finish twice as late: not taken.
  */
 export const FINISH_GAP_MS = 10;
 
