@@ -104,7 +104,9 @@ export function createHubApp(deps: HubAppDeps): HubApp {
     deps.budgetLanes,
     deps.budgetOptimistic ?? true,
   );
-  const finishes = new FinishBatcher(database.db, deps.clock);
+  const finishes = new FinishBatcher(database.db, deps.clock, undefined, undefined, (rows) =>
+    leases.ended(rows),
+  );
   const waits = new SlotWaits(database.db, deps.clock);
   metrics.slotWaits(() => waits.count());
   const stopFreed = deps.bus.onBudgetFreed((group) => waits.freed(group));

@@ -51,6 +51,8 @@ export interface LeaseBatcherStats {
   /** Reads again after a conflict (another arbitration wrote the group first), and batches that went the locked way. */
   conflicts: number;
   locked: number;
+  /** Groups of batches arbitrated from the replica's cache, without a read (budget-tx.ts). */
+  cached: number;
 }
 
 export class LeaseBatcher {
@@ -59,7 +61,7 @@ export class LeaseBatcher {
   /** The groups a lane is arbitrating now. */
   private readonly busy = new Set<string>();
   private readonly cache = new LeaseCache();
-  readonly stats: LeaseBatcherStats = { batches: 0, requests: 0, conflicts: 0, locked: 0 };
+  readonly stats: LeaseBatcherStats = { batches: 0, requests: 0, conflicts: 0, locked: 0, cached: 0 };
 
   constructor(
     private readonly db: HubDb,
@@ -119,6 +121,14 @@ export class LeaseBatcher {
     // What is left in the queue belongs to groups another lane holds: that lane takes it next.
   }
 
+  /**
+   * Leases this replica's finishes ended (budget-finish-batch.ts): its cache takes them in, so an
+   * arbitration without a read counts them as ended (budget-cache.ts).
+   */
+  ended(rows: readonly { id: string; group: string; endedAt: number }[]): void {
+    this.cache.ended(rows);
+  }
+
   /** Removes from the queue, in order, up to maxBatch requests of groups no lane holds. */
   private take(): Pending[] {
     this.dropExpired();
@@ -161,6 +171,8 @@ export class LeaseBatcher {
       );
       const tries = steps.get('tries') ?? 1;
       steps.delete('tries');
+      this.stats.cached += steps.get('cached') ?? 0;
+      steps.delete('cached');
       const ms = timingNow() - start;
       this.stats.batches++;
       this.stats.requests += batch.length;

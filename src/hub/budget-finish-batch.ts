@@ -50,6 +50,8 @@ export class FinishBatcher {
     private readonly clock: Pick<Clock, 'now' | 'monotonic' | 'setTimeout'>,
     private readonly maxBatch = 500,
     private readonly minGapMs = FINISH_GAP_MS,
+    /** The leases a batch ended (the replica's lease cache takes them in: LeaseBatcher.ended). */
+    private readonly onEnded: (rows: { id: string; group: string; endedAt: number }[]) => void = () => {},
   ) {}
 
   /** Ends lease `id`; true when it was open. `timing` gets its `queue` and `tx` (the batch's UPDATE). */
@@ -74,11 +76,13 @@ export class FinishBatcher {
       const start = timingNow();
       for (const p of batch) p.timing?.add('queue', start - p.at);
       try {
+        const at = this.clock.now();
         const ended = await endLeases(
           this.db,
           batch.map((p) => p.id),
-          this.clock.now(),
+          at,
         );
+        this.onEnded([...ended].map(([id, group]) => ({ id, group, endedAt: at })));
         const ms = timingNow() - start;
         for (const p of batch) p.timing?.add('tx', ms, `batch of ${batch.length}`);
         this.stats.batches++;

@@ -99,10 +99,12 @@ export async function readGroups(
   for (const plan of plans) {
     const r = read.get(plan.name);
     const rowsRead = (r?.leases ?? []).map(fromRow);
-    const leases = cache ? cache.merge(plan, rowsRead, now) : rowsRead.map(({ seq: _, ...lease }) => lease);
+    const version = Number(r?.version ?? 0);
+    const leases = cache
+      ? cache.merge(plan, rowsRead, now, version)
+      : rowsRead.map(({ seq: _, ...lease }) => lease);
     const held = new Set(leases.map((l) => l.id));
     const spent = (r?.known ?? []).filter((id) => !held.has(id));
-    const version = Number(r?.version ?? 0);
     // Null: the group is still at the version whose waiters the cache keeps.
     const waiters = r?.waiters ?? cache?.waiters.at(plan.name, version) ?? [];
     if (cache && r?.waiters) cache.waiters.keep(plan.name, version, waiters);

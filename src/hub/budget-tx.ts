@@ -28,12 +28,12 @@ import type { Clock } from '../clock/clock.js';
 import {
   arbitrate,
   type BudgetLimits,
+  type GroupState,
   type LeaseAnswer,
   type LeaseRequest,
-  type Waiter,
 } from '../fleet/budget.js';
 import type { LeaseCache } from './budget-cache.js';
-import { type Queryable, readGroups } from './budget-read.js';
+import { type Queryable, type ReadGroup, readGroups } from './budget-read.js';
 import { changes, type GroupWrite, unchanged, writeGroups } from './budget-write.js';
 import type { HubDb } from './db.js';
 import { timingNow } from './server-timing.js';
@@ -63,50 +63,102 @@ interface Group {
   items: readonly BatchItem[];
 }
 
-/** Read, arbitrate, write: the groups written, their answers put in `answers`. */
+/** One group's requests arbitrated on `state` at `now`: its answers, its write, its waiters after. */
+function arbitrateGroup(g: Group, state: ReadGroup, now: number) {
+  const { version, ...before } = state;
+  let group: GroupState = before;
+  const out: LeaseAnswer[] = [];
+  for (const { limits, req } of g.items) {
+    const r = arbitrate(group, req, now, limits);
+    group = r.group;
+    out.push(r.answer);
+  }
+  const write: GroupWrite = {
+    name: g.name,
+    limits: g.limits,
+    version,
+    changes: changes(g.name, before, group),
+  };
+  return { out, write, waiters: group.waiters, now };
+}
+
+type Arbitrated = ReturnType<typeof arbitrateGroup>;
+
+/**
+ * The groups of `groups` this replica can arbitrate from its cache alone (budget-cache.ts
+ * `current`), arbitrated at `now`. Kept only where every answer is a new grant: the cache may
+ * hold as in flight a lease another replica's finish ended, so it may deny what a read would
+ * grant — a denial (or a retried id's lease, which may have ended so) is left for a read.
+ */
+function fromCache(groups: readonly Group[], cache: LeaseCache, now: number): Map<string, Arbitrated> {
+  const out = new Map<string, Arbitrated>();
+  for (const g of groups) {
+    const c = cache.current(g.name, now - g.windowMs, now);
+    const waiters = c && cache.waiters.at(g.name, c.version);
+    if (!c || !waiters) continue;
+    const a = arbitrateGroup(g, { version: c.version, leases: c.leases, waiters }, now);
+    const added = new Set(a.write.changes.added.map((l) => l.id));
+    if (a.out.every((x) => x.granted && added.has(x.lease.id))) out.set(g.name, a);
+  }
+  return out;
+}
+
+/**
+ * Arbitrate and write once: the groups written, their answers put in `answers`. With `cached`
+ * (the optimistic way) a group the cache holds at its version is arbitrated without a read
+ * (`fromCache`); the others are read first (one statement for all of them).
+ */
 async function once(
   db: Queryable,
   groups: readonly Group[],
   clock: Pick<Clock, 'now'>,
   cache: LeaseCache | undefined,
   answers: Map<string, LeaseAnswer[]>,
-  done: (step: string) => void,
+  done: (step: string, n?: number) => void,
+  cached: boolean,
 ): Promise<Set<string>> {
   const asked = clock.now();
-  const plans = groups.map((g) =>
-    cache
-      ? cache.plan(g.name, asked - g.windowMs, asked)
-      : { name: g.name, windowStart: asked - g.windowMs, since: null, open: [] },
-  );
-  const ids = new Map(groups.map((g) => [g.name, g.items.map((i) => i.req.id)]));
-  const states = await readGroups(db, plans, asked, cache, ids);
-  done('read');
-  // The time is read after the read (see the header).
-  const now = Math.max(asked, clock.now());
-  const writes: GroupWrite[] = [];
-  const outs = new Map<string, LeaseAnswer[]>();
-  const after = new Map<string, Waiter[]>();
-  for (const g of groups) {
-    const { version, ...before } = states.get(g.name)!;
-    let state = before;
-    const out: LeaseAnswer[] = [];
-    for (const { limits, req } of g.items) {
-      const r = arbitrate(state, req, now, limits);
-      state = r.group;
-      out.push(r.answer);
-    }
-    outs.set(g.name, out);
-    after.set(g.name, state.waiters);
-    writes.push({ name: g.name, limits: g.limits, version, changes: changes(g.name, before, state) });
+  const results = cached && cache ? fromCache(groups, cache, asked) : new Map<string, Arbitrated>();
+  if (results.size > 0) done('cached', results.size);
+  const toRead = groups.filter((g) => !results.has(g.name));
+  if (toRead.length > 0) {
+    const plans = toRead.map((g) =>
+      cache
+        ? cache.plan(g.name, asked - g.windowMs, asked)
+        : { name: g.name, windowStart: asked - g.windowMs, since: null, open: [] },
+    );
+    const ids = new Map(toRead.map((g) => [g.name, g.items.map((i) => i.req.id)]));
+    const states = await readGroups(db, plans, asked, cache, ids);
+    done('read');
+    // The time is read after the read (see the header).
+    const now = Math.max(asked, clock.now());
+    for (const g of toRead) results.set(g.name, arbitrateGroup(g, states.get(g.name)!, now));
   }
   done('arbiter');
-  const written = await writeGroups(db, writes, now);
+  const writes = [...results.values()].map((r) => r.write);
+  const { written, seqs } = await writeGroups(
+    db,
+    writes,
+    Math.max(...[...results.values()].map((r) => r.now)),
+  );
   done('write');
-  for (const name of written) answers.set(name, outs.get(name)!);
-  // What this replica's write left is the group's waiters at the version it set.
-  for (const w of writes)
-    if (written.has(w.name) && cache && !unchanged(w.changes))
-      cache.waiters.keep(w.name, w.version + 1, after.get(w.name)!);
+  for (const [name, r] of results) {
+    if (!written.has(name)) {
+      cache?.stale(name);
+      continue;
+    }
+    answers.set(name, r.out);
+    if (!cache || unchanged(r.write.changes)) continue;
+    // What this replica's write left is the group at the version it set.
+    const version = r.write.version + 1;
+    cache.waiters.keep(name, version, r.waiters);
+    cache.wrote(
+      name,
+      version,
+      r.write.changes.added.map(({ group: _, ...lease }) => ({ ...lease, seq: seqs.get(lease.id) ?? 0 })),
+      r.now,
+    );
+  }
   return written;
 }
 
@@ -137,7 +189,7 @@ async function locked(
       values: [JSON.stringify(groups.map((g) => ({ name: g.name, limits: g.limits }))), clock.now()],
     });
     done('lock');
-    const written = await once(client, groups, clock, cache, answers, done);
+    const written = await once(client, groups, clock, cache, answers, done, false);
     // Under the rows' locks no other write can move a version: a miss is a bug, not a race.
     const missed = groups.filter((g) => !written.has(g.name)).map((g) => g.name);
     if (missed.length > 0)
@@ -160,8 +212,10 @@ async function locked(
 /**
  * Arbitrates every group's requests (`batches`: group → its requests in arrival order); the
  * answers per group, in the same order. A request sees the grants and waiters of the requests
- * of its group before it. `step` gets each step's duration in ms as it ends (`read`, `arbiter`,
- * `write` per try; `begin`, `lock`, `commit` on the locked way) and `tries` the number of reads.
+ * of its group before it. `step` gets each step's duration in ms as it ends (`read` — absent
+ * when every group came from the cache —, `arbiter`, `write` per try; `begin`, `lock`, `commit`
+ * on the locked way), `cached` the number of groups arbitrated from the cache without a read,
+ * and `tries` the number of writes tried.
  */
 export async function arbitrateGroups(
   db: HubDb,
@@ -172,7 +226,9 @@ export async function arbitrateGroups(
   mode: 'optimistic' | 'locked' = 'locked',
 ): Promise<Map<string, LeaseAnswer[]>> {
   let last = timingNow();
-  const done = (name: string) => {
+  const done = (name: string, n?: number) => {
+    // A count, not a duration (`cached`): the clock of the steps does not move.
+    if (n !== undefined) return step(name, n);
     const t = timingNow();
     step(name, t - last);
     last = t;
@@ -189,7 +245,8 @@ export async function arbitrateGroups(
   const pool = db.$client;
   try {
     for (; mode === 'optimistic' && todo.length > 0 && tries < OPTIMISTIC_TRIES; tries++) {
-      const written = await once(pool, todo, clock, cache, answers, done);
+      // The first try may arbitrate from the cache; a group refused then is read.
+      const written = await once(pool, todo, clock, cache, answers, done, tries === 0);
       todo = todo.filter((g) => !written.has(g.name));
     }
     if (todo.length > 0) {

@@ -14,6 +14,11 @@
  * through it too, holding the row), so a group's state changes only from the version its writer
  * read — as if each arbitration had held the row lock from its read to its commit. The rows are
  * upserted in name order: two writes (or a write and the locked path) never deadlock.
+ *
+ * A group one of whose new leases' ids the table already has is not written either (`taken`):
+ * an arbitration from the replica's cache, without a read (budget-tx.ts), does not know the ids
+ * pruned out of its window or used in another group, which are spent; read, the arbiter denies
+ * them. The new leases' `seq`s come back, for the cache (budget-cache.ts).
  */
 import type { BudgetLimits, GroupState } from '../fleet/budget.js';
 import type { Queryable } from './budget-read.js';
@@ -50,29 +55,40 @@ export interface GroupWrite {
 /** Nothing to write: the group keeps its version. */
 export const unchanged = (c: Changes) => c.added.length + c.changed.length + c.gone.length === 0;
 
+/** The groups written, and the `seq` each new lease got (lease id → seq). */
+export interface Written {
+  written: Set<string>;
+  seqs: Map<string, number>;
+}
+
 /**
- * Writes each group's changes if its version is still the one read (see the header); the names
- * of the groups written. A group without changes writes nothing and counts as written: its
- * answers (a retried request's lease) stand on the state read.
+ * Writes each group's changes if its version is still the one read and none of its new leases'
+ * ids is taken (see the header). A group without changes writes nothing and counts as written:
+ * its answers (a retried request's lease) stand on the state read.
  */
 export async function writeGroups(
   db: Queryable,
   writes: readonly GroupWrite[],
   now: number,
-): Promise<Set<string>> {
+): Promise<Written> {
   const todo = writes.filter((w) => !unchanged(w.changes));
   const done = new Set(writes.filter((w) => unchanged(w.changes)).map((w) => w.name));
-  if (todo.length === 0) return done;
+  const seqs = new Map<string, number>();
+  if (todo.length === 0) return { written: done, seqs };
   const groups = todo.map((w) => ({ name: w.name, limits: w.limits, version: w.version }));
   const added = todo.flatMap((w) => w.changes.added);
   const changed = todo.flatMap((w) => w.changes.changed);
   const gone = todo.flatMap((w) => w.changes.gone);
-  const { rows } = await db.query<{ name: string }>({
+  const { rows } = await db.query<{ name: string; seqs: [string, string][] }>({
     text: `
-    WITH ok AS (
+    WITH taken AS (
+      SELECT x."group" FROM json_to_recordset($2::json) AS x(id text, "group" text)
+        JOIN budget_leases b ON b.id = x.id
+    ), ok AS (
       INSERT INTO budget_groups (name, limits, updated_at, version)
       SELECT name, limits, $5::bigint, version + 1
         FROM json_to_recordset($1::json) AS x(name text, limits jsonb, version bigint)
+       WHERE name NOT IN (SELECT "group" FROM taken)
        ORDER BY name
       ON CONFLICT (name) DO UPDATE
         SET version = excluded.version, limits = excluded.limits, updated_at = excluded.updated_at
@@ -85,6 +101,7 @@ export async function writeGroups(
           AS x(id text, "group" text, node text, service text, "grantedAt" bigint, "expiresAt" bigint, "endedAt" bigint, operator boolean)
        WHERE "group" IN (SELECT name FROM ok)
       ON CONFLICT DO NOTHING
+      RETURNING id, "group", seq
     ), changed AS (
       INSERT INTO budget_waiters ("group", node, service, since, seen_at)
       SELECT "group", node, service, since, "seenAt"
@@ -98,7 +115,9 @@ export async function writeGroups(
        WHERE b."group" = g."group" AND b.node = g.node AND b.service = g.service
          AND g."group" IN (SELECT name FROM ok)
     )
-    SELECT name FROM ok`,
+    SELECT o.name, (SELECT coalesce(json_agg(json_build_array(a.id, a.seq::text)), '[]')
+                      FROM added a WHERE a."group" = o.name) AS seqs
+      FROM ok o`,
     values: [
       JSON.stringify(groups),
       JSON.stringify(added),
@@ -107,6 +126,9 @@ export async function writeGroups(
       now,
     ],
   });
-  for (const r of rows) done.add(r.name);
-  return done;
+  for (const r of rows) {
+    done.add(r.name);
+    for (const [id, seq] of r.seqs) seqs.set(id, Number(seq));
+  }
+  return { written: done, seqs };
 }

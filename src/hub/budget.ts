@@ -83,22 +83,26 @@ export async function endLease(db: Runner, leaseId: string, now: number): Promis
 
 /**
  * Ends several leases in one statement (the route's finishes, group-committed by
- * budget-finish-batch.ts); the ids that were open and are ended now. NOTIFYs `{ budget: group }`
+ * budget-finish-batch.ts); the ids that were open and are ended now, each with its group. NOTIFYs `{ budget: group }`
  * per ended lease (PostgreSQL delivers identical payloads of one transaction once). On the pool
  * itself (not through drizzle), the ids as one `text[]` parameter: a primary-key probe per id —
  * as a JSON array joined by `IN (SELECT json_array_elements_text(…))` it touched 119–240 buffers
  * per batch of 16 against 73 now, 0.4–0.9 ms against 0.2 (bench/fleet-budget-sql.ts).
  */
-export async function endLeases(db: HubDb, ids: readonly string[], now: number): Promise<Set<string>> {
-  const { rows } = await db.$client.query<{ id: string }>({
+export async function endLeases(
+  db: HubDb,
+  ids: readonly string[],
+  now: number,
+): Promise<Map<string, string>> {
+  const { rows } = await db.$client.query<{ id: string; group: string }>({
     text: `
     WITH ended AS (
       UPDATE budget_leases SET ended_at = $1 WHERE id = ANY($2::text[]) AND ended_at IS NULL
       RETURNING id, "group")
-    SELECT id, pg_notify($3, json_build_object('budget', "group")::text) FROM ended`,
+    SELECT id, "group", pg_notify($3, json_build_object('budget', "group")::text) FROM ended`,
     values: [now, ids, HUB_CHANNEL],
   });
-  return new Set(rows.map((r) => r.id));
+  return new Map(rows.map((r) => [r.id, r.group]));
 }
 
 /** Ends a lease; false when there is no such open lease. */
