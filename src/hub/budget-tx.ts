@@ -3,10 +3,17 @@
  * (budget-batch.ts) sends everything that queued while the previous batch ran, whatever its
  * group. Two ways. The hub's default (MEDIC_HUB_BUDGET_OPTIMISTIC=1, the batcher's `optimistic`)
  * is the **optimistic** way: faster per lease in quiet alternated runs, as fast in the 1,000 × 20
- * storm (docs/BENCHMARKS.md "Fleet budget, run 10"). It takes **two round trips per batch**, no
- * transaction, no lock held while the arbiter runs:
+ * storm (docs/BENCHMARKS.md "Fleet budget, run 10"). It takes **two round trips per batch** —
+ * one when the replica wrote every group of the batch last (below) —, no transaction, no lock
+ * held while the arbiter runs:
  * 1. one read of every group: its version, its leases that count and its waiters, one snapshot
- *    (budget-read.ts; through the replica's cache, budget-cache.ts, only what changed);
+ *    (budget-read.ts; through the replica's cache, budget-cache.ts, only what changed). Not for
+ *    a group the cache holds at the version this replica read or wrote last (budget-arbitrate.ts
+ *    `fromCache`): the first try arbitrates it on the cache and keeps that only if every request
+ *    was granted a new lease — the cache may not know another replica's finish, so it may deny
+ *    wrongly, never grant wrongly; a denial is read for. Its write (3.) is refused if another
+ *    replica moved the version or a new lease's id is taken (spent: pruned out of the window,
+ *    or another group's), and the next try reads;
  * 2. the pure arbiter (src/fleet/budget.ts), group by group, request by request in arrival
  *    order, in memory, at a time read after the read (a lease ended meanwhile carries its
  *    finish's time: an older arbitration time would stamp a grant taking its slot before the
@@ -25,16 +32,20 @@
  * as under the row lock before (budget-write.ts; test/fleet/budget-optimistic.test.ts).
  */
 import type { Clock } from '../clock/clock.js';
+import type { LeaseAnswer } from '../fleet/budget.js';
 import {
-  arbitrate,
-  type BudgetLimits,
-  type GroupState,
-  type LeaseAnswer,
-  type LeaseRequest,
-} from '../fleet/budget.js';
+  type Arbitrated,
+  arbitrateGroup,
+  type BatchItem,
+  fromCache,
+  type Group,
+} from './budget-arbitrate.js';
+
+export type { BatchItem } from './budget-arbitrate.js';
+
 import type { LeaseCache } from './budget-cache.js';
-import { type Queryable, type ReadGroup, readGroups } from './budget-read.js';
-import { changes, type GroupWrite, unchanged, writeGroups } from './budget-write.js';
+import { type Queryable, readGroups } from './budget-read.js';
+import { unchanged, writeGroups } from './budget-write.js';
 import type { HubDb } from './db.js';
 import { timingNow } from './server-timing.js';
 
@@ -43,65 +54,12 @@ export { type Queryable, readGroups } from './budget-read.js';
 /** A drizzle transaction or the pool: anything that runs a drizzle statement (finishes, pruning). */
 export type Runner = Pick<Parameters<Parameters<HubDb['transaction']>[0]>[0], 'execute'>;
 
-/** One request of a batch: its own limits (the agent's policy) and the lease asked for. */
-export interface BatchItem {
-  limits: BudgetLimits;
-  req: LeaseRequest;
-}
-
 /**
  * Optimistic tries before the locked way. Two: a replica never races itself (its lanes take
  * disjoint groups, budget-batch.ts), so a second conflict in a row means another replica is busy
  * with the same group — then waiting for its lock is cheaper than racing it again.
  */
 export const OPTIMISTIC_TRIES = 2;
-
-interface Group {
-  name: string;
-  limits: BudgetLimits;
-  windowMs: number;
-  items: readonly BatchItem[];
-}
-
-/** One group's requests arbitrated on `state` at `now`: its answers, its write, its waiters after. */
-function arbitrateGroup(g: Group, state: ReadGroup, now: number) {
-  const { version, ...before } = state;
-  let group: GroupState = before;
-  const out: LeaseAnswer[] = [];
-  for (const { limits, req } of g.items) {
-    const r = arbitrate(group, req, now, limits);
-    group = r.group;
-    out.push(r.answer);
-  }
-  const write: GroupWrite = {
-    name: g.name,
-    limits: g.limits,
-    version,
-    changes: changes(g.name, before, group),
-  };
-  return { out, write, waiters: group.waiters, now };
-}
-
-type Arbitrated = ReturnType<typeof arbitrateGroup>;
-
-/**
- * The groups of `groups` this replica can arbitrate from its cache alone (budget-cache.ts
- * `current`), arbitrated at `now`. Kept only where every answer is a new grant: the cache may
- * hold as in flight a lease another replica's finish ended, so it may deny what a read would
- * grant — a denial (or a retried id's lease, which may have ended so) is left for a read.
- */
-function fromCache(groups: readonly Group[], cache: LeaseCache, now: number): Map<string, Arbitrated> {
-  const out = new Map<string, Arbitrated>();
-  for (const g of groups) {
-    const c = cache.current(g.name, now - g.windowMs, now);
-    const waiters = c && cache.waiters.at(g.name, c.version);
-    if (!c || !waiters) continue;
-    const a = arbitrateGroup(g, { version: c.version, leases: c.leases, waiters }, now);
-    const added = new Set(a.write.changes.added.map((l) => l.id));
-    if (a.out.every((x) => x.granted && added.has(x.lease.id))) out.set(g.name, a);
-  }
-  return out;
-}
 
 /**
  * Arbitrate and write once: the groups written, their answers put in `answers`. With `cached`

@@ -75,20 +75,26 @@ export async function writeGroups(
   const done = new Set(writes.filter((w) => unchanged(w.changes)).map((w) => w.name));
   const seqs = new Map<string, number>();
   if (todo.length === 0) return { written: done, seqs };
-  const groups = todo.map((w) => ({ name: w.name, limits: w.limits, version: w.version }));
+  const groups = todo.map((w) => ({
+    name: w.name,
+    limits: w.limits,
+    version: w.version,
+    ids: w.changes.added.map((l) => l.id),
+  }));
   const added = todo.flatMap((w) => w.changes.added);
   const changed = todo.flatMap((w) => w.changes.changed);
   const gone = todo.flatMap((w) => w.changes.gone);
   const { rows } = await db.query<{ name: string; seqs: [string, string][] }>({
     text: `
     WITH taken AS (
-      SELECT x."group" FROM json_to_recordset($2::json) AS x(id text, "group" text)
-        JOIN budget_leases b ON b.id = x.id
+      -- A primary-key probe per new id (as a join with the JSON rows it was planned as a scan
+      -- of the whole table as it grew: 1.2 ms a write instead of 0.5, pg_stat_statements).
+      SELECT id FROM budget_leases WHERE id = ANY($6::text[])
     ), ok AS (
       INSERT INTO budget_groups (name, limits, updated_at, version)
       SELECT name, limits, $5::bigint, version + 1
-        FROM json_to_recordset($1::json) AS x(name text, limits jsonb, version bigint)
-       WHERE name NOT IN (SELECT "group" FROM taken)
+        FROM json_to_recordset($1::json) AS x(name text, limits jsonb, version bigint, ids text[])
+       WHERE NOT EXISTS (SELECT 1 FROM taken t WHERE t.id = ANY(x.ids))
        ORDER BY name
       ON CONFLICT (name) DO UPDATE
         SET version = excluded.version, limits = excluded.limits, updated_at = excluded.updated_at
@@ -124,6 +130,7 @@ export async function writeGroups(
       JSON.stringify(changed),
       JSON.stringify(gone),
       now,
+      added.map((l) => l.id),
     ],
   });
   for (const r of rows) {
