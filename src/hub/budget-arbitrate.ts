@@ -11,6 +11,7 @@ import {
   type GroupState,
   type LeaseAnswer,
   type LeaseRequest,
+  type Waiter,
 } from '../fleet/budget.js';
 import type { LeaseCache } from './budget-cache.js';
 import type { ReadGroup } from './budget-read.js';
@@ -30,13 +31,29 @@ export interface Group {
   items: readonly BatchItem[];
 }
 
-/** One group's requests arbitrated on `state` at `now`: its answers, its write, its waiters after. */
-export function arbitrateGroup(g: Group, state: ReadGroup, now: number) {
+/**
+ * One group's requests arbitrated on `state` at `now`: its answers, its write, its waiters after.
+ * With `newOnly`, undefined as soon as a request is not granted a new lease (`fromCache`).
+ */
+export function arbitrateGroup(g: Group, state: ReadGroup, now: number): Arbitrated;
+export function arbitrateGroup(
+  g: Group,
+  state: ReadGroup,
+  now: number,
+  newOnly: true,
+): Arbitrated | undefined;
+export function arbitrateGroup(g: Group, state: ReadGroup, now: number, newOnly = false) {
   const { version, ...before } = state;
   let group: GroupState = before;
   const out: LeaseAnswer[] = [];
+  const known = newOnly ? new Set(before.leases.map((l) => l.id)) : undefined;
   for (const { limits, req } of g.items) {
     const r = arbitrate(group, req, now, limits);
+    if (known) {
+      // Stop at once: in a storm most requests are denied, and the read arbitrates them all again.
+      if (!r.answer.granted || known.has(r.answer.lease.id)) return undefined;
+      known.add(r.answer.lease.id);
+    }
     group = r.group;
     out.push(r.answer);
   }
@@ -49,7 +66,12 @@ export function arbitrateGroup(g: Group, state: ReadGroup, now: number) {
   return { out, write, waiters: group.waiters, now };
 }
 
-export type Arbitrated = ReturnType<typeof arbitrateGroup>;
+export interface Arbitrated {
+  out: LeaseAnswer[];
+  write: GroupWrite;
+  waiters: Waiter[];
+  now: number;
+}
 
 /**
  * The groups of `groups` this replica can arbitrate from its cache alone (budget-cache.ts
@@ -63,9 +85,8 @@ export function fromCache(groups: readonly Group[], cache: LeaseCache, now: numb
     const c = cache.current(g.name, now - g.windowMs, now);
     const waiters = c && cache.waiters.at(g.name, c.version);
     if (!c || !waiters) continue;
-    const a = arbitrateGroup(g, { version: c.version, leases: c.leases, waiters }, now);
-    const added = new Set(a.write.changes.added.map((l) => l.id));
-    if (a.out.every((x) => x.granted && added.has(x.lease.id))) out.set(g.name, a);
+    const a = arbitrateGroup(g, { version: c.version, leases: c.leases, waiters }, now, true);
+    if (a) out.set(g.name, a);
   }
   return out;
 }
