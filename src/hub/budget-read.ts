@@ -62,7 +62,7 @@ interface GroupArg {
  * their sizes from the kernel) nor runs per group. Measured (batches of 3 cached groups, as in
  * the latency bench; two runs of alternated rounds, load 5–9): 540–800 µs of PostgreSQL's CPU per
  * read against 700–920 with every part — the full-read arm alone, never true for a cached
- * group, cost about 150 µs to plan.
+ * group, cost about 150 µs (parsed, planned and started for nothing).
  */
 export function readStatement(groups: readonly GroupArg[], now: number): { text: string; values: unknown[] } {
   const full = groups.some((g) => g.since === null);
