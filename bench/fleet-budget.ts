@@ -14,7 +14,8 @@
  * - storm (bench/fleet-budget-storm.ts): N nodes × 20 services crashing at once, run twice —
  *   without the slot notification (the same-run baseline), then with it.
  * MEDIC_BENCH_BUDGET_ONLY=storm|latency runs one part; MEDIC_BENCH_BUDGET_BASELINE=0 skips the
- * storm's baseline run.
+ * storm's baseline run; MEDIC_BENCH_BUDGET_WARM_S=S runs each latency phase's own load S seconds
+ * before measuring it (default 0: only one finish per node first, as in runs 1–10).
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -211,7 +212,8 @@ function describeCpu(name: string, l: Latencies, c: PhaseCpu): void {
   console.log(
     `CPU per request — ${name}, ${n} requests in ${c.seconds.toFixed(1)} s: hub ${per(c.hubUs)}, PostgreSQL ${per(c.pgUs)} (its own workers ${per(c.pgBackgroundUs)}), load generators ${per(l.cpuUs)}, rest of the machine ${per(rest)} (machine busy ${((100 * c.machineUs) / (c.seconds * 1e6 * cpus().length)).toFixed(0)} % of ${cpus().length} cores)`,
   );
-  if (process.env.MEDIC_BENCH_HUB_CPU_PROF) console.log(`  hub profile window (µs): ${c.window}`);
+  if (process.env.MEDIC_BENCH_HUB_CPU_PROF || process.env.MEDIC_BENCH_HUB_PERF)
+    console.log(`  hub profile window (µs): ${c.window}`);
 }
 
 /**

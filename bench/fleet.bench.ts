@@ -25,11 +25,17 @@
  * MEDIC_BENCH_FLEET_ONLY=hub runs sections 1–4 (issue 15) without it; =ingest section 1 only.
  * MEDIC_BENCH_HUB_CPU_PROF=DIR runs the hub under `node --cpu-prof` (a .cpuprofile in DIR when it
  * exits; `npx tsx bench/cpuprofile.ts FILE` sums its self time per function and file).
+ * MEDIC_BENCH_HUB_PERF=DIR records each hub with Linux `perf` (CPU time, kernel included — the
+ * .cpuprofile samples wall time and counts the event loop's own socket reads as idle):
+ * `DIR/hub-PID.perf.data`, JavaScript named through `--perf-basic-prof`, timestamps on
+ * CLOCK_MONOTONIC (`perf report -i FILE --time FROM,TO` with the window the bench prints, in s).
+ * MEDIC_BENCH_HUB_NODE_FLAGS: more node flags for each hub (e.g. `--trace-deopt`), and
+ * MEDIC_BENCH_HUB_OUT=DIR keeps each hub's stdout in `DIR/hub-PID.out`.
  * Not measured here: the agent's overhead of shipping on the store bench.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { SHIP_PATH } from '../src/fleet/protocol.js';
@@ -146,10 +152,20 @@ export async function run(): Promise<void> {
     const prof = process.env.MEDIC_BENCH_HUB_CPU_PROF;
     const flags = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
     if (process.env.MEDIC_BENCH_HUB_TRACE_GC) flags.push('--trace-gc');
+    flags.push(...(process.env.MEDIC_BENCH_HUB_NODE_FLAGS ?? '').split(' ').filter(Boolean));
+    const perf = process.env.MEDIC_BENCH_HUB_PERF;
+    if (perf) flags.push('--perf-basic-prof');
     const child = spawn(process.execPath, [...flags, join(PACKAGE_ROOT, 'bin', 'medic.mjs'), 'hub'], {
       env: { ...process.env, ...env, LOG_LEVEL: 'info', ...more },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (perf && child.pid !== undefined) {
+      // Ends by itself when the hub exits.
+      const args = ['record', '-e', 'cpu-clock', '-F', '1999', '-g', '-k', 'mono', '-p', String(child.pid)];
+      spawn('perf', [...args, '-o', join(perf, `hub-${child.pid}.perf.data`)], { stdio: 'ignore' });
+    }
+    const keep = process.env.MEDIC_BENCH_HUB_OUT;
+    if (keep) child.stdout.pipe(createWriteStream(join(keep, `hub-${child.pid}.out`)));
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
