@@ -154,7 +154,8 @@ export async function run(): Promise<void> {
     if (process.env.MEDIC_BENCH_HUB_TRACE_GC) flags.push('--trace-gc');
     flags.push(...(process.env.MEDIC_BENCH_HUB_NODE_FLAGS ?? '').split(' ').filter(Boolean));
     const perf = process.env.MEDIC_BENCH_HUB_PERF;
-    if (perf) flags.push('--perf-basic-prof');
+    // (--perf-basic-prof turns V8's log on too: into /dev/null, not an isolate-*.log here.)
+    if (perf) flags.push('--perf-basic-prof', '--no-logfile-per-isolate', '--logfile=/dev/null');
     const child = spawn(process.execPath, [...flags, join(PACKAGE_ROOT, 'bin', 'medic.mjs'), 'hub'], {
       env: { ...process.env, ...env, LOG_LEVEL: 'info', ...more },
       stdio: ['ignore', 'pipe', 'pipe'],
