@@ -21,7 +21,7 @@ import type { Logger } from '../log.js';
 import { HubAuthenticator } from './auth.js';
 import { LeaseBatcher } from './budget-batch.js';
 import { FinishBatcher } from './budget-finish-batch.js';
-import { BUDGET_PATHS, handleBudget } from './budget-route.js';
+import { type BudgetRouteDeps, handleBudget, isBudgetPath } from './budget-route.js';
 import { SlotWaits } from './budget-wait.js';
 import type { HubBus } from './bus.js';
 import type { HubDatabase } from './db.js';
@@ -166,8 +166,18 @@ export function createHubApp(deps: HubAppDeps): HubApp {
     publicUrl: () => deps.publicUrl?.() ?? '',
   });
   const ui = createHubUi({ yoga, auth, now: () => deps.clock.now() });
-  const route = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0];
+  // The agents' budget requests (~2,000/s at 1,000 leases/s): their deps made once, not per request.
+  const budget: BudgetRouteDeps = {
+    db: database.db,
+    leases,
+    finishes,
+    waits,
+    auth,
+    clock: deps.clock,
+    logger,
+    onExpired: () => metrics.leaseRequestExpired(),
+  };
+  const route = async (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (PAGE_PATHS.includes(path)) return pages(req, res, path);
     if (isUiPath(path) && (await ui(req, res))) return;
     if (path === '/graphql') {
@@ -176,18 +186,6 @@ export function createHubApp(deps: HubAppDeps): HubApp {
       const who = await operatorOnly(req, 'graphql');
       if (!who.ok) return refuse(res, who.status, who.code, who.message);
       return yoga(req, res, { principal: who.principal });
-    }
-    if (BUDGET_PATHS.includes(path)) {
-      return handleBudget(req, res, {
-        db: database.db,
-        leases,
-        finishes,
-        waits,
-        auth,
-        clock: deps.clock,
-        logger,
-        onExpired: () => metrics.leaseRequestExpired(),
-      });
     }
     if (path === SHIP_PATH) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
@@ -224,7 +222,12 @@ export function createHubApp(deps: HubAppDeps): HubApp {
   };
   return {
     handler(req, res) {
-      route(req, res).catch((err) => {
+      const url = req.url ?? '/';
+      const query = url.indexOf('?');
+      const path = query === -1 ? url : url.slice(0, query);
+      // The budget paths first and straight to their handler: the hub's busiest requests.
+      const done = isBudgetPath(path) ? handleBudget(req, res, budget, path) : route(req, res, path);
+      done.catch((err) => {
         logger.error({ err }, 'hub request failed');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
         else res.end();

@@ -38,10 +38,23 @@ const CACHE_MAX = 50_000;
 export const REFRESH_EVERY_MS = 250;
 
 interface Cached {
-  token: HubToken;
+  /** The answer itself, made once per lookup: a cache hit allocates nothing. */
+  auth: { ok: true; token: HubToken };
   until: number;
   refreshing: boolean;
+  /**
+   * When this entry last recorded its token's use: a hit checks here, not the `touched` map (a
+   * lookup per request, ~2 µs of hub CPU measured under the lease bench); kept across refreshes.
+   */
+  touchedAt: number;
 }
+
+const MISSING: HubAuth = Object.freeze({
+  ok: false,
+  status: 401,
+  code: 'UNAUTHENTICATED',
+  message: 'missing bearer token',
+});
 
 export class HubAuthenticator {
   private readonly touched = new Map<string, number>();
@@ -67,23 +80,39 @@ export class HubAuthenticator {
    * query (the budget endpoints' hot path); unknown tokens and other roles are always looked up.
    */
   async authenticate(header: string | undefined | null, cached = false): Promise<HubAuth> {
+    if (cached) return this.agent(header);
     const secret = bearerToken(header ?? null);
-    if (!secret) return { ok: false, status: 401, code: 'UNAUTHENTICATED', message: 'missing bearer token' };
-    const key = cached ? hashToken(secret) : '';
-    const hit = cached ? this.agents.get(key) : undefined;
+    if (!secret) return MISSING;
+    return this.found(findHubToken(this.db, secret));
+  }
+
+  /**
+   * `authenticate(header, true)` for the budget endpoints, answered synchronously (not a
+   * promise) when the token is in the cache: measured, the promise and its turn of the
+   * microtask queue were a visible part of the hub's CPU per request there (docs/BENCHMARKS.md
+   * "Fleet budget hub CPU per request, run 11").
+   */
+  agent(header: string | undefined | null): HubAuth | Promise<HubAuth> {
+    const secret = bearerToken(header ?? null);
+    if (!secret) return MISSING;
+    const key = hashToken(secret);
+    const hit = this.agents.get(key);
     const at = this.now();
-    if (hit && hit.until > at) {
-      if (!hit.refreshing && hit.until - at < AGENT_TOKEN_CACHE_MS / 2) {
-        hit.refreshing = true;
-        this.due.add(key);
-      }
-      this.refreshDue(at);
-      this.touch(hit.token.name, at);
-      return { ok: true, token: hit.token };
+    if (!hit || hit.until <= at) return this.found(this.lookUp(key));
+    if (!hit.refreshing && hit.until - at < AGENT_TOKEN_CACHE_MS / 2) {
+      hit.refreshing = true;
+      this.due.add(key);
     }
+    this.refreshDue(at);
+    if (at - hit.touchedAt >= TOUCH_EVERY_MS) hit.touchedAt = this.touch(hit.auth.token.name, at);
+    return hit.auth;
+  }
+
+  /** The answer for a looked-up token (and its use recorded). */
+  private async found(lookup: Promise<HubToken | null>): Promise<HubAuth> {
     let token: HubToken | null;
     try {
-      token = cached ? await this.lookUp(key) : await findHubToken(this.db, secret);
+      token = await lookup;
     } catch {
       return { ok: false, status: 503, code: 'HUB_UNAVAILABLE', message: 'the hub database is unreachable' };
     }
@@ -93,11 +122,16 @@ export class HubAuthenticator {
     return { ok: true, token };
   }
 
-  /** Records a token's use (`last_used_at`) at most every TOUCH_EVERY_MS, in the background. */
-  private touch(name: string, now: number): void {
-    if (now - (this.touched.get(name) ?? Number.NEGATIVE_INFINITY) < TOUCH_EVERY_MS) return;
+  /**
+   * Records a token's use (`last_used_at`) at most every TOUCH_EVERY_MS, in the background;
+   * returns when its use was last recorded (now, or the earlier time that kept it from it).
+   */
+  private touch(name: string, now: number): number {
+    const last = this.touched.get(name) ?? Number.NEGATIVE_INFINITY;
+    if (now - last < TOUCH_EVERY_MS) return last;
     this.touched.set(name, now);
     this.batch.touch(name, now);
+    return now;
   }
 
   /** Starts the due refreshes together (one query), at most every REFRESH_EVERY_MS. */
@@ -122,7 +156,12 @@ export class HubAuthenticator {
       .then((token) => {
         if (token?.role === 'agent') {
           if (this.agents.size >= CACHE_MAX) this.agents.clear();
-          this.agents.set(key, { token, until: this.now() + AGENT_TOKEN_CACHE_MS, refreshing: false });
+          this.agents.set(key, {
+            auth: Object.freeze({ ok: true, token }),
+            until: this.now() + AGENT_TOKEN_CACHE_MS,
+            refreshing: false,
+            touchedAt: this.agents.get(key)?.touchedAt ?? Number.NEGATIVE_INFINITY,
+          });
         } else this.agents.delete(key);
         return token;
       })

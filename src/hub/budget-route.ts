@@ -50,26 +50,29 @@ export interface BudgetRouteDeps {
 }
 
 export const BUDGET_PATHS: readonly string[] = [LEASE_PATH, FINISH_PATH, WAIT_PATH];
+const budgetPaths = new Set(BUDGET_PATHS);
+/** Whether the hub's router hands `path` (the URL without its query) to handleBudget. */
+export const isBudgetPath = (path: string): boolean => budgetPaths.has(path);
 
 const refuse = (res: ServerResponse, status: number, code: string, message: string) =>
   sendJson(res, status, { error: { code, message } });
 
+/** `path`: the request's URL without its query, if the caller has it already. */
 export async function handleBudget(
   req: IncomingMessage,
   res: ServerResponse,
   deps: BudgetRouteDeps,
+  path = (req.url ?? '').split('?')[0],
 ): Promise<void> {
   if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
   // The agent's wait is counted from here: everything after (auth, the body, the queue) is in it.
   const arrivedAt = deps.clock.now();
   // Every answer says where the hub's time went (a Server-Timing header: auth, body, queue, tx).
   const timing = new ServerTiming();
-  const reply = (body: unknown) => {
-    res.setHeader('server-timing', timing.header());
-    sendJson(res, 200, body);
-  };
-  // The token cached a few seconds (auth.ts AGENT_TOKEN_CACHE_MS): no query of its own per request.
-  const who = await deps.auth.authenticate(req.headers.authorization, true);
+  // The token cached a few seconds (auth.ts AGENT_TOKEN_CACHE_MS): no query of its own per
+  // request, and then no promise either (answered synchronously).
+  const found = deps.auth.agent(req.headers.authorization);
+  const who = 'ok' in found ? found : await found;
   if (!who.ok) return refuse(res, who.status, who.code, who.message);
   if (who.token.role !== 'agent' || !who.token.node)
     return refuse(res, 403, 'WRONG_ROLE', `token '${who.token.name}' is not an agent token`);
@@ -91,7 +94,6 @@ export async function handleBudget(
     return refuse(res, 400, 'MALFORMED_REQUEST', 'body is not JSON');
   }
   timing.mark('body');
-  const path = (req.url ?? '').split('?')[0];
   try {
     if (path === LEASE_PATH) {
       const parsed = leaseRequestSchema.safeParse(raw);
@@ -116,13 +118,15 @@ export async function handleBudget(
         deps.onExpired?.();
         return refuse(res, 503, LEASE_REQUEST_EXPIRED, answer.message);
       }
-      if (answer.granted) return reply(answer);
-      return reply({ ...answer, retryInMs: Math.max(0, answer.retryAt - deps.clock.now()) });
+      if (answer.granted) return sendJson(res, 200, answer, timing.header());
+      const retryInMs = Math.max(0, answer.retryAt - deps.clock.now());
+      return sendJson(res, 200, { ...answer, retryInMs }, timing.header());
     }
     if (path === WAIT_PATH) return await answerWait(raw, node, deps.waits, res);
     const parsed = finishRequestSchema.safeParse(raw);
     if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
-    return reply({ ended: await deps.finishes.finish(parsed.data.id, timing) });
+    const ended = await deps.finishes.finish(parsed.data.id, timing);
+    return sendJson(res, 200, { ended }, timing.header());
   } catch (err) {
     deps.logger.error({ err, node }, 'budget request failed: PostgreSQL unreachable?');
     return refuse(res, 503, 'HUB_UNAVAILABLE', 'the hub database is unreachable');

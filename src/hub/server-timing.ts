@@ -14,7 +14,8 @@ export const timingNow = (): number => performance.now();
 export class ServerTiming {
   private readonly t0 = timingNow();
   private last = this.t0;
-  private readonly parts: string[] = [];
+  /** The stages so far, each followed by `, ` (one string, not an array joined at the end). */
+  private parts = '';
 
   /** Records the time since the previous mark (or the start) as stage `name`. */
   mark(name: string): void {
@@ -25,11 +26,11 @@ export class ServerTiming {
 
   /** Records a stage measured elsewhere (e.g. a batch's queue and transaction), in ms. */
   add(name: string, ms: number, desc?: string): void {
-    this.parts.push(`${name};dur=${ms.toFixed(2)}${desc === undefined ? '' : `;desc="${desc}"`}`);
+    this.parts += `${name};dur=${ms.toFixed(2)}${desc === undefined ? '' : `;desc="${desc}"`}, `;
   }
 
   /** The header's value, ending with `total` (start → now). */
   header(): string {
-    return [...this.parts, `total;dur=${(timingNow() - this.t0).toFixed(2)}`].join(', ');
+    return `${this.parts}total;dur=${(timingNow() - this.t0).toFixed(2)}`;
   }
 }

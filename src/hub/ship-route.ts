@@ -38,21 +38,37 @@ const STATUS: Record<ShipErrorCode, number> = {
   HUB_UNAVAILABLE: 503,
 };
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/**
+ * `body` as JSON with a declared length, not chunked framing (writeHead fixes the headers before
+ * `end` knows it); `serverTiming`, if given, as the `Server-Timing` header.
+ */
+export function sendJson(res: ServerResponse, status: number, body: unknown, serverTiming?: string): void {
   const data = JSON.stringify(body);
-  // A declared length, not chunked framing (writeHead fixes the headers before `end` knows it).
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-length': Buffer.byteLength(data),
-  });
+  const length = Buffer.byteLength(data);
+  // Every header in writeHead's one object: a setHeader before it sends node down its slower
+  // path of merging the two (measured in the hub's profile under the lease bench).
+  res.writeHead(
+    status,
+    serverTiming === undefined
+      ? { 'content-type': JSON_TYPE, 'cache-control': 'no-store', 'content-length': length }
+      : {
+          'content-type': JSON_TYPE,
+          'cache-control': 'no-store',
+          'content-length': length,
+          'server-timing': serverTiming,
+        },
+  );
   res.end(data);
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The body, or null once it exceeds `limit` bytes (the rest is not read). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    // One chunk is the usual case (a small body arrives with its headers): no concat for it.
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
@@ -62,9 +78,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
         req.resume();
         return;
       }
-      chunks.push(c);
+      if (first === undefined) first = c;
+      else if (more === undefined) more = [first, c];
+      else more.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(more ? Buffer.concat(more) : (first ?? Buffer.alloc(0))));
     req.on('error', reject);
   });
 }

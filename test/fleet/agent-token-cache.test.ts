@@ -31,18 +31,21 @@ describe.skipIf(skipPg)('the agent-token cache (real PostgreSQL)', () => {
   const setup = () => {
     let now = 1_000_000;
     let lookups = 0;
+    let touches = 0;
     const own = openHubDatabase(url);
     opened.push(own);
     const query = own.pool.query.bind(own.pool) as (...args: unknown[]) => unknown;
     own.pool.query = ((...args: unknown[]) => {
-      if (JSON.stringify(args[0]).includes('agent_tokens') && !JSON.stringify(args[0]).includes('update'))
-        lookups++;
+      const text = JSON.stringify(args[0]);
+      if (text.includes('agent_tokens') && !text.includes('update')) lookups++;
+      if (text.includes('agent_tokens') && text.includes('update')) touches++;
       return query(...args);
     }) as typeof own.pool.query;
     const auth = new HubAuthenticator(own.db, () => now);
     return {
       auth,
       lookups: () => lookups,
+      touches: () => touches,
       at: (ms: number) => {
         now = 1_000_000 + ms;
       },
@@ -143,5 +146,28 @@ describe.skipIf(skipPg)('the agent-token cache (real PostgreSQL)', () => {
     const answers = await Promise.all(secrets.map((s) => auth.authenticate(`Bearer ${s}`, true)));
     expect(answers.every((a) => a.ok)).toBe(true);
     expect(lookups()).toBe(again);
+  });
+
+  it("records a kept-asking agent's use once a minute, across its entry's refreshes", async () => {
+    const secret = await createAgentToken(hub.db, 'cache-g', 'node-g', 0);
+    const { auth, touches, at } = setup();
+    const lastUsed = async () =>
+      Number(
+        (await hub.pool.query("SELECT last_used_at FROM agent_tokens WHERE name = 'cache-g'")).rows[0]
+          .last_used_at,
+      );
+    // A request every second for 70 s of the hand clock (the entry refreshed every few seconds).
+    for (let s = 0; s <= 70; s++) {
+      at(s * 1000);
+      expect((await auth.authenticate(`Bearer ${secret}`, true)).ok).toBe(true);
+      await sleep(10);
+      if (s === 59) {
+        expect(touches()).toBe(1); // the first request's, none since
+        expect(await lastUsed()).toBe(1_000_000);
+      }
+    }
+    await sleep(100);
+    expect(touches()).toBe(2); // …and the one a minute after it
+    expect(await lastUsed()).toBe(1_060_000);
   });
 });
