@@ -5,7 +5,8 @@
  * functions against the database of MEDIC_TEST_PG_URL (a throwaway one: scripts/with-postgres.sh),
  * sequentially, shaped like the latency bench: batches of GROUPS groups × PER_GROUP new leases
  * (arbitrateGroups, with the replica's LeaseCache), each batch's leases finished one batch later
- * (endLeases, one statement, as the FinishBatcher does). Prints, per lease (its finish included):
+ * (endLeases, one statement, as the FinishBatcher does; the cache told what ended, as the hub's
+ * is). Prints, per lease (its finish included):
  * PostgreSQL's CPU (every child of the postmaster: backends, WAL writer, checkpointer), this
  * process's CPU, and the wall time — alternating the ways given, ROUNDS each.
  *
@@ -84,7 +85,11 @@ for (const mode of PART === 'finish' ? [] : (['optimistic', 'locked'] as const))
       const answers = await arbitrateGroups(hub.db, batches, clock, cache, () => {}, mode);
       const granted = [...answers.values()].flat().filter((x) => x.granted).length;
       if (granted !== GROUPS * PER_GROUP) throw new Error(`granted ${granted} of ${GROUPS * PER_GROUP}`);
-      if (open.length > 0) await endLeases(hub.db, open, t);
+      if (open.length > 0) {
+        // The replica's cache takes in what its finishes ended (src/hub/app.ts: LeaseBatcher.ended).
+        const ended = await endLeases(hub.db, open, t);
+        cache.ended([...ended].map(([id, group]) => ({ id, group, endedAt: t })));
+      }
       open = [...batches.values()].flat().map((x) => x.req.id);
       t += 20;
     }

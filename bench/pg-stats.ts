@@ -13,7 +13,7 @@ import type pg from 'pg';
 /** Statement kinds by their text's start (the hub's lease path and its neighbours). */
 const KINDS: [string, RegExp][] = [
   ['lease read', /^\s*SELECT g\.name, v\.version/],
-  ['lease write', /^\s*WITH ok AS/],
+  ['lease write', /^\s*WITH (ok|taken) AS/],
   ['finish', /^\s*WITH ended AS/],
   ['token lookup', /FROM agent_tokens WHERE hash/],
   ['token last-used', /^update "agent_tokens" set "last_used_at"/],
