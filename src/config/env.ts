@@ -140,6 +140,12 @@ export const envSchema = z.object({
    * grants left in flight, src/agent/lease-ids.ts) — docs/BENCHMARKS.md "Fleet budget, run 10".
    */
   MEDIC_HUB_BUDGET_OPTIMISTIC: withDefault(z.coerce.number().int().min(0).max(1), 1),
+  /**
+   * `medic hub`: the least time between the starts of two batches of one lease lane, ms
+   * (src/hub/budget-batch.ts): under load, fewer and larger batches; a request after a quiet
+   * spell still goes at once. 0 = each batch as soon as the previous one ends.
+   */
+  MEDIC_HUB_BUDGET_LEASE_GAP_MS: withDefault(z.coerce.number().int().min(0).max(1000), 0),
   /** `medic hub`: how often each replica expires commands and marks silent nodes down. */
   MEDIC_HUB_SWEEP_MS: withDefault(z.coerce.number().int().min(50), 1000),
   /**

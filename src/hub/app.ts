@@ -51,6 +51,8 @@ export interface HubAppDeps {
   budgetLanes?: number;
   /** Optimistic lease arbitration (MEDIC_HUB_BUDGET_OPTIMISTIC; default on; off: locked). */
   budgetOptimistic?: boolean;
+  /** Least time between a lease lane's batch starts (MEDIC_HUB_BUDGET_LEASE_GAP_MS; default 0). */
+  budgetLeaseGapMs?: number;
   /**
    * Slack's requests (slack-route.ts), when Slack is configured at the hub: built with the hub's
    * own GraphQL in-process, the Slack user's role in the server context.
@@ -103,6 +105,7 @@ export function createHubApp(deps: HubAppDeps): HubApp {
     deps.budgetBatch,
     deps.budgetLanes,
     deps.budgetOptimistic ?? true,
+    deps.budgetLeaseGapMs ?? 0,
   );
   const finishes = new FinishBatcher(database.db, deps.clock, undefined, undefined, (rows) =>
     leases.ended(rows),

@@ -65,7 +65,7 @@ export class LeaseBatcher {
 
   constructor(
     private readonly db: HubDb,
-    private readonly clock: Pick<Clock, 'now'>,
+    private readonly clock: Pick<Clock, 'now'> & Partial<Pick<Clock, 'monotonic' | 'setTimeout'>>,
     private readonly maxBatch = 500,
     /** Transactions at once (see LANES). */
     private readonly lanes = LANES,
@@ -75,7 +75,17 @@ export class LeaseBatcher {
      * the first's locks in PostgreSQL).
      */
     private readonly optimistic = true,
-  ) {}
+    /**
+     * The least time between the starts of two batches of one lane, ms (MEDIC_HUB_BUDGET_LEASE_GAP_MS):
+     * a batch's statement costs about the same whatever its size, and without a gap a lane
+     * starts its next batch as soon as one ends, so a faster statement came back as more,
+     * smaller batches (i55, s9). A lane idle for the gap starts at once. 0: no gap.
+     */
+    private readonly minGapMs = 0,
+  ) {
+    if (minGapMs > 0 && (!clock.monotonic || !clock.setTimeout))
+      throw new Error('a lease gap needs a Clock with monotonic() and setTimeout()');
+  }
 
   /**
    * `timing` gets the request's `queue` (waiting for its batch) and `tx` (its batch's arbitration).
@@ -105,8 +115,10 @@ export class LeaseBatcher {
    */
   private async lane(): Promise<void> {
     this.running++;
+    let started = Number.NEGATIVE_INFINITY;
     try {
-      for (let batch = this.take(); batch.length > 0; batch = this.take()) {
+      for (let batch = this.take(); batch.length > 0; batch = await this.paced(started)) {
+        if (this.minGapMs > 0) started = this.clock.monotonic!();
         const mine = new Set(batch.map((p) => p.group));
         for (const g of mine) this.busy.add(g);
         try {
@@ -127,6 +139,15 @@ export class LeaseBatcher {
    */
   ended(rows: readonly { id: string; group: string; endedAt: number }[]): void {
     this.cache.ended(rows);
+  }
+
+  /** The lane's next batch, `minGapMs` after its previous one `started` (monotonic ms). */
+  private async paced(started: number): Promise<Pending[]> {
+    const wait = this.minGapMs > 0 ? started + this.minGapMs - this.clock.monotonic!() : 0;
+    // Nothing queued for this lane: it ends now rather than sleep (the next request starts one).
+    if (wait > 0 && this.queue.some((p) => !(this.optimistic && this.busy.has(p.group))))
+      await new Promise<void>((go) => this.clock.setTimeout!(go, wait));
+    return this.take();
   }
 
   /** Removes from the queue, in order, up to maxBatch requests of groups no lane holds. */

@@ -170,6 +170,7 @@ export async function startHub(opts: { env: Env; logger: Logger; clock?: Clock }
       budgetBatch: env.MEDIC_HUB_BUDGET_BATCH,
       budgetLanes: env.MEDIC_HUB_BUDGET_LANES,
       budgetOptimistic: env.MEDIC_HUB_BUDGET_OPTIMISTIC === 1,
+      budgetLeaseGapMs: env.MEDIC_HUB_BUDGET_LEASE_GAP_MS,
       slackEvents: slackRoute(env, database, clock, log),
       publicUrl: () => publicUrl,
     });
