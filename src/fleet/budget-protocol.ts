@@ -42,13 +42,18 @@ export const LEASE_REQUEST_EXPIRED = 'LEASE_REQUEST_EXPIRED';
 /** The longest a slot notification is held open by the hub. */
 export const MAX_WAIT_MS = 30_000;
 
-const name = z.string().min(1).max(200);
+/** The longest group, service or lease id (zod counts code points). */
+export const MAX_NAME_LENGTH = 200;
+/** The longest lease TTL an agent may ask for (a day). */
+export const MAX_LEASE_TTL_SEC = 86_400;
+
+const name = z.string().min(1).max(MAX_NAME_LENGTH);
 
 export const budgetLimitsSchema = z.strictObject({
   maxConcurrent: z.number().int().positive(),
   maxPerWindow: z.number().int().positive(),
   windowSec: z.number().positive(),
-  leaseTtlSec: z.number().positive().max(86_400),
+  leaseTtlSec: z.number().positive().max(MAX_LEASE_TTL_SEC),
 });
 
 export const leaseRequestSchema = z.strictObject({

@@ -1,7 +1,7 @@
 /**
  * `POST /agent/v1/budget/lease` and `POST /agent/v1/budget/finish` (src/fleet/budget-protocol.ts):
  * agent tokens only (the lease's node is the token's node, never the body's), a small JSON body
- * validated with zod, then the PostgreSQL arbitration of src/hub/budget.ts, batched per group
+ * validated (budget-body.ts: by hand, else zod), then the PostgreSQL arbitration of src/hub/budget.ts, batched per group
  * (src/hub/budget-batch.ts); `WAIT_PATH` holds a denied agent's slot notification open
  * (src/hub/budget-wait-route.ts: one per node; the wait ends early if the agent hangs up). A denial carries `retryInMs` too: the hub's `retryAt` as a duration
  * on the hub's own clock, so an agent whose clock differs still waits the right time. PostgreSQL
@@ -14,16 +14,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../clock/clock.js';
 import {
   FINISH_PATH,
-  finishRequestSchema,
   LEASE_PATH,
   LEASE_REQUEST_EXPIRED,
-  leaseRequestSchema,
   WAIT_HEADER,
   WAIT_PATH,
 } from '../fleet/budget-protocol.js';
 import type { Logger } from '../log.js';
 import type { HubAuthenticator } from './auth.js';
 import type { LeaseBatcher } from './budget-batch.js';
+import { parseFinishBody, parseLeaseBody } from './budget-body.js';
 import { LeaseRequestExpired, leaseDeadline, parseWaitHeader } from './budget-expiry.js';
 import type { FinishBatcher } from './budget-finish-batch.js';
 import type { SlotWaits } from './budget-wait.js';
@@ -96,7 +95,7 @@ export async function handleBudget(
   timing.mark('body');
   try {
     if (path === LEASE_PATH) {
-      const parsed = leaseRequestSchema.safeParse(raw);
+      const parsed = parseLeaseBody(raw);
       if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
       const waitMs = parseWaitHeader(req.headers[WAIT_HEADER]);
       if (waitMs === null)
@@ -123,7 +122,7 @@ export async function handleBudget(
       return sendJson(res, 200, { ...answer, retryInMs }, timing.header());
     }
     if (path === WAIT_PATH) return await answerWait(raw, node, deps.waits, res);
-    const parsed = finishRequestSchema.safeParse(raw);
+    const parsed = parseFinishBody(raw);
     if (!parsed.success) return refuse(res, 400, 'MALFORMED_REQUEST', parsed.error.issues[0]!.message);
     const ended = await deps.finishes.finish(parsed.data.id, timing);
     return sendJson(res, 200, { ended }, timing.header());
