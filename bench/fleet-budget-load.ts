@@ -143,7 +143,8 @@ export async function runPhase(p: Phase, ready: () => Promise<void> = async () =
   // MEDIC_BENCH_BUDGET_WARM_S: the phase's own load for that long first, not measured (leases in
   // groups of their own, so the measured groups start empty) — the hub's code for the phase is
   // compiled by then (measured: its JIT compiler took ~14 % of the hub's CPU in the first 5 s).
-  const warmS = Number(process.env.MEDIC_BENCH_BUDGET_WARM_S ?? 0);
+  // Default 5 s: the goal is the hub's steady state (s9); 0 gives runs 1–10's cold measurement.
+  const warmS = Number(process.env.MEDIC_BENCH_BUDGET_WARM_S ?? 5);
   if (warmS > 0) {
     await openLoop(p.rate, warmS, p.kind === 'lease' ? lease(`latency-${p.tag}-warm`) : cheapest);
     await Promise.all(finishes.splice(0));

@@ -15,7 +15,8 @@
  *   without the slot notification (the same-run baseline), then with it.
  * MEDIC_BENCH_BUDGET_ONLY=storm|latency runs one part; MEDIC_BENCH_BUDGET_BASELINE=0 skips the
  * storm's baseline run; MEDIC_BENCH_BUDGET_WARM_S=S runs each latency phase's own load S seconds
- * before measuring it (default 0: only one finish per node first, as in runs 1–10).
+ * before measuring it (default 5 since s9: the hub's steady state, its code compiled; 0: only one
+ * finish per node first, as in runs 1–10, whose first seconds the hub's JIT compiler shared).
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';

@@ -42,6 +42,7 @@ import { SHIP_PATH } from '../src/fleet/protocol.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { syntheticView } from '../test/fleet/synthetic-views.js';
 import { cpuPerUnit, cpuSnapshot } from './cpu-share.js';
+import { ensureDist } from './dist.js';
 import { budgetSection } from './fleet-budget.js';
 import { statusPageSection } from './fleet-page.js';
 import { report } from './report.js';
@@ -137,6 +138,9 @@ export async function run(): Promise<void> {
     console.log('fleet: skipped (no PostgreSQL: run under scripts/with-postgres.sh)');
     return;
   }
+  // The hubs and agents run bin/medic.mjs: the installed form (compiled dist/), not a tsx figure
+  // because a source is newer than the last build (found in s9: every fleet run before was tsx).
+  console.log(`  bin mode: ${ensureDist()}`);
   const url = await freshDb(admin);
   const env = {
     MEDIC_HUB_DATABASE_URL: url,
