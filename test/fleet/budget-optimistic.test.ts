@@ -19,36 +19,10 @@ import type { BudgetLimits, LeaseAnswer } from '../../src/fleet/budget.js';
 import { endLeases } from '../../src/hub/budget.js';
 import { LeaseBatcher } from '../../src/hub/budget-batch.js';
 import { arbitrateGroups } from '../../src/hub/budget-tx.js';
-import { type HubDatabase, type HubDb, migrateHub, openHubDatabase } from '../../src/hub/db.js';
+import { type HubDatabase, migrateHub, openHubDatabase } from '../../src/hub/db.js';
 import { peakOverlap } from './budget-fleet.js';
 import { freshDatabase, skipPg } from './pg.js';
-
-/**
- * `db` whose lease statements on the pool (the optimistic way's reads and writes, not the locked
- * way's transaction, which runs on a client of its own) first await `before(n)`, n from 0.
- */
-function gated(db: HubDb, before: (n: number) => Promise<void>): HubDb {
-  let n = 0;
-  const pool = db.$client;
-  const gatedPool = new Proxy(pool, {
-    get(target, key) {
-      if (key === 'query')
-        return async (q: { text: string; values: unknown[] }) => {
-          await before(n++);
-          return target.query(q);
-        };
-      const v = Reflect.get(target, key, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return new Proxy(db, {
-    get(target, key) {
-      if (key === '$client') return gatedPool;
-      const v = Reflect.get(target, key, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
+import { hookPool } from './pool-hook.js';
 
 const req = (id: string, node: string) => ({
   limits: ONE,
@@ -82,7 +56,7 @@ describe.skipIf(skipPg)('the optimistic lease path on two replicas (real Postgre
     };
     const reads = Array.from({ length: holds }, defer);
     const writes = Array.from({ length: holds }, defer);
-    const db = gated(a.db, async (n) => {
+    const db = hookPool(a.db, async (n) => {
       const k = (n - 1) / 2;
       if (n % 2 === 1 && k < holds) {
         reads[k]!.resolve();
@@ -215,7 +189,7 @@ describe.skipIf(skipPg)('the optimistic lease path on two replicas (real Postgre
           const replicas = [a, b].map(
             (h) =>
               new LeaseBatcher(
-                gated(h.db, () => new Promise<void>((r) => held.push(r))),
+                hookPool(h.db, () => new Promise<void>((r) => held.push(r))),
                 clock,
                 undefined,
                 undefined,

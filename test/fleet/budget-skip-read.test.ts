@@ -14,6 +14,7 @@ import { LeaseBatcher } from '../../src/hub/budget-batch.js';
 import { FinishBatcher } from '../../src/hub/budget-finish-batch.js';
 import { type HubDatabase, type HubDb, migrateHub, openHubDatabase } from '../../src/hub/db.js';
 import { freshDatabase, skipPg } from './pg.js';
+import { hookPool } from './pool-hook.js';
 
 const ONE: BudgetLimits = { maxConcurrent: 1, maxPerWindow: 100, windowSec: 300, leaseTtlSec: 60 };
 const TWO: BudgetLimits = { ...ONE, maxConcurrent: 2 };
@@ -21,25 +22,7 @@ const TWO: BudgetLimits = { ...ONE, maxConcurrent: 2 };
 /** `db` whose pool counts the statements sent through it (the lease path's reads and writes). */
 function counted(db: HubDb): { db: HubDb; statements: () => number } {
   let n = 0;
-  const pool = new Proxy(db.$client, {
-    get(target, key) {
-      if (key === 'query')
-        return (q: { text: string; values: unknown[] }) => {
-          n++;
-          return target.query(q);
-        };
-      const v = Reflect.get(target, key, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  const wrapped = new Proxy(db, {
-    get(target, key) {
-      if (key === '$client') return pool;
-      const v = Reflect.get(target, key, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return { db: wrapped, statements: () => n };
+  return { db: hookPool(db, () => void n++), statements: () => n };
 }
 
 describe.skipIf(skipPg)('arbitrating from the replica cache, without the read', () => {
